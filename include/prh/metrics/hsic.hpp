@@ -1,0 +1,29 @@
+#pragma once
+// CKA and unbiased CKA (metrics.md): ratio of HSIC estimates,
+// HSIC(K,L) / (sqrt(HSIC(K,K) HSIC(L,L)) + 1e-6), NaN where the normaliser's
+// product is <= 0. Linear kernel from feature-space moments (no N x N
+// memory); RBF kernel from Gram tiles accumulated in double.
+
+#include "prh/metrics/matrix.hpp"
+#include "prh/metrics/representation.hpp"
+
+namespace prh::metrics {
+
+inline constexpr double kCkaEpsilon = 1e-6;
+
+// hsic_kl / (sqrt(hsic_kk * hsic_ll) + 1e-6), NaN when hsic_kk * hsic_ll <= 0.
+double cka_ratio(double hsic_kl, double hsic_kk, double hsic_ll);
+
+// The six HSIC values of a pair under one kernel.
+struct HsicSet {
+  double biased_kl = 0, biased_kk = 0, biased_ll = 0;
+  double unbiased_kl = 0, unbiased_kk = 0, unbiased_ll = 0;
+};
+
+// Linear kernel, given the cross product C = Xc_A^T Xc_B of the centred features.
+HsicSet hsic_linear(const LinearMoments& a, const LinearMoments& b, const MatrixD& cross);
+
+// RBF kernel K_ij = exp(-|a_i - a_j|^2 / (2 sigma^2)) on the preprocessed features.
+HsicSet hsic_rbf(const MatrixF& a, const MatrixF& b, double sigma);
+
+}  // namespace prh::metrics

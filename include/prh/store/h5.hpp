@@ -1,0 +1,68 @@
+#pragma once
+// Thin RAII over the HDF5 C API: every handle is an object that closes itself,
+// every call is checked, and a failure becomes prh::InputError (bad file or
+// dataset) or prh::InternalError carrying HDF5's own error text.
+
+#include <hdf5.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace prh::h5 {
+
+// Silences HDF5's automatic error printing (we report errors ourselves).
+void quiet();
+
+// HDF5's current error stack as one line ("" when empty).
+std::string error_stack();
+
+// An owned hid_t, released with the matching H5*close.
+class Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Handle() = default;
+  Handle(hid_t id, Closer close) : id_(id), close_(close) {}
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  Handle(Handle&& o) noexcept : id_(std::exchange(o.id_, H5I_INVALID_HID)), close_(o.close_) {}
+  Handle& operator=(Handle&& o) noexcept {
+    if (this != &o) {
+      reset();
+      id_ = std::exchange(o.id_, H5I_INVALID_HID);
+      close_ = o.close_;
+    }
+    return *this;
+  }
+  ~Handle() { reset(); }
+  void reset() {
+    if (id_ >= 0 && close_) close_(id_);
+    id_ = H5I_INVALID_HID;
+  }
+  hid_t id() const { return id_; }
+  explicit operator bool() const { return id_ >= 0; }
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+  Closer close_ = nullptr;
+};
+
+// Opens an existing file read-only; InputError naming the path if it cannot.
+Handle open_file_readonly(const std::string& path);
+
+// Opens a dataset by path inside an open file; InputError naming both.
+Handle open_dataset(const Handle& file, const std::string& file_path, const std::string& dataset);
+
+// The dataset's dimensions.
+std::vector<hsize_t> dataset_shape(const Handle& dataset);
+
+// True when the dataset's element type is a floating-point type.
+bool dataset_is_float(const Handle& dataset);
+
+// A readable name for the dataset's element type ("float32", "int64", ...).
+std::string dataset_type_name(const Handle& dataset);
+
+// Reads the whole dataset converted to native float into `out` (resized).
+void read_all_float(const Handle& dataset, std::vector<float>& out, const std::string& what);
+
+}  // namespace prh::h5

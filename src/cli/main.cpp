@@ -1,0 +1,90 @@
+// prh: the command-line entry point. Parses arguments and dispatches; the
+// work lives in the pipeline layer.
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "prh/core/error.hpp"
+#include "prh/core/log.hpp"
+#include "prh/core/version.hpp"
+#include "prh/pipeline/compare.hpp"
+
+namespace {
+
+struct CompareArgs {
+  std::string a, b;
+  std::vector<std::string> metrics;
+  bool no_clamp = false, no_normalize = false, clamp_exact = false, last_layer = false;
+  bool json = false;
+  double q = 0.95;
+};
+
+int run_compare(const CompareArgs& args) {
+  prh::pipeline::CompareOptions opt;
+  opt.metrics = args.metrics;
+  opt.pre.clamp = !args.no_clamp;
+  opt.pre.q = args.q;
+  opt.pre.exact = args.clamp_exact;
+  opt.pre.normalize = !args.no_normalize;
+  opt.last_layer = args.last_layer;
+  PRH_CHECK_INPUT(args.q > 0 && args.q <= 1, "--clamp-q must be in (0, 1], got {}", args.q);
+  const auto a = prh::store::parse_dataset_ref(args.a);
+  const auto b = prh::store::parse_dataset_ref(args.b);
+  const auto result = prh::pipeline::compare(a, b, opt);
+  if (args.json)
+    std::cout << prh::pipeline::to_json(result).dump() << std::endl;
+  else
+    prh::pipeline::print_table(std::cout, result, a, b);
+  return prh::kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  prh::log::init("prh");
+  CLI::App app{"prh: how alike are the representations of many neural networks?", "prh"};
+  app.set_version_flag("--version", std::string("prh ") + prh::kVersion);
+  app.require_subcommand(1);
+
+  CompareArgs cmp;
+  auto* compare = app.add_subcommand(
+      "compare", "Score two models' features (HDF5 datasets [N, D] or [N, L, D]) under metrics");
+  compare->add_option("A", cmp.a, "features of model A: FILE.h5:/path/to/dataset")->required();
+  compare->add_option("B", cmp.b, "features of model B: FILE.h5:/path/to/dataset")->required();
+  compare->add_option("--metric,-m", cmp.metrics,
+                      "metric configuration, e.g. mutual_knn:k=10, cka:kernel=rbf,sigma=0.5 "
+                      "(repeatable; default: all eight metrics at their defaults)");
+  compare->add_flag("--no-clamp", cmp.no_clamp, "disable the outlier clamp");
+  compare->add_option("--clamp-q", cmp.q, "quantile of the outlier clamp (default 0.95)");
+  compare->add_flag("--clamp-exact", cmp.clamp_exact,
+                    "clamp at the global order statistic instead of the mean row quantile");
+  compare->add_flag("--no-normalize", cmp.no_normalize, "disable L2 normalisation of rows");
+  compare->add_flag("--last-layer", cmp.last_layer, "compare last layers only (no layer maximum)");
+  compare->add_flag("--json", cmp.json, "print one JSON object on stdout");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return prh::kExitBadInput;
+  }
+
+  try {
+    if (*compare) return run_compare(cmp);
+  } catch (const prh::InputError& e) {
+    spdlog::error("{}", e.what());
+    return prh::kExitBadInput;
+  } catch (const std::exception& e) {
+    spdlog::critical("internal error: {}", e.what());
+    return prh::kExitInternal;
+  }
+  return prh::kExitOk;
+}

@@ -1,0 +1,1 @@
+#include "prh/core/error.hpp"

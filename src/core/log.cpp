@@ -1,0 +1,14 @@
+#include "prh/core/log.hpp"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+namespace prh::log {
+
+void init(const std::string& prefix, spdlog::level::level_enum level) {
+  auto logger = spdlog::stderr_color_mt("prh-" + prefix);
+  logger->set_pattern("[%H:%M:%S] [" + prefix + "] %^%l%$: %v");
+  logger->set_level(level);
+  spdlog::set_default_logger(logger);
+}
+
+}  // namespace prh::log
