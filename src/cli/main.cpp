@@ -8,6 +8,7 @@
 
 #include "prh/core/error.hpp"
 #include "prh/core/log.hpp"
+#include "prh/core/threads.hpp"
 #include "prh/core/version.hpp"
 #include "prh/pipeline/compare.hpp"
 
@@ -19,6 +20,7 @@ struct CompareArgs {
   bool no_clamp = false, no_normalize = false, clamp_exact = false, last_layer = false;
   bool json = false;
   double q = 0.95;
+  int threads = 0;
 };
 
 int run_compare(const CompareArgs& args) {
@@ -30,6 +32,8 @@ int run_compare(const CompareArgs& args) {
   opt.pre.normalize = !args.no_normalize;
   opt.last_layer = args.last_layer;
   PRH_CHECK_INPUT(args.q > 0 && args.q <= 1, "--clamp-q must be in (0, 1], got {}", args.q);
+  PRH_CHECK_INPUT(args.threads >= 0, "--threads must be >= 0, got {}", args.threads);
+  prh::configure_threads(args.threads);
   const auto a = prh::store::parse_dataset_ref(args.a);
   const auto b = prh::store::parse_dataset_ref(args.b);
   const auto result = prh::pipeline::compare(a, b, opt);
@@ -63,6 +67,8 @@ int main(int argc, char** argv) {
   compare->add_flag("--no-normalize", cmp.no_normalize, "disable L2 normalisation of rows");
   compare->add_flag("--last-layer", cmp.last_layer, "compare last layers only (no layer maximum)");
   compare->add_flag("--json", cmp.json, "print one JSON object on stdout");
+  compare->add_option("--threads", cmp.threads,
+                      "threads (0: all cores, or OMP_NUM_THREADS); results do not depend on it");
 
   try {
     app.parse(argc, argv);

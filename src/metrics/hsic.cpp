@@ -1,5 +1,6 @@
 #include "prh/metrics/hsic.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -26,9 +27,10 @@ HsicSet hsic_linear(const LinearMoments& a, const LinearMoments& b, const Matrix
   return h;
 }
 
-HsicSet hsic_rbf(const MatrixF& a, const MatrixF& b, double sigma) {
+HsicSet hsic_rbf(const MatrixF& a, const MatrixF& b, double sigma, Index tile) {
   PRH_ASSERT(a.rows() == b.rows(), "hsic_rbf: row counts differ");
   const Index n = a.rows();
+  use_single_threaded_blas();
   const double gamma = 1.0 / (2.0 * sigma * sigma);
   VectorD na(n), nb(n);
   for (Index i = 0; i < n; ++i) {
@@ -36,34 +38,75 @@ HsicSet hsic_rbf(const MatrixF& a, const MatrixF& b, double sigma) {
     nb(i) = b.row(i).cast<double>().squaredNorm();
   }
   // Off-diagonal sums (i != j); the diagonal of an RBF kernel is exactly 1.
+  // One block row of tiles at a time, its tiles spread over threads, each
+  // tile's partial sums kept apart and added in tile order: deterministic
+  // whatever the thread count, with O(N) extra memory.
+  struct Partial {
+    double kl = 0, kk = 0, ll = 0;
+    std::vector<double> rk_i, rl_i, rk_j, rl_j;  // row sums for rows of I, of J
+  };
   double s_kl = 0, s_kk = 0, s_ll = 0;
   VectorD rk = VectorD::Zero(n), rl = VectorD::Zero(n);
-  for_each_gram_tile_pair(a, b, [&](const GramTile& ta, const GramTile& tb) {
-    for (Index r = 0; r < ta.ni; ++r) {
-      const Index i = ta.i0 + r;
-      const Index c0 = ta.diagonal() ? r + 1 : 0;
-      double row_kl = 0, row_kk = 0, row_ll = 0, row_k = 0, row_l = 0;
-      for (Index c = c0; c < ta.nj; ++c) {
-        const Index j = ta.j0 + c;
-        const double da = std::max(0.0, na(i) + na(j) - 2.0 * ta.at(r, c));
-        const double db = std::max(0.0, nb(i) + nb(j) - 2.0 * tb.at(r, c));
-        const double kv = std::exp(-da * gamma), lv = std::exp(-db * gamma);
-        row_kl += kv * lv;
-        row_kk += kv * kv;
-        row_ll += lv * lv;
-        row_k += kv;
-        row_l += lv;
-        rk(j) += kv;
-        rl(j) += lv;
+  for (Index i0 = 0; i0 < n; i0 += tile) {
+    const Index ni = std::min(tile, n - i0);
+    const Index count = (n - i0 + tile - 1) / tile;
+    std::vector<Partial> parts(static_cast<std::size_t>(count));
+#pragma omp parallel
+    {
+      std::vector<float> ta(static_cast<std::size_t>(ni * tile)), tb(ta.size());
+#pragma omp for schedule(dynamic, 1)
+      for (Index t = 0; t < count; ++t) {
+        const Index j0 = i0 + t * tile, nj = std::min(tile, n - j0);
+        gram_tile(a, i0, ni, j0, nj, ta.data());
+        gram_tile(b, i0, ni, j0, nj, tb.data());
+        Partial& p = parts[static_cast<std::size_t>(t)];
+        p.rk_i.assign(static_cast<std::size_t>(ni), 0.0);
+        p.rl_i.assign(static_cast<std::size_t>(ni), 0.0);
+        p.rk_j.assign(static_cast<std::size_t>(nj), 0.0);
+        p.rl_j.assign(static_cast<std::size_t>(nj), 0.0);
+        for (Index r = 0; r < ni; ++r) {
+          const Index i = i0 + r;
+          const Index c0 = (j0 == i0) ? r + 1 : 0;
+          double row_kl = 0, row_kk = 0, row_ll = 0, row_k = 0, row_l = 0;
+          for (Index c = c0; c < nj; ++c) {
+            const Index j = j0 + c;
+            const auto e = static_cast<std::size_t>(r * nj + c);
+            const double da = std::max(0.0, na(i) + na(j) - 2.0 * ta[e]);
+            const double db = std::max(0.0, nb(i) + nb(j) - 2.0 * tb[e]);
+            const double kv = std::exp(-da * gamma), lv = std::exp(-db * gamma);
+            row_kl += kv * lv;
+            row_kk += kv * kv;
+            row_ll += lv * lv;
+            row_k += kv;
+            row_l += lv;
+            p.rk_j[static_cast<std::size_t>(c)] += kv;
+            p.rl_j[static_cast<std::size_t>(c)] += lv;
+          }
+          // Each (i, j) above the diagonal stands for (j, i) too.
+          p.kl += 2 * row_kl;
+          p.kk += 2 * row_kk;
+          p.ll += 2 * row_ll;
+          p.rk_i[static_cast<std::size_t>(r)] = row_k;
+          p.rl_i[static_cast<std::size_t>(r)] = row_l;
+        }
       }
-      // Each (i, j) above the diagonal stands for (j, i) too.
-      s_kl += 2 * row_kl;
-      s_kk += 2 * row_kk;
-      s_ll += 2 * row_ll;
-      rk(i) += row_k;
-      rl(i) += row_l;
     }
-  });
+    for (Index t = 0; t < count; ++t) {
+      const Partial& p = parts[static_cast<std::size_t>(t)];
+      const Index j0 = i0 + t * tile;
+      s_kl += p.kl;
+      s_kk += p.kk;
+      s_ll += p.ll;
+      for (std::size_t r = 0; r < p.rk_i.size(); ++r) {
+        rk(i0 + static_cast<Index>(r)) += p.rk_i[r];
+        rl(i0 + static_cast<Index>(r)) += p.rl_i[r];
+      }
+      for (std::size_t c = 0; c < p.rk_j.size(); ++c) {
+        rk(j0 + static_cast<Index>(c)) += p.rk_j[c];
+        rl(j0 + static_cast<Index>(c)) += p.rl_j[c];
+      }
+    }
+  }
   const auto nd = static_cast<double>(n);
   const double sum_k = rk.sum(), sum_l = rl.sum();  // off-diagonal totals
   auto biased = [&](double s_off, const VectorD& r1, double t1, const VectorD& r2, double t2) {

@@ -4,60 +4,12 @@
 #include <limits>
 #include <utility>
 
-#include <cblas.h>
+#include <mutex>
 
 #include "prh/core/error.hpp"
 #include "prh/metrics/tiles.hpp"
 
 namespace prh::metrics {
-
-void gram_tile(const MatrixF& x, Index i0, Index ni, Index j0, Index nj, float* c) {
-  const Index d = x.cols();
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(ni), static_cast<int>(nj),
-              static_cast<int>(d), 1.0f, x.data() + i0 * d, static_cast<int>(d),
-              x.data() + j0 * d, static_cast<int>(d), 0.0f, c, static_cast<int>(nj));
-}
-
-namespace {
-
-// Rows per chunk of the double-accumulated products: float sums over at most
-// this many terms, double sums across chunks.
-constexpr Index kProductChunk = 256;
-
-}  // namespace
-
-MatrixD cross_product(const MatrixF& x, const MatrixF& y) {
-  PRH_ASSERT(x.rows() == y.rows(), "cross_product: row counts differ");
-  const Index dx = x.cols(), dy = y.cols();
-  MatrixD acc = MatrixD::Zero(dx, dy);
-  MatrixF part(dx, dy);
-  for (Index r0 = 0; r0 < x.rows(); r0 += kProductChunk) {
-    const Index nr = std::min(kProductChunk, x.rows() - r0);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(dx),
-                static_cast<int>(dy), static_cast<int>(nr), 1.0f, x.data() + r0 * dx,
-                static_cast<int>(dx), y.data() + r0 * dy, static_cast<int>(dy), 0.0f, part.data(),
-                static_cast<int>(dy));
-    acc += part.cast<double>();
-  }
-  return acc;
-}
-
-MatrixD self_product(const MatrixF& x) {
-  const Index d = x.cols();
-  MatrixD acc = MatrixD::Zero(d, d);
-  MatrixF part(d, d);
-  for (Index r0 = 0; r0 < x.rows(); r0 += kProductChunk) {
-    const Index nr = std::min(kProductChunk, x.rows() - r0);
-    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, static_cast<int>(d), static_cast<int>(nr),
-                1.0f, x.data() + r0 * d, static_cast<int>(d), 0.0f, part.data(),
-                static_cast<int>(d));
-    for (Index i = 0; i < d; ++i)
-      for (Index j = i; j < d; ++j) acc(i, j) += part(i, j);
-  }
-  for (Index i = 0; i < d; ++i)
-    for (Index j = 0; j < i; ++j) acc(i, j) = acc(j, i);
-  return acc;
-}
 
 void check_k(int k, Index n, const char* metric) {
   PRH_CHECK_INPUT(k >= 1 && k <= n - 1,
@@ -158,24 +110,37 @@ class TopK {
 
 }  // namespace
 
-NeighborLists knn(const MatrixF& x, int k) {
+NeighborLists knn(const MatrixF& x, int k, Index tile) {
   check_k(k, x.rows(), "knn");
   PRH_CHECK_INPUT(x.rows() <= std::numeric_limits<std::int32_t>::max(), "too many rows: {}",
                   x.rows());
   TopK heaps(x.rows(), k);
-  for_each_gram_tile(x, [&](const GramTile& t) {
-    for (Index r = 0; r < t.ni; ++r) {
-      const Index i = t.i0 + r;
-      const float* row = t.data + r * t.nj;
-      const Index c0 = t.diagonal() ? r + 1 : 0;
-      for (Index c = c0; c < t.nj; ++c) {
-        const Index j = t.j0 + c;
-        const float s = row[c];
-        heaps.push(i, s, static_cast<std::int32_t>(j));
-        heaps.push(j, s, static_cast<std::int32_t>(i));
-      }
-    }
-  });
+  // A tile feeds the heaps of its row block and of its column block: lock
+  // both (lower block first, so no deadlock). Top-k under a total order does
+  // not depend on the order candidates arrive in, so the result is the same
+  // whatever the thread count.
+  const TileGrid grid(x.rows(), tile);
+  std::vector<std::mutex> block_lock(static_cast<std::size_t>(grid.blocks));
+  for_each_gram_tile(
+      x,
+      [&](const GramTile& t) {
+        std::unique_lock<std::mutex> li(block_lock[static_cast<std::size_t>(t.i0 / tile)]);
+        std::unique_lock<std::mutex> lj;
+        if (!t.diagonal())
+          lj = std::unique_lock<std::mutex>(block_lock[static_cast<std::size_t>(t.j0 / tile)]);
+        for (Index r = 0; r < t.ni; ++r) {
+          const Index i = t.i0 + r;
+          const float* row = t.data + r * t.nj;
+          const Index c0 = t.diagonal() ? r + 1 : 0;
+          for (Index c = c0; c < t.nj; ++c) {
+            const Index j = t.j0 + c;
+            const float s = row[c];
+            heaps.push(i, s, static_cast<std::int32_t>(j));
+            heaps.push(j, s, static_cast<std::int32_t>(i));
+          }
+        }
+      },
+      tile);
   return heaps.finish();
 }
 

@@ -24,16 +24,14 @@ double mutual_knn(const NeighborLists& a, const NeighborLists& b, int k) {
   check_lists(a, b, k, "mutual_knn");
   // mark[j] == i + 1 iff j ∈ N_A(i): one pass over each list, O(N) memory.
   std::vector<Index> mark(static_cast<std::size_t>(a.n), 0);
-  double total = 0.0;
+  std::int64_t common = 0;
   for (Index i = 0; i < a.n; ++i) {
     const auto* ra = a.row(i);
     const auto* rb = b.row(i);
     for (int c = 0; c < k; ++c) mark[static_cast<std::size_t>(ra[c])] = i + 1;
-    int common = 0;
     for (int c = 0; c < k; ++c) common += mark[static_cast<std::size_t>(rb[c])] == i + 1;
-    total += static_cast<double>(common) / k;
   }
-  return total / static_cast<double>(a.n);
+  return static_cast<double>(common) / k / static_cast<double>(a.n);
 }
 
 double cycle_knn(const NeighborLists& a, const NeighborLists& b, int k) {
@@ -61,18 +59,27 @@ double cycle_knn(const NeighborLists& a, const NeighborLists& b, int k) {
 
 double lcs_knn(const NeighborLists& a, const NeighborLists& b, int k) {
   check_lists(a, b, k, "lcs_knn");
-  std::vector<std::int32_t> scratch;
-  double total = 0.0;
-  for (Index i = 0; i < a.n; ++i) total += lcs_distinct(a.row(i), b.row(i), k, scratch);
-  return total / static_cast<double>(k) / static_cast<double>(a.n);
+  // Integer sums: exact, so the thread count cannot change the result.
+  std::int64_t total = 0;
+#pragma omp parallel reduction(+ : total)
+  {
+    std::vector<std::int32_t> scratch;
+#pragma omp for schedule(static)
+    for (Index i = 0; i < a.n; ++i) total += lcs_distinct(a.row(i), b.row(i), k, scratch);
+  }
+  return static_cast<double>(total) / static_cast<double>(k) / static_cast<double>(a.n);
 }
 
 double edit_distance_knn(const NeighborLists& a, const NeighborLists& b, int k) {
   check_lists(a, b, k, "edit_distance_knn");
-  std::vector<int> scratch;
-  double total = 0.0;
-  for (Index i = 0; i < a.n; ++i) total += levenshtein(a.row(i), b.row(i), k, scratch);
-  return 1.0 - total / static_cast<double>(k) / static_cast<double>(a.n);
+  std::int64_t total = 0;
+#pragma omp parallel reduction(+ : total)
+  {
+    std::vector<int> scratch;
+#pragma omp for schedule(static)
+    for (Index i = 0; i < a.n; ++i) total += levenshtein(a.row(i), b.row(i), k, scratch);
+  }
+  return 1.0 - static_cast<double>(total) / static_cast<double>(k) / static_cast<double>(a.n);
 }
 
 }  // namespace prh::metrics

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "prh/metrics/matrix.hpp"
+#include "prh/metrics/tiles.hpp"
 
 namespace prh::metrics {
 
@@ -27,7 +28,7 @@ struct NeighborLists {
 // Throws InputError unless 1 <= k <= n - 1.
 void check_k(int k, Index n, const char* metric);
 
-// Top-k neighbour lists of the rows of x.
-NeighborLists knn(const MatrixF& x, int k);
+// Top-k neighbour lists of the rows of x (tile: Gram tile size, for tests).
+NeighborLists knn(const MatrixF& x, int k, Index tile = kGramTile);
 
 }  // namespace prh::metrics

@@ -3,7 +3,11 @@
 // GEMM fills one tile of the Gram matrix X X^T, a consumer reads it. Only the
 // tiles on or above the diagonal are produced (the Gram matrix is symmetric);
 // a consumer uses each off-diagonal tile for both (i, j) and (j, i), so the
-// two directions always see the very same float. Memory: one tile.
+// two directions always see the very same float. Memory: one tile per thread.
+//
+// Tiles are spread over OpenMP threads; each GEMM runs single-threaded on a
+// tile of fixed shape, so every float is the same whatever the thread count
+// (see prh/core/threads.hpp). Consumers run concurrently and must be safe.
 
 #include <algorithm>
 #include <vector>
@@ -13,7 +17,8 @@
 namespace prh::metrics {
 
 // Rows (and columns) of one Gram tile. 1024 keeps a tile at 4 MB and the GEMM
-// near full speed on 2 cores (measured: 1024-tiles reach the full sgemm rate).
+// near full speed (measured: 1024-tiles reach the whole-matrix sgemm rate).
+// Fixed: results may differ in the last bit under another tile size.
 inline constexpr Index kGramTile = 1024;
 
 // C[ni x nj] = X[i0 : i0+ni] * X[j0 : j0+nj]^T (row-major, leading dim nj).
@@ -21,53 +26,49 @@ void gram_tile(const MatrixF& x, Index i0, Index ni, Index j0, Index nj, float* 
 
 // A tile of the Gram matrix: rows [i0, i0+ni) x columns [j0, j0+nj), data
 // row-major with leading dimension nj. On a diagonal tile (i0 == j0) only the
-// entries above the diagonal (c > r) are meaningful to consumers.
+// entries above the diagonal (c > r) are meaningful to consumers. `id` numbers
+// the tiles in a fixed order (row blocks, then column blocks).
 struct GramTile {
-  Index i0, ni, j0, nj;
+  Index id, i0, ni, j0, nj;
   const float* data;
   bool diagonal() const { return i0 == j0; }
   float at(Index r, Index c) const { return data[r * nj + c]; }
 };
 
-// Calls consume(const GramTile&) for every tile I <= J of X X^T.
+// The tiles I <= J of an N x N Gram matrix, in the fixed order of GramTile::id.
+struct TileGrid {
+  Index n, tile, blocks;
+  std::vector<std::pair<Index, Index>> tiles;  // (i0, j0)
+  TileGrid(Index n, Index tile);
+};
+
+// Pins BLAS to one thread (once per process): prh threads over tiles itself.
+void use_single_threaded_blas();
+
+// Calls consume(const GramTile&) for every tile I <= J of X X^T, concurrently.
 template <class Consumer>
 void for_each_gram_tile(const MatrixF& x, Consumer&& consume, Index tile = kGramTile) {
-  const Index n = x.rows();
-  std::vector<float> buf(static_cast<std::size_t>(std::min(n, tile) * std::min(n, tile)));
-  for (Index i0 = 0; i0 < n; i0 += tile) {
-    const Index ni = std::min(tile, n - i0);
-    for (Index j0 = i0; j0 < n; j0 += tile) {
-      const Index nj = std::min(tile, n - j0);
+  use_single_threaded_blas();
+  const TileGrid grid(x.rows(), tile);
+  const auto count = static_cast<Index>(grid.tiles.size());
+#pragma omp parallel
+  {
+    std::vector<float> buf(static_cast<std::size_t>(std::min(grid.n, tile) * std::min(grid.n, tile)));
+#pragma omp for schedule(dynamic, 1)
+    for (Index t = 0; t < count; ++t) {
+      const auto [i0, j0] = grid.tiles[static_cast<std::size_t>(t)];
+      const Index ni = std::min(tile, grid.n - i0), nj = std::min(tile, grid.n - j0);
       gram_tile(x, i0, ni, j0, nj, buf.data());
-      consume(GramTile{i0, ni, j0, nj, buf.data()});
+      consume(GramTile{t, i0, ni, j0, nj, buf.data()});
     }
   }
 }
 
-// Calls consume(const GramTile& tx, const GramTile& ty) for every tile I <= J
-// of X X^T and Y Y^T at the same position (X and Y have the same rows).
-template <class Consumer>
-void for_each_gram_tile_pair(const MatrixF& x, const MatrixF& y, Consumer&& consume,
-                             Index tile = kGramTile) {
-  const Index n = x.rows();
-  const auto sz = static_cast<std::size_t>(std::min(n, tile) * std::min(n, tile));
-  std::vector<float> bx(sz), by(sz);
-  for (Index i0 = 0; i0 < n; i0 += tile) {
-    const Index ni = std::min(tile, n - i0);
-    for (Index j0 = i0; j0 < n; j0 += tile) {
-      const Index nj = std::min(tile, n - j0);
-      gram_tile(x, i0, ni, j0, nj, bx.data());
-      gram_tile(y, i0, ni, j0, nj, by.data());
-      consume(GramTile{i0, ni, j0, nj, bx.data()}, GramTile{i0, ni, j0, nj, by.data()});
-    }
-  }
-}
-
-// X^T Y over the rows of X and Y (both [N, *]), float GEMMs over chunks of
-// rows accumulated in double: [Dx, Dy].
+// X^T Y over the rows of X and Y (both [N, *]): float GEMMs over chunks of
+// rows accumulated in double, in fixed column slices spread over threads.
 MatrixD cross_product(const MatrixF& x, const MatrixF& y);
 
-// X^T X, likewise (symmetric rank-k updates): [D, D].
+// X^T X, likewise (only the upper triangle is computed, then mirrored).
 MatrixD self_product(const MatrixF& x);
 
 }  // namespace prh::metrics
