@@ -19,12 +19,13 @@ import numpy as np
 
 
 def model(latent, dim, layers, rng):
+    """Layer l sees the latent through its own random map, with noise that
+    shrinks with depth: later layers hold more of the shared structure."""
     out = []
-    x = latent
     for layer in range(layers):
-        w = rng.standard_normal((x.shape[1], dim)) / np.sqrt(x.shape[1])
-        noise = (layers - layer) * 0.5
-        x = np.tanh(x @ w) + noise * rng.standard_normal((x.shape[0], dim)) / np.sqrt(dim)
+        w = rng.standard_normal((latent.shape[1], dim)) / np.sqrt(latent.shape[1])
+        noise = 2.0 * (layers - layer) / layers
+        x = np.tanh(latent @ w) + noise * rng.standard_normal((latent.shape[0], dim))
         out.append(x.astype(np.float32))
     return np.stack(out, axis=1)
 

@@ -21,6 +21,8 @@ int configure_threads(int n) {
   return n;
 }
 
-int thread_count() { return omp_get_max_threads(); }
+int thread_count() {
+  return omp_get_max_threads();
+}
 
 }  // namespace prh

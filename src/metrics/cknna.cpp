@@ -70,9 +70,11 @@ MaskedPair build(const NeighborLists& a, const NeighborLists* b, int k) {
 double hsic_unbiased_sparse(const MaskedPair& m) {
   const auto n = static_cast<double>(m.n);
   double t1 = 0, sum_x = 0, sum_y = 0;
-  std::vector<double> col_x(static_cast<std::size_t>(m.n), 0.0), row_y(static_cast<std::size_t>(m.n), 0.0);
+  std::vector<double> col_x(static_cast<std::size_t>(m.n), 0.0),
+      row_y(static_cast<std::size_t>(m.n), 0.0);
   for (Index i = 0; i < m.n; ++i) {
-    for (Index e = m.start[static_cast<std::size_t>(i)]; e < m.start[static_cast<std::size_t>(i) + 1]; ++e) {
+    for (Index e = m.start[static_cast<std::size_t>(i)];
+         e < m.start[static_cast<std::size_t>(i) + 1]; ++e) {
       const auto ue = static_cast<std::size_t>(e);
       const Index j = m.col[ue];
       sum_x += m.x[ue];
@@ -87,7 +89,8 @@ double hsic_unbiased_sparse(const MaskedPair& m) {
     }
   }
   double t3 = 0;  // (X^T 1) . (Y 1)
-  for (Index j = 0; j < m.n; ++j) t3 += col_x[static_cast<std::size_t>(j)] * row_y[static_cast<std::size_t>(j)];
+  for (Index j = 0; j < m.n; ++j)
+    t3 += col_x[static_cast<std::size_t>(j)] * row_y[static_cast<std::size_t>(j)];
   return (t1 + sum_x * sum_y / ((n - 1) * (n - 2)) - 2.0 / (n - 2) * t3) / (n * (n - 3));
 }
 

@@ -32,7 +32,7 @@ std::vector<Representation> make_representations(std::vector<MatrixF> layers,
 std::vector<double> score_layer_pair(const Representation& a, const Representation& b,
                                      const std::vector<MetricSpec>& specs) {
   PRH_CHECK_INPUT(a.n() == b.n(), "the two feature sets have different N ({} vs {})", a.n(), b.n());
-  std::optional<MatrixD> cross;  // Xc_A^T Xc_B, shared by linear CKA, unbiased CKA, SVCCA
+  std::optional<MatrixD> cross;   // Xc_A^T Xc_B, shared by linear CKA, unbiased CKA, SVCCA
   std::map<double, HsicSet> rbf;  // one tile pass per sigma
   auto get_cross = [&]() -> const MatrixD& {
     if (!cross) cross = cross_product(a.moments->centred, b.moments->centred);
@@ -121,8 +121,9 @@ std::vector<LayerMax> compare_models(const std::vector<Representation>& a,
       const auto scores = score_layer_pair(a[l], b[m], specs);
       for (std::size_t s = 0; s < specs.size(); ++s) {
         if (std::isnan(scores[s])) {
-          if (on_nan) on_nan(specs[s], static_cast<int>(l), static_cast<int>(m),
-                             nan_reason(specs[s], a[l], b[m]));
+          if (on_nan)
+            on_nan(specs[s], static_cast<int>(l), static_cast<int>(m),
+                   nan_reason(specs[s], a[l], b[m]));
           continue;
         }
         if (scores[s] > best[s].score) {

@@ -71,7 +71,8 @@ class TopK {
         return better(a.first, a.second, b.first, b.second);
       });
       for (int c = 0; c < k_; ++c) {
-        PRH_ASSERT(row[static_cast<std::size_t>(c)].second < n_, "row {} has too few neighbours", i);
+        PRH_ASSERT(row[static_cast<std::size_t>(c)].second < n_, "row {} has too few neighbours",
+                   i);
         out.index[static_cast<std::size_t>(i * k_ + c)] = row[static_cast<std::size_t>(c)].second;
         out.sim[static_cast<std::size_t>(i * k_ + c)] = row[static_cast<std::size_t>(c)].first;
       }

@@ -11,8 +11,8 @@ namespace prh::metrics {
 namespace {
 
 void check_lists(const NeighborLists& a, const NeighborLists& b, int k, const char* metric) {
-  PRH_CHECK_INPUT(a.n == b.n, "{}: the two feature sets have different N ({} vs {})", metric,
-                  a.n, b.n);
+  PRH_CHECK_INPUT(a.n == b.n, "{}: the two feature sets have different N ({} vs {})", metric, a.n,
+                  b.n);
   check_k(k, a.n, metric);
   PRH_ASSERT(k <= a.k && k <= b.k, "{}: lists hold {} and {} neighbours, {} needed", metric, a.k,
              b.k, k);

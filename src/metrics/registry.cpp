@@ -1,8 +1,8 @@
 #include "prh/metrics/registry.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 
 #include "prh/core/error.hpp"
@@ -41,9 +41,9 @@ int parse_int(const std::string& spec, const std::string& key, const std::string
   char* end = nullptr;
   errno = 0;
   const long v = std::strtol(value.c_str(), &end, 10);
-  PRH_CHECK_INPUT(!value.empty() && end && *end == '\0' && errno == 0 && v >= -(1L << 30) &&
-                      v <= (1L << 30),
-                  "metric '{}': {} must be an integer, got '{}'", spec, key, value);
+  PRH_CHECK_INPUT(
+      !value.empty() && end && *end == '\0' && errno == 0 && v >= -(1L << 30) && v <= (1L << 30),
+      "metric '{}': {} must be an integer, got '{}'", spec, key, value);
   return static_cast<int>(v);
 }
 
@@ -123,15 +123,15 @@ MetricSpec parse_metric(const std::string& spec) {
     std::vector<std::string> seen;
     while (pos <= rest.size()) {
       const auto comma = rest.find(',', pos);
-      const std::string item = rest.substr(pos, comma == std::string::npos ? std::string::npos
-                                                                           : comma - pos);
+      const std::string item =
+          rest.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
       const auto eq = item.find('=');
       PRH_CHECK_INPUT(eq != std::string::npos && eq > 0,
                       "metric '{}': parameter '{}' is not of the form key=value", spec, item);
       const std::string key = item.substr(0, eq), value = item.substr(eq + 1);
       PRH_CHECK_INPUT(std::find(it->keys.begin(), it->keys.end(), key) != it->keys.end(),
-                      "metric '{}': unknown parameter '{}' for {} (allowed: {})", spec, key,
-                      name, join(it->keys));
+                      "metric '{}': unknown parameter '{}' for {} (allowed: {})", spec, key, name,
+                      join(it->keys));
       PRH_CHECK_INPUT(std::find(seen.begin(), seen.end(), key) == seen.end(),
                       "metric '{}': parameter '{}' given twice", spec, key);
       seen.push_back(key);

@@ -13,8 +13,8 @@ Requirements Requirements::of(const std::vector<MetricSpec>& specs) {
   Requirements r;
   for (const auto& s : specs) {
     if (s.uses_knn()) r.max_k = std::max(r.max_k, s.k);
-    const bool linear_cka =
-        (s.kind == MetricKind::Cka || s.kind == MetricKind::UnbiasedCka) && s.kernel == Kernel::Linear;
+    const bool linear_cka = (s.kind == MetricKind::Cka || s.kind == MetricKind::UnbiasedCka) &&
+                            s.kernel == Kernel::Linear;
     if (linear_cka || s.kind == MetricKind::Svcca) r.moments = true;
     if (s.kind == MetricKind::Svcca &&
         std::find(r.svcca_dims.begin(), r.svcca_dims.end(), s.cca_dim) == r.svcca_dims.end())
@@ -56,7 +56,7 @@ double hsic_unbiased_linear(const LinearMoments& a, const LinearMoments& b, doub
   // HSIC_u is invariant to K -> K + v 1^T + 1 v^T + c 1 1^T, so centring the
   // features first changes nothing but the rounding (which it improves).
   const auto n = static_cast<double>(a.sq_norms.size());
-  const double t1 = cross_sq_frob - a.sq_norms.dot(b.sq_norms);  // sum_ij K~_ij L~_ji
+  const double t1 = cross_sq_frob - a.sq_norms.dot(b.sq_norms);     // sum_ij K~_ij L~_ji
   const double sum_k = a.col_sum.squaredNorm() - a.sq_norms.sum();  // sum K~
   const double sum_l = b.col_sum.squaredNorm() - b.sq_norms.sum();
   const double t3 = (a.row_dot - a.sq_norms).dot(b.row_dot - b.sq_norms);  // (K~1).(L~1)

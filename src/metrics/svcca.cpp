@@ -71,7 +71,8 @@ SvccaBasis svcca_basis(const LinearMoments& m, int cca_dim) {
   for (int c = 0; c < cca_dim; ++c) {
     const double inv_sigma = 1.0 / std::sqrt(w[static_cast<std::size_t>(c)]);
     for (Index j = 0; j < d; ++j)
-      basis.w(j, c) = scale(j) * z[static_cast<std::size_t>(c) * d + static_cast<std::size_t>(j)] * inv_sigma;
+      basis.w(j, c) =
+          scale(j) * z[static_cast<std::size_t>(c) * d + static_cast<std::size_t>(j)] * inv_sigma;
   }
   return basis;
 }

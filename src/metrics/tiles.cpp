@@ -47,8 +47,8 @@ TileGrid::TileGrid(Index n_, Index tile_) : n(n_), tile(tile_), blocks((n_ + til
 void gram_tile(const MatrixF& x, Index i0, Index ni, Index j0, Index nj, float* c) {
   const Index d = x.cols();
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(ni), static_cast<int>(nj),
-              static_cast<int>(d), 1.0f, x.data() + i0 * d, static_cast<int>(d),
-              x.data() + j0 * d, static_cast<int>(d), 0.0f, c, static_cast<int>(nj));
+              static_cast<int>(d), 1.0f, x.data() + i0 * d, static_cast<int>(d), x.data() + j0 * d,
+              static_cast<int>(d), 0.0f, c, static_cast<int>(nj));
 }
 
 MatrixD cross_product(const MatrixF& x, const MatrixF& y) {

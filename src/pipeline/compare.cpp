@@ -48,8 +48,7 @@ CompareResult compare(const store::DatasetRef& a, const store::DatasetRef& b,
   auto ra = metrics::make_representations(std::move(la), opt.pre, r.specs, a.text());
   auto rb = metrics::make_representations(std::move(lb), opt.pre, r.specs, b.text());
   r.scores = metrics::compare_models(
-      ra, rb, r.specs,
-      [&](const metrics::MetricSpec& s, int l, int m, const std::string& why) {
+      ra, rb, r.specs, [&](const metrics::MetricSpec& s, int l, int m, const std::string& why) {
         spdlog::warn("{} is NaN for {} (layer {}) vs {} (layer {}): {}", s.name(), a.text(), l,
                      b.text(), m, why);
       });
@@ -88,8 +87,7 @@ void print_table(std::ostream& os, const CompareResult& r, const store::DatasetR
   for (std::size_t i = 0; i < r.specs.size(); ++i) {
     const auto& s = r.scores[i];
     const std::string score = std::isnan(s.score) ? "NaN" : fmt::format("{:.6f}", s.score);
-    os << fmt::format("{:<32} {:>10}  ({}, {})\n", r.specs[i].name(), score, s.layer_a,
-                      s.layer_b);
+    os << fmt::format("{:<32} {:>10}  ({}, {})\n", r.specs[i].name(), score, s.layer_a, s.layer_b);
   }
 }
 

@@ -6,7 +6,9 @@
 
 namespace prh::h5 {
 
-void quiet() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void quiet() {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
 
 std::string error_stack() {
   std::string out;
@@ -81,12 +83,16 @@ std::string dataset_type_name(const Handle& dataset) {
   Handle type(H5Dget_type(dataset.id()), H5Tclose);
   const auto size = H5Tget_size(type.id()) * 8;
   switch (H5Tget_class(type.id())) {
-    case H5T_FLOAT: return fmt::format("float{}", size);
+    case H5T_FLOAT:
+      return fmt::format("float{}", size);
     case H5T_INTEGER:
       return fmt::format("{}int{}", H5Tget_sign(type.id()) == H5T_SGN_NONE ? "u" : "", size);
-    case H5T_STRING: return "string";
-    case H5T_COMPOUND: return "compound";
-    default: return "non-numeric";
+    case H5T_STRING:
+      return "string";
+    case H5T_COMPOUND:
+      return "compound";
+    default:
+      return "non-numeric";
   }
 }
 

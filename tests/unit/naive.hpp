@@ -149,8 +149,8 @@ inline int lev_dp(const std::vector<int>& a, const std::vector<int>& b) {
   for (std::size_t j = 0; j <= b.size(); ++j) dp[0][j] = static_cast<int>(j);
   for (std::size_t i = 1; i <= a.size(); ++i)
     for (std::size_t j = 1; j <= b.size(); ++j)
-      dp[i][j] = std::min({dp[i - 1][j] + 1, dp[i][j - 1] + 1,
-                           dp[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      dp[i][j] = std::min(
+          {dp[i - 1][j] + 1, dp[i][j - 1] + 1, dp[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
   return dp[a.size()][b.size()];
 }
 

@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "helpers.hpp"
 #include <fmt/format.h>
+#include "helpers.hpp"
 
 #include "naive.hpp"
 #include "prh/core/error.hpp"

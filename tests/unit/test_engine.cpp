@@ -153,11 +153,11 @@ TEST(Engine, AllNaNGivesNaNAndReportsIt) {
   auto ra = make_representations({c}, raw(), specs, "A");
   auto rb = make_representations({x}, raw(), specs, "B");
   int reported = 0;
-  const auto best = compare_models(ra, rb, specs, [&](const MetricSpec&, int, int,
-                                                      const std::string& why) {
-    ++reported;
-    EXPECT_NE(why.find("<= 0"), std::string::npos);
-  });
+  const auto best =
+      compare_models(ra, rb, specs, [&](const MetricSpec&, int, int, const std::string& why) {
+        ++reported;
+        EXPECT_NE(why.find("<= 0"), std::string::npos);
+      });
   EXPECT_TRUE(std::isnan(best[0].score));
   EXPECT_EQ(best[0].layer_a, -1);
   EXPECT_EQ(reported, 1);

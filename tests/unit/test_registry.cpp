@@ -30,8 +30,9 @@ TEST(Registry, ParsesSpecsAndDefaults) {
 }
 
 TEST(Registry, CanonicalNamesRoundTrip) {
-  for (const auto& s : {"mutual_knn:k=7", "cycle_knn:k=3", "lcs_knn", "edit_distance_knn:k=50",
-                        "cka:kernel=rbf,sigma=0.25", "unbiased_cka", "cknna:k=2", "svcca:cca_dim=3"}) {
+  for (const auto& s :
+       {"mutual_knn:k=7", "cycle_knn:k=3", "lcs_knn", "edit_distance_knn:k=50",
+        "cka:kernel=rbf,sigma=0.25", "unbiased_cka", "cknna:k=2", "svcca:cca_dim=3"}) {
     const auto spec = parse_metric(s);
     EXPECT_EQ(parse_metric(spec.name()).name(), spec.name());
   }

@@ -13,8 +13,8 @@ TEST(Sequence, HandComputed) {
   std::vector<std::int32_t> s;
   std::vector<int> r;
   const std::int32_t a[] = {1, 2, 3, 4, 5}, b[] = {2, 1, 3, 9, 5};
-  EXPECT_EQ(lcs_distinct(a, b, 5, s), 3);   // 1 3 5 (or 2 3 5)
-  EXPECT_EQ(levenshtein(a, b, 5, r), 3);    // swap costs 2, 4 -> 9 costs 1
+  EXPECT_EQ(lcs_distinct(a, b, 5, s), 3);  // 1 3 5 (or 2 3 5)
+  EXPECT_EQ(levenshtein(a, b, 5, r), 3);   // swap costs 2, 4 -> 9 costs 1
   const std::int32_t c[] = {7, 8, 9}, d[] = {1, 2, 3};
   EXPECT_EQ(lcs_distinct(c, d, 3, s), 0);
   EXPECT_EQ(levenshtein(c, d, 3, r), 3);

@@ -29,15 +29,15 @@ inline constexpr int kExitBadInput = 2;
 }  // namespace prh
 
 // Validate user input: throws prh::InputError with a formatted message.
-#define PRH_CHECK_INPUT(cond, ...)                              \
-  do {                                                          \
+#define PRH_CHECK_INPUT(cond, ...)                                  \
+  do {                                                              \
     if (!(cond)) throw ::prh::InputError(fmt::format(__VA_ARGS__)); \
   } while (0)
 
 // Internal invariant: throws prh::InternalError naming the source location.
-#define PRH_ASSERT(cond, ...)                                                       \
-  do {                                                                              \
-    if (!(cond))                                                                    \
-      throw ::prh::InternalError(fmt::format("{}:{}: {}", __FILE__, __LINE__,       \
-                                             fmt::format(__VA_ARGS__)));            \
+#define PRH_ASSERT(cond, ...)                                                      \
+  do {                                                                             \
+    if (!(cond))                                                                   \
+      throw ::prh::InternalError(                                                  \
+          fmt::format("{}:{}: {}", __FILE__, __LINE__, fmt::format(__VA_ARGS__))); \
   } while (0)

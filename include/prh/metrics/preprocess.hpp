@@ -9,10 +9,10 @@
 namespace prh::metrics {
 
 struct PreprocessOptions {
-  bool clamp = true;     // outlier clamp on/off (q = 1 also disables it)
-  double q = 0.95;       // quantile of |x|
-  bool exact = false;    // false: mean of per-row quantiles; true: global order statistic
-  bool normalize = true; // L2-normalise rows (zero rows stay zero)
+  bool clamp = true;      // outlier clamp on/off (q = 1 also disables it)
+  double q = 0.95;        // quantile of |x|
+  bool exact = false;     // false: mean of per-row quantiles; true: global order statistic
+  bool normalize = true;  // L2-normalise rows (zero rows stay zero)
 };
 
 // Throws InputError naming `what` and the first row holding NaN or Inf.

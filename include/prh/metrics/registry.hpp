@@ -11,7 +11,16 @@
 
 namespace prh::metrics {
 
-enum class MetricKind { MutualKnn, CycleKnn, LcsKnn, EditDistanceKnn, Cka, UnbiasedCka, Cknna, Svcca };
+enum class MetricKind {
+  MutualKnn,
+  CycleKnn,
+  LcsKnn,
+  EditDistanceKnn,
+  Cka,
+  UnbiasedCka,
+  Cknna,
+  Svcca
+};
 enum class Kernel { Linear, Rbf };
 
 inline constexpr int kDefaultK = 10;
@@ -20,10 +29,10 @@ inline constexpr double kDefaultSigma = 1.0;
 
 struct MetricSpec {
   MetricKind kind = MetricKind::MutualKnn;
-  int k = kDefaultK;              // kNN metrics and cknna
-  int cca_dim = kDefaultCcaDim;   // svcca
-  Kernel kernel = Kernel::Linear; // cka, unbiased_cka
-  double sigma = kDefaultSigma;   // rbf kernel width
+  int k = kDefaultK;               // kNN metrics and cknna
+  int cca_dim = kDefaultCcaDim;    // svcca
+  Kernel kernel = Kernel::Linear;  // cka, unbiased_cka
+  double sigma = kDefaultSigma;    // rbf kernel width
 
   // "mutual_knn", "cka", ...
   std::string metric_name() const;

@@ -27,11 +27,11 @@ struct Requirements {
 
 // Moments of the column-centred features Xc = X - mean(X).
 struct LinearMoments {
-  MatrixF centred;   // Xc [N, D]
-  MatrixD gram;      // Xc^T Xc [D, D], double-accumulated
-  VectorD sq_norms;  // |xc_i|^2 [N]
-  VectorD col_sum;   // sum_i xc_i [D] (zero up to rounding)
-  VectorD row_dot;   // xc_i . col_sum [N]
+  MatrixF centred;         // Xc [N, D]
+  MatrixD gram;            // Xc^T Xc [D, D], double-accumulated
+  VectorD sq_norms;        // |xc_i|^2 [N]
+  VectorD col_sum;         // sum_i xc_i [D] (zero up to rounding)
+  VectorD row_dot;         // xc_i . col_sum [N]
   double hsic_b_self = 0;  // HSIC_b(K, K) = ||Xc^T Xc||_F^2
   double hsic_u_self = 0;  // HSIC_u(K, K)
 };

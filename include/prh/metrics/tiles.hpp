@@ -53,7 +53,8 @@ void for_each_gram_tile(const MatrixF& x, Consumer&& consume, Index tile = kGram
   const auto count = static_cast<Index>(grid.tiles.size());
 #pragma omp parallel
   {
-    std::vector<float> buf(static_cast<std::size_t>(std::min(grid.n, tile) * std::min(grid.n, tile)));
+    std::vector<float> buf(
+        static_cast<std::size_t>(std::min(grid.n, tile) * std::min(grid.n, tile)));
 #pragma omp for schedule(dynamic, 1)
     for (Index t = 0; t < count; ++t) {
       const auto [i0, j0] = grid.tiles[static_cast<std::size_t>(t)];

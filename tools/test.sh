@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds, runs every ctest
+# test (unit, e2e; later MPI and SLURM). Exit status: ctest's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/build.sh
+cd build
+ctest --output-on-failure --parallel "$(nproc)" --timeout 1500 "$@"
