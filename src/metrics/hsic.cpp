@@ -31,6 +31,7 @@ HsicSet hsic_rbf(const MatrixF& a, const MatrixF& b, double sigma, Index tile) {
   PRH_ASSERT(a.rows() == b.rows(), "hsic_rbf: row counts differ");
   const Index n = a.rows();
   use_single_threaded_blas();
+  if (tile <= 0) tile = gram_tile_for(n);
   const double gamma = 1.0 / (2.0 * sigma * sigma);
   VectorD na(n), nb(n);
   for (Index i = 0; i < n; ++i) {

@@ -115,6 +115,7 @@ NeighborLists knn(const MatrixF& x, int k, Index tile) {
   check_k(k, x.rows(), "knn");
   PRH_CHECK_INPUT(x.rows() <= std::numeric_limits<std::int32_t>::max(), "too many rows: {}",
                   x.rows());
+  if (tile <= 0) tile = gram_tile_for(x.rows());
   TopK heaps(x.rows(), k);
   // A tile feeds the heaps of its row block and of its column block: lock
   // both (lower block first, so no deadlock). Top-k under a total order does

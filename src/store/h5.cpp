@@ -106,3 +106,156 @@ void read_all_float(const Handle& dataset, std::vector<float>& out, const std::s
 }
 
 }  // namespace prh::h5
+
+namespace prh::h5 {
+
+namespace {
+[[noreturn]] void fail(const std::string& what) {
+  throw InternalError(fmt::format("HDF5: {}: {}", what, error_stack()));
+}
+hid_t checked(hid_t id, const std::string& what) {
+  if (id < 0) fail(what);
+  return id;
+}
+void checked(herr_t rc, const char* what, const std::string& name) {
+  if (rc < 0) fail(fmt::format("{} '{}'", what, name));
+}
+}  // namespace
+
+Handle fapl_mpio(MPI_Comm comm) {
+  Handle p(checked(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"), H5Pclose);
+  checked(H5Pset_fapl_mpio(p.id(), comm, MPI_INFO_NULL), "H5Pset_fapl_mpio", "");
+  return p;
+}
+
+Handle dxpl_independent() {
+  Handle p(checked(H5Pcreate(H5P_DATASET_XFER), "H5Pcreate"), H5Pclose);
+  checked(H5Pset_dxpl_mpio(p.id(), H5FD_MPIO_INDEPENDENT), "H5Pset_dxpl_mpio", "");
+  return p;
+}
+
+Handle create_group(hid_t parent, const std::string& name) {
+  return Handle(checked(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                        "create group " + name),
+                H5Gclose);
+}
+
+Handle open_group(hid_t parent, const std::string& name) {
+  return Handle(checked(H5Gopen2(parent, name.c_str(), H5P_DEFAULT), "open group " + name),
+                H5Gclose);
+}
+
+bool exists(hid_t parent, const std::string& path) {
+  // Check link by link: H5Lexists fails on a missing intermediate group.
+  std::size_t pos = 0;
+  while (true) {
+    const auto next = path.find('/', pos + 1);
+    const std::string prefix = path.substr(0, next);
+    if (!prefix.empty() && prefix != "/" && H5Lexists(parent, prefix.c_str(), H5P_DEFAULT) <= 0)
+      return false;
+    if (next == std::string::npos) return true;
+    pos = next;
+  }
+}
+
+void write_attr(hid_t obj, const std::string& name, const std::string& value) {
+  if (H5Aexists(obj, name.c_str()) > 0) H5Adelete(obj, name.c_str());
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.id(), value.empty() ? 1 : value.size());
+  H5Tset_strpad(type.id(), H5T_STR_NULLPAD);
+  H5Tset_cset(type.id(), H5T_CSET_UTF8);
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attr(checked(H5Acreate2(obj, name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT),
+                      "create attribute " + name),
+              H5Aclose);
+  std::string buf = value.empty() ? std::string(1, '\0') : value;
+  checked(H5Awrite(attr.id(), type.id(), buf.data()), "write attribute", name);
+}
+
+void write_attr(hid_t obj, const std::string& name, std::int64_t value) {
+  write_attr(obj, name, std::vector<std::int64_t>{value});
+}
+
+void write_attr(hid_t obj, const std::string& name, const std::vector<std::int64_t>& value) {
+  if (H5Aexists(obj, name.c_str()) > 0) H5Adelete(obj, name.c_str());
+  const hsize_t n = value.size();
+  Handle space(n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr), H5Sclose);
+  Handle attr(checked(H5Acreate2(obj, name.c_str(), H5T_STD_I64LE, space.id(), H5P_DEFAULT,
+                                 H5P_DEFAULT),
+                      "create attribute " + name),
+              H5Aclose);
+  checked(H5Awrite(attr.id(), H5T_NATIVE_INT64, value.data()), "write attribute", name);
+}
+
+bool has_attr(hid_t obj, const std::string& name) { return H5Aexists(obj, name.c_str()) > 0; }
+
+std::string read_attr_string(hid_t obj, const std::string& name) {
+  Handle attr(checked(H5Aopen(obj, name.c_str(), H5P_DEFAULT), "open attribute " + name), H5Aclose);
+  Handle ftype(H5Aget_type(attr.id()), H5Tclose);
+  if (H5Tis_variable_str(ftype.id()) > 0) {
+    Handle mtype(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mtype.id(), H5T_VARIABLE);
+    char* p = nullptr;
+    checked(H5Aread(attr.id(), mtype.id(), &p), "read attribute", name);
+    std::string s = p ? p : "";
+    H5free_memory(p);
+    return s;
+  }
+  const std::size_t size = H5Tget_size(ftype.id());
+  std::string buf(size, '\0');
+  checked(H5Aread(attr.id(), ftype.id(), buf.data()), "read attribute", name);
+  return buf.substr(0, buf.find('\0'));
+}
+
+Handle create_dataset(hid_t parent, const std::string& name, hid_t type,
+                      const std::vector<hsize_t>& dims, bool fill_zero) {
+  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_layout(dcpl.id(), H5D_CONTIGUOUS);
+  H5Pset_alloc_time(dcpl.id(), H5D_ALLOC_TIME_EARLY);
+  H5Pset_fill_time(dcpl.id(), fill_zero ? H5D_FILL_TIME_ALLOC : H5D_FILL_TIME_NEVER);
+  return Handle(checked(H5Dcreate2(parent, name.c_str(), type, space.id(), H5P_DEFAULT, dcpl.id(),
+                                   H5P_DEFAULT),
+                        "create dataset " + name),
+                H5Dclose);
+}
+
+Handle open_dataset(hid_t parent, const std::string& name) {
+  return Handle(checked(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), "open dataset " + name),
+                H5Dclose);
+}
+
+Handle float16_type() {
+  Handle t(H5Tcopy(H5T_IEEE_F32LE), H5Tclose);
+  H5Tset_fields(t.id(), 15, 10, 5, 0, 10);
+  H5Tset_size(t.id(), 2);
+  H5Tset_ebias(t.id(), 15);
+  return t;
+}
+
+namespace {
+Handle box_space(hid_t dataset, const std::vector<hsize_t>& start,
+                 const std::vector<hsize_t>& count) {
+  Handle fspace(H5Dget_space(dataset), H5Sclose);
+  if (H5Sselect_hyperslab(fspace.id(), H5S_SELECT_SET, start.data(), nullptr, count.data(),
+                          nullptr) < 0)
+    fail("select hyperslab");
+  return fspace;
+}
+}  // namespace
+
+void write_box(hid_t dataset, hid_t mem_type, const std::vector<hsize_t>& start,
+               const std::vector<hsize_t>& count, const void* buf, hid_t dxpl) {
+  Handle fspace = box_space(dataset, start, count);
+  Handle mspace(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), H5Sclose);
+  if (H5Dwrite(dataset, mem_type, mspace.id(), fspace.id(), dxpl, buf) < 0) fail("write");
+}
+
+void read_box(hid_t dataset, hid_t mem_type, const std::vector<hsize_t>& start,
+              const std::vector<hsize_t>& count, void* buf, hid_t dxpl) {
+  Handle fspace = box_space(dataset, start, count);
+  Handle mspace(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), H5Sclose);
+  if (H5Dread(dataset, mem_type, mspace.id(), fspace.id(), dxpl, buf) < 0) fail("read");
+}
+
+}  // namespace prh::h5

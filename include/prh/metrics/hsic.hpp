@@ -25,6 +25,6 @@ struct HsicSet {
 HsicSet hsic_linear(const LinearMoments& a, const LinearMoments& b, const MatrixD& cross);
 
 // RBF kernel K_ij = exp(-|a_i - a_j|^2 / (2 sigma^2)) on the preprocessed features.
-HsicSet hsic_rbf(const MatrixF& a, const MatrixF& b, double sigma, Index tile = kGramTile);
+HsicSet hsic_rbf(const MatrixF& a, const MatrixF& b, double sigma, Index tile = 0);
 
 }  // namespace prh::metrics

@@ -28,7 +28,7 @@ struct NeighborLists {
 // Throws InputError unless 1 <= k <= n - 1.
 void check_k(int k, Index n, const char* metric);
 
-// Top-k neighbour lists of the rows of x (tile: Gram tile size, for tests).
-NeighborLists knn(const MatrixF& x, int k, Index tile = kGramTile);
+// Top-k neighbour lists of the rows of x (tile: Gram tile size; 0: gram_tile_for(N)).
+NeighborLists knn(const MatrixF& x, int k, Index tile = 0);
 
 }  // namespace prh::metrics

@@ -21,6 +21,14 @@ namespace prh::metrics {
 // Fixed: results may differ in the last bit under another tile size.
 inline constexpr Index kGramTile = 1024;
 
+// The tile size used for N rows: kGramTile, or smaller when N is small so that
+// there are several tiles to spread over threads (N <= 1024 would otherwise
+// give one tile, one thread). A function of N alone: deterministic.
+inline Index gram_tile_for(Index n) {
+  const Index quarter = ((n + 3) / 4 + 63) / 64 * 64;
+  return std::max<Index>(128, std::min(kGramTile, quarter));
+}
+
 // C[ni x nj] = X[i0 : i0+ni] * X[j0 : j0+nj]^T (row-major, leading dim nj).
 void gram_tile(const MatrixF& x, Index i0, Index ni, Index j0, Index nj, float* c);
 

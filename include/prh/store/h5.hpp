@@ -4,6 +4,9 @@
 // dataset) or prh::InternalError carrying HDF5's own error text.
 
 #include <hdf5.h>
+#include <mpi.h>
+
+#include <cstdint>
 
 #include <string>
 #include <utility>
@@ -64,5 +67,39 @@ std::string dataset_type_name(const Handle& dataset);
 
 // Reads the whole dataset converted to native float into `out` (resized).
 void read_all_float(const Handle& dataset, std::vector<float>& out, const std::string& what);
+
+}  // namespace prh::h5
+
+namespace prh::h5 {
+
+// File access property lists as named things.
+Handle fapl_mpio(MPI_Comm comm);  // parallel: MPI-IO driver
+Handle dxpl_independent();        // raw-data transfers, independent MPI-IO
+
+// Groups, attributes and datasets (throw InternalError with HDF5's text).
+Handle create_group(hid_t parent, const std::string& name);
+Handle open_group(hid_t parent, const std::string& name);
+bool exists(hid_t parent, const std::string& path);
+void write_attr(hid_t obj, const std::string& name, const std::string& value);
+void write_attr(hid_t obj, const std::string& name, std::int64_t value);
+void write_attr(hid_t obj, const std::string& name, const std::vector<std::int64_t>& value);
+std::string read_attr_string(hid_t obj, const std::string& name);
+bool has_attr(hid_t obj, const std::string& name);
+
+// A dataset of fixed shape, allocated at creation (early allocation), with
+// `fill` written at allocation when given.
+Handle create_dataset(hid_t parent, const std::string& name, hid_t type,
+                      const std::vector<hsize_t>& dims, bool fill_zero);
+Handle open_dataset(hid_t parent, const std::string& name);
+
+// The float16 type h5py writes (IEEE half).
+Handle float16_type();
+
+// Writes/reads a box [start, start+count) of a dataset from/to a buffer of
+// native type `mem_type`.
+void write_box(hid_t dataset, hid_t mem_type, const std::vector<hsize_t>& start,
+               const std::vector<hsize_t>& count, const void* buf, hid_t dxpl = H5P_DEFAULT);
+void read_box(hid_t dataset, hid_t mem_type, const std::vector<hsize_t>& start,
+              const std::vector<hsize_t>& count, void* buf, hid_t dxpl = H5P_DEFAULT);
 
 }  // namespace prh::h5

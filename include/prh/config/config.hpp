@@ -1,0 +1,77 @@
+#pragma once
+// The sweep configuration (YAML): schema, validation with messages that name
+// the field and say what is allowed, and the canonical form of its
+// result-relevant parts (what the store records and checks on resume).
+// Reference of every key: docs/config.md.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace prh::config {
+
+// An image source; `spec` is its canonical JSON (kind plus every parameter,
+// defaults filled in), which is also what the data layer builds it from.
+struct SourceSpec {
+  std::string kind;  // idx | folder | list | hdf5 | noise | blend
+  nlohmann::json spec;
+};
+
+struct ImageSet {
+  std::string name;
+  SourceSpec source;
+};
+
+struct Model {
+  std::string name;
+  std::string path;     // TorchScript file
+  std::string sidecar;  // its preprocessing (YAML); default: path with .yaml
+};
+
+struct Preprocess {
+  bool clamp = true;
+  double q = 0.95;
+  bool exact = false;
+  bool normalize = true;
+};
+
+struct Sweep {
+  std::string file;  // where the config was read from
+  std::string store;
+  std::string results;
+  std::uint64_t seed = 0;
+  int batch_size = 64;
+  int shard_size = 256;
+  std::string device = "cpu";
+  int threads_per_rank = 1;
+  std::string feature_dtype = "float32";
+  std::string on_bad_image = "error";  // error | skip
+  Preprocess preprocess;
+  bool last_layer_only = false;
+  std::vector<std::string> metrics;
+  std::vector<ImageSet> image_sets;
+  std::vector<Model> models;
+
+  // Result-relevant parameters shared by every item (batch, shard, dtype,
+  // device, bad-image policy), canonical JSON.
+  nlohmann::json embed_params() const;
+  // Canonical JSON of one image set / model (what its features depend on).
+  static nlohmann::json image_set_json(const ImageSet& s);
+  static nlohmann::json model_json(const Model& m);
+};
+
+// Parses and validates; throws InputError listing every problem found.
+Sweep load(const std::string& path);
+Sweep parse(const std::string& yaml_text, const std::string& origin);
+
+// Validates a source spec given as YAML/JSON (used for nested blend bases).
+SourceSpec parse_source(const nlohmann::json& node, const std::string& where,
+                        std::vector<std::string>& problems);
+
+// A stable 64-bit hash (FNV-1a) of a canonical JSON document, as 16 hex digits.
+std::string hash_json(const nlohmann::json& j);
+
+}  // namespace prh::config

@@ -1,0 +1,44 @@
+#pragma once
+// Thin RAII over MPI: the only code that speaks MPI. A Session initialises
+// MPI (works without mpirun too: a singleton of one rank) and finalises it;
+// collectives are small checked wrappers.
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace prh::parallel {
+
+class Session {
+ public:
+  Session(int* argc, char*** argv);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  bool root() const { return rank_ == 0; }
+  MPI_Comm comm() const { return MPI_COMM_WORLD; }
+
+  void barrier() const;
+  // Logical AND / OR / MAX over ranks.
+  bool all(bool v) const;
+  bool any(bool v) const;
+  std::int64_t max(std::int64_t v) const;
+  std::int64_t sum(std::int64_t v) const;
+  // Broadcasts a string from root.
+  std::string broadcast(const std::string& s) const;
+  // Gathers one string per rank at every rank.
+  std::vector<std::string> all_gather(const std::string& s) const;
+  // Ends the whole job (every rank) with an exit code; for unrecoverable errors.
+  [[noreturn]] void abort(int code) const;
+
+ private:
+  int rank_ = 0, size_ = 1;
+  bool owns_ = false;
+};
+
+}  // namespace prh::parallel

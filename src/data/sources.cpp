@@ -1,0 +1,1 @@
+#include "prh/data/image.hpp"

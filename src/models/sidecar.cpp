@@ -1,0 +1,1 @@
+#include "prh/models/model.hpp"
