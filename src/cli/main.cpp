@@ -10,7 +10,10 @@
 #include "prh/core/log.hpp"
 #include "prh/core/threads.hpp"
 #include "prh/core/version.hpp"
+#include "prh/config/config.hpp"
+#include "prh/parallel/mpi.hpp"
 #include "prh/pipeline/compare.hpp"
+#include "prh/pipeline/embed.hpp"
 
 namespace {
 
@@ -44,6 +47,28 @@ int run_compare(const CompareArgs& args) {
   return prh::kExitOk;
 }
 
+int run_embed(const std::string& config_path, int* argc, char*** argv) {
+  prh::parallel::Session session(argc, argv);
+  spdlog::drop_all();
+  prh::log::init(session.size() > 1 ? fmt::format("rank {}/{}", session.rank(), session.size())
+                                    : std::string("prh"));
+  try {
+    const auto sweep = prh::config::load(config_path);
+    prh::configure_threads(sweep.threads_per_rank);
+    prh::pipeline::embed(sweep, session);
+    return prh::kExitOk;
+  } catch (const prh::InputError& e) {
+    spdlog::error("{}", e.what());
+    // One rank's failure ends the job cleanly; finished items are already safe.
+    if (session.size() > 1) session.abort(prh::kExitBadInput);
+    return prh::kExitBadInput;
+  } catch (const std::exception& e) {
+    spdlog::critical("internal error: {}", e.what());
+    if (session.size() > 1) session.abort(prh::kExitInternal);
+    return prh::kExitInternal;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -70,6 +95,13 @@ int main(int argc, char** argv) {
   compare->add_option("--threads", cmp.threads,
                       "threads (0: all cores, or OMP_NUM_THREADS); results do not depend on it");
 
+  std::string embed_config, status_config;
+  auto* embed = app.add_subcommand(
+      "embed", "Embed every image set with every model into the store (MPI; resumable)");
+  embed->add_option("CONFIG", embed_config, "sweep config (YAML)")->required();
+  auto* status = app.add_subcommand("status", "Show what is done and what is left in the store");
+  status->add_option("CONFIG", status_config, "sweep config (YAML)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -85,6 +117,11 @@ int main(int argc, char** argv) {
 
   try {
     if (*compare) return run_compare(cmp);
+    if (*embed) return run_embed(embed_config, &argc, &argv);
+    if (*status) {
+      prh::pipeline::print_status(std::cout, prh::config::load(status_config));
+      return prh::kExitOk;
+    }
   } catch (const prh::InputError& e) {
     spdlog::error("{}", e.what());
     return prh::kExitBadInput;

@@ -1,1 +1,214 @@
+// The sidecar YAML of a model (its preprocessing) and the file checksum.
+// No torch here: this file compiles in a second.
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "prh/core/error.hpp"
 #include "prh/models/model.hpp"
+
+namespace prh::models {
+
+namespace {
+
+const std::set<std::string> kKnownKeys{"input_size", "resize", "crop", "interpolation",
+                                       "channels",   "mean",   "std",  "layer_names"};
+
+// What a node is, for error messages.
+std::string describe(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Null:
+      return "nothing (null)";
+    case YAML::NodeType::Scalar:
+      return "'" + n.Scalar() + "'";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    default:
+      return "an undefined value";
+  }
+}
+
+// A plain (unquoted) scalar: "224" in quotes is a string, not a number.
+bool plain_scalar(const YAML::Node& n) {
+  return n.IsScalar() && n.Tag() != "!";
+}
+
+int get_positive_int(const YAML::Node& n, const std::string& path, const std::string& key) {
+  int v = 0;
+  bool ok = plain_scalar(n);
+  if (ok) {
+    try {
+      v = n.as<int>();
+    } catch (const YAML::Exception&) {
+      ok = false;
+    }
+  }
+  PRH_CHECK_INPUT(ok && v > 0, "sidecar {}: field '{}' must be a positive integer (got {})", path,
+                  key, describe(n));
+  return v;
+}
+
+std::vector<float> get_numbers(const YAML::Node& n, const std::string& path,
+                               const std::string& key) {
+  PRH_CHECK_INPUT(n.IsSequence(), "sidecar {}: field '{}' must be a list of numbers (got {})", path,
+                  key, describe(n));
+  std::vector<float> out;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const YAML::Node e = n[i];
+    double v = 0.0;
+    bool ok = plain_scalar(e);
+    if (ok) {
+      try {
+        v = e.as<double>();
+      } catch (const YAML::Exception&) {
+        ok = false;
+      }
+    }
+    PRH_CHECK_INPUT(ok && std::isfinite(v),
+                    "sidecar {}: field '{}' must be a list of numbers; element {} is {}", path, key,
+                    i, describe(e));
+    out.push_back(static_cast<float>(v));
+  }
+  return out;
+}
+
+}  // namespace
+
+Sidecar load_sidecar(const std::string& path) {
+  std::error_code ec;
+  PRH_CHECK_INPUT(std::filesystem::is_regular_file(path, ec), "sidecar {}: no such file", path);
+
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::ParserException& e) {
+    throw InputError(fmt::format("sidecar {}: not valid YAML (line {}, column {}): {}", path,
+                                 e.mark.line + 1, e.mark.column + 1, e.msg));
+  } catch (const YAML::Exception& e) {
+    throw InputError(fmt::format("sidecar {}: cannot read: {}", path, e.what()));
+  }
+  PRH_CHECK_INPUT(root.IsMap(), "sidecar {}: must be a mapping of fields (input_size, ...), got {}",
+                  path, describe(root));
+
+  std::set<std::string> seen;
+  for (const auto& kv : root) {
+    std::string key;
+    try {
+      key = kv.first.as<std::string>();
+    } catch (const YAML::Exception&) {
+      key = "?";
+    }
+    PRH_CHECK_INPUT(kKnownKeys.count(key) == 1,
+                    "sidecar {}: unknown field '{}' (known: input_size, resize, crop, "
+                    "interpolation, channels, mean, std, layer_names)",
+                    path, key);
+    PRH_CHECK_INPUT(seen.insert(key).second, "sidecar {}: field '{}' is given twice", path, key);
+  }
+
+  Sidecar s;
+  PRH_CHECK_INPUT(root["input_size"], "sidecar {}: missing required field 'input_size'", path);
+  s.input_size = get_positive_int(root["input_size"], path, "input_size");
+
+  data::Transform& t = s.transform;
+  t.resize = root["resize"] ? get_positive_int(root["resize"], path, "resize") : s.input_size;
+  t.crop = root["crop"] ? get_positive_int(root["crop"], path, "crop") : s.input_size;
+  PRH_CHECK_INPUT(t.crop == s.input_size,
+                  "sidecar {}: field 'crop' ({}) must equal 'input_size' ({}): the centre crop is "
+                  "what the model sees",
+                  path, t.crop, s.input_size);
+  PRH_CHECK_INPUT(t.resize >= t.crop,
+                  "sidecar {}: field 'resize' ({}) must be at least 'crop' ({}): the shorter side "
+                  "is resized before the centre crop",
+                  path, t.resize, t.crop);
+
+  t.interpolation = "bicubic";
+  if (const YAML::Node n = root["interpolation"]) {
+    const std::string v = n.IsScalar() ? n.Scalar() : std::string();
+    PRH_CHECK_INPUT(n.IsScalar() && (v == "bicubic" || v == "bilinear"),
+                    "sidecar {}: field 'interpolation' must be 'bicubic' or 'bilinear' (got {})",
+                    path, describe(n));
+    t.interpolation = v;
+  }
+
+  t.channels = 3;
+  if (const YAML::Node n = root["channels"]) {
+    const int c = get_positive_int(n, path, "channels");
+    PRH_CHECK_INPUT(c == 1 || c == 3, "sidecar {}: field 'channels' must be 1 or 3 (got {})", path,
+                    c);
+    t.channels = c;
+  }
+  const std::size_t nc = static_cast<std::size_t>(t.channels);
+  if (t.channels == 3) {
+    t.mean = {0.485f, 0.456f, 0.406f};
+    t.std = {0.229f, 0.224f, 0.225f};
+  } else {
+    t.mean = {0.5f};
+    t.std = {0.5f};
+  }
+  if (const YAML::Node n = root["mean"]) {
+    t.mean = get_numbers(n, path, "mean");
+    PRH_CHECK_INPUT(t.mean.size() == nc,
+                    "sidecar {}: field 'mean' must have {} numbers (one per channel), got {}", path,
+                    nc, t.mean.size());
+  }
+  if (const YAML::Node n = root["std"]) {
+    t.std = get_numbers(n, path, "std");
+    PRH_CHECK_INPUT(t.std.size() == nc,
+                    "sidecar {}: field 'std' must have {} numbers (one per channel), got {}", path,
+                    nc, t.std.size());
+    for (std::size_t i = 0; i < nc; ++i)
+      PRH_CHECK_INPUT(t.std[i] > 0.0f,
+                      "sidecar {}: field 'std' must be positive (element {} is {})", path, i,
+                      t.std[i]);
+  }
+
+  if (const YAML::Node n = root["layer_names"]) {
+    PRH_CHECK_INPUT(n.IsSequence(),
+                    "sidecar {}: field 'layer_names' must be a list of strings (got {})", path,
+                    describe(n));
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      const YAML::Node e = n[i];
+      PRH_CHECK_INPUT(e.IsScalar() && !e.Scalar().empty(),
+                      "sidecar {}: field 'layer_names' must be a list of non-empty strings; "
+                      "element {} is {}",
+                      path, i, describe(e));
+      s.layer_names.push_back(e.Scalar());
+    }
+  }
+  return s;
+}
+
+std::string file_checksum(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::error_code ec;
+  PRH_CHECK_INPUT(in && std::filesystem::is_regular_file(path, ec),
+                  "checksum of {}: cannot read the file (no such file or not readable)", path);
+  std::uint64_t h = 14695981039346656037ULL;  // FNV-1a 64 offset basis
+  constexpr std::uint64_t kPrime = 1099511628211ULL;
+  std::array<char, 1 << 16> buf{};
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const std::streamsize got = in.gcount();
+    for (std::streamsize i = 0; i < got; ++i) {
+      h ^= static_cast<std::uint64_t>(static_cast<unsigned char>(buf[static_cast<std::size_t>(i)]));
+      h *= kPrime;
+    }
+  }
+  PRH_CHECK_INPUT(in.eof(), "checksum of {}: read error", path);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return std::string(hex);
+}
+
+}  // namespace prh::models

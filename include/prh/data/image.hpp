@@ -44,4 +44,8 @@ class Source {
 // 'id'") for a missing file, an unknown kind or an empty set.
 std::unique_ptr<Source> make_source(const nlohmann::json& spec, const std::string& what);
 
+// Threads OpenCV may use for decoding and resizing (one MPI rank per core
+// wants 1: OpenCV's own pool would oversubscribe the cores).
+void set_threads(int n);
+
 }  // namespace prh::data

@@ -1,0 +1,31 @@
+#pragma once
+// `prh embed CONFIG` (MPI): each rank embeds a contiguous run of work items
+// (model, image set, shard) into the parallel HDF5 store, loading each of its
+// models once; finished items are skipped, so a killed run resumes.
+// `prh status CONFIG`: done/total per image set and model.
+
+#include <iosfwd>
+
+#include "prh/config/config.hpp"
+#include "prh/parallel/mpi.hpp"
+
+namespace prh::pipeline {
+
+// Returns the number of items this run embedded (summed over ranks).
+std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session);
+
+void print_status(std::ostream& os, const config::Sweep& sweep);
+
+// One work item; items are ordered by model, then image set, then shard.
+struct WorkItem {
+  int model = 0, set = 0;
+  std::int64_t shard = 0, row0 = 0, rows = 0;
+};
+
+// All items of a sweep, and the contiguous share of rank r of `ranks`
+// (balanced by rows; deterministic).
+std::vector<WorkItem> plan_items(const std::vector<std::int64_t>& set_sizes, int models,
+                                 int shard_size);
+std::vector<WorkItem> share(const std::vector<WorkItem>& items, int rank, int ranks);
+
+}  // namespace prh::pipeline

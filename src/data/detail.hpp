@@ -1,0 +1,70 @@
+#pragma once
+// Internals of the data layer, shared by its source files and by its tests
+// (tests/unit/test_data*.cpp include this header by relative path: the test
+// target has no OpenCV include path, so fixtures are written through here).
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "prh/data/image.hpp"
+
+namespace prh::data::detail {
+
+// --- Image files (OpenCV) -------------------------------------------------------
+
+// Decodes a JPEG/PNG file (cv::imread, IMREAD_UNCHANGED) to 8-bit grey (1
+// channel) or RGB (3 channels): BGR -> RGB, BGRA -> RGB (alpha dropped), grey +
+// alpha -> grey, 16-bit -> 8-bit. Throws InputError "<path>: no such image file"
+// or "<path>: cannot decode image (corrupt or not JPEG/PNG)".
+Image read_image(const std::string& path);
+
+// Writes img (grey or RGB) with cv::imwrite; the format follows the extension.
+// bits 16 stores each byte v as v * 257; alpha adds an opaque alpha channel (RGB
+// only). For test fixtures. Throws InternalError when OpenCV cannot write.
+void write_image(const std::string& path, const Image& img, int bits = 8, bool alpha = false);
+
+// --- Noise --------------------------------------------------------------------
+
+std::uint64_t splitmix64(std::uint64_t x);
+// The seed of noise image i: splitmix64(splitmix64(seed) + i).
+std::uint64_t noise_seed(std::uint64_t seed, std::int64_t i);
+
+struct Noise {
+  bool gaussian = false;  // uniform: every byte uniform in 0..255
+  double mean = 127.5;    // gaussian only, on the 0..255 scale
+  double std = 64.0;
+  std::uint64_t seed = 0;
+};
+
+// Writes the n bytes of noise image i (HWC order) to out: a pure function of
+// (noise, i, n). A std::mt19937_64 seeded with noise_seed(seed, i); uniform:
+// byte = rng() >> 56; gaussian: Box-Muller on two 53-bit uniforms, both values
+// used, round(mean + std * z) clamped to 0..255.
+void noise_bytes(const Noise& noise, std::int64_t i, std::size_t n, std::uint8_t* out);
+
+// --- Spec fields (the canonical JSON of config::parse_source) ------------------
+
+std::string spec_string(const nlohmann::json& spec, const char* key, const std::string& what,
+                        bool required);
+std::int64_t spec_int(const nlohmann::json& spec, const char* key, std::int64_t def,
+                      const std::string& what);
+double spec_number(const nlohmann::json& spec, const char* key, double def,
+                   const std::string& what);
+std::vector<std::int64_t> spec_int_list(const nlohmann::json& spec, const char* key,
+                                        const std::string& what);
+Noise spec_noise(const nlohmann::json& spec, const std::string& what);
+
+// --- Sources --------------------------------------------------------------------
+
+std::unique_ptr<Source> make_idx_source(const nlohmann::json& spec, const std::string& what);
+std::unique_ptr<Source> make_folder_source(const nlohmann::json& spec, const std::string& what);
+std::unique_ptr<Source> make_list_source(const nlohmann::json& spec, const std::string& what);
+std::unique_ptr<Source> make_noise_source(const nlohmann::json& spec, const std::string& what);
+std::unique_ptr<Source> make_blend_source(const nlohmann::json& spec, const std::string& what);
+
+}  // namespace prh::data::detail

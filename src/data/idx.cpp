@@ -1,0 +1,259 @@
+// IDX (MNIST) files, gzip-compressed or not: zlib's gzread reads both.
+// Format: 2 zero bytes, a type byte (0x08 = unsigned byte), a byte with the
+// number of dimensions, each dimension as a big-endian 32-bit integer, then
+// the data in row-major order.
+
+#include <algorithm>
+#include <climits>
+#include <filesystem>
+#include <set>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <zlib.h>
+
+#include "detail.hpp"
+#include "prh/core/error.hpp"
+
+namespace prh::data::detail {
+
+namespace {
+
+class GzFile {
+ public:
+  explicit GzFile(const std::string& path) : path_(path) {
+    f_ = gzopen(path.c_str(), "rb");
+    PRH_CHECK_INPUT(f_ != nullptr, "{}: cannot open the file", path);
+    gzbuffer(f_, 1 << 17);
+  }
+  ~GzFile() {
+    if (f_) gzclose(f_);
+  }
+  GzFile(const GzFile&) = delete;
+  GzFile& operator=(const GzFile&) = delete;
+
+  // Reads up to n bytes; returns how many were read (< n only at the end).
+  std::size_t read(void* buf, std::size_t n) {
+    auto* p = static_cast<unsigned char*>(buf);
+    std::size_t done = 0;
+    while (done < n) {
+      const auto chunk = static_cast<unsigned>(std::min<std::size_t>(n - done, 1u << 30));
+      const int got = gzread(f_, p + done, chunk);
+      if (got < 0) {
+        int err = 0;
+        const char* msg = gzerror(f_, &err);
+        throw InputError(
+            fmt::format("{}: read error ({}): corrupt gzip stream?", path_, msg ? msg : "unknown"));
+      }
+      if (got == 0) break;
+      done += static_cast<std::size_t>(got);
+    }
+    return done;
+  }
+
+ private:
+  std::string path_;
+  gzFile f_ = nullptr;
+};
+
+struct IdxHeader {
+  int type = 0;
+  std::vector<std::int64_t> dims;
+};
+
+const char* type_name(int type) {
+  switch (type) {
+    case 0x08:
+      return "unsigned byte";
+    case 0x09:
+      return "signed byte";
+    case 0x0B:
+      return "short";
+    case 0x0C:
+      return "int";
+    case 0x0D:
+      return "float";
+    case 0x0E:
+      return "double";
+    default:
+      return "unknown";
+  }
+}
+
+IdxHeader read_header(GzFile& f, const std::string& path) {
+  unsigned char magic[4];
+  PRH_CHECK_INPUT(f.read(magic, 4) == 4,
+                  "{}: not an IDX file (shorter than its 4-byte magic number)", path);
+  const int type = magic[2];
+  PRH_CHECK_INPUT(
+      magic[0] == 0 && magic[1] == 0 && std::string(type_name(type)) != "unknown" && magic[3] >= 1,
+      "{}: not an IDX file (bad magic number 0x{:02x}{:02x}{:02x}{:02x})", path, magic[0], magic[1],
+      magic[2], magic[3]);
+  IdxHeader h;
+  h.type = type;
+  for (int d = 0; d < magic[3]; ++d) {
+    unsigned char b[4];
+    PRH_CHECK_INPUT(f.read(b, 4) == 4, "{}: truncated IDX header", path);
+    h.dims.push_back((std::int64_t{b[0]} << 24) | (std::int64_t{b[1]} << 16) |
+                     (std::int64_t{b[2]} << 8) | std::int64_t{b[3]});
+  }
+  return h;
+}
+
+void check_exists(const std::string& path, const char* field, const std::string& what) {
+  std::error_code ec;
+  PRH_CHECK_INPUT(!path.empty(), "{}: idx source needs '{}' (a file path)", what, field);
+  PRH_CHECK_INPUT(std::filesystem::is_regular_file(path, ec), "{}: idx {} file '{}' does not exist",
+                  what, field, path);
+}
+
+std::vector<std::int64_t> read_labels(const std::string& path) {
+  GzFile f(path);
+  const IdxHeader h = read_header(f, path);
+  PRH_CHECK_INPUT(h.dims.size() == 1, "{}: IDX labels must be 1-dimensional [n], got {} dimensions",
+                  path, h.dims.size());
+  PRH_CHECK_INPUT(h.type == 0x08 || h.type == 0x0C,
+                  "{}: IDX labels must be unsigned bytes (0x08) or ints (0x0C), got {} (0x{:02x})",
+                  path, type_name(h.type), h.type);
+  const std::int64_t n = h.dims[0];
+  const std::size_t width = h.type == 0x08 ? 1 : 4;
+  std::vector<unsigned char> raw(static_cast<std::size_t>(n) * width);
+  const std::size_t got = f.read(raw.data(), raw.size());
+  PRH_CHECK_INPUT(got == raw.size(), "{}: truncated: the header says {} labels, the file holds {}",
+                  path, n, got / width);
+  std::vector<std::int64_t> labels(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (width == 1) {
+      labels[i] = raw[i];
+    } else {
+      const unsigned char* b = &raw[4 * i];
+      const std::uint32_t u = (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) |
+                              (std::uint32_t{b[2]} << 8) | std::uint32_t{b[3]};
+      labels[i] = static_cast<std::int32_t>(u);
+    }
+  }
+  return labels;
+}
+
+class IdxSource final : public Source {
+ public:
+  IdxSource(std::string images, int rows, int cols, std::vector<std::uint8_t> pixels,
+            std::vector<std::int64_t> index, std::vector<std::int64_t> labels)
+      : images_(std::move(images)),
+        rows_(rows),
+        cols_(cols),
+        pixels_(std::move(pixels)),
+        index_(std::move(index)),
+        labels_(std::move(labels)) {}
+
+  std::int64_t size() const override { return static_cast<std::int64_t>(index_.size()); }
+
+  Item get(std::int64_t i) const override {
+    check(i);
+    Item item;
+    item.image.height = rows_;
+    item.image.width = cols_;
+    item.image.channels = 1;
+    const std::size_t n = static_cast<std::size_t>(rows_) * static_cast<std::size_t>(cols_);
+    const auto* p = pixels_.data() + static_cast<std::size_t>(i) * n;
+    item.image.pixels.assign(p, p + n);
+    item.label = label(i);
+    item.id = id(i);
+    return item;
+  }
+
+  std::int64_t label(std::int64_t i) const override {
+    check(i);
+    return labels_.empty() ? -1 : labels_[static_cast<std::size_t>(i)];
+  }
+
+  std::string id(std::int64_t i) const override {
+    check(i);
+    return fmt::format("{}#{}", images_, index_[static_cast<std::size_t>(i)]);
+  }
+
+ private:
+  void check(std::int64_t i) const {
+    PRH_ASSERT(i >= 0 && i < size(), "idx source {}: index {} out of range [0, {})", images_, i,
+               size());
+  }
+
+  std::string images_;
+  int rows_, cols_;
+  std::vector<std::uint8_t> pixels_;  // the kept images only, in file order
+  std::vector<std::int64_t> index_;   // their indices in the file
+  std::vector<std::int64_t> labels_;  // their labels (empty: no label file)
+};
+
+}  // namespace
+
+std::unique_ptr<Source> make_idx_source(const nlohmann::json& spec, const std::string& what) {
+  const std::string images = spec_string(spec, "images", what, true);
+  const std::string labels_path = spec_string(spec, "labels", what, false);
+  const std::vector<std::int64_t> classes = spec_int_list(spec, "classes", what);
+  const std::int64_t offset = spec_int(spec, "offset", 0, what);
+  const std::int64_t limit = spec_int(spec, "limit", 0, what);
+  PRH_CHECK_INPUT(offset >= 0, "{}: idx source 'offset' must be >= 0 (got {})", what, offset);
+  PRH_CHECK_INPUT(limit >= 0, "{}: idx source 'limit' must be >= 0 (got {})", what, limit);
+  PRH_CHECK_INPUT(classes.empty() || !labels_path.empty(),
+                  "{}: idx source 'classes' needs 'labels' (a label file)", what);
+  check_exists(images, "images", what);
+  std::vector<std::int64_t> all_labels;
+  if (!labels_path.empty()) {
+    check_exists(labels_path, "labels", what);
+    all_labels = read_labels(labels_path);
+  }
+
+  GzFile f(images);
+  const IdxHeader h = read_header(f, images);
+  PRH_CHECK_INPUT(h.dims.size() == 3,
+                  "{}: IDX images must be 3-dimensional [n, rows, cols], got {} dimensions", images,
+                  h.dims.size());
+  PRH_CHECK_INPUT(h.type == 0x08, "{}: IDX images must be unsigned bytes (0x08), got {} (0x{:02x})",
+                  images, type_name(h.type), h.type);
+  const std::int64_t n = h.dims[0], rows = h.dims[1], cols = h.dims[2];
+  PRH_CHECK_INPUT(rows >= 1 && cols >= 1 && rows <= 65536 && cols <= 65536,
+                  "{}: IDX images of {} x {} pixels: each side must be in 1..65536", images, rows,
+                  cols);
+  PRH_CHECK_INPUT(labels_path.empty() || static_cast<std::int64_t>(all_labels.size()) == n,
+                  "{}: {} labels, but the images file {} holds {} images", labels_path,
+                  all_labels.size(), images, n);
+
+  // Select: class filter, then offset, then limit, in file order.
+  const std::set<std::int64_t> keep(classes.begin(), classes.end());
+  std::vector<std::int64_t> index;
+  std::int64_t matching = 0;
+  for (std::int64_t j = 0; j < n; ++j) {
+    if (!keep.empty() && keep.count(all_labels[static_cast<std::size_t>(j)]) == 0) continue;
+    if (matching++ < offset) continue;
+    if (limit > 0 && static_cast<std::int64_t>(index.size()) >= limit) break;
+    index.push_back(j);
+  }
+  PRH_CHECK_INPUT(!index.empty(),
+                  "{}: no images selected from {} ({} in the file, {} of the wanted classes, "
+                  "offset {}, limit {})",
+                  what, images, n, matching, offset, limit);
+
+  // Read the file up to the last kept image, keeping only the selected ones.
+  const std::size_t bytes = static_cast<std::size_t>(rows * cols);
+  std::vector<std::uint8_t> pixels(index.size() * bytes);
+  std::vector<std::uint8_t> skip(bytes);
+  std::size_t next = 0;
+  for (std::int64_t j = 0; j <= index.back(); ++j) {
+    const bool kept = index[next] == j;
+    std::uint8_t* dst = kept ? pixels.data() + next * bytes : skip.data();
+    PRH_CHECK_INPUT(f.read(dst, bytes) == bytes,
+                    "{}: truncated: the header says {} images of {} x {} pixels, the file ends "
+                    "in image {}",
+                    images, n, rows, cols, j);
+    if (kept) ++next;
+  }
+  std::vector<std::int64_t> labels;
+  if (!all_labels.empty())
+    for (const auto j : index) labels.push_back(all_labels[static_cast<std::size_t>(j)]);
+  return std::make_unique<IdxSource>(images, static_cast<int>(rows), static_cast<int>(cols),
+                                     std::move(pixels), std::move(index), std::move(labels));
+}
+
+}  // namespace prh::data::detail

@@ -1,0 +1,105 @@
+// Decoding (and, for test fixtures, encoding) JPEG/PNG files with OpenCV.
+
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "detail.hpp"
+#include "prh/core/error.hpp"
+
+namespace prh::data::detail {
+
+namespace {
+
+[[noreturn]] void cannot_decode(const std::string& path) {
+  throw InputError(fmt::format("{}: cannot decode image (corrupt or not JPEG/PNG)", path));
+}
+
+}  // namespace
+
+Image read_image(const std::string& path) {
+  std::error_code ec;
+  PRH_CHECK_INPUT(std::filesystem::exists(path, ec), "{}: no such image file", path);
+  cv::Mat m;
+  try {
+    m = cv::imread(path, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception&) {
+    cannot_decode(path);
+  }
+  if (m.empty() || m.dims != 2 || m.rows <= 0 || m.cols <= 0) cannot_decode(path);
+  try {
+    if (m.depth() == CV_16U) {
+      cv::Mat m8;
+      m.convertTo(m8, CV_8U, 1.0 / 257.0);
+      m = m8;
+    } else if (m.depth() != CV_8U) {
+      cannot_decode(path);
+    }
+    cv::Mat out;
+    switch (m.channels()) {
+      case 1:
+        out = m;
+        break;
+      case 2:  // grey + alpha: keep the grey
+        cv::extractChannel(m, out, 0);
+        break;
+      case 3:
+        cv::cvtColor(m, out, cv::COLOR_BGR2RGB);
+        break;
+      case 4:
+        cv::cvtColor(m, out, cv::COLOR_BGRA2RGB);
+        break;
+      default:
+        cannot_decode(path);
+    }
+    if (!out.isContinuous()) out = out.clone();
+    Image img;
+    img.height = out.rows;
+    img.width = out.cols;
+    img.channels = out.channels();
+    img.pixels.assign(out.data, out.data + out.total() * out.elemSize());
+    return img;
+  } catch (const cv::Exception&) {
+    cannot_decode(path);
+  }
+}
+
+void write_image(const std::string& path, const Image& img, int bits, bool alpha) {
+  PRH_ASSERT(img.channels == 1 || img.channels == 3, "write_image: {} channels", img.channels);
+  PRH_ASSERT(img.pixels.size() == static_cast<std::size_t>(img.height) *
+                                      static_cast<std::size_t>(img.width) *
+                                      static_cast<std::size_t>(img.channels),
+             "write_image: pixel buffer of the wrong size");
+  PRH_ASSERT(bits == 8 || bits == 16, "write_image: bits must be 8 or 16");
+  PRH_ASSERT(!alpha || img.channels == 3, "write_image: alpha needs an RGB image");
+  cv::Mat rgb(img.height, img.width, CV_8UC(img.channels),
+              const_cast<std::uint8_t*>(img.pixels.data()));
+  cv::Mat m;
+  if (img.channels == 1)
+    m = rgb.clone();
+  else
+    cv::cvtColor(rgb, m, alpha ? cv::COLOR_RGB2BGRA : cv::COLOR_RGB2BGR);
+  if (bits == 16) {
+    cv::Mat m16;
+    m.convertTo(m16, CV_16U, 257.0);
+    m = m16;
+  }
+  bool ok = false;
+  try {
+    ok = cv::imwrite(path, m);
+  } catch (const cv::Exception& e) {
+    throw InternalError(fmt::format("{}: cannot write image: {}", path, e.what()));
+  }
+  PRH_ASSERT(ok, "{}: cannot write image", path);
+}
+
+}  // namespace prh::data::detail
+
+namespace prh::data {
+void set_threads(int n) { cv::setNumThreads(n); }
+}  // namespace prh::data

@@ -1,0 +1,141 @@
+// Noise images and blends of a source with noise: every image a pure function
+// of (seed, index), the same bytes on every machine (no implementation-defined
+// distributions: std::mt19937_64 is fully specified, the rest is ours).
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+
+#include "detail.hpp"
+#include "prh/core/error.hpp"
+
+namespace prh::data::detail {
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+std::uint64_t noise_seed(std::uint64_t seed, std::int64_t i) {
+  return splitmix64(splitmix64(seed) + static_cast<std::uint64_t>(i));
+}
+
+void noise_bytes(const Noise& noise, std::int64_t i, std::size_t n, std::uint8_t* out) {
+  std::mt19937_64 rng(noise_seed(noise.seed, i));
+  if (!noise.gaussian) {
+    for (std::size_t k = 0; k < n; ++k) out[k] = static_cast<std::uint8_t>(rng() >> 56);
+    return;
+  }
+  constexpr double kTwoPi = 6.283185307179586476925286766559;
+  constexpr double k2pow53 = 1.0 / 9007199254740992.0;  // 2^-53
+  const auto to_byte = [&](double z) {
+    const double v = std::clamp(noise.mean + noise.std * z, 0.0, 255.0);
+    return static_cast<std::uint8_t>(std::lround(v));
+  };
+  for (std::size_t k = 0; k < n; k += 2) {
+    // u1 in (0, 1] so that log(u1) is finite; u2 in [0, 1).
+    const double u1 = 1.0 - static_cast<double>(rng() >> 11) * k2pow53;
+    const double u2 = static_cast<double>(rng() >> 11) * k2pow53;
+    const double r = std::sqrt(-2.0 * std::log(u1));
+    out[k] = to_byte(r * std::cos(kTwoPi * u2));
+    if (k + 1 < n) out[k + 1] = to_byte(r * std::sin(kTwoPi * u2));
+  }
+}
+
+namespace {
+
+class NoiseSource final : public Source {
+ public:
+  NoiseSource(std::int64_t count, int height, int width, int channels, Noise noise)
+      : count_(count), height_(height), width_(width), channels_(channels), noise_(noise) {}
+
+  std::int64_t size() const override { return count_; }
+
+  Item get(std::int64_t i) const override {
+    PRH_ASSERT(i >= 0 && i < count_, "noise source: index {} out of range [0, {})", i, count_);
+    Item item;
+    item.image.height = height_;
+    item.image.width = width_;
+    item.image.channels = channels_;
+    item.image.pixels.resize(static_cast<std::size_t>(height_) * static_cast<std::size_t>(width_) *
+                             static_cast<std::size_t>(channels_));
+    noise_bytes(noise_, i, item.image.pixels.size(), item.image.pixels.data());
+    item.label = -1;
+    item.id = id(i);
+    return item;
+  }
+
+  std::int64_t label(std::int64_t) const override { return -1; }
+  std::string id(std::int64_t i) const override { return fmt::format("noise:{}", i); }
+
+ private:
+  std::int64_t count_;
+  int height_, width_, channels_;
+  Noise noise_;
+};
+
+class BlendSource final : public Source {
+ public:
+  BlendSource(std::unique_ptr<Source> base, double alpha, Noise noise)
+      : base_(std::move(base)),
+        alpha_(alpha),
+        noise_(noise),
+        prefix_(fmt::format("blend({}):", alpha)) {}
+
+  std::int64_t size() const override { return base_->size(); }
+
+  Item get(std::int64_t i) const override {
+    Item item = base_->get(i);
+    std::vector<std::uint8_t>& px = item.image.pixels;
+    std::vector<std::uint8_t> nz(px.size());
+    noise_bytes(noise_, i, nz.size(), nz.data());
+    for (std::size_t k = 0; k < px.size(); ++k) {
+      const double v = (1.0 - alpha_) * px[k] + alpha_ * nz[k];
+      px[k] = static_cast<std::uint8_t>(std::lround(std::clamp(v, 0.0, 255.0)));
+    }
+    item.id = prefix_ + item.id;
+    return item;
+  }
+
+  std::int64_t label(std::int64_t i) const override { return base_->label(i); }
+  std::string id(std::int64_t i) const override { return prefix_ + base_->id(i); }
+
+ private:
+  std::unique_ptr<Source> base_;
+  double alpha_;
+  Noise noise_;
+  std::string prefix_;
+};
+
+}  // namespace
+
+std::unique_ptr<Source> make_noise_source(const nlohmann::json& spec, const std::string& what) {
+  const std::int64_t count = spec_int(spec, "count", 0, what);
+  const std::int64_t height = spec_int(spec, "height", 0, what);
+  const std::int64_t width = spec_int(spec, "width", 0, what);
+  const std::int64_t channels = spec_int(spec, "channels", 3, what);
+  PRH_CHECK_INPUT(count > 0, "{}: noise source needs 'count' >= 1 (got {})", what, count);
+  PRH_CHECK_INPUT(height >= 1 && height <= 65536 && width >= 1 && width <= 65536,
+                  "{}: noise source needs 'height' and 'width' in 1..65536 (got {} x {})", what,
+                  height, width);
+  PRH_CHECK_INPUT(channels == 1 || channels == 3,
+                  "{}: noise source 'channels' must be 1 or 3 (got {})", what, channels);
+  return std::make_unique<NoiseSource>(count, static_cast<int>(height), static_cast<int>(width),
+                                       static_cast<int>(channels), spec_noise(spec, what));
+}
+
+std::unique_ptr<Source> make_blend_source(const nlohmann::json& spec, const std::string& what) {
+  PRH_CHECK_INPUT(spec.contains("base") && spec["base"].is_object(),
+                  "{}: blend source needs 'base' (the source to blend)", what);
+  const double alpha = spec_number(spec, "alpha", 0.5, what);
+  PRH_CHECK_INPUT(alpha >= 0.0 && alpha <= 1.0,
+                  "{}: blend source 'alpha' must be in [0, 1] (got {})", what, alpha);
+  const Noise noise = spec_noise(spec, what);
+  auto base = make_source(spec["base"], what + ".base");
+  return std::make_unique<BlendSource>(std::move(base), alpha, noise);
+}
+
+}  // namespace prh::data::detail

@@ -1,0 +1,326 @@
+// TorchScript models: loading, forward, and the output contract
+// (docs/models.md). The only source file of prh that includes torch headers.
+
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+#include <torch/script.h>
+
+#include "prh/core/error.hpp"
+#include "prh/models/model.hpp"
+
+namespace prh::models {
+
+namespace {
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return {};
+  const auto e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+std::vector<std::string> lines_of(const std::string& s) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string line; std::getline(in, line);) {
+    line = trim(line);
+    if (!line.empty()) out.push_back(line);
+  }
+  return out;
+}
+
+// The useful line of a torch error message. Errors raised inside the
+// TorchScript interpreter start with a banner and a TorchScript traceback; the
+// reason is then on the last line ("RuntimeError: ..."). Otherwise the first
+// line carries it (the rest is context or a C++ backtrace).
+std::string short_reason(const std::exception& e) {
+  const auto* ce = dynamic_cast<const c10::Error*>(&e);
+  const std::string msg = ce ? ce->what_without_backtrace() : e.what();
+  const std::vector<std::string> lines = lines_of(msg);
+  if (lines.empty()) return "unknown error";
+  if (lines.front().rfind("The following operation failed in the TorchScript interpreter", 0) ==
+      0) {
+    for (auto it = lines.rbegin(); it != lines.rend(); ++it) {
+      const std::string& l = *it;
+      const auto colon = l.find("Error: ");
+      if (colon != std::string::npos && l.find(' ') > colon) return l.substr(colon + 7);
+    }
+    return lines.back();
+  }
+  return lines.front();
+}
+
+std::string shape_str(c10::IntArrayRef sizes) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < sizes.size(); ++i) s += (i ? ", " : "") + std::to_string(sizes[i]);
+  return s + "]";
+}
+
+// What an output value is, for error messages.
+std::string describe(const c10::IValue& v) {
+  if (v.isTensor()) {
+    const at::Tensor& t = v.toTensor();
+    return fmt::format("a {} tensor of shape {}", c10::toString(t.scalar_type()),
+                       shape_str(t.sizes()));
+  }
+  if (v.isNone()) return "None";
+  return "a value of type " + v.type()->annotation_str();
+}
+
+constexpr const char* kContract =
+    "a [B, D] float tensor; a tuple or list of [B, D] float tensors (one per layer); or a dict "
+    "with "
+    "\"layers\" (a [B, L, D] tensor or a list of [B, D] tensors) and optional \"logits\" [B, C]";
+
+class TorchScriptModel final : public Model {
+ public:
+  TorchScriptModel(std::string name, Sidecar sidecar, torch::jit::Module module,
+                   torch::Device device)
+      : name_(std::move(name)),
+        sidecar_(std::move(sidecar)),
+        module_(std::move(module)),
+        device_(device) {
+    module_.eval();
+    for (const at::Tensor& p : module_.parameters()) parameters_ += p.numel();
+  }
+
+  const Sidecar& sidecar() const override { return sidecar_; }
+  std::int64_t parameter_count() const override { return parameters_; }
+
+  Output forward(const std::vector<float>& input, std::int64_t batch) override {
+    const std::int64_t c = sidecar_.transform.channels;
+    const std::int64_t s = sidecar_.input_size;
+    PRH_CHECK_INPUT(batch > 0, "{}: forward needs a batch of at least one image (got {})", name_,
+                    batch);
+    PRH_CHECK_INPUT(input.size() == static_cast<std::size_t>(batch * c * s * s),
+                    "{}: forward input has {} floats, but a batch of {} x {} x {} x {} (from the "
+                    "sidecar) needs {}",
+                    name_, input.size(), batch, c, s, s, batch * c * s * s);
+
+    // Deterministic execution: the inference guard turns autograd off, and
+    // the graph optimiser is off so that every call runs the same kernels
+    // (profiled/fused plans would otherwise differ between the first calls
+    // and later ones, and between batch sizes).
+    c10::InferenceMode inference;
+    torch::jit::GraphOptimizerEnabledGuard no_optimizer(false);
+
+    const std::vector<std::int64_t> shape{batch, c, s, s};
+    // from_blob does not own the data; clone so that a model that works in
+    // place cannot write into the caller's vector.
+    at::Tensor x = torch::from_blob(const_cast<float*>(input.data()), shape, torch::kFloat);
+    x = device_.is_cpu() ? x.clone() : x.to(device_);
+
+    c10::IValue out;
+    try {
+      out = module_.forward({x});
+    } catch (const std::exception& e) {
+      throw InputError(fmt::format(
+          "{}: forward failed on input {} (does the sidecar's input_size/channels match the "
+          "model?): {}",
+          name_, shape_str(shape), short_reason(e)));
+    }
+    return parse(out, batch);
+  }
+
+ private:
+  // A [B, D] (or [B, C]: `shape`) floating-point tensor, else InputError.
+  at::Tensor layer_2d(const c10::IValue& v, const std::string& what, std::int64_t batch,
+                      const char* shape = "[B, D]") const {
+    PRH_CHECK_INPUT(v.isTensor(), "{}: model output {} must be a {} float tensor, got {}", name_,
+                    what, shape, describe(v));
+    at::Tensor t = v.toTensor();
+    PRH_CHECK_INPUT(t.dim() == 2 && t.size(0) == batch && t.size(1) > 0,
+                    "{}: model output {} must be a {} tensor with B = {} (the batch), got shape {}",
+                    name_, what, shape, batch, shape_str(t.sizes()));
+    PRH_CHECK_INPUT(t.is_floating_point(),
+                    "{}: model output {} must be a floating-point tensor, got {}", name_, what,
+                    describe(v));
+    return t;
+  }
+
+  // The elements of a tuple or list, else an empty vector and false.
+  static bool sequence(const c10::IValue& v, std::vector<c10::IValue>& out) {
+    out.clear();
+    if (v.isTuple()) {
+      for (const c10::IValue& e : v.toTupleRef().elements()) out.push_back(e);
+      return true;
+    }
+    if (v.isList()) {
+      for (const c10::IValue& e : v.toListRef()) out.push_back(e);
+      return true;
+    }
+    return false;
+  }
+
+  std::vector<at::Tensor> layer_list(const std::vector<c10::IValue>& items, const std::string& what,
+                                     std::int64_t batch) const {
+    PRH_CHECK_INPUT(!items.empty(), "{}: model output {} is empty; expected {}", name_, what,
+                    kContract);
+    std::vector<at::Tensor> layers;
+    for (std::size_t l = 0; l < items.size(); ++l)
+      layers.push_back(layer_2d(items[l], fmt::format("{} element {}", what, l), batch));
+    return layers;
+  }
+
+  Output parse(const c10::IValue& out, std::int64_t batch) const {
+    std::vector<at::Tensor> layers;
+    at::Tensor logits;
+    std::vector<c10::IValue> items;
+    if (out.isTensor()) {
+      const at::Tensor& t = out.toTensor();
+      PRH_CHECK_INPUT(t.dim() == 2, "{}: model output: expected {}; got {}", name_, kContract,
+                      describe(out));
+      layers.push_back(layer_2d(out, "(a single tensor)", batch));
+    } else if (sequence(out, items)) {
+      layers = layer_list(items, out.isTuple() ? "tuple" : "list", batch);
+    } else if (out.isGenericDict()) {
+      c10::IValue layers_v, logits_v;
+      bool has_layers = false, has_logits = false;
+      for (const auto& kv : out.toGenericDict()) {
+        if (!kv.key().isString()) continue;
+        const std::string& k = kv.key().toStringRef();
+        if (k == "layers") {
+          layers_v = kv.value();
+          has_layers = true;
+        } else if (k == "logits") {
+          logits_v = kv.value();
+          has_logits = true;
+        }
+      }
+      PRH_CHECK_INPUT(has_layers,
+                      "{}: model output is a dict without the key \"layers\"; expected {}", name_,
+                      kContract);
+      if (layers_v.isTensor()) {
+        const at::Tensor& t = layers_v.toTensor();
+        PRH_CHECK_INPUT(t.dim() == 3 && t.size(0) == batch && t.size(1) > 0 && t.size(2) > 0,
+                        "{}: model output \"layers\" must be a [B, L, D] tensor with B = {} (the "
+                        "batch) or a list of [B, D] tensors, got {}",
+                        name_, batch, describe(layers_v));
+        PRH_CHECK_INPUT(t.is_floating_point(),
+                        "{}: model output \"layers\" must be a floating-point tensor, got {}",
+                        name_, describe(layers_v));
+        for (std::int64_t l = 0; l < t.size(1); ++l) layers.push_back(t.select(1, l));
+      } else if (sequence(layers_v, items)) {
+        layers = layer_list(items, "\"layers\"", batch);
+      } else {
+        PRH_CHECK_INPUT(false,
+                        "{}: model output \"layers\" must be a [B, L, D] tensor or a list of "
+                        "[B, D] tensors, got {}",
+                        name_, describe(layers_v));
+      }
+      // TorchScript dicts have one value type: a Dict[str, List[Tensor]]
+      // carries the logits as a one-element list.
+      if (has_logits && !logits_v.isNone()) {
+        if (sequence(logits_v, items)) {
+          PRH_CHECK_INPUT(items.size() == 1,
+                          "{}: model output \"logits\" must be a [B, C] tensor (or a list holding "
+                          "one), got a list of {}",
+                          name_, items.size());
+          logits = layer_2d(items[0], "\"logits\"", batch, "[B, C]");
+        } else {
+          logits = layer_2d(logits_v, "\"logits\"", batch, "[B, C]");
+        }
+      }
+    } else {
+      PRH_CHECK_INPUT(false, "{}: model output: expected {}; got {}", name_, kContract,
+                      describe(out));
+    }
+
+    const auto& names = sidecar_.layer_names;
+    PRH_CHECK_INPUT(names.empty() || names.size() == layers.size(),
+                    "{}: the model returns {} layers but its sidecar names {} (layer_names)", name_,
+                    layers.size(), names.size());
+
+    Output o;
+    o.batch = batch;
+    for (const at::Tensor& t : layers) {
+      o.dims.push_back(t.size(1));
+      o.layers.push_back(to_vector(t));
+    }
+    if (logits.defined()) {
+      o.classes = logits.size(1);
+      o.logits = to_vector(logits);
+    }
+    return o;
+  }
+
+  static std::vector<float> to_vector(const at::Tensor& t) {
+    const at::Tensor c = t.to(torch::kCPU, torch::kFloat).contiguous();
+    std::vector<float> v(static_cast<std::size_t>(c.numel()));
+    if (!v.empty()) std::memcpy(v.data(), c.data_ptr<float>(), v.size() * sizeof(float));
+    return v;
+  }
+
+  std::string name_;
+  Sidecar sidecar_;
+  torch::jit::Module module_;
+  torch::Device device_;
+  std::int64_t parameters_ = 0;
+};
+
+torch::Device pick_device(const std::string& name, const std::string& device, int local_rank) {
+  if (device == "cpu") return torch::Device(torch::kCPU);
+  PRH_CHECK_INPUT(device == "cuda", "{}: unknown device '{}' (expected 'cpu' or 'cuda')", name,
+                  device);
+  PRH_CHECK_INPUT(torch::cuda::is_available(),
+                  "{}: device 'cuda' was asked for, but CUDA is not available (this LibTorch is "
+                  "CPU-only or no GPU is visible); use device: cpu",
+                  name);
+  const auto count = static_cast<int>(torch::cuda::device_count());
+  PRH_CHECK_INPUT(count > 0, "{}: device 'cuda' was asked for, but no GPU is visible", name);
+  const int r = local_rank < 0 ? 0 : local_rank;
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(r % count));
+}
+
+}  // namespace
+
+std::unique_ptr<Model> load_torchscript(const std::string& name, const std::string& path,
+                                        const std::string& sidecar_path, const std::string& device,
+                                        int local_rank) {
+  std::error_code ec;
+  PRH_CHECK_INPUT(std::filesystem::exists(path, ec),
+                  "{}: cannot load TorchScript file {}: no such file", name, path);
+  PRH_CHECK_INPUT(std::filesystem::is_regular_file(path, ec),
+                  "{}: cannot load TorchScript file {}: not a regular file", name, path);
+  Sidecar sidecar;
+  try {
+    sidecar = load_sidecar(sidecar_path);
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("{}: {}", name, e.what()));
+  }
+  const torch::Device dev = pick_device(name, device, local_rank);
+  torch::jit::Module module;
+  try {
+    module = torch::jit::load(path, dev);
+  } catch (const std::exception& e) {
+    throw InputError(
+        fmt::format("{}: cannot load TorchScript file {}: {}", name, path, short_reason(e)));
+  }
+  PRH_CHECK_INPUT(module.find_method("forward").has_value(),
+                  "{}: TorchScript file {} has no forward method", name, path);
+  return std::make_unique<TorchScriptModel>(name, std::move(sidecar), std::move(module), dev);
+}
+
+void set_torch_threads(int n) {
+  PRH_CHECK_INPUT(n >= 1, "torch threads must be at least 1 (got {})", n);
+  // Inter-op threads can be set once, before any inter-op work; later calls
+  // (or a second model) keep what was set first.
+  static std::once_flag once;
+  std::call_once(once, [n] {
+    try {
+      at::set_num_interop_threads(n);
+    } catch (const std::exception&) {
+    }
+  });
+  at::set_num_threads(n);
+}
+
+}  // namespace prh::models

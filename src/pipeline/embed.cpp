@@ -1,0 +1,275 @@
+#include "prh/pipeline/embed.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <ostream>
+
+#include <spdlog/spdlog.h>
+
+#include "prh/core/error.hpp"
+#include "prh/data/image.hpp"
+#include "prh/models/model.hpp"
+#include "prh/store/embedding_store.hpp"
+
+namespace prh::pipeline {
+
+using json = nlohmann::json;
+
+std::vector<WorkItem> plan_items(const std::vector<std::int64_t>& set_sizes, int models,
+                                 int shard_size) {
+  std::vector<WorkItem> items;
+  for (int m = 0; m < models; ++m)
+    for (std::size_t s = 0; s < set_sizes.size(); ++s)
+      for (std::int64_t r0 = 0, k = 0; r0 < set_sizes[s]; r0 += shard_size, ++k)
+        items.push_back({m, static_cast<int>(s), k, r0, std::min<std::int64_t>(shard_size, set_sizes[s] - r0)});
+  return items;
+}
+
+std::vector<WorkItem> share(const std::vector<WorkItem>& items, int rank, int ranks) {
+  std::int64_t total = 0;
+  for (const auto& it : items) total += it.rows;
+  std::vector<WorkItem> mine;
+  std::int64_t start = 0;
+  for (const auto& it : items) {
+    // The item belongs to the rank whose slice of rows holds its first row.
+    const auto owner = static_cast<int>((start * ranks) / std::max<std::int64_t>(total, 1));
+    if (owner == rank) mine.push_back(it);
+    start += it.rows;
+  }
+  return mine;
+}
+
+namespace {
+
+struct Probe {
+  std::vector<std::int64_t> dims;
+  std::vector<std::string> layer_names;
+  std::int64_t classes = 0, parameters = 0;
+  std::string checksum;
+  json sidecar;
+};
+
+json sidecar_json(const models::Sidecar& s) {
+  const auto& t = s.transform;
+  return {{"input_size", s.input_size}, {"resize", t.resize},     {"crop", t.crop},
+          {"interpolation", t.interpolation}, {"channels", t.channels}, {"mean", t.mean},
+          {"std", t.std}};
+}
+
+// Loads a model, runs one image through it: what the store needs to know.
+json probe_model(const config::Model& m, const data::Source& first_set, const std::string& device,
+                 int local_rank) {
+  auto model = models::load_torchscript(m.name, m.path, m.sidecar, device, local_rank);
+  std::vector<float> input;
+  data::apply(model->sidecar().transform, first_set.get(0).image, input);
+  const auto out = model->forward(input, 1);
+  std::vector<std::string> names = model->sidecar().layer_names;
+  PRH_CHECK_INPUT(names.empty() || names.size() == out.dims.size(),
+                  "model '{}': its sidecar names {} layers but the model gives {}", m.name,
+                  names.size(), out.dims.size());
+  if (names.empty())
+    for (std::size_t l = 0; l < out.dims.size(); ++l) names.push_back(fmt::format("layer_{}", l));
+  return {{"dims", out.dims},
+          {"layer_names", names},
+          {"classes", out.classes},
+          {"parameters", model->parameter_count()},
+          {"checksum", models::file_checksum(m.path)},
+          {"sidecar", sidecar_json(model->sidecar())}};
+}
+
+// Top-1 class (ties: lower index) and its softmax probability, per row.
+void predictions(const models::Output& out, std::vector<std::int64_t>& top1,
+                 std::vector<float>& prob) {
+  top1.assign(static_cast<std::size_t>(out.batch), -1);
+  prob.assign(static_cast<std::size_t>(out.batch), 0.0f);
+  if (out.classes == 0) return;
+  for (std::int64_t b = 0; b < out.batch; ++b) {
+    const float* z = out.logits.data() + b * out.classes;
+    std::int64_t best = 0;
+    for (std::int64_t c = 1; c < out.classes; ++c)
+      if (z[c] > z[best]) best = c;
+    double denom = 0;
+    for (std::int64_t c = 0; c < out.classes; ++c) denom += std::exp(static_cast<double>(z[c]) - z[best]);
+    top1[static_cast<std::size_t>(b)] = best;
+    prob[static_cast<std::size_t>(b)] = static_cast<float>(1.0 / denom);
+  }
+}
+
+std::string eta(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  const auto s = static_cast<long>(seconds);
+  if (s >= 3600) return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
+  if (s >= 60) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  return fmt::format("{}s", s);
+}
+
+}  // namespace
+
+std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session) {
+  models::set_torch_threads(sweep.threads_per_rank);
+  data::set_threads(sweep.threads_per_rank);
+  // Sources: every rank builds every source (cheap; reading is by index).
+  std::vector<std::unique_ptr<data::Source>> sources;
+  store::StoreLayout layout;
+  layout.embed_params = sweep.embed_params();
+  layout.config_file = sweep.file;
+  layout.shard_size = sweep.shard_size;
+  layout.feature_dtype = sweep.feature_dtype;
+  for (std::size_t i = 0; i < sweep.image_sets.size(); ++i) {
+    const auto& s = sweep.image_sets[i];
+    sources.push_back(data::make_source(s.source.spec, fmt::format("image_sets[{}] '{}'", i, s.name)));
+    store::SetLayout sl;
+    sl.name = s.name;
+    sl.spec = config::Sweep::image_set_json(s);
+    sl.n = sources.back()->size();
+    PRH_CHECK_INPUT(sl.n > 0, "image set '{}' is empty", s.name);
+    for (std::int64_t r = 0; r < sl.n; ++r) {
+      sl.ids.push_back(sources.back()->id(r));
+      sl.labels.push_back(sources.back()->label(r));
+    }
+    layout.sets.push_back(std::move(sl));
+  }
+
+  // Probe models, spread over ranks; every rank learns every model's layout.
+  json mine = json::object();
+  for (std::size_t m = 0; m < sweep.models.size(); ++m) {
+    if (static_cast<int>(m) % session.size() != session.rank()) continue;
+    try {
+      mine[sweep.models[m].name] = probe_model(sweep.models[m], *sources[0], sweep.device, session.rank());
+    } catch (const std::exception& e) {
+      mine[sweep.models[m].name] = {{"error", e.what()}};
+    }
+  }
+  json probes = json::object();
+  std::string errors;
+  for (const auto& text : session.all_gather(mine.dump())) {
+    const json part = json::parse(text);
+    for (const auto& [name, p] : part.items()) {
+      if (p.contains("error")) errors += "\n  - " + p["error"].get<std::string>();
+      probes[name] = p;
+    }
+  }
+  PRH_CHECK_INPUT(errors.empty(), "cannot use every model:{}", errors);
+  for (const auto& m : sweep.models) {
+    const json& p = probes.at(m.name);
+    store::ModelLayout ml;
+    ml.name = m.name;
+    ml.spec = config::Sweep::model_json(m);
+    ml.spec["checksum"] = p["checksum"];
+    ml.layer_dims = p["dims"].get<std::vector<std::int64_t>>();
+    ml.layer_names = p["layer_names"].get<std::vector<std::string>>();
+    ml.classes = p["classes"].get<std::int64_t>();
+    ml.parameters = p["parameters"].get<std::int64_t>();
+    ml.sidecar = p["sidecar"];
+    layout.models.push_back(std::move(ml));
+  }
+
+  auto writer = store::open_for_embedding(sweep.store, layout, session.comm());
+
+  std::vector<std::int64_t> sizes;
+  for (const auto& s : layout.sets) sizes.push_back(s.n);
+  const auto all = plan_items(sizes, static_cast<int>(layout.models.size()), sweep.shard_size);
+  const auto items = share(all, session.rank(), session.size());
+  std::int64_t todo_rows = 0, todo_items = 0;
+  for (const auto& it : items)
+    if (!writer->is_done(it.set, it.model, it.shard)) todo_rows += it.rows, ++todo_items;
+  const std::int64_t total_todo = session.sum(todo_items);
+  if (session.root())
+    spdlog::info("embed: {} work items in all, {} to do ({} ranks); store {}", all.size(),
+                 total_todo, session.size(), sweep.store);
+
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  auto last_log = t0;
+  std::int64_t done_rows = 0, done_items = 0;
+  int loaded = -1;
+  std::unique_ptr<models::Model> model;
+  std::vector<float> batch_in, one, feats;
+  std::vector<std::int64_t> top1;
+  std::vector<float> prob;
+  for (const auto& it : items) {
+    if (writer->is_done(it.set, it.model, it.shard)) continue;
+    const auto& mcfg = sweep.models[static_cast<std::size_t>(it.model)];
+    const auto& ml = layout.models[static_cast<std::size_t>(it.model)];
+    if (loaded != it.model) {
+      model.reset();
+      model = models::load_torchscript(mcfg.name, mcfg.path, mcfg.sidecar, sweep.device, session.rank());
+      loaded = it.model;
+    }
+    const auto& src = *sources[static_cast<std::size_t>(it.set)];
+    const auto L = static_cast<std::int64_t>(ml.layer_dims.size());
+    std::int64_t dmax = 0;
+    for (auto d : ml.layer_dims) dmax = std::max(dmax, d);
+    feats.assign(static_cast<std::size_t>(it.rows * L * dmax), 0.0f);
+    std::vector<std::int64_t> item_top1;
+    std::vector<float> item_prob;
+    // Batches aligned to the shard's start: the same batches on any rank count.
+    for (std::int64_t b0 = 0; b0 < it.rows; b0 += sweep.batch_size) {
+      const std::int64_t nb = std::min<std::int64_t>(sweep.batch_size, it.rows - b0);
+      batch_in.clear();
+      for (std::int64_t r = 0; r < nb; ++r) {
+        const std::int64_t row = it.row0 + b0 + r;
+        data::Item item;
+        try {
+          item = src.get(row);
+          data::apply(model->sidecar().transform, item.image, one);
+        } catch (const InputError& e) {
+          if (sweep.on_bad_image != "skip") throw;
+          spdlog::warn("skipping image {} of set '{}': {}", row, layout.sets[static_cast<std::size_t>(it.set)].name, e.what());
+          writer->mark_skipped(it.set, row);
+          const auto c = static_cast<std::size_t>(model->sidecar().transform.channels);
+          const auto sz = static_cast<std::size_t>(model->sidecar().input_size);
+          one.assign(c * sz * sz, 0.0f);
+        }
+        batch_in.insert(batch_in.end(), one.begin(), one.end());
+      }
+      const auto out = model->forward(batch_in, nb);
+      PRH_CHECK_INPUT(out.dims == ml.layer_dims,
+                      "model '{}' changed its layer shapes between batches", mcfg.name);
+      for (std::int64_t r = 0; r < nb; ++r)
+        for (std::int64_t l = 0; l < L; ++l) {
+          const auto d = ml.layer_dims[static_cast<std::size_t>(l)];
+          std::copy_n(out.layers[static_cast<std::size_t>(l)].data() + r * d, d,
+                      feats.data() + ((b0 + r) * L + l) * dmax);
+        }
+      predictions(out, top1, prob);
+      item_top1.insert(item_top1.end(), top1.begin(), top1.end());
+      item_prob.insert(item_prob.end(), prob.begin(), prob.end());
+    }
+    writer->write_rows(it.set, it.model, it.row0, it.rows, feats, item_top1, item_prob);
+    writer->mark_done(it.set, it.model, it.shard);
+    done_rows += it.rows;
+    ++done_items;
+    const auto now = clock::now();
+    if (session.root() && (now - last_log > std::chrono::seconds(5) || done_items == todo_items)) {
+      const double secs = std::chrono::duration<double>(now - t0).count();
+      const double rate = done_rows / std::max(secs, 1e-9);
+      spdlog::info("embed: rank 0 {}/{} items, {:.0f} images/s, ETA {}", done_items, todo_items,
+                   rate, eta((todo_rows - done_rows) / std::max(rate, 1e-9)));
+      last_log = now;
+    }
+  }
+  const std::int64_t total = session.sum(done_items);
+  if (session.root()) {
+    const double secs = std::chrono::duration<double>(clock::now() - t0).count();
+    spdlog::info("embed: done, {} items embedded in {:.1f} s; store {}", total, secs, sweep.store);
+  }
+  return total;
+}
+
+void print_status(std::ostream& os, const config::Sweep& sweep) {
+  const auto summary = store::read_summary(sweep.store);
+  os << fmt::format("store {} (config {})\n", sweep.store, summary.config_file);
+  os << fmt::format("{:<24} {:<24} {:>12}\n", "image set", "model", "shards done");
+  std::int64_t done = 0, total = 0;
+  for (const auto& p : summary.items) {
+    os << fmt::format("{:<24} {:<24} {:>5}/{:<6}{}\n", p.set, p.model, p.done, p.total,
+                      p.done == p.total ? "" : "  (incomplete)");
+    done += p.done;
+    total += p.total;
+  }
+  os << fmt::format("total: {}/{} work items done{}\n", done, total,
+                    done == total ? "" : "; run `prh embed` again to finish");
+}
+
+}  // namespace prh::pipeline

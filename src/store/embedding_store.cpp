@@ -1,0 +1,381 @@
+#include "prh/store/embedding_store.hpp"
+
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "prh/core/error.hpp"
+#include "prh/core/version.hpp"
+#include "prh/store/h5.hpp"
+
+namespace prh::store {
+
+namespace {
+
+using json = nlohmann::json;
+constexpr const char* kFormat = "prh-store-1";
+
+std::string set_path(const std::string& set) { return "/sets/" + set; }
+std::string item_path(const std::string& set, const std::string& model) {
+  return "/sets/" + set + "/models/" + model;
+}
+
+// Dotted paths of the leaves where a and b differ ("source.limit: 1000 -> 2000").
+void diff(const json& a, const json& b, const std::string& path, std::vector<std::string>& out) {
+  if (a.is_object() && b.is_object()) {
+    std::set<std::string> keys;
+    for (const auto& [k, v] : a.items()) keys.insert(k), (void)v;
+    for (const auto& [k, v] : b.items()) keys.insert(k), (void)v;
+    for (const auto& k : keys) {
+      const std::string p = path.empty() ? k : path + "." + k;
+      if (!a.contains(k)) out.push_back(fmt::format("{}: (absent) -> {}", p, b.at(k).dump()));
+      else if (!b.contains(k)) out.push_back(fmt::format("{}: {} -> (absent)", p, a.at(k).dump()));
+      else diff(a.at(k), b.at(k), p, out);
+    }
+  } else if (a != b) {
+    out.push_back(fmt::format("{}: {} -> {}", path.empty() ? "(value)" : path, a.dump(), b.dump()));
+  }
+}
+
+hid_t feature_type(const std::string& dtype, h5::Handle& keep) {
+  if (dtype == "float16") {
+    keep = h5::float16_type();
+    return keep.id();
+  }
+  return H5T_IEEE_F32LE;
+}
+
+std::int64_t max_dim(const ModelLayout& m) {
+  std::int64_t d = 0;
+  for (auto x : m.layer_dims) d = std::max(d, x);
+  return d;
+}
+
+// Collective: creates the groups and datasets of one (set, model) item.
+void create_item(hid_t file, const StoreLayout& layout, const SetLayout& s, const ModelLayout& m) {
+  auto models = h5::exists(file, set_path(s.name) + "/models")
+                    ? h5::open_group(file, set_path(s.name) + "/models")
+                    : h5::create_group(file, set_path(s.name) + "/models");
+  auto g = h5::create_group(models.id(), m.name);
+  h5::Handle f16;
+  const auto n = static_cast<hsize_t>(s.n);
+  h5::create_dataset(g.id(), "features", feature_type(layout.feature_dtype, f16),
+                     {n, static_cast<hsize_t>(m.layer_dims.size()), static_cast<hsize_t>(max_dim(m))},
+                     false);
+  if (m.classes > 0) {
+    h5::create_dataset(g.id(), "top1", H5T_STD_I64LE, {n}, true);
+    h5::create_dataset(g.id(), "prob", H5T_IEEE_F32LE, {n}, true);
+  }
+  h5::create_dataset(g.id(), "done", H5T_STD_U8LE, {static_cast<hsize_t>(layout.shards(s.n))}, true);
+  h5::write_attr(g.id(), "layer_dims", m.layer_dims);
+}
+
+void create_set(hid_t file, const SetLayout& s) {
+  auto g = h5::create_group(file, set_path(s.name));
+  std::size_t width = 1;
+  for (const auto& id : s.ids) width = std::max(width, id.size());
+  h5::Handle str(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(str.id(), width);
+  H5Tset_strpad(str.id(), H5T_STR_NULLPAD);
+  H5Tset_cset(str.id(), H5T_CSET_UTF8);
+  const auto n = static_cast<hsize_t>(s.n);
+  h5::create_dataset(g.id(), "ids", str.id(), {n}, true);
+  h5::create_dataset(g.id(), "labels", H5T_STD_I64LE, {n}, true);
+  h5::create_dataset(g.id(), "skipped", H5T_STD_U8LE, {n}, true);
+  h5::write_attr(g.id(), "spec", s.spec.dump());
+  h5::write_attr(g.id(), "n", s.n);
+}
+
+void create_model(hid_t file, const ModelLayout& m) {
+  auto models = h5::exists(file, "/models") ? h5::open_group(file, "/models")
+                                            : h5::create_group(file, "/models");
+  auto g = h5::create_group(models.id(), m.name);
+  h5::write_attr(g.id(), "spec", m.spec.dump());
+  h5::write_attr(g.id(), "layer_dims", m.layer_dims);
+  h5::write_attr(g.id(), "layer_names", json(m.layer_names).dump());
+  h5::write_attr(g.id(), "classes", m.classes);
+  h5::write_attr(g.id(), "parameters", m.parameters);
+  h5::write_attr(g.id(), "sidecar", m.sidecar.dump());
+}
+
+// Serial (rank 0): ids and labels of a set, then the flag saying they are there.
+void write_set_metadata(hid_t file, const SetLayout& s) {
+  auto g = h5::open_group(file, set_path(s.name));
+  auto ids = h5::open_dataset(g.id(), "ids");
+  h5::Handle ftype(H5Dget_type(ids.id()), H5Tclose);
+  const std::size_t width = H5Tget_size(ftype.id());
+  std::string buf(width * s.ids.size(), '\0');
+  for (std::size_t i = 0; i < s.ids.size(); ++i) buf.replace(i * width, s.ids[i].size(), s.ids[i]);
+  if (s.n > 0) {
+    h5::write_box(ids.id(), ftype.id(), {0}, {static_cast<hsize_t>(s.n)}, buf.data());
+    auto labels = h5::open_dataset(g.id(), "labels");
+    h5::write_box(labels.id(), H5T_NATIVE_INT64, {0}, {static_cast<hsize_t>(s.n)}, s.labels.data());
+  }
+  h5::write_attr(g.id(), "metadata_written", std::int64_t{1});
+}
+
+// What an existing store says, compared with the layout: problems (refuse)
+// and additions (extend).
+struct Verdict {
+  std::vector<std::string> problems;
+  std::vector<std::string> new_sets, new_models, unwritten_sets;
+  bool incomplete = false;  // creation never finished: safe to start over
+};
+
+Verdict inspect(const std::string& path, const StoreLayout& layout) {
+  Verdict v;
+  auto file = h5::open_file_readonly(path);
+  const hid_t f = file.id();
+  if (!h5::has_attr(f, "format") || h5::read_attr_string(f, "format") != kFormat) {
+    v.problems.push_back(fmt::format("{} is not a prh store (no format attribute '{}')", path, kFormat));
+    return v;
+  }
+  if (!h5::has_attr(f, "complete")) {
+    v.incomplete = true;
+    return v;
+  }
+  const json stored = json::parse(h5::read_attr_string(f, "embed_params"));
+  std::vector<std::string> changed;
+  diff(stored, layout.embed_params, "", changed);
+  for (const auto& c : changed) v.problems.push_back("embedding parameter " + c);
+  for (const auto& s : layout.sets) {
+    if (!h5::exists(f, set_path(s.name))) {
+      v.new_sets.push_back(s.name);
+      continue;
+    }
+    auto g = h5::open_group(f, set_path(s.name));
+    std::vector<std::string> d;
+    diff(json::parse(h5::read_attr_string(g.id(), "spec")), s.spec, "", d);
+    for (const auto& c : d) v.problems.push_back(fmt::format("image set '{}': {}", s.name, c));
+    if (!h5::has_attr(g.id(), "metadata_written")) v.unwritten_sets.push_back(s.name);
+  }
+  for (const auto& m : layout.models) {
+    if (!h5::exists(f, "/models/" + m.name)) {
+      v.new_models.push_back(m.name);
+      continue;
+    }
+    auto g = h5::open_group(f, "/models/" + m.name);
+    std::vector<std::string> d;
+    diff(json::parse(h5::read_attr_string(g.id(), "spec")), m.spec, "", d);
+    for (const auto& c : d) v.problems.push_back(fmt::format("model '{}': {}", m.name, c));
+  }
+  return v;
+}
+
+json verdict_json(const Verdict& v) {
+  return {{"problems", v.problems}, {"new_sets", v.new_sets}, {"new_models", v.new_models},
+          {"unwritten_sets", v.unwritten_sets}, {"incomplete", v.incomplete}};
+}
+
+std::string bcast(const std::string& s, MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  long long len = static_cast<long long>(s.size());
+  MPI_Bcast(&len, 1, MPI_LONG_LONG, 0, comm);
+  std::string out = rank == 0 ? s : std::string(static_cast<std::size_t>(len), '\0');
+  if (len > 0) MPI_Bcast(out.data(), static_cast<int>(len), MPI_CHAR, 0, comm);
+  return out;
+}
+
+class MpioWriter : public ItemWriter {
+ public:
+  MpioWriter(const std::string& path, const StoreLayout& layout, MPI_Comm comm)
+      : layout_(layout), dxpl_(h5::dxpl_independent()) {
+    auto fapl = h5::fapl_mpio(comm);
+    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.id());
+    if (f < 0) throw InternalError(fmt::format("{}: cannot open for writing: {}", path, h5::error_stack()));
+    file_ = h5::Handle(f, H5Fclose);
+    for (const auto& s : layout.sets) {
+      skipped_.push_back(h5::open_dataset(f, set_path(s.name) + "/skipped"));
+      std::vector<Item> row;
+      for (const auto& m : layout.models) {
+        Item it;
+        const std::string p = item_path(s.name, m.name);
+        it.features = h5::open_dataset(f, p + "/features");
+        it.done_ds = h5::open_dataset(f, p + "/done");
+        if (m.classes > 0) {
+          it.top1 = h5::open_dataset(f, p + "/top1");
+          it.prob = h5::open_dataset(f, p + "/prob");
+        }
+        const auto shards = static_cast<std::size_t>(layout.shards(s.n));
+        it.done.assign(shards, 0);
+        if (shards > 0)
+          h5::read_box(it.done_ds.id(), H5T_NATIVE_UINT8, {0}, {shards}, it.done.data(), dxpl_.id());
+        it.layers = static_cast<hsize_t>(m.layer_dims.size());
+        it.dmax = static_cast<hsize_t>(max_dim(m));
+        row.push_back(std::move(it));
+      }
+      items_.push_back(std::move(row));
+    }
+  }
+
+  void write_rows(int set, int model, std::int64_t row0, std::int64_t rows,
+                  const std::vector<float>& features, const std::vector<std::int64_t>& top1,
+                  const std::vector<float>& prob) override {
+    Item& it = items_[static_cast<std::size_t>(set)][static_cast<std::size_t>(model)];
+    const auto r0 = static_cast<hsize_t>(row0), n = static_cast<hsize_t>(rows);
+    PRH_ASSERT(features.size() == n * it.layers * it.dmax, "write_rows: {} floats for {} rows",
+               features.size(), rows);
+    h5::write_box(it.features.id(), H5T_NATIVE_FLOAT, {r0, 0, 0}, {n, it.layers, it.dmax},
+                  features.data(), dxpl_.id());
+    if (it.top1) {
+      PRH_ASSERT(top1.size() == n && prob.size() == n, "write_rows: predictions of wrong size");
+      h5::write_box(it.top1.id(), H5T_NATIVE_INT64, {r0}, {n}, top1.data(), dxpl_.id());
+      h5::write_box(it.prob.id(), H5T_NATIVE_FLOAT, {r0}, {n}, prob.data(), dxpl_.id());
+    }
+  }
+
+  void mark_skipped(int set, std::int64_t row) override {
+    const std::uint8_t one = 1;
+    h5::write_box(skipped_[static_cast<std::size_t>(set)].id(), H5T_NATIVE_UINT8,
+                  {static_cast<hsize_t>(row)}, {1}, &one, dxpl_.id());
+  }
+
+  void mark_done(int set, int model, std::int64_t shard) override {
+    Item& it = items_[static_cast<std::size_t>(set)][static_cast<std::size_t>(model)];
+    const std::uint8_t one = 1;
+    // Independent MPI-IO writes reach the file (the OS) before they return:
+    // the rows above are in the file before this flag is.
+    h5::write_box(it.done_ds.id(), H5T_NATIVE_UINT8, {static_cast<hsize_t>(shard)}, {1}, &one,
+                  dxpl_.id());
+    it.done[static_cast<std::size_t>(shard)] = 1;
+  }
+
+  bool is_done(int set, int model, std::int64_t shard) const override {
+    return items_[static_cast<std::size_t>(set)][static_cast<std::size_t>(model)]
+               .done[static_cast<std::size_t>(shard)] != 0;
+  }
+
+ private:
+  struct Item {
+    h5::Handle features, top1, prob, done_ds;
+    std::vector<std::uint8_t> done;
+    hsize_t layers = 0, dmax = 0;
+  };
+  StoreLayout layout_;
+  h5::Handle file_;
+  h5::Handle dxpl_;
+  std::vector<h5::Handle> skipped_;
+  std::vector<std::vector<Item>> items_;
+};
+
+}  // namespace
+
+std::unique_ptr<ItemWriter> open_for_embedding(const std::string& path, const StoreLayout& layout,
+                                               MPI_Comm comm) {
+  h5::quiet();
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  // Rank 0 inspects; everyone acts on its verdict.
+  std::string verdict_text;
+  if (rank == 0) {
+    try {
+      Verdict v;
+      if (std::filesystem::exists(path)) v = inspect(path, layout);
+      else v.incomplete = true;  // nothing there: create
+      verdict_text = verdict_json(v).dump();
+    } catch (const std::exception& e) {
+      verdict_text = json{{"problems", {std::string(e.what())}}}.dump();
+    }
+  }
+  const json verdict = json::parse(bcast(verdict_text, comm));
+  if (!verdict["problems"].empty()) {
+    std::string msg = fmt::format(
+        "{}: this store was made with a different result-relevant configuration, so resuming "
+        "would mix incompatible features. What changed:",
+        path);
+    for (const auto& p : verdict["problems"]) msg += "\n  - " + p.get<std::string>();
+    msg += "\nUse a new store path, or restore the old settings.";
+    throw InputError(msg);
+  }
+  const bool create = verdict.value("incomplete", false);
+  std::set<std::string> new_sets, new_models, unwritten;
+  for (const auto& s : verdict["new_sets"]) new_sets.insert(s.get<std::string>());
+  for (const auto& m : verdict["new_models"]) new_models.insert(m.get<std::string>());
+  for (const auto& s : verdict["unwritten_sets"]) unwritten.insert(s.get<std::string>());
+
+  if (create || !new_sets.empty() || !new_models.empty()) {
+    // Collective metadata phase: every rank makes the same calls in the same order.
+    auto fapl = h5::fapl_mpio(comm);
+    h5::Handle file;
+    if (create) {
+      if (rank == 0 && !std::filesystem::path(path).parent_path().empty())
+        std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+      MPI_Barrier(comm);
+      const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id());
+      if (f < 0) throw InputError(fmt::format("{}: cannot create the store: {}", path, h5::error_stack()));
+      file = h5::Handle(f, H5Fclose);
+      h5::write_attr(f, "format", std::string(kFormat));
+      h5::write_attr(f, "prh_version", std::string(kVersion));
+      h5::write_attr(f, "config_file", layout.config_file);
+      h5::write_attr(f, "embed_params", layout.embed_params.dump());
+      h5::write_attr(f, "shard_size", static_cast<std::int64_t>(layout.shard_size));
+      h5::create_group(f, "/sets");
+      h5::create_group(f, "/models");
+    } else {
+      const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.id());
+      if (f < 0) throw InputError(fmt::format("{}: cannot open the store: {}", path, h5::error_stack()));
+      file = h5::Handle(f, H5Fclose);
+    }
+    const hid_t f = file.id();
+    for (const auto& m : layout.models)
+      if (create || new_models.count(m.name)) create_model(f, m);
+    for (const auto& s : layout.sets) {
+      const bool set_is_new = create || new_sets.count(s.name);
+      if (set_is_new) create_set(f, s);
+      for (const auto& m : layout.models)
+        if (set_is_new || new_models.count(m.name)) create_item(f, layout, s, m);
+      if (set_is_new) unwritten.insert(s.name);
+    }
+    file.reset();  // collective close: all metadata is in the file
+  }
+  if (rank == 0 && (create || !unwritten.empty())) {
+    // Serial phase on rank 0 alone: ids and labels, then the completion flag.
+    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    if (f < 0) throw InternalError(fmt::format("{}: cannot reopen: {}", path, h5::error_stack()));
+    h5::Handle file(f, H5Fclose);
+    for (const auto& s : layout.sets)
+      if (unwritten.count(s.name)) write_set_metadata(f, s);
+    h5::write_attr(f, "complete", std::int64_t{1});
+  }
+  MPI_Barrier(comm);
+  return std::make_unique<MpioWriter>(path, layout, comm);
+}
+
+StoreSummary read_summary(const std::string& path) {
+  h5::quiet();
+  auto file = h5::open_file_readonly(path);
+  const hid_t f = file.id();
+  PRH_CHECK_INPUT(h5::has_attr(f, "format") && h5::read_attr_string(f, "format") == kFormat,
+                  "{}: not a prh store", path);
+  StoreSummary out;
+  out.config_file = h5::read_attr_string(f, "config_file");
+  out.embed_params = json::parse(h5::read_attr_string(f, "embed_params"));
+  // Iterate sets and their models in name order.
+  auto names = [](hid_t parent, const std::string& group) {
+    std::vector<std::string> v;
+    if (!h5::exists(parent, group)) return v;
+    auto g = h5::open_group(parent, group);
+    H5Literate(g.id(), H5_INDEX_NAME, H5_ITER_INC, nullptr,
+               [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
+                 static_cast<std::vector<std::string>*>(data)->push_back(name);
+                 return 0;
+               },
+               &v);
+    return v;
+  };
+  for (const auto& s : names(f, "/sets")) {
+    for (const auto& m : names(f, "/sets/" + s + "/models")) {
+      auto done = h5::open_dataset(f, item_path(s, m) + "/done");
+      const auto shape = h5::dataset_shape(done);
+      std::vector<std::uint8_t> flags(shape.empty() ? 0 : shape[0]);
+      if (!flags.empty()) h5::read_box(done.id(), H5T_NATIVE_UINT8, {0}, {flags.size()}, flags.data());
+      ItemProgress p{s, m, 0, static_cast<std::int64_t>(flags.size())};
+      for (auto x : flags) p.done += x != 0;
+      out.items.push_back(p);
+    }
+  }
+  return out;
+}
+
+}  // namespace prh::store

@@ -1,0 +1,219 @@
+#!/usr/bin/python3
+"""End-to-end test of `prh embed` / `prh status` under MPI.
+
+usage: test_embed.py PRH MAKE_TEST_MODELS MPIEXEC
+
+- 1, 2 and 3 ranks give identical stores (features bit for bit);
+- kill -9 at random moments, then re-run: completes, redoes only unfinished
+  items, same features as an uninterrupted run; h5py opens the store after
+  every kill;
+- a changed result-relevant config is refused naming what changed; adding a
+  model extends the store;
+- bad inputs give clear errors.
+"""
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import h5py
+import numpy as np
+
+PRH, MAKE_MODELS, MPIEXEC = sys.argv[1:4]
+FASHION = "/usr/share/datasets/fashion-mnist"
+failures = []
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           OMPI_MCA_rmaps_base_oversubscribe="1", OMPI_MCA_btl="self,vader",
+           OMPI_MCA_btl_vader_single_copy_mechanism="none")
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, flush=True)
+
+
+def mpi(n, *args, **kw):
+    cmd = [MPIEXEC, "-n", str(n), "--oversubscribe", PRH, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=ENV, **kw)
+
+
+def config(tmp, name, models, sets=None, **extra):
+    sets = sets or f"""
+  - name: id
+    source: {{kind: idx, images: {FASHION}/t10k-images-idx3-ubyte.gz, labels: {FASHION}/t10k-labels-idx1-ubyte.gz, classes: [0, 1, 2, 3, 4], limit: 150}}
+  - name: uniform
+    source: {{kind: noise, count: 70, height: 28, width: 28, channels: 1, seed: 3}}
+  - name: blend
+    source: {{kind: blend, alpha: 0.5, seed: 4, base: {{kind: idx, images: {FASHION}/t10k-images-idx3-ubyte.gz, limit: 50}}}}
+"""
+    params = {"shard_size": 32, "batch_size": 8}
+    params.update(extra)
+    lines = [f"store: {tmp}/{name}.h5"] + [f"{k}: {v}" for k, v in params.items()]
+    lines.append("image_sets:" + sets)
+    lines.append("models:")
+    for m in models:
+        lines.append(f"  - {{name: {m}, path: {tmp}/models/{m}.pt}}")
+    path = os.path.join(tmp, name + ".yaml")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def read_store(path):
+    out = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                out[name] = obj[()]
+        f.visititems(visit)
+    return out
+
+
+def same_store(a, b, what):
+    sa, sb = read_store(a), read_store(b)
+    check(sorted(sa) == sorted(sb), f"{what}: same datasets ({sorted(sa)} vs {sorted(sb)})")
+    for k in sa:
+        if k in sb:
+            x, y = sa[k], sb[k]
+            same = x.shape == y.shape and (x.tobytes() == y.tobytes())
+            check(same, f"{what}: dataset {k} differs")
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="prh-embed-")
+    os.makedirs(tmp + "/models")
+    subprocess.run([MAKE_MODELS, tmp + "/models"], check=True, capture_output=True)
+    models = ["dict_model", "tuple_model"]
+
+    # 1. Rank counts: identical stores.
+    stores = []
+    for n in (1, 2, 3):
+        cfg = config(tmp, f"ranks{n}", models)
+        r = mpi(n, "embed", cfg)
+        check(r.returncode == 0, f"embed with {n} ranks: exit {r.returncode}: {r.stderr[-2000:]}")
+        stores.append(f"{tmp}/ranks{n}.h5")
+    s1 = read_store(stores[0])
+    feats = s1["sets/id/models/dict_model/features"]
+    check(feats.shape == (150, 2, 32) and feats.dtype == np.float32, f"features shape {feats.shape}")
+    tf = s1["sets/id/models/tuple_model/features"]
+    check(tf.shape == (150, 2, 24), f"tuple model features padded to Dmax: {tf.shape}")
+    check(np.all(tf[:, 1, 12:] == 0), "padding beyond a layer's D is zero")
+    check(np.all(s1["sets/id/models/dict_model/done"] == 1), "every shard done")
+    check(set(np.unique(s1["sets/id/labels"])) <= {0, 1, 2, 3, 4}, "class filter on labels")
+    check(np.all(s1["sets/uniform/labels"] == -1), "noise labels are -1")
+    top1 = s1["sets/id/models/dict_model/top1"]
+    prob = s1["sets/id/models/dict_model/prob"]
+    check(top1.min() >= 0 and top1.max() < 5 and np.all((prob > 0.2) & (prob <= 1)), "predictions")
+    check("sets/id/models/tuple_model/top1" not in s1, "no predictions without logits")
+    for n, s in zip((2, 3), stores[1:]):
+        same_store(stores[0], s, f"{n} ranks vs 1 rank")
+
+    r = subprocess.run([PRH, "status", config(tmp, "ranks1", models)], capture_output=True, text=True)
+    check(r.returncode == 0 and "total: 20/20 work items done" in r.stdout, f"status: {r.stdout} {r.stderr}")
+
+    # 2. kill -9 at random moments (the run takes a few seconds, so kills land
+    # before, during and after writes), then resume: same features as an
+    # uninterrupted run.
+    big_sets = f"""
+  - name: id
+    source: {{kind: idx, images: {FASHION}/t10k-images-idx3-ubyte.gz, labels: {FASHION}/t10k-labels-idx1-ubyte.gz, limit: 3000}}
+  - name: uniform
+    source: {{kind: noise, count: 40000, height: 28, width: 28, channels: 1, seed: 9}}
+"""
+    ref = config(tmp, "killref", models, sets=big_sets, shard_size=1000, batch_size=50)
+    r = mpi(1, "embed", ref)
+    check(r.returncode == 0, f"reference run: {r.stderr[-1000:]}")
+    cfg = config(tmp, "killed", models, sets=big_sets, shard_size=1000, batch_size=50)
+    total_items = 2 * (3 + 40)
+    random.seed(7)
+    progress = []
+    for trial in range(5):
+        p = subprocess.Popen([MPIEXEC, "-n", "2", "--oversubscribe", PRH, "embed", cfg],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV,
+                             start_new_session=True)
+        time.sleep(random.uniform(0.8, 3.0))
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        done = None
+        if os.path.exists(f"{tmp}/killed.h5"):
+            try:
+                with h5py.File(f"{tmp}/killed.h5", "r") as f:
+                    if f.attrs.get("complete") is not None:
+                        done = sum(int(f[f"sets/{s}/models/{m}/done"][()].sum())
+                                   for s in f["sets"] for m in f[f"sets/{s}/models"])
+            except Exception as e:  # noqa: BLE001
+                check(False, f"h5py cannot open the store after kill {trial}: {e}")
+        progress.append(done)
+    print("items done after each kill:", progress, "of", total_items, flush=True)
+    check(any(d is not None and 0 < d < total_items for d in progress),
+          f"at least one kill landed mid-run: {progress}")
+    undone = total_items - (progress[-1] or 0)
+    r = mpi(2, "embed", cfg)
+    check(r.returncode == 0, f"resume after kills: {r.stderr[-2000:]}")
+    m = re.search(r"(\d+) to do", r.stderr)
+    check(m is not None and int(m.group(1)) <= undone,
+          f"resume redoes at most the unfinished items ({undone}): {m.group(0) if m else r.stderr[-500:]}")
+    same_store(f"{tmp}/killref.h5", f"{tmp}/killed.h5", "killed and resumed vs uninterrupted")
+    r = mpi(2, "embed", cfg)
+    check(r.returncode == 0 and "0 to do" in r.stderr, "a finished store has nothing to do")
+
+    # 3. Config changes: refused with what changed; a new model extends the store.
+    changed = config(tmp, "ranks1", models, batch_size=4)
+    r = mpi(1, "embed", changed)
+    check(r.returncode == 2 and "batch_size: 8 -> 4" in r.stderr, f"changed batch size refused: {r.stderr[-800:]}")
+    shutil.copy(f"{tmp}/ranks2.h5", f"{tmp}/extend.h5")
+    cfg = config(tmp, "extend", models)
+    with open(cfg) as f:
+        text = f.read()
+    text += f"  - {{name: dict_copy, path: {tmp}/models/dict_model.pt}}\n"
+    with open(cfg, "w") as f:
+        f.write(text)
+    r = mpi(2, "embed", cfg)
+    check(r.returncode == 0 and "10 to do" in r.stderr, f"adding a model extends the store: {r.stderr[-800:]}")
+    ext = read_store(f"{tmp}/extend.h5")
+    check(ext["sets/id/models/dict_copy/features"].tobytes() == feats.tobytes(), "new model embedded")
+    check(ext["sets/id/models/dict_model/features"].tobytes() == feats.tobytes(), "old features kept")
+
+    # 4. Bad inputs: a clear message and exit code 2.
+    def bad(models_, needle, what, sets=None, **extra):
+        c = config(tmp, "bad", models_, sets=sets, **extra)
+        if os.path.exists(f"{tmp}/bad.h5"):
+            os.remove(f"{tmp}/bad.h5")
+        r = mpi(1, "embed", c)
+        check(r.returncode == 2 and needle in r.stderr, f"{what}: exit {r.returncode}, stderr: {r.stderr[-800:]}")
+
+    bad(["missing_model"], "no such file", "missing model file")
+    with open(f"{tmp}/models/corrupt.pt", "wb") as f:
+        f.write(os.urandom(2000))
+    shutil.copy(f"{tmp}/models/dict_model.yaml", f"{tmp}/models/corrupt.yaml")
+    bad(["corrupt"], "corrupt", "corrupt model file")
+    bad(["bad_output"], "bad_output", "model output breaking the contract")
+    bad(["wrong_shape"], "wrong_shape", "shape mismatch with the sidecar")
+    os.makedirs(f"{tmp}/imgs/cls", exist_ok=True)
+    with open(f"{tmp}/imgs/cls/broken.jpg", "wb") as f:
+        f.write(b"\xff\xd8\xff\xe0" + os.urandom(300))
+    bad(["dict_model"], "broken.jpg", "corrupt JPEG",
+        sets=f"\n  - name: f\n    source: {{kind: folder, root: {tmp}/imgs}}\n")
+    with open(f"{tmp}/list.txt", "w") as f:
+        f.write("nope/missing.png 1\n")
+    bad(["dict_model"], "missing.png", "missing image",
+        sets=f"\n  - name: l\n    source: {{kind: list, file: {tmp}/list.txt}}\n")
+    bad(["dict_model"], "kind", "unknown source kind",
+        sets="\n  - name: x\n    source: {kind: webdataset, url: x}\n")
+    bad(["dict_model"], "no images selected", "empty image set",
+        sets=f"\n  - name: e\n    source: {{kind: idx, images: {FASHION}/t10k-images-idx3-ubyte.gz, labels: {FASHION}/t10k-labels-idx1-ubyte.gz, classes: [42]}}\n")
+    bad(["dict_model"], "unknown key", "unknown config key", colour="blue")
+
+    print(f"{len(failures)} failed" if failures else "all embed checks passed")
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
