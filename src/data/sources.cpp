@@ -11,6 +11,9 @@ namespace prh::data {
 
 namespace detail {
 
+// hdf5.cpp (declared here rather than in detail.hpp: nothing else needs it).
+std::unique_ptr<Source> make_hdf5_source(const nlohmann::json& spec, const std::string& what);
+
 namespace {
 
 const nlohmann::json* field(const nlohmann::json& spec, const char* key) {
@@ -94,9 +97,7 @@ std::unique_ptr<Source> make_source(const nlohmann::json& spec, const std::strin
   if (kind == "list") return detail::make_list_source(spec, what);
   if (kind == "noise") return detail::make_noise_source(spec, what);
   if (kind == "blend") return detail::make_blend_source(spec, what);
-  // HDF5 image arrays are read by the store layer (the only code that speaks
-  // HDF5); this layer does not build them yet.
-  PRH_CHECK_INPUT(kind != "hdf5", "{}: source kind 'hdf5' is not supported yet", what);
+  if (kind == "hdf5") return detail::make_hdf5_source(spec, what);
   throw InputError(fmt::format(
       "{}: unknown source kind '{}' (known: idx, folder, list, hdf5, noise, blend)", what, kind));
 }

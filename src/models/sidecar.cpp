@@ -89,15 +89,16 @@ Sidecar load_sidecar(const std::string& path) {
   std::error_code ec;
   PRH_CHECK_INPUT(std::filesystem::is_regular_file(path, ec), "sidecar {}: no such file", path);
 
-  YAML::Node root;
+  YAML::Node loaded;
   try {
-    root = YAML::LoadFile(path);
+    loaded = YAML::LoadFile(path);
   } catch (const YAML::ParserException& e) {
     throw InputError(fmt::format("sidecar {}: not valid YAML (line {}, column {}): {}", path,
                                  e.mark.line + 1, e.mark.column + 1, e.msg));
   } catch (const YAML::Exception& e) {
     throw InputError(fmt::format("sidecar {}: cannot read: {}", path, e.what()));
   }
+  const YAML::Node& root = loaded;  // const: looking a key up must not insert it
   PRH_CHECK_INPUT(root.IsMap(), "sidecar {}: must be a mapping of fields (input_size, ...), got {}",
                   path, describe(root));
 

@@ -10,7 +10,8 @@ void check(int rc, const char* what) {
     char msg[MPI_MAX_ERROR_STRING];
     int len = 0;
     MPI_Error_string(rc, msg, &len);
-    throw InternalError(fmt::format("{} failed: {}", what, std::string(msg, static_cast<std::size_t>(len))));
+    throw InternalError(
+        fmt::format("{} failed: {}", what, std::string(msg, static_cast<std::size_t>(len))));
   }
 }
 }  // namespace
@@ -26,6 +27,11 @@ Session::Session(int* argc, char*** argv) {
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  MPI_Comm node;
+  check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node),
+        "MPI_Comm_split_type");
+  MPI_Comm_rank(node, &local_rank_);
+  MPI_Comm_free(&node);
 }
 
 Session::~Session() {
@@ -34,7 +40,9 @@ Session::~Session() {
   if (owns_ && !finalized) MPI_Finalize();
 }
 
-void Session::barrier() const { check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
+void Session::barrier() const {
+  check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+}
 
 bool Session::all(bool v) const {
   int in = v ? 1 : 0, out = 0;

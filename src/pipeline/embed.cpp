@@ -21,7 +21,8 @@ std::vector<WorkItem> plan_items(const std::vector<std::int64_t>& set_sizes, int
   for (int m = 0; m < models; ++m)
     for (std::size_t s = 0; s < set_sizes.size(); ++s)
       for (std::int64_t r0 = 0, k = 0; r0 < set_sizes[s]; r0 += shard_size, ++k)
-        items.push_back({m, static_cast<int>(s), k, r0, std::min<std::int64_t>(shard_size, set_sizes[s] - r0)});
+        items.push_back(
+            {m, static_cast<int>(s), k, r0, std::min<std::int64_t>(shard_size, set_sizes[s] - r0)});
   return items;
 }
 
@@ -51,17 +52,25 @@ struct Probe {
 
 json sidecar_json(const models::Sidecar& s) {
   const auto& t = s.transform;
-  return {{"input_size", s.input_size}, {"resize", t.resize},     {"crop", t.crop},
-          {"interpolation", t.interpolation}, {"channels", t.channels}, {"mean", t.mean},
+  return {{"input_size", s.input_size},
+          {"resize", t.resize},
+          {"crop", t.crop},
+          {"interpolation", t.interpolation},
+          {"channels", t.channels},
+          {"mean", t.mean},
           {"std", t.std}};
 }
 
 // Loads a model, runs one image through it: what the store needs to know.
-json probe_model(const config::Model& m, const data::Source& first_set, const std::string& device,
-                 int local_rank) {
+json probe_model(const config::Model& m, const std::string& device, int local_rank) {
   auto model = models::load_torchscript(m.name, m.path, m.sidecar, device, local_rank);
-  std::vector<float> input;
-  data::apply(model->sidecar().transform, first_set.get(0).image, input);
+  // An all-zero input of the sidecar's shape: probing must not depend on
+  // any image being readable.
+  const auto& sc = model->sidecar();
+  std::vector<float> input(static_cast<std::size_t>(sc.transform.channels) *
+                               static_cast<std::size_t>(sc.input_size) *
+                               static_cast<std::size_t>(sc.input_size),
+                           0.0f);
   const auto out = model->forward(input, 1);
   std::vector<std::string> names = model->sidecar().layer_names;
   PRH_CHECK_INPUT(names.empty() || names.size() == out.dims.size(),
@@ -89,7 +98,8 @@ void predictions(const models::Output& out, std::vector<std::int64_t>& top1,
     for (std::int64_t c = 1; c < out.classes; ++c)
       if (z[c] > z[best]) best = c;
     double denom = 0;
-    for (std::int64_t c = 0; c < out.classes; ++c) denom += std::exp(static_cast<double>(z[c]) - z[best]);
+    for (std::int64_t c = 0; c < out.classes; ++c)
+      denom += std::exp(static_cast<double>(z[c]) - z[best]);
     top1[static_cast<std::size_t>(b)] = best;
     prob[static_cast<std::size_t>(b)] = static_cast<float>(1.0 / denom);
   }
@@ -117,7 +127,8 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session)
   layout.feature_dtype = sweep.feature_dtype;
   for (std::size_t i = 0; i < sweep.image_sets.size(); ++i) {
     const auto& s = sweep.image_sets[i];
-    sources.push_back(data::make_source(s.source.spec, fmt::format("image_sets[{}] '{}'", i, s.name)));
+    sources.push_back(
+        data::make_source(s.source.spec, fmt::format("image_sets[{}] '{}'", i, s.name)));
     store::SetLayout sl;
     sl.name = s.name;
     sl.spec = config::Sweep::image_set_json(s);
@@ -135,7 +146,7 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session)
   for (std::size_t m = 0; m < sweep.models.size(); ++m) {
     if (static_cast<int>(m) % session.size() != session.rank()) continue;
     try {
-      mine[sweep.models[m].name] = probe_model(sweep.models[m], *sources[0], sweep.device, session.rank());
+      mine[sweep.models[m].name] = probe_model(sweep.models[m], sweep.device, session.local_rank());
     } catch (const std::exception& e) {
       mine[sweep.models[m].name] = {{"error", e.what()}};
     }
@@ -193,7 +204,8 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session)
     const auto& ml = layout.models[static_cast<std::size_t>(it.model)];
     if (loaded != it.model) {
       model.reset();
-      model = models::load_torchscript(mcfg.name, mcfg.path, mcfg.sidecar, sweep.device, session.rank());
+      model = models::load_torchscript(mcfg.name, mcfg.path, mcfg.sidecar, sweep.device,
+                                       session.local_rank());
       loaded = it.model;
     }
     const auto& src = *sources[static_cast<std::size_t>(it.set)];
@@ -215,7 +227,8 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session)
           data::apply(model->sidecar().transform, item.image, one);
         } catch (const InputError& e) {
           if (sweep.on_bad_image != "skip") throw;
-          spdlog::warn("skipping image {} of set '{}': {}", row, layout.sets[static_cast<std::size_t>(it.set)].name, e.what());
+          spdlog::warn("skipping image {} of set '{}': {}", row,
+                       layout.sets[static_cast<std::size_t>(it.set)].name, e.what());
           writer->mark_skipped(it.set, row);
           const auto c = static_cast<std::size_t>(model->sidecar().transform.channels);
           const auto sz = static_cast<std::size_t>(model->sidecar().input_size);

@@ -21,6 +21,8 @@ class Session {
   int rank() const { return rank_; }
   int size() const { return size_; }
   bool root() const { return rank_ == 0; }
+  // Rank among the ranks on this node (GPUs are bound by it).
+  int local_rank() const { return local_rank_; }
   MPI_Comm comm() const { return MPI_COMM_WORLD; }
 
   void barrier() const;
@@ -37,7 +39,7 @@ class Session {
   [[noreturn]] void abort(int code) const;
 
  private:
-  int rank_ = 0, size_ = 1;
+  int rank_ = 0, size_ = 1, local_rank_ = 0;
   bool owns_ = false;
 };
 

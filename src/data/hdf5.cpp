@@ -1,0 +1,356 @@
+// HDF5 image arrays (read only): a uint8 dataset [N, H, W] (grey) or
+// [N, H, W, C] with C in {1, 3} (RGB when 3), an optional labels dataset [N]
+// of any integer type, and a limit (the first `limit` images; 0 = all).
+//
+// The file is opened read-only once per source and closed with it; each get()
+// reads one image by hyperslab, so the array never has to fit in memory.
+// Debian's parallel HDF5 is not built thread-safe, so every HDF5 call in this
+// file runs under one process-wide mutex (a per-source mutex would not do:
+// the library's global state is shared by all open files).
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <hdf5.h>
+
+#include "detail.hpp"
+#include "prh/core/error.hpp"
+
+namespace prh::data::detail {
+
+namespace {
+
+std::mutex& h5_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+// An HDF5 identifier and the function that closes it. Create, move and
+// destroy only while holding h5_mutex().
+class Hid {
+ public:
+  Hid() = default;
+  Hid(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  ~Hid() { reset(); }
+  Hid(Hid&& o) noexcept : id_(std::exchange(o.id_, H5I_INVALID_HID)), close_(o.close_) {}
+  Hid& operator=(Hid&& o) noexcept {
+    if (this != &o) {
+      reset();
+      id_ = std::exchange(o.id_, H5I_INVALID_HID);
+      close_ = o.close_;
+    }
+    return *this;
+  }
+  Hid(const Hid&) = delete;
+  Hid& operator=(const Hid&) = delete;
+
+  hid_t get() const { return id_; }
+  explicit operator bool() const { return id_ >= 0; }
+  void reset() {
+    if (id_ >= 0 && close_) close_(id_);
+    id_ = H5I_INVALID_HID;
+  }
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+  herr_t (*close_)(hid_t) = nullptr;
+};
+
+// The descriptions on HDF5's error stack, innermost last; clears the stack.
+std::string error_stack() {
+  std::string out;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_DOWNWARD,
+      [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
+        auto* s = static_cast<std::string*>(data);
+        if (e->desc && *e->desc) *s += (s->empty() ? "" : "; ") + std::string(e->desc);
+        return 0;
+      },
+      &out);
+  H5Eclear2(H5E_DEFAULT);
+  return out.empty() ? "unknown HDF5 error" : out;
+}
+
+// A readable name of an HDF5 datatype: uint8, int64, float32, string, ...
+std::string type_name(hid_t type) {
+  const std::size_t bits = 8 * H5Tget_size(type);
+  switch (H5Tget_class(type)) {
+    case H5T_INTEGER:
+      return fmt::format("{}int{}", H5Tget_sign(type) == H5T_SGN_NONE ? "u" : "", bits);
+    case H5T_FLOAT:
+      return fmt::format("float{}", bits);
+    case H5T_STRING:
+      return "string";
+    case H5T_BITFIELD:
+      return fmt::format("bitfield{}", bits);
+    case H5T_OPAQUE:
+      return "opaque";
+    case H5T_COMPOUND:
+      return "compound";
+    case H5T_REFERENCE:
+      return "reference";
+    case H5T_ENUM:
+      return "enum";
+    case H5T_VLEN:
+      return "variable-length";
+    case H5T_ARRAY:
+      return "array";
+    case H5T_TIME:
+      return "time";
+    default:
+      return "unknown";
+  }
+}
+
+std::vector<hsize_t> shape(hid_t dataset) {
+  Hid space(H5Dget_space(dataset), H5Sclose);
+  PRH_ASSERT(space, "H5Dget_space failed: {}", error_stack());
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  PRH_ASSERT(rank >= 0, "H5Sget_simple_extent_ndims failed: {}", error_stack());
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  if (rank > 0) H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  return dims;
+}
+
+std::string shape_str(const std::vector<hsize_t>& dims) {
+  return fmt::format("[{}]", fmt::join(dims, ", "));
+}
+
+// Opens `dataset` of `file` (a path like "images" or "/group/images"), checking
+// it link by link so that a missing group or a group in its place is named.
+// dapl: the dataset access property list (H5P_DEFAULT or a chunk cache).
+Hid open_dataset(hid_t file, const std::string& where, const std::string& dataset, hid_t dapl) {
+  PRH_CHECK_INPUT(!dataset.empty() && dataset != "/", "{}: the dataset path is empty", where);
+  std::size_t pos = 0;
+  while (pos != std::string::npos) {
+    const std::size_t next = dataset.find('/', pos + 1);
+    const std::string prefix = dataset.substr(0, next);
+    if (!prefix.empty() && prefix != "/" && prefix.back() != '/') {
+      const htri_t exists = H5Lexists(file, prefix.c_str(), H5P_DEFAULT);
+      H5Eclear2(H5E_DEFAULT);
+      PRH_CHECK_INPUT(exists > 0, "{}: no such dataset in the file (no object '{}')", where,
+                      prefix);
+    }
+    pos = next;
+  }
+  {
+    Hid obj(H5Oopen(file, dataset.c_str(), H5P_DEFAULT), H5Oclose);
+    PRH_CHECK_INPUT(obj, "{}: cannot open it: {}", where, error_stack());
+    const H5I_type_t kind = H5Iget_type(obj.get());
+    PRH_CHECK_INPUT(kind == H5I_DATASET, "{}: not a dataset (it is a {})", where,
+                    kind == H5I_GROUP      ? "group"
+                    : kind == H5I_DATATYPE ? "named datatype"
+                                           : "?");
+  }
+  Hid d(H5Dopen2(file, dataset.c_str(), dapl), H5Dclose);
+  PRH_CHECK_INPUT(d, "{}: cannot open the dataset: {}", where, error_stack());
+  return d;
+}
+
+// A chunk cache big enough for two chunks of the images (HDF5's default of
+// 1 MiB holds no chunk of, say, 64 RGB images of 224 x 224, so reading them
+// one by one would re-read and re-decompress each chunk 64 times).
+Hid image_access(hid_t dataset) {
+  Hid dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
+  PRH_ASSERT(dapl, "H5Pcreate failed: {}", error_stack());
+  Hid dcpl(H5Dget_create_plist(dataset), H5Pclose);
+  PRH_ASSERT(dcpl, "H5Dget_create_plist failed: {}", error_stack());
+  if (H5Pget_layout(dcpl.get()) != H5D_CHUNKED) return dapl;
+  const int rank = H5Pget_chunk(dcpl.get(), 0, nullptr);
+  if (rank <= 0) return dapl;
+  std::vector<hsize_t> chunk(static_cast<std::size_t>(rank));
+  H5Pget_chunk(dcpl.get(), rank, chunk.data());
+  std::size_t bytes = 1;
+  for (const hsize_t c : chunk) bytes *= static_cast<std::size_t>(c);
+  const std::size_t want =
+      std::clamp<std::size_t>(2 * bytes, std::size_t{1} << 20, std::size_t{256} << 20);
+  H5Pset_chunk_cache(dapl.get(), 521, want, 1.0);
+  return dapl;
+}
+
+class Hdf5Source final : public Source {
+ public:
+  // Takes the handles while the caller holds h5_mutex().
+  Hdf5Source(std::string file, std::string dataset, Hid h5file, Hid images, std::int64_t count,
+             int height, int width, int channels, std::vector<std::int64_t> labels)
+      : file_(std::move(file)),
+        dataset_(std::move(dataset)),
+        h5file_(std::move(h5file)),
+        images_(std::move(images)),
+        count_(count),
+        height_(height),
+        width_(width),
+        channels_(channels),
+        labels_(std::move(labels)) {}
+
+  ~Hdf5Source() override {
+    std::lock_guard<std::mutex> lock(h5_mutex());
+    images_.reset();
+    h5file_.reset();
+  }
+
+  Hdf5Source(const Hdf5Source&) = delete;
+  Hdf5Source& operator=(const Hdf5Source&) = delete;
+
+  std::int64_t size() const override { return count_; }
+
+  Item get(std::int64_t i) const override {
+    check(i);
+    Item item;
+    item.image.height = height_;
+    item.image.width = width_;
+    item.image.channels = channels_;
+    item.image.pixels.resize(static_cast<std::size_t>(height_) * static_cast<std::size_t>(width_) *
+                             static_cast<std::size_t>(channels_));
+    {
+      std::lock_guard<std::mutex> lock(h5_mutex());
+      Hid space(H5Dget_space(images_.get()), H5Sclose);
+      PRH_ASSERT(space, "H5Dget_space failed: {}", error_stack());
+      const hsize_t start[4] = {static_cast<hsize_t>(i), 0, 0, 0};
+      const hsize_t count[4] = {1, static_cast<hsize_t>(height_), static_cast<hsize_t>(width_),
+                                static_cast<hsize_t>(channels_)};
+      PRH_ASSERT(
+          H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) >= 0,
+          "H5Sselect_hyperslab failed: {}", error_stack());
+      const hsize_t n = item.image.pixels.size();
+      Hid mem(H5Screate_simple(1, &n, nullptr), H5Sclose);
+      PRH_ASSERT(mem, "H5Screate_simple failed: {}", error_stack());
+      const herr_t rc = H5Dread(images_.get(), H5T_NATIVE_UINT8, mem.get(), space.get(),
+                                H5P_DEFAULT, item.image.pixels.data());
+      if (rc < 0)
+        throw InputError(
+            fmt::format("{}:{}: cannot read image {}: {}", file_, dataset_, i, error_stack()));
+    }
+    item.label = label(i);
+    item.id = id(i);
+    return item;
+  }
+
+  std::int64_t label(std::int64_t i) const override {
+    check(i);
+    return labels_.empty() ? -1 : labels_[static_cast<std::size_t>(i)];
+  }
+
+  std::string id(std::int64_t i) const override {
+    check(i);
+    return fmt::format("{}:{}#{}", file_, dataset_, i);
+  }
+
+ private:
+  void check(std::int64_t i) const {
+    PRH_ASSERT(i >= 0 && i < count_, "hdf5 source {}:{}: index {} out of range [0, {})", file_,
+               dataset_, i, count_);
+  }
+
+  std::string file_, dataset_;
+  Hid h5file_, images_;  // guarded by h5_mutex()
+  std::int64_t count_;   // images kept (the first count_ of the dataset)
+  int height_, width_, channels_;
+  std::vector<std::int64_t> labels_;  // of the kept images (empty: no labels)
+};
+
+// The first n labels of `path` in `file`, which must be integers [total].
+std::vector<std::int64_t> read_labels(hid_t file, const std::string& file_path,
+                                      const std::string& path, hsize_t total, std::int64_t n,
+                                      const std::string& images, const std::string& what) {
+  const std::string where =
+      fmt::format("{}: hdf5 file '{}', labels dataset '{}'", what, file_path, path);
+  Hid d = open_dataset(file, where, path, H5P_DEFAULT);
+  {
+    Hid type(H5Dget_type(d.get()), H5Tclose);
+    PRH_ASSERT(type, "H5Dget_type failed: {}", error_stack());
+    PRH_CHECK_INPUT(H5Tget_class(type.get()) == H5T_INTEGER, "{}: labels must be integers, got {}",
+                    where, type_name(type.get()));
+  }
+  const std::vector<hsize_t> dims = shape(d.get());
+  PRH_CHECK_INPUT(dims.size() == 1, "{}: labels must be 1-dimensional [N], got shape {}", where,
+                  shape_str(dims));
+  PRH_CHECK_INPUT(dims[0] == total, "{}: {} labels, but dataset '{}' holds {} images", where,
+                  dims[0], images, total);
+  std::vector<std::int64_t> labels(static_cast<std::size_t>(n));
+  Hid space(H5Dget_space(d.get()), H5Sclose);
+  PRH_ASSERT(space, "H5Dget_space failed: {}", error_stack());
+  const hsize_t start = 0, count = static_cast<hsize_t>(n);
+  PRH_ASSERT(
+      H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr) >= 0,
+      "H5Sselect_hyperslab failed: {}", error_stack());
+  Hid mem(H5Screate_simple(1, &count, nullptr), H5Sclose);
+  PRH_ASSERT(mem, "H5Screate_simple failed: {}", error_stack());
+  PRH_CHECK_INPUT(
+      H5Dread(d.get(), H5T_NATIVE_INT64, mem.get(), space.get(), H5P_DEFAULT, labels.data()) >= 0,
+      "{}: cannot read the labels: {}", where, error_stack());
+  return labels;
+}
+
+}  // namespace
+
+std::unique_ptr<Source> make_hdf5_source(const nlohmann::json& spec, const std::string& what) {
+  const std::string file = spec_string(spec, "file", what, true);
+  const std::string dataset = spec_string(spec, "dataset", what, true);
+  const std::string labels_path = spec_string(spec, "labels", what, false);
+  const std::int64_t limit = spec_int(spec, "limit", 0, what);
+  PRH_CHECK_INPUT(!file.empty(), "{}: hdf5 source needs 'file' (an HDF5 file path)", what);
+  PRH_CHECK_INPUT(!dataset.empty(), "{}: hdf5 source needs 'dataset' (a dataset path in {})", what,
+                  file);
+  PRH_CHECK_INPUT(limit >= 0, "{}: hdf5 source 'limit' must be >= 0 (got {})", what, limit);
+  const std::string where = fmt::format("{}: hdf5 file '{}', dataset '{}'", what, file, dataset);
+  std::error_code ec;
+  PRH_CHECK_INPUT(std::filesystem::is_regular_file(file, ec), "{}: the file does not exist", where);
+
+  std::lock_guard<std::mutex> lock(h5_mutex());  // before any Hid: they close under it
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  const htri_t is_h5 = H5Fis_hdf5(file.c_str());
+  H5Eclear2(H5E_DEFAULT);
+  PRH_CHECK_INPUT(is_h5 > 0, "{}: not an HDF5 file", where);
+  Hid h5file(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  PRH_CHECK_INPUT(h5file, "{}: cannot open the file: {}", where, error_stack());
+
+  Hid images = open_dataset(h5file.get(), where, dataset, H5P_DEFAULT);
+  {
+    Hid type(H5Dget_type(images.get()), H5Tclose);
+    PRH_ASSERT(type, "H5Dget_type failed: {}", error_stack());
+    PRH_CHECK_INPUT(H5Tget_class(type.get()) == H5T_INTEGER && H5Tget_size(type.get()) == 1 &&
+                        H5Tget_sign(type.get()) == H5T_SGN_NONE,
+                    "{}: images must be uint8, got {}", where, type_name(type.get()));
+  }
+  const std::vector<hsize_t> dims = shape(images.get());
+  PRH_CHECK_INPUT(dims.size() == 3 || dims.size() == 4,
+                  "{}: images must be [N, H, W] (grey) or [N, H, W, C] with C = 1 or 3, got shape "
+                  "{}",
+                  where, shape_str(dims));
+  const hsize_t n = dims[0], h = dims[1], w = dims[2], c = dims.size() == 4 ? dims[3] : 1;
+  PRH_CHECK_INPUT(c == 1 || c == 3,
+                  "{}: images [N, H, W, C] must have C = 1 (grey) or 3 (RGB) channels, got shape "
+                  "{}",
+                  where, shape_str(dims));
+  PRH_CHECK_INPUT(h >= 1 && w >= 1 && h <= 65536 && w <= 65536,
+                  "{}: images of {} x {} pixels: each side must be in 1..65536", where, h, w);
+  PRH_CHECK_INPUT(n >= 1, "{}: the dataset holds no images (shape {})", where, shape_str(dims));
+  const std::int64_t count = limit > 0 ? std::min<std::int64_t>(limit, static_cast<std::int64_t>(n))
+                                       : static_cast<std::int64_t>(n);
+
+  std::vector<std::int64_t> labels;
+  if (!labels_path.empty())
+    labels = read_labels(h5file.get(), file, labels_path, n, count, dataset, what);
+
+  // Reopen the images with a chunk cache that fits their chunks.
+  {
+    Hid dapl = image_access(images.get());
+    Hid cached(H5Dopen2(h5file.get(), dataset.c_str(), dapl.get()), H5Dclose);
+    PRH_CHECK_INPUT(cached, "{}: cannot open the dataset: {}", where, error_stack());
+    images = std::move(cached);
+  }
+  return std::make_unique<Hdf5Source>(file, dataset, std::move(h5file), std::move(images), count,
+                                      static_cast<int>(h), static_cast<int>(w), static_cast<int>(c),
+                                      std::move(labels));
+}
+
+}  // namespace prh::data::detail

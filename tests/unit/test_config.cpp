@@ -1,0 +1,122 @@
+#include <gtest/gtest.h>
+
+#include "prh/config/config.hpp"
+#include "prh/core/error.hpp"
+
+using prh::config::parse;
+
+namespace {
+
+const char* kMinimal = R"(
+store: out/s.h5
+image_sets:
+  - name: id
+    source: {kind: noise, count: 10, height: 8, width: 8}
+models:
+  - {name: m1, path: zoo/m1.pt}
+)";
+
+std::string error_of(const std::string& yaml) {
+  try {
+    parse(yaml, "test.yaml");
+  } catch (const prh::InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(Config, DefaultsFilledIn) {
+  const auto s = parse(kMinimal, "test.yaml");
+  EXPECT_EQ(s.store, "out/s.h5");
+  EXPECT_EQ(s.results, "out/results.h5");
+  EXPECT_EQ(s.batch_size, 64);
+  EXPECT_EQ(s.shard_size, 256);
+  EXPECT_EQ(s.device, "cpu");
+  EXPECT_EQ(s.threads_per_rank, 1);
+  EXPECT_EQ(s.feature_dtype, "float32");
+  EXPECT_EQ(s.on_bad_image, "error");
+  ASSERT_EQ(s.models.size(), 1u);
+  EXPECT_EQ(s.models[0].sidecar, "zoo/m1.yaml");
+  const auto& src = s.image_sets[0].source.spec;
+  EXPECT_EQ(src["channels"], 3);
+  EXPECT_EQ(src["distribution"], "uniform");
+  EXPECT_EQ(src["seed"], 0);
+}
+
+TEST(Config, SourcesOfEveryKind) {
+  const auto s = parse(R"(
+store: s.h5
+image_sets:
+  - {name: a, source: {kind: idx, images: i.gz, labels: l.gz, classes: [0, 1], limit: 5}}
+  - {name: b, source: {kind: folder, root: /data/x}}
+  - {name: c, source: {kind: list, file: val.txt, root: /data}}
+  - {name: d, source: {kind: hdf5, file: x.h5, dataset: /images}}
+  - {name: e, source: {kind: noise, count: 3, height: 4, width: 4, channels: 1, distribution: gaussian}}
+  - {name: f, source: {kind: blend, alpha: 0.25, base: {kind: folder, root: /data/x}}}
+models: [{name: m, path: m.pt, sidecar: m.sidecar.yaml}]
+)",
+                       "t");
+  ASSERT_EQ(s.image_sets.size(), 6u);
+  EXPECT_EQ(s.image_sets[0].source.spec["classes"], nlohmann::json::array({0, 1}));
+  EXPECT_EQ(s.image_sets[5].source.spec["base"]["kind"], "folder");
+  EXPECT_DOUBLE_EQ(s.image_sets[5].source.spec["alpha"].get<double>(), 0.25);
+  EXPECT_EQ(s.models[0].sidecar, "m.sidecar.yaml");
+}
+
+TEST(Config, EveryProblemListedAtOnce) {
+  const auto e = error_of(R"(
+store: s.h5
+batch_size: 0
+device: tpu
+colour: blue
+image_sets:
+  - {name: "bad name", source: {kind: noise, count: 0, height: 4, width: 4}}
+  - {name: x, source: {kind: webdataset}}
+  - {name: x, source: {kind: idx}}
+models:
+  - {name: m, path: m.pt, weights: w}
+)");
+  EXPECT_NE(e.find("problems in the config"), std::string::npos) << e;
+  EXPECT_NE(e.find("batch_size: must be in [1,"), std::string::npos) << e;
+  EXPECT_NE(e.find("device: 'tpu' is not allowed (allowed: cpu, cuda)"), std::string::npos) << e;
+  EXPECT_NE(e.find("colour: unknown key"), std::string::npos) << e;
+  EXPECT_NE(e.find("image_sets[0].name: 'bad name' may hold only"), std::string::npos) << e;
+  EXPECT_NE(e.find("image_sets[0].source.count: must be in [1,"), std::string::npos) << e;
+  EXPECT_NE(e.find("image_sets[1].source.kind: 'webdataset' is not allowed"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("image_sets[2].name: 'x' is used twice"), std::string::npos) << e;
+  EXPECT_NE(e.find("image_sets[2].source.images: required"), std::string::npos) << e;
+  EXPECT_NE(e.find("models[0].weights: unknown key"), std::string::npos) << e;
+}
+
+TEST(Config, RequiredSections) {
+  EXPECT_NE(error_of("store: s.h5\n").find("image_sets: required"), std::string::npos);
+  EXPECT_NE(error_of("store: s.h5\n").find("models: required"), std::string::npos);
+  EXPECT_NE(error_of("image_sets: []\n").find("store: required"), std::string::npos);
+  EXPECT_NE(error_of("store: [1, 2\n").find("not valid YAML"), std::string::npos);
+  EXPECT_NE(
+      error_of(std::string(kMinimal) + "shard_size: many\n").find("shard_size: must be an integer"),
+      std::string::npos);
+}
+
+TEST(Config, ClassesNeedLabels) {
+  const auto e = error_of(R"(
+store: s.h5
+image_sets: [{name: a, source: {kind: idx, images: i.gz, classes: [1]}}]
+models: [{name: m, path: m.pt}]
+)");
+  EXPECT_NE(e.find("classes: needs image_sets[0].source.labels"), std::string::npos) << e;
+}
+
+TEST(Config, CanonicalFormAndHash) {
+  const auto a = parse(kMinimal, "a.yaml");
+  const auto b = parse(std::string(kMinimal) + "threads_per_rank: 4\n", "b.yaml");
+  // Threads and file names do not change results: same embedding parameters.
+  EXPECT_EQ(a.embed_params(), b.embed_params());
+  EXPECT_EQ(prh::config::hash_json(a.embed_params()), prh::config::hash_json(b.embed_params()));
+  const auto c = parse(std::string(kMinimal) + "batch_size: 32\n", "c.yaml");
+  EXPECT_NE(prh::config::hash_json(a.embed_params()), prh::config::hash_json(c.embed_params()));
+  EXPECT_EQ(prh::config::hash_json(nlohmann::json{{"x", 1}}).size(), 16u);
+}
