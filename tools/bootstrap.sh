@@ -10,7 +10,7 @@ PACKAGES=(
   libhdf5-openmpi-dev hdf5-tools
   libeigen3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev nlohmann-json3-dev
+  libcli11-dev nlohmann-json3-dev libboost-dev
   libopencv-imgcodecs-dev libopencv-imgproc-dev libopencv-core-dev
   dataset-fashion-mnist
   python3-h5py python3-numpy

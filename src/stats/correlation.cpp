@@ -1,0 +1,194 @@
+#include "prh/stats/correlation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include <boost/math/distributions/normal.hpp>
+#include <boost/math/distributions/students_t.hpp>
+
+#include "prh/core/error.hpp"
+
+namespace prh::stats {
+
+Method parse_method(const std::string& name) {
+  if (name == "pearson") return Method::Pearson;
+  if (name == "spearman") return Method::Spearman;
+  if (name == "kendall") return Method::Kendall;
+  throw InputError(
+      fmt::format("unknown correlation '{}' (known: spearman, pearson, kendall)", name));
+}
+
+std::string method_name(Method m) {
+  switch (m) {
+    case Method::Pearson:
+      return "pearson";
+    case Method::Spearman:
+      return "spearman";
+    case Method::Kendall:
+      return "kendall";
+  }
+  return "?";
+}
+
+std::vector<double> ranks(const std::vector<double>& x) {
+  std::vector<std::size_t> order(x.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return x[a] < x[b]; });
+  std::vector<double> r(x.size());
+  for (std::size_t i = 0; i < order.size();) {
+    std::size_t j = i;
+    while (j + 1 < order.size() && x[order[j + 1]] == x[order[i]]) ++j;
+    const double avg = (static_cast<double>(i) + static_cast<double>(j)) / 2.0 + 1.0;
+    for (std::size_t k = i; k <= j; ++k) r[order[k]] = avg;
+    i = j + 1;
+  }
+  return r;
+}
+
+double pearson_r(const std::vector<double>& x, const std::vector<double>& y) {
+  const auto n = static_cast<double>(x.size());
+  const double mx = std::accumulate(x.begin(), x.end(), 0.0) / n;
+  const double my = std::accumulate(y.begin(), y.end(), 0.0) / n;
+  double sxy = 0, sxx = 0, syy = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) * (x[i] - mx);
+    syy += (y[i] - my) * (y[i] - my);
+  }
+  if (sxx <= 0 || syy <= 0) return std::nan("");
+  return std::clamp(sxy / std::sqrt(sxx * syy), -1.0, 1.0);
+}
+
+double spearman_r(const std::vector<double>& x, const std::vector<double>& y) {
+  return pearson_r(ranks(x), ranks(y));
+}
+
+namespace {
+
+// Concordant minus discordant pairs, and the tie counts tau-b needs.
+struct PairCounts {
+  double s = 0, n0 = 0, n1 = 0, n2 = 0;  // n1: pairs tied in x, n2: tied in y
+};
+
+PairCounts pair_counts(const std::vector<double>& x, const std::vector<double>& y) {
+  PairCounts c;
+  const std::size_t n = x.size();
+  c.n0 = static_cast<double>(n) * static_cast<double>(n - 1) / 2;
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i + 1; j < n; ++j) {
+      const double dx = x[i] - x[j], dy = y[i] - y[j];
+      if (dx == 0) c.n1 += 1;
+      if (dy == 0) c.n2 += 1;
+      if (dx != 0 && dy != 0) c.s += (dx > 0) == (dy > 0) ? 1 : -1;
+    }
+  return c;
+}
+
+// Tie groups' sizes of x.
+std::vector<double> tie_sizes(const std::vector<double>& x) {
+  std::vector<double> s(x);
+  std::sort(s.begin(), s.end());
+  std::vector<double> out;
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t j = i;
+    while (j + 1 < s.size() && s[j + 1] == s[i]) ++j;
+    if (j > i) out.push_back(static_cast<double>(j - i + 1));
+    i = j + 1;
+  }
+  return out;
+}
+
+double statistic(const std::vector<double>& x, const std::vector<double>& y, Method m) {
+  switch (m) {
+    case Method::Pearson:
+      return pearson_r(x, y);
+    case Method::Spearman:
+      return spearman_r(x, y);
+    case Method::Kendall:
+      return kendall_tau_b(x, y);
+  }
+  return std::nan("");
+}
+
+// Exact two-sided permutation p-value: the share of the n! orderings of y
+// whose |statistic| reaches the observed one (with a small tolerance for
+// rounding), the observed ordering included.
+double exact_p(const std::vector<double>& x, const std::vector<double>& y, Method m, double r) {
+  std::vector<std::size_t> perm(y.size());
+  std::iota(perm.begin(), perm.end(), 0);
+  std::vector<double> yp(y.size());
+  std::int64_t hits = 0, total = 0;
+  const double bound = std::fabs(r) - 1e-12;
+  do {
+    for (std::size_t i = 0; i < perm.size(); ++i) yp[i] = y[perm[i]];
+    const double s = statistic(x, yp, m);
+    if (!std::isnan(s) && std::fabs(s) >= bound) ++hits;
+    ++total;
+  } while (std::next_permutation(perm.begin(), perm.end()));
+  return static_cast<double>(hits) / static_cast<double>(total);
+}
+
+}  // namespace
+
+double kendall_tau_b(const std::vector<double>& x, const std::vector<double>& y) {
+  const auto c = pair_counts(x, y);
+  const double denom = std::sqrt((c.n0 - c.n1) * (c.n0 - c.n2));
+  if (!(denom > 0)) return std::nan("");
+  return std::clamp(c.s / denom, -1.0, 1.0);
+}
+
+Correlation correlate(const std::vector<double>& x, const std::vector<double>& y, Method m) {
+  PRH_CHECK_INPUT(x.size() == y.size(), "correlation of vectors of different length ({} vs {})",
+                  x.size(), y.size());
+  PRH_CHECK_INPUT(x.size() >= 3, "correlation needs at least 3 pairs, got {}", x.size());
+  Correlation out;
+  out.n = static_cast<std::int64_t>(x.size());
+  out.r = statistic(x, y, m);
+  if (std::isnan(out.r)) {
+    out.p = std::nan("");
+    return out;
+  }
+  const auto n = static_cast<double>(x.size());
+  if (m != Method::Pearson && x.size() <= static_cast<std::size_t>(kExactMaxN)) {
+    out.p = exact_p(x, y, m, out.r);
+    out.exact = true;
+    return out;
+  }
+  if (m == Method::Kendall) {
+    // Normal approximation with the tie-corrected variance of S (Kendall 1970).
+    const auto c = pair_counts(x, y);
+    const auto tx = tie_sizes(x), ty = tie_sizes(y);
+    auto sum = [](const std::vector<double>& t, auto f) {
+      double s = 0;
+      for (double v : t) s += f(v);
+      return s;
+    };
+    const double v0 = n * (n - 1) * (2 * n + 5);
+    const double vt = sum(tx, [](double t) { return t * (t - 1) * (2 * t + 5); });
+    const double vu = sum(ty, [](double t) { return t * (t - 1) * (2 * t + 5); });
+    const double t2 = sum(tx, [](double t) { return t * (t - 1) * (t - 2); }) *
+                      sum(ty, [](double t) { return t * (t - 1) * (t - 2); });
+    const double t1 = sum(tx, [](double t) { return t * (t - 1); }) *
+                      sum(ty, [](double t) { return t * (t - 1); });
+    const double var =
+        (v0 - vt - vu) / 18 + t2 / (9 * n * (n - 1) * (n - 2)) + t1 / (2 * n * (n - 1));
+    if (!(var > 0)) {
+      out.p = std::nan("");
+      return out;
+    }
+    const double z = c.s / std::sqrt(var);
+    out.p = 2 * boost::math::cdf(boost::math::complement(boost::math::normal(), std::fabs(z)));
+    return out;
+  }
+  if (std::fabs(out.r) >= 1.0) {
+    out.p = 0.0;
+    return out;
+  }
+  const double t = out.r * std::sqrt((n - 2) / (1 - out.r * out.r));
+  out.p =
+      2 * boost::math::cdf(boost::math::complement(boost::math::students_t(n - 2), std::fabs(t)));
+  return out;
+}
+
+}  // namespace prh::stats
