@@ -261,11 +261,9 @@ prh::config::Sweep sweep_for(const std::string& m, int threads, const std::strin
 }
 
 // Sets prh's and LibTorch's threads as `prh embed` does for threads_per_rank T.
-extern "C" void openblas_set_num_threads(int);
 void use_threads(int t) {
   prh::configure_threads(t);
   prh::models::set_torch_threads(t);
-  if (std::getenv("XBLAS")) openblas_set_num_threads(t);
 }
 
 // The set's images through the model's transform, in batches of kBatch (the
