@@ -6,11 +6,11 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "prh/config/config.hpp"
 #include "prh/core/error.hpp"
 #include "prh/core/log.hpp"
 #include "prh/core/threads.hpp"
 #include "prh/core/version.hpp"
-#include "prh/config/config.hpp"
 #include "prh/parallel/mpi.hpp"
 #include "prh/pipeline/compare.hpp"
 #include "prh/pipeline/embed.hpp"

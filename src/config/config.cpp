@@ -63,7 +63,8 @@ class Fields {
  public:
   Fields(const json& obj, std::string where, std::vector<std::string>& problems)
       : obj_(obj), where_(std::move(where)), problems_(problems) {
-    if (!obj_.is_object()) problems_.push_back(fmt::format("{}: must be a mapping, got {}", where_, type_name(obj_)));
+    if (!obj_.is_object())
+      problems_.push_back(fmt::format("{}: must be a mapping, got {}", where_, type_name(obj_)));
   }
   ~Fields() = default;
 
@@ -71,7 +72,9 @@ class Fields {
     seen_.insert(key);
     return obj_.is_object() && obj_.contains(key) && !obj_.at(key).is_null();
   }
-  std::string path(const std::string& key) const { return where_.empty() ? key : where_ + "." + key; }
+  std::string path(const std::string& key) const {
+    return where_.empty() ? key : where_ + "." + key;
+  }
 
   std::string str(const std::string& key, const std::string& def, bool required = false,
                   const std::vector<std::string>& allowed = {}) {
@@ -133,7 +136,8 @@ class Fields {
     if (!has(key)) return def;
     const json& v = obj_.at(key);
     if (!v.is_boolean()) {
-      problems_.push_back(fmt::format("{}: must be true or false, got {}", path(key), type_name(v)));
+      problems_.push_back(
+          fmt::format("{}: must be true or false, got {}", path(key), type_name(v)));
       return def;
     }
     return v.get<bool>();
@@ -185,8 +189,10 @@ SourceSpec parse_source(const json& node, const std::string& where,
         problems.push_back(fmt::format("{}.classes: must be a list of integers", where));
       } else {
         for (const auto& e : *c) {
-          if (!e.is_number_integer()) problems.push_back(fmt::format("{}.classes: must be a list of integers", where));
-          else classes.push_back(e);
+          if (!e.is_number_integer())
+            problems.push_back(fmt::format("{}.classes: must be a list of integers", where));
+          else
+            classes.push_back(e);
         }
       }
       if (s["labels"].get<std::string>().empty())
@@ -239,7 +245,9 @@ json Sweep::embed_params() const {
           {"on_bad_image", on_bad_image},   {"seed", seed}};
 }
 
-json Sweep::image_set_json(const ImageSet& s) { return {{"name", s.name}, {"source", s.source.spec}}; }
+json Sweep::image_set_json(const ImageSet& s) {
+  return {{"name", s.name}, {"source", s.source.spec}};
+}
 
 json Sweep::model_json(const Model& m) {
   return {{"name", m.name}, {"path", m.path}, {"sidecar", m.sidecar}};
@@ -278,11 +286,15 @@ Sweep parse(const std::string& text, const std::string& origin) {
     pf.finish();
   }
   if (const json* m = f.node("metrics")) {
-    if (!m->is_array()) problems.push_back("metrics: must be a list of metric configurations");
+    if (!m->is_array())
+      problems.push_back("metrics: must be a list of metric configurations");
     else
       for (const auto& e : *m) {
-        if (!e.is_string()) problems.push_back(fmt::format("metrics: entries must be strings like 'mutual_knn:k=10', got {}", type_name(e)));
-        else s.metrics.push_back(e.get<std::string>());
+        if (!e.is_string())
+          problems.push_back(fmt::format(
+              "metrics: entries must be strings like 'mutual_knn:k=10', got {}", type_name(e)));
+        else
+          s.metrics.push_back(e.get<std::string>());
       }
   }
   std::set<std::string> names;
@@ -293,11 +305,14 @@ Sweep parse(const std::string& text, const std::string& origin) {
       ImageSet is;
       is.name = sf.str("name", "", true);
       if (!is.name.empty() && !std::regex_match(is.name, kName))
-        problems.push_back(fmt::format("{}.name: '{}' may hold only letters, digits, '_', '.', '-'", where, is.name));
+        problems.push_back(fmt::format("{}.name: '{}' may hold only letters, digits, '_', '.', '-'",
+                                       where, is.name));
       if (!is.name.empty() && !names.insert("set:" + is.name).second)
         problems.push_back(fmt::format("{}.name: '{}' is used twice", where, is.name));
-      if (const json* src = sf.node("source")) is.source = parse_source(*src, where + ".source", problems);
-      else problems.push_back(fmt::format("{}.source: required", where));
+      if (const json* src = sf.node("source"))
+        is.source = parse_source(*src, where + ".source", problems);
+      else
+        problems.push_back(fmt::format("{}.source: required", where));
       sf.finish();
       s.image_sets.push_back(is);
     }
@@ -311,7 +326,8 @@ Sweep parse(const std::string& text, const std::string& origin) {
       Model m;
       m.name = mf.str("name", "", true);
       if (!m.name.empty() && !std::regex_match(m.name, kName))
-        problems.push_back(fmt::format("{}.name: '{}' may hold only letters, digits, '_', '.', '-'", where, m.name));
+        problems.push_back(fmt::format("{}.name: '{}' may hold only letters, digits, '_', '.', '-'",
+                                       where, m.name));
       if (!m.name.empty() && !names.insert("model:" + m.name).second)
         problems.push_back(fmt::format("{}.name: '{}' is used twice", where, m.name));
       m.path = mf.str("path", "", true);

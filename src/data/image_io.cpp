@@ -101,5 +101,7 @@ void write_image(const std::string& path, const Image& img, int bits, bool alpha
 }  // namespace prh::data::detail
 
 namespace prh::data {
-void set_threads(int n) { cv::setNumThreads(n); }
+void set_threads(int n) {
+  cv::setNumThreads(n);
+}
 }  // namespace prh::data

@@ -15,7 +15,9 @@ namespace {
 using json = nlohmann::json;
 constexpr const char* kFormat = "prh-store-1";
 
-std::string set_path(const std::string& set) { return "/sets/" + set; }
+std::string set_path(const std::string& set) {
+  return "/sets/" + set;
+}
 std::string item_path(const std::string& set, const std::string& model) {
   return "/sets/" + set + "/models/" + model;
 }
@@ -28,9 +30,12 @@ void diff(const json& a, const json& b, const std::string& path, std::vector<std
     for (const auto& [k, v] : b.items()) keys.insert(k), (void)v;
     for (const auto& k : keys) {
       const std::string p = path.empty() ? k : path + "." + k;
-      if (!a.contains(k)) out.push_back(fmt::format("{}: (absent) -> {}", p, b.at(k).dump()));
-      else if (!b.contains(k)) out.push_back(fmt::format("{}: {} -> (absent)", p, a.at(k).dump()));
-      else diff(a.at(k), b.at(k), p, out);
+      if (!a.contains(k))
+        out.push_back(fmt::format("{}: (absent) -> {}", p, b.at(k).dump()));
+      else if (!b.contains(k))
+        out.push_back(fmt::format("{}: {} -> (absent)", p, a.at(k).dump()));
+      else
+        diff(a.at(k), b.at(k), p, out);
     }
   } else if (a != b) {
     out.push_back(fmt::format("{}: {} -> {}", path.empty() ? "(value)" : path, a.dump(), b.dump()));
@@ -59,14 +64,15 @@ void create_item(hid_t file, const StoreLayout& layout, const SetLayout& s, cons
   auto g = h5::create_group(models.id(), m.name);
   h5::Handle f16;
   const auto n = static_cast<hsize_t>(s.n);
-  h5::create_dataset(g.id(), "features", feature_type(layout.feature_dtype, f16),
-                     {n, static_cast<hsize_t>(m.layer_dims.size()), static_cast<hsize_t>(max_dim(m))},
-                     false);
+  h5::create_dataset(
+      g.id(), "features", feature_type(layout.feature_dtype, f16),
+      {n, static_cast<hsize_t>(m.layer_dims.size()), static_cast<hsize_t>(max_dim(m))}, false);
   if (m.classes > 0) {
     h5::create_dataset(g.id(), "top1", H5T_STD_I64LE, {n}, true);
     h5::create_dataset(g.id(), "prob", H5T_IEEE_F32LE, {n}, true);
   }
-  h5::create_dataset(g.id(), "done", H5T_STD_U8LE, {static_cast<hsize_t>(layout.shards(s.n))}, true);
+  h5::create_dataset(g.id(), "done", H5T_STD_U8LE, {static_cast<hsize_t>(layout.shards(s.n))},
+                     true);
   h5::write_attr(g.id(), "layer_dims", m.layer_dims);
 }
 
@@ -127,7 +133,8 @@ Verdict inspect(const std::string& path, const StoreLayout& layout) {
   auto file = h5::open_file_readonly(path);
   const hid_t f = file.id();
   if (!h5::has_attr(f, "format") || h5::read_attr_string(f, "format") != kFormat) {
-    v.problems.push_back(fmt::format("{} is not a prh store (no format attribute '{}')", path, kFormat));
+    v.problems.push_back(
+        fmt::format("{} is not a prh store (no format attribute '{}')", path, kFormat));
     return v;
   }
   if (!h5::has_attr(f, "complete")) {
@@ -163,8 +170,11 @@ Verdict inspect(const std::string& path, const StoreLayout& layout) {
 }
 
 json verdict_json(const Verdict& v) {
-  return {{"problems", v.problems}, {"new_sets", v.new_sets}, {"new_models", v.new_models},
-          {"unwritten_sets", v.unwritten_sets}, {"incomplete", v.incomplete}};
+  return {{"problems", v.problems},
+          {"new_sets", v.new_sets},
+          {"new_models", v.new_models},
+          {"unwritten_sets", v.unwritten_sets},
+          {"incomplete", v.incomplete}};
 }
 
 std::string bcast(const std::string& s, MPI_Comm comm) {
@@ -183,7 +193,8 @@ class MpioWriter : public ItemWriter {
       : layout_(layout), dxpl_(h5::dxpl_independent()) {
     auto fapl = h5::fapl_mpio(comm);
     const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.id());
-    if (f < 0) throw InternalError(fmt::format("{}: cannot open for writing: {}", path, h5::error_stack()));
+    if (f < 0)
+      throw InternalError(fmt::format("{}: cannot open for writing: {}", path, h5::error_stack()));
     file_ = h5::Handle(f, H5Fclose);
     for (const auto& s : layout.sets) {
       skipped_.push_back(h5::open_dataset(f, set_path(s.name) + "/skipped"));
@@ -200,7 +211,8 @@ class MpioWriter : public ItemWriter {
         const auto shards = static_cast<std::size_t>(layout.shards(s.n));
         it.done.assign(shards, 0);
         if (shards > 0)
-          h5::read_box(it.done_ds.id(), H5T_NATIVE_UINT8, {0}, {shards}, it.done.data(), dxpl_.id());
+          h5::read_box(it.done_ds.id(), H5T_NATIVE_UINT8, {0}, {shards}, it.done.data(),
+                       dxpl_.id());
         it.layers = static_cast<hsize_t>(m.layer_dims.size());
         it.dmax = static_cast<hsize_t>(max_dim(m));
         row.push_back(std::move(it));
@@ -271,8 +283,10 @@ std::unique_ptr<ItemWriter> open_for_embedding(const std::string& path, const St
   if (rank == 0) {
     try {
       Verdict v;
-      if (std::filesystem::exists(path)) v = inspect(path, layout);
-      else v.incomplete = true;  // nothing there: create
+      if (std::filesystem::exists(path))
+        v = inspect(path, layout);
+      else
+        v.incomplete = true;  // nothing there: create
       verdict_text = verdict_json(v).dump();
     } catch (const std::exception& e) {
       verdict_text = json{{"problems", {std::string(e.what())}}}.dump();
@@ -303,7 +317,8 @@ std::unique_ptr<ItemWriter> open_for_embedding(const std::string& path, const St
         std::filesystem::create_directories(std::filesystem::path(path).parent_path());
       MPI_Barrier(comm);
       const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id());
-      if (f < 0) throw InputError(fmt::format("{}: cannot create the store: {}", path, h5::error_stack()));
+      if (f < 0)
+        throw InputError(fmt::format("{}: cannot create the store: {}", path, h5::error_stack()));
       file = h5::Handle(f, H5Fclose);
       h5::write_attr(f, "format", std::string(kFormat));
       h5::write_attr(f, "prh_version", std::string(kVersion));
@@ -314,7 +329,8 @@ std::unique_ptr<ItemWriter> open_for_embedding(const std::string& path, const St
       h5::create_group(f, "/models");
     } else {
       const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.id());
-      if (f < 0) throw InputError(fmt::format("{}: cannot open the store: {}", path, h5::error_stack()));
+      if (f < 0)
+        throw InputError(fmt::format("{}: cannot open the store: {}", path, h5::error_stack()));
       file = h5::Handle(f, H5Fclose);
     }
     const hid_t f = file.id();
@@ -356,12 +372,13 @@ StoreSummary read_summary(const std::string& path) {
     std::vector<std::string> v;
     if (!h5::exists(parent, group)) return v;
     auto g = h5::open_group(parent, group);
-    H5Literate(g.id(), H5_INDEX_NAME, H5_ITER_INC, nullptr,
-               [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
-                 static_cast<std::vector<std::string>*>(data)->push_back(name);
-                 return 0;
-               },
-               &v);
+    H5Literate(
+        g.id(), H5_INDEX_NAME, H5_ITER_INC, nullptr,
+        [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
+          static_cast<std::vector<std::string>*>(data)->push_back(name);
+          return 0;
+        },
+        &v);
     return v;
   };
   for (const auto& s : names(f, "/sets")) {
@@ -369,7 +386,8 @@ StoreSummary read_summary(const std::string& path) {
       auto done = h5::open_dataset(f, item_path(s, m) + "/done");
       const auto shape = h5::dataset_shape(done);
       std::vector<std::uint8_t> flags(shape.empty() ? 0 : shape[0]);
-      if (!flags.empty()) h5::read_box(done.id(), H5T_NATIVE_UINT8, {0}, {flags.size()}, flags.data());
+      if (!flags.empty())
+        h5::read_box(done.id(), H5T_NATIVE_UINT8, {0}, {flags.size()}, flags.data());
       ItemProgress p{s, m, 0, static_cast<std::int64_t>(flags.size())};
       for (auto x : flags) p.done += x != 0;
       out.items.push_back(p);

@@ -165,9 +165,10 @@ void write_attr(hid_t obj, const std::string& name, const std::string& value) {
   H5Tset_strpad(type.id(), H5T_STR_NULLPAD);
   H5Tset_cset(type.id(), H5T_CSET_UTF8);
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-  Handle attr(checked(H5Acreate2(obj, name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT),
-                      "create attribute " + name),
-              H5Aclose);
+  Handle attr(
+      checked(H5Acreate2(obj, name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT),
+              "create attribute " + name),
+      H5Aclose);
   std::string buf = value.empty() ? std::string(1, '\0') : value;
   checked(H5Awrite(attr.id(), type.id(), buf.data()), "write attribute", name);
 }
@@ -180,14 +181,16 @@ void write_attr(hid_t obj, const std::string& name, const std::vector<std::int64
   if (H5Aexists(obj, name.c_str()) > 0) H5Adelete(obj, name.c_str());
   const hsize_t n = value.size();
   Handle space(n == 1 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, nullptr), H5Sclose);
-  Handle attr(checked(H5Acreate2(obj, name.c_str(), H5T_STD_I64LE, space.id(), H5P_DEFAULT,
-                                 H5P_DEFAULT),
-                      "create attribute " + name),
-              H5Aclose);
+  Handle attr(
+      checked(H5Acreate2(obj, name.c_str(), H5T_STD_I64LE, space.id(), H5P_DEFAULT, H5P_DEFAULT),
+              "create attribute " + name),
+      H5Aclose);
   checked(H5Awrite(attr.id(), H5T_NATIVE_INT64, value.data()), "write attribute", name);
 }
 
-bool has_attr(hid_t obj, const std::string& name) { return H5Aexists(obj, name.c_str()) > 0; }
+bool has_attr(hid_t obj, const std::string& name) {
+  return H5Aexists(obj, name.c_str()) > 0;
+}
 
 std::string read_attr_string(hid_t obj, const std::string& name) {
   Handle attr(checked(H5Aopen(obj, name.c_str(), H5P_DEFAULT), "open attribute " + name), H5Aclose);

@@ -57,7 +57,8 @@ def forward(self, x):
         "input_size: 28\nresize: 28\ncrop: 28\ninterpolation: bilinear\nchannels: 1\n"
         "mean: [0.5]\nstd: [0.5]\nlayer_names: [hidden1, hidden2]\n");
 
-  auto tuple_model = make("TupleModel", R"JIT(
+  auto tuple_model =
+      make("TupleModel", R"JIT(
 def forward(self, x):
     b = x.size(0)
     h = x.reshape([b, 768])
@@ -65,8 +66,7 @@ def forward(self, x):
     h2 = torch.mm(h1, self.w2)
     return (h1, h2)
 )JIT",
-                          {{"w1", torch::randn({768, 24}) / 27.0},
-                           {"w2", torch::randn({24, 12}) / 5.0}});
+           {{"w1", torch::randn({768, 24}) / 27.0}, {"w2", torch::randn({24, 12}) / 5.0}});
   tuple_model.save(dir + "/tuple_model.pt");
   write(dir + "/tuple_model.yaml",
         "input_size: 16\nresize: 18\ncrop: 16\ninterpolation: bicubic\nchannels: 3\n");

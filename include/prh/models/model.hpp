@@ -57,8 +57,8 @@ class Model {
 // or a dict with "layers" ([B, L, D] tensor or list of [B, D]) and optional
 // "logits" [B, C]. The input shape must match the sidecar (else InputError).
 std::unique_ptr<Model> load_torchscript(const std::string& name, const std::string& path,
-                                        const std::string& sidecar_path,
-                                        const std::string& device, int local_rank);
+                                        const std::string& sidecar_path, const std::string& device,
+                                        int local_rank);
 
 // Sets LibTorch's intra-op threads (explicitly: default 1 per rank).
 void set_torch_threads(int n);

@@ -58,8 +58,7 @@ class ItemWriter {
  public:
   virtual ~ItemWriter() = default;
   virtual void write_rows(int set, int model, std::int64_t row0, std::int64_t rows,
-                          const std::vector<float>& features,
-                          const std::vector<std::int64_t>& top1,
+                          const std::vector<float>& features, const std::vector<std::int64_t>& top1,
                           const std::vector<float>& prob) = 0;
   virtual void mark_skipped(int set, std::int64_t row) = 0;
   // Durability point: everything written for the item is in the file before
