@@ -15,14 +15,6 @@ using namespace data_test;
 using nlohmann::json;
 using prh::data::make_source;
 
-// The canonical spec, as the config layer fills it in.
-json canonical(const json& node) {
-  std::vector<std::string> problems;
-  auto s = prh::config::parse_source(node, "source", problems);
-  EXPECT_TRUE(problems.empty()) << (problems.empty() ? "" : problems[0]);
-  return s.spec;
-}
-
 // --- Decoding -------------------------------------------------------------------
 
 TEST(DataDecode, PngRoundTripsRgbGreySixteenBitAndAlpha) {

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "../../src/data/detail.hpp"
+#include "prh/config/config.hpp"
 #include "prh/core/error.hpp"
 #include "prh/data/image.hpp"
 
@@ -107,6 +108,14 @@ inline ::testing::AssertionResult has_all(const std::string& msg,
     if (msg.find(p) == std::string::npos)
       return ::testing::AssertionFailure() << "message \"" << msg << "\" lacks \"" << p << "\"";
   return ::testing::AssertionSuccess();
+}
+
+// The canonical spec of a source, as the config layer fills it in.
+inline nlohmann::json canonical(const nlohmann::json& node) {
+  std::vector<std::string> problems;
+  auto s = prh::config::parse_source(node, "source", problems);
+  EXPECT_TRUE(problems.empty()) << (problems.empty() ? "" : problems[0]);
+  return s.spec;
 }
 
 }  // namespace data_test

@@ -18,13 +18,6 @@ using namespace data_test;
 using nlohmann::json;
 using prh::data::make_source;
 
-json canonical(const json& node) {
-  std::vector<std::string> problems;
-  auto s = prh::config::parse_source(node, "source", problems);
-  EXPECT_TRUE(problems.empty()) << (problems.empty() ? "" : problems[0]);
-  return s.spec;
-}
-
 json noise(std::int64_t count, int h, int w, int c, std::uint64_t seed,
            const std::string& dist = "uniform", double mean = 127.5, double sd = 64) {
   return canonical({{"kind", "noise"},
