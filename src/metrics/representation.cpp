@@ -23,9 +23,7 @@ Requirements Requirements::of(const std::vector<MetricSpec>& specs) {
   return r;
 }
 
-namespace {
-
-LinearMoments make_moments(const MatrixF& x) {
+LinearMoments make_moments(const MatrixF& x, const MatrixD* gram) {
   const Index n = x.rows(), d = x.cols();
   LinearMoments m;
   // Column means in double, then centre.
@@ -35,7 +33,13 @@ LinearMoments make_moments(const MatrixF& x) {
   m.centred.resize(n, d);
   for (Index i = 0; i < n; ++i)
     m.centred.row(i) = (x.row(i).cast<double>() - mean.transpose()).cast<float>();
-  m.gram = self_product(m.centred);
+  if (gram) {
+    PRH_ASSERT(gram->rows() == d && gram->cols() == d, "make_moments: gram is {}x{}, D = {}",
+               gram->rows(), gram->cols(), d);
+    m.gram = *gram;
+  } else {
+    m.gram = self_product(m.centred);
+  }
   m.sq_norms.resize(n);
   m.col_sum = VectorD::Zero(d);
   for (Index i = 0; i < n; ++i) {
@@ -49,8 +53,6 @@ LinearMoments make_moments(const MatrixF& x) {
   m.hsic_u_self = n >= 4 ? hsic_unbiased_linear(m, m, m.hsic_b_self) : std::nan("");
   return m;
 }
-
-}  // namespace
 
 double hsic_unbiased_linear(const LinearMoments& a, const LinearMoments& b, double cross_sq_frob) {
   // HSIC_u is invariant to K -> K + v 1^T + 1 v^T + c 1 1^T, so centring the

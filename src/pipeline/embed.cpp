@@ -10,6 +10,7 @@
 #include "prh/data/image.hpp"
 #include "prh/models/model.hpp"
 #include "prh/store/embedding_store.hpp"
+#include "progress.hpp"
 
 namespace prh::pipeline {
 
@@ -105,13 +106,6 @@ void predictions(const models::Output& out, std::vector<std::int64_t>& top1,
   }
 }
 
-std::string eta(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "?";
-  const auto s = static_cast<long>(seconds);
-  if (s >= 3600) return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
-  if (s >= 60) return fmt::format("{}m{:02}s", s / 60, s % 60);
-  return fmt::format("{}s", s);
-}
 
 }  // namespace
 
@@ -258,7 +252,7 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session)
       const double secs = std::chrono::duration<double>(now - t0).count();
       const double rate = done_rows / std::max(secs, 1e-9);
       spdlog::info("embed: rank 0 {}/{} items, {:.0f} images/s, ETA {}", done_items, todo_items,
-                   rate, eta((todo_rows - done_rows) / std::max(rate, 1e-9)));
+                   rate, detail::eta((todo_rows - done_rows) / std::max(rate, 1e-9)));
       last_log = now;
     }
   }

@@ -7,6 +7,7 @@
 #include "prh/core/error.hpp"
 #include "prh/core/version.hpp"
 #include "prh/store/h5.hpp"
+#include "json_diff.hpp"
 
 namespace prh::store {
 
@@ -20,26 +21,6 @@ std::string set_path(const std::string& set) {
 }
 std::string item_path(const std::string& set, const std::string& model) {
   return "/sets/" + set + "/models/" + model;
-}
-
-// Dotted paths of the leaves where a and b differ ("source.limit: 1000 -> 2000").
-void diff(const json& a, const json& b, const std::string& path, std::vector<std::string>& out) {
-  if (a.is_object() && b.is_object()) {
-    std::set<std::string> keys;
-    for (const auto& [k, v] : a.items()) keys.insert(k), (void)v;
-    for (const auto& [k, v] : b.items()) keys.insert(k), (void)v;
-    for (const auto& k : keys) {
-      const std::string p = path.empty() ? k : path + "." + k;
-      if (!a.contains(k))
-        out.push_back(fmt::format("{}: (absent) -> {}", p, b.at(k).dump()));
-      else if (!b.contains(k))
-        out.push_back(fmt::format("{}: {} -> (absent)", p, a.at(k).dump()));
-      else
-        diff(a.at(k), b.at(k), p, out);
-    }
-  } else if (a != b) {
-    out.push_back(fmt::format("{}: {} -> {}", path.empty() ? "(value)" : path, a.dump(), b.dump()));
-  }
 }
 
 hid_t feature_type(const std::string& dtype, h5::Handle& keep) {
@@ -143,7 +124,7 @@ Verdict inspect(const std::string& path, const StoreLayout& layout) {
   }
   const json stored = json::parse(h5::read_attr_string(f, "embed_params"));
   std::vector<std::string> changed;
-  diff(stored, layout.embed_params, "", changed);
+  detail::json_diff(stored, layout.embed_params, "", changed);
   for (const auto& c : changed) v.problems.push_back("embedding parameter " + c);
   for (const auto& s : layout.sets) {
     if (!h5::exists(f, set_path(s.name))) {
@@ -152,7 +133,7 @@ Verdict inspect(const std::string& path, const StoreLayout& layout) {
     }
     auto g = h5::open_group(f, set_path(s.name));
     std::vector<std::string> d;
-    diff(json::parse(h5::read_attr_string(g.id(), "spec")), s.spec, "", d);
+    detail::json_diff(json::parse(h5::read_attr_string(g.id(), "spec")), s.spec, "", d);
     for (const auto& c : d) v.problems.push_back(fmt::format("image set '{}': {}", s.name, c));
     if (!h5::has_attr(g.id(), "metadata_written")) v.unwritten_sets.push_back(s.name);
   }
@@ -163,7 +144,7 @@ Verdict inspect(const std::string& path, const StoreLayout& layout) {
     }
     auto g = h5::open_group(f, "/models/" + m.name);
     std::vector<std::string> d;
-    diff(json::parse(h5::read_attr_string(g.id(), "spec")), m.spec, "", d);
+    detail::json_diff(json::parse(h5::read_attr_string(g.id(), "spec")), m.spec, "", d);
     for (const auto& c : d) v.problems.push_back(fmt::format("model '{}': {}", m.name, c));
   }
   return v;

@@ -1,5 +1,6 @@
 #include "prh/store/h5.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "prh/core/error.hpp"
@@ -160,17 +161,17 @@ bool exists(hid_t parent, const std::string& path) {
 
 void write_attr(hid_t obj, const std::string& name, const std::string& value) {
   if (H5Aexists(obj, name.c_str()) > 0) H5Adelete(obj, name.c_str());
+  // Variable-length UTF-8: h5py reads it as str.
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type.id(), value.empty() ? 1 : value.size());
-  H5Tset_strpad(type.id(), H5T_STR_NULLPAD);
+  H5Tset_size(type.id(), H5T_VARIABLE);
   H5Tset_cset(type.id(), H5T_CSET_UTF8);
   Handle space(H5Screate(H5S_SCALAR), H5Sclose);
   Handle attr(
       checked(H5Acreate2(obj, name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT),
               "create attribute " + name),
       H5Aclose);
-  std::string buf = value.empty() ? std::string(1, '\0') : value;
-  checked(H5Awrite(attr.id(), type.id(), buf.data()), "write attribute", name);
+  const char* p = value.c_str();
+  checked(H5Awrite(attr.id(), type.id(), &p), "write attribute", name);
 }
 
 void write_attr(hid_t obj, const std::string& name, std::int64_t value) {
@@ -198,6 +199,7 @@ std::string read_attr_string(hid_t obj, const std::string& name) {
   if (H5Tis_variable_str(ftype.id()) > 0) {
     Handle mtype(H5Tcopy(H5T_C_S1), H5Tclose);
     H5Tset_size(mtype.id(), H5T_VARIABLE);
+    H5Tset_cset(mtype.id(), H5Tget_cset(ftype.id()));
     char* p = nullptr;
     checked(H5Aread(attr.id(), mtype.id(), &p), "read attribute", name);
     std::string s = p ? p : "";
@@ -259,6 +261,97 @@ void read_box(hid_t dataset, hid_t mem_type, const std::vector<hsize_t>& start,
   Handle fspace = box_space(dataset, start, count);
   Handle mspace(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), H5Sclose);
   if (H5Dread(dataset, mem_type, mspace.id(), fspace.id(), dxpl, buf) < 0) fail("read");
+}
+
+}  // namespace prh::h5
+
+namespace prh::h5 {
+
+void write_attr(hid_t obj, const std::string& name, double value) {
+  if (H5Aexists(obj, name.c_str()) > 0) H5Adelete(obj, name.c_str());
+  Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  Handle attr(
+      checked(H5Acreate2(obj, name.c_str(), H5T_IEEE_F64LE, space.id(), H5P_DEFAULT, H5P_DEFAULT),
+              "create attribute " + name),
+      H5Aclose);
+  checked(H5Awrite(attr.id(), H5T_NATIVE_DOUBLE, &value), "write attribute", name);
+}
+
+Handle create_dataset_filled(hid_t parent, const std::string& name, hid_t type,
+                             const std::vector<hsize_t>& dims, hid_t mem_type, const void* fill) {
+  Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+  H5Pset_layout(dcpl.id(), H5D_CONTIGUOUS);
+  H5Pset_alloc_time(dcpl.id(), H5D_ALLOC_TIME_EARLY);
+  H5Pset_fill_time(dcpl.id(), H5D_FILL_TIME_ALLOC);
+  checked(H5Pset_fill_value(dcpl.id(), mem_type, fill), "set fill value", name);
+  return Handle(checked(H5Dcreate2(parent, name.c_str(), type, space.id(), H5P_DEFAULT, dcpl.id(),
+                                   H5P_DEFAULT),
+                        "create dataset " + name),
+                H5Dclose);
+}
+
+void write_strings(hid_t parent, const std::string& name, const std::vector<std::string>& values) {
+  std::size_t width = 1;
+  for (const auto& v : values) width = std::max(width, v.size());
+  Handle str(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(str.id(), width);
+  H5Tset_strpad(str.id(), H5T_STR_NULLPAD);
+  H5Tset_cset(str.id(), H5T_CSET_UTF8);
+  const hsize_t n = values.size();
+  Handle ds = create_dataset(parent, name, str.id(), {n}, true);
+  if (n == 0) return;
+  std::string buf(width * n, '\0');
+  for (std::size_t i = 0; i < n; ++i) buf.replace(i * width, values[i].size(), values[i]);
+  write_box(ds.id(), str.id(), {0}, {n}, buf.data());
+}
+
+std::vector<std::string> read_strings(hid_t parent, const std::string& name) {
+  Handle ds = open_dataset(parent, name);
+  const auto shape = dataset_shape(ds);
+  const std::size_t n = shape.empty() ? 0 : shape[0];
+  Handle ftype(H5Dget_type(ds.id()), H5Tclose);
+  std::vector<std::string> out;
+  if (n == 0) return out;
+  if (H5Tis_variable_str(ftype.id()) > 0) {
+    Handle mtype(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mtype.id(), H5T_VARIABLE);
+    H5Tset_cset(mtype.id(), H5Tget_cset(ftype.id()));
+    std::vector<char*> p(n, nullptr);
+    read_box(ds.id(), mtype.id(), {0}, {n}, p.data());
+    for (auto* s : p) {
+      out.emplace_back(s ? s : "");
+      H5free_memory(s);
+    }
+    return out;
+  }
+  const std::size_t width = H5Tget_size(ftype.id());
+  std::string buf(width * n, '\0');
+  read_box(ds.id(), ftype.id(), {0}, {n}, buf.data());
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string s = buf.substr(i * width, width);
+    out.push_back(s.substr(0, s.find('\0')));
+  }
+  return out;
+}
+
+void write_doubles(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims,
+                   const std::vector<double>& values) {
+  Handle ds = create_dataset(parent, name, H5T_IEEE_F64LE, dims, false);
+  if (!values.empty())
+    write_box(ds.id(), H5T_NATIVE_DOUBLE, std::vector<hsize_t>(dims.size(), 0), dims,
+              values.data());
+}
+
+void write_int64s(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims,
+                  const std::vector<std::int64_t>& values) {
+  Handle ds = create_dataset(parent, name, H5T_STD_I64LE, dims, false);
+  if (!values.empty())
+    write_box(ds.id(), H5T_NATIVE_INT64, std::vector<hsize_t>(dims.size(), 0), dims, values.data());
+}
+
+void remove(hid_t parent, const std::string& name) {
+  if (exists(parent, name)) checked(H5Ldelete(parent, name.c_str(), H5P_DEFAULT), "delete", name);
 }
 
 }  // namespace prh::h5

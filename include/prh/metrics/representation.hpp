@@ -53,6 +53,10 @@ struct Representation {
   Index d() const { return x.cols(); }
 };
 
+// The moments of x; `gram` (Xc^T Xc, from an earlier make_moments on the same
+// x) skips the O(N D^2) product, the rest is O(N D).
+LinearMoments make_moments(const MatrixF& x, const MatrixD* gram = nullptr);
+
 // Computes whatever `req` asks for and `rep` lacks.
 void prepare(Representation& rep, const Requirements& req);
 

@@ -103,3 +103,23 @@ void read_box(hid_t dataset, hid_t mem_type, const std::vector<hsize_t>& start,
               const std::vector<hsize_t>& count, void* buf, hid_t dxpl = H5P_DEFAULT);
 
 }  // namespace prh::h5
+
+namespace prh::h5 {
+
+void write_attr(hid_t obj, const std::string& name, double value);
+// A dataset of fixed shape, allocated at creation and filled with `*fill`
+// (given in `mem_type`) at allocation.
+Handle create_dataset_filled(hid_t parent, const std::string& name, hid_t type,
+                             const std::vector<hsize_t>& dims, hid_t mem_type, const void* fill);
+// Fixed-length UTF-8 strings [n].
+void write_strings(hid_t parent, const std::string& name, const std::vector<std::string>& values);
+std::vector<std::string> read_strings(hid_t parent, const std::string& name);
+// Whole-dataset writes of native doubles / int64 with the given shape.
+void write_doubles(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims,
+                   const std::vector<double>& values);
+void write_int64s(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims,
+                  const std::vector<std::int64_t>& values);
+// Removes a link (group or dataset) if it exists.
+void remove(hid_t parent, const std::string& name);
+
+}  // namespace prh::h5

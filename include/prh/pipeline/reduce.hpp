@@ -1,0 +1,50 @@
+#pragma once
+// `prh reduce CONFIG` (MPI): from the embedding store to results.h5
+// (docs/results.md). Per image set:
+//   1. prepare: every (model, layer) is preprocessed and gets its neighbour
+//      lists (largest k needed), moments and SVCCA bases once, by one rank,
+//      into a preparation cache beside the results;
+//   2. score: model pairs i <= j are spread over ranks; each scores every
+//      configuration (best layer pair, or last layer only) and writes
+//      S[i][j] and S[j][i], then the pair's done flag per configuration;
+//   3. derive (rank 0): correlations between configurations with p-values and
+//      bootstrap intervals, alignment vs accuracy, predictions and agreement,
+//      comparisons between image sets.
+// Every stage resumes: a killed reduce re-run redoes only unfinished units.
+// `prh run CONFIG` = embed, then reduce, in one job.
+
+#include <cstdint>
+#include <string>
+
+#include "prh/config/config.hpp"
+#include "prh/parallel/mpi.hpp"
+
+namespace prh::pipeline {
+
+struct ReduceOptions {
+  // Reduce what is complete: models whose embeddings of a set are unfinished
+  // are left out (NaN) instead of refusing.
+  bool partial = false;
+  // Keep the preparation cache (results + ".prep.h5") after completion.
+  bool keep_cache = false;
+};
+
+struct ReduceStats {
+  std::int64_t units_prepared = 0;  // summed over ranks
+  std::int64_t pairs_scored = 0;
+  bool up_to_date = false;  // nothing was left to do
+};
+
+ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
+                   const ReduceOptions& opt);
+
+// Where the preparation cache of a results file lives.
+std::string prep_cache_path(const std::string& results_path);
+
+// Contiguous slice [first, last) of items with the given weights for `rank`
+// of `ranks`: item i belongs to the rank whose share of the total weight
+// holds the start of i. Deterministic.
+std::pair<std::size_t, std::size_t> weighted_share(const std::vector<double>& weights, int rank,
+                                                   int ranks);
+
+}  // namespace prh::pipeline

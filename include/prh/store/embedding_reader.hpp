@@ -1,0 +1,66 @@
+#pragma once
+// Reading the embedding store (docs/store.md) for the reduction stage: what
+// the store holds about each image set and model, which work items are done,
+// one layer's features and the predictions. Serial and read-only: any number
+// of ranks may read the same store at once.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "prh/metrics/matrix.hpp"
+#include "prh/store/h5.hpp"
+
+namespace prh::store {
+
+struct StoredSet {
+  std::string name;
+  nlohmann::json spec;
+  std::int64_t n = 0;
+  std::vector<std::int64_t> labels;   // [n], -1 unknown
+  std::vector<std::uint8_t> skipped;  // [n], 1 = row excluded
+};
+
+struct StoredModel {
+  std::string name;
+  nlohmann::json spec;
+  std::vector<std::int64_t> layer_dims;
+  std::vector<std::string> layer_names;
+  std::int64_t classes = 0;
+  std::int64_t parameters = 0;
+};
+
+class StoreReader {
+ public:
+  // InputError naming the path when it is missing or not a finished prh store.
+  explicit StoreReader(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  nlohmann::json embed_params() const;
+  std::int64_t shard_size() const { return shard_size_; }
+
+  bool has_set(const std::string& set) const;
+  bool has_model(const std::string& model) const;
+  bool has_item(const std::string& set, const std::string& model) const;
+  StoredSet set(const std::string& name) const;
+  StoredModel model(const std::string& name) const;
+  // Done flags of the item's shards (empty when the item does not exist).
+  std::vector<std::uint8_t> done(const std::string& set, const std::string& model) const;
+
+  // Layer `layer` of the model on the set: every row, [n, dim] (any stored
+  // float type, converted to float).
+  metrics::MatrixF read_layer(const std::string& set, const std::string& model, int layer,
+                              std::int64_t dim) const;
+  // Top-1 class and probability per row; both empty when the model has no head.
+  void read_predictions(const std::string& set, const std::string& model,
+                        std::vector<std::int64_t>& top1, std::vector<float>& prob) const;
+
+ private:
+  std::string path_;
+  h5::Handle file_;
+  std::int64_t shard_size_ = 0;
+};
+
+}  // namespace prh::store

@@ -1,0 +1,170 @@
+#pragma once
+// Writing the results file (results.h5, docs/results.md) and the reduction's
+// preparation cache, with the same rules as the embedding store: created
+// collectively with every dataset allocated early, raw writes independent,
+// each unit's done flag written only after its data. A killed reduce re-run
+// redoes only units without their flag.
+//
+// - AlignmentWriter: per image set and configuration the M x M scores and
+//   best layer pairs; a unit is (set, configuration, model pair i <= j).
+// - PrepCache (results.h5 + ".prep.h5"): per image set, model and layer the
+//   preprocessed features, neighbour lists, Gram matrix of the centred
+//   features and SVCCA bases, computed once by one rank and read by every
+//   rank that scores a pair with that model. A cache: remade whenever what it
+//   depends on changes; removed once the results are complete.
+// - write_derived: the tables computed from the alignment matrices and the
+//   predictions (correlations, predictions, set comparisons), serially.
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "prh/metrics/representation.hpp"
+#include "prh/store/h5.hpp"
+
+namespace prh::store {
+
+struct ConfigurationInfo {
+  std::string name;    // canonical, e.g. "mutual_knn@k=10"
+  std::string metric;  // "mutual_knn"
+  std::vector<std::pair<std::string, std::string>> params;
+  bool symmetric = true;
+};
+
+struct SetInfo {
+  std::string name;
+  std::int64_t n = 0;                        // rows used
+  std::int64_t skipped = 0;                  // rows excluded
+  std::vector<std::uint8_t> models_present;  // [M]
+};
+
+struct ResultsLayout {
+  std::string config_file;
+  std::string config_text;  // the config file as written
+  nlohmann::json config;    // the whole sweep config
+  nlohmann::json identity;  // what the alignment depends on (refused if changed)
+  std::string config_hash;  // of `identity`
+  std::string store_path;
+  std::vector<std::string> models;
+  std::vector<std::int64_t> layer_counts, classes;  // [M]
+  std::vector<ConfigurationInfo> configurations;    // [K]
+  nlohmann::json preprocess;
+  bool last_layer_only = false;
+  std::vector<SetInfo> sets;
+
+  // Unordered pairs i <= j in row-major order; P = M (M + 1) / 2.
+  std::int64_t pairs() const;
+  std::int64_t pair_index(int i, int j) const;
+  std::pair<int, int> pair_at(std::int64_t p) const;
+};
+
+class AlignmentWriter {
+ public:
+  AlignmentWriter(const std::string& path, const ResultsLayout& layout, MPI_Comm comm);
+  bool done(int set, int config, std::int64_t pair) const;
+  // Scores S[i][j] (layers la, lb) and S[j][i] (layers of j, of i).
+  void write(int set, int config, int i, int j, double s_ij, int li, int lj, double s_ji, int lj2,
+             int li2);
+  void mark_done(int set, int config, std::int64_t pair);
+
+ private:
+  struct Block {
+    h5::Handle scores, layers, done_ds;
+    std::vector<std::uint8_t> done;
+  };
+  h5::Handle file_, dxpl_;
+  std::vector<std::vector<Block>> blocks_;  // [set][config]
+};
+
+// Collective: creates the results file, or opens an existing one and checks
+// its identity (an InputError listing what changed when it was made from
+// another config); new configurations are added. Marks the file incomplete
+// when anything is left to do.
+std::unique_ptr<AlignmentWriter> open_results(const std::string& path, const ResultsLayout& layout,
+                                              MPI_Comm comm);
+
+// One prepared unit: (image set, model, layer).
+struct PrepUnit {
+  int set = 0, model = 0, layer = 0;  // layer: index in the store
+  std::int64_t n = 0, dim = 0;
+};
+
+class PrepCache {
+ public:
+  PrepCache(const std::string& path, const std::vector<PrepUnit>& units,
+            const metrics::Requirements& req, MPI_Comm comm);
+  bool done(std::size_t unit) const { return done_[unit] != 0; }
+  // Writes everything `req` asks for, then the unit's done flag.
+  void write(std::size_t unit, const metrics::Representation& rep);
+  // Rebuilds the representation (moments from the stored Gram matrix).
+  metrics::Representation read(std::size_t unit) const;
+
+ private:
+  std::vector<PrepUnit> units_;
+  metrics::Requirements req_;
+  std::vector<std::uint8_t> done_;
+  h5::Handle file_, dxpl_;
+  std::vector<h5::Handle> done_ds_;  // per set
+};
+
+// Collective: opens the cache at `path`, remaking it when its identity
+// (units, requirements, `identity`) differs.
+std::unique_ptr<PrepCache> open_prep_cache(const std::string& path,
+                                           const std::vector<PrepUnit>& units,
+                                           const metrics::Requirements& req,
+                                           const nlohmann::json& identity, MPI_Comm comm);
+
+// Serial readers used after the parallel phase.
+std::vector<double> read_scores(const std::string& path, const std::string& set,
+                                const std::string& config);
+// (complete, derived_hash) of an existing results file; (false, "") if absent.
+std::pair<bool, std::string> results_state(const std::string& path);
+
+// Tables computed from the alignment and the predictions (docs/results.md).
+struct CorrelationTable {
+  std::string method;
+  std::vector<double> r, p, ci_low, ci_high;  // [K*K]; CIs empty when bootstrap = 0
+  std::vector<std::int64_t> n;
+  std::vector<double> acc_r, acc_p;  // [K]
+  std::vector<std::int64_t> acc_n;
+};
+struct SetDerived {
+  std::string set;
+  std::int64_t model_pairs = 0;
+  std::vector<double> mean_alignment;  // [K*M]
+  std::vector<CorrelationTable> correlations;
+  // predictions
+  std::int64_t n = 0, labelled = 0;
+  std::vector<double> accuracy, mean_prob, mean_prob_wrong;  // [M]
+  std::vector<double> agreement, agreement_both_wrong;       // [M*M]
+  std::vector<std::int64_t> both_wrong;                      // [M*M]
+};
+struct ComparisonTable {
+  std::string method;
+  std::vector<double> diff, ci_low, ci_high, p;  // [K*K]
+};
+struct SetComparison {
+  std::string set_a, set_b;
+  std::vector<ComparisonTable> methods;
+};
+struct Derived {
+  std::vector<std::string> configurations;
+  std::vector<std::string> methods;
+  int bootstrap = 0;
+  double confidence = 0.95;
+  std::uint64_t seed = 0;
+  std::string hash;  // of everything the tables depend on
+  std::vector<SetDerived> sets;
+  std::vector<SetComparison> comparisons;
+};
+// Replaces /correlation, /predictions and /comparison, then marks the file
+// complete.
+void write_derived(const std::string& path, const Derived& d);
+
+}  // namespace prh::store

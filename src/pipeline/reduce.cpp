@@ -1,0 +1,742 @@
+#include "prh/pipeline/reduce.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "prh/core/error.hpp"
+#include "prh/metrics/engine.hpp"
+#include "prh/metrics/preprocess.hpp"
+#include "prh/stats/bootstrap.hpp"
+#include "prh/stats/correlation.hpp"
+#include "prh/stats/predictions.hpp"
+#include "prh/store/embedding_reader.hpp"
+#include "prh/store/results_store.hpp"
+#include "progress.hpp"
+
+namespace prh::pipeline {
+
+using json = nlohmann::json;
+using metrics::MetricSpec;
+
+std::string prep_cache_path(const std::string& results_path) {
+  return results_path + ".prep.h5";
+}
+
+std::pair<std::size_t, std::size_t> weighted_share(const std::vector<double>& weights, int rank,
+                                                   int ranks) {
+  double total = 0;
+  for (double w : weights) total += w;
+  std::size_t first = weights.size(), last = weights.size();
+  double start = 0;
+  bool found = false;
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    const int owner = total > 0 ? std::min(ranks - 1, static_cast<int>(start * ranks / total)) : 0;
+    if (owner == rank && !found) first = i, found = true;
+    if (owner > rank) {
+      last = i;
+      break;
+    }
+    start += weights[i];
+  }
+  if (!found) return {weights.size(), weights.size()};
+  return {first, last};
+}
+
+namespace {
+
+// What rank 0 learned from the store, shared with every rank.
+struct Plan {
+  struct Set {
+    std::string name;
+    std::int64_t n_total = 0, n = 0;
+    std::vector<std::int64_t> skipped_rows;
+    std::vector<std::uint8_t> present;  // [M]
+  };
+  struct Model {
+    std::string name;
+    bool in_store = false;
+    std::vector<std::int64_t> layer_dims;
+    std::int64_t classes = 0;
+    std::vector<int> layers;  // store layers used
+  };
+  std::vector<Set> sets;
+  std::vector<Model> models;
+};
+
+json to_json(const Plan& p) {
+  json j;
+  for (const auto& s : p.sets)
+    j["sets"].push_back({{"name", s.name},
+                         {"n_total", s.n_total},
+                         {"n", s.n},
+                         {"skipped_rows", s.skipped_rows},
+                         {"present", s.present}});
+  for (const auto& m : p.models)
+    j["models"].push_back({{"name", m.name},
+                           {"in_store", m.in_store},
+                           {"layer_dims", m.layer_dims},
+                           {"classes", m.classes},
+                           {"layers", m.layers}});
+  return j;
+}
+
+Plan plan_from_json(const json& j) {
+  Plan p;
+  for (const auto& s : j.at("sets"))
+    p.sets.push_back({s.at("name"), s.at("n_total"), s.at("n"),
+                      s.at("skipped_rows").get<std::vector<std::int64_t>>(),
+                      s.at("present").get<std::vector<std::uint8_t>>()});
+  for (const auto& m : j.at("models"))
+    p.models.push_back({m.at("name"), m.at("in_store"),
+                        m.at("layer_dims").get<std::vector<std::int64_t>>(), m.at("classes"),
+                        m.at("layers").get<std::vector<int>>()});
+  return p;
+}
+
+std::vector<MetricSpec> parse_specs(const config::Sweep& sweep) {
+  std::vector<MetricSpec> specs;
+  if (sweep.metrics.empty()) return metrics::default_metrics();
+  std::vector<std::string> problems;
+  std::set<std::string> seen;
+  for (const auto& text : sweep.metrics) {
+    try {
+      auto s = metrics::parse_metric(text);
+      if (!seen.insert(s.name()).second)
+        problems.push_back(fmt::format("metrics: '{}' is listed twice (as {})", text, s.name()));
+      else
+        specs.push_back(s);
+    } catch (const InputError& e) {
+      problems.push_back(fmt::format("metrics: {}", e.what()));
+    }
+  }
+  if (!problems.empty()) {
+    std::string msg = fmt::format("{}: bad metric configurations:", sweep.file);
+    for (const auto& p : problems) msg += "\n  - " + p;
+    throw InputError(msg);
+  }
+  return specs;
+}
+
+json identity_of(const config::Sweep& sweep) {
+  json sets = json::array(), models = json::array();
+  for (const auto& s : sweep.image_sets) sets.push_back(config::Sweep::image_set_json(s));
+  for (const auto& m : sweep.models) models.push_back(config::Sweep::model_json(m));
+  return {{"embed_params", sweep.embed_params()},
+          {"sets", sets},
+          {"models", models},
+          {"preprocess",
+           {{"clamp", sweep.preprocess.clamp},
+            {"q", sweep.preprocess.q},
+            {"exact", sweep.preprocess.exact},
+            {"normalize", sweep.preprocess.normalize}}},
+          {"last_layer_only", sweep.last_layer_only}};
+}
+
+json sweep_json(const config::Sweep& s) {
+  json sets = json::array(), models = json::array();
+  for (const auto& x : s.image_sets) sets.push_back({{"name", x.name}, {"source", x.source.spec}});
+  for (const auto& m : s.models)
+    models.push_back({{"name", m.name}, {"path", m.path}, {"sidecar", m.sidecar}});
+  return {{"store", s.store},
+          {"results", s.results},
+          {"seed", s.seed},
+          {"batch_size", s.batch_size},
+          {"shard_size", s.shard_size},
+          {"device", s.device},
+          {"threads_per_rank", s.threads_per_rank},
+          {"feature_dtype", s.feature_dtype},
+          {"on_bad_image", s.on_bad_image},
+          {"preprocess",
+           {{"clamp", s.preprocess.clamp},
+            {"q", s.preprocess.q},
+            {"exact", s.preprocess.exact},
+            {"normalize", s.preprocess.normalize}}},
+          {"last_layer_only", s.last_layer_only},
+          {"metrics", s.metrics},
+          {"correlations", s.correlations},
+          {"bootstrap", s.bootstrap},
+          {"confidence", s.confidence},
+          {"image_sets", sets},
+          {"models", models}};
+}
+
+// Rank 0: reads the store, checks it against the config and the metric
+// configurations, lists every problem at once.
+Plan inspect_store(const config::Sweep& sweep, const std::vector<MetricSpec>& specs,
+                   const ReduceOptions& opt) {
+  PRH_CHECK_INPUT(std::filesystem::exists(sweep.store),
+                  "{}: the store does not exist; run `prh embed {}` first", sweep.store,
+                  sweep.file);
+  store::StoreReader st(sweep.store);
+  std::vector<std::string> problems, missing;
+  if (st.embed_params() != sweep.embed_params())
+    problems.push_back(fmt::format(
+        "the store was made with other embedding parameters ({} there, {} in the config)",
+        st.embed_params().dump(), sweep.embed_params().dump()));
+  Plan plan;
+  for (const auto& m : sweep.models) {
+    Plan::Model pm;
+    pm.name = m.name;
+    pm.in_store = st.has_model(m.name);
+    if (pm.in_store) {
+      const auto sm = st.model(m.name);
+      json spec = sm.spec;
+      spec.erase("checksum");
+      if (spec != config::Sweep::model_json(m))
+        problems.push_back(
+            fmt::format("model '{}' differs from the one in the store ({} there, {} in the config)",
+                        m.name, spec.dump(), config::Sweep::model_json(m).dump()));
+      pm.layer_dims = sm.layer_dims;
+      pm.classes = sm.classes;
+      const int L = static_cast<int>(sm.layer_dims.size());
+      if (sweep.last_layer_only)
+        pm.layers = {L - 1};
+      else
+        for (int l = 0; l < L; ++l) pm.layers.push_back(l);
+    } else if (!opt.partial) {
+      missing.push_back(fmt::format("model '{}': not in the store", m.name));
+    }
+    plan.models.push_back(std::move(pm));
+  }
+  for (const auto& s : sweep.image_sets) {
+    Plan::Set ps;
+    ps.name = s.name;
+    ps.present.assign(sweep.models.size(), 0);
+    if (!st.has_set(s.name)) {
+      if (!opt.partial) missing.push_back(fmt::format("image set '{}': not in the store", s.name));
+      plan.sets.push_back(std::move(ps));
+      continue;
+    }
+    const auto ss = st.set(s.name);
+    if (ss.spec != config::Sweep::image_set_json(s))
+      problems.push_back(fmt::format(
+          "image set '{}' differs from the one in the store ({} there, {} in the config)", s.name,
+          ss.spec.dump(), config::Sweep::image_set_json(s).dump()));
+    ps.n_total = ss.n;
+    for (std::int64_t r = 0; r < ss.n; ++r)
+      if (ss.skipped[static_cast<std::size_t>(r)]) ps.skipped_rows.push_back(r);
+    ps.n = ss.n - static_cast<std::int64_t>(ps.skipped_rows.size());
+    for (std::size_t m = 0; m < sweep.models.size(); ++m) {
+      if (!plan.models[m].in_store) continue;
+      const auto done = st.done(s.name, sweep.models[m].name);
+      const auto finished = std::count(done.begin(), done.end(), std::uint8_t{1});
+      if (!done.empty() && finished == static_cast<std::int64_t>(done.size())) {
+        ps.present[m] = 1;
+      } else if (!opt.partial) {
+        missing.push_back(fmt::format("image set '{}', model '{}': {} of {} shards embedded",
+                                      s.name, sweep.models[m].name, finished,
+                                      (ss.n + st.shard_size() - 1) / st.shard_size()));
+      }
+    }
+    // Every configuration must be computable on this set with these models.
+    std::set<std::string> seen;
+    const bool any_present =
+        std::find(ps.present.begin(), ps.present.end(), std::uint8_t{1}) != ps.present.end();
+    for (const auto& spec : any_present ? specs : std::vector<MetricSpec>{}) {
+      if (spec.uses_knn() && spec.k > ps.n - 1) {
+        problems.push_back(fmt::format(
+            "image set '{}' has {} usable images, so {} cannot be computed: k must be <= {} "
+            "(self excluded)",
+            s.name, ps.n, spec.name(), ps.n - 1));
+        continue;
+      }
+      for (std::size_t m = 0; m < sweep.models.size(); ++m) {
+        if (!ps.present[m]) continue;
+        for (int l : plan.models[m].layers) {
+          const auto d = plan.models[m].layer_dims[static_cast<std::size_t>(l)];
+          try {
+            metrics::validate(spec, ps.n, d, d);
+          } catch (const InputError& e) {
+            const auto msg = fmt::format("image set '{}', model '{}' (layer {}, D = {}): {}",
+                                         s.name, sweep.models[m].name, l, d, e.what());
+            if (seen.insert(msg).second) problems.push_back(msg);
+          }
+        }
+      }
+    }
+    plan.sets.push_back(std::move(ps));
+  }
+  if (!missing.empty()) {
+    std::string msg = fmt::format("{}: the embeddings are not complete:", sweep.store);
+    for (const auto& m : missing) msg += "\n  - " + m;
+    msg += fmt::format(
+        "\nRun `prh embed {}` to finish them, or `prh reduce --partial` to reduce what is "
+        "complete.",
+        sweep.file);
+    problems.insert(problems.begin(), msg);
+  }
+  if (!problems.empty()) {
+    std::string msg = problems.size() == 1 && !missing.empty()
+                          ? problems[0]
+                          : fmt::format("cannot reduce {}:", sweep.file);
+    if (!(problems.size() == 1 && !missing.empty()))
+      for (const auto& p : problems) msg += "\n  - " + p;
+    throw InputError(msg);
+  }
+  return plan;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+store::ResultsLayout results_layout(const config::Sweep& sweep, const Plan& plan,
+                                    const std::vector<MetricSpec>& specs) {
+  store::ResultsLayout L;
+  L.config_file = sweep.file;
+  L.config_text = read_text(sweep.file);
+  L.config = sweep_json(sweep);
+  L.identity = identity_of(sweep);
+  L.config_hash = config::hash_json(L.identity);
+  L.store_path = sweep.store;
+  for (const auto& m : plan.models) {
+    L.models.push_back(m.name);
+    L.layer_counts.push_back(static_cast<std::int64_t>(m.layers.size()));
+    L.classes.push_back(m.classes);
+  }
+  for (const auto& s : specs)
+    L.configurations.push_back({s.name(), s.metric_name(), s.params(), s.symmetric()});
+  L.preprocess = L.identity["preprocess"];
+  L.last_layer_only = sweep.last_layer_only;
+  for (const auto& s : plan.sets)
+    L.sets.push_back({s.name, s.n, static_cast<std::int64_t>(s.skipped_rows.size()), s.present});
+  return L;
+}
+
+std::string derived_hash(const store::ResultsLayout& L, const config::Sweep& sweep) {
+  json sets = json::array();
+  for (const auto& s : L.sets)
+    sets.push_back({{"name", s.name}, {"n", s.n}, {"present", s.models_present}});
+  json configs = json::array();
+  for (const auto& c : L.configurations) configs.push_back(c.name);
+  return config::hash_json({{"identity", L.identity},
+                            {"configurations", configs},
+                            {"sets", sets},
+                            {"correlations", sweep.correlations},
+                            {"bootstrap", sweep.bootstrap},
+                            {"confidence", sweep.confidence},
+                            {"seed", sweep.seed}});
+}
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+// Phase 1: prepare every needed (set, model, layer) unit.
+std::int64_t prepare_units(const config::Sweep& sweep, const Plan& plan,
+                           const std::vector<store::PrepUnit>& units, store::PrepCache& cache,
+                           const metrics::Requirements& req, const parallel::Session& session,
+                           const std::set<std::pair<int, int>>& needed) {
+  std::vector<std::size_t> todo;
+  for (std::size_t u = 0; u < units.size(); ++u)
+    if (!cache.done(u) && needed.count({units[u].set, units[u].model})) todo.push_back(u);
+  // Longest first, each to the least loaded rank (deterministic).
+  std::vector<double> cost(todo.size());
+  for (std::size_t t = 0; t < todo.size(); ++t) {
+    const auto& u = units[todo[t]];
+    cost[t] = static_cast<double>(u.n) * static_cast<double>(u.n) * static_cast<double>(u.dim) +
+              static_cast<double>(u.n) * static_cast<double>(u.dim) * static_cast<double>(u.dim);
+  }
+  std::vector<std::size_t> order(todo.size());
+  for (std::size_t t = 0; t < order.size(); ++t) order[t] = t;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return cost[a] > cost[b]; });
+  std::vector<double> load(static_cast<std::size_t>(session.size()), 0.0);
+  std::vector<std::size_t> mine;
+  for (std::size_t t : order) {
+    const auto r =
+        static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    load[r] += cost[t];
+    if (static_cast<int>(r) == session.rank()) mine.push_back(todo[t]);
+  }
+  if (session.root() && !todo.empty())
+    spdlog::info("reduce: preparing {} of {} (set, model, layer) units on {} ranks", todo.size(),
+                 units.size(), session.size());
+  std::unique_ptr<store::StoreReader> st;
+  if (!mine.empty()) st = std::make_unique<store::StoreReader>(sweep.store);
+  const auto t0 = clock_type::now();
+  auto last = t0;
+  metrics::PreprocessOptions pre{sweep.preprocess.clamp, sweep.preprocess.q, sweep.preprocess.exact,
+                                 sweep.preprocess.normalize};
+  for (std::size_t k = 0; k < mine.size(); ++k) {
+    const auto& u = units[mine[k]];
+    const auto& s = plan.sets[static_cast<std::size_t>(u.set)];
+    const auto& m = plan.models[static_cast<std::size_t>(u.model)];
+    metrics::MatrixF all = st->read_layer(s.name, m.name, u.layer, u.dim);
+    metrics::Representation rep;
+    if (s.skipped_rows.empty()) {
+      rep.x = std::move(all);
+    } else {
+      rep.x.resize(s.n, u.dim);
+      std::size_t skip = 0;
+      metrics::Index out = 0;
+      for (metrics::Index r = 0; r < all.rows(); ++r) {
+        if (skip < s.skipped_rows.size() && s.skipped_rows[skip] == r) {
+          ++skip;
+          continue;
+        }
+        rep.x.row(out++) = all.row(r);
+      }
+    }
+    metrics::check_finite(rep.x, fmt::format("store {}, image set '{}', model '{}', layer {}",
+                                             sweep.store, s.name, m.name, u.layer));
+    metrics::preprocess(rep.x, pre);
+    metrics::prepare(rep, req);
+    cache.write(mine[k], rep);
+    if (session.root() && seconds_since(last) > 10) {
+      last = clock_type::now();
+      const double rate = static_cast<double>(k + 1) / seconds_since(t0);
+      spdlog::info("reduce: prepared {}/{} units on rank 0, ETA {}", k + 1, mine.size(),
+                   detail::eta(static_cast<double>(mine.size() - k - 1) / rate));
+    }
+  }
+  return session.sum(static_cast<std::int64_t>(mine.size()));
+}
+
+// Phase 2: score the model pairs not yet done.
+std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
+                         const std::vector<MetricSpec>& specs,
+                         const std::map<std::tuple<int, int, int>, std::size_t>& unit_of,
+                         store::PrepCache& cache, store::AlignmentWriter& out,
+                         const parallel::Session& session) {
+  struct Todo {
+    int set;
+    std::int64_t pair;
+  };
+  std::vector<Todo> todo;
+  std::vector<double> weight;
+  const int K = static_cast<int>(specs.size());
+  for (std::size_t s = 0; s < plan.sets.size(); ++s) {
+    for (std::int64_t p = 0; p < L.pairs(); ++p) {
+      const auto [i, j] = L.pair_at(p);
+      if (!plan.sets[s].present[static_cast<std::size_t>(i)] ||
+          !plan.sets[s].present[static_cast<std::size_t>(j)])
+        continue;
+      bool any = false;
+      for (int c = 0; c < K; ++c) any = any || !out.done(static_cast<int>(s), c, p);
+      if (!any) continue;
+      todo.push_back({static_cast<int>(s), p});
+      double w = 0;
+      for (int li : plan.models[static_cast<std::size_t>(i)].layers)
+        for (int lj : plan.models[static_cast<std::size_t>(j)].layers)
+          w += static_cast<double>(plan.models[static_cast<std::size_t>(i)].layer_dims[li]) *
+                   static_cast<double>(plan.models[static_cast<std::size_t>(j)].layer_dims[lj]) +
+               static_cast<double>(plan.sets[s].n);
+      weight.push_back(w * static_cast<double>(plan.sets[s].n));
+    }
+  }
+  const auto [first, last] = weighted_share(weight, session.rank(), session.size());
+  if (session.root() && !todo.empty())
+    spdlog::info("reduce: scoring {} model pairs x {} configurations on {} ranks", todo.size(), K,
+                 session.size());
+
+  // Representations of the model currently held, keyed by (set, model).
+  std::pair<int, int> held_key{-1, -1};
+  std::vector<metrics::Representation> held;
+  auto load = [&](int set, int model) {
+    std::vector<metrics::Representation> reps;
+    for (int l : plan.models[static_cast<std::size_t>(model)].layers)
+      reps.push_back(cache.read(unit_of.at({set, model, l})));
+    return reps;
+  };
+  int nan_warnings = 0;
+  const auto t0 = clock_type::now();
+  auto last_log = t0;
+  for (std::size_t t = first; t < last; ++t) {
+    const int s = todo[t].set;
+    const auto [i, j] = L.pair_at(todo[t].pair);
+    if (held_key != std::make_pair(s, i)) {
+      held.clear();
+      held = load(s, i);
+      held_key = {s, i};
+    }
+    std::vector<metrics::Representation> other;
+    if (j != i) other = load(s, j);
+    const auto& A = held;
+    const auto& B = j == i ? held : other;
+    std::vector<MetricSpec> sym, asym;
+    std::vector<int> sym_idx, asym_idx;
+    for (int c = 0; c < K; ++c) {
+      if (out.done(s, c, todo[t].pair)) continue;
+      if (specs[static_cast<std::size_t>(c)].symmetric() || i == j)
+        sym.push_back(specs[static_cast<std::size_t>(c)]), sym_idx.push_back(c);
+      else
+        asym.push_back(specs[static_cast<std::size_t>(c)]), asym_idx.push_back(c);
+    }
+    const auto& ml = plan.models;
+    auto on_nan = [&](const MetricSpec& spec, int la, int lb, const std::string& why) {
+      if (++nan_warnings <= 20)
+        spdlog::warn("image set '{}', {} on models '{}' (layer {}) and '{}' (layer {}): NaN: {}",
+                     L.sets[static_cast<std::size_t>(s)].name, spec.name(), L.models[i],
+                     ml[i].layers[la], L.models[j], ml[j].layers[lb], why);
+      else if (nan_warnings == 21)
+        spdlog::warn("further NaN warnings on this rank are not shown");
+    };
+    auto store_layer = [&](int model, int l) {
+      return l < 0 ? -1 : ml[static_cast<std::size_t>(model)].layers[static_cast<std::size_t>(l)];
+    };
+    if (!sym.empty()) {
+      const auto best = metrics::compare_models(A, B, sym, on_nan);
+      for (std::size_t c = 0; c < sym.size(); ++c) {
+        const auto& b = best[c];
+        out.write(s, sym_idx[c], i, j, b.score, store_layer(i, b.layer_a),
+                  store_layer(j, b.layer_b), b.score, store_layer(j, b.layer_b),
+                  store_layer(i, b.layer_a));
+      }
+    }
+    if (!asym.empty()) {
+      const auto ab = metrics::compare_models(A, B, asym, on_nan);
+      const auto ba = metrics::compare_models(B, A, asym, on_nan);
+      for (std::size_t c = 0; c < asym.size(); ++c)
+        out.write(s, asym_idx[c], i, j, ab[c].score, store_layer(i, ab[c].layer_a),
+                  store_layer(j, ab[c].layer_b), ba[c].score, store_layer(j, ba[c].layer_a),
+                  store_layer(i, ba[c].layer_b));
+    }
+    for (int c : sym_idx) out.mark_done(s, c, todo[t].pair);
+    for (int c : asym_idx) out.mark_done(s, c, todo[t].pair);
+    if (session.root() && seconds_since(last_log) > 10) {
+      last_log = clock_type::now();
+      const double done = static_cast<double>(t - first + 1);
+      const double rate = done / seconds_since(t0);
+      spdlog::info("reduce: scored {}/{} pairs on rank 0, ETA {}", t - first + 1, last - first,
+                   detail::eta(static_cast<double>(last - first) / rate - done / rate));
+    }
+  }
+  return session.sum(static_cast<std::int64_t>(last - first));
+}
+
+// Phase 3 (rank 0): the tables derived from the alignment and predictions.
+store::Derived derive(const config::Sweep& sweep, const Plan& plan, const store::ResultsLayout& L,
+                      const std::string& hash) {
+  store::Derived d;
+  for (const auto& c : L.configurations) d.configurations.push_back(c.name);
+  d.methods = sweep.correlations;
+  d.bootstrap = sweep.bootstrap;
+  d.confidence = sweep.confidence;
+  d.seed = sweep.seed;
+  d.hash = hash;
+  const int M = static_cast<int>(L.models.size());
+  const std::size_t K = L.configurations.size();
+  stats::BootstrapOptions bo;
+  bo.resamples = sweep.bootstrap;
+  bo.confidence = sweep.confidence;
+  bo.seed = sweep.seed;
+  std::vector<std::vector<std::vector<double>>> matrices(plan.sets.size());
+  store::StoreReader st(sweep.store);
+  for (std::size_t s = 0; s < plan.sets.size(); ++s) {
+    const auto& ps = plan.sets[s];
+    store::SetDerived sd;
+    sd.set = ps.name;
+    for (const auto& c : L.configurations)
+      matrices[s].push_back(store::read_scores(sweep.results, ps.name, c.name));
+    std::int64_t present = 0;
+    for (auto x : ps.present) present += x;
+    sd.model_pairs = present * (present - 1) / 2;
+    sd.mean_alignment.reserve(K * static_cast<std::size_t>(M));
+    for (const auto& mat : matrices[s]) {
+      const auto ma = stats::mean_alignment(mat, M);
+      sd.mean_alignment.insert(sd.mean_alignment.end(), ma.begin(), ma.end());
+    }
+    // Predictions over the rows used.
+    std::vector<stats::ModelPredictions> preds(static_cast<std::size_t>(M));
+    std::vector<std::int64_t> labels;
+    if (st.has_set(ps.name)) {
+      const auto ss = st.set(ps.name);
+      std::vector<char> keep(static_cast<std::size_t>(ss.n), 1);
+      for (auto r : ps.skipped_rows) keep[static_cast<std::size_t>(r)] = 0;
+      for (std::int64_t r = 0; r < ss.n; ++r)
+        if (keep[static_cast<std::size_t>(r)])
+          labels.push_back(ss.labels[static_cast<std::size_t>(r)]);
+      for (int m = 0; m < M; ++m) {
+        if (!ps.present[static_cast<std::size_t>(m)]) continue;
+        std::vector<std::int64_t> top1;
+        std::vector<float> prob;
+        st.read_predictions(ps.name, L.models[static_cast<std::size_t>(m)], top1, prob);
+        if (top1.empty()) continue;
+        auto& p = preds[static_cast<std::size_t>(m)];
+        p.has_head = true;
+        p.classes = plan.models[static_cast<std::size_t>(m)].classes;
+        for (std::int64_t r = 0; r < ss.n; ++r)
+          if (keep[static_cast<std::size_t>(r)]) {
+            p.top1.push_back(top1[static_cast<std::size_t>(r)]);
+            p.prob.push_back(prob[static_cast<std::size_t>(r)]);
+          }
+      }
+    }
+    const auto ps_sum = stats::summarize_predictions(preds, labels);
+    sd.n = ps_sum.n;
+    sd.labelled = ps_sum.labelled;
+    sd.accuracy = ps_sum.accuracy;
+    sd.mean_prob = ps_sum.mean_prob;
+    sd.mean_prob_wrong = ps_sum.mean_prob_wrong;
+    sd.agreement = ps_sum.agreement;
+    sd.agreement_both_wrong = ps_sum.agreement_both_wrong;
+    sd.both_wrong = ps_sum.both_wrong;
+    for (const auto& method_name : sweep.correlations) {
+      const auto method = stats::parse_method(method_name);
+      const auto cm = stats::correlation_matrix(matrices[s], M, method, bo);
+      store::CorrelationTable t;
+      t.method = method_name;
+      t.r = cm.r;
+      t.p = cm.p;
+      t.n = cm.n;
+      if (bo.resamples > 0) t.ci_low = cm.ci_low, t.ci_high = cm.ci_high;
+      for (std::size_t c = 0; c < K; ++c) {
+        const std::vector<double> ma(
+            sd.mean_alignment.begin() + static_cast<std::ptrdiff_t>(c * M),
+            sd.mean_alignment.begin() + static_cast<std::ptrdiff_t>((c + 1) * M));
+        const auto r = stats::correlate_finite(ma, sd.accuracy, method);
+        t.acc_r.push_back(r.r);
+        t.acc_p.push_back(r.p);
+        t.acc_n.push_back(r.n);
+      }
+      sd.correlations.push_back(std::move(t));
+    }
+    d.sets.push_back(std::move(sd));
+  }
+  for (std::size_t a = 0; a < plan.sets.size(); ++a)
+    for (std::size_t b = a + 1; b < plan.sets.size(); ++b) {
+      store::SetComparison c;
+      c.set_a = plan.sets[a].name;
+      c.set_b = plan.sets[b].name;
+      for (const auto& method_name : sweep.correlations) {
+        const auto cd = stats::compare_correlations(matrices[a], matrices[b], M,
+                                                    stats::parse_method(method_name), bo);
+        c.methods.push_back({method_name, cd.diff, cd.ci_low, cd.ci_high, cd.p});
+      }
+      d.comparisons.push_back(std::move(c));
+    }
+  return d;
+}
+
+void log_summary(const store::Derived& d, const store::ResultsLayout& L) {
+  for (const auto& s : d.sets) {
+    std::string line;
+    for (std::size_t c = 0; c < d.configurations.size(); ++c) {
+      double sum = 0;
+      int n = 0;
+      for (std::size_t m = 0; m < L.models.size(); ++m) {
+        const double v = s.mean_alignment[c * L.models.size() + m];
+        if (std::isfinite(v)) sum += v, ++n;
+      }
+      line += fmt::format("{}{} {:.3f}", c ? ", " : "", d.configurations[c],
+                          n ? sum / n : std::nan(""));
+    }
+    spdlog::info("reduce: image set '{}': mean alignment: {}", s.set, line);
+  }
+}
+
+}  // namespace
+
+ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
+                   const ReduceOptions& opt) {
+  ReduceStats stats_out;
+  const auto specs = parse_specs(sweep);
+  // Rank 0 reads the store; every rank gets its verdict.
+  std::string plan_text;
+  if (session.root()) {
+    try {
+      plan_text = "P" + to_json(inspect_store(sweep, specs, opt)).dump();
+    } catch (const InputError& e) {
+      plan_text = std::string("E") + e.what();
+    }
+  }
+  plan_text = session.broadcast(plan_text);
+  if (plan_text[0] == 'E') throw InputError(plan_text.substr(1));
+  const Plan plan = plan_from_json(json::parse(plan_text.substr(1)));
+  const auto layout = results_layout(sweep, plan, specs);
+  const std::string hash = derived_hash(layout, sweep);
+
+  // Nothing to do when the results are complete and made from exactly this.
+  bool up_to_date = false;
+  if (session.root()) {
+    const auto [complete, stored_hash] = store::results_state(sweep.results);
+    up_to_date = complete && stored_hash == hash;
+  }
+  up_to_date = session.any(up_to_date);
+  if (up_to_date) {
+    if (session.root())
+      spdlog::info("reduce: {} is complete and up to date; nothing to do", sweep.results);
+    stats_out.up_to_date = true;
+    return stats_out;
+  }
+
+  const auto t0 = clock_type::now();
+  {
+    auto writer = store::open_results(sweep.results, layout, session.comm());
+    // Units needed by the pairs still to score.
+    const int K = static_cast<int>(specs.size());
+    std::set<std::pair<int, int>> needed;
+    for (std::size_t s = 0; s < plan.sets.size(); ++s)
+      for (std::int64_t p = 0; p < layout.pairs(); ++p) {
+        const auto [i, j] = layout.pair_at(p);
+        if (!plan.sets[s].present[static_cast<std::size_t>(i)] ||
+            !plan.sets[s].present[static_cast<std::size_t>(j)])
+          continue;
+        for (int c = 0; c < K; ++c)
+          if (!writer->done(static_cast<int>(s), c, p)) {
+            needed.insert({static_cast<int>(s), i});
+            needed.insert({static_cast<int>(s), j});
+            break;
+          }
+      }
+    if (!needed.empty()) {
+      // Every present (set, model, layer) is a unit of the cache, so its
+      // identity does not change as pairs finish.
+      std::vector<store::PrepUnit> units;
+      std::map<std::tuple<int, int, int>, std::size_t> unit_of;
+      for (std::size_t s = 0; s < plan.sets.size(); ++s)
+        for (std::size_t m = 0; m < plan.models.size(); ++m) {
+          if (!plan.sets[s].present[m]) continue;
+          for (int l : plan.models[m].layers) {
+            unit_of[{static_cast<int>(s), static_cast<int>(m), l}] = units.size();
+            units.push_back({static_cast<int>(s), static_cast<int>(m), l, plan.sets[s].n,
+                             plan.models[m].layer_dims[static_cast<std::size_t>(l)]});
+          }
+        }
+      const auto req = metrics::Requirements::of(specs);
+      auto cache = store::open_prep_cache(prep_cache_path(sweep.results), units, req,
+                                          layout.identity, session.comm());
+      // Only units of models with pairs left are prepared.
+      stats_out.units_prepared = prepare_units(sweep, plan, units, *cache, req, session, needed);
+      session.barrier();
+      cache.reset();  // collective close: every unit is in the file
+      cache = store::open_prep_cache(prep_cache_path(sweep.results), units, req, layout.identity,
+                                     session.comm());
+      stats_out.pairs_scored = score_pairs(plan, layout, specs, unit_of, *cache, *writer, session);
+    }
+    writer.reset();  // collective close
+  }
+  session.barrier();
+  if (session.root()) {
+    spdlog::info(
+        "reduce: alignment done ({} units prepared, {} pairs scored) in {:.1f} s; "
+        "correlations and predictions",
+        stats_out.units_prepared, stats_out.pairs_scored, seconds_since(t0));
+    const auto d = derive(sweep, plan, layout, hash);
+    store::write_derived(sweep.results, d);
+    log_summary(d, layout);
+    if (!opt.keep_cache) {
+      std::error_code ec;
+      std::filesystem::remove(prep_cache_path(sweep.results), ec);
+    }
+    spdlog::info("reduce: done in {:.1f} s; results {}", seconds_since(t0), sweep.results);
+  }
+  session.barrier();
+  return stats_out;
+}
+
+}  // namespace prh::pipeline

@@ -1,0 +1,130 @@
+#include "prh/store/embedding_reader.hpp"
+
+#include "prh/core/error.hpp"
+
+namespace prh::store {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::string item_path(const std::string& set, const std::string& model) {
+  return "/sets/" + set + "/models/" + model;
+}
+
+std::int64_t read_attr_int(hid_t obj, const std::string& name) {
+  h5::Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);
+  PRH_CHECK_INPUT(attr, "attribute '{}' is missing", name);
+  std::int64_t v = 0;
+  H5Aread(attr.id(), H5T_NATIVE_INT64, &v);
+  return v;
+}
+
+std::vector<std::int64_t> read_attr_ints(hid_t obj, const std::string& name) {
+  h5::Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);
+  PRH_CHECK_INPUT(attr, "attribute '{}' is missing", name);
+  h5::Handle space(H5Aget_space(attr.id()), H5Sclose);
+  const auto n = H5Sget_simple_extent_npoints(space.id());
+  std::vector<std::int64_t> v(static_cast<std::size_t>(std::max<hssize_t>(n, 0)));
+  if (!v.empty()) H5Aread(attr.id(), H5T_NATIVE_INT64, v.data());
+  return v;
+}
+
+template <typename T>
+std::vector<T> read_vector(hid_t file, const std::string& path, hid_t type) {
+  auto ds = h5::open_dataset(file, path);
+  const auto shape = h5::dataset_shape(ds);
+  std::vector<T> v(shape.empty() ? 0 : shape[0]);
+  if (!v.empty()) h5::read_box(ds.id(), type, {0}, {v.size()}, v.data());
+  return v;
+}
+
+}  // namespace
+
+StoreReader::StoreReader(const std::string& path) : path_(path) {
+  h5::quiet();
+  file_ = h5::open_file_readonly(path);
+  const hid_t f = file_.id();
+  PRH_CHECK_INPUT(h5::has_attr(f, "format") && h5::read_attr_string(f, "format") == "prh-store-1",
+                  "{}: not a prh embedding store (no format attribute 'prh-store-1')", path);
+  PRH_CHECK_INPUT(h5::has_attr(f, "complete"),
+                  "{}: the store's creation never finished; run `prh embed` on it first", path);
+  shard_size_ = read_attr_int(f, "shard_size");
+}
+
+json StoreReader::embed_params() const {
+  return json::parse(h5::read_attr_string(file_.id(), "embed_params"));
+}
+
+bool StoreReader::has_set(const std::string& set) const {
+  return h5::exists(file_.id(), "/sets/" + set);
+}
+bool StoreReader::has_model(const std::string& model) const {
+  return h5::exists(file_.id(), "/models/" + model);
+}
+bool StoreReader::has_item(const std::string& set, const std::string& model) const {
+  return h5::exists(file_.id(), item_path(set, model) + "/done");
+}
+
+StoredSet StoreReader::set(const std::string& name) const {
+  PRH_CHECK_INPUT(has_set(name), "{}: has no image set '{}'", path_, name);
+  auto g = h5::open_group(file_.id(), "/sets/" + name);
+  StoredSet s;
+  s.name = name;
+  s.spec = json::parse(h5::read_attr_string(g.id(), "spec"));
+  s.n = read_attr_int(g.id(), "n");
+  s.labels = read_vector<std::int64_t>(g.id(), "labels", H5T_NATIVE_INT64);
+  s.skipped = read_vector<std::uint8_t>(g.id(), "skipped", H5T_NATIVE_UINT8);
+  PRH_CHECK_INPUT(static_cast<std::int64_t>(s.labels.size()) == s.n &&
+                      static_cast<std::int64_t>(s.skipped.size()) == s.n,
+                  "{}: image set '{}' has inconsistent sizes", path_, name);
+  return s;
+}
+
+StoredModel StoreReader::model(const std::string& name) const {
+  PRH_CHECK_INPUT(has_model(name), "{}: has no model '{}'", path_, name);
+  auto g = h5::open_group(file_.id(), "/models/" + name);
+  StoredModel m;
+  m.name = name;
+  m.spec = json::parse(h5::read_attr_string(g.id(), "spec"));
+  m.layer_dims = read_attr_ints(g.id(), "layer_dims");
+  m.layer_names =
+      json::parse(h5::read_attr_string(g.id(), "layer_names")).get<std::vector<std::string>>();
+  m.classes = read_attr_int(g.id(), "classes");
+  m.parameters = read_attr_int(g.id(), "parameters");
+  return m;
+}
+
+std::vector<std::uint8_t> StoreReader::done(const std::string& set,
+                                            const std::string& model) const {
+  if (!has_item(set, model)) return {};
+  return read_vector<std::uint8_t>(file_.id(), item_path(set, model) + "/done", H5T_NATIVE_UINT8);
+}
+
+metrics::MatrixF StoreReader::read_layer(const std::string& set, const std::string& model,
+                                         int layer, std::int64_t dim) const {
+  auto ds = h5::open_dataset(file_.id(), item_path(set, model) + "/features");
+  const auto shape = h5::dataset_shape(ds);
+  PRH_CHECK_INPUT(shape.size() == 3 && layer >= 0 && static_cast<hsize_t>(layer) < shape[1] &&
+                      dim >= 1 && static_cast<hsize_t>(dim) <= shape[2],
+                  "{}: features of model '{}' on set '{}' do not hold layer {} of dimension {}",
+                  path_, model, set, layer, dim);
+  metrics::MatrixF x(static_cast<metrics::Index>(shape[0]), dim);
+  if (shape[0] > 0)
+    h5::read_box(ds.id(), H5T_NATIVE_FLOAT, {0, static_cast<hsize_t>(layer), 0},
+                 {shape[0], 1, static_cast<hsize_t>(dim)}, x.data());
+  return x;
+}
+
+void StoreReader::read_predictions(const std::string& set, const std::string& model,
+                                   std::vector<std::int64_t>& top1,
+                                   std::vector<float>& prob) const {
+  top1.clear();
+  prob.clear();
+  const std::string p = item_path(set, model);
+  if (!h5::exists(file_.id(), p + "/top1")) return;
+  top1 = read_vector<std::int64_t>(file_.id(), p + "/top1", H5T_NATIVE_INT64);
+  prob = read_vector<float>(file_.id(), p + "/prob", H5T_NATIVE_FLOAT);
+}
+
+}  // namespace prh::store

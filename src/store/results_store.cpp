@@ -1,0 +1,531 @@
+#include "prh/store/results_store.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+
+#include "json_diff.hpp"
+#include "prh/core/error.hpp"
+#include "prh/core/version.hpp"
+
+namespace prh::store {
+
+namespace {
+
+using json = nlohmann::json;
+constexpr const char* kFormat = "prh-results-1";
+constexpr const char* kPrepFormat = "prh-prep-1";
+
+std::string bcast(const std::string& s, MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  long long len = static_cast<long long>(s.size());
+  MPI_Bcast(&len, 1, MPI_LONG_LONG, 0, comm);
+  std::string out = rank == 0 ? s : std::string(static_cast<std::size_t>(len), '\0');
+  if (len > 0) MPI_Bcast(out.data(), static_cast<int>(len), MPI_CHAR, 0, comm);
+  return out;
+}
+
+// Runs `serial` on rank 0 alone; an exception there becomes the same error on
+// every rank (InputError stays InputError).
+template <typename F>
+void on_root(MPI_Comm comm, F&& serial) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  std::string error;
+  if (rank == 0) {
+    try {
+      serial();
+    } catch (const InputError& e) {
+      error = std::string("I") + e.what();
+    } catch (const std::exception& e) {
+      error = std::string("X") + e.what();
+    }
+  }
+  error = bcast(error, comm);
+  if (!error.empty()) {
+    if (error[0] == 'I') throw InputError(error.substr(1));
+    throw InternalError(error.substr(1));
+  }
+}
+
+h5::Handle create_file(const std::string& path) {
+  const auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent);
+  const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  PRH_CHECK_INPUT(f >= 0, "{}: cannot create: {}", path, h5::error_stack());
+  return h5::Handle(f, H5Fclose);
+}
+
+h5::Handle open_rw(const std::string& path) {
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  PRH_CHECK_INPUT(f >= 0, "{}: cannot open for writing: {}", path, h5::error_stack());
+  return h5::Handle(f, H5Fclose);
+}
+
+h5::Handle open_mpio(const std::string& path, MPI_Comm comm) {
+  auto fapl = h5::fapl_mpio(comm);
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.id());
+  if (f < 0) throw InternalError(fmt::format("{}: cannot open: {}", path, h5::error_stack()));
+  return h5::Handle(f, H5Fclose);
+}
+
+h5::Handle open_or_create_group(hid_t parent, const std::string& name) {
+  return h5::exists(parent, name) ? h5::open_group(parent, name) : h5::create_group(parent, name);
+}
+
+std::string config_path(const std::string& set, const std::string& config) {
+  return "/alignment/" + set + "/" + config;
+}
+
+void write_configuration_group(hid_t file, const ResultsLayout& L, const std::string& set,
+                               const ConfigurationInfo& c) {
+  auto sg = open_or_create_group(file, "/alignment/" + set);
+  auto g = h5::create_group(sg.id(), c.name);
+  h5::write_attr(g.id(), "metric", c.metric);
+  json params = json::object();
+  for (const auto& [k, v] : c.params) {
+    params[k] = v;
+    if (k == "kernel")
+      h5::write_attr(g.id(), k, v);
+    else if (k == "sigma")
+      h5::write_attr(g.id(), k, std::stod(v));
+    else
+      h5::write_attr(g.id(), k, static_cast<std::int64_t>(std::stoll(v)));
+  }
+  h5::write_attr(g.id(), "params", params.dump());
+  h5::write_attr(g.id(), "symmetric", static_cast<std::int64_t>(c.symmetric));
+  h5::write_attr(g.id(), "preprocess", L.preprocess.dump());
+  h5::write_attr(g.id(), "last_layer_only", static_cast<std::int64_t>(L.last_layer_only));
+  const auto m = static_cast<hsize_t>(L.models.size());
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::int32_t minus_one = -1;
+  h5::create_dataset_filled(g.id(), "scores", H5T_IEEE_F64LE, {m, m}, H5T_NATIVE_DOUBLE, &nan);
+  h5::create_dataset_filled(g.id(), "layers", H5T_STD_I32LE, {m, m, 2}, H5T_NATIVE_INT32,
+                            &minus_one);
+  h5::create_dataset(g.id(), "done", H5T_STD_U8LE, {static_cast<hsize_t>(L.pairs())}, true);
+}
+
+std::vector<std::string> names_of(const std::vector<ConfigurationInfo>& cs) {
+  std::vector<std::string> v;
+  for (const auto& c : cs) v.push_back(c.name);
+  return v;
+}
+
+// Rank 0, serial: create the file or check and extend it; mark it incomplete.
+void prepare_results_file(const std::string& path, const ResultsLayout& L) {
+  h5::quiet();
+  h5::Handle file;
+  bool fresh = !std::filesystem::exists(path);
+  if (!fresh) {
+    auto ro = h5::open_file_readonly(path);
+    const hid_t f = ro.id();
+    PRH_CHECK_INPUT(h5::has_attr(f, "format") && h5::read_attr_string(f, "format") == kFormat,
+                    "{}: exists but is not a prh results file; use another `results` path", path);
+    if (!h5::has_attr(f, "identity")) {
+      fresh = true;  // creation was interrupted: start over
+    } else {
+      std::vector<std::string> changed;
+      detail::json_diff(json::parse(h5::read_attr_string(f, "identity")), L.identity, "", changed);
+      if (!changed.empty()) {
+        std::string msg = fmt::format(
+            "{}: these results were computed from another configuration (store, image sets, "
+            "models, preprocessing or layer mode), so they cannot be resumed or extended. What "
+            "changed:",
+            path);
+        for (const auto& c : changed) msg += "\n  - " + c;
+        msg += "\nUse another `results` path, or delete the file to recompute.";
+        throw InputError(msg);
+      }
+    }
+  }
+  if (fresh) {
+    file = create_file(path);
+    const hid_t f = file.id();
+    h5::write_attr(f, "format", std::string(kFormat));
+    h5::write_attr(f, "prh_version", std::string(kVersion));
+    h5::write_attr(f, "identity", L.identity.dump());
+    h5::write_strings(f, "models", L.models);
+    auto models = h5::open_dataset(f, "models");
+    h5::write_attr(models.id(), "layer_counts", L.layer_counts);
+    h5::write_attr(models.id(), "classes", L.classes);
+    h5::create_group(f, "/alignment");
+  } else {
+    file = open_rw(path);
+  }
+  const hid_t f = file.id();
+  h5::write_attr(f, "complete", std::int64_t{0});
+  h5::write_attr(f, "config_file", L.config_file);
+  h5::write_attr(f, "config_text", L.config_text);
+  h5::write_attr(f, "config", L.config.dump());
+  h5::write_attr(f, "config_hash", L.config_hash);
+  h5::write_attr(f, "store", L.store_path);
+  h5::remove(f, "configurations");
+  h5::write_strings(f, "configurations", names_of(L.configurations));
+  for (const auto& s : L.sets) {
+    auto g = open_or_create_group(f, "/alignment/" + s.name);
+    h5::write_attr(g.id(), "n", s.n);
+    h5::write_attr(g.id(), "skipped", s.skipped);
+    h5::write_attr(g.id(), "models_present",
+                   std::vector<std::int64_t>(s.models_present.begin(), s.models_present.end()));
+    for (const auto& c : L.configurations)
+      if (!h5::exists(f, config_path(s.name, c.name))) write_configuration_group(f, L, s.name, c);
+  }
+}
+
+}  // namespace
+
+std::int64_t ResultsLayout::pairs() const {
+  const auto m = static_cast<std::int64_t>(models.size());
+  return m * (m + 1) / 2;
+}
+
+std::int64_t ResultsLayout::pair_index(int i, int j) const {
+  // Row i starts after rows 0..i-1, which hold M, M-1, ..., M-i+1 pairs.
+  const auto m = static_cast<std::int64_t>(models.size());
+  return static_cast<std::int64_t>(i) * m - static_cast<std::int64_t>(i) * (i - 1) / 2 + (j - i);
+}
+
+std::pair<int, int> ResultsLayout::pair_at(std::int64_t p) const {
+  const auto m = static_cast<int>(models.size());
+  for (int i = 0; i < m; ++i) {
+    const std::int64_t row = m - i;
+    if (p < row) return {i, i + static_cast<int>(p)};
+    p -= row;
+  }
+  throw InternalError(fmt::format("pair index out of range"));
+}
+
+AlignmentWriter::AlignmentWriter(const std::string& path, const ResultsLayout& layout,
+                                 MPI_Comm comm)
+    : file_(open_mpio(path, comm)), dxpl_(h5::dxpl_independent()) {
+  const auto pairs = static_cast<std::size_t>(layout.pairs());
+  for (const auto& s : layout.sets) {
+    std::vector<Block> row;
+    for (const auto& c : layout.configurations) {
+      Block b;
+      const std::string p = config_path(s.name, c.name);
+      b.scores = h5::open_dataset(file_.id(), p + "/scores");
+      b.layers = h5::open_dataset(file_.id(), p + "/layers");
+      b.done_ds = h5::open_dataset(file_.id(), p + "/done");
+      b.done.assign(pairs, 0);
+      if (pairs > 0)
+        h5::read_box(b.done_ds.id(), H5T_NATIVE_UINT8, {0}, {pairs}, b.done.data(), dxpl_.id());
+      row.push_back(std::move(b));
+    }
+    blocks_.push_back(std::move(row));
+  }
+}
+
+bool AlignmentWriter::done(int set, int config, std::int64_t pair) const {
+  return blocks_[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)]
+             .done[static_cast<std::size_t>(pair)] != 0;
+}
+
+void AlignmentWriter::write(int set, int config, int i, int j, double s_ij, int li, int lj,
+                            double s_ji, int lj2, int li2) {
+  Block& b = blocks_[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)];
+  const auto I = static_cast<hsize_t>(i), J = static_cast<hsize_t>(j);
+  h5::write_box(b.scores.id(), H5T_NATIVE_DOUBLE, {I, J}, {1, 1}, &s_ij, dxpl_.id());
+  const std::int32_t lij[2] = {li, lj};
+  h5::write_box(b.layers.id(), H5T_NATIVE_INT32, {I, J, 0}, {1, 1, 2}, lij, dxpl_.id());
+  if (i != j) {
+    h5::write_box(b.scores.id(), H5T_NATIVE_DOUBLE, {J, I}, {1, 1}, &s_ji, dxpl_.id());
+    const std::int32_t lji[2] = {lj2, li2};
+    h5::write_box(b.layers.id(), H5T_NATIVE_INT32, {J, I, 0}, {1, 1, 2}, lji, dxpl_.id());
+  }
+}
+
+void AlignmentWriter::mark_done(int set, int config, std::int64_t pair) {
+  Block& b = blocks_[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)];
+  const std::uint8_t one = 1;
+  // Independent MPI-IO writes reach the file before they return: the scores
+  // above are in the file before this flag is.
+  h5::write_box(b.done_ds.id(), H5T_NATIVE_UINT8, {static_cast<hsize_t>(pair)}, {1}, &one,
+                dxpl_.id());
+  b.done[static_cast<std::size_t>(pair)] = 1;
+}
+
+std::unique_ptr<AlignmentWriter> open_results(const std::string& path, const ResultsLayout& layout,
+                                              MPI_Comm comm) {
+  h5::quiet();
+  on_root(comm, [&] { prepare_results_file(path, layout); });
+  MPI_Barrier(comm);
+  return std::make_unique<AlignmentWriter>(path, layout, comm);
+}
+
+// --- preparation cache -------------------------------------------------------
+
+namespace {
+
+json prep_identity(const std::vector<PrepUnit>& units, const metrics::Requirements& req,
+                   const json& identity) {
+  json u = json::array();
+  for (const auto& x : units) u.push_back({x.set, x.model, x.layer, x.n, x.dim});
+  return {{"results", identity},
+          {"units", u},
+          {"max_k", req.max_k},
+          {"moments", req.moments},
+          {"svcca_dims", req.svcca_dims}};
+}
+
+std::string unit_path(std::size_t u) {
+  return "/units/" + std::to_string(u);
+}
+
+void create_prep(const std::string& path, const std::vector<PrepUnit>& units,
+                 const metrics::Requirements& req, const json& ident) {
+  auto file = create_file(path);
+  const hid_t f = file.id();
+  h5::write_attr(f, "format", std::string(kPrepFormat));
+  h5::create_group(f, "/units");
+  for (std::size_t u = 0; u < units.size(); ++u) {
+    const auto& x = units[u];
+    auto g = h5::create_group(f, unit_path(u));
+    const auto n = static_cast<hsize_t>(x.n), d = static_cast<hsize_t>(x.dim);
+    h5::create_dataset(g.id(), "x", H5T_IEEE_F32LE, {n, d}, false);
+    if (req.max_k > 0) {
+      const auto k = static_cast<hsize_t>(req.max_k);
+      h5::create_dataset(g.id(), "nbr_index", H5T_STD_I32LE, {n, k}, false);
+      h5::create_dataset(g.id(), "nbr_sim", H5T_IEEE_F32LE, {n, k}, false);
+    }
+    if (req.moments || !req.svcca_dims.empty())
+      h5::create_dataset(g.id(), "gram", H5T_IEEE_F64LE, {d, d}, false);
+    for (int dim : req.svcca_dims) {
+      h5::create_dataset(g.id(), "svcca_" + std::to_string(dim), H5T_IEEE_F64LE,
+                         {d, static_cast<hsize_t>(dim)}, true);
+      // The basis's problem ("" = none), a fixed-size text slot written with the unit.
+      h5::create_dataset(g.id(), "svcca_problem_" + std::to_string(dim), H5T_STD_U8LE, {512}, true);
+    }
+  }
+  h5::create_dataset(f, "done", H5T_STD_U8LE, {static_cast<hsize_t>(units.size())}, true);
+  // Written last: a cache without it is remade.
+  h5::write_attr(f, "identity", ident.dump());
+}
+
+}  // namespace
+
+PrepCache::PrepCache(const std::string& path, const std::vector<PrepUnit>& units,
+                     const metrics::Requirements& req, MPI_Comm comm)
+    : units_(units), req_(req), file_(open_mpio(path, comm)), dxpl_(h5::dxpl_independent()) {
+  auto ds = h5::open_dataset(file_.id(), "done");
+  done_.assign(units.size(), 0);
+  if (!units.empty())
+    h5::read_box(ds.id(), H5T_NATIVE_UINT8, {0}, {units.size()}, done_.data(), dxpl_.id());
+  done_ds_.push_back(std::move(ds));
+}
+
+void PrepCache::write(std::size_t unit, const metrics::Representation& rep) {
+  const auto& x = units_[unit];
+  auto g = h5::open_group(file_.id(), unit_path(unit));
+  const auto n = static_cast<hsize_t>(x.n), d = static_cast<hsize_t>(x.dim);
+  PRH_ASSERT(rep.n() == x.n && rep.d() == x.dim, "prep unit {}: {}x{} vs {}x{}", unit, rep.n(),
+             rep.d(), x.n, x.dim);
+  const hid_t dx = dxpl_.id();
+  auto xs = h5::open_dataset(g.id(), "x");
+  h5::write_box(xs.id(), H5T_NATIVE_FLOAT, {0, 0}, {n, d}, rep.x.data(), dx);
+  if (req_.max_k > 0) {
+    PRH_ASSERT(rep.neighbors && rep.neighbors->k == req_.max_k, "prep unit {}: neighbours", unit);
+    const auto k = static_cast<hsize_t>(req_.max_k);
+    auto idx = h5::open_dataset(g.id(), "nbr_index");
+    h5::write_box(idx.id(), H5T_NATIVE_INT32, {0, 0}, {n, k}, rep.neighbors->index.data(), dx);
+    auto sim = h5::open_dataset(g.id(), "nbr_sim");
+    h5::write_box(sim.id(), H5T_NATIVE_FLOAT, {0, 0}, {n, k}, rep.neighbors->sim.data(), dx);
+  }
+  if (req_.moments || !req_.svcca_dims.empty()) {
+    PRH_ASSERT(rep.moments, "prep unit {}: moments", unit);
+    auto gram = h5::open_dataset(g.id(), "gram");
+    h5::write_box(gram.id(), H5T_NATIVE_DOUBLE, {0, 0}, {d, d}, rep.moments->gram.data(), dx);
+  }
+  for (int dim : req_.svcca_dims) {
+    const auto& b = rep.svcca.at(dim);
+    auto w = h5::open_dataset(g.id(), "svcca_" + std::to_string(dim));
+    if (b.problem.empty())
+      h5::write_box(w.id(), H5T_NATIVE_DOUBLE, {0, 0}, {d, static_cast<hsize_t>(dim)}, b.w.data(),
+                    dx);
+    std::string text = b.problem.empty() ? std::string() : b.problem.substr(0, 511);
+    text.resize(512, '\0');
+    auto p = h5::open_dataset(g.id(), "svcca_problem_" + std::to_string(dim));
+    h5::write_box(p.id(), H5T_NATIVE_UINT8, {0}, {512}, text.data(), dx);
+  }
+  const std::uint8_t one = 1;
+  h5::write_box(done_ds_[0].id(), H5T_NATIVE_UINT8, {static_cast<hsize_t>(unit)}, {1}, &one, dx);
+  done_[unit] = 1;
+}
+
+metrics::Representation PrepCache::read(std::size_t unit) const {
+  const auto& x = units_[unit];
+  auto g = h5::open_group(file_.id(), unit_path(unit));
+  const auto n = static_cast<hsize_t>(x.n), d = static_cast<hsize_t>(x.dim);
+  const hid_t dx = dxpl_.id();
+  metrics::Representation rep;
+  rep.x.resize(x.n, x.dim);
+  auto xs = h5::open_dataset(g.id(), "x");
+  h5::read_box(xs.id(), H5T_NATIVE_FLOAT, {0, 0}, {n, d}, rep.x.data(), dx);
+  if (req_.max_k > 0) {
+    metrics::NeighborLists nl;
+    nl.n = x.n;
+    nl.k = req_.max_k;
+    const auto k = static_cast<hsize_t>(req_.max_k);
+    nl.index.resize(n * k);
+    nl.sim.resize(n * k);
+    auto idx = h5::open_dataset(g.id(), "nbr_index");
+    h5::read_box(idx.id(), H5T_NATIVE_INT32, {0, 0}, {n, k}, nl.index.data(), dx);
+    auto sim = h5::open_dataset(g.id(), "nbr_sim");
+    h5::read_box(sim.id(), H5T_NATIVE_FLOAT, {0, 0}, {n, k}, nl.sim.data(), dx);
+    rep.neighbors = std::move(nl);
+  }
+  if (req_.moments || !req_.svcca_dims.empty()) {
+    metrics::MatrixD gram(x.dim, x.dim);
+    auto gs = h5::open_dataset(g.id(), "gram");
+    h5::read_box(gs.id(), H5T_NATIVE_DOUBLE, {0, 0}, {d, d}, gram.data(), dx);
+    rep.moments = metrics::make_moments(rep.x, &gram);
+  }
+  for (int dim : req_.svcca_dims) {
+    metrics::SvccaBasis b;
+    std::string text(512, '\0');
+    auto p = h5::open_dataset(g.id(), "svcca_problem_" + std::to_string(dim));
+    h5::read_box(p.id(), H5T_NATIVE_UINT8, {0}, {512}, text.data(), dx);
+    b.problem = text.substr(0, text.find('\0'));
+    if (b.problem.empty()) {
+      b.w.resize(x.dim, dim);
+      auto w = h5::open_dataset(g.id(), "svcca_" + std::to_string(dim));
+      h5::read_box(w.id(), H5T_NATIVE_DOUBLE, {0, 0}, {d, static_cast<hsize_t>(dim)}, b.w.data(),
+                   dx);
+    }
+    rep.svcca.emplace(dim, std::move(b));
+  }
+  return rep;
+}
+
+std::unique_ptr<PrepCache> open_prep_cache(const std::string& path,
+                                           const std::vector<PrepUnit>& units,
+                                           const metrics::Requirements& req,
+                                           const nlohmann::json& identity, MPI_Comm comm) {
+  h5::quiet();
+  const json ident = prep_identity(units, req, identity);
+  on_root(comm, [&] {
+    bool reuse = false;
+    if (std::filesystem::exists(path)) {
+      try {
+        auto ro = h5::open_file_readonly(path);
+        reuse = h5::has_attr(ro.id(), "format") &&
+                h5::read_attr_string(ro.id(), "format") == kPrepFormat &&
+                h5::has_attr(ro.id(), "identity") &&
+                json::parse(h5::read_attr_string(ro.id(), "identity")) == ident;
+      } catch (const std::exception&) {
+        reuse = false;  // unreadable: a cache, remade
+      }
+    }
+    if (!reuse) create_prep(path, units, req, ident);
+  });
+  MPI_Barrier(comm);
+  return std::make_unique<PrepCache>(path, units, req, comm);
+}
+
+// --- serial readers and the derived tables ----------------------------------
+
+std::vector<double> read_scores(const std::string& path, const std::string& set,
+                                const std::string& config) {
+  auto file = h5::open_file_readonly(path);
+  auto ds = h5::open_dataset(file, path, config_path(set, config) + "/scores");
+  const auto shape = h5::dataset_shape(ds);
+  std::vector<double> v(shape[0] * shape[1]);
+  if (!v.empty()) h5::read_box(ds.id(), H5T_NATIVE_DOUBLE, {0, 0}, {shape[0], shape[1]}, v.data());
+  return v;
+}
+
+std::pair<bool, std::string> results_state(const std::string& path) {
+  if (!std::filesystem::exists(path)) return {false, ""};
+  h5::quiet();
+  try {
+    auto file = h5::open_file_readonly(path);
+    const hid_t f = file.id();
+    if (!h5::has_attr(f, "format") || h5::read_attr_string(f, "format") != kFormat)
+      return {false, ""};
+    bool complete = false;
+    if (h5::has_attr(f, "complete")) {
+      h5::Handle a(H5Aopen(f, "complete", H5P_DEFAULT), H5Aclose);
+      std::int64_t v = 0;
+      H5Aread(a.id(), H5T_NATIVE_INT64, &v);
+      complete = v == 1;
+    }
+    const std::string hash =
+        h5::has_attr(f, "derived_hash") ? h5::read_attr_string(f, "derived_hash") : "";
+    return {complete, hash};
+  } catch (const std::exception&) {
+    return {false, ""};
+  }
+}
+
+void write_derived(const std::string& path, const Derived& d) {
+  h5::quiet();
+  auto file = open_rw(path);
+  const hid_t f = file.id();
+  const auto K = static_cast<hsize_t>(d.configurations.size());
+  const json configs = d.configurations, methods = d.methods;
+  h5::remove(f, "correlation");
+  h5::remove(f, "predictions");
+  h5::remove(f, "comparison");
+  h5::write_attr(f, "complete", std::int64_t{0});
+  auto corr = h5::create_group(f, "/correlation");
+  auto pred = h5::create_group(f, "/predictions");
+  for (const auto& s : d.sets) {
+    const auto M = static_cast<hsize_t>(s.accuracy.size());
+    auto g = h5::create_group(corr.id(), s.set);
+    h5::write_attr(g.id(), "configurations", configs.dump());
+    h5::write_attr(g.id(), "methods", methods.dump());
+    h5::write_attr(g.id(), "pairs", s.model_pairs);
+    h5::write_attr(g.id(), "bootstrap", static_cast<std::int64_t>(d.bootstrap));
+    h5::write_attr(g.id(), "confidence", d.confidence);
+    h5::write_attr(g.id(), "seed", static_cast<std::int64_t>(d.seed));
+    h5::write_attr(g.id(), "resampling", std::string("models"));
+    h5::write_attr(g.id(), "vector", std::string("upper triangle, i < j"));
+    for (const auto& t : s.correlations) {
+      h5::write_doubles(g.id(), t.method, {K, K}, t.r);
+      h5::write_doubles(g.id(), t.method + "_pvalue", {K, K}, t.p);
+      h5::write_int64s(g.id(), t.method + "_n", {K, K}, t.n);
+      if (!t.ci_low.empty()) {
+        h5::write_doubles(g.id(), t.method + "_ci_low", {K, K}, t.ci_low);
+        h5::write_doubles(g.id(), t.method + "_ci_high", {K, K}, t.ci_high);
+      }
+      h5::write_doubles(g.id(), "accuracy_" + t.method, {K}, t.acc_r);
+      h5::write_doubles(g.id(), "accuracy_" + t.method + "_pvalue", {K}, t.acc_p);
+      h5::write_int64s(g.id(), "accuracy_" + t.method + "_n", {K}, t.acc_n);
+    }
+    h5::write_doubles(g.id(), "mean_alignment", {K, M}, s.mean_alignment);
+
+    auto p = h5::create_group(pred.id(), s.set);
+    h5::write_attr(p.id(), "n", s.n);
+    h5::write_attr(p.id(), "labelled", s.labelled);
+    h5::write_doubles(p.id(), "accuracy", {M}, s.accuracy);
+    h5::write_doubles(p.id(), "mean_prob", {M}, s.mean_prob);
+    h5::write_doubles(p.id(), "mean_prob_wrong", {M}, s.mean_prob_wrong);
+    h5::write_doubles(p.id(), "agreement", {M, M}, s.agreement);
+    h5::write_int64s(p.id(), "both_wrong", {M, M}, s.both_wrong);
+    h5::write_doubles(p.id(), "agreement_both_wrong", {M, M}, s.agreement_both_wrong);
+  }
+  if (!d.comparisons.empty()) {
+    auto cmp = h5::create_group(f, "/comparison");
+    for (const auto& c : d.comparisons) {
+      auto a = open_or_create_group(cmp.id(), c.set_a);
+      auto g = h5::create_group(a.id(), c.set_b);
+      h5::write_attr(g.id(), "sets", json{c.set_a, c.set_b}.dump());
+      h5::write_attr(g.id(), "methods", methods.dump());
+      h5::write_attr(g.id(), "bootstrap", static_cast<std::int64_t>(d.bootstrap));
+      h5::write_attr(g.id(), "confidence", d.confidence);
+      h5::write_attr(g.id(), "seed", static_cast<std::int64_t>(d.seed));
+      h5::write_attr(g.id(), "test", std::string("paired bootstrap over models"));
+      for (const auto& t : c.methods) {
+        h5::write_doubles(g.id(), t.method + "_diff", {K, K}, t.diff);
+        h5::write_doubles(g.id(), t.method + "_diff_ci_low", {K, K}, t.ci_low);
+        h5::write_doubles(g.id(), t.method + "_diff_ci_high", {K, K}, t.ci_high);
+        h5::write_doubles(g.id(), t.method + "_diff_pvalue", {K, K}, t.p);
+      }
+    }
+  }
+  h5::write_attr(f, "derived_hash", d.hash);
+  h5::write_attr(f, "complete", std::int64_t{1});
+}
+
+}  // namespace prh::store
