@@ -13,7 +13,7 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libboost-dev
   libopencv-imgcodecs-dev libopencv-imgproc-dev libopencv-core-dev
   dataset-fashion-mnist
-  python3-h5py python3-numpy
+  python3-h5py python3-numpy python3-pandas
   zlib1g-dev
 )
 

@@ -14,6 +14,9 @@
 #include "prh/parallel/mpi.hpp"
 #include "prh/pipeline/compare.hpp"
 #include "prh/pipeline/embed.hpp"
+#include "prh/pipeline/export.hpp"
+#include "prh/pipeline/reduce.hpp"
+#include "prh/pipeline/validate.hpp"
 
 namespace {
 
@@ -47,15 +50,23 @@ int run_compare(const CompareArgs& args) {
   return prh::kExitOk;
 }
 
-int run_embed(const std::string& config_path, int* argc, char*** argv) {
+// The MPI stages: embed, reduce, or both (run).
+struct StageArgs {
+  std::string config;
+  bool embed = false, reduce = false;
+  prh::pipeline::ReduceOptions reduce_opt;
+};
+
+int run_stages(const StageArgs& args, int* argc, char*** argv) {
   prh::parallel::Session session(argc, argv);
   spdlog::drop_all();
   prh::log::init(session.size() > 1 ? fmt::format("rank {}/{}", session.rank(), session.size())
                                     : std::string("prh"));
   try {
-    const auto sweep = prh::config::load(config_path);
+    const auto sweep = prh::config::load(args.config);
     prh::configure_threads(sweep.threads_per_rank);
-    prh::pipeline::embed(sweep, session);
+    if (args.embed) prh::pipeline::embed(sweep, session);
+    if (args.reduce) prh::pipeline::reduce(sweep, session, args.reduce_opt);
     return prh::kExitOk;
   } catch (const prh::InputError& e) {
     spdlog::error("{}", e.what());
@@ -95,12 +106,46 @@ int main(int argc, char** argv) {
   compare->add_option("--threads", cmp.threads,
                       "threads (0: all cores, or OMP_NUM_THREADS); results do not depend on it");
 
-  std::string embed_config, status_config;
+  std::string status_config;
+  StageArgs embed_args, reduce_args, run_args;
+  embed_args.embed = true;
+  reduce_args.reduce = true;
+  run_args.embed = run_args.reduce = true;
   auto* embed = app.add_subcommand(
       "embed", "Embed every image set with every model into the store (MPI; resumable)");
-  embed->add_option("CONFIG", embed_config, "sweep config (YAML)")->required();
+  embed->add_option("CONFIG", embed_args.config, "sweep config (YAML)")->required();
+  auto* reduce = app.add_subcommand(
+      "reduce",
+      "Alignment matrices, correlations and prediction agreement from the store into the "
+      "results file (MPI; resumable)");
+  auto* run = app.add_subcommand("run", "embed, then reduce, in one job (MPI; resumes either)");
+  for (auto [cmd, a] : {std::pair{reduce, &reduce_args}, std::pair{run, &run_args}}) {
+    cmd->add_option("CONFIG", a->config, "sweep config (YAML)")->required();
+    cmd->add_flag(
+        "--partial", a->reduce_opt.partial,
+        "reduce what is complete: leave out (NaN) models whose embeddings are unfinished");
+    cmd->add_flag("--keep-cache", a->reduce_opt.keep_cache,
+                  "keep the preparation cache (RESULTS.prep.h5) after completion");
+  }
   auto* status = app.add_subcommand("status", "Show what is done and what is left in the store");
   status->add_option("CONFIG", status_config, "sweep config (YAML)")->required();
+
+  std::string export_file, export_format = "csv", export_out;
+  auto* export_cmd = app.add_subcommand(
+      "export", "Write a results file (results.h5) as tidy CSV or JSON tables, one per file");
+  export_cmd->add_option("RESULTS", export_file, "results file (results.h5)")->required();
+  export_cmd->add_option("--format", export_format, "csv (default) or json")
+      ->check(CLI::IsMember({"csv", "json"}));
+  export_cmd->add_option("--out", export_out, "output directory (created)")->required();
+
+  std::string validate_config;
+  prh::pipeline::ValidateOptions validate_opt;
+  auto* validate = app.add_subcommand(
+      "validate", "Check a sweep config without computing anything; list every problem");
+  validate->add_option("CONFIG", validate_config, "sweep config (YAML)")->required();
+  validate->add_flag_callback(
+      "--no-paths", [&validate_opt] { validate_opt.check_paths = false; },
+      "check only the config itself: no model, sidecar, image or output path is looked at");
 
   try {
     app.parse(argc, argv);
@@ -117,7 +162,15 @@ int main(int argc, char** argv) {
 
   try {
     if (*compare) return run_compare(cmp);
-    if (*embed) return run_embed(embed_config, &argc, &argv);
+    if (*embed) return run_stages(embed_args, &argc, &argv);
+    if (*reduce) return run_stages(reduce_args, &argc, &argv);
+    if (*run) return run_stages(run_args, &argc, &argv);
+    if (*export_cmd) {
+      prh::pipeline::export_results(export_file, export_format, export_out);
+      return prh::kExitOk;
+    }
+    if (*validate)
+      return prh::pipeline::run_validate(validate_config, validate_opt, std::cout, std::cerr);
     if (*status) {
       prh::pipeline::print_status(std::cout, prh::config::load(status_config));
       return prh::kExitOk;

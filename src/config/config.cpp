@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -296,6 +297,41 @@ Sweep parse(const std::string& text, const std::string& origin) {
         else
           s.metrics.push_back(e.get<std::string>());
       }
+  }
+  if (const json* c = f.node("correlations")) {
+    static const std::vector<std::string> kMethods{"spearman", "pearson", "kendall"};
+    if (!c->is_array() || c->empty()) {
+      problems.push_back(fmt::format(
+          "correlations: must be a non-empty list of spearman, pearson, kendall, got {}",
+          c->is_array() ? "an empty list" : type_name(*c)));
+    } else {
+      std::vector<std::string> methods;
+      for (const auto& e : *c) {
+        if (!e.is_string()) {
+          problems.push_back(fmt::format(
+              "correlations: entries must be spearman, pearson or kendall, got {}", type_name(e)));
+          continue;
+        }
+        const std::string m = e.get<std::string>();
+        if (std::find(kMethods.begin(), kMethods.end(), m) == kMethods.end())
+          problems.push_back(fmt::format(
+              "correlations: '{}' is not allowed (allowed: spearman, pearson, kendall)", m));
+        else if (std::find(methods.begin(), methods.end(), m) != methods.end())
+          problems.push_back(fmt::format("correlations: '{}' is listed twice", m));
+        else
+          methods.push_back(m);
+      }
+      s.correlations = methods;
+    }
+  }
+  s.bootstrap = static_cast<int>(f.integer("bootstrap", 1000, 0, 1 << 30));
+  if (const json* c = f.node("confidence")) {
+    if (!c->is_number())
+      problems.push_back(fmt::format("confidence: must be a number, got {}", type_name(*c)));
+    else if (const double x = c->get<double>(); !(x > 0.0 && x < 1.0))
+      problems.push_back(fmt::format("confidence: must be in (0, 1), got {}", x));
+    else
+      s.confidence = x;
   }
   std::set<std::string> names;
   if (const json* sets = f.node("image_sets"); sets && sets->is_array() && !sets->empty()) {

@@ -120,3 +120,58 @@ TEST(Config, CanonicalFormAndHash) {
   EXPECT_NE(prh::config::hash_json(a.embed_params()), prh::config::hash_json(c.embed_params()));
   EXPECT_EQ(prh::config::hash_json(nlohmann::json{{"x", 1}}).size(), 16u);
 }
+
+TEST(Config, ReductionDefaults) {
+  const auto s = parse(kMinimal, "test.yaml");
+  EXPECT_EQ(s.correlations, std::vector<std::string>{"spearman"});
+  EXPECT_EQ(s.bootstrap, 1000);
+  EXPECT_DOUBLE_EQ(s.confidence, 0.95);
+  EXPECT_TRUE(s.metrics.empty());  // all eight metrics at their defaults
+}
+
+TEST(Config, ReductionGoodValues) {
+  const auto s = parse(
+      std::string(kMinimal) + "correlations: [kendall, pearson]\nbootstrap: 0\nconfidence: 0.9\n",
+      "test.yaml");
+  EXPECT_EQ(s.correlations, (std::vector<std::string>{"kendall", "pearson"}));
+  EXPECT_EQ(s.bootstrap, 0);
+  EXPECT_DOUBLE_EQ(s.confidence, 0.9);
+  const auto t = parse(std::string(kMinimal) +
+                           "correlations: [spearman, pearson, kendall]\nbootstrap: 250\n"
+                           "confidence: 0.99\n",
+                       "test.yaml");
+  EXPECT_EQ(t.correlations.size(), 3u);
+  EXPECT_EQ(t.bootstrap, 250);
+  EXPECT_DOUBLE_EQ(t.confidence, 0.99);
+}
+
+TEST(Config, ReductionBadValues) {
+  const std::string base(kMinimal);
+  auto has = [](const std::string& e, const std::string& what) {
+    return e.find(what) != std::string::npos;
+  };
+  std::string e = error_of(base + "correlations: [spearman, distance]\n");
+  EXPECT_TRUE(has(e, "correlations: 'distance' is not allowed")) << e;
+  e = error_of(base + "correlations: [spearman, kendall, spearman]\n");
+  EXPECT_TRUE(has(e, "correlations: 'spearman' is listed twice")) << e;
+  e = error_of(base + "correlations: []\n");
+  EXPECT_TRUE(has(e, "correlations: must be a non-empty list")) << e;
+  e = error_of(base + "correlations: spearman\n");
+  EXPECT_TRUE(has(e, "correlations: must be a non-empty list")) << e;
+  e = error_of(base + "correlations: [1]\n");
+  EXPECT_TRUE(has(e, "correlations: entries must be")) << e;
+  e = error_of(base + "bootstrap: -1\n");
+  EXPECT_TRUE(has(e, "bootstrap: must be in [0,")) << e;
+  e = error_of(base + "bootstrap: 10.5\n");
+  EXPECT_TRUE(has(e, "bootstrap: must be an integer")) << e;
+  for (const char* bad : {"0", "1", "1.5", "-0.2", "0.0"}) {
+    e = error_of(base + "confidence: " + bad + "\n");
+    EXPECT_TRUE(has(e, "confidence: must be in (0, 1)")) << bad << ": " << e;
+  }
+  e = error_of(base + "confidence: high\n");
+  EXPECT_TRUE(has(e, "confidence: must be a number")) << e;
+  // All at once.
+  e = error_of(base + "correlations: [tau]\nbootstrap: -5\nconfidence: 2\n");
+  EXPECT_TRUE(has(e, "3 problems")) << e;
+  EXPECT_TRUE(has(e, "correlations:") && has(e, "bootstrap:") && has(e, "confidence:")) << e;
+}

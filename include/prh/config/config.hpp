@@ -51,7 +51,15 @@ struct Sweep {
   std::string on_bad_image = "error";  // error | skip
   Preprocess preprocess;
   bool last_layer_only = false;
+  // Metric configurations as written ("mutual_knn:k=10"); parsed by the
+  // metrics layer. Empty: all eight metrics at their defaults.
   std::vector<std::string> metrics;
+  // Reduction: correlations between metric configurations over model pairs
+  // (spearman | pearson | kendall, no duplicates), bootstrap resamples of the
+  // models for confidence intervals (0: none), and the intervals' level.
+  std::vector<std::string> correlations{"spearman"};
+  int bootstrap = 1000;
+  double confidence = 0.95;
   std::vector<ImageSet> image_sets;
   std::vector<Model> models;
 

@@ -1,0 +1,46 @@
+#pragma once
+// `prh validate CONFIG [--no-paths]`: checks a sweep config without computing
+// anything and lists every problem at once, each naming what it is about (a
+// field, a file, a model, an image set, a metric configuration):
+//   - the schema (config::load);
+//   - every metric configuration parses, and no two are the same;
+//   - each kNN / cknna configuration's k fits every image set of known size
+//     (k <= N - 1), and the other metrics' size limits;
+//   - with paths: model files are readable regular files, their sidecars load,
+//     image sources open (which gives their real sizes), and the folders of
+//     `store` and `results` exist or can be created.
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "prh/config/config.hpp"
+
+namespace prh::pipeline {
+
+struct ValidateOptions {
+  bool check_paths = true;  // false: --no-paths (nothing on disk is looked at)
+};
+
+struct ValidateReport {
+  std::vector<std::string> problems;
+  // Images per set, where known (noise counts; with paths, the opened sources).
+  std::vector<std::optional<std::int64_t>> set_sizes;
+  std::size_t metric_configurations = 0;  // after defaults are filled in
+};
+
+// Checks a parsed (schema-valid) sweep.
+ValidateReport validate(const config::Sweep& sweep, const ValidateOptions& opt);
+
+// The one-line summary of a report without problems, e.g. "configs/x.yaml:
+// OK: 3 image sets (1000, 1000, 1000 images), 17 models, 26 metric
+// configurations".
+std::string summary(const config::Sweep& sweep, const ValidateReport& report);
+
+// Loads CONFIG and checks it; prints the summary on `out` and returns 0, or
+// every problem on `err` and returns kExitBadInput.
+int run_validate(const std::string& config_path, const ValidateOptions& opt, std::ostream& out,
+                 std::ostream& err);
+
+}  // namespace prh::pipeline

@@ -1,0 +1,118 @@
+#pragma once
+// Reads a results file (results.h5, docs/results.md) back into memory, as a
+// plain struct: what `prh export` and tests consume. Serial, read-only.
+//
+// Matrices are row-major in flat vectors, over all models in /models order
+// (M) and configurations in /configurations order (K) unless a group says
+// otherwise (correlation `configurations`). Optional parts that the file does
+// not have (a set's correlation, predictions, a CI, a comparison) are absent:
+// std::nullopt or empty vectors. JSON-valued attributes are kept as their
+// text.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace prh::store {
+
+// /alignment/S/C: one configuration of one image set.
+struct AlignmentResult {
+  std::string name;    // canonical configuration name, e.g. "mutual_knn@k=10"
+  std::string metric;  // e.g. "mutual_knn"
+  std::string params;  // JSON text ("{}" when absent)
+  bool symmetric = true;
+  std::string preprocess;  // JSON text ("" when absent)
+  bool last_layer_only = false;
+  std::vector<double> scores;        // [M*M], scores[i*M + j] = metric(i as A, j as B)
+  std::vector<std::int32_t> layers;  // [M*M*2], (layer of i, layer of j) at (i*M + j)*2
+  std::vector<std::uint8_t> done;    // [M(M+1)/2], pairs i <= j row-major; empty: not stored
+
+  // Whether pair (i, j) (either order) has been written: true without `done`.
+  bool pair_done(std::size_t i, std::size_t j, std::size_t models) const;
+};
+
+// /correlation/S/{method}*: correlations between configurations.
+struct CorrelationMethod {
+  std::string name;                     // spearman | pearson | kendall
+  std::vector<double> r, p;             // [K*K]
+  std::vector<std::int64_t> n;          // [K*K]
+  std::vector<double> ci_low, ci_high;  // [K*K]; empty when not stored (bootstrap = 0)
+  // accuracy_{method}*: [K] each; empty when not stored.
+  std::vector<double> accuracy_r, accuracy_p;
+  std::vector<std::int64_t> accuracy_n;
+};
+
+struct CorrelationResult {
+  std::vector<std::string> configurations;  // matrix order (K)
+  std::vector<std::string> methods;         // as in the `methods` attribute
+  std::int64_t pairs = 0, bootstrap = 0;
+  double confidence = 0;
+  std::uint64_t seed = 0;
+  std::string resampling, vector;
+  std::vector<double> mean_alignment;        // [K*M]; empty when not stored
+  std::vector<CorrelationMethod> by_method;  // one per method found
+
+  const CorrelationMethod* find(const std::string& method) const;
+};
+
+// /predictions/S.
+struct PredictionsResult {
+  std::int64_t labelled = 0, n = 0;
+  std::vector<double> accuracy, mean_prob, mean_prob_wrong;  // [M]
+  std::vector<double> agreement;                             // [M*M]
+  std::vector<std::int64_t> both_wrong;                      // [M*M]
+  std::vector<double> agreement_both_wrong;                  // [M*M]
+};
+
+// /alignment/S (plus the set's optional correlation and predictions groups).
+struct SetResult {
+  std::string name;
+  std::int64_t n = 0, skipped = 0;
+  std::vector<std::uint8_t> models_present;     // [M]; empty when not stored
+  std::vector<AlignmentResult> configurations;  // those present, /configurations order
+  std::optional<CorrelationResult> correlation;
+  std::optional<PredictionsResult> predictions;
+
+  const AlignmentResult* find(const std::string& configuration) const;
+};
+
+// /comparison/S1/S2: paired bootstrap of the correlation difference.
+struct ComparisonMethod {
+  std::string name;
+  std::vector<double> diff, ci_low, ci_high, pvalue;  // [K*K]; CI/p empty when not stored
+};
+
+struct ComparisonResult {
+  std::string set_a, set_b;                 // S1, S2
+  std::vector<std::string> configurations;  // matrix order (K)
+  std::vector<std::string> methods;
+  std::int64_t bootstrap = 0;
+  double confidence = 0;
+  std::uint64_t seed = 0;
+  std::string test;
+  std::vector<ComparisonMethod> by_method;
+};
+
+struct ResultsData {
+  std::string path;
+  // Root attributes.
+  std::string format, prh_version, config_hash, config_file, store;
+  std::string config, identity;  // JSON text ("" when absent)
+  bool complete = false;
+  // /models and /configurations.
+  std::vector<std::string> models;
+  std::vector<std::int64_t> layer_counts, classes;  // [M]; empty when not stored
+  std::vector<std::string> configurations;
+  // Image sets in config order (as far as the file tells it; else name order).
+  std::vector<SetResult> sets;
+  std::vector<ComparisonResult> comparisons;  // S1 before S2
+
+  const SetResult* find_set(const std::string& name) const;
+};
+
+// Reads the whole file (format "prh-results-1"). InputError naming the file (and the object) when
+// it is missing, not a prh results file, or malformed.
+ResultsData read_results(const std::string& path);
+
+}  // namespace prh::store

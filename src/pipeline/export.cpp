@@ -1,0 +1,311 @@
+#include "prh/pipeline/export.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+#include "prh/core/error.hpp"
+#include "prh/store/results_reader.hpp"
+
+namespace prh::pipeline {
+
+namespace {
+
+namespace fs = std::filesystem;
+// Records keep their keys in column order.
+using json = nlohmann::ordered_json;
+using store::ResultsData;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// One table cell: null (NaN, absent), boolean, integer, number or text.
+using Cell = std::variant<std::monostate, bool, std::int64_t, double, std::string>;
+
+struct Table {
+  std::string name;
+  std::vector<std::string> columns;
+  std::vector<std::vector<Cell>> rows;
+};
+
+Cell number(double x) {
+  if (std::isnan(x)) return Cell{};
+  return Cell{x};
+}
+Cell at(const std::vector<double>& v, std::size_t i) {
+  return i < v.size() ? number(v[i]) : Cell{};
+}
+Cell at(const std::vector<std::int64_t>& v, std::size_t i) {
+  return i < v.size() ? Cell{v[i]} : Cell{};
+}
+Cell integer(std::int64_t x) {
+  return Cell{x};
+}
+Cell text(const std::string& s) {
+  return Cell{s};
+}
+
+// --- Writers ------------------------------------------------------------------
+
+// Shortest text that reads back as the same double, always with a '.' or an
+// exponent so that readers keep the column floating-point.
+std::string double_text(double x) {
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  std::string s = fmt::format("{}", x);
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  return s;
+}
+
+// RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled.
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string csv_cell(const Cell& c) {
+  struct Visitor {
+    std::string operator()(std::monostate) const { return ""; }
+    std::string operator()(bool b) const { return b ? "true" : "false"; }
+    std::string operator()(std::int64_t i) const { return std::to_string(i); }
+    std::string operator()(double d) const { return double_text(d); }
+    std::string operator()(const std::string& s) const { return csv_field(s); }
+  };
+  return std::visit(Visitor{}, c);
+}
+
+json json_cell(const Cell& c) {
+  struct Visitor {
+    json operator()(std::monostate) const { return nullptr; }
+    json operator()(bool b) const { return b; }
+    json operator()(std::int64_t i) const { return i; }
+    json operator()(double d) const { return std::isfinite(d) ? json(d) : json(nullptr); }
+    json operator()(const std::string& s) const { return s; }
+  };
+  return std::visit(Visitor{}, c);
+}
+
+void write_text(const fs::path& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  PRH_CHECK_INPUT(out.good(), "{}: cannot write", path.string());
+  out << content;
+  out.close();
+  PRH_CHECK_INPUT(!out.fail(), "{}: cannot write", path.string());
+}
+
+std::string to_csv(const Table& t) {
+  std::string s;
+  for (std::size_t c = 0; c < t.columns.size(); ++c) s += (c ? "," : "") + csv_field(t.columns[c]);
+  s += '\n';
+  for (const auto& row : t.rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) s += (c ? "," : "") + csv_cell(row[c]);
+    s += '\n';
+  }
+  return s;
+}
+
+// An array of records, one record per line.
+std::string to_json(const Table& t) {
+  std::string s = "[";
+  for (std::size_t r = 0; r < t.rows.size(); ++r) {
+    json rec = json::object();
+    for (std::size_t c = 0; c < t.columns.size(); ++c) rec[t.columns[c]] = json_cell(t.rows[r][c]);
+    s += (r ? ",\n" : "\n") + rec.dump();
+  }
+  return s + (t.rows.empty() ? "]\n" : "\n]\n");
+}
+
+// --- Tables -------------------------------------------------------------------
+
+Table alignment_table(const ResultsData& r) {
+  Table t{"alignment",
+          {"set", "configuration", "metric", "model_a", "model_b", "i", "j", "self", "score",
+           "score_ba", "layer_a", "layer_b", "layer_a_ba", "layer_b_ba"},
+          {}};
+  const std::size_t m = r.models.size();
+  for (const auto& s : r.sets) {
+    for (const auto& a : s.configurations) {
+      for (std::size_t i = 0; i < m; ++i) {
+        for (std::size_t j = i; j < m; ++j) {
+          const bool done = a.pair_done(i, j, m);
+          const std::size_t ij = i * m + j, ji = j * m + i;
+          auto layer = [&](std::size_t k) { return integer(done ? a.layers[k] : -1); };
+          t.rows.push_back({text(s.name), text(a.name), text(a.metric), text(r.models[i]),
+                            text(r.models[j]), integer(static_cast<std::int64_t>(i)),
+                            integer(static_cast<std::int64_t>(j)), Cell{i == j},
+                            number(done ? a.scores[ij] : kNaN), number(done ? a.scores[ji] : kNaN),
+                            layer(ij * 2), layer(ij * 2 + 1), layer(ji * 2 + 1), layer(ji * 2)});
+        }
+      }
+    }
+  }
+  return t;
+}
+
+Table correlations_table(const ResultsData& r) {
+  Table t{"correlations",
+          {"set", "method", "config_a", "config_b", "r", "p", "n", "ci_low", "ci_high"},
+          {}};
+  for (const auto& s : r.sets) {
+    if (!s.correlation) continue;
+    const auto& names = s.correlation->configurations;
+    const std::size_t k = names.size();
+    for (const auto& cm : s.correlation->by_method)
+      for (std::size_t a = 0; a < k; ++a)
+        for (std::size_t b = a + 1; b < k; ++b) {
+          const std::size_t ab = a * k + b;
+          t.rows.push_back({text(s.name), text(cm.name), text(names[a]), text(names[b]),
+                            at(cm.r, ab), at(cm.p, ab), at(cm.n, ab), at(cm.ci_low, ab),
+                            at(cm.ci_high, ab)});
+        }
+  }
+  return t;
+}
+
+Table accuracy_correlation_table(const ResultsData& r) {
+  Table t{"accuracy_correlation", {"set", "method", "configuration", "r", "p", "n"}, {}};
+  for (const auto& s : r.sets) {
+    if (!s.correlation) continue;
+    const auto& names = s.correlation->configurations;
+    for (const auto& cm : s.correlation->by_method) {
+      if (cm.accuracy_r.empty()) continue;
+      for (std::size_t c = 0; c < names.size(); ++c)
+        t.rows.push_back({text(s.name), text(cm.name), text(names[c]), at(cm.accuracy_r, c),
+                          at(cm.accuracy_p, c), at(cm.accuracy_n, c)});
+    }
+  }
+  return t;
+}
+
+Table predictions_table(const ResultsData& r) {
+  Table t{"predictions", {"set", "model", "accuracy", "mean_prob", "mean_prob_wrong"}, {}};
+  for (const auto& s : r.sets) {
+    if (!s.predictions) continue;
+    const auto& p = *s.predictions;
+    for (std::size_t i = 0; i < r.models.size(); ++i)
+      t.rows.push_back({text(s.name), text(r.models[i]), at(p.accuracy, i), at(p.mean_prob, i),
+                        at(p.mean_prob_wrong, i)});
+  }
+  return t;
+}
+
+Table agreement_table(const ResultsData& r) {
+  Table t{"agreement",
+          {"set", "model_a", "model_b", "agreement", "both_wrong", "agreement_both_wrong"},
+          {}};
+  const std::size_t m = r.models.size();
+  for (const auto& s : r.sets) {
+    if (!s.predictions) continue;
+    const auto& p = *s.predictions;
+    if (p.agreement.empty() && p.both_wrong.empty() && p.agreement_both_wrong.empty()) continue;
+    for (std::size_t i = 0; i < m; ++i)
+      for (std::size_t j = i + 1; j < m; ++j)
+        t.rows.push_back({text(s.name), text(r.models[i]), text(r.models[j]),
+                          at(p.agreement, i * m + j), at(p.both_wrong, i * m + j),
+                          at(p.agreement_both_wrong, i * m + j)});
+  }
+  return t;
+}
+
+// r[a, b] of `method` in a set's correlation, by configuration names; NaN
+// when the set has no such correlation.
+double correlation_of(const ResultsData& r, const std::string& set, const std::string& method,
+                      const std::string& a, const std::string& b) {
+  const auto* s = r.find_set(set);
+  if (!s || !s->correlation) return kNaN;
+  const auto* cm = s->correlation->find(method);
+  if (!cm) return kNaN;
+  const auto& names = s->correlation->configurations;
+  const auto ia = std::find(names.begin(), names.end(), a) - names.begin();
+  const auto ib = std::find(names.begin(), names.end(), b) - names.begin();
+  const auto k = static_cast<std::ptrdiff_t>(names.size());
+  if (ia >= k || ib >= k) return kNaN;
+  const auto idx = static_cast<std::size_t>(ia * k + ib);
+  return idx < cm->r.size() ? cm->r[idx] : kNaN;
+}
+
+Table comparison_table(const ResultsData& r) {
+  Table t{"comparison",
+          {"set_a", "set_b", "method", "config_a", "config_b", "r_a", "r_b", "diff", "ci_low",
+           "ci_high", "p"},
+          {}};
+  for (const auto& c : r.comparisons) {
+    const auto& names = c.configurations;
+    const std::size_t k = names.size();
+    for (const auto& cm : c.by_method)
+      for (std::size_t a = 0; a < k; ++a)
+        for (std::size_t b = a + 1; b < k; ++b) {
+          const std::size_t ab = a * k + b;
+          t.rows.push_back(
+              {text(c.set_a), text(c.set_b), text(cm.name), text(names[a]), text(names[b]),
+               number(correlation_of(r, c.set_a, cm.name, names[a], names[b])),
+               number(correlation_of(r, c.set_b, cm.name, names[a], names[b])), at(cm.diff, ab),
+               at(cm.ci_low, ab), at(cm.ci_high, ab), at(cm.pvalue, ab)});
+        }
+  }
+  return t;
+}
+
+}  // namespace
+
+void export_results(const std::string& results_path, const std::string& format,
+                    const std::string& out_dir) {
+  PRH_CHECK_INPUT(format == "csv" || format == "json",
+                  "export format must be csv or json, got '{}'", format);
+  const ResultsData r = store::read_results(results_path);
+  if (!r.complete)
+    spdlog::warn("{}: incomplete results file (complete != 1); exporting what it has",
+                 results_path);
+
+  const fs::path dir(out_dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  PRH_CHECK_INPUT(!ec && fs::is_directory(dir), "{}: cannot create directory{}", out_dir,
+                  ec ? ": " + ec.message() : std::string());
+
+  const std::vector<Table> tables = {
+      alignment_table(r),   correlations_table(r), accuracy_correlation_table(r),
+      predictions_table(r), agreement_table(r),    comparison_table(r)};
+  std::vector<std::string> written;
+  json files = json::array();
+  for (const auto& t : tables) {
+    const fs::path path = dir / (t.name + "." + format);
+    write_text(path, format == "csv" ? to_csv(t) : to_json(t));
+    written.push_back(path.string());
+    files.push_back(path.filename().string());
+  }
+
+  json sets = json::array();
+  for (const auto& s : r.sets) sets.push_back(s.name);
+  const json meta = {{"results", results_path},
+                     {"format", r.format},
+                     {"prh_version", r.prh_version},
+                     {"config_hash", r.config_hash},
+                     {"models", r.models},
+                     {"configurations", r.configurations},
+                     {"sets", sets},
+                     {"complete", r.complete},
+                     {"export_format", format},
+                     {"tables", files}};
+  const fs::path meta_path = dir / "meta.json";
+  write_text(meta_path, meta.dump(2) + "\n");
+  written.push_back(meta_path.string());
+
+  for (const auto& p : written) std::cout << p << '\n';
+  std::cout.flush();
+}
+
+}  // namespace prh::pipeline

@@ -1,0 +1,233 @@
+#include "prh/pipeline/validate.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <ostream>
+
+#include "prh/core/error.hpp"
+#include "prh/data/image.hpp"
+#include "prh/metrics/registry.hpp"
+#include "prh/models/model.hpp"
+
+namespace prh::pipeline {
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+// Images in a source whose size its spec says (noise count; a blend has its
+// base's size); nullopt where only the files can tell (`limit` is only an
+// upper bound).
+std::optional<std::int64_t> size_from_spec(const json& spec) {
+  if (!spec.is_object() || !spec.contains("kind")) return std::nullopt;
+  const auto kind = spec.at("kind");
+  if (kind == "noise" && spec.contains("count") && spec.at("count").is_number_integer())
+    return spec.at("count").get<std::int64_t>();
+  if (kind == "blend" && spec.contains("base")) return size_from_spec(spec.at("base"));
+  return std::nullopt;
+}
+
+struct Configuration {
+  std::string label;  // "metrics[3] 'cknna:k=10'" or "default mutual_knn@k=10"
+  metrics::MetricSpec spec;
+};
+
+// Parses every entry of `metrics` (default: the eight metrics at their
+// defaults), recording failures and duplicates.
+std::vector<Configuration> metric_configurations(const config::Sweep& sweep,
+                                                 std::vector<std::string>& problems) {
+  std::vector<Configuration> out;
+  if (sweep.metrics.empty()) {
+    for (const auto& s : metrics::default_metrics())
+      out.push_back({fmt::format("default {}", s.name()), s});
+    return out;
+  }
+  std::map<std::string, std::size_t> first;  // canonical name -> index in sweep.metrics
+  for (std::size_t i = 0; i < sweep.metrics.size(); ++i) {
+    const std::string& text = sweep.metrics[i];
+    metrics::MetricSpec spec;
+    try {
+      spec = metrics::parse_metric(text);
+    } catch (const InputError& e) {
+      problems.push_back(fmt::format("metrics[{}]: {}", i, e.what()));
+      continue;
+    }
+    const std::string name = spec.name();
+    const auto [it, fresh] = first.emplace(name, i);
+    if (!fresh) {
+      problems.push_back(
+          fmt::format("metrics[{}]: '{}' is the same configuration ({}) as metrics[{}] '{}'", i,
+                      text, name, it->second, sweep.metrics[it->second]));
+      continue;
+    }
+    out.push_back({fmt::format("metrics[{}] '{}'", i, text), spec});
+  }
+  return out;
+}
+
+// What a configuration needs of the number of images N (the metrics layer
+// checks the same, and the feature dimensions, when it computes).
+void check_size(const Configuration& c, const std::string& set, std::int64_t n,
+                std::vector<std::string>& problems) {
+  const auto& s = c.spec;
+  const std::string where =
+      fmt::format("{} ({} image{}): {} ({})", set, n, n == 1 ? "" : "s", c.label, s.name());
+  if (s.uses_knn() && s.k > n - 1)
+    problems.push_back(
+        fmt::format("{}: k = {} is too large: k <= N - 1 = {} (an image is not its own neighbour)",
+                    where, s.k, n - 1));
+  if ((s.kind == metrics::MetricKind::UnbiasedCka || s.kind == metrics::MetricKind::Cknna) && n < 4)
+    problems.push_back(fmt::format("{}: the unbiased HSIC estimator needs N >= 4 images", where));
+  if (s.kind == metrics::MetricKind::Svcca && s.cca_dim > n - 1)
+    problems.push_back(fmt::format("{}: cca_dim = {} is too large: cca_dim <= N - 1 = {}", where,
+                                   s.cca_dim, n - 1));
+  if (n < 2) problems.push_back(fmt::format("{}: needs at least 2 images", where));
+}
+
+void check_model_files(const config::Model& m, std::size_t i, std::vector<std::string>& problems) {
+  const std::string who = fmt::format("models[{}] '{}'", i, m.name);
+  std::error_code ec;
+  const auto st = fs::status(m.path, ec);
+  if (!fs::exists(st)) {
+    problems.push_back(fmt::format("{}: model file '{}' does not exist", who, m.path));
+  } else if (!fs::is_regular_file(st)) {
+    problems.push_back(fmt::format("{}: model file '{}' is not a regular file", who, m.path));
+  } else if (std::ifstream in(m.path, std::ios::binary);
+             !in.good() || ::access(m.path.c_str(), R_OK) != 0) {
+    problems.push_back(fmt::format("{}: model file '{}' cannot be read", who, m.path));
+  }
+  try {
+    (void)models::load_sidecar(m.sidecar);
+  } catch (const InputError& e) {
+    problems.push_back(fmt::format("{}: {}", who, e.what()));
+  }
+}
+
+// The file `file` (of config field `field`) can be written: it is a writable
+// file, or its folder exists and is writable, or the nearest existing
+// ancestor of that folder is a writable folder (so it can be created).
+void check_output(const std::string& field, const std::string& file,
+                  std::vector<std::string>& problems) {
+  const std::string who = fmt::format("{} '{}'", field, file);
+  std::error_code ec;
+  const fs::path p(file);
+  if (fs::exists(p, ec)) {
+    if (fs::is_directory(p, ec))
+      problems.push_back(fmt::format("{}: is a folder, not a file", who));
+    else if (::access(file.c_str(), R_OK | W_OK) != 0)
+      problems.push_back(fmt::format("{}: exists but is not writable", who));
+    return;
+  }
+  const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+  fs::path a = dir;
+  while (!fs::exists(a, ec)) {
+    const fs::path up = a.parent_path();
+    if (up.empty()) {
+      a = ".";
+      break;
+    }
+    if (up == a) break;
+    a = up;
+  }
+  if (!fs::is_directory(a, ec)) {
+    problems.push_back(fmt::format("{}: folder '{}' cannot be created: '{}' is not a folder", who,
+                                   dir.string(), a.string()));
+  } else if (::access(a.c_str(), W_OK | X_OK) != 0) {
+    if (a == dir)
+      problems.push_back(fmt::format("{}: folder '{}' is not writable", who, dir.string()));
+    else
+      problems.push_back(fmt::format("{}: folder '{}' cannot be created: '{}' is not writable", who,
+                                     dir.string(), a.string()));
+  }
+}
+
+template <typename T>
+std::string count_of(T n, const char* one, const char* many) {
+  return fmt::format("{} {}", n, n == 1 ? one : many);
+}
+
+}  // namespace
+
+ValidateReport validate(const config::Sweep& sweep, const ValidateOptions& opt) {
+  ValidateReport r;
+  auto& problems = r.problems;
+  const auto configs = metric_configurations(sweep, problems);
+  r.metric_configurations = configs.size();
+
+  // Image sets: their sizes (opening the sources when paths are checked).
+  for (std::size_t i = 0; i < sweep.image_sets.size(); ++i) {
+    const auto& set = sweep.image_sets[i];
+    const std::string who = fmt::format("image_sets[{}] '{}'", i, set.name);
+    std::optional<std::int64_t> size;
+    if (opt.check_paths) {
+      try {
+        size = data::make_source(set.source.spec, who)->size();
+      } catch (const InputError& e) {
+        problems.emplace_back(e.what());
+      } catch (const std::exception& e) {
+        problems.push_back(fmt::format("{}: cannot open the source: {}", who, e.what()));
+      }
+    }
+    if (!size) size = size_from_spec(set.source.spec);
+    r.set_sizes.push_back(size);
+    if (size)
+      for (const auto& c : configs) check_size(c, who, *size, problems);
+  }
+
+  if (opt.check_paths) {
+    for (std::size_t i = 0; i < sweep.models.size(); ++i)
+      check_model_files(sweep.models[i], i, problems);
+    check_output("store", sweep.store, problems);
+    check_output("results", sweep.results, problems);
+  }
+  return r;
+}
+
+std::string summary(const config::Sweep& sweep, const ValidateReport& report) {
+  std::string sets = count_of(sweep.image_sets.size(), "image set", "image sets");
+  std::vector<std::string> known, named;
+  for (std::size_t i = 0; i < report.set_sizes.size(); ++i)
+    if (const auto& n = report.set_sizes[i]) {
+      known.push_back(std::to_string(*n));
+      named.push_back(fmt::format("{}: {}", sweep.image_sets[i].name, *n));
+    }
+  auto join = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+    return out;
+  };
+  if (!known.empty() && known.size() == sweep.image_sets.size())
+    sets += fmt::format(" ({} images)", join(known));
+  else if (!known.empty())
+    sets += fmt::format(" ({} images; the others' sizes need the paths)", join(named));
+  return fmt::format(
+      "{}: OK: {}, {}, {}", sweep.file, sets, count_of(sweep.models.size(), "model", "models"),
+      count_of(report.metric_configurations, "metric configuration", "metric configurations"));
+}
+
+int run_validate(const std::string& config_path, const ValidateOptions& opt, std::ostream& out,
+                 std::ostream& err) {
+  config::Sweep sweep;
+  try {
+    sweep = config::load(config_path);
+  } catch (const InputError& e) {
+    err << e.what() << std::endl;
+    return kExitBadInput;
+  }
+  const ValidateReport r = validate(sweep, opt);
+  if (!r.problems.empty()) {
+    err << fmt::format("{}: {} problem{} in the config:", config_path, r.problems.size(),
+                       r.problems.size() == 1 ? "" : "s");
+    for (const auto& p : r.problems) err << "\n  - " << p;
+    err << std::endl;
+    return kExitBadInput;
+  }
+  out << summary(sweep, r) << (opt.check_paths ? "" : " (paths not checked)") << std::endl;
+  return kExitOk;
+}
+
+}  // namespace prh::pipeline

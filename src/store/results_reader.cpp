@@ -1,0 +1,549 @@
+#include "prh/store/results_reader.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "prh/core/error.hpp"
+#include "prh/store/h5.hpp"
+
+namespace prh::store {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kFormat = "prh-results-1";
+
+// The open file and its path, for messages that name both.
+struct File {
+  std::string path;
+  h5::Handle handle;
+  hid_t id() const { return handle.id(); }
+};
+
+std::string shape_text(const std::vector<hsize_t>& dims) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+// The kind of object at `path` (H5I_GROUP, H5I_DATASET), or H5I_BADID when
+// there is none.
+H5I_type_t object_kind(const File& f, const std::string& path) {
+  if (!h5::exists(f.id(), path)) return H5I_BADID;
+  const hid_t obj = H5Oopen(f.id(), path.c_str(), H5P_DEFAULT);
+  if (obj < 0) return H5I_BADID;
+  h5::Handle owned(obj, H5Oclose);
+  return H5Iget_type(obj);
+}
+
+bool has_group(const File& f, const std::string& path) {
+  const auto kind = object_kind(f, path);
+  PRH_CHECK_INPUT(kind == H5I_BADID || kind == H5I_GROUP, "{}: '{}' is not a group", f.path, path);
+  return kind == H5I_GROUP;
+}
+
+bool has_dataset(const File& f, const std::string& path) {
+  const auto kind = object_kind(f, path);
+  PRH_CHECK_INPUT(kind == H5I_BADID || kind == H5I_DATASET, "{}: '{}' is not a dataset", f.path,
+                  path);
+  return kind == H5I_DATASET;
+}
+
+h5::Handle open_object(const File& f, const std::string& path) {
+  const hid_t obj = H5Oopen(f.id(), path.c_str(), H5P_DEFAULT);
+  PRH_CHECK_INPUT(obj >= 0, "{}: cannot open '{}': {}", f.path, path, h5::error_stack());
+  return h5::Handle(obj, H5Oclose);
+}
+
+// The names of a group's members: in creation order where the file tracks
+// it, else in name order.
+std::vector<std::string> children(const File& f, const std::string& path) {
+  std::vector<std::string> names;
+  auto g = open_object(f, path);
+  auto collect = [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
+    static_cast<std::vector<std::string>*>(data)->push_back(name);
+    return 0;
+  };
+  if (H5Literate(g.id(), H5_INDEX_CRT_ORDER, H5_ITER_INC, nullptr, collect, &names) >= 0)
+    return names;
+  h5::error_stack();  // clears the stack
+  names.clear();
+  PRH_CHECK_INPUT(H5Literate(g.id(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names) >= 0,
+                  "{}: cannot list '{}': {}", f.path, path, h5::error_stack());
+  return names;
+}
+
+// --- Attributes ---------------------------------------------------------------
+
+h5::Handle open_attr(const File& f, hid_t obj, const std::string& where, const std::string& name) {
+  const hid_t a = H5Aopen(obj, name.c_str(), H5P_DEFAULT);
+  PRH_CHECK_INPUT(a >= 0, "{}: '{}': cannot open attribute '{}': {}", f.path, where, name,
+                  h5::error_stack());
+  return h5::Handle(a, H5Aclose);
+}
+
+hssize_t attr_points(const h5::Handle& attr) {
+  h5::Handle space(H5Aget_space(attr.id()), H5Sclose);
+  return H5Sget_simple_extent_npoints(space.id());
+}
+
+// Every element of a string attribute (any shape), fixed- or variable-length.
+std::vector<std::string> attr_strings(const File& f, hid_t obj, const std::string& where,
+                                      const std::string& name) {
+  auto attr = open_attr(f, obj, where, name);
+  h5::Handle ftype(H5Aget_type(attr.id()), H5Tclose);
+  PRH_CHECK_INPUT(H5Tget_class(ftype.id()) == H5T_STRING,
+                  "{}: '{}': attribute '{}' is not a string", f.path, where, name);
+  const hssize_t n = attr_points(attr);
+  PRH_CHECK_INPUT(n >= 0, "{}: '{}': attribute '{}' has no extent", f.path, where, name);
+  std::vector<std::string> out;
+  if (H5Tis_variable_str(ftype.id()) > 0) {
+    h5::Handle mtype(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mtype.id(), H5T_VARIABLE);
+    H5Tset_cset(mtype.id(), H5Tget_cset(ftype.id()));
+    std::vector<char*> ptrs(static_cast<std::size_t>(n), nullptr);
+    PRH_CHECK_INPUT(n == 0 || H5Aread(attr.id(), mtype.id(), ptrs.data()) >= 0,
+                    "{}: '{}': cannot read attribute '{}': {}", f.path, where, name,
+                    h5::error_stack());
+    for (char* p : ptrs) out.emplace_back(p ? p : "");
+    h5::Handle space(H5Aget_space(attr.id()), H5Sclose);
+    if (n > 0) H5Dvlen_reclaim(mtype.id(), space.id(), H5P_DEFAULT, ptrs.data());
+    return out;
+  }
+  const std::size_t size = H5Tget_size(ftype.id());
+  const bool spaces = H5Tget_strpad(ftype.id()) == H5T_STR_SPACEPAD;
+  std::string buf(size * static_cast<std::size_t>(n), '\0');
+  PRH_CHECK_INPUT(n == 0 || H5Aread(attr.id(), ftype.id(), buf.data()) >= 0,
+                  "{}: '{}': cannot read attribute '{}': {}", f.path, where, name,
+                  h5::error_stack());
+  for (hssize_t i = 0; i < n; ++i) {
+    std::string s = buf.substr(static_cast<std::size_t>(i) * size, size);
+    s = s.substr(0, s.find('\0'));
+    if (spaces) s.erase(s.find_last_not_of(' ') + 1);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// A scalar (one-element) string attribute.
+std::string attr_string(const File& f, hid_t obj, const std::string& where,
+                        const std::string& name) {
+  auto v = attr_strings(f, obj, where, name);
+  PRH_CHECK_INPUT(v.size() == 1, "{}: '{}': attribute '{}' has {} strings, expected 1", f.path,
+                  where, name, v.size());
+  return v[0];
+}
+
+std::string attr_string_or(const File& f, hid_t obj, const std::string& where,
+                           const std::string& name, const std::string& fallback) {
+  return h5::has_attr(obj, name) ? attr_string(f, obj, where, name) : fallback;
+}
+
+// A list of strings stored as a JSON array in one string (the contract), or
+// as a string array attribute.
+std::vector<std::string> attr_string_list(const File& f, hid_t obj, const std::string& where,
+                                          const std::string& name) {
+  auto v = attr_strings(f, obj, where, name);
+  if (v.size() != 1) return v;
+  std::vector<std::string> out;
+  try {
+    const auto j = json::parse(v[0]);
+    PRH_CHECK_INPUT(j.is_array(), "{}: '{}': attribute '{}' is not a JSON list: {}", f.path, where,
+                    name, v[0]);
+    for (const auto& e : j) out.push_back(e.get<std::string>());
+  } catch (const json::exception& e) {
+    throw InputError(fmt::format("{}: '{}': attribute '{}' is not a JSON list of strings: {}",
+                                 f.path, where, name, e.what()));
+  }
+  return out;
+}
+
+// Every element of a numeric attribute, converted to `T` (native type `mem`).
+template <class T>
+std::vector<T> attr_numbers(const File& f, hid_t obj, const std::string& where,
+                            const std::string& name, hid_t mem) {
+  auto attr = open_attr(f, obj, where, name);
+  h5::Handle ftype(H5Aget_type(attr.id()), H5Tclose);
+  const auto cls = H5Tget_class(ftype.id());
+  PRH_CHECK_INPUT(cls == H5T_INTEGER || cls == H5T_FLOAT,
+                  "{}: '{}': attribute '{}' is not a number", f.path, where, name);
+  const hssize_t n = attr_points(attr);
+  std::vector<T> out(static_cast<std::size_t>(std::max<hssize_t>(n, 0)));
+  PRH_CHECK_INPUT(out.empty() || H5Aread(attr.id(), mem, out.data()) >= 0,
+                  "{}: '{}': cannot read attribute '{}': {}", f.path, where, name,
+                  h5::error_stack());
+  return out;
+}
+
+template <class T>
+T attr_number(const File& f, hid_t obj, const std::string& where, const std::string& name,
+              hid_t mem, T fallback) {
+  if (!h5::has_attr(obj, name)) return fallback;
+  auto v = attr_numbers<T>(f, obj, where, name, mem);
+  PRH_CHECK_INPUT(v.size() == 1, "{}: '{}': attribute '{}' has {} values, expected 1", f.path,
+                  where, name, v.size());
+  return v[0];
+}
+
+std::int64_t attr_int(const File& f, hid_t obj, const std::string& where, const std::string& name,
+                      std::int64_t fallback = 0) {
+  return attr_number<std::int64_t>(f, obj, where, name, H5T_NATIVE_INT64, fallback);
+}
+
+double attr_double(const File& f, hid_t obj, const std::string& where, const std::string& name) {
+  return attr_number<double>(f, obj, where, name, H5T_NATIVE_DOUBLE,
+                             std::numeric_limits<double>::quiet_NaN());
+}
+
+// An optional numeric vector attribute of `expect` elements (empty if absent).
+template <class T>
+std::vector<T> attr_vector(const File& f, hid_t obj, const std::string& where,
+                           const std::string& name, hid_t mem, std::size_t expect) {
+  if (!h5::has_attr(obj, name)) return {};
+  auto v = attr_numbers<T>(f, obj, where, name, mem);
+  PRH_CHECK_INPUT(v.size() == expect, "{}: '{}': attribute '{}' has {} values, expected {}", f.path,
+                  where, name, v.size(), expect);
+  return v;
+}
+
+// --- Datasets -----------------------------------------------------------------
+
+// A numeric dataset of exactly the shape `want`, converted to `T`.
+template <class T>
+std::vector<T> read_numbers(const File& f, const std::string& path, hid_t mem,
+                            const std::vector<hsize_t>& want) {
+  auto ds = h5::open_dataset(f.handle, f.path, path);
+  const auto shape = h5::dataset_shape(ds);
+  PRH_CHECK_INPUT(shape == want, "{}: '{}' has shape {}, expected {}", f.path, path,
+                  shape_text(shape), shape_text(want));
+  h5::Handle ftype(H5Dget_type(ds.id()), H5Tclose);
+  const auto cls = H5Tget_class(ftype.id());
+  PRH_CHECK_INPUT(cls == H5T_INTEGER || cls == H5T_FLOAT, "{}: '{}' is {}, expected numbers",
+                  f.path, path, h5::dataset_type_name(ds));
+  std::size_t total = 1;
+  for (auto d : shape) total *= d;
+  std::vector<T> out(total);
+  PRH_CHECK_INPUT(
+      total == 0 || H5Dread(ds.id(), mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0,
+      "{}: cannot read '{}': {}", f.path, path, h5::error_stack());
+  return out;
+}
+
+// Like read_numbers, empty when the dataset does not exist.
+template <class T>
+std::vector<T> read_optional(const File& f, const std::string& path, hid_t mem,
+                             const std::vector<hsize_t>& want) {
+  if (!has_dataset(f, path)) return {};
+  return read_numbers<T>(f, path, mem, want);
+}
+
+std::vector<double> read_doubles(const File& f, const std::string& path,
+                                 const std::vector<hsize_t>& want, bool optional = true) {
+  if (optional) return read_optional<double>(f, path, H5T_NATIVE_DOUBLE, want);
+  return read_numbers<double>(f, path, H5T_NATIVE_DOUBLE, want);
+}
+
+std::vector<std::int64_t> read_ints(const File& f, const std::string& path,
+                                    const std::vector<hsize_t>& want) {
+  return read_optional<std::int64_t>(f, path, H5T_NATIVE_INT64, want);
+}
+
+// A one-dimensional dataset of strings, fixed- or variable-length.
+std::vector<std::string> read_strings(const File& f, const std::string& path) {
+  auto ds = h5::open_dataset(f.handle, f.path, path);
+  const auto shape = h5::dataset_shape(ds);
+  PRH_CHECK_INPUT(shape.size() == 1, "{}: '{}' has shape {}, expected a list of strings", f.path,
+                  path, shape_text(shape));
+  h5::Handle ftype(H5Dget_type(ds.id()), H5Tclose);
+  PRH_CHECK_INPUT(H5Tget_class(ftype.id()) == H5T_STRING, "{}: '{}' is {}, expected strings",
+                  f.path, path, h5::dataset_type_name(ds));
+  const std::size_t n = shape[0];
+  std::vector<std::string> out;
+  if (H5Tis_variable_str(ftype.id()) > 0) {
+    h5::Handle mtype(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mtype.id(), H5T_VARIABLE);
+    H5Tset_cset(mtype.id(), H5Tget_cset(ftype.id()));
+    std::vector<char*> ptrs(n, nullptr);
+    PRH_CHECK_INPUT(
+        n == 0 || H5Dread(ds.id(), mtype.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) >= 0,
+        "{}: cannot read '{}': {}", f.path, path, h5::error_stack());
+    for (char* p : ptrs) out.emplace_back(p ? p : "");
+    h5::Handle space(H5Dget_space(ds.id()), H5Sclose);
+    if (n > 0) H5Dvlen_reclaim(mtype.id(), space.id(), H5P_DEFAULT, ptrs.data());
+    return out;
+  }
+  const std::size_t size = H5Tget_size(ftype.id());
+  const bool spaces = H5Tget_strpad(ftype.id()) == H5T_STR_SPACEPAD;
+  std::string buf(size * n, '\0');
+  PRH_CHECK_INPUT(
+      n == 0 || H5Dread(ds.id(), ftype.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) >= 0,
+      "{}: cannot read '{}': {}", f.path, path, h5::error_stack());
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string s = buf.substr(i * size, size);
+    s = s.substr(0, s.find('\0'));
+    if (spaces) s.erase(s.find_last_not_of(' ') + 1);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// --- Ordering -----------------------------------------------------------------
+
+// Image-set names in config order, from the `config` attribute (image_sets)
+// or the `identity` attribute (sets): each a list of names or of objects
+// with a name. Empty when neither says.
+std::vector<std::string> config_set_order(const std::string& config, const std::string& identity) {
+  auto names_in = [](const std::string& text, const char* key) {
+    std::vector<std::string> out;
+    const auto j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || !j.contains(key) || !j[key].is_array()) return out;
+    for (const auto& e : j[key]) {
+      if (e.is_string())
+        out.push_back(e.get<std::string>());
+      else if (e.is_object() && e.contains("name") && e["name"].is_string())
+        out.push_back(e["name"].get<std::string>());
+    }
+    return out;
+  };
+  for (const auto& [text, key] : {std::pair{config, "image_sets"}, std::pair{config, "sets"},
+                                  std::pair{identity, "sets"}, std::pair{identity, "image_sets"}}) {
+    auto v = names_in(text, key);
+    if (!v.empty()) return v;
+  }
+  return {};
+}
+
+// `names` ordered as in `order`; names not in it follow, in their own order.
+std::vector<std::string> ordered(std::vector<std::string> names,
+                                 const std::vector<std::string>& order) {
+  auto rank = [&](const std::string& s) {
+    return static_cast<std::size_t>(std::find(order.begin(), order.end(), s) - order.begin());
+  };
+  std::stable_sort(names.begin(), names.end(),
+                   [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
+  return names;
+}
+
+// --- Groups -------------------------------------------------------------------
+
+AlignmentResult read_alignment(const File& f, const std::string& set, const std::string& name,
+                               std::size_t m) {
+  const std::string g = "/alignment/" + set + "/" + name;
+  auto obj = open_object(f, g);
+  AlignmentResult a;
+  a.name = name;
+  a.metric = attr_string_or(f, obj.id(), g, "metric", name.substr(0, name.find('@')));
+  a.params = attr_string_or(f, obj.id(), g, "params", "{}");
+  a.symmetric = attr_int(f, obj.id(), g, "symmetric", 1) != 0;
+  a.preprocess = attr_string_or(f, obj.id(), g, "preprocess", "");
+  a.last_layer_only = attr_int(f, obj.id(), g, "last_layer_only", 0) != 0;
+  a.scores = read_doubles(f, g + "/scores", {m, m}, /*optional=*/false);
+  a.layers = read_numbers<std::int32_t>(f, g + "/layers", H5T_NATIVE_INT32, {m, m, 2});
+  a.done = read_optional<std::uint8_t>(f, g + "/done", H5T_NATIVE_UINT8, {m * (m + 1) / 2});
+  return a;
+}
+
+CorrelationResult read_correlation(const File& f, const std::string& set,
+                                   const std::vector<std::string>& configurations, std::size_t m) {
+  const std::string g = "/correlation/" + set;
+  auto obj = open_object(f, g);
+  CorrelationResult c;
+  c.configurations = h5::has_attr(obj.id(), "configurations")
+                         ? attr_string_list(f, obj.id(), g, "configurations")
+                         : configurations;
+  if (h5::has_attr(obj.id(), "methods")) {
+    c.methods = attr_string_list(f, obj.id(), g, "methods");
+  } else {  // the method datasets are the names without '_'
+    for (const auto& n : children(f, g))
+      if (n.find('_') == std::string::npos) c.methods.push_back(n);
+  }
+  c.pairs = attr_int(f, obj.id(), g, "pairs");
+  c.bootstrap = attr_int(f, obj.id(), g, "bootstrap");
+  c.confidence = attr_double(f, obj.id(), g, "confidence");
+  c.seed = attr_number<std::uint64_t>(f, obj.id(), g, "seed", H5T_NATIVE_UINT64, 0);
+  c.resampling = attr_string_or(f, obj.id(), g, "resampling", "");
+  c.vector = attr_string_or(f, obj.id(), g, "vector", "");
+  const hsize_t k = c.configurations.size();
+  c.mean_alignment = read_doubles(f, g + "/mean_alignment", {k, m});
+  for (const auto& method : c.methods) {
+    const std::string base = g + "/" + method;
+    if (!has_dataset(f, base)) continue;  // not written (yet)
+    CorrelationMethod cm;
+    cm.name = method;
+    cm.r = read_doubles(f, base, {k, k}, /*optional=*/false);
+    cm.p = read_doubles(f, base + "_pvalue", {k, k});
+    cm.n = read_ints(f, base + "_n", {k, k});
+    cm.ci_low = read_doubles(f, base + "_ci_low", {k, k});
+    cm.ci_high = read_doubles(f, base + "_ci_high", {k, k});
+    const std::string acc = g + "/accuracy_" + method;
+    cm.accuracy_r = read_doubles(f, acc, {k});
+    cm.accuracy_p = read_doubles(f, acc + "_pvalue", {k});
+    cm.accuracy_n = read_ints(f, acc + "_n", {k});
+    c.by_method.push_back(std::move(cm));
+  }
+  return c;
+}
+
+PredictionsResult read_predictions(const File& f, const std::string& set, std::size_t m) {
+  const std::string g = "/predictions/" + set;
+  auto obj = open_object(f, g);
+  PredictionsResult p;
+  p.labelled = attr_int(f, obj.id(), g, "labelled");
+  p.n = attr_int(f, obj.id(), g, "n");
+  p.accuracy = read_doubles(f, g + "/accuracy", {m});
+  p.mean_prob = read_doubles(f, g + "/mean_prob", {m});
+  p.mean_prob_wrong = read_doubles(f, g + "/mean_prob_wrong", {m});
+  p.agreement = read_doubles(f, g + "/agreement", {m, m});
+  p.both_wrong = read_ints(f, g + "/both_wrong", {m, m});
+  p.agreement_both_wrong = read_doubles(f, g + "/agreement_both_wrong", {m, m});
+  return p;
+}
+
+ComparisonResult read_comparison(const File& f, const std::string& s1, const std::string& s2,
+                                 const std::vector<std::string>& configurations) {
+  const std::string g = "/comparison/" + s1 + "/" + s2;
+  auto obj = open_object(f, g);
+  ComparisonResult c;
+  c.set_a = s1;
+  c.set_b = s2;
+  c.configurations = h5::has_attr(obj.id(), "configurations")
+                         ? attr_string_list(f, obj.id(), g, "configurations")
+                         : configurations;
+  if (h5::has_attr(obj.id(), "methods")) {
+    c.methods = attr_string_list(f, obj.id(), g, "methods");
+  } else {  // the datasets {method}_diff
+    const std::string suffix = "_diff";
+    for (const auto& n : children(f, g))
+      if (n.size() > suffix.size() &&
+          n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0)
+        c.methods.push_back(n.substr(0, n.size() - suffix.size()));
+  }
+  c.bootstrap = attr_int(f, obj.id(), g, "bootstrap");
+  c.confidence = attr_double(f, obj.id(), g, "confidence");
+  c.seed = attr_number<std::uint64_t>(f, obj.id(), g, "seed", H5T_NATIVE_UINT64, 0);
+  c.test = attr_string_or(f, obj.id(), g, "test", "");
+  const hsize_t k = c.configurations.size();
+  for (const auto& method : c.methods) {
+    const std::string base = g + "/" + method + "_diff";
+    if (!has_dataset(f, base)) continue;
+    ComparisonMethod cm;
+    cm.name = method;
+    cm.diff = read_doubles(f, base, {k, k}, /*optional=*/false);
+    cm.ci_low = read_doubles(f, base + "_ci_low", {k, k});
+    cm.ci_high = read_doubles(f, base + "_ci_high", {k, k});
+    cm.pvalue = read_doubles(f, base + "_pvalue", {k, k});
+    c.by_method.push_back(std::move(cm));
+  }
+  return c;
+}
+
+}  // namespace
+
+bool AlignmentResult::pair_done(std::size_t i, std::size_t j, std::size_t models) const {
+  if (done.empty()) return true;
+  if (i > j) std::swap(i, j);
+  // Pairs (i, j), i <= j, row-major: row i starts after i*M - i*(i-1)/2 pairs.
+  const std::size_t p = i * models - i * (i - 1) / 2 + (j - i);
+  return p < done.size() && done[p] != 0;
+}
+
+const CorrelationMethod* CorrelationResult::find(const std::string& method) const {
+  for (const auto& m : by_method)
+    if (m.name == method) return &m;
+  return nullptr;
+}
+
+const AlignmentResult* SetResult::find(const std::string& configuration) const {
+  for (const auto& c : configurations)
+    if (c.name == configuration) return &c;
+  return nullptr;
+}
+
+const SetResult* ResultsData::find_set(const std::string& name) const {
+  for (const auto& s : sets)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+ResultsData read_results(const std::string& path) {
+  h5::quiet();
+  File f{path, h5::open_file_readonly(path)};
+  const hid_t root = f.id();
+  ResultsData r;
+  r.path = path;
+
+  PRH_CHECK_INPUT(h5::has_attr(root, "format"),
+                  "{}: not a prh results file (format: no 'format' attribute, expected '{}')", path,
+                  kFormat);
+  const auto format = attr_strings(f, root, "/", "format");
+  r.format = format.size() == 1 ? format[0] : "";
+  PRH_CHECK_INPUT(r.format == kFormat, "{}: not a prh results file (format '{}', expected '{}')",
+                  path, r.format, kFormat);
+  r.prh_version = attr_string_or(f, root, "/", "prh_version", "");
+  r.config_hash = attr_string_or(f, root, "/", "config_hash", "");
+  r.config_file = attr_string_or(f, root, "/", "config_file", "");
+  r.store = attr_string_or(f, root, "/", "store", "");
+  r.config = attr_string_or(f, root, "/", "config", "");
+  r.identity = attr_string_or(f, root, "/", "identity", "");
+  r.complete = attr_int(f, root, "/", "complete", 0) == 1;
+
+  r.models = read_strings(f, "/models");
+  const std::size_t m = r.models.size();
+  {
+    auto obj = open_object(f, "/models");
+    r.layer_counts =
+        attr_vector<std::int64_t>(f, obj.id(), "/models", "layer_counts", H5T_NATIVE_INT64, m);
+    r.classes = attr_vector<std::int64_t>(f, obj.id(), "/models", "classes", H5T_NATIVE_INT64, m);
+  }
+  r.configurations = read_strings(f, "/configurations");
+
+  // Image sets: every group under /alignment, /correlation or /predictions.
+  std::vector<std::string> set_names;
+  for (const char* top : {"/alignment", "/correlation", "/predictions"}) {
+    if (!has_group(f, top)) continue;
+    for (auto& s : children(f, top))
+      if (std::find(set_names.begin(), set_names.end(), s) == set_names.end())
+        set_names.push_back(s);
+  }
+  const auto set_order = config_set_order(r.config, r.identity);
+  set_names = ordered(set_names, set_order);
+
+  for (const auto& name : set_names) {
+    SetResult s;
+    s.name = name;
+    const std::string g = "/alignment/" + name;
+    if (has_group(f, g)) {
+      auto obj = open_object(f, g);
+      s.n = attr_int(f, obj.id(), g, "n");
+      s.skipped = attr_int(f, obj.id(), g, "skipped");
+      s.models_present =
+          attr_vector<std::uint8_t>(f, obj.id(), g, "models_present", H5T_NATIVE_UINT8, m);
+      for (const auto& c : ordered(children(f, g), r.configurations)) {
+        PRH_CHECK_INPUT(has_group(f, g + "/" + c), "{}: '{}/{}' is not a group", path, g, c);
+        s.configurations.push_back(read_alignment(f, name, c, m));
+      }
+    }
+    if (has_group(f, "/correlation/" + name))
+      s.correlation = read_correlation(f, name, r.configurations, m);
+    if (has_group(f, "/predictions/" + name)) s.predictions = read_predictions(f, name, m);
+    r.sets.push_back(std::move(s));
+  }
+
+  if (has_group(f, "/comparison")) {
+    for (const auto& s1 : ordered(children(f, "/comparison"), set_names)) {
+      if (!has_group(f, "/comparison/" + s1)) continue;
+      const auto* a = r.find_set(s1);
+      const auto& configs = a && a->correlation ? a->correlation->configurations : r.configurations;
+      for (const auto& s2 : ordered(children(f, "/comparison/" + s1), set_names))
+        if (has_group(f, "/comparison/" + s1 + "/" + s2))
+          r.comparisons.push_back(read_comparison(f, s1, s2, configs));
+    }
+  }
+  return r;
+}
+
+}  // namespace prh::store

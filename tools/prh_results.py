@@ -1,0 +1,511 @@
+#!/usr/bin/python3
+"""Read a prh results file (results.h5, docs/results.md) into numpy and pandas.
+
+    import sys; sys.path.insert(0, "tools")
+    import prh_results
+    r = prh_results.load("out/default/results.h5")
+    r.models, r.configurations, r.sets, r.config        # names, the sweep config (dict)
+    r.scores("id", "mutual_knn@k=10")                   # numpy [M, M]
+    r.layers("id", "mutual_knn@k=10")                   # numpy [M, M, 2]
+    r.correlation("id")                                 # dict: r, p, n, ci_low, ci_high [K, K]
+    r.predictions("id")                                 # dict of arrays
+    r.alignment_table()                                 # pandas, the columns of `prh export`
+
+The tables have the same columns and rows as the files `prh export` writes
+(include/prh/pipeline/export.hpp). Matrices are over all models in /models
+order; a model pair whose `done` flag is not set (an incomplete file) reads
+as NaN with layers -1.
+
+Run as a script for a short summary:  python3 tools/prh_results.py RESULTS
+
+Needs numpy and h5py; pandas only for the *_table() methods.
+"""
+import json
+import sys
+
+import h5py
+import numpy as np
+
+FORMAT = "prh-results-1"
+
+
+def _pandas():
+    try:
+        import pandas
+    except ImportError as e:  # pragma: no cover - depends on the machine
+        raise ImportError("prh_results: the *_table() methods need pandas "
+                          "(Debian: apt install python3-pandas; or pip install pandas)") from e
+    return pandas
+
+
+def _text(x):
+    """A str from whatever h5py gives for a string (str, bytes, numpy scalar)."""
+    if isinstance(x, np.ndarray) and x.shape == ():
+        x = x[()]
+    if isinstance(x, (bytes, np.bytes_)):
+        return bytes(x).decode("utf-8")
+    return str(x)
+
+
+def _texts(x):
+    """A list of str from a string attribute or dataset value of any shape."""
+    if isinstance(x, (str, bytes, np.bytes_)):
+        return [_text(x)]
+    return [_text(v) for v in np.asarray(x).ravel()]
+
+
+def _attr_text(obj, name, default=""):
+    if name not in obj.attrs:
+        return default
+    v = _texts(obj.attrs[name])
+    if len(v) != 1:
+        raise ValueError(f"{obj.file.filename}: {obj.name}: attribute {name!r} is not one string")
+    return v[0]
+
+
+def _attr_list(obj, name, default=None):
+    """A JSON array in one string (the contract) or a string array attribute."""
+    if name not in obj.attrs:
+        return list(default or [])
+    v = _texts(obj.attrs[name])
+    return list(json.loads(v[0])) if len(v) == 1 else v
+
+
+def _attr_num(obj, name, default=None):
+    if name not in obj.attrs:
+        return default
+    v = np.asarray(obj.attrs[name])
+    return v.reshape(-1)[0].item() if v.size == 1 else v
+
+
+def _json(text):
+    try:
+        return json.loads(text) if text else {}
+    except ValueError:
+        return {}
+
+
+def _ordered(names, order):
+    """`names` in the order of `order`; the others follow in their own order."""
+    rank = {n: i for i, n in enumerate(order)}
+    return sorted(names, key=lambda n: rank.get(n, len(order)))
+
+
+def _set_order(config, identity):
+    """Image-set names in config order, as far as the config/identity say."""
+    for doc, key in ((config, "image_sets"), (config, "sets"), (identity, "sets"),
+                     (identity, "image_sets")):
+        v = doc.get(key) if isinstance(doc, dict) else None
+        if isinstance(v, list):
+            names = [e if isinstance(e, str) else e.get("name") for e in v
+                     if isinstance(e, str) or (isinstance(e, dict) and isinstance(e.get("name"), str))]
+            if names:
+                return names
+    return []
+
+
+def _read(obj, name, shape, dtype):
+    """Dataset `name` of `obj` as `dtype`, checked against `shape`; None if absent."""
+    if name not in obj:
+        return None
+    a = obj[name][()]
+    if a.shape != tuple(shape):
+        raise ValueError(f"{obj.file.filename}: {obj.name}/{name} has shape {a.shape}, "
+                         f"expected {tuple(shape)}")
+    return a.astype(dtype)
+
+
+def _at(a, idx):
+    """a[idx] as a float (NaN when the array is absent)."""
+    return float("nan") if a is None else float(a[idx])
+
+
+def _at_int(a, idx):
+    return float("nan") if a is None else int(a[idx])
+
+
+class Results:
+    """The contents of a results file, read eagerly (the file is closed).
+
+    Attributes: path, format, prh_version, config_hash, config_file, store,
+    config (dict), identity (dict), complete (bool), models (list),
+    layer_counts / classes (int arrays [M] or None), configurations (list),
+    sets (list, config order), comparisons (list of (set_a, set_b)).
+    """
+
+    def __init__(self, path):
+        self.path = str(path)
+        with h5py.File(path, "r") as f:
+            self.format = _attr_text(f, "format", None)
+            if self.format != FORMAT:
+                raise ValueError(f"{path}: not a prh results file (format {self.format!r}, "
+                                 f"expected {FORMAT!r})")
+            self.prh_version = _attr_text(f, "prh_version")
+            self.config_hash = _attr_text(f, "config_hash")
+            self.config_file = _attr_text(f, "config_file")
+            self.store = _attr_text(f, "store")
+            self.config = _json(_attr_text(f, "config"))
+            self.identity = _json(_attr_text(f, "identity"))
+            self.complete = _attr_num(f, "complete", 0) == 1
+            self.models = _texts(f["models"][()])
+            self.configurations = _texts(f["configurations"][()])
+            m = len(self.models)
+            self.layer_counts = (np.asarray(f["models"].attrs["layer_counts"], dtype=np.int64)
+                                 if "layer_counts" in f["models"].attrs else None)
+            self.classes = (np.asarray(f["models"].attrs["classes"], dtype=np.int64)
+                            if "classes" in f["models"].attrs else None)
+
+            names = []
+            for top in ("alignment", "correlation", "predictions"):
+                for s in (f[top].keys() if top in f else []):
+                    if s not in names:
+                        names.append(s)
+            self.sets = _ordered(names, _set_order(self.config, self.identity))
+
+            self._set_attrs, self._alignment, self._correlation, self._predictions = {}, {}, {}, {}
+            for s in self.sets:
+                if f"alignment/{s}" in f:
+                    g = f["alignment"][s]
+                    mp = g.attrs.get("models_present")
+                    self._set_attrs[s] = {"n": _attr_num(g, "n", 0), "skipped": _attr_num(g, "skipped", 0),
+                                          "models_present": None if mp is None else np.asarray(mp, np.uint8)}
+                    self._alignment[s] = {}
+                    for c in _ordered(list(g.keys()), self.configurations):
+                        self._alignment[s][c] = self._read_alignment(g[c], c, m)
+                if f"correlation/{s}" in f:
+                    self._correlation[s] = self._read_correlation(f["correlation"][s], m)
+                if f"predictions/{s}" in f:
+                    self._predictions[s] = self._read_predictions(f["predictions"][s], m)
+
+            self._comparison = {}
+            if "comparison" in f:
+                for s1 in _ordered(list(f["comparison"].keys()), self.sets):
+                    for s2 in _ordered(list(f["comparison"][s1].keys()), self.sets):
+                        self._comparison[(s1, s2)] = self._read_comparison(f["comparison"][s1][s2], s1)
+            self.comparisons = list(self._comparison)
+
+    # --- reading ---------------------------------------------------------------
+
+    @staticmethod
+    def _read_alignment(g, name, m):
+        a = {"metric": _attr_text(g, "metric", name.split("@")[0]),
+             "params": _json(_attr_text(g, "params", "{}")),
+             "symmetric": bool(_attr_num(g, "symmetric", 1)),
+             "preprocess": _json(_attr_text(g, "preprocess")),
+             "last_layer_only": bool(_attr_num(g, "last_layer_only", 0)),
+             "scores": _read(g, "scores", (m, m), np.float64),
+             "layers": _read(g, "layers", (m, m, 2), np.int64),
+             "done": _read(g, "done", (m * (m + 1) // 2,), np.uint8)}
+        if a["scores"] is None or a["layers"] is None:
+            raise ValueError(f"{g.file.filename}: {g.name} lacks scores or layers")
+        # Mask the pairs not written yet.
+        if a["done"] is not None:
+            iu = np.triu_indices(m)  # row-major i <= j: the order of `done`
+            ok = np.zeros((m, m), bool)
+            ok[iu] = a["done"] != 0
+            ok |= ok.T
+            a["scores"] = np.where(ok, a["scores"], np.nan)
+            a["layers"] = np.where(ok[..., None], a["layers"], -1)
+        return a
+
+    def _read_correlation(self, g, m):
+        configs = _attr_list(g, "configurations", self.configurations)
+        methods = _attr_list(g, "methods") or [n for n in g.keys() if "_" not in n]
+        k = len(configs)
+        c = {"configurations": configs, "methods": methods,
+             "pairs": _attr_num(g, "pairs", 0), "bootstrap": _attr_num(g, "bootstrap", 0),
+             "confidence": _attr_num(g, "confidence"), "seed": _attr_num(g, "seed"),
+             "mean_alignment": _read(g, "mean_alignment", (k, m), np.float64), "by_method": {}}
+        for meth in methods:
+            if meth not in g:
+                continue
+            c["by_method"][meth] = {
+                "r": _read(g, meth, (k, k), np.float64),
+                "p": _read(g, meth + "_pvalue", (k, k), np.float64),
+                "n": _read(g, meth + "_n", (k, k), np.int64),
+                "ci_low": _read(g, meth + "_ci_low", (k, k), np.float64),
+                "ci_high": _read(g, meth + "_ci_high", (k, k), np.float64),
+                "accuracy_r": _read(g, "accuracy_" + meth, (k,), np.float64),
+                "accuracy_p": _read(g, f"accuracy_{meth}_pvalue", (k,), np.float64),
+                "accuracy_n": _read(g, f"accuracy_{meth}_n", (k,), np.int64)}
+        return c
+
+    @staticmethod
+    def _read_predictions(g, m):
+        p = {"labelled": _attr_num(g, "labelled", 0), "n": _attr_num(g, "n", 0)}
+        for name, shape, dt in (("accuracy", (m,), np.float64), ("mean_prob", (m,), np.float64),
+                                ("mean_prob_wrong", (m,), np.float64),
+                                ("agreement", (m, m), np.float64), ("both_wrong", (m, m), np.int64),
+                                ("agreement_both_wrong", (m, m), np.float64)):
+            a = _read(g, name, shape, dt)
+            if a is not None:
+                p[name] = a
+        return p
+
+    def _read_comparison(self, g, s1):
+        default = (self._correlation[s1]["configurations"] if s1 in self._correlation
+                   else self.configurations)
+        configs = _attr_list(g, "configurations", default)
+        methods = _attr_list(g, "methods") or [n[:-5] for n in g.keys() if n.endswith("_diff")]
+        k = len(configs)
+        c = {"configurations": configs, "methods": methods, "bootstrap": _attr_num(g, "bootstrap", 0),
+             "confidence": _attr_num(g, "confidence"), "seed": _attr_num(g, "seed"), "by_method": {}}
+        for meth in methods:
+            if meth + "_diff" not in g:
+                continue
+            c["by_method"][meth] = {
+                key: _read(g, meth + "_diff" + suffix, (k, k), np.float64)
+                for key, suffix in (("diff", ""), ("ci_low", "_ci_low"), ("ci_high", "_ci_high"),
+                                    ("p", "_pvalue"))}
+        return c
+
+    # --- access ----------------------------------------------------------------
+
+    def _config(self, set, config):
+        try:
+            return self._alignment[set][config]
+        except KeyError:
+            raise KeyError(f"{self.path}: no alignment for set {set!r}, configuration {config!r}") from None
+
+    def set_info(self, set):
+        """{'n', 'skipped', 'models_present'} of an image set."""
+        return dict(self._set_attrs[set])
+
+    def configurations_of(self, set):
+        """The configurations present for an image set (file order)."""
+        return list(self._alignment.get(set, {}))
+
+    def scores(self, set, config):
+        """scores[i, j] = metric(model i as A, model j as B): numpy float64 [M, M]."""
+        return self._config(set, config)["scores"].copy()
+
+    def layers(self, set, config):
+        """The best layer pair (layer of i, layer of j): numpy int64 [M, M, 2], -1 undefined."""
+        return self._config(set, config)["layers"].copy()
+
+    def metric(self, set, config):
+        """Metric name, params (dict) and symmetric (bool) of a configuration."""
+        a = self._config(set, config)
+        return {"metric": a["metric"], "params": a["params"], "symmetric": a["symmetric"]}
+
+    def correlation(self, set, method="spearman"):
+        """Correlations between configurations of one image set.
+
+        A dict: configurations (K names), r, p, ci_low, ci_high (float [K, K];
+        ci_* None when the file has no bootstrap intervals), n (int [K, K]),
+        mean_alignment ([K, M]), accuracy_r, accuracy_p, accuracy_n ([K] or None).
+        """
+        if set not in self._correlation:
+            raise KeyError(f"{self.path}: no correlation for set {set!r}")
+        c = self._correlation[set]
+        if method not in c["by_method"]:
+            raise KeyError(f"{self.path}: no {method!r} correlation for set {set!r} "
+                           f"(methods: {', '.join(c['by_method'])})")
+        out = {"configurations": list(c["configurations"]), "mean_alignment": c["mean_alignment"]}
+        out.update({k: (None if v is None else v.copy()) for k, v in c["by_method"][method].items()})
+        return out
+
+    def correlation_methods(self, set):
+        """The correlation methods stored for an image set ([] when none)."""
+        return list(self._correlation.get(set, {}).get("by_method", {}))
+
+    def predictions(self, set):
+        """Predictions of one image set: accuracy, mean_prob, mean_prob_wrong ([M]),
+        agreement, both_wrong, agreement_both_wrong ([M, M]), labelled, n."""
+        if set not in self._predictions:
+            raise KeyError(f"{self.path}: no predictions for set {set!r}")
+        return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self._predictions[set].items()}
+
+    def comparison(self, set_a, set_b, method="spearman"):
+        """Comparison of two image sets: configurations, diff, ci_low, ci_high, p ([K, K])."""
+        c = self._comparison[(set_a, set_b)]
+        return dict(c["by_method"][method], configurations=list(c["configurations"]))
+
+    # --- tables (pandas), as `prh export` writes them ---------------------------
+
+    def _frame(self, columns, rows, ints=(), bools=()):
+        pd = _pandas()
+        df = pd.DataFrame.from_records(rows, columns=columns)
+        for c in columns:
+            if c in bools:
+                df[c] = df[c].astype(bool)
+            elif c in ints:
+                df[c] = df[c].astype("int64") if not df[c].isna().any() else df[c].astype("float64")
+            elif c not in ("set", "configuration", "metric", "model", "model_a", "model_b", "method",
+                           "config_a", "config_b", "set_a", "set_b"):
+                df[c] = df[c].astype("float64")
+        return df
+
+    def alignment_table(self):
+        """set, configuration, metric, model_a, model_b, i, j, self, score (scores[i, j]),
+        score_ba (scores[j, i]), layer_a, layer_b (best layers for score), layer_a_ba,
+        layer_b_ba (best layers for score_ba): one row per set, configuration and pair i <= j."""
+        rows = []
+        m = len(self.models)
+        for s in self.sets:
+            for c, a in self._alignment.get(s, {}).items():
+                S, L = a["scores"], a["layers"]
+                for i in range(m):
+                    for j in range(i, m):
+                        rows.append((s, c, a["metric"], self.models[i], self.models[j], i, j, i == j,
+                                     S[i, j], S[j, i], L[i, j, 0], L[i, j, 1], L[j, i, 1], L[j, i, 0]))
+        return self._frame(["set", "configuration", "metric", "model_a", "model_b", "i", "j", "self",
+                            "score", "score_ba", "layer_a", "layer_b", "layer_a_ba", "layer_b_ba"],
+                           rows, ints=("i", "j", "layer_a", "layer_b", "layer_a_ba", "layer_b_ba"),
+                           bools=("self",))
+
+    def correlation_table(self):
+        """set, method, config_a, config_b, r, p, n, ci_low, ci_high (configurations a < b)."""
+        rows = []
+        for s in self.sets:
+            c = self._correlation.get(s)
+            if not c:
+                continue
+            names, k = c["configurations"], len(c["configurations"])
+            for meth, d in c["by_method"].items():
+                for a in range(k):
+                    for b in range(a + 1, k):
+                        rows.append((s, meth, names[a], names[b], _at(d["r"], (a, b)), _at(d["p"], (a, b)),
+                                     _at_int(d["n"], (a, b)), _at(d["ci_low"], (a, b)),
+                                     _at(d["ci_high"], (a, b))))
+        return self._frame(["set", "method", "config_a", "config_b", "r", "p", "n", "ci_low", "ci_high"],
+                           rows, ints=("n",))
+
+    def accuracy_correlation_table(self):
+        """set, method, configuration, r, p, n: mean alignment vs accuracy over models."""
+        rows = []
+        for s in self.sets:
+            c = self._correlation.get(s)
+            if not c:
+                continue
+            for meth, d in c["by_method"].items():
+                if d["accuracy_r"] is None:
+                    continue
+                for k, name in enumerate(c["configurations"]):
+                    rows.append((s, meth, name, _at(d["accuracy_r"], k), _at(d["accuracy_p"], k),
+                                 _at_int(d["accuracy_n"], k)))
+        return self._frame(["set", "method", "configuration", "r", "p", "n"], rows, ints=("n",))
+
+    def predictions_table(self):
+        """set, model, accuracy, mean_prob, mean_prob_wrong."""
+        rows = []
+        for s in self.sets:
+            p = self._predictions.get(s)
+            if p is None:
+                continue
+            for i, model in enumerate(self.models):
+                rows.append((s, model, _at(p.get("accuracy"), i), _at(p.get("mean_prob"), i),
+                             _at(p.get("mean_prob_wrong"), i)))
+        return self._frame(["set", "model", "accuracy", "mean_prob", "mean_prob_wrong"], rows)
+
+    def agreement_table(self):
+        """set, model_a, model_b, agreement, both_wrong, agreement_both_wrong (pairs i < j)."""
+        rows = []
+        m = len(self.models)
+        for s in self.sets:
+            p = self._predictions.get(s)
+            if p is None or not any(k in p for k in ("agreement", "both_wrong", "agreement_both_wrong")):
+                continue
+            for i in range(m):
+                for j in range(i + 1, m):
+                    rows.append((s, self.models[i], self.models[j], _at(p.get("agreement"), (i, j)),
+                                 _at_int(p.get("both_wrong"), (i, j)),
+                                 _at(p.get("agreement_both_wrong"), (i, j))))
+        return self._frame(["set", "model_a", "model_b", "agreement", "both_wrong", "agreement_both_wrong"],
+                           rows, ints=("both_wrong",))
+
+    def _r(self, set, method, a, b):
+        c = self._correlation.get(set)
+        if not c or method not in c["by_method"]:
+            return float("nan")
+        names = c["configurations"]
+        if a not in names or b not in names:
+            return float("nan")
+        return _at(c["by_method"][method]["r"], (names.index(a), names.index(b)))
+
+    def comparison_table(self):
+        """set_a, set_b, method, config_a, config_b, r_a, r_b, diff (r_a - r_b), ci_low,
+        ci_high, p (configurations a < b)."""
+        rows = []
+        for (s1, s2), c in self._comparison.items():
+            names, k = c["configurations"], len(c["configurations"])
+            for meth, d in c["by_method"].items():
+                for a in range(k):
+                    for b in range(a + 1, k):
+                        rows.append((s1, s2, meth, names[a], names[b], self._r(s1, meth, names[a], names[b]),
+                                     self._r(s2, meth, names[a], names[b]), _at(d["diff"], (a, b)),
+                                     _at(d["ci_low"], (a, b)), _at(d["ci_high"], (a, b)), _at(d["p"], (a, b))))
+        return self._frame(["set_a", "set_b", "method", "config_a", "config_b", "r_a", "r_b", "diff",
+                            "ci_low", "ci_high", "p"], rows)
+
+
+def load(path):
+    """Reads a results file; ValueError if it is not one (OSError if unreadable)."""
+    return Results(path)
+
+
+def _fmt(x):
+    return "nan" if x is None or not np.isfinite(x) else f"{x:.4f}"
+
+
+def _nanmean(a):
+    a = np.asarray(a, dtype=np.float64)
+    a = a[np.isfinite(a)]
+    return float(a.mean()) if a.size else float("nan")
+
+
+def summary(r, out=sys.stdout):
+    """Prints a short summary of a loaded results file."""
+    p = lambda *a: print(*a, file=out)  # noqa: E731
+    p(f"{r.path}: {r.format}, prh {r.prh_version}, config {r.config_hash}, "
+      f"{'complete' if r.complete else 'INCOMPLETE'}")
+    p(f"{len(r.models)} models: {', '.join(r.models)}")
+    p(f"{len(r.configurations)} configurations: {', '.join(r.configurations)}")
+    m = len(r.models)
+    off = ~np.eye(m, dtype=bool)
+    for s in r.sets:
+        info = r._set_attrs.get(s, {})
+        p(f"\nimage set {s}: n = {info.get('n', '?')}, skipped = {info.get('skipped', '?')}")
+        configs = r.configurations_of(s)
+        if configs:
+            p("  mean off-diagonal alignment:")
+            width = max(len(c) for c in configs)
+            for c in configs:
+                p(f"    {c:<{width}}  {_fmt(_nanmean(r.scores(s, c)[off]))}")
+        if "spearman" in r.correlation_methods(s):
+            c = r.correlation(s, "spearman")
+            names = c["configurations"]
+            if "mutual_knn@k=10" in names and "cknna@k=10" in names:
+                a, b = names.index("mutual_knn@k=10"), names.index("cknna@k=10")
+                ci = ("" if c["ci_low"] is None else
+                      f" [{_fmt(c['ci_low'][a, b])}, {_fmt(c['ci_high'][a, b])}]")
+                n = "?" if c["n"] is None else int(c["n"][a, b])
+                pv = float("nan") if c["p"] is None else c["p"][a, b]
+                p(f"  spearman(mutual_knn@k=10, cknna@k=10) = {_fmt(c['r'][a, b])}{ci} "
+                  f"(p = {_fmt(pv)}, {n} model pairs)")
+        if s in r._predictions:
+            pr = r.predictions(s)
+            if "agreement" in pr:
+                p(f"  mean agreement: {_fmt(_nanmean(pr['agreement'][np.triu_indices(m, 1)]))}")
+            if "mean_prob" in pr:
+                p(f"  mean top-1 probability: {_fmt(_nanmean(pr['mean_prob']))}")
+            if "accuracy" in pr:
+                p("  accuracy: " + ", ".join(f"{name} {_fmt(a)}" for name, a in zip(r.models, pr["accuracy"])))
+
+
+def main(argv):
+    if len(argv) != 2 or argv[1] in ("-h", "--help"):
+        print("usage: prh_results.py RESULTS.h5", file=sys.stderr)
+        return 2
+    try:
+        r = load(argv[1])
+    except (OSError, ValueError, KeyError) as e:
+        msg = str(e)
+        print(f"prh_results: {msg if argv[1] in msg else argv[1] + ': ' + msg}", file=sys.stderr)
+        return 2
+    summary(r)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
