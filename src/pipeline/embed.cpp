@@ -106,7 +106,6 @@ void predictions(const models::Output& out, std::vector<std::int64_t>& top1,
   }
 }
 
-
 }  // namespace
 
 std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session) {

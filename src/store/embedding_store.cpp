@@ -4,10 +4,10 @@
 #include <map>
 #include <set>
 
+#include "json_diff.hpp"
 #include "prh/core/error.hpp"
 #include "prh/core/version.hpp"
 #include "prh/store/h5.hpp"
-#include "json_diff.hpp"
 
 namespace prh::store {
 
