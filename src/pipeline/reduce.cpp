@@ -14,6 +14,7 @@
 #include "prh/core/error.hpp"
 #include "prh/metrics/engine.hpp"
 #include "prh/metrics/preprocess.hpp"
+#include "prh/parallel/work.hpp"
 #include "prh/stats/bootstrap.hpp"
 #include "prh/stats/correlation.hpp"
 #include "prh/stats/predictions.hpp"
@@ -28,26 +29,6 @@ using metrics::MetricSpec;
 
 std::string prep_cache_path(const std::string& results_path) {
   return results_path + ".prep.h5";
-}
-
-std::pair<std::size_t, std::size_t> weighted_share(const std::vector<double>& weights, int rank,
-                                                   int ranks) {
-  double total = 0;
-  for (double w : weights) total += w;
-  std::size_t first = weights.size(), last = weights.size();
-  double start = 0;
-  bool found = false;
-  for (std::size_t i = 0; i < weights.size(); ++i) {
-    const int owner = total > 0 ? std::min(ranks - 1, static_cast<int>(start * ranks / total)) : 0;
-    if (owner == rank && !found) first = i, found = true;
-    if (owner > rank) {
-      last = i;
-      break;
-    }
-    start += weights[i];
-  }
-  if (!found) return {weights.size(), weights.size()};
-  return {first, last};
 }
 
 namespace {
@@ -350,18 +331,9 @@ std::int64_t prepare_units(const config::Sweep& sweep, const Plan& plan,
     cost[t] = static_cast<double>(u.n) * static_cast<double>(u.n) * static_cast<double>(u.dim) +
               static_cast<double>(u.n) * static_cast<double>(u.dim) * static_cast<double>(u.dim);
   }
-  std::vector<std::size_t> order(todo.size());
-  for (std::size_t t = 0; t < order.size(); ++t) order[t] = t;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return cost[a] > cost[b]; });
-  std::vector<double> load(static_cast<std::size_t>(session.size()), 0.0);
   std::vector<std::size_t> mine;
-  for (std::size_t t : order) {
-    const auto r =
-        static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
-    load[r] += cost[t];
-    if (static_cast<int>(r) == session.rank()) mine.push_back(todo[t]);
-  }
+  for (std::size_t t : parallel::balanced_share(cost, session.rank(), session.size()))
+    mine.push_back(todo[t]);
   if (session.root() && !todo.empty())
     spdlog::info("reduce: preparing {} of {} (set, model, layer) units on {} ranks", todo.size(),
                  units.size(), session.size());
@@ -438,7 +410,7 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
       weight.push_back(w * static_cast<double>(plan.sets[s].n));
     }
   }
-  const auto [first, last] = weighted_share(weight, session.rank(), session.size());
+  const auto [first, last] = parallel::weighted_share(weight, session.rank(), session.size());
   if (session.root() && !todo.empty())
     spdlog::info("reduce: scoring {} model pairs x {} configurations on {} ranks", todo.size(), K,
                  session.size());

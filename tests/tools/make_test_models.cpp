@@ -2,11 +2,15 @@
 // with no network and no Python: modules defined in TorchScript source through
 // torch::jit::Module::define, weights from a fixed seed.
 //
-//   prh-make-test-models OUTDIR
+//   prh-make-test-models OUTDIR [--wide N]
 //
 // writes: dict_model.pt (1 channel 28x28, {"layers": [B, 2, 32], "logits": [B, 5]}),
 // tuple_model.pt (3 channels 16x16, (h1 [B, 24], h2 [B, 12]), no logits),
 // bad_output.pt (returns a rank-1 tensor), and a sidecar .yaml for each.
+// --wide N also writes wide_0.pt .. wide_{N-1}.pt for the reduction benchmark:
+// 1 channel 28x28, {"layers": [B, 1, 768]} = a random two-layer ReLU network
+// per seed (different weights, the same images: alike, not identical), and
+// 10 logits.
 
 #include <torch/script.h>
 
@@ -33,8 +37,8 @@ torch::jit::Module make(const std::string& name, const std::string& source,
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: prh-make-test-models OUTDIR\n";
+  if (argc != 2 && !(argc == 4 && std::string(argv[2]) == "--wide")) {
+    std::cerr << "usage: prh-make-test-models OUTDIR [--wide N]\n";
     return 2;
   }
   const std::string dir = argv[1];
@@ -81,6 +85,25 @@ def forward(self, x):
   // The dict model with a sidecar that disagrees with its input shape.
   dict_model.save(dir + "/wrong_shape.pt");
   write(dir + "/wrong_shape.yaml", "input_size: 32\nchannels: 1\nmean: [0.5]\nstd: [0.5]\n");
+  const int wide = argc == 4 ? std::stoi(argv[3]) : 0;
+  for (int i = 0; i < wide; ++i) {
+    torch::manual_seed(1000 + i);
+    auto w = make("WideModel", R"JIT(
+def forward(self, x):
+    b = x.size(0)
+    h = torch.relu(torch.mm(x.reshape([b, 784]), self.w1))
+    f = torch.mm(h, self.w2)
+    return {"layers": f.unsqueeze(1), "logits": torch.mm(f, self.w3)}
+)JIT",
+                  {{"w1", torch::randn({784, 1024}) / 28.0},
+                   {"w2", torch::randn({1024, 768}) / 32.0},
+                   {"w3", torch::randn({768, 10}) / 27.7}});
+    const std::string name = dir + "/wide_" + std::to_string(i);
+    w.save(name + ".pt");
+    write(name + ".yaml",
+          "input_size: 28\nresize: 28\ncrop: 28\ninterpolation: bilinear\nchannels: 1\n"
+          "mean: [0.5]\nstd: [0.5]\nlayer_names: [features]\n");
+  }
   std::cout << "wrote test models to " << dir << "\n";
   return 0;
 }

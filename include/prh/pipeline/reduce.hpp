@@ -41,10 +41,4 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
 // Where the preparation cache of a results file lives.
 std::string prep_cache_path(const std::string& results_path);
 
-// Contiguous slice [first, last) of items with the given weights for `rank`
-// of `ranks`: item i belongs to the rank whose share of the total weight
-// holds the start of i. Deterministic.
-std::pair<std::size_t, std::size_t> weighted_share(const std::vector<double>& weights, int rank,
-                                                   int ranks);
-
 }  // namespace prh::pipeline
