@@ -1,7 +1,9 @@
 #include "prh/pipeline/embed.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <ostream>
 
 #include <spdlog/spdlog.h>
@@ -10,6 +12,7 @@
 #include "prh/data/image.hpp"
 #include "prh/models/model.hpp"
 #include "prh/store/embedding_store.hpp"
+#include "prh/store/results_reader.hpp"
 #include "progress.hpp"
 
 namespace prh::pipeline {
@@ -276,6 +279,24 @@ void print_status(std::ostream& os, const config::Sweep& sweep) {
   }
   os << fmt::format("total: {}/{} work items done{}\n", done, total,
                     done == total ? "" : "; run `prh embed` again to finish");
+  if (!std::filesystem::exists(sweep.results)) {
+    os << fmt::format("results {}: not started (`prh reduce`)\n", sweep.results);
+    return;
+  }
+  const auto r = store::read_results(sweep.results);
+  os << fmt::format("results {}: {}\n", sweep.results,
+                    r.complete ? "complete" : "incomplete; run `prh reduce` again to finish");
+  os << fmt::format("{:<24} {:>14} {:>16}\n", "image set", "configurations", "model pairs done");
+  for (const auto& s : r.sets) {
+    std::int64_t pairs = 0, all_done = -1;
+    for (const auto& c : s.configurations) {
+      pairs = static_cast<std::int64_t>(c.done.size());
+      const auto d = std::count(c.done.begin(), c.done.end(), std::uint8_t{1});
+      all_done = all_done < 0 ? d : std::min<std::int64_t>(all_done, d);
+    }
+    os << fmt::format("{:<24} {:>14} {:>9}/{:<6}\n", s.name, s.configurations.size(),
+                      std::max<std::int64_t>(all_done, 0), pairs);
+  }
 }
 
 }  // namespace prh::pipeline

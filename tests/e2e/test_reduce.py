@@ -447,6 +447,9 @@ def main():
               "--partial: models_present")
         check(np.isfinite(f["alignment/noise/mutual_knn@k=10/scores"][()]).all(),
               "--partial: the other set is complete")
+    r = prh("status", pcfg)
+    check(r.returncode == 0 and re.search(r"\nid\s+10\s+15/21", r.stdout),
+          f"prh status shows the reduction's progress: {r.stdout}")
     # Finishing the embedding and reducing again completes the matrix.
     with h5py.File(part, "r+") as f:
         f["sets/id/models/z/done"][1] = 1
