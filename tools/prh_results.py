@@ -493,17 +493,102 @@ def summary(r, out=sys.stdout):
                 p("  accuracy: " + ", ".join(f"{name} {_fmt(a)}" for name, a in zip(r.models, pr["accuracy"])))
 
 
+def _first(configs, prefix):
+    """The configuration named prefix@k=10 or prefix@..., preferring k=10."""
+    for c in configs:
+        if c == prefix + "@k=10":
+            return c
+    for c in configs:
+        if c.split("@")[0] == prefix:
+            return c
+    return None
+
+
+def brief(r, out=sys.stdout):
+    """One screen: a line per image set with the mean off-diagonal alignment of
+    each metric (its k = 10 / default configuration), the Spearman correlation
+    of mutual_knn@k=10 with cknna@k=10 and its bootstrap interval, and the
+    prediction summary; then the comparison of that correlation between sets."""
+    p = lambda *a: print(*a, file=out)  # noqa: E731
+    m = len(r.models)
+    off = ~np.eye(m, dtype=bool)
+    metrics = ["mutual_knn", "cknna", "cycle_knn", "lcs_knn", "edit_distance_knn", "cka",
+               "unbiased_cka", "svcca"]
+    short = {"mutual_knn": "mknn", "cknna": "cknna", "cycle_knn": "cycle", "lcs_knn": "lcs",
+             "edit_distance_knn": "edit", "cka": "cka", "unbiased_cka": "ucka", "svcca": "svcca"}
+    p(f"{r.path}: {len(r.models)} models, {len(r.configurations)} metric configurations, "
+      f"{'complete' if r.complete else 'INCOMPLETE'}")
+    p("")
+    p("mean off-diagonal alignment (k = 10 where the metric has k):")
+    head = f"  {'image set':<10}" + "".join(f"{short[x]:>7}" for x in metrics)
+    p(head)
+    for s in r.sets:
+        cs = r.configurations_of(s)
+        row = f"  {s:<10}"
+        for x in metrics:
+            c = _first(cs, x)
+            row += f"{_nanmean(r.scores(s, c)[off]):>7.3f}" if c else f"{'-':>7}"
+        p(row)
+    p("")
+    p("Spearman(mutual_knn@k=10, cknna@k=10) over model pairs [95% bootstrap CI over models],")
+    p("predictions: mean pairwise agreement (on images both get wrong), mean top-1 probability,")
+    p("mean accuracy of the classifiers:")
+    p(f"  {'image set':<10}{'spearman':>10}{'CI':>18}{'agree':>8}{'(wrong)':>9}{'prob':>7}{'acc':>7}")
+    iu = np.triu_indices(m, 1)
+    for s in r.sets:
+        rho, ci = float("nan"), "-"
+        if "spearman" in r.correlation_methods(s):
+            c = r.correlation(s, "spearman")
+            names = c["configurations"]
+            if "mutual_knn@k=10" in names and "cknna@k=10" in names:
+                a, b = names.index("mutual_knn@k=10"), names.index("cknna@k=10")
+                rho = c["r"][a, b]
+                if c["ci_low"] is not None:
+                    ci = f"[{c['ci_low'][a, b]:.2f}, {c['ci_high'][a, b]:.2f}]"
+        agree = wrong = prob = acc = float("nan")
+        if s in r._predictions:
+            pr = r.predictions(s)
+            agree = _nanmean(pr.get("agreement", np.full((m, m), np.nan))[iu])
+            wrong = _nanmean(pr.get("agreement_both_wrong", np.full((m, m), np.nan))[iu])
+            prob = _nanmean(pr.get("mean_prob", []))
+            acc = _nanmean(pr.get("accuracy", []))
+        p(f"  {s:<10}{rho:>10.3f}{ci:>18}{agree:>8.3f}{wrong:>9.3f}{prob:>7.3f}{acc:>7.3f}")
+    comps = getattr(r, "comparisons", None)
+    if callable(comps):
+        comps = comps()
+    lines = []
+    for (a, b) in (comps or []):
+        try:
+            d = r.comparison(a, b, "spearman")
+        except Exception:
+            continue
+        names = d["configurations"]
+        if "mutual_knn@k=10" in names and "cknna@k=10" in names:
+            i, j = names.index("mutual_knn@k=10"), names.index("cknna@k=10")
+            lines.append(f"  {a} - {b}: {d['diff'][i, j]:+.3f} "
+                         f"[{d['ci_low'][i, j]:.2f}, {d['ci_high'][i, j]:.2f}], p = {d['p'][i, j]:.3f}")
+    if lines:
+        p("")
+        p("difference of that correlation between image sets (paired bootstrap over models):")
+        for line in lines:
+            p(line)
+
+
 def main(argv):
-    if len(argv) != 2 or argv[1] in ("-h", "--help"):
-        print("usage: prh_results.py RESULTS.h5", file=sys.stderr)
+    args = [a for a in argv[1:] if a != "--brief"]
+    if len(args) != 1 or args[0] in ("-h", "--help"):
+        print("usage: prh_results.py [--brief] RESULTS.h5", file=sys.stderr)
         return 2
     try:
-        r = load(argv[1])
+        r = load(args[0])
     except (OSError, ValueError, KeyError) as e:
         msg = str(e)
-        print(f"prh_results: {msg if argv[1] in msg else argv[1] + ': ' + msg}", file=sys.stderr)
+        print(f"prh_results: {msg if args[0] in msg else args[0] + ': ' + msg}", file=sys.stderr)
         return 2
-    summary(r)
+    if "--brief" in argv:
+        brief(r)
+    else:
+        summary(r)
     return 0
 
 

@@ -17,6 +17,7 @@
 #include "prh/pipeline/export.hpp"
 #include "prh/pipeline/reduce.hpp"
 #include "prh/pipeline/validate.hpp"
+#include "prh/pipeline/zoo.hpp"
 
 namespace {
 
@@ -71,6 +72,26 @@ int run_stages(const StageArgs& args, int* argc, char*** argv) {
   } catch (const prh::InputError& e) {
     spdlog::error("{}", e.what());
     // One rank's failure ends the job cleanly; finished items are already safe.
+    if (session.size() > 1) session.abort(prh::kExitBadInput);
+    return prh::kExitBadInput;
+  } catch (const std::exception& e) {
+    spdlog::critical("internal error: {}", e.what());
+    if (session.size() > 1) session.abort(prh::kExitInternal);
+    return prh::kExitInternal;
+  }
+}
+
+int run_zoo(const prh::pipeline::ZooOptions& opt, int* argc, char*** argv) {
+  prh::parallel::Session session(argc, argv);
+  spdlog::drop_all();
+  prh::log::init(session.size() > 1 ? fmt::format("rank {}/{}", session.rank(), session.size())
+                                    : std::string("prh"));
+  try {
+    prh::configure_threads(opt.threads);
+    prh::pipeline::train_zoo(opt, session);
+    return prh::kExitOk;
+  } catch (const prh::InputError& e) {
+    spdlog::error("{}", e.what());
     if (session.size() > 1) session.abort(prh::kExitBadInput);
     return prh::kExitBadInput;
   } catch (const std::exception& e) {
@@ -138,6 +159,25 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"csv", "json"}));
   export_cmd->add_option("--out", export_out, "output directory (created)")->required();
 
+  prh::pipeline::ZooOptions zoo_opt;
+  auto* zoo = app.add_subcommand("zoo", "prh's own model zoo (Fashion-MNIST classes 0-4)");
+  zoo->require_subcommand(1);
+  auto* zoo_train = zoo->add_subcommand(
+      "train", "Train the zoo's members not yet trained (MPI: members spread over ranks)");
+  zoo_train->add_option("--out", zoo_opt.out_dir, "directory for NAME.pt, NAME.yaml, NAME.json")
+      ->required();
+  zoo_train->add_option("--data", zoo_opt.data_dir, "Fashion-MNIST IDX directory");
+  zoo_train->add_option("--only", zoo_opt.only, "train only these members (repeatable)");
+  zoo_train->add_option("--epochs", zoo_opt.epochs, "override every member's epochs")
+      ->check(CLI::PositiveNumber);
+  zoo_train->add_option("--train-limit", zoo_opt.train_limit,
+                        "use the first N training images of classes 0-4")
+      ->check(CLI::PositiveNumber);
+  zoo_train->add_option("--test-limit", zoo_opt.test_limit, "use the first N test images")
+      ->check(CLI::PositiveNumber);
+  zoo_train->add_option("--threads", zoo_opt.threads, "LibTorch threads per rank (default 1)")
+      ->check(CLI::PositiveNumber);
+
   std::string validate_config;
   prh::pipeline::ValidateOptions validate_opt;
   auto* validate = app.add_subcommand(
@@ -165,6 +205,7 @@ int main(int argc, char** argv) {
     if (*embed) return run_stages(embed_args, &argc, &argv);
     if (*reduce) return run_stages(reduce_args, &argc, &argv);
     if (*run) return run_stages(run_args, &argc, &argv);
+    if (*zoo_train) return run_zoo(zoo_opt, &argc, &argv);
     if (*export_cmd) {
       prh::pipeline::export_results(export_file, export_format, export_out);
       return prh::kExitOk;

@@ -1,0 +1,30 @@
+#pragma once
+// `prh zoo train --out DIR` (MPI): trains the default zoo (models/zoo.hpp) on
+// the Fashion-MNIST training images of classes 0-4, members spread over the
+// ranks; a member whose DIR/NAME.pt and DIR/NAME.json exist is skipped, so a
+// re-run costs nothing and a killed run redoes only unfinished members.
+
+#include <string>
+#include <vector>
+
+#include "prh/parallel/mpi.hpp"
+
+namespace prh::pipeline {
+
+struct ZooOptions {
+  std::string out_dir;
+  std::string data_dir = "/usr/share/datasets/fashion-mnist";
+  std::vector<std::string> only;  // member names; empty: all
+  int epochs = 0;                 // > 0: overrides every member's epochs
+  std::int64_t train_limit = 0;   // > 0: first N training images (of classes 0-4)
+  std::int64_t test_limit = 0;    // > 0: first N test images
+  int threads = 1;                // LibTorch threads per rank
+};
+
+// Returns the number of members trained by this run (all ranks).
+int train_zoo(const ZooOptions& opt, const parallel::Session& session);
+
+// The zoo's members as config entries (name, path) for OUT_DIR, in zoo order.
+std::vector<std::string> zoo_member_names();
+
+}  // namespace prh::pipeline

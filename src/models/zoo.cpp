@@ -1,0 +1,376 @@
+// The zoo: networks written in TorchScript source (torch::jit::Module::define),
+// so the trained module is saved as is and `prh embed` loads it like any
+// exported model; trained from C++ through the JIT's autograd.
+
+#include "prh/models/zoo.hpp"
+
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "prh/core/error.hpp"
+
+namespace prh::models {
+
+std::vector<ZooMember> default_zoo() {
+  // name, family, objective, width, depth, seed, epochs, lr
+  return {
+      {"mlp_w256_d2_s0", "mlp", "supervised", 256, 2, 0, 3, 1e-3},
+      {"mlp_w256_d2_s1", "mlp", "supervised", 256, 2, 1, 3, 1e-3},
+      {"mlp_w512_d3_s0", "mlp", "supervised", 512, 3, 0, 3, 1e-3},
+      {"cnn_w16_d2_s0", "cnn", "supervised", 16, 2, 0, 2, 2e-3},
+      {"cnn_w16_d2_s1", "cnn", "supervised", 16, 2, 1, 2, 2e-3},
+      {"cnn_w32_d3_s0", "cnn", "supervised", 32, 3, 0, 2, 2e-3},
+      {"resnet_w16_d1_s0", "resnet", "supervised", 16, 1, 0, 2, 2e-3},
+      {"resnet_w24_d2_s0", "resnet", "supervised", 24, 2, 0, 2, 2e-3},
+      {"vit_w32_d2_s0", "vit", "supervised", 32, 2, 0, 3, 2e-3},
+      {"vit_w64_d4_s0", "vit", "supervised", 64, 4, 0, 2, 1e-3},
+      {"mlp_ae_w256_d2_s0", "mlp", "autoencoder", 256, 2, 0, 3, 1e-3},
+      {"cnn_ae_w16_d2_s0", "cnn", "autoencoder", 16, 2, 0, 2, 2e-3},
+      {"cnn_clr_w16_d2_s0", "cnn", "contrastive", 16, 2, 0, 2, 2e-3},
+  };
+}
+
+namespace {
+
+using torch::Tensor;
+
+struct Builder {
+  torch::jit::Module module;
+  std::string src;
+  std::vector<std::string> layer_names;
+  explicit Builder(const std::string& name) : module(name) {}
+
+  // Kaiming-uniform-like init, deterministic under torch::manual_seed.
+  void param(const std::string& name, std::vector<std::int64_t> shape, double fan_in) {
+    const double bound = 1.0 / std::sqrt(fan_in);
+    module.register_parameter(name, torch::empty(shape).uniform_(-bound, bound), false);
+  }
+  void ones(const std::string& name, std::int64_t n) {
+    module.register_parameter(name, torch::ones({n}), false);
+  }
+  void zeros(const std::string& name, std::vector<std::int64_t> shape) {
+    module.register_parameter(name, torch::zeros(shape), false);
+  }
+  void line(const std::string& s) { src += "    " + s + "\n"; }
+};
+
+std::string S(std::int64_t v) {
+  return std::to_string(v);
+}
+
+// encode(x) -> List[Tensor]: the layers whose features prh compares; the last
+// one feeds the objective's head. Returns the width of the last layer.
+std::int64_t build_encoder(Builder& b, const ZooMember& m) {
+  b.src += "def encode(self, x: Tensor) -> List[Tensor]:\n";
+  b.line("n = x.size(0)");
+  b.line("out: List[Tensor] = []");
+  const std::int64_t w = m.width;
+  if (m.family == "mlp") {
+    std::int64_t in = 784;
+    b.line("h = x.reshape([n, 784])");
+    for (int i = 0; i < m.depth; ++i) {
+      b.param("w" + S(i), {in, w}, static_cast<double>(in));
+      b.param("b" + S(i), {w}, static_cast<double>(in));
+      b.line("h = torch.relu(torch.addmm(self.b" + S(i) + ", h, self.w" + S(i) + "))");
+      b.line("out.append(h)");
+      b.layer_names.push_back("fc" + S(i));
+      in = w;
+    }
+    return w;
+  }
+  if (m.family == "cnn") {
+    std::int64_t cin = 1, c = w, size = 28;
+    b.line("h = x");
+    for (int i = 0; i < m.depth; ++i) {
+      b.param("c" + S(i) + "w", {c, cin, 3, 3}, static_cast<double>(cin * 9));
+      b.param("c" + S(i) + "b", {c}, static_cast<double>(cin * 9));
+      b.line("h = torch.relu(torch.conv2d(h, self.c" + S(i) + "w, self.c" + S(i) +
+             "b, [1, 1], [1, 1]))");
+      b.line("h = torch.max_pool2d(h, [2, 2])");
+      b.line("out.append(h.mean([2, 3]))");
+      b.layer_names.push_back("conv" + S(i));
+      size /= 2;
+      cin = c;
+      c *= 2;
+    }
+    const std::int64_t flat = cin * size * size, fc = 128;
+    b.param("fw", {flat, fc}, static_cast<double>(flat));
+    b.param("fb", {fc}, static_cast<double>(flat));
+    b.line("h = torch.relu(torch.addmm(self.fb, h.reshape([n, " + S(flat) + "]), self.fw))");
+    b.line("out.append(h)");
+    b.layer_names.push_back("fc");
+    return fc;
+  }
+  if (m.family == "resnet") {
+    // Stem (stride 2, 28 -> 14), `depth` residual blocks, a stride-2
+    // transition (14 -> 7) to 2w channels, `depth` more blocks.
+    b.param("stem_w", {w, 1, 3, 3}, 9.0);
+    b.param("stem_b", {w}, 9.0);
+    b.line("h = torch.relu(torch.conv2d(x, self.stem_w, self.stem_b, [2, 2], [1, 1]))");
+    b.line("out.append(h.mean([2, 3]))");
+    b.layer_names.push_back("stem");
+    std::int64_t c = w;
+    for (int stage = 0; stage < 2; ++stage) {
+      if (stage == 1) {
+        b.param("tr_w", {2 * w, w, 3, 3}, static_cast<double>(w * 9));
+        b.param("tr_b", {2 * w}, static_cast<double>(w * 9));
+        b.line("h = torch.relu(torch.conv2d(h, self.tr_w, self.tr_b, [2, 2], [1, 1]))");
+        c = 2 * w;
+      }
+      for (int i = 0; i < m.depth; ++i) {
+        const std::string p = "s" + S(stage) + "b" + S(i);
+        b.param(p + "w1", {c, c, 3, 3}, static_cast<double>(c * 9));
+        b.zeros(p + "b1", {c});
+        b.param(p + "w2", {c, c, 3, 3}, static_cast<double>(c * 9) * 4);
+        b.zeros(p + "b2", {c});
+        b.line("r = torch.relu(torch.conv2d(h, self." + p + "w1, self." + p + "b1, [1, 1], [1, 1]))");
+        b.line("h = torch.relu(h + torch.conv2d(r, self." + p + "w2, self." + p +
+               "b2, [1, 1], [1, 1]))");
+        b.line("out.append(h.mean([2, 3]))");
+        b.layer_names.push_back("stage" + S(stage) + ".block" + S(i));
+      }
+    }
+    return c;
+  }
+  if (m.family == "vit") {
+    // Patches of 7 x 7 (16 tokens) and a class token; pre-norm blocks with 4
+    // heads; each block's class token is a layer.
+    const std::int64_t d = w, heads = 4, dh = w / 4, hidden = 2 * w, t = 17;
+    PRH_ASSERT(w % 4 == 0, "vit width must be a multiple of 4");
+    b.param("pw", {49, d}, 49.0);
+    b.zeros("pb", {d});
+    b.module.register_parameter("cls", torch::randn({1, 1, d}) * 0.02, false);
+    b.module.register_parameter("pos", torch::randn({1, t, d}) * 0.02, false);
+    b.line("p = x.reshape([n, 1, 4, 7, 4, 7]).permute([0, 2, 4, 1, 3, 5]).reshape([n, 16, 49])");
+    b.line("h = torch.cat([self.cls.expand([n, 1, " + S(d) +
+           "]), torch.matmul(p, self.pw) + self.pb], 1) + self.pos");
+    const std::string scale = std::to_string(1.0 / std::sqrt(static_cast<double>(dh)));
+    for (int i = 0; i < m.depth; ++i) {
+      const std::string p = "blk" + S(i) + "_";
+      b.ones(p + "ln1w", d);
+      b.zeros(p + "ln1b", {d});
+      b.param(p + "qkv", {d, 3 * d}, static_cast<double>(d));
+      b.zeros(p + "qkvb", {3 * d});
+      b.param(p + "proj", {d, d}, static_cast<double>(d) * 4);
+      b.zeros(p + "projb", {d});
+      b.ones(p + "ln2w", d);
+      b.zeros(p + "ln2b", {d});
+      b.param(p + "fc1", {d, hidden}, static_cast<double>(d));
+      b.zeros(p + "fc1b", {hidden});
+      b.param(p + "fc2", {hidden, d}, static_cast<double>(hidden) * 4);
+      b.zeros(p + "fc2b", {d});
+      b.line("y = torch.layer_norm(h, [" + S(d) + "], self." + p + "ln1w, self." + p + "ln1b)");
+      b.line("qkv = (torch.matmul(y, self." + p + "qkv) + self." + p + "qkvb).reshape([n, " +
+             S(t) + ", 3, " + S(heads) + ", " + S(dh) + "]).permute([2, 0, 3, 1, 4])");
+      b.line("a = torch.softmax(torch.matmul(qkv[0], qkv[1].transpose(-2, -1)) * " + scale +
+             ", -1)");
+      b.line("o = torch.matmul(a, qkv[2]).transpose(1, 2).reshape([n, " + S(t) + ", " + S(d) +
+             "])");
+      b.line("h = h + torch.matmul(o, self." + p + "proj) + self." + p + "projb");
+      b.line("y = torch.layer_norm(h, [" + S(d) + "], self." + p + "ln2w, self." + p + "ln2b)");
+      b.line("h = h + torch.matmul(torch.gelu(torch.matmul(y, self." + p + "fc1) + self." + p +
+             "fc1b), self." + p + "fc2) + self." + p + "fc2b");
+      b.line("out.append(h[:, 0])");
+      b.layer_names.push_back("block" + S(i) + ".cls");
+    }
+    return d;
+  }
+  throw InputError(fmt::format("zoo member '{}': unknown family '{}'", m.name, m.family));
+}
+
+torch::jit::Module build(const ZooMember& m, int classes, std::vector<std::string>& layer_names) {
+  Builder b("Zoo_" + m.family);
+  const std::int64_t last = build_encoder(b, m);
+  b.line("return out");
+  if (m.objective == "supervised") {
+    b.param("head_w", {last, classes}, static_cast<double>(last));
+    b.param("head_b", {classes}, static_cast<double>(last));
+    b.src += R"(
+def logits(self, x: Tensor) -> Tensor:
+    h = self.encode(x)
+    return torch.addmm(self.head_b, h[-1], self.head_w)
+
+def forward(self, x: Tensor) -> Dict[str, List[Tensor]]:
+    h = self.encode(x)
+    return {"layers": h, "logits": [torch.addmm(self.head_b, h[-1], self.head_w)]}
+)";
+  } else if (m.objective == "autoencoder") {
+    b.param("dec_w1", {last, 256}, static_cast<double>(last));
+    b.param("dec_b1", {256}, static_cast<double>(last));
+    b.param("dec_w2", {256, 784}, 256.0);
+    b.param("dec_b2", {784}, 256.0);
+    b.src += R"(
+def reconstruct(self, x: Tensor) -> Tensor:
+    h = self.encode(x)
+    r = torch.relu(torch.addmm(self.dec_b1, h[-1], self.dec_w1))
+    return torch.sigmoid(torch.addmm(self.dec_b2, r, self.dec_w2))
+
+def forward(self, x: Tensor) -> Dict[str, List[Tensor]]:
+    return {"layers": self.encode(x)}
+)";
+  } else if (m.objective == "contrastive") {
+    b.param("proj_w1", {last, 128}, static_cast<double>(last));
+    b.param("proj_b1", {128}, static_cast<double>(last));
+    b.param("proj_w2", {128, 64}, 128.0);
+    b.param("proj_b2", {64}, 128.0);
+    b.src += R"(
+def project(self, x: Tensor) -> Tensor:
+    h = self.encode(x)
+    r = torch.relu(torch.addmm(self.proj_b1, h[-1], self.proj_w1))
+    return torch.addmm(self.proj_b2, r, self.proj_w2)
+
+def forward(self, x: Tensor) -> Dict[str, List[Tensor]]:
+    return {"layers": self.encode(x)}
+)";
+  } else {
+    throw InputError(fmt::format("zoo member '{}': unknown objective '{}'", m.name, m.objective));
+  }
+  b.module.define(b.src);
+  layer_names = b.layer_names;
+  return b.module;
+}
+
+// [n, 1, 28, 28] float normalised like the sidecar: (x / 255 - 0.5) / 0.5.
+Tensor to_tensor(const ImageData& d) {
+  auto t = torch::from_blob(const_cast<std::uint8_t*>(d.pixels.data()), {d.n, 1, 28, 28},
+                            torch::kUInt8)
+               .to(torch::kFloat32);
+  return (t / 255.0 - 0.5) / 0.5;
+}
+
+// Two random views for contrastive learning: shift by up to 3 pixels,
+// horizontal flip, a little Gaussian noise.
+Tensor augment(const Tensor& x, std::mt19937_64& rng) {
+  const auto n = x.size(0);
+  auto padded = torch::constant_pad_nd(x, {3, 3, 3, 3}, -1.0);
+  std::vector<Tensor> views;
+  views.reserve(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto dy = static_cast<std::int64_t>(rng() % 7), dx = static_cast<std::int64_t>(rng() % 7);
+    auto v = padded[i].narrow(1, dy, 28).narrow(2, dx, 28);
+    if (rng() % 2) v = v.flip({2});
+    views.push_back(v);
+  }
+  return torch::stack(views) + 0.1 * torch::randn_like(x);
+}
+
+Tensor nt_xent(const Tensor& z1, const Tensor& z2, double temperature) {
+  const auto n = z1.size(0);
+  auto z = torch::nn::functional::normalize(torch::cat({z1, z2}),
+                                            torch::nn::functional::NormalizeFuncOptions().dim(1));
+  auto sim = torch::matmul(z, z.t()) / temperature;
+  sim = sim - 1e9 * torch::eye(2 * n);
+  auto target = torch::cat({torch::arange(n, 2 * n), torch::arange(0, n)});
+  return torch::nn::functional::cross_entropy(sim, target);
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  PRH_CHECK_INPUT(out.good(), "cannot write {}", path);
+}
+
+}  // namespace
+
+TrainReport train_member(const ZooMember& m, const ImageData& train, const ImageData& test,
+                         int classes, const std::string& out_dir, int epochs_override,
+                         const std::function<void(int, double)>& progress) {
+  PRH_CHECK_INPUT(train.n > 0, "zoo: no training images");
+  const auto t0 = std::chrono::steady_clock::now();
+  torch::manual_seed(m.seed);
+  std::vector<std::string> layer_names;
+  auto module = build(m, classes, layer_names);
+  std::vector<Tensor> params;
+  std::int64_t count = 0;
+  for (const auto& p : module.parameters()) {
+    p.set_requires_grad(true);
+    params.push_back(p);
+    count += p.numel();
+  }
+  torch::optim::Adam opt(params, torch::optim::AdamOptions(m.lr));
+  const Tensor x_all = to_tensor(train);
+  const Tensor y_all = torch::from_blob(const_cast<std::int64_t*>(train.labels.data()), {train.n},
+                                        torch::kInt64)
+                           .clone();
+  const int epochs = epochs_override > 0 ? epochs_override : m.epochs;
+  const std::int64_t batch = 128;
+  std::mt19937_64 rng(m.seed * 7919 + 17);
+  std::vector<std::int64_t> order(static_cast<std::size_t>(train.n));
+  for (std::int64_t i = 0; i < train.n; ++i) order[static_cast<std::size_t>(i)] = i;
+  module.train();
+  double last_loss = 0;
+  for (int epoch = 0; epoch < epochs; ++epoch) {
+    // Fisher-Yates with our own generator: the same order on every platform.
+    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+    double sum = 0;
+    std::int64_t batches = 0;
+    for (std::int64_t s = 0; s < train.n; s += batch) {
+      const auto e = std::min(train.n, s + batch);
+      auto idx = torch::from_blob(order.data() + s, {e - s}, torch::kInt64).clone();
+      auto x = x_all.index_select(0, idx);
+      Tensor loss;
+      if (m.objective == "supervised") {
+        auto logits = module.get_method("logits")({x}).toTensor();
+        loss = torch::nn::functional::cross_entropy(logits, y_all.index_select(0, idx));
+      } else if (m.objective == "autoencoder") {
+        auto r = module.get_method("reconstruct")({x}).toTensor();
+        loss = torch::mse_loss(r, (x.reshape({e - s, 784}) * 0.5 + 0.5));
+      } else {
+        auto z1 = module.get_method("project")({augment(x, rng)}).toTensor();
+        auto z2 = module.get_method("project")({augment(x, rng)}).toTensor();
+        loss = nt_xent(z1, z2, 0.5);
+      }
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+      sum += loss.item<double>();
+      ++batches;
+    }
+    last_loss = sum / static_cast<double>(std::max<std::int64_t>(batches, 1));
+    if (progress) progress(epoch + 1, last_loss);
+  }
+  module.eval();
+  for (auto& p : params) p.set_requires_grad(false);
+
+  TrainReport rep;
+  rep.name = m.name;
+  rep.final_loss = last_loss;
+  rep.parameters = count;
+  rep.epochs = epochs;
+  rep.train_images = train.n;
+  if (m.objective == "supervised" && test.n > 0) {
+    torch::NoGradGuard no_grad;
+    const Tensor xt = to_tensor(test);
+    std::int64_t correct = 0;
+    for (std::int64_t s = 0; s < test.n; s += 500) {
+      const auto e = std::min(test.n, s + 500);
+      auto pred = module.get_method("logits")({xt.narrow(0, s, e - s)}).toTensor().argmax(1);
+      auto acc = pred.data_ptr<std::int64_t>();
+      for (std::int64_t i = 0; i < e - s; ++i)
+        correct += acc[i] == test.labels[static_cast<std::size_t>(s + i)];
+    }
+    rep.test_accuracy = static_cast<double>(correct) / static_cast<double>(test.n);
+  }
+  // Atomic: the .pt appears complete or not at all; the sidecar first.
+  std::filesystem::create_directories(out_dir);
+  const std::string base = out_dir + "/" + m.name;
+  std::string names;
+  for (const auto& n : layer_names) names += (names.empty() ? "" : ", ") + n;
+  write_text(base + ".yaml",
+             "# prh zoo member " + m.name + " (" + m.family + ", " + m.objective +
+                 ")\ninput_size: 28\nresize: 28\ncrop: 28\ninterpolation: bilinear\nchannels: "
+                 "1\nmean: [0.5]\nstd: [0.5]\nlayer_names: [" +
+                 names + "]\n");
+  module.save(base + ".pt.tmp");
+  std::filesystem::rename(base + ".pt.tmp", base + ".pt");
+  rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return rep;
+}
+
+}  // namespace prh::models
