@@ -1,0 +1,220 @@
+#!/usr/bin/python3
+"""End-to-end test of the embedded default, reduced: zoo training, embed,
+reduce and export under mpirun with 2 ranks.
+
+usage: test_default.py PRH MPIEXEC REPO
+
+- `prh zoo train` on 4 members (MLP and CNN supervised, MLP autoencoder, CNN
+  contrastive), 1 epoch on 2000 training images: deterministic (the same
+  bytes with 1 and 2 ranks), a re-run trains nothing, kill -9 mid-training
+  and re-run keeps the finished members;
+- configs/default.yaml reduced to those members and 200 images per set, run
+  with `prh run`: structural and numeric sanity of results.h5 (scores in
+  range, diagonals as expected, correlations in [-1, 1], p in [0, 1],
+  accuracies equal to the store's predictions, NaN where undefined);
+- `prh export` writes the tables with the expected rows; tools/prh_results.py
+  --brief prints the summary; a second `prh run` does nothing.
+"""
+import csv
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import h5py
+import numpy as np
+
+PRH, MPIEXEC, REPO = sys.argv[1:4]
+failures = []
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           OMPI_MCA_rmaps_base_oversubscribe="1", OMPI_MCA_btl="self,vader",
+           OMPI_MCA_btl_vader_single_copy_mechanism="none", HDF5_USE_FILE_LOCKING="FALSE")
+MEMBERS = ["mlp_w256_d2_s0", "cnn_w16_d2_s0", "mlp_ae_w256_d2_s0", "cnn_clr_w16_d2_s0"]
+SUPERVISED = {"mlp_w256_d2_s0", "cnn_w16_d2_s0"}
+N = 200
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what, flush=True)
+
+
+def mpi(n, *args):
+    cmd = [MPIEXEC, "-n", str(n), "--oversubscribe", PRH, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=ENV)
+
+
+def zoo_args(out):
+    args = ["zoo", "train", "--out", out, "--epochs", "1", "--train-limit", "2000",
+            "--test-limit", "500"]
+    for m in MEMBERS:
+        args += ["--only", m]
+    return args
+
+
+def reduced_config(tmp, zoo):
+    """configs/default.yaml with 200 images per set, the trained members and k <= N - 1."""
+    text = open(os.path.join(REPO, "configs/default.yaml")).read()
+    text = re.sub(r"limit: 1000", f"limit: {N}", text)
+    text = re.sub(r"count: 1000", f"count: {N}", text)
+    text = re.sub(r"^store: .*$", f"store: {tmp}/out/store.h5", text, flags=re.M)
+    head, _, rest = text.partition("\nmodels:")
+    _, _, tail = rest.partition("\n# --- Reduction")
+    models = "\nmodels:\n" + "".join(f"  - {{name: {m}, path: {zoo}/{m}.pt}}\n" for m in MEMBERS)
+    tail = re.sub(r"k=(\d+)", lambda m: f"k={min(int(m.group(1)), N - 1)}", tail)
+    # The scaled k list may now repeat k = 199; keep each configuration once.
+    lines, seen = [], set()
+    for line in ("# --- Reduction" + tail).splitlines():
+        if line.strip().startswith("- ") and line.strip() in seen:
+            continue
+        seen.add(line.strip())
+        lines.append(line)
+    text = head + models + "\n" + "\n".join(lines) + "\n"
+    text = text.replace("bootstrap: 1000", "bootstrap: 200")
+    path = os.path.join(tmp, "default-small.yaml")
+    open(path, "w").write(text)
+    return path
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="prh-default-")
+    zoo = f"{tmp}/zoo"
+
+    # --- zoo ---------------------------------------------------------------------
+    r = mpi(2, *zoo_args(zoo))
+    check(r.returncode == 0, f"zoo train: {r.stderr[-2000:]}")
+    for m in MEMBERS:
+        for ext in (".pt", ".yaml", ".json"):
+            check(os.path.exists(f"{zoo}/{m}{ext}"), f"zoo wrote {m}{ext}")
+        rep = json.load(open(f"{zoo}/{m}.json"))
+        if m in SUPERVISED:
+            check(rep["test_accuracy"] is not None and 0.5 < rep["test_accuracy"] <= 1,
+                  f"{m}: supervised test accuracy {rep['test_accuracy']}")
+        else:
+            check(rep["test_accuracy"] is None, f"{m}: no classifier, no accuracy")
+    r = mpi(2, *zoo_args(zoo))
+    check(r.returncode == 0 and "0 to train" in r.stderr, f"zoo re-run trains nothing: {r.stderr[-500:]}")
+    # Deterministic: one rank trains every member into another directory.
+    r = mpi(1, *zoo_args(f"{tmp}/zoo1"))
+    check(r.returncode == 0, f"zoo -np 1: {r.stderr[-1000:]}")
+    for m in MEMBERS:
+        same = open(f"{zoo}/{m}.pt", "rb").read() == open(f"{tmp}/zoo1/{m}.pt", "rb").read()
+        check(same, f"{m}: the same model bytes with 1 and 2 ranks")
+    # kill -9 once the first member is finished, then re-run.
+    kz = f"{tmp}/zoo_killed"
+    cmd = [MPIEXEC, "-n", "1", PRH, *zoo_args(kz)]
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV,
+                         start_new_session=True)
+    finished = []
+    while p.poll() is None:
+        finished = [m for m in MEMBERS if os.path.exists(f"{kz}/{m}.json")]
+        if finished:
+            os.killpg(p.pid, signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    p.wait()
+    r = mpi(1, *zoo_args(kz))
+    m = re.search(r"(\d+) to train", r.stderr)
+    check(r.returncode == 0 and m and int(m.group(1)) <= len(MEMBERS) - len(finished),
+          f"zoo resumed after kill -9 with {len(finished)} finished: {r.stderr[-800:]}")
+    for mem in MEMBERS:
+        check(open(f"{kz}/{mem}.pt", "rb").read() == open(f"{zoo}/{mem}.pt", "rb").read(),
+              f"{mem}: killed-and-resumed zoo gives the same model")
+
+    # --- the sweep -----------------------------------------------------------------
+    cfg = reduced_config(tmp, zoo)
+    r = subprocess.run([PRH, "validate", cfg], capture_output=True, text=True, env=ENV)
+    check(r.returncode == 0, f"the reduced default config validates: {r.stdout} {r.stderr}")
+    r = mpi(2, "run", cfg)
+    check(r.returncode == 0, f"prh run: {r.stderr[-3000:]}")
+    results = f"{tmp}/out/results.h5"
+    store = f"{tmp}/out/store.h5"
+    with h5py.File(results, "r") as f, h5py.File(store, "r") as st:
+        check(f.attrs["complete"] == 1, "results complete")
+        models = list(f["models"].asstr()[()])
+        check(models == MEMBERS, f"models in config order: {models}")
+        configs = list(f["configurations"].asstr()[()])
+        sets = list(f["alignment"].keys())
+        check(sorted(sets) == ["gaussian", "id", "ood", "uniform"], f"four image sets: {sets}")
+        M, K = len(models), len(configs)
+        for s in sets:
+            check(f[f"alignment/{s}"].attrs["n"] == N, f"{s}: {N} images")
+            for c in configs:
+                S = f[f"alignment/{s}/{c}/scores"][()]
+                metric = c.split("@")[0]
+                check(S.shape == (M, M) and np.isfinite(S).all(), f"{s}/{c}: finite [M, M]")
+                if metric in ("mutual_knn", "cycle_knn", "lcs_knn", "edit_distance_knn"):
+                    check(((S >= 0) & (S <= 1)).all(), f"{s}/{c}: in [0, 1]")
+                if metric in ("mutual_knn", "lcs_knn", "edit_distance_knn"):
+                    check(np.all(np.diag(S) == 1), f"{s}/{c}: diagonal exactly 1")
+                if metric in ("cka", "svcca"):
+                    check(((S > -1e-9) & (S < 1 + 1e-6)).all(), f"{s}/{c}: in [0, 1]")
+                    check(np.allclose(np.diag(S), 1, atol=1e-5), f"{s}/{c}: diagonal 1")
+                if metric != "cycle_knn":
+                    check(np.array_equal(S, S.T), f"{s}/{c}: symmetric")
+                L = f[f"alignment/{s}/{c}/layers"][()]
+                check((L >= 0).all(), f"{s}/{c}: layer pairs recorded")
+            for method in ("spearman", "kendall"):
+                R = f[f"correlation/{s}/{method}"][()]
+                P = f[f"correlation/{s}/{method}_pvalue"][()]
+                fin = np.isfinite(R)
+                check(R.shape == (K, K) and ((R[fin] >= -1 - 1e-12) & (R[fin] <= 1 + 1e-12)).all(),
+                      f"{s}/{method} in [-1, 1]")
+                check(((P[np.isfinite(P)] >= 0) & (P[np.isfinite(P)] <= 1)).all(), f"{s}/{method} p")
+                check(np.allclose(R, R.T, equal_nan=True), f"{s}/{method} symmetric")
+            labels = st[f"sets/{s}/labels"][()]
+            pr = f[f"predictions/{s}"]
+            for i, m in enumerate(models):
+                if m in SUPERVISED:
+                    top = st[f"sets/{s}/models/{m}/top1"][()]
+                    prob = st[f"sets/{s}/models/{m}/prob"][()]
+                    check(abs(pr["mean_prob"][i] - prob.mean()) < 1e-6, f"{s}/{m}: mean prob")
+                    if s == "id":
+                        check(abs(pr["accuracy"][i] - np.mean(top == labels)) < 1e-12,
+                              f"{s}/{m}: accuracy equals the store's predictions")
+                    else:
+                        check(np.isnan(pr["accuracy"][i]), f"{s}/{m}: no accuracy off the classes")
+                else:
+                    check(np.isnan(pr["mean_prob"][i]) and np.isnan(pr["agreement"][i]).all(),
+                          f"{s}/{m}: no head, NaN predictions")
+            a, b = models.index("mlp_w256_d2_s0"), models.index("cnn_w16_d2_s0")
+            ta = st[f"sets/{s}/models/{models[a]}/top1"][()]
+            tb = st[f"sets/{s}/models/{models[b]}/top1"][()]
+            check(abs(pr["agreement"][a, b] - np.mean(ta == tb)) < 1e-12, f"{s}: agreement")
+            if s == "ood":  # every label is outside the classes: all wrong
+                check(pr["both_wrong"][a, b] == N, f"{s}: every image is wrong for both")
+        check("comparison/id/uniform/spearman_diff" in f, "comparison id vs uniform")
+
+    # --- export and summary -----------------------------------------------------------
+    out = f"{tmp}/csv"
+    r = subprocess.run([PRH, "export", results, "--format", "csv", "--out", out],
+                       capture_output=True, text=True)
+    check(r.returncode == 0, f"export: {r.stderr}")
+    rows = list(csv.DictReader(open(f"{out}/alignment.csv")))
+    check(len(rows) == 4 * K * M * (M + 1) // 2, f"alignment.csv rows: {len(rows)}")
+    rows = list(csv.DictReader(open(f"{out}/predictions.csv")))
+    check(len(rows) == 4 * M, f"predictions.csv rows: {len(rows)}")
+    r = subprocess.run(["/usr/bin/python3", os.path.join(REPO, "tools/prh_results.py"), "--brief",
+                        results], capture_output=True, text=True)
+    check(r.returncode == 0 and "Spearman(mutual_knn@k=10, cknna@k=10)" in r.stdout,
+          f"summary: {r.stdout[-1500:]} {r.stderr[-500:]}")
+    print(r.stdout)
+    r = mpi(2, "run", cfg)
+    check(r.returncode == 0 and "0 to do" in r.stderr and "nothing to do" in r.stderr,
+          f"second prh run does nothing: {r.stderr[-800:]}")
+
+    if failures:
+        print(f"{len(failures)} failures; files kept in {tmp}")
+        sys.exit(1)
+    shutil.rmtree(tmp)
+    print("all default-sweep checks passed")
+
+
+if __name__ == "__main__":
+    main()
