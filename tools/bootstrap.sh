@@ -15,6 +15,11 @@ PACKAGES=(
   dataset-fashion-mnist
   python3-h5py python3-numpy python3-pandas
   zlib1g-dev
+  # Single-node SLURM (slurm/local/start.sh, jobs/, tests/slurm/):
+  # slurmctld + slurmd + client tools, munge for authentication, and the
+  # PMIx library that the mpi/pmix plugin dlopens for `srun --mpi=pmix`.
+  slurm-wlm slurmctld slurmd slurm-client slurm-wlm-basic-plugins
+  munge libpmix2 libpmix-dev
 )
 
 missing=()

@@ -12,6 +12,7 @@
 #include "prh/core/threads.hpp"
 #include "prh/core/version.hpp"
 #include "prh/parallel/mpi.hpp"
+#include "prh/parallel/signals.hpp"
 #include "prh/pipeline/compare.hpp"
 #include "prh/pipeline/embed.hpp"
 #include "prh/pipeline/export.hpp"
@@ -66,9 +67,15 @@ int run_stages(const StageArgs& args, int* argc, char*** argv) {
   try {
     const auto sweep = prh::config::load(args.config);
     prh::configure_threads(sweep.threads_per_rank);
+    prh::parallel::install_stop_handlers();
     if (args.embed) prh::pipeline::embed(sweep, session);
     if (args.reduce) prh::pipeline::reduce(sweep, session, args.reduce_opt);
     return prh::kExitOk;
+  } catch (const prh::Stopped& e) {
+    // Every rank got here together (the stop is agreed collectively).
+    if (session.root())
+      spdlog::warn("{}: stopped on request; finished work is saved, run again to resume", e.what());
+    return prh::kExitStopped;
   } catch (const prh::InputError& e) {
     spdlog::error("{}", e.what());
     // One rank's failure ends the job cleanly; finished items are already safe.
@@ -88,8 +95,14 @@ int run_zoo(const prh::pipeline::ZooOptions& opt, int* argc, char*** argv) {
                                     : std::string("prh"));
   try {
     prh::configure_threads(opt.threads);
+    prh::parallel::install_stop_handlers();
     prh::pipeline::train_zoo(opt, session);
     return prh::kExitOk;
+  } catch (const prh::Stopped& e) {
+    if (session.root())
+      spdlog::warn("{}: stopped on request; finished members are saved, run again to resume",
+                   e.what());
+    return prh::kExitStopped;
   } catch (const prh::InputError& e) {
     spdlog::error("{}", e.what());
     if (session.size() > 1) session.abort(prh::kExitBadInput);
@@ -170,8 +183,9 @@ int main(int argc, char** argv) {
   zoo_train->add_option("--only", zoo_opt.only, "train only these members (repeatable)");
   zoo_train->add_option("--epochs", zoo_opt.epochs, "override every member's epochs")
       ->check(CLI::PositiveNumber);
-  zoo_train->add_option("--train-limit", zoo_opt.train_limit,
-                        "use the first N training images of classes 0-4")
+  zoo_train
+      ->add_option("--train-limit", zoo_opt.train_limit,
+                   "use the first N training images of classes 0-4")
       ->check(CLI::PositiveNumber);
   zoo_train->add_option("--test-limit", zoo_opt.test_limit, "use the first N test images")
       ->check(CLI::PositiveNumber);

@@ -129,7 +129,8 @@ std::int64_t build_encoder(Builder& b, const ZooMember& m) {
         b.zeros(p + "b1", {c});
         b.param(p + "w2", {c, c, 3, 3}, static_cast<double>(c * 9) * 4);
         b.zeros(p + "b2", {c});
-        b.line("r = torch.relu(torch.conv2d(h, self." + p + "w1, self." + p + "b1, [1, 1], [1, 1]))");
+        b.line("r = torch.relu(torch.conv2d(h, self." + p + "w1, self." + p +
+               "b1, [1, 1], [1, 1]))");
         b.line("h = torch.relu(h + torch.conv2d(r, self." + p + "w2, self." + p +
                "b2, [1, 1], [1, 1]))");
         b.line("out.append(h.mean([2, 3]))");
@@ -166,8 +167,8 @@ std::int64_t build_encoder(Builder& b, const ZooMember& m) {
       b.param(p + "fc2", {hidden, d}, static_cast<double>(hidden) * 4);
       b.zeros(p + "fc2b", {d});
       b.line("y = torch.layer_norm(h, [" + S(d) + "], self." + p + "ln1w, self." + p + "ln1b)");
-      b.line("qkv = (torch.matmul(y, self." + p + "qkv) + self." + p + "qkvb).reshape([n, " +
-             S(t) + ", 3, " + S(heads) + ", " + S(dh) + "]).permute([2, 0, 3, 1, 4])");
+      b.line("qkv = (torch.matmul(y, self." + p + "qkv) + self." + p + "qkvb).reshape([n, " + S(t) +
+             ", 3, " + S(heads) + ", " + S(dh) + "]).permute([2, 0, 3, 1, 4])");
       b.line("a = torch.softmax(torch.matmul(qkv[0], qkv[1].transpose(-2, -1)) * " + scale +
              ", -1)");
       b.line("o = torch.matmul(a, qkv[2]).transpose(1, 2).reshape([n, " + S(t) + ", " + S(d) +
@@ -238,9 +239,9 @@ def forward(self, x: Tensor) -> Dict[str, List[Tensor]]:
 
 // [n, 1, 28, 28] float normalised like the sidecar: (x / 255 - 0.5) / 0.5.
 Tensor to_tensor(const ImageData& d) {
-  auto t = torch::from_blob(const_cast<std::uint8_t*>(d.pixels.data()), {d.n, 1, 28, 28},
-                            torch::kUInt8)
-               .to(torch::kFloat32);
+  auto t =
+      torch::from_blob(const_cast<std::uint8_t*>(d.pixels.data()), {d.n, 1, 28, 28}, torch::kUInt8)
+          .to(torch::kFloat32);
   return (t / 255.0 - 0.5) / 0.5;
 }
 
@@ -295,9 +296,9 @@ TrainReport train_member(const ZooMember& m, const ImageData& train, const Image
   }
   torch::optim::Adam opt(params, torch::optim::AdamOptions(m.lr));
   const Tensor x_all = to_tensor(train);
-  const Tensor y_all = torch::from_blob(const_cast<std::int64_t*>(train.labels.data()), {train.n},
-                                        torch::kInt64)
-                           .clone();
+  const Tensor y_all =
+      torch::from_blob(const_cast<std::int64_t*>(train.labels.data()), {train.n}, torch::kInt64)
+          .clone();
   const int epochs = epochs_override > 0 ? epochs_override : m.epochs;
   const std::int64_t batch = 128;
   std::mt19937_64 rng(m.seed * 7919 + 17);

@@ -11,6 +11,7 @@
 #include "prh/core/error.hpp"
 #include "prh/data/image.hpp"
 #include "prh/models/model.hpp"
+#include "prh/parallel/signals.hpp"
 #include "prh/store/embedding_store.hpp"
 #include "prh/store/results_reader.hpp"
 #include "progress.hpp"
@@ -194,8 +195,14 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session)
   std::vector<float> batch_in, one, feats;
   std::vector<std::int64_t> top1;
   std::vector<float> prob;
+  bool stopped = false;
   for (const auto& it : items) {
     if (writer->is_done(it.set, it.model, it.shard)) continue;
+    // A stop request ends the run between items: every finished item is kept.
+    if (parallel::stop_requested()) {
+      stopped = true;
+      break;
+    }
     const auto& mcfg = sweep.models[static_cast<std::size_t>(it.model)];
     const auto& ml = layout.models[static_cast<std::size_t>(it.model)];
     if (loaded != it.model) {
@@ -259,6 +266,14 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session)
     }
   }
   const std::int64_t total = session.sum(done_items);
+  if (session.any(stopped)) {
+    if (session.root())
+      spdlog::warn(
+          "embed: stopped on signal {} after {} items; finished items are saved, "
+          "re-run to resume",
+          parallel::stop_signal(), total);
+    throw Stopped("embed stopped on a signal");
+  }
   if (session.root()) {
     const double secs = std::chrono::duration<double>(clock::now() - t0).count();
     spdlog::info("embed: done, {} items embedded in {:.1f} s; store {}", total, secs, sweep.store);

@@ -14,6 +14,7 @@
 #include "prh/core/error.hpp"
 #include "prh/metrics/engine.hpp"
 #include "prh/metrics/preprocess.hpp"
+#include "prh/parallel/signals.hpp"
 #include "prh/parallel/work.hpp"
 #include "prh/stats/bootstrap.hpp"
 #include "prh/stats/correlation.hpp"
@@ -337,6 +338,7 @@ std::int64_t prepare_units(const config::Sweep& sweep, const Plan& plan,
   if (session.root() && !todo.empty())
     spdlog::info("reduce: preparing {} of {} (set, model, layer) units on {} ranks", todo.size(),
                  units.size(), session.size());
+  spdlog::debug("reduce: this rank prepares {} of {} units", mine.size(), todo.size());
   std::unique_ptr<store::StoreReader> st;
   if (!mine.empty()) st = std::make_unique<store::StoreReader>(sweep.store);
   const auto t0 = clock_type::now();
@@ -344,6 +346,7 @@ std::int64_t prepare_units(const config::Sweep& sweep, const Plan& plan,
   metrics::PreprocessOptions pre{sweep.preprocess.clamp, sweep.preprocess.q, sweep.preprocess.exact,
                                  sweep.preprocess.normalize};
   for (std::size_t k = 0; k < mine.size(); ++k) {
+    if (parallel::stop_requested()) break;  // finished units are in the cache
     const auto& u = units[mine[k]];
     const auto& s = plan.sets[static_cast<std::size_t>(u.set)];
     const auto& m = plan.models[static_cast<std::size_t>(u.model)];
@@ -420,14 +423,19 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
   std::vector<metrics::Representation> held;
   auto load = [&](int set, int model) {
     std::vector<metrics::Representation> reps;
-    for (int l : plan.models[static_cast<std::size_t>(model)].layers)
-      reps.push_back(cache.read(unit_of.at({set, model, l})));
+    for (int l : plan.models[static_cast<std::size_t>(model)].layers) {
+      const auto u = unit_of.at({set, model, l});
+      PRH_ASSERT(cache.done(u), "reduce: unit {} (set {}, model {}, layer {}) was not prepared", u,
+                 set, model, l);
+      reps.push_back(cache.read(u));
+    }
     return reps;
   };
   int nan_warnings = 0;
   const auto t0 = clock_type::now();
   auto last_log = t0;
   for (std::size_t t = first; t < last; ++t) {
+    if (parallel::stop_requested()) break;  // finished pairs are marked done
     const int s = todo[t].set;
     const auto [i, j] = L.pair_at(todo[t].pair);
     if (held_key != std::make_pair(s, i)) {
@@ -684,11 +692,15 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
                                           layout.identity, session.comm());
       // Only units of models with pairs left are prepared.
       stats_out.units_prepared = prepare_units(sweep, plan, units, *cache, req, session, needed);
+      if (session.any(parallel::stop_requested()))
+        throw Stopped("reduce stopped on a signal while preparing; prepared units are saved");
       session.barrier();
       cache.reset();  // collective close: every unit is in the file
       cache = store::open_prep_cache(prep_cache_path(sweep.results), units, req, layout.identity,
                                      session.comm());
       stats_out.pairs_scored = score_pairs(plan, layout, specs, unit_of, *cache, *writer, session);
+      if (session.any(parallel::stop_requested()))
+        throw Stopped("reduce stopped on a signal while scoring; finished pairs are saved");
     }
     writer.reset();  // collective close
   }

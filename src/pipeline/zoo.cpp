@@ -6,15 +6,16 @@
 #include <fstream>
 #include <set>
 
-#include <nlohmann/json.hpp>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "prh/config/config.hpp"
 #include "prh/core/error.hpp"
 #include "prh/data/image.hpp"
 #include "prh/models/model.hpp"
 #include "prh/models/zoo.hpp"
+#include "prh/parallel/signals.hpp"
 #include "prh/parallel/work.hpp"
 
 namespace prh::pipeline {
@@ -108,13 +109,21 @@ int train_zoo(const ZooOptions& opt, const parallel::Session& session) {
     const auto train = load_images(opt.data_dir, "train", opt.train_limit);
     const auto test = load_images(opt.data_dir, "t10k", opt.test_limit);
     for (auto t : mine) {
+      if (parallel::stop_requested()) break;
       const auto& m = todo[t];
       spdlog::info("zoo: training {} ({}, {}, width {}, depth {}, seed {}) on {} images", m.name,
                    m.family, m.objective, m.width, m.depth, m.seed, train.n);
-      const auto rep = models::train_member(
-          m, train, test, 5, dir, opt.epochs, [&](int epoch, double loss) {
-            spdlog::info("zoo: {} epoch {} loss {:.4f}", m.name, epoch, loss);
-          });
+      models::TrainReport rep;
+      try {
+        rep = models::train_member(m, train, test, 5, dir, opt.epochs, [&](int epoch, double loss) {
+          spdlog::info("zoo: {} epoch {} loss {:.4f}", m.name, epoch, loss);
+          // Abandon the member (nothing is written for it) on a stop request.
+          if (parallel::stop_requested()) throw Stopped("zoo training stopped on a signal");
+        });
+      } catch (const Stopped&) {
+        spdlog::warn("zoo: {} abandoned on a stop request", m.name);
+        break;
+      }
       // The report last: a member counts as trained once its .json exists.
       const std::string path = dir + "/" + m.name + ".json";
       {
@@ -130,6 +139,8 @@ int train_zoo(const ZooOptions& opt, const parallel::Session& session) {
     }
   }
   const auto total = session.sum(trained);
+  if (session.any(parallel::stop_requested()))
+    throw Stopped("zoo training stopped on a signal; finished members are saved");
   if (session.root()) {
     spdlog::info("zoo: {} trained now, {} in {}", total, members.size(), dir);
     for (const auto& m : members) {

@@ -336,7 +336,10 @@ std::unique_ptr<ItemWriter> open_for_embedding(const std::string& path, const St
     h5::write_attr(f, "complete", std::int64_t{1});
   }
   MPI_Barrier(comm);
-  return std::make_unique<MpioWriter>(path, layout, comm);
+  auto writer = std::make_unique<MpioWriter>(path, layout, comm);
+  // Every rank has read the done flags before any rank writes one.
+  MPI_Barrier(comm);
+  return writer;
 }
 
 StoreSummary read_summary(const std::string& path) {

@@ -251,7 +251,11 @@ std::unique_ptr<AlignmentWriter> open_results(const std::string& path, const Res
   h5::quiet();
   on_root(comm, [&] { prepare_results_file(path, layout); });
   MPI_Barrier(comm);
-  return std::make_unique<AlignmentWriter>(path, layout, comm);
+  auto writer = std::make_unique<AlignmentWriter>(path, layout, comm);
+  // Every rank has read the done flags before any rank writes one: the work
+  // assignment is computed from them and must be the same everywhere.
+  MPI_Barrier(comm);
+  return writer;
 }
 
 // --- preparation cache -------------------------------------------------------
@@ -420,7 +424,9 @@ std::unique_ptr<PrepCache> open_prep_cache(const std::string& path,
     if (!reuse) create_prep(path, units, req, ident);
   });
   MPI_Barrier(comm);
-  return std::make_unique<PrepCache>(path, units, req, comm);
+  auto cache = std::make_unique<PrepCache>(path, units, req, comm);
+  MPI_Barrier(comm);  // as in open_results: flags read everywhere before any write
+  return cache;
 }
 
 // --- serial readers and the derived tables ----------------------------------

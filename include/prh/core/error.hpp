@@ -22,9 +22,17 @@ class InternalError : public std::runtime_error {
 };
 
 // Exit codes of the prh executable.
+// A stage stopped early on request (SIGUSR1/SIGTERM, e.g. SLURM's warning
+// before a time limit): finished work is saved, a re-run resumes.
+class Stopped : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitInternal = 1;
 inline constexpr int kExitBadInput = 2;
+inline constexpr int kExitStopped = 75;  // EX_TEMPFAIL: stopped on a signal, resumable
 
 }  // namespace prh
 
