@@ -36,9 +36,10 @@
 # `scontrol show job`; finished jobs stay visible MinJobAge=300 s),
 # JobRequeue=1, KillWait=5, ReturnToService=2, cred_expire=20 (a requeued job
 # restarts about 21 s after `scontrol requeue`), and the schedulers run every
-# 5 s (sched_interval, bf_interval) so it does start then. libmunge has no environment
-# variable for its socket: slurm.conf's AuthInfo=socket=... tells every SLURM
-# program (daemons and clients) where munged listens.
+# 5 s (sched_interval, bf_interval) so that it does start then. libmunge has no
+# environment variable for its socket: slurm.conf's AuthInfo=socket=... tells
+# every SLURM program (daemons and clients) where munged listens, so
+# SLURM_CONF is all a caller needs.
 set -euo pipefail
 
 D=${PRH_SLURM_DIR:-/tmp/prh-slurm}
@@ -58,19 +59,22 @@ done
 id munge >/dev/null 2>&1 || die "user munge missing: run tools/bootstrap.sh (package munge)"
 case "$D" in /*) ;; *) D=$(pwd)/$D ;; esac
 
+HERE=$(cd "$(dirname "$0")" && pwd)
 HOST=$(hostname -s)
 CONF=$D/slurm.conf
 MUNGE_DIR=$D/munge
 SOCKET=$MUNGE_DIR/munge.socket.2
 
-# alive PIDFILE NAME: the PID recorded in PIDFILE is running the program NAME.
+# alive PIDFILE NAME: the PID recorded in PIDFILE runs the program NAME (and
+# is not a zombie that PID 1 has yet to reap).
 alive() {
   local pid comm
   [ -s "$1" ] || return 1
   pid=$(head -n1 "$1" 2>/dev/null | tr -dc 0-9)
   [ -n "$pid" ] || return 1
   comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
-  [ "$comm" = "$2" ]
+  [ "$comm" = "$2" ] || return 1
+  [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]
 }
 
 log_tails() {
@@ -83,7 +87,21 @@ log_tails() {
   done
 }
 
-fail() { echo "start.sh: error: $*" >&2; log_tails; exit 1; }
+# On failure: the error, the logs' tails, and the cluster's daemons stopped
+# again (a half-started cluster is no use and would hold its ports).
+fail() {
+  echo "start.sh: error: $*" >&2
+  log_tails
+  PRH_SLURM_DIR=$D bash "$HERE/stop.sh" >/dev/null 2>&1 || true
+  echo "start.sh: error: $* (logs in $D/log, $MUNGE_DIR/munged.log)" >&2
+  exit 1
+}
+
+# port_busy PORT: something listens on TCP PORT (unknown without ss: no).
+port_busy() {
+  command -v ss >/dev/null 2>&1 || return 1
+  [ -n "$(ss -ltnH "sport = :$1" 2>/dev/null)" ]
+}
 
 mkdir -p "$D" "$D/ctld" "$D/spool" "$D/log" "$D/run" "$D/tmp"
 chmod 755 "$D"
@@ -195,10 +213,14 @@ done
 
 # slurmctld, then slurmd; both daemonise and write their PID files.
 if ! alive "$D/run/slurmctld.pid" slurmctld; then
+  port_busy "$CTLD_PORT" && fail "port $CTLD_PORT is in use (another SLURM cluster?):" \
+    "set PRH_SLURM_CTLD_PORT and PRH_SLURMD_PORT to free ports"
   rm -f "$D/run/slurmctld.pid"
   slurmctld -f "$CONF" >"$D/log/slurmctld.out" 2>&1 </dev/null || fail "slurmctld did not start"
 fi
 if ! alive "$D/run/slurmd.pid" slurmd; then
+  port_busy "$SLURMD_PORT" && fail "port $SLURMD_PORT is in use (another SLURM cluster?):" \
+    "set PRH_SLURM_CTLD_PORT and PRH_SLURMD_PORT to free ports"
   rm -f "$D/run/slurmd.pid"
   slurmd -f "$CONF" >"$D/log/slurmd.out" 2>&1 </dev/null || fail "slurmd did not start"
 fi

@@ -22,6 +22,7 @@ alive_pid() {  # alive_pid PIDFILE NAME: prints the PID if it runs NAME
   [ -n "$pid" ] || return 1
   comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
   [ "$comm" = "$2" ] || return 1
+  [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] || return 1  # exited
   echo "$pid"
 }
 

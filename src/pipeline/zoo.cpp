@@ -89,15 +89,13 @@ int train_zoo(const ZooOptions& opt, const parallel::Session& session) {
     return std::filesystem::exists(dir + "/" + m.name + ".pt") &&
            std::filesystem::exists(dir + "/" + m.name + ".json");
   };
-  // Cost estimate (seconds-ish per epoch on one core), for balancing ranks.
+  // Cost: measured seconds per epoch times epochs, for balancing the ranks.
   std::vector<models::ZooMember> todo;
   std::vector<double> cost;
   for (const auto& m : members) {
     if (done(m)) continue;
     todo.push_back(m);
-    double c = m.family == "mlp" ? 1 : m.family == "cnn" ? 4 : m.family == "resnet" ? 8 : 8;
-    if (m.objective == "contrastive") c *= 2.5;
-    cost.push_back(c * (opt.epochs > 0 ? opt.epochs : m.epochs) * m.width / 16.0);
+    cost.push_back(m.epoch_seconds * (opt.epochs > 0 ? opt.epochs : m.epochs));
   }
   if (session.root())
     spdlog::info("zoo: {} members, {} to train into {} ({} ranks)", members.size(), todo.size(),

@@ -68,7 +68,7 @@ pids() {
 live_daemons() {
   local p cmd st
   for p in /proc/[0-9]*; do
-    cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+    cmd=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
     case "$cmd" in
       *"$PRH_SLURM_DIR/slurm.conf"* | *"$PRH_SLURM_DIR/munge/"*) ;;
       *) continue ;;
