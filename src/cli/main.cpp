@@ -17,6 +17,7 @@
 #include "prh/pipeline/embed.hpp"
 #include "prh/pipeline/export.hpp"
 #include "prh/pipeline/reduce.hpp"
+#include "prh/pipeline/submit.hpp"
 #include "prh/pipeline/validate.hpp"
 #include "prh/pipeline/zoo.hpp"
 
@@ -201,6 +202,31 @@ int main(int argc, char** argv) {
       "--no-paths", [&validate_opt] { validate_opt.check_paths = false; },
       "check only the config itself: no model, sidecar, image or output path is looked at");
 
+  prh::pipeline::SubmitOptions submit_opt;
+  auto* submit = app.add_subcommand(
+      "submit",
+      "Submit the sweep to SLURM as three chained jobs: embed -> reduce -> report (no MPI)");
+  submit->add_option("CONFIG", submit_opt.config, "sweep config (YAML)")->required();
+  submit->add_option("--partition", submit_opt.partition, "sbatch --partition (all jobs)");
+  submit->add_option("--account", submit_opt.account, "sbatch --account (all jobs)");
+  submit->add_option("--time", submit_opt.time, "sbatch --time (embed and reduce)");
+  submit->add_option("--nodes", submit_opt.nodes, "sbatch --nodes (embed and reduce)")
+      ->check(CLI::PositiveNumber);
+  submit->add_option("--ntasks", submit_opt.ntasks, "MPI ranks: sbatch --ntasks (embed, reduce)")
+      ->check(CLI::PositiveNumber);
+  submit
+      ->add_option("--gpus-per-node", submit_opt.gpus_per_node,
+                   "sbatch --gpus-per-node (embed and reduce)")
+      ->check(CLI::NonNegativeNumber);
+  submit
+      ->add_option("--sbatch", submit_opt.sbatch_lines,
+                   "another sbatch option for all jobs, e.g. --sbatch=--qos=normal (repeatable)")
+      ->allow_extra_args(false);
+  submit->add_option("--jobs-dir", submit_opt.jobs_dir,
+                     "directory of the job templates embed/reduce/report.sbatch (default: jobs)");
+  submit->add_option("--prh", submit_opt.prh, "the prh binary the jobs run (default: this one)");
+  submit->add_flag("--dry-run", submit_opt.dry_run, "print the rendered scripts; submit nothing");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -222,6 +248,10 @@ int main(int argc, char** argv) {
     if (*zoo_train) return run_zoo(zoo_opt, &argc, &argv);
     if (*export_cmd) {
       prh::pipeline::export_results(export_file, export_format, export_out);
+      return prh::kExitOk;
+    }
+    if (*submit) {
+      prh::pipeline::submit(prh::config::load(submit_opt.config), submit_opt, std::cout);
       return prh::kExitOk;
     }
     if (*validate)

@@ -108,12 +108,16 @@ double cknna_self(const NeighborLists& a, int k) {
   return hsic_unbiased_sparse(build(a, nullptr, k));
 }
 
-double cknna(const NeighborLists& a, const NeighborLists& b, int k) {
+double cknna(const NeighborLists& a, const NeighborLists& b, int k, double self_a, double self_b) {
   check(a, k);
   check(b, k);
   PRH_CHECK_INPUT(a.n == b.n, "cknna: the two feature sets have different N ({} vs {})", a.n, b.n);
   const double kl = hsic_unbiased_sparse(build(a, &b, k));
-  return cka_ratio(kl, cknna_self(a, k), cknna_self(b, k));
+  return cka_ratio(kl, self_a, self_b);
+}
+
+double cknna(const NeighborLists& a, const NeighborLists& b, int k) {
+  return cknna(a, b, k, cknna_self(a, k), cknna_self(b, k));
 }
 
 }  // namespace prh::metrics

@@ -61,9 +61,16 @@ std::vector<double> score_layer_pair(const Representation& a, const Representati
       case MetricKind::EditDistanceKnn:
         out.push_back(edit_distance_knn(*a.neighbors, *b.neighbors, s.k));
         break;
-      case MetricKind::Cknna:
-        out.push_back(cknna(*a.neighbors, *b.neighbors, s.k));
+      case MetricKind::Cknna: {
+        auto self = [&s](const Representation& r) {
+          auto it = r.cknna_self.find(s.k);
+          if (it == r.cknna_self.end())
+            it = r.cknna_self.emplace(s.k, cknna_self(*r.neighbors, s.k)).first;
+          return it->second;
+        };
+        out.push_back(cknna(*a.neighbors, *b.neighbors, s.k, self(a), self(b)));
         break;
+      }
       case MetricKind::Cka:
       case MetricKind::UnbiasedCka: {
         HsicSet h;

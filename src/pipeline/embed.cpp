@@ -12,6 +12,7 @@
 #include "prh/data/image.hpp"
 #include "prh/models/model.hpp"
 #include "prh/parallel/signals.hpp"
+#include "prh/pipeline/submit.hpp"
 #include "prh/store/embedding_store.hpp"
 #include "prh/store/results_reader.hpp"
 #include "progress.hpp"
@@ -282,6 +283,11 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session)
 }
 
 void print_status(std::ostream& os, const config::Sweep& sweep) {
+  print_jobs(os, sweep.store);  // SLURM jobs of `prh submit`, if any
+  if (!std::filesystem::exists(sweep.store)) {
+    os << fmt::format("store {}: not created yet (`prh embed`)\n", sweep.store);
+    return;
+  }
   const auto summary = store::read_summary(sweep.store);
   os << fmt::format("store {} (config {})\n", sweep.store, summary.config_file);
   os << fmt::format("{:<24} {:<24} {:>12}\n", "image set", "model", "shards done");

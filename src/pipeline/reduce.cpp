@@ -421,6 +421,9 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
   // Representations of the model currently held, keyed by (set, model).
   std::pair<int, int> held_key{-1, -1};
   std::vector<metrics::Representation> held;
+  // Per-unit terms computed while scoring (cknna's self terms), kept across
+  // loads so that each is computed once per rank.
+  std::map<std::size_t, std::map<int, double>> memo;
   auto load = [&](int set, int model) {
     std::vector<metrics::Representation> reps;
     for (int l : plan.models[static_cast<std::size_t>(model)].layers) {
@@ -428,8 +431,14 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
       PRH_ASSERT(cache.done(u), "reduce: unit {} (set {}, model {}, layer {}) was not prepared", u,
                  set, model, l);
       reps.push_back(cache.read(u));
+      reps.back().cknna_self = memo[u];
     }
     return reps;
+  };
+  auto remember = [&](int set, int model, const std::vector<metrics::Representation>& reps) {
+    const auto& layers = plan.models[static_cast<std::size_t>(model)].layers;
+    for (std::size_t l = 0; l < reps.size(); ++l)
+      memo[unit_of.at({set, model, layers[l]})] = reps[l].cknna_self;
   };
   int nan_warnings = 0;
   const auto t0 = clock_type::now();
@@ -485,6 +494,8 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
                   store_layer(j, ab[c].layer_b), ba[c].score, store_layer(j, ba[c].layer_a),
                   store_layer(i, ba[c].layer_b));
     }
+    remember(s, i, A);
+    if (j != i) remember(s, j, B);
     for (int c : sym_idx) out.mark_done(s, c, todo[t].pair);
     for (int c : asym_idx) out.mark_done(s, c, todo[t].pair);
     if (session.root() && seconds_since(last_log) > 10) {

@@ -12,6 +12,11 @@ namespace prh::metrics {
 // stored in the lists (the first k of each row). Needs k >= 2 and N >= 4.
 double cknna(const NeighborLists& a, const NeighborLists& b, int k);
 
+// The same with sim(K,K) = self_a and sim(L,L) = self_b given (from
+// cknna_self on the same lists and k): each model's self term is computed
+// once and reused by all its pairs.
+double cknna(const NeighborLists& a, const NeighborLists& b, int k, double self_a, double self_b);
+
 // sim(K,K) alone: HSIC_u(M_K o K, M_K o K) with M_K the top-k mask of a.
 double cknna_self(const NeighborLists& a, int k);
 

@@ -48,6 +48,9 @@ struct Representation {
   std::optional<NeighborLists> neighbors;
   std::optional<LinearMoments> moments;
   std::map<int, SvccaBasis> svcca;
+  // Memo of cknna_self(neighbors, k) by k, filled as pairs are scored (a
+  // cache of a pure function of this representation, hence mutable).
+  mutable std::map<int, double> cknna_self;
 
   Index n() const { return x.rows(); }
   Index d() const { return x.cols(); }
