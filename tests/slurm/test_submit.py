@@ -1,0 +1,283 @@
+#!/usr/bin/python3
+"""`prh submit` on a local single-node SLURM cluster (slurm/local/start.sh).
+
+usage: test_submit.py PRH MAKE_TEST_MODELS MPIEXEC SOURCE_DIR
+
+Runs its own cluster in PRH_SLURM_SUBMIT_TEST_DIR (default
+/tmp/prh-slurm-submit-test, wiped first) on ports 6837/6838, stopped at the
+end (also on failure). Checked:
+
+- --dry-run prints the three rendered scripts with the options and submits
+  nothing;
+- a small sweep submitted with --ntasks 2 runs embed -> reduce -> report;
+  its results equal (bit for bit, every dataset) those of `mpirun -n 2 prh run`
+  on a copy of the config; the jobs record <store>.jobs.json names the three
+  jobs; `prh status` shows them COMPLETED;
+- requeue: `scancel --signal=USR1 --batch` on a running embed job: prh stops
+  (exit 75), the job requeues itself (Restarts >= 1), resumes only what is
+  left, and the chain completes with results equal to an uninterrupted run;
+- failure: a wrong model path: embed FAILED, reduce and report never run,
+  `prh status` says so and names the embed log.
+Exit 0 on success, 1 with FAIL lines, 77 when not root.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import h5py
+import numpy as np
+
+PRH, MAKE_MODELS, MPIEXEC, SRC = sys.argv[1:5]
+FASHION = "/usr/share/datasets/fashion-mnist"
+SLURM_DIR = os.environ.get("PRH_SLURM_SUBMIT_TEST_DIR", "/tmp/prh-slurm-submit-test")
+START, STOP = f"{SRC}/slurm/local/start.sh", f"{SRC}/slurm/local/stop.sh"
+failures = []
+
+ENV = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
+ENV.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           OMPI_MCA_rmaps_base_oversubscribe="1", OMPI_MCA_btl="self,vader",
+           OMPI_MCA_btl_vader_single_copy_mechanism="none", HDF5_USE_FILE_LOCKING="FALSE",
+           PRH_SLURM_DIR=SLURM_DIR, PRH_SLURM_CTLD_PORT="6837", PRH_SLURMD_PORT="6838",
+           SLURM_CONF=f"{SLURM_DIR}/slurm.conf",
+           PATH=os.environ.get("PATH", "/usr/bin:/bin") + ":/usr/sbin:/sbin")
+
+
+def check(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def sh(*args, cwd=None, timeout=300):
+    return subprocess.run(list(args), capture_output=True, text=True, env=ENV, cwd=cwd,
+                          timeout=timeout)
+
+
+def job(jid):
+    r = sh("scontrol", "show", "job", "-o", str(jid))
+    kv = {}
+    for tok in r.stdout.split():
+        k, _, v = tok.partition("=")
+        kv.setdefault(k, v)
+    return kv
+
+
+def wait_chain(ids, timeout):
+    """Waits until every job finished, or one failed; returns their states."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        states = [job(i).get("JobState", "?") for i in ids]
+        if all(s == "COMPLETED" for s in states):
+            return states
+        if any(s in ("FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY")
+               for s in states):
+            return states
+        time.sleep(2)
+    return [job(i).get("JobState", "?") for i in ids]
+
+
+def config(tmp, name, sets, models_path, **extra):
+    params = {"shard_size": 32, "batch_size": 16, "bootstrap": 50,
+              "metrics": "[mutual_knn:k=5, cknna:k=5, cka, svcca:cca_dim=4]",
+              "correlations": "[spearman, kendall]"}
+    params.update(extra)
+    lines = [f"store: {name}/store.h5", f"results: {name}/results.h5"]
+    lines += [f"{k}: {v}" for k, v in params.items()]
+    lines.append("image_sets:" + sets)
+    lines.append("models:")
+    for m in ("a", "b", "c"):
+        lines.append(f"  - {{name: {m}, path: {models_path}}}")
+    os.makedirs(os.path.join(tmp, name), exist_ok=True)
+    path = os.path.join(tmp, name + ".yaml")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def datasets(path):
+    out = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda n, o: out.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset)
+                     else None)
+    return out
+
+
+def same_results(a, b, what):
+    ra, rb = datasets(a), datasets(b)
+    check(sorted(ra) == sorted(rb) and len(ra) > 0, f"{what}: same datasets ({len(ra)})")
+    diff = [k for k in ra if k in rb and (np.asarray(ra[k]).shape != np.asarray(rb[k]).shape or
+                                          np.asarray(ra[k]).tobytes() != np.asarray(rb[k]).tobytes())]
+    check(not diff, f"{what}: every dataset bit for bit equal (differ: {diff[:5]})")
+    check(any("alignment" in k for k in ra) and any("correlation" in k for k in ra),
+          f"{what}: alignment and correlation datasets present")
+
+
+def submit(tmp, cfg, *extra):
+    r = sh(PRH, "submit", cfg, "--ntasks", "2", "--time", "00:20:00",
+           "--jobs-dir", f"{SRC}/jobs", *extra, cwd=tmp)
+    ids = dict(line.split() for line in r.stdout.splitlines() if line.strip())
+    check(r.returncode == 0 and list(ids) == ["embed", "reduce", "report"],
+          f"prh submit {os.path.basename(cfg)}: three job ids (rc {r.returncode}, {r.stdout!r}"
+          f" {r.stderr[-500:]!r})")
+    return ids
+
+
+def reference(tmp, cfg, name):
+    text = open(cfg).read()
+    base = os.path.splitext(os.path.basename(cfg))[0]
+    ref = os.path.join(tmp, name + ".yaml")
+    os.makedirs(os.path.join(tmp, name), exist_ok=True)
+    with open(ref, "w") as f:
+        f.write(text.replace(f"{base}/store.h5", f"{name}/store.h5")
+                    .replace(f"{base}/results.h5", f"{name}/results.h5"))
+    r = subprocess.run([MPIEXEC, "-n", "2", "--oversubscribe", PRH, "run", ref],
+                       capture_output=True, text=True, env=ENV, cwd=tmp, timeout=600)
+    check(r.returncode == 0, f"mpirun -n 2 prh run {name}: rc {r.returncode} {r.stderr[-500:]}")
+    return os.path.join(tmp, name, "results.h5")
+
+
+def main(tmp):
+    os.makedirs(f"{tmp}/models")
+    subprocess.run([MAKE_MODELS, f"{tmp}/models"], check=True, capture_output=True)
+    model = f"{tmp}/models/dict_model.pt"
+    small_sets = f"""
+  - name: id
+    source: {{kind: idx, images: {FASHION}/t10k-images-idx3-ubyte.gz, labels: {FASHION}/t10k-labels-idx1-ubyte.gz, limit: 100}}
+  - name: noise
+    source: {{kind: noise, count: 100, height: 28, width: 28, channels: 1, seed: 3}}
+"""
+    cfg = config(tmp, "small", small_sets, model)
+
+    # --- --dry-run -----------------------------------------------------------------
+    r = sh(PRH, "submit", cfg, "--ntasks", "2", "--partition", "debug", "--sbatch",
+           "--comment=prh-test", "--jobs-dir", f"{SRC}/jobs", "--dry-run", cwd=tmp)
+    out = r.stdout
+    check(r.returncode == 0 and out.count("#!/bin/bash") == 3
+          and out.count("#SBATCH --ntasks=2") == 2 and "#SBATCH --ntasks=2\n" in out
+          and out.count("#SBATCH --partition=debug") == 3
+          and out.count("#SBATCH --comment=prh-test") == 3
+          and "#SBATCH --ntasks=1" in out  # the report keeps its one task
+          and out.count(f"#SBATCH --output={tmp}/small/slurm/prh-") == 3,
+          f"--dry-run renders three scripts with the options (rc {r.returncode})")
+    check(not os.path.exists(f"{tmp}/small/store.h5.jobs.json")
+          and sh("squeue", "-h").stdout.strip() == "", "--dry-run submits nothing")
+    r = sh(PRH, "submit", cfg, "--jobs-dir", f"{tmp}/nowhere", cwd=tmp)
+    check(r.returncode == 2 and "nowhere/embed.sbatch" in r.stderr,
+          f"missing templates: exit 2 naming them ({r.returncode}, {r.stderr.strip()})")
+    r = subprocess.run([PRH, "submit", cfg, "--jobs-dir", f"{SRC}/jobs"], capture_output=True,
+                       text=True, cwd=tmp, env=dict(ENV, PATH="/nonexistent"))
+    check(r.returncode == 2 and "sbatch not found" in r.stderr,
+          f"no sbatch: exit 2, one clear line ({r.returncode}, {r.stderr.strip()})")
+
+    # --- the small sweep through the chain ---------------------------------------------
+    ids = submit(tmp, cfg)
+    if len(ids) == 3:
+        states = wait_chain(list(ids.values()), 400)
+        check(states == ["COMPLETED"] * 3, f"chain embed -> reduce -> report: {states}")
+        if states != ["COMPLETED"] * 3:
+            for n, i in ids.items():
+                log = f"{tmp}/small/slurm/prh-{n}-{i}.out"
+                if os.path.exists(log):
+                    print(f"----- {log}\n" + open(log).read()[-2000:])
+        rec = json.load(open(f"{tmp}/small/store.h5.jobs.json"))
+        check([(j["name"], j["id"]) for j in rec["jobs"]] == list(ids.items())
+              and all(os.path.exists(j["script"]) and os.path.exists(j["log"])
+                      for j in rec["jobs"]), "jobs record: names, ids, scripts, logs")
+        dep = job(ids["reduce"]).get("Dependency", "")
+        ref = reference(tmp, cfg, "small_ref")
+        if os.path.exists(f"{tmp}/small/results.h5") and os.path.exists(ref):
+            same_results(f"{tmp}/small/results.h5", ref, "submit vs mpirun -n 2 prh run")
+        check(os.path.isdir(f"{tmp}/small/results-csv")
+              and os.path.exists(f"{tmp}/small/results-csv/alignment.csv"),
+              "report job exported CSV tables")
+        r = sh(PRH, "status", cfg, cwd=tmp)
+        lines = [l for l in r.stdout.splitlines() if re.match(r"\s+(embed|reduce|report)\s", l)]
+        check(r.returncode == 0 and len(lines) == 3 and all("COMPLETED" in l for l in lines),
+              f"prh status: three jobs COMPLETED:\n{r.stdout}")
+
+    # --- requeue: USR1 to a running embed --------------------------------------------
+    big_sets = """
+  - name: noise
+    source: {kind: noise, count: 150000, height: 28, width: 28, channels: 1, seed: 5}
+"""
+    big = config(tmp, "big", big_sets, model, shard_size=256, batch_size=1, bootstrap=0,
+                 metrics="[cka]", correlations="[spearman]")
+    ids = submit(tmp, big)
+    if len(ids) == 3:
+        log = f"{tmp}/big/slurm/prh-embed-{ids['embed']}.out"
+        t0 = time.time()
+        while time.time() - t0 < 120 and not (os.path.exists(log) and
+                                               "rank 0 " in open(log).read()):
+            time.sleep(0.5)
+        r = sh("scancel", "--signal=USR1", "--batch", ids["embed"])
+        check(r.returncode == 0, f"scancel --signal=USR1 --batch {ids['embed']} ({r.stderr})")
+        states = wait_chain(list(ids.values()), 500)
+        text = open(log).read() if os.path.exists(log) else ""
+        check(states == ["COMPLETED"] * 3, f"requeued chain completes: {states}")
+        restarts = int(job(ids["embed"]).get("Restarts", "0") or 0)
+        check(restarts >= 1, f"embed job requeued: Restarts={restarts}")
+        check("requeueing job" in text and "run 2" in text,
+              "embed log: stopped, requeued, ran again")
+        m = re.findall(r"embed: (\d+) work items in all, (\d+) to do", text)
+        check(len(m) >= 2 and int(m[-1][1]) < int(m[-1][0]),
+              f"second run resumed: only what was left ({m})")
+        r = sh(PRH, "status", big, cwd=tmp)
+        check("restarts" in r.stdout, f"prh status shows the restart:\n{r.stdout}")
+        ref = reference(tmp, big, "big_ref")
+        if os.path.exists(f"{tmp}/big/results.h5") and os.path.exists(ref):
+            same_results(f"{tmp}/big/results.h5", ref, "requeued vs uninterrupted")
+
+    # --- failure: a wrong model path -----------------------------------------------------
+    bad = config(tmp, "bad", small_sets, f"{tmp}/models/missing.pt")
+    ids = submit(tmp, bad)
+    if len(ids) == 3:
+        t0 = time.time()
+        while time.time() - t0 < 120:
+            if job(ids["reduce"]).get("Reason") == "DependencyNeverSatisfied":
+                break
+            time.sleep(1)
+        e, rd, rp = (job(ids[n]) for n in ("embed", "reduce", "report"))
+        check(e.get("JobState") == "FAILED", f"bad model: embed FAILED ({e.get('JobState')})")
+        check(rd.get("JobState") == "PENDING" and rp.get("JobState") == "PENDING",
+              "reduce and report never run")
+        r = sh(PRH, "status", bad, cwd=tmp)
+        log = f"{tmp}/bad/slurm/prh-embed-{ids['embed']}.out"
+        check(r.returncode == 0 and "FAILED" in r.stdout and log in r.stdout
+              and r.stdout.count("will not run (dependency failed)") == 2
+              and "not created yet" in r.stdout,
+              f"prh status: embed FAILED with its log, the others will not run:\n{r.stdout}")
+        check(os.path.exists(log) and "missing.pt" in open(log).read(),
+              "the embed log names the missing model")
+        sh("scancel", ids["reduce"], ids["report"])
+
+
+if __name__ == "__main__":
+    if os.geteuid() != 0:
+        print("SKIP: needs root (slurm/local/start.sh)")
+        sys.exit(77)
+    subprocess.run(["bash", STOP], env=ENV, capture_output=True)
+    shutil.rmtree(SLURM_DIR, ignore_errors=True)
+    r = subprocess.run(["bash", START], env=ENV, capture_output=True, text=True)
+    if r.returncode != 0:
+        print("FAIL: start.sh:", r.stderr)
+        sys.exit(1)
+    tmp = tempfile.mkdtemp(prefix="prh-submit-test.")
+    os.chmod(tmp, 0o755)
+    try:
+        main(tmp)
+    except Exception as e:  # noqa: BLE001: report, then clean up
+        check(False, f"exception: {e!r}")
+    finally:
+        subprocess.run(["bash", STOP], env=ENV, capture_output=True)
+    if failures:
+        print(f"test_submit: {len(failures)} FAILED (work dir kept: {tmp}; "
+              f"daemon logs in {SLURM_DIR}/log)")
+        sys.exit(1)
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(SLURM_DIR, ignore_errors=True)
+    print("test_submit: all passed")
