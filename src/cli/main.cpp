@@ -1,6 +1,7 @@
 // prh: the command-line entry point. Parses arguments and dispatches; the
 // work lives in the pipeline layer.
 
+#include <functional>
 #include <iostream>
 
 #include <spdlog/spdlog.h>
@@ -60,26 +61,26 @@ struct StageArgs {
   prh::pipeline::ReduceOptions reduce_opt;
 };
 
-int run_stages(const StageArgs& args, int* argc, char*** argv) {
+// Runs `body` in an MPI session with per-rank logging and the stop handlers,
+// turning its outcome into the exit code: a stop request (agreed by every
+// rank) is 75, bad input 2 and anything else 1; one rank's failure ends the
+// whole job (finished work is already safe).
+int in_session(int* argc, char*** argv,
+               const std::function<void(const prh::parallel::Session&)>& body) {
   prh::parallel::Session session(argc, argv);
   spdlog::drop_all();
   prh::log::init(session.size() > 1 ? fmt::format("rank {}/{}", session.rank(), session.size())
                                     : std::string("prh"));
   try {
-    const auto sweep = prh::config::load(args.config);
-    prh::configure_threads(sweep.threads_per_rank);
     prh::parallel::install_stop_handlers();
-    if (args.embed) prh::pipeline::embed(sweep, session);
-    if (args.reduce) prh::pipeline::reduce(sweep, session, args.reduce_opt);
+    body(session);
     return prh::kExitOk;
   } catch (const prh::Stopped& e) {
-    // Every rank got here together (the stop is agreed collectively).
     if (session.root())
       spdlog::warn("{}: stopped on request; finished work is saved, run again to resume", e.what());
     return prh::kExitStopped;
   } catch (const prh::InputError& e) {
     spdlog::error("{}", e.what());
-    // One rank's failure ends the job cleanly; finished items are already safe.
     if (session.size() > 1) session.abort(prh::kExitBadInput);
     return prh::kExitBadInput;
   } catch (const std::exception& e) {
@@ -89,30 +90,20 @@ int run_stages(const StageArgs& args, int* argc, char*** argv) {
   }
 }
 
+int run_stages(const StageArgs& args, int* argc, char*** argv) {
+  return in_session(argc, argv, [&](const prh::parallel::Session& session) {
+    const auto sweep = prh::config::load(args.config);
+    prh::configure_threads(sweep.threads_per_rank);
+    if (args.embed) prh::pipeline::embed(sweep, session);
+    if (args.reduce) prh::pipeline::reduce(sweep, session, args.reduce_opt);
+  });
+}
+
 int run_zoo(const prh::pipeline::ZooOptions& opt, int* argc, char*** argv) {
-  prh::parallel::Session session(argc, argv);
-  spdlog::drop_all();
-  prh::log::init(session.size() > 1 ? fmt::format("rank {}/{}", session.rank(), session.size())
-                                    : std::string("prh"));
-  try {
+  return in_session(argc, argv, [&](const prh::parallel::Session& session) {
     prh::configure_threads(opt.threads);
-    prh::parallel::install_stop_handlers();
     prh::pipeline::train_zoo(opt, session);
-    return prh::kExitOk;
-  } catch (const prh::Stopped& e) {
-    if (session.root())
-      spdlog::warn("{}: stopped on request; finished members are saved, run again to resume",
-                   e.what());
-    return prh::kExitStopped;
-  } catch (const prh::InputError& e) {
-    spdlog::error("{}", e.what());
-    if (session.size() > 1) session.abort(prh::kExitBadInput);
-    return prh::kExitBadInput;
-  } catch (const std::exception& e) {
-    spdlog::critical("internal error: {}", e.what());
-    if (session.size() > 1) session.abort(prh::kExitInternal);
-    return prh::kExitInternal;
-  }
+  });
 }
 
 }  // namespace

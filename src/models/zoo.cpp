@@ -113,8 +113,9 @@ std::int64_t build_encoder(Builder& b, const ZooMember& m) {
     // transition (14 -> 7) to 2w channels, `depth` more blocks.
     b.param("stem_w", {w, 1, 3, 3}, 9.0);
     b.param("stem_b", {w}, 9.0);
-    b.line("h = torch.max_pool2d(torch.relu(torch.conv2d(x, self.stem_w, self.stem_b, [1, 1], "
-           "[1, 1])), [2, 2])");
+    b.line(
+        "h = torch.max_pool2d(torch.relu(torch.conv2d(x, self.stem_w, self.stem_b, [1, 1], "
+        "[1, 1])), [2, 2])");
     b.line("out.append(h.mean([2, 3]))");
     b.layer_names.push_back("stem");
     std::int64_t c = w;
