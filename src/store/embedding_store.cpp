@@ -5,6 +5,7 @@
 #include <set>
 
 #include "json_diff.hpp"
+#include "mpi_detail.hpp"
 #include "prh/core/error.hpp"
 #include "prh/core/version.hpp"
 #include "prh/store/h5.hpp"
@@ -158,16 +159,6 @@ json verdict_json(const Verdict& v) {
           {"incomplete", v.incomplete}};
 }
 
-std::string bcast(const std::string& s, MPI_Comm comm) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  long long len = static_cast<long long>(s.size());
-  MPI_Bcast(&len, 1, MPI_LONG_LONG, 0, comm);
-  std::string out = rank == 0 ? s : std::string(static_cast<std::size_t>(len), '\0');
-  if (len > 0) MPI_Bcast(out.data(), static_cast<int>(len), MPI_CHAR, 0, comm);
-  return out;
-}
-
 class MpioWriter : public ItemWriter {
  public:
   MpioWriter(const std::string& path, const StoreLayout& layout, MPI_Comm comm)
@@ -273,7 +264,7 @@ std::unique_ptr<ItemWriter> open_for_embedding(const std::string& path, const St
       verdict_text = json{{"problems", {std::string(e.what())}}}.dump();
     }
   }
-  const json verdict = json::parse(bcast(verdict_text, comm));
+  const json verdict = json::parse(detail::bcast(verdict_text, comm));
   if (!verdict["problems"].empty()) {
     std::string msg = fmt::format(
         "{}: this store was made with a different result-relevant configuration, so resuming "

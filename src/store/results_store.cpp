@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "json_diff.hpp"
+#include "mpi_detail.hpp"
 #include "prh/core/error.hpp"
 #include "prh/core/version.hpp"
 
@@ -15,16 +16,6 @@ namespace {
 using json = nlohmann::json;
 constexpr const char* kFormat = "prh-results-1";
 constexpr const char* kPrepFormat = "prh-prep-1";
-
-std::string bcast(const std::string& s, MPI_Comm comm) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  long long len = static_cast<long long>(s.size());
-  MPI_Bcast(&len, 1, MPI_LONG_LONG, 0, comm);
-  std::string out = rank == 0 ? s : std::string(static_cast<std::size_t>(len), '\0');
-  if (len > 0) MPI_Bcast(out.data(), static_cast<int>(len), MPI_CHAR, 0, comm);
-  return out;
-}
 
 // Runs `serial` on rank 0 alone; an exception there becomes the same error on
 // every rank (InputError stays InputError).
@@ -42,7 +33,7 @@ void on_root(MPI_Comm comm, F&& serial) {
       error = std::string("X") + e.what();
     }
   }
-  error = bcast(error, comm);
+  error = detail::bcast(error, comm);
   if (!error.empty()) {
     if (error[0] == 'I') throw InputError(error.substr(1));
     throw InternalError(error.substr(1));
