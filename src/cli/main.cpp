@@ -58,6 +58,7 @@ int run_compare(const CompareArgs& args) {
 struct StageArgs {
   std::string config;
   bool embed = false, reduce = false;
+  prh::pipeline::EmbedOptions embed_opt;
   prh::pipeline::ReduceOptions reduce_opt;
 };
 
@@ -94,7 +95,7 @@ int run_stages(const StageArgs& args, int* argc, char*** argv) {
   return in_session(argc, argv, [&](const prh::parallel::Session& session) {
     const auto sweep = prh::config::load(args.config);
     prh::configure_threads(sweep.threads_per_rank);
-    if (args.embed) prh::pipeline::embed(sweep, session);
+    if (args.embed) prh::pipeline::embed(sweep, session, args.embed_opt);
     if (args.reduce) prh::pipeline::reduce(sweep, session, args.reduce_opt);
   });
 }
@@ -140,6 +141,18 @@ int main(int argc, char** argv) {
   auto* embed = app.add_subcommand(
       "embed", "Embed every image set with every model into the store (MPI; resumable)");
   embed->add_option("CONFIG", embed_args.config, "sweep config (YAML)")->required();
+  auto* array_task =
+      embed
+          ->add_option("--array-task", embed_args.embed_opt.array_task,
+                       "job-array mode: embed task I's share of the work items into part files "
+                       "(STORE.parts), not the store; a later plain `prh embed` merges them")
+          ->check(CLI::Range(0, 1 << 30).description("in 0..N-1"));
+  auto* array_size = embed
+                         ->add_option("--array-size", embed_args.embed_opt.array_size,
+                                      "job-array mode: the number of tasks N (I in 0..N-1)")
+                         ->check(CLI::Range(1, 1 << 30).description(">= 1"));
+  array_task->needs(array_size);
+  array_size->needs(array_task);
   auto* reduce = app.add_subcommand(
       "reduce",
       "Alignment matrices, correlations and prediction agreement from the store into the "

@@ -111,9 +111,70 @@ void predictions(const models::Output& out, std::vector<std::int64_t>& top1,
   }
 }
 
+// Merges the parts of `items` (this rank's) into the store: rows, skipped
+// rows and the done flag, then deletes the part. Returns the items merged.
+std::int64_t merge_parts(const std::string& store, const store::StoreLayout& layout,
+                         const std::vector<WorkItem>& items, store::ItemWriter& writer) {
+  if (!std::filesystem::is_directory(store::parts_dir(store))) return 0;
+  std::int64_t merged = 0;
+  for (const auto& it : items) {
+    const auto& ml = layout.models[static_cast<std::size_t>(it.model)];
+    const auto path = store::part_path(store, layout.sets[static_cast<std::size_t>(it.set)].name,
+                                       ml.name, it.shard);
+    if (!std::filesystem::exists(path)) continue;
+    if (!writer.is_done(it.set, it.model, it.shard)) {
+      const auto L = static_cast<std::int64_t>(ml.layer_dims.size());
+      const auto dmax = *std::max_element(ml.layer_dims.begin(), ml.layer_dims.end());
+      const auto part = store::read_part(path, store::part_fingerprint(layout, it.set, it.model),
+                                         it.shard, it.row0, it.rows, L, dmax);
+      for (auto r : part.skipped) writer.mark_skipped(it.set, r);
+      writer.write_rows(it.set, it.model, it.row0, it.rows, part.features, part.top1, part.prob);
+      writer.mark_done(it.set, it.model, it.shard);
+      ++merged;
+    }
+    // Done in the store (now or before): the part has served.
+    std::filesystem::remove(path);
+  }
+  return merged;
+}
+
+// After every rank merged: removes the empty directories of the parts tree
+// and names parts that no item of this config took.
+void tidy_parts(const std::string& store) {
+  namespace fs = std::filesystem;
+  const fs::path dir = store::parts_dir(store);
+  if (!fs::is_directory(dir)) return;
+  const auto left = store::list_parts(store);
+  if (!left.empty()) {
+    std::string names;
+    for (std::size_t i = 0; i < std::min<std::size_t>(left.size(), 5); ++i)
+      names += "\n  " + left[i];
+    spdlog::warn(
+        "embed: {} part files in {} belong to no work item of this config (image set or model "
+        "no longer in it?); left in place:{}{}",
+        left.size(), dir.string(), names, left.size() > 5 ? "\n  ..." : "");
+  }
+  // Deepest first; a directory that is not empty stays.
+  std::vector<fs::path> dirs;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec))
+    if (it->is_directory(ec)) dirs.push_back(it->path());
+  std::sort(dirs.begin(), dirs.end(), [](const fs::path& a, const fs::path& b) {
+    return a.string().size() > b.string().size();
+  });
+  dirs.push_back(dir);
+  for (const auto& d : dirs) fs::remove(d, ec);  // fails (kept) unless empty
+}
+
 }  // namespace
 
-std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session) {
+std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
+                   const EmbedOptions& opt) {
+  const bool task_mode = opt.array_task >= 0;
+  PRH_CHECK_INPUT(!task_mode || (opt.array_size > 0 && opt.array_task < opt.array_size),
+                  "--array-task {} --array-size {}: the task must be in 0..size-1", opt.array_task,
+                  opt.array_size);
   models::set_torch_threads(sweep.threads_per_rank);
   data::set_threads(sweep.threads_per_rank);
   // Sources: every rank builds every source (cheap; reading is by index).
@@ -139,10 +200,19 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session)
     layout.sets.push_back(std::move(sl));
   }
 
+  std::vector<std::int64_t> sizes;
+  for (const auto& s : layout.sets) sizes.push_back(s.n);
+  const auto all = plan_items(sizes, static_cast<int>(sweep.models.size()), sweep.shard_size);
+  // An array task's items, and the models they need (it probes only those).
+  const auto slice = task_mode ? share(all, opt.array_task, opt.array_size) : all;
+  std::vector<bool> used(sweep.models.size(), !task_mode);
+  for (const auto& it : slice) used[static_cast<std::size_t>(it.model)] = true;
+
   // Probe models, spread over ranks; every rank learns every model's layout.
   json mine = json::object();
-  for (std::size_t m = 0; m < sweep.models.size(); ++m) {
-    if (static_cast<int>(m) % session.size() != session.rank()) continue;
+  for (std::size_t m = 0, k = 0; m < sweep.models.size(); ++m) {
+    if (!used[m]) continue;
+    if (static_cast<int>(k++) % session.size() != session.rank()) continue;
     try {
       mine[sweep.models[m].name] = probe_model(sweep.models[m], sweep.device, session.local_rank());
     } catch (const std::exception& e) {
@@ -160,10 +230,14 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session)
   }
   PRH_CHECK_INPUT(errors.empty(), "cannot use every model:{}", errors);
   for (const auto& m : sweep.models) {
-    const json& p = probes.at(m.name);
     store::ModelLayout ml;
     ml.name = m.name;
     ml.spec = config::Sweep::model_json(m);
+    if (!probes.contains(m.name)) {  // not used by this array task
+      layout.models.push_back(std::move(ml));
+      continue;
+    }
+    const json& p = probes.at(m.name);
     ml.spec["checksum"] = p["checksum"];
     ml.layer_dims = p["dims"].get<std::vector<std::int64_t>>();
     ml.layer_names = p["layer_names"].get<std::vector<std::string>>();
@@ -173,17 +247,30 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session)
     layout.models.push_back(std::move(ml));
   }
 
-  auto writer = store::open_for_embedding(sweep.store, layout, session.comm());
+  const auto items = share(slice, session.rank(), session.size());
+  std::unique_ptr<store::ItemWriter> writer;
+  std::int64_t merged = 0;
+  if (task_mode) {
+    writer = store::open_for_array_task(sweep.store, layout, used);
+  } else {
+    writer = store::open_for_embedding(sweep.store, layout, session.comm());
+    merged = session.sum(merge_parts(sweep.store, layout, items, *writer));
+    if (session.root() && merged > 0)
+      spdlog::info("embed: merged {} work items from the job array's parts ({}) into the store",
+                   merged, store::parts_dir(sweep.store));
+    if (session.root()) tidy_parts(sweep.store);
+  }
 
-  std::vector<std::int64_t> sizes;
-  for (const auto& s : layout.sets) sizes.push_back(s.n);
-  const auto all = plan_items(sizes, static_cast<int>(layout.models.size()), sweep.shard_size);
-  const auto items = share(all, session.rank(), session.size());
   std::int64_t todo_rows = 0, todo_items = 0;
   for (const auto& it : items)
     if (!writer->is_done(it.set, it.model, it.shard)) todo_rows += it.rows, ++todo_items;
   const std::int64_t total_todo = session.sum(todo_items);
-  if (session.root())
+  if (session.root() && task_mode)
+    spdlog::info(
+        "embed: array task {} of {}: {} of the {} work items, {} to do ({} ranks); parts in {}",
+        opt.array_task, opt.array_size, slice.size(), all.size(), total_todo, session.size(),
+        store::parts_dir(sweep.store));
+  else if (session.root())
     spdlog::info("embed: {} work items in all, {} to do ({} ranks); store {}", all.size(),
                  total_todo, session.size(), sweep.store);
 
@@ -277,13 +364,26 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session)
   }
   if (session.root()) {
     const double secs = std::chrono::duration<double>(clock::now() - t0).count();
-    spdlog::info("embed: done, {} items embedded in {:.1f} s; store {}", total, secs, sweep.store);
+    if (task_mode)
+      spdlog::info(
+          "embed: array task {} of {} done, {} items embedded in {:.1f} s into parts in {}; "
+          "`prh embed {}` (or `prh run`, the reduce job of `prh submit --array`) merges them",
+          opt.array_task, opt.array_size, total, secs, store::parts_dir(sweep.store), sweep.file);
+    else
+      spdlog::info("embed: done, {} items embedded in {:.1f} s; store {}", total, secs,
+                   sweep.store);
   }
-  return total;
+  return total + merged;
 }
 
 void print_status(std::ostream& os, const config::Sweep& sweep) {
   print_jobs(os, sweep.store);  // SLURM jobs of `prh submit`, if any
+  const auto parts = store::list_parts(sweep.store);
+  if (!parts.empty())
+    os << fmt::format(
+        "parts {}: {} work items embedded by a job array, not merged yet (`prh embed {}` or "
+        "`prh run` merges them)\n",
+        store::parts_dir(sweep.store), parts.size(), sweep.file);
   if (!std::filesystem::exists(sweep.store)) {
     os << fmt::format("store {}: not created yet (`prh embed`)\n", sweep.store);
     return;

@@ -20,6 +20,7 @@
 #include "prh/stats/correlation.hpp"
 #include "prh/stats/predictions.hpp"
 #include "prh/store/embedding_reader.hpp"
+#include "prh/store/embedding_store.hpp"
 #include "prh/store/results_store.hpp"
 #include "progress.hpp"
 
@@ -154,9 +155,16 @@ json sweep_json(const config::Sweep& s) {
 // configurations, lists every problem at once.
 Plan inspect_store(const config::Sweep& sweep, const std::vector<MetricSpec>& specs,
                    const ReduceOptions& opt) {
+  const auto parts = store::list_parts(sweep.store).size();
+  const std::string parts_hint =
+      parts == 0 ? ""
+                 : fmt::format(
+                       " ({} work items of a job array wait in {}: `prh embed {}` or "
+                       "`prh run` merges them)",
+                       parts, store::parts_dir(sweep.store), sweep.file);
   PRH_CHECK_INPUT(std::filesystem::exists(sweep.store),
-                  "{}: the store does not exist; run `prh embed {}` first", sweep.store,
-                  sweep.file);
+                  "{}: the store does not exist; run `prh embed {}` first{}", sweep.store,
+                  sweep.file, parts_hint);
   store::StoreReader st(sweep.store);
   std::vector<std::string> problems, missing;
   if (st.embed_params() != sweep.embed_params())
@@ -250,9 +258,9 @@ Plan inspect_store(const config::Sweep& sweep, const std::vector<MetricSpec>& sp
     std::string msg = fmt::format("{}: the embeddings are not complete:", sweep.store);
     for (const auto& m : missing) msg += "\n  - " + m;
     msg += fmt::format(
-        "\nRun `prh embed {}` to finish them, or `prh reduce --partial` to reduce what is "
+        "\nRun `prh embed {}` to finish them{}, or `prh reduce --partial` to reduce what is "
         "complete.",
-        sweep.file);
+        sweep.file, parts_hint);
     problems.insert(problems.begin(), msg);
   }
   if (!problems.empty()) {

@@ -1,5 +1,8 @@
 #include "prh/store/embedding_store.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -151,6 +154,16 @@ Verdict inspect(const std::string& path, const StoreLayout& layout) {
   return v;
 }
 
+std::string refusal(const std::string& path, const std::vector<std::string>& problems) {
+  std::string msg = fmt::format(
+      "{}: this store was made with a different result-relevant configuration, so resuming "
+      "would mix incompatible features. What changed:",
+      path);
+  for (const auto& p : problems) msg += "\n  - " + p;
+  msg += "\nUse a new store path, or restore the old settings.";
+  return msg;
+}
+
 json verdict_json(const Verdict& v) {
   return {{"problems", v.problems},
           {"new_sets", v.new_sets},
@@ -265,15 +278,8 @@ std::unique_ptr<ItemWriter> open_for_embedding(const std::string& path, const St
     }
   }
   const json verdict = json::parse(detail::bcast(verdict_text, comm));
-  if (!verdict["problems"].empty()) {
-    std::string msg = fmt::format(
-        "{}: this store was made with a different result-relevant configuration, so resuming "
-        "would mix incompatible features. What changed:",
-        path);
-    for (const auto& p : verdict["problems"]) msg += "\n  - " + p.get<std::string>();
-    msg += "\nUse a new store path, or restore the old settings.";
-    throw InputError(msg);
-  }
+  if (!verdict["problems"].empty())
+    throw InputError(refusal(path, verdict["problems"].get<std::vector<std::string>>()));
   const bool create = verdict.value("incomplete", false);
   std::set<std::string> new_sets, new_models, unwritten;
   for (const auto& s : verdict["new_sets"]) new_sets.insert(s.get<std::string>());
@@ -331,6 +337,260 @@ std::unique_ptr<ItemWriter> open_for_embedding(const std::string& path, const St
   // Every rank has read the done flags before any rank writes one.
   MPI_Barrier(comm);
   return writer;
+}
+
+// ---- job arrays: one part file per work item ------------------------------
+
+namespace {
+
+namespace fs = std::filesystem;
+constexpr const char* kPartFormat = "prh-store-part-1";
+
+// The part's header (attribute "item"), checked against what the caller expects.
+json read_part_header(hid_t f, const std::string& path, const json& fingerprint) {
+  PRH_CHECK_INPUT(h5::has_attr(f, "format") && h5::read_attr_string(f, "format") == kPartFormat &&
+                      h5::has_attr(f, "item"),
+                  "{}: not a prh part file (no format attribute '{}')", path, kPartFormat);
+  const json item = json::parse(h5::read_attr_string(f, "item"));
+  std::vector<std::string> changed;
+  detail::json_diff(item.at("fingerprint"), fingerprint, "", changed);
+  if (!changed.empty()) {
+    std::string msg = fmt::format(
+        "{}: this part (work item of an embed job array) was made with another configuration, "
+        "so merging it would mix incompatible features. What changed:",
+        path);
+    for (const auto& c : changed) msg += "\n  - " + c;
+    msg += fmt::format(
+        "\nDelete it (or all of {}) to embed those items again, or restore the old settings.",
+        fs::path(path).parent_path().parent_path().parent_path().string());
+    throw InputError(msg);
+  }
+  return item;
+}
+
+void check_part_header(const std::string& path, const json& fingerprint) {
+  auto file = h5::open_file_readonly(path);
+  read_part_header(file.id(), path, fingerprint);
+}
+
+struct PendingItem {
+  std::int64_t row0 = 0, rows = 0;
+  std::vector<float> features;
+  std::vector<std::int64_t> top1;
+  std::vector<float> prob;
+};
+
+// Writes a part atomically: a temporary file in the same directory, renamed.
+void write_part(const std::string& path, const json& fingerprint, const std::string& dtype,
+                std::int64_t shard, std::int64_t layers, std::int64_t dmax, const PendingItem& p,
+                const std::vector<std::int64_t>& skipped) {
+  const fs::path dir = fs::path(path).parent_path();
+  fs::create_directories(dir);
+  // Temporaries of this part left by a killed or requeued task.
+  const std::string stale = fs::path(path).filename().string() + ".tmp.";
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().filename().string().rfind(stale, 0) == 0) fs::remove(e.path(), ec);
+  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  {
+    const hid_t f = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) throw InputError(fmt::format("{}: cannot create: {}", tmp, h5::error_stack()));
+    h5::Handle file(f, H5Fclose);
+    h5::write_attr(f, "format", std::string(kPartFormat));
+    h5::write_attr(f, "item",
+                   json{{"fingerprint", fingerprint},
+                        {"shard", shard},
+                        {"row0", p.row0},
+                        {"rows", p.rows},
+                        {"layers", layers},
+                        {"dmax", dmax},
+                        {"skipped", skipped},
+                        {"prh_version", kVersion}}
+                       .dump());
+    h5::Handle f16;
+    const auto n = static_cast<hsize_t>(p.rows);
+    const auto L = static_cast<hsize_t>(layers), D = static_cast<hsize_t>(dmax);
+    auto ds = h5::create_dataset(f, "features", feature_type(dtype, f16), {n, L, D}, false);
+    h5::write_box(ds.id(), H5T_NATIVE_FLOAT, {0, 0, 0}, {n, L, D}, p.features.data());
+    if (!p.top1.empty()) {
+      auto t = h5::create_dataset(f, "top1", H5T_STD_I64LE, {n}, false);
+      h5::write_box(t.id(), H5T_NATIVE_INT64, {0}, {n}, p.top1.data());
+      auto q = h5::create_dataset(f, "prob", H5T_IEEE_F32LE, {n}, false);
+      h5::write_box(q.id(), H5T_NATIVE_FLOAT, {0}, {n}, p.prob.data());
+    }
+  }  // closed: every byte is in the file before it gets its name
+  fs::rename(tmp, path);
+}
+
+class ArrayTaskWriter : public ItemWriter {
+ public:
+  ArrayTaskWriter(const std::string& store, const StoreLayout& layout,
+                  const std::vector<bool>& used)
+      : store_(store), layout_(layout) {
+    done_.resize(layout.sets.size());
+    for (std::size_t s = 0; s < layout.sets.size(); ++s)
+      for (std::size_t m = 0; m < layout.models.size(); ++m)
+        done_[s].emplace_back(static_cast<std::size_t>(layout.shards(layout.sets[s].n)), 0);
+    pending_.resize(layout.sets.size() * layout.models.size());
+    skipped_.resize(layout.sets.size());
+    if (!fs::exists(store)) return;
+    StoreLayout mine = layout;
+    mine.models.clear();
+    for (std::size_t m = 0; m < layout.models.size(); ++m)
+      if (used[m]) mine.models.push_back(layout.models[m]);
+    const Verdict v = inspect(store, mine);
+    if (!v.problems.empty()) throw InputError(refusal(store, v.problems));
+    if (v.incomplete) return;  // its creation never finished: nothing is done there
+    auto file = h5::open_file_readonly(store);
+    for (std::size_t s = 0; s < layout.sets.size(); ++s)
+      for (std::size_t m = 0; m < layout.models.size(); ++m) {
+        const auto p = item_path(layout.sets[s].name, layout.models[m].name) + "/done";
+        auto& flags = done_[s][m];
+        if (!used[m] || flags.empty() || !h5::exists(file.id(), p)) continue;
+        auto ds = h5::open_dataset(file.id(), p);
+        h5::read_box(ds.id(), H5T_NATIVE_UINT8, {0}, {flags.size()}, flags.data());
+      }
+  }
+
+  void write_rows(int set, int model, std::int64_t row0, std::int64_t rows,
+                  const std::vector<float>& features, const std::vector<std::int64_t>& top1,
+                  const std::vector<float>& prob) override {
+    auto& p = pending(set, model);
+    const auto& m = layout_.models[static_cast<std::size_t>(model)];
+    PRH_ASSERT(features.size() == static_cast<std::size_t>(rows) * m.layer_dims.size() * max_dim(m),
+               "write_rows: {} floats for {} rows", features.size(), rows);
+    p.row0 = row0;
+    p.rows = rows;
+    p.features = features;
+    p.top1 = m.classes > 0 ? top1 : std::vector<std::int64_t>{};
+    p.prob = m.classes > 0 ? prob : std::vector<float>{};
+  }
+
+  void mark_skipped(int set, std::int64_t row) override {
+    skipped_[static_cast<std::size_t>(set)].push_back(row);
+  }
+
+  void mark_done(int set, int model, std::int64_t shard) override {
+    auto& p = pending(set, model);
+    const auto& m = layout_.models[static_cast<std::size_t>(model)];
+    auto& sk = skipped_[static_cast<std::size_t>(set)];
+    std::vector<std::int64_t> mine;
+    for (auto r : sk)
+      if (r >= p.row0 && r < p.row0 + p.rows) mine.push_back(r);
+    std::sort(mine.begin(), mine.end());
+    mine.erase(std::unique(mine.begin(), mine.end()), mine.end());
+    write_part(path(set, model, shard), part_fingerprint(layout_, set, model),
+               layout_.feature_dtype, shard, static_cast<std::int64_t>(m.layer_dims.size()),
+               max_dim(m), p, mine);
+    p = PendingItem{};
+    done_[static_cast<std::size_t>(set)][static_cast<std::size_t>(model)]
+         [static_cast<std::size_t>(shard)] = 1;
+  }
+
+  bool is_done(int set, int model, std::int64_t shard) const override {
+    auto& flag = done_[static_cast<std::size_t>(set)][static_cast<std::size_t>(model)]
+                      [static_cast<std::size_t>(shard)];
+    if (flag) return true;
+    const auto p = path(set, model, shard);
+    if (!fs::exists(p)) return false;
+    check_part_header(p, part_fingerprint(layout_, set, model));  // refuses another config
+    flag = 1;
+    return true;
+  }
+
+ private:
+  std::string path(int set, int model, std::int64_t shard) const {
+    return part_path(store_, layout_.sets[static_cast<std::size_t>(set)].name,
+                     layout_.models[static_cast<std::size_t>(model)].name, shard);
+  }
+  PendingItem& pending(int set, int model) {
+    return pending_[static_cast<std::size_t>(set) * layout_.models.size() +
+                    static_cast<std::size_t>(model)];
+  }
+  std::string store_;
+  StoreLayout layout_;
+  mutable std::vector<std::vector<std::vector<std::uint8_t>>> done_;
+  std::vector<PendingItem> pending_;
+  std::vector<std::vector<std::int64_t>> skipped_;
+};
+
+}  // namespace
+
+std::string parts_dir(const std::string& store) {
+  return store + ".parts";
+}
+
+std::string part_path(const std::string& store, const std::string& set, const std::string& model,
+                      std::int64_t shard) {
+  return fmt::format("{}/{}/{}/{:06d}.h5", parts_dir(store), set, model, shard);
+}
+
+std::vector<std::string> list_parts(const std::string& store) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  const fs::path dir = parts_dir(store);
+  if (!fs::is_directory(dir, ec)) return out;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec))
+    if (it->is_regular_file(ec) && it->path().extension() == ".h5")
+      out.push_back(it->path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+json part_fingerprint(const StoreLayout& layout, int set, int model) {
+  const auto& s = layout.sets[static_cast<std::size_t>(set)];
+  const auto& m = layout.models[static_cast<std::size_t>(model)];
+  return {
+      {"embed_params", layout.embed_params},
+      {"shard_size", layout.shard_size},
+      {"feature_dtype", layout.feature_dtype},
+      {"image_set", {{"name", s.name}, {"spec", s.spec}, {"n", s.n}}},
+      {"model",
+       {{"name", m.name}, {"spec", m.spec}, {"layer_dims", m.layer_dims}, {"classes", m.classes}}}};
+}
+
+ItemPart read_part(const std::string& path, const json& fingerprint, std::int64_t shard,
+                   std::int64_t row0, std::int64_t rows, std::int64_t layers, std::int64_t dmax) {
+  h5::quiet();
+  auto file = h5::open_file_readonly(path);
+  const hid_t f = file.id();
+  const json item = read_part_header(f, path, fingerprint);
+  ItemPart p;
+  p.shard = item.at("shard").get<std::int64_t>();
+  p.row0 = item.at("row0").get<std::int64_t>();
+  p.rows = item.at("rows").get<std::int64_t>();
+  PRH_CHECK_INPUT(p.shard == shard && p.row0 == row0 && p.rows == rows &&
+                      item.at("layers").get<std::int64_t>() == layers &&
+                      item.at("dmax").get<std::int64_t>() == dmax,
+                  "{}: holds shard {} (rows {}..{}, {} layers x {}), expected shard {} (rows "
+                  "{}..{}, {} layers x {})",
+                  path, p.shard, p.row0, p.row0 + p.rows, item.at("layers").get<std::int64_t>(),
+                  item.at("dmax").get<std::int64_t>(), shard, row0, row0 + rows, layers, dmax);
+  p.skipped = item.at("skipped").get<std::vector<std::int64_t>>();
+  const auto n = static_cast<hsize_t>(rows);
+  auto ds = h5::open_dataset(file, path, "features");
+  PRH_CHECK_INPUT(h5::dataset_shape(ds) == (std::vector<hsize_t>{n, static_cast<hsize_t>(layers),
+                                                                 static_cast<hsize_t>(dmax)}),
+                  "{}: features have the wrong shape", path);
+  p.features.resize(static_cast<std::size_t>(rows * layers * dmax));
+  h5::read_box(ds.id(), H5T_NATIVE_FLOAT, {0, 0, 0},
+               {n, static_cast<hsize_t>(layers), static_cast<hsize_t>(dmax)}, p.features.data());
+  if (fingerprint.at("model").at("classes").get<std::int64_t>() > 0) {
+    auto t = h5::open_dataset(file, path, "top1");
+    auto q = h5::open_dataset(file, path, "prob");
+    p.top1.resize(n);
+    p.prob.resize(n);
+    h5::read_box(t.id(), H5T_NATIVE_INT64, {0}, {n}, p.top1.data());
+    h5::read_box(q.id(), H5T_NATIVE_FLOAT, {0}, {n}, p.prob.data());
+  }
+  return p;
+}
+
+std::unique_ptr<ItemWriter> open_for_array_task(const std::string& store, const StoreLayout& layout,
+                                                const std::vector<bool>& used) {
+  h5::quiet();
+  return std::make_unique<ArrayTaskWriter>(store, layout, used);
 }
 
 StoreSummary read_summary(const std::string& path) {

@@ -11,8 +11,20 @@
 
 namespace prh::pipeline {
 
-// Returns the number of items this run embedded (summed over ranks).
-std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session);
+// Job-array mode (docs/store.md "Job arrays"): task `array_task` of
+// `array_size` embeds its contiguous share of the work items (split again
+// over its own MPI ranks, if any) into part files next to the store and never
+// writes the store itself. Without it, embed first merges any part files of
+// its items into the store.
+struct EmbedOptions {
+  int array_task = -1;  // -1: not an array task
+  int array_size = 0;
+};
+
+// Returns the number of items this run embedded (summed over ranks); parts
+// merged into the store count as embedded.
+std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
+                   const EmbedOptions& opt = {});
 
 void print_status(std::ostream& os, const config::Sweep& sweep);
 

@@ -75,6 +75,46 @@ class ItemWriter {
 std::unique_ptr<ItemWriter> open_for_embedding(const std::string& path, const StoreLayout& layout,
                                                MPI_Comm comm);
 
+// Job arrays (docs/store.md "Job arrays"). Tasks of an embed job array share
+// no MPI communicator, and HDF5 allows one writing process per file outside
+// parallel HDF5, so array tasks never write the store: each finished work
+// item becomes its own small HDF5 file, STORE.parts/SET/MODEL/SHARD.h5,
+// written to a temporary name and renamed (a killed task leaves no partial
+// part). `prh embed` without --array-task merges the parts into the store
+// (write rows, mark done, delete the part), so the reduce job of
+// `prh submit --array` runs `prh run`. A part records the configuration it was
+// made with; merging or resuming with another configuration is refused.
+std::string parts_dir(const std::string& store);
+std::string part_path(const std::string& store, const std::string& set, const std::string& model,
+                      std::int64_t shard);
+// Every finished part under parts_dir(store) (temporary files left out), sorted.
+std::vector<std::string> list_parts(const std::string& store);
+
+// What a part must match to be merged: embedding parameters, the image set's
+// spec and size, the model's spec (checksum included), layer dims and head.
+nlohmann::json part_fingerprint(const StoreLayout& layout, int set, int model);
+
+struct ItemPart {
+  std::int64_t shard = 0, row0 = 0, rows = 0;
+  std::vector<float> features;  // [rows, L, Dmax] as in ItemWriter::write_rows
+  std::vector<std::int64_t> top1;
+  std::vector<float> prob;
+  std::vector<std::int64_t> skipped;  // rows of the set skipped (on_bad_image: skip)
+};
+// Reads a part and checks it against `fingerprint` and the item's shard,
+// rows and shape; InputError naming the file and what differs otherwise.
+ItemPart read_part(const std::string& path, const nlohmann::json& fingerprint, std::int64_t shard,
+                   std::int64_t row0, std::int64_t rows, std::int64_t layers, std::int64_t dmax);
+
+// The writer of an array task (serial HDF5, no MPI): an item is done when the
+// store (if it exists; read once, read-only) or a part file says so; writes
+// are buffered per item and mark_done writes the part. Only the models with
+// used[m] set are checked against an existing store (a task probes only the
+// models of its own items). InputError if the store or an existing part was
+// made with another configuration.
+std::unique_ptr<ItemWriter> open_for_array_task(const std::string& store, const StoreLayout& layout,
+                                                const std::vector<bool>& used);
+
 // Progress of a store, read serially (prh status).
 struct ItemProgress {
   std::string set, model;

@@ -1,0 +1,261 @@
+#!/usr/bin/python3
+"""End-to-end test of the job-array mode of `prh embed` (no SLURM needed).
+
+usage: test_array.py PRH MAKE_TEST_MODELS MPIEXEC
+
+- three array tasks run at the same time (one of them with 2 MPI ranks) write
+  part files only, never the store; `prh status` counts the parts, `prh
+  reduce` refuses naming them; re-running a task does nothing; `prh embed`
+  (2 ranks) merges them: the store equals, dataset for dataset and bit for
+  bit, the one `mpirun -n 2 prh embed` makes (skipped bad images included),
+  and the parts are gone;
+- kill -9 of a task mid-way: every part left opens with h5py (no partial
+  part); the re-run does only what is left; a plain `prh embed` then merges
+  the parts and embeds the other task's items itself: same store again;
+- a changed configuration is refused naming the part and what changed, both
+  when merging and when a task resumes; a store made with another
+  configuration is refused by a task; bad --array-task / --array-size values
+  exit 2.
+"""
+import glob
+import os
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+
+import h5py
+
+PRH, MAKE_MODELS, MPIEXEC = sys.argv[1:4]
+FASHION = "/usr/share/datasets/fashion-mnist"
+failures = []
+ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+           OMPI_MCA_rmaps_base_oversubscribe="1", OMPI_MCA_btl="self,vader",
+           OMPI_MCA_btl_vader_single_copy_mechanism="none")
+
+
+def check(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def run(n, *args, **kw):
+    """prh under mpiexec with n ranks (n = 0: a plain process, MPI singleton)."""
+    cmd = ([MPIEXEC, "-n", str(n), "--oversubscribe"] if n else []) + [PRH, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=600, **kw)
+
+
+def start(n, *args):
+    cmd = ([MPIEXEC, "-n", str(n), "--oversubscribe"] if n else []) + [PRH, *args]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=ENV)
+
+
+def config(tmp, name, sets, **extra):
+    params = {"shard_size": 32, "batch_size": 8, "on_bad_image": "skip"}
+    params.update(extra)
+    lines = [f"store: {tmp}/{name}/store.h5", f"results: {tmp}/{name}/results.h5"]
+    lines += [f"{k}: {v}" for k, v in params.items()]
+    lines.append("image_sets:" + sets)
+    lines.append("models:")
+    for m in ("dict_model", "tuple_model"):
+        lines.append(f"  - {{name: {m}, path: {tmp}/models/{m}.pt}}")
+    path = os.path.join(tmp, name + ".yaml")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def write_png(path, pixels):
+    h, w = len(pixels), len(pixels[0])
+    raw = b"".join(b"\x00" + bytes(row) for row in pixels)
+
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def datasets(path):
+    out = {}
+    with h5py.File(path, "r") as f:
+        f.visititems(lambda n, o: out.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset)
+                     else None)
+    return out
+
+
+def same_store(a, b, what):
+    if not (os.path.exists(a) and os.path.exists(b)):
+        check(False, f"{what}: stores exist ({a}, {b})")
+        return
+    sa, sb = datasets(a), datasets(b)
+    check(sorted(sa) == sorted(sb) and len(sa) > 0, f"{what}: same datasets ({len(sa)})")
+    diff = [k for k in sa if k in sb and (sa[k].shape != sb[k].shape or
+                                          sa[k].tobytes() != sb[k].tobytes())]
+    check(not diff, f"{what}: every dataset bit for bit equal (differ: {diff[:5]})")
+
+
+def parts(store):
+    return sorted(glob.glob(f"{store}.parts/*/*/*.h5"))
+
+
+def main(tmp):
+    os.makedirs(f"{tmp}/models")
+    subprocess.run([MAKE_MODELS, f"{tmp}/models"], check=True, capture_output=True)
+    os.makedirs(f"{tmp}/imgs/cls")
+    for i in range(40):
+        write_png(f"{tmp}/imgs/cls/img{i:02d}.png", [[(i * 7 + r * 3 + c) % 256 for c in range(28)]
+                                                    for r in range(28)])
+    with open(f"{tmp}/imgs/cls/img05.png", "wb") as f:  # a corrupt image: skipped
+        f.write(b"\x89PNG\r\n\x1a\n" + os.urandom(100))
+    sets = f"""
+  - name: id
+    source: {{kind: idx, images: {FASHION}/t10k-images-idx3-ubyte.gz, labels: {FASHION}/t10k-labels-idx1-ubyte.gz, limit: 150}}
+  - name: files
+    source: {{kind: folder, root: {tmp}/imgs}}
+  - name: noise
+    source: {{kind: noise, count: 70, height: 28, width: 28, channels: 1, seed: 3}}
+"""
+    # Items: 2 models x (5 + 2 + 3 shards) = 20.
+    ref = config(tmp, "ref", sets)
+    r = run(2, "embed", ref)
+    check(r.returncode == 0, f"reference: mpirun -n 2 prh embed (rc {r.returncode}) "
+                             f"{r.stderr[-1500:]}")
+
+    # --- three tasks at once, one with two ranks -------------------------------------------
+    arr = config(tmp, "arr", sets)
+    store = f"{tmp}/arr/store.h5"
+    procs = [start(0 if t != 1 else 2, "embed", arr, "--array-task", str(t), "--array-size", "3")
+             for t in range(3)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    for t, (p, (_, err)) in enumerate(zip(procs, outs)):
+        check(p.returncode == 0, f"array task {t} of 3: rc {p.returncode} {err[-1500:]}")
+    check(not os.path.exists(store), "array tasks do not create or write the store")
+    check(len(parts(store)) == 20, f"one part per work item: {len(parts(store))} of 20")
+    todo = [re.search(r"array task \d+ of 3: (\d+) of the 20 work items, (\d+) to do", e)
+            for _, e in outs]
+    check(all(todo) and sum(int(m.group(1)) for m in todo) == 20
+          and all(m.group(1) == m.group(2) for m in todo),
+          f"the tasks split the 20 items: {[m.groups() if m else None for m in todo]}")
+    with h5py.File(parts(store)[0], "r") as f:
+        check("features" in f and f.attrs["format"] == "prh-store-part-1",
+              "a part is a readable HDF5 file with features")
+    r = run(0, "status", arr)
+    check(r.returncode == 0 and "20 work items embedded by a job array, not merged" in r.stdout,
+          f"prh status counts the parts:\n{r.stdout}")
+    r = run(0, "reduce", arr)
+    check(r.returncode == 2 and "20 work items of a job array wait in" in r.stderr,
+          f"prh reduce refuses, naming the parts (rc {r.returncode}): {r.stderr.strip()[-400:]}")
+    r = run(0, "embed", arr, "--array-task", "2", "--array-size", "3")
+    check(r.returncode == 0 and re.search(r"work items, 0 to do", r.stderr),
+          f"a finished task re-run does nothing: {r.stderr[-400:]}")
+
+    r = run(2, "embed", arr)
+    check(r.returncode == 0 and "merged 20 work items" in r.stderr
+          and "0 to do" in r.stderr,
+          f"prh embed merges the 20 parts and embeds nothing (rc {r.returncode}): "
+          f"{r.stderr[-1500:]}")
+    same_store(store, f"{tmp}/ref/store.h5", "merged array store vs mpirun -n 2 prh embed")
+    check(not os.path.exists(f"{store}.parts"), "the parts directory is gone after the merge")
+    if os.path.exists(store):
+        sk = datasets(store)["sets/files/skipped"]
+        check(int(sk.sum()) == 1, f"the corrupt image is recorded as skipped ({int(sk.sum())})")
+
+    # --- kill -9 mid-task, resume, then a plain embed merges and finishes ----------------
+    big_sets = """
+  - name: noise
+    source: {kind: noise, count: 6000, height: 28, width: 28, channels: 1, seed: 5}
+"""
+    bref = config(tmp, "bigref", big_sets, batch_size=1)
+    big = config(tmp, "big", big_sets, batch_size=1)
+    bstore = f"{tmp}/big/store.h5"
+    p = start(0, "embed", big, "--array-task", "0", "--array-size", "2")
+    t0 = time.time()
+    while time.time() - t0 < 120 and len(parts(bstore)) < 20 and p.poll() is None:
+        time.sleep(0.02)
+    had = len(parts(bstore))
+    p.send_signal(signal.SIGKILL)
+    p.communicate()
+    check(0 < had < 188, f"task 0 of 2 killed mid-way ({had} parts of its 188)")
+    bad = []
+    for path in parts(bstore):
+        try:
+            with h5py.File(path, "r") as f:
+                f["features"][()]
+        except Exception as e:  # noqa: BLE001
+            bad.append(f"{path}: {e}")
+    check(not bad, f"every part left by kill -9 is whole ({len(parts(bstore))}): {bad[:2]}")
+    before = len(parts(bstore))
+    r = run(0, "embed", big, "--array-task", "0", "--array-size", "2")
+    m = re.search(r"(\d+) of the 376 work items, (\d+) to do", r.stderr)
+    check(r.returncode == 0 and m and int(m.group(2)) == int(m.group(1)) - before,
+          f"resumed task does only what is left ({before} parts kept): "
+          f"{m.groups() if m else r.stderr[-800:]}")
+    leftovers = [f for f in glob.glob(f"{bstore}.parts/**/*", recursive=True)
+                 if os.path.isfile(f) and not f.endswith(".h5")]
+    check(not leftovers, f"no temporary files left after the resume: {leftovers[:3]}")
+    r = run(0, "embed", bref)
+    check(r.returncode == 0, f"reference (one process): {r.stderr[-800:]}")
+    r = run(2, "embed", big)
+    m = re.search(r"embed: (\d+) work items in all, (\d+) to do", r.stderr)
+    check(r.returncode == 0 and "merged 188 work items" in r.stderr and m
+          and m.groups() == ("376", "188"),
+          f"plain embed merges task 0's 188 parts and embeds task 1's 188 items: "
+          f"{m.groups() if m else ''} {r.stderr[-800:]}")
+    same_store(bstore, f"{tmp}/bigref/store.h5", "killed+resumed array task, merged")
+
+    # --- configuration changes ----------------------------------------------------------------
+    c8 = config(tmp, "chg", sets)
+    r = run(0, "embed", c8, "--array-task", "0", "--array-size", "4")
+    check(r.returncode == 0, f"task 0 of 4: {r.stderr[-500:]}")
+    c4 = config(tmp, "chg", sets, batch_size=4)
+    r = run(0, "embed", c4)
+    check(r.returncode == 2 and ".parts/" in r.stderr and "another configuration" in r.stderr
+          and "batch_size" in r.stderr,
+          f"merging parts of another config: exit 2 naming part and change "
+          f"(rc {r.returncode}): {r.stderr.strip()[-600:]}")
+    if os.path.exists(f"{tmp}/chg/store.h5"):  # the refused merge created it (empty)
+        os.remove(f"{tmp}/chg/store.h5")
+    r = run(0, "embed", c4, "--array-task", "0", "--array-size", "4")
+    check(r.returncode == 2 and "another configuration" in r.stderr and "batch_size" in r.stderr,
+          f"resuming a task with another config: exit 2 (rc {r.returncode}): "
+          f"{r.stderr.strip()[-600:]}")
+    r = run(0, "embed", arr, "--array-task", "0",
+            "--array-size", "2")
+    check(r.returncode == 0 and "0 to do" in r.stderr,
+          f"a task on a finished store does nothing: {r.stderr[-400:]}")
+    c_arr4 = config(tmp, "arr", sets, batch_size=4)
+    r = run(0, "embed", c_arr4, "--array-task", "0", "--array-size", "2")
+    check(r.returncode == 2 and "different result-relevant configuration" in r.stderr,
+          f"a task refuses a store made with another config (rc {r.returncode}): "
+          f"{r.stderr.strip()[-400:]}")
+    arr = config(tmp, "arr", sets)
+    for args, what in ((["--array-task", "3", "--array-size", "3"], "task >= size"),
+                       (["--array-task", "0"], "task without size"),
+                       (["--array-size", "2"], "size without task"),
+                       (["--array-task", "-1", "--array-size", "2"], "negative task"),
+                       (["--array-task", "0", "--array-size", "0"], "size 0")):
+        r = run(0, "embed", arr, *args)
+        check(r.returncode == 2 and "--array-" in r.stderr and len(r.stderr) < 400,
+              f"bad {what}: exit 2 with a message (rc {r.returncode}): {r.stderr.strip()[-200:]}")
+
+
+if __name__ == "__main__":
+    tmp = tempfile.mkdtemp(prefix="prh-array-test.")
+    try:
+        main(tmp)
+    except Exception as e:  # noqa: BLE001: report, then clean up
+        check(False, f"exception: {e!r}")
+    if failures:
+        print(f"test_array: {len(failures)} FAILED (work dir kept: {tmp})")
+        sys.exit(1)
+    shutil.rmtree(tmp, ignore_errors=True)
+    print("test_array: all passed")
