@@ -24,6 +24,10 @@
 #                        PRH_NODES is set); --ntasks becomes NODES * TASKS_PER_NODE
 #   PRH_GPUS_PER_NODE    --gpus-per-node for embed and reduce
 #   PRH_EXTRA_SBATCH     more sbatch options, split on spaces, all three jobs
+#   PRH_EMBED_ARRAY      N or N%M: embed as a job array of N tasks (at most M at
+#                        once; one rank each unless PRH_NODES/PRH_TASKS_PER_NODE
+#                        say otherwise) writing part files; the reduce job then
+#                        runs `prh run`, which merges them (PRH_MERGE=1)
 # SBATCH OPTIONS given here come last and so win, for all three jobs.
 # PRH (the prh binary) is passed to the jobs in the environment; when it is
 # unset and there is no prh on PATH, this tree's build/prh is used; likewise
@@ -77,6 +81,18 @@ if [ -n "${PRH_NODES:-}" ] || [ -n "${PRH_TASKS_PER_NODE:-}" ]; then
 fi
 [ -n "${PRH_GPUS_PER_NODE:-}" ] && compute+=("--gpus-per-node=$PRH_GPUS_PER_NODE")
 
+embed_opts=()
+reduce_opts=()
+if [ -n "${PRH_EMBED_ARRAY:-}" ]; then
+  if ! [[ "$PRH_EMBED_ARRAY" =~ ^([1-9][0-9]*)(%[1-9][0-9]*)?$ ]]; then
+    echo "sweep.sh: error: PRH_EMBED_ARRAY=$PRH_EMBED_ARRAY: expected N or N%M" >&2
+    exit 2
+  fi
+  embed_opts+=("--array=0-$((BASH_REMATCH[1] - 1))${BASH_REMATCH[2]}")
+  [ -z "${PRH_NODES:-}${PRH_TASKS_PER_NODE:-}" ] && embed_opts+=("--ntasks=1")
+  reduce_opts+=("--export=ALL,PRH_MERGE=1")
+fi
+
 submitted=()
 submit() {  # submit NAME [OPTIONS...] SCRIPT: prints the job id
   local name=$1 out
@@ -92,10 +108,10 @@ submit() {  # submit NAME [OPTIONS...] SCRIPT: prints the job id
   echo "${out%%;*}"
 }
 
-embed=$(submit embed "${common[@]}" "${compute[@]}" "$@" "$HERE/embed.sbatch")
+embed=$(submit embed "${common[@]}" "${compute[@]}" "${embed_opts[@]}" "$@" "$HERE/embed.sbatch")
 submitted+=("$embed")
 echo "embed $embed"
-reduce=$(submit reduce "${common[@]}" "${compute[@]}" "$@" \
+reduce=$(submit reduce "${common[@]}" "${compute[@]}" "${reduce_opts[@]}" "$@" \
   "--dependency=afterok:$embed" "$HERE/reduce.sbatch")
 submitted+=("$reduce")
 echo "reduce $reduce"

@@ -187,15 +187,15 @@ int main(int argc, char** argv) {
   zoo_train->add_option("--data", zoo_opt.data_dir, "Fashion-MNIST IDX directory");
   zoo_train->add_option("--only", zoo_opt.only, "train only these members (repeatable)");
   zoo_train->add_option("--epochs", zoo_opt.epochs, "override every member's epochs")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1 << 30).description(">= 1"));
   zoo_train
       ->add_option("--train-limit", zoo_opt.train_limit,
                    "use the first N training images of classes 0-4")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1 << 30).description(">= 1"));
   zoo_train->add_option("--test-limit", zoo_opt.test_limit, "use the first N test images")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1 << 30).description(">= 1"));
   zoo_train->add_option("--threads", zoo_opt.threads, "LibTorch threads per rank (default 1)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1 << 30).description(">= 1"));
 
   std::string validate_config;
   prh::pipeline::ValidateOptions validate_opt;
@@ -215,13 +215,13 @@ int main(int argc, char** argv) {
   submit->add_option("--account", submit_opt.account, "sbatch --account (all jobs)");
   submit->add_option("--time", submit_opt.time, "sbatch --time (embed and reduce)");
   submit->add_option("--nodes", submit_opt.nodes, "sbatch --nodes (embed and reduce)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1 << 30).description(">= 1"));
   submit->add_option("--ntasks", submit_opt.ntasks, "MPI ranks: sbatch --ntasks (embed, reduce)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1 << 30).description(">= 1"));
   submit
       ->add_option("--gpus-per-node", submit_opt.gpus_per_node,
                    "sbatch --gpus-per-node (embed and reduce)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 1 << 30).description(">= 0"));
   submit
       ->add_option("--sbatch", submit_opt.sbatch_lines,
                    "another sbatch option for all jobs, e.g. --sbatch=--qos=normal (repeatable)")
@@ -229,6 +229,9 @@ int main(int argc, char** argv) {
   submit->add_option("--jobs-dir", submit_opt.jobs_dir,
                      "directory of the job templates embed/reduce/report.sbatch (default: jobs)");
   submit->add_option("--prh", submit_opt.prh, "the prh binary the jobs run (default: this one)");
+  submit->add_option("--array", submit_opt.array,
+                     "run embed as a job array of N tasks (N%M: at most M at once), each with "
+                     "--ntasks ranks (default 1), writing part files the reduce job merges");
   submit->add_flag("--dry-run", submit_opt.dry_run, "print the rendered scripts; submit nothing");
 
   try {

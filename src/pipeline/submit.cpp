@@ -4,6 +4,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <ostream>
+#include <regex>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -130,7 +132,55 @@ std::map<std::string, std::string> parse_job(const std::string& text) {
   return kv;
 }
 
+// Every record of `scontrol show job -o ID`: one line per job, or per task
+// (and pending remainder) of a job array.
+std::vector<std::map<std::string, std::string>> parse_jobs(const std::string& text) {
+  std::vector<std::map<std::string, std::string>> out;
+  std::stringstream ss(text);
+  std::string line;
+  while (std::getline(ss, line)) {
+    auto kv = parse_job(line);
+    if (kv.count("JobState")) out.push_back(std::move(kv));
+  }
+  return out;
+}
+
+// Tasks named by an ArrayTaskId value: "3", "0-7", "2-5%2", "1,3-4".
+int count_tasks(std::string ids) {
+  ids = ids.substr(0, ids.find('%'));
+  int n = 0;
+  std::stringstream ss(ids);
+  std::string part;
+  while (std::getline(ss, part, ',')) {
+    const auto dash = part.find('-');
+    try {
+      n += dash == std::string::npos
+               ? 1
+               : std::stoi(part.substr(dash + 1)) - std::stoi(part.substr(0, dash)) + 1;
+    } catch (const std::exception&) {
+      n += 1;
+    }
+  }
+  return n;
+}
+
+bool running_or_done(const std::string& state) {
+  return state == "COMPLETED" || state == "RUNNING" || state == "COMPLETING" ||
+         state == "CONFIGURING" || state == "REQUEUED";
+}
+
 }  // namespace
+
+std::pair<int, int> parse_array(const std::string& spec) {
+  static const std::regex re(R"(^([0-9]{1,6})(%([0-9]{1,6}))?$)");
+  std::smatch m;
+  PRH_CHECK_INPUT(std::regex_match(spec, m, re) && std::stoi(m[1]) > 0 &&
+                      (!m[3].matched || std::stoi(m[3]) > 0),
+                  "--array '{}': expected the number of tasks N, or N%M to run at most M at once "
+                  "(N, M >= 1)",
+                  spec);
+  return {std::stoi(m[1]), m[3].matched ? std::stoi(m[3]) : 0};
+}
 
 std::string jobs_record_path(const std::string& store) {
   return store + ".jobs.json";
@@ -207,6 +257,8 @@ void submit(const config::Sweep& sweep, const SubmitOptions& opt, std::ostream& 
   if (opt.ntasks > 0) compute.push_back(fmt::format("--ntasks={}", opt.ntasks));
   if (opt.gpus_per_node >= 0)
     compute.push_back(fmt::format("--gpus-per-node={}", opt.gpus_per_node));
+  const auto [array_tasks, array_limit] =
+      opt.array.empty() ? std::pair<int, int>{0, 0} : parse_array(opt.array);
   std::vector<std::string> exports = {"export PRH=${PRH:-" + quote(prh) + "}"};
   if (fs::is_directory(tools))
     exports.push_back("export PRH_TOOLS=${PRH_TOOLS:-" + quote(tools.string()) + "}");
@@ -219,12 +271,20 @@ void submit(const config::Sweep& sweep, const SubmitOptions& opt, std::ostream& 
     Job j;
     j.name = name;
     j.script = (dir / (name + ".sbatch")).string();
-    j.log = (dir / ("prh-" + name + "-%j.out")).string();
+    const bool array = array_tasks > 0 && name == "embed";
+    j.log = (dir / ("prh-" + name + (array ? "-%A_%a.out" : "-%j.out"))).string();
     std::vector<std::string> opts = common;
     // Options that only ask for the compute stages' resources skip report.
     if (name != "report") opts.insert(opts.end(), compute.begin(), compute.end());
+    std::vector<std::string> job_exports = exports;
+    if (array) {
+      opts.push_back(fmt::format("--array=0-{}{}", array_tasks - 1,
+                                 array_limit > 0 ? fmt::format("%{}", array_limit) : ""));
+      if (opt.ntasks <= 0) opts.push_back("--ntasks=1");  // one rank per task by default
+    }
+    if (array_tasks > 0 && name == "reduce") job_exports.push_back("export PRH_MERGE=1");
     opts.insert(opts.begin(), "--output=" + j.log);
-    j.text = render_job(read_text(jobs_dir / (name + ".sbatch")), opts, exports);
+    j.text = render_job(read_text(jobs_dir / (name + ".sbatch")), opts, job_exports);
     jobs.push_back(std::move(j));
   }
 
@@ -278,13 +338,13 @@ void submit(const config::Sweep& sweep, const SubmitOptions& opt, std::ostream& 
     }
     ids.push_back(id);
     std::string log = j.log;
-    log.replace(log.find("%j"), 2, id);
-    record["jobs"].push_back({{"name", j.name},
-                              {"id", id},
-                              {"script", j.script},
-                              {"log_pattern", j.log},
-                              {"log", log},
-                              {"submitted", now_iso()}});
+    if (log.find("%j") != std::string::npos) log.replace(log.find("%j"), 2, id);
+    if (log.find("%A") != std::string::npos) log.replace(log.find("%A"), 2, id);
+    if (log.find("%a") != std::string::npos) log.replace(log.find("%a"), 2, "*");
+    json entry = {{"name", j.name},       {"id", id},   {"script", j.script},
+                  {"log_pattern", j.log}, {"log", log}, {"submitted", now_iso()}};
+    if (j.name == "embed" && array_tasks > 0) entry["array_tasks"] = array_tasks;
+    record["jobs"].push_back(entry);
     out << j.name << " " << id << std::endl;
   }
   write_text(jobs_record_path(store.string()), record.dump(2) + "\n");
@@ -313,13 +373,64 @@ void print_jobs(std::ostream& os, const std::string& store) {
   for (const auto& j : record["jobs"]) {
     const std::string name = j.value("name", "?"), id = j.value("id", "?");
     const auto [rc, text] = capture({scontrol, "show", "job", "-o", id}, true);
-    auto kv = parse_job(text);
+    auto records = parse_jobs(text);
+    // Array tasks in task order (scontrol lists the newest first).
+    std::stable_sort(records.begin(), records.end(), [](const auto& a, const auto& b) {
+      auto first = [](const std::map<std::string, std::string>& r) {
+        try {
+          return r.count("ArrayTaskId") ? std::stol(r.at("ArrayTaskId")) : 0L;
+        } catch (const std::exception&) {
+          return 0L;
+        }
+      };
+      return first(a) < first(b);
+    });
     std::string log = j.value("log", "");
-    if (rc != 0 || !kv.count("JobState")) {
+    if (rc != 0 || records.empty()) {
       os << fmt::format("  {:<7} {:<8} unknown to slurmctld (finished long ago?); log {}\n", name,
                         id, log);
       continue;
     }
+    if (j.contains("array_tasks") || records.size() > 1 || records[0].count("ArrayTaskId")) {
+      // A job array: its tasks' states counted, failed tasks listed with their logs.
+      std::map<std::string, int> counts;
+      std::vector<std::string> failed;
+      int tasks = 0, restarts = 0;
+      bool never = false;
+      for (const auto& r : records) {
+        const std::string state = r.count("JobState") ? r.at("JobState") : "?";
+        const std::string reason = r.count("Reason") ? r.at("Reason") : "";
+        const int n = count_tasks(r.count("ArrayTaskId") ? r.at("ArrayTaskId") : "0");
+        tasks += n;
+        counts[state] += n;
+        never = never || reason == "DependencyNeverSatisfied" ||
+                (state == "PENDING" && reason == "Dependency" && broken);
+        try {
+          restarts += std::stoi(r.count("Restarts") ? r.at("Restarts") : "0");
+        } catch (const std::exception&) {
+        }
+        if (!running_or_done(state) && state != "PENDING")
+          failed.push_back(fmt::format("    task {}: {} (exit {}, {}); log {}",
+                                       r.count("ArrayTaskId") ? r.at("ArrayTaskId") : "?", state,
+                                       r.count("ExitCode") ? r.at("ExitCode") : "?", reason,
+                                       r.count("StdOut") ? r.at("StdOut") : std::string("?")));
+      }
+      std::string shown;
+      if (counts.size() == 1 && counts.count("COMPLETED")) {
+        shown = fmt::format("COMPLETED (array of {})", tasks);
+      } else if (never) {
+        shown = fmt::format("will not run (dependency failed; array of {})", tasks);
+      } else {
+        shown = fmt::format("array of {}:", tasks);
+        for (const auto& [st, n] : counts) shown += fmt::format(" {} {}", n, st);
+      }
+      if (restarts > 0) shown += fmt::format(", restarts {}", restarts);
+      broken = broken || never || !failed.empty();
+      os << fmt::format("  {:<7} {:<8} {:<36} log {}\n", name, id, shown, log);
+      for (const auto& f : failed) os << f << "\n";
+      continue;
+    }
+    auto kv = records[0];
     if (kv.count("StdOut") && !kv["StdOut"].empty()) log = kv["StdOut"];
     const std::string state = kv["JobState"], reason = kv["Reason"];
     const std::string exit = kv.count("ExitCode") ? kv["ExitCode"] : "?";
@@ -331,8 +442,7 @@ void print_jobs(std::ostream& os, const std::string& store) {
       broken = true;
     } else if (state == "PENDING") {
       shown = fmt::format("PENDING ({})", reason);
-    } else if (state == "COMPLETED" || state == "RUNNING" || state == "COMPLETING" ||
-               state == "CONFIGURING" || state == "REQUEUED") {
+    } else if (running_or_done(state)) {
       shown = state;
     } else {
       shown = fmt::format("{} (exit {}, {})", state, exit, reason);

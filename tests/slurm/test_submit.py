@@ -17,7 +17,14 @@ end (also on failure). Checked:
   (exit 75), the job requeues itself (Restarts >= 1), resumes only what is
   left, and the chain completes with results equal to an uninterrupted run;
 - failure: a wrong model path: embed FAILED, reduce and report never run,
-  `prh status` says so and names the embed log.
+  `prh status` says so and names the embed log;
+- job array (`--array 3`, tasks of 2 ranks): each task embeds its slice into
+  part files, the reduce job (`prh run`) merges all 24; results equal the
+  mpirun ones; `prh status` shows "COMPLETED (array of 3)";
+- job array requeue: USR1 to task 0 of 2 mid-embed: that task requeues and
+  redoes only what is left, the chain completes with results equal to the
+  uninterrupted run; a failing array: both tasks FAILED in `prh status`, each
+  with its log, the dependent jobs will not run.
 Exit 0 on success, 1 with FAIL lines, 77 when not root.
 """
 import json
@@ -58,27 +65,47 @@ def sh(*args, cwd=None, timeout=300):
                           timeout=timeout)
 
 
-def job(jid):
+def records(jid):
+    """`scontrol show job -o ID`: one dict per line (a job array: one per task)."""
     r = sh("scontrol", "show", "job", "-o", str(jid))
-    kv = {}
-    for tok in r.stdout.split():
-        k, _, v = tok.partition("=")
-        kv.setdefault(k, v)
-    return kv
+    out = []
+    for line in r.stdout.splitlines():
+        kv = {}
+        for tok in line.split():
+            k, _, v = tok.partition("=")
+            kv.setdefault(k, v)
+        if "JobState" in kv:
+            out.append(kv)
+    return out
+
+
+def job(jid):
+    recs = records(jid)
+    return recs[0] if recs else {}
+
+
+FAILED = ("FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY")
+
+
+def state(jid):
+    """A job's state; a job array's: COMPLETED when every task is, else the worst."""
+    states = [r.get("JobState", "?") for r in records(jid)] or ["?"]
+    if all(s == "COMPLETED" for s in states):
+        return "COMPLETED"
+    return next((s for s in states if s in FAILED), next(s for s in states if s != "COMPLETED"))
 
 
 def wait_chain(ids, timeout):
     """Waits until every job finished, or one failed; returns their states."""
     t0 = time.time()
     while time.time() - t0 < timeout:
-        states = [job(i).get("JobState", "?") for i in ids]
+        states = [state(i) for i in ids]
         if all(s == "COMPLETED" for s in states):
             return states
-        if any(s in ("FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY")
-               for s in states):
+        if any(s in FAILED for s in states):
             return states
         time.sleep(2)
-    return [job(i).get("JobState", "?") for i in ids]
+    return [state(i) for i in ids]
 
 
 def config(tmp, name, sets, models_path, **extra):
@@ -117,8 +144,8 @@ def same_results(a, b, what):
           f"{what}: alignment and correlation datasets present")
 
 
-def submit(tmp, cfg, *extra):
-    r = sh(PRH, "submit", cfg, "--ntasks", "2", "--time", "00:20:00",
+def submit(tmp, cfg, *extra, ntasks=2):
+    r = sh(PRH, "submit", cfg, "--ntasks", str(ntasks), "--time", "00:20:00",
            "--jobs-dir", f"{SRC}/jobs", *extra, cwd=tmp)
     ids = dict(line.split() for line in r.stdout.splitlines() if line.strip())
     check(r.returncode == 0 and list(ids) == ["embed", "reduce", "report"],
@@ -200,6 +227,41 @@ def main(tmp):
         check(r.returncode == 0 and len(lines) == 3 and all("COMPLETED" in l for l in lines),
               f"prh status: three jobs COMPLETED:\n{r.stdout}")
 
+    small_ref = f"{tmp}/small_ref/results.h5"
+
+    # --- job array: embed as 3 tasks of 2 ranks, the reduce job merges --------------------
+    arr = config(tmp, "arr", small_sets, model)
+    r = sh(PRH, "submit", arr, "--array", "0", "--jobs-dir", f"{SRC}/jobs", "--dry-run", cwd=tmp)
+    check(r.returncode == 2 and "--array '0'" in r.stderr, f"--array 0: exit 2 ({r.stderr})")
+    r = sh(PRH, "submit", arr, "--array", "4%2", "--jobs-dir", f"{SRC}/jobs", "--dry-run",
+           cwd=tmp)
+    check(r.returncode == 0 and "#SBATCH --array=0-3%2" in r.stdout
+          and "#SBATCH --ntasks=1" in r.stdout and "export PRH_MERGE=1" in r.stdout
+          and "prh-embed-%A_%a.out" in r.stdout,
+          "--array 4%2 --dry-run: array of 4 (2 at once), one rank per task, merge in reduce")
+    ids = submit(tmp, arr, "--array", "3")
+    if len(ids) == 3:
+        states = wait_chain(list(ids.values()), 400)
+        check(states == ["COMPLETED"] * 3, f"array chain embed[3] -> reduce -> report: {states}")
+        tasks = sorted(int(r["ArrayTaskId"]) for r in records(ids["embed"]))
+        check(tasks == [0, 1, 2], f"the embed job is an array of 3 tasks: {tasks}")
+        for t in range(3):
+            log = f"{tmp}/arr/slurm/prh-embed-{ids['embed']}_{t}.out"
+            text = open(log).read() if os.path.exists(log) else ""
+            check(f"array task {t} of 3:" in text and "(2 ranks)" in text,
+                  f"task {t} log {os.path.basename(log)}: its slice with 2 ranks")
+        rlog = f"{tmp}/arr/slurm/prh-reduce-{ids['reduce']}.out"
+        text = open(rlog).read() if os.path.exists(rlog) else ""
+        check("merged 24 work items" in text and f"prh run {tmp}/arr.yaml" in text,
+              f"the reduce job ran prh run and merged the 24 parts:\n{text[-1500:]}")
+        check(not os.path.exists(f"{tmp}/arr/store.h5.parts"), "no parts left after the merge")
+        if os.path.exists(f"{tmp}/arr/results.h5") and os.path.exists(small_ref):
+            same_results(f"{tmp}/arr/results.h5", small_ref, "array submit vs mpirun -n 2 prh run")
+        r = sh(PRH, "status", arr, cwd=tmp)
+        check(r.returncode == 0 and "COMPLETED (array of 3)" in r.stdout
+              and f"prh-embed-{ids['embed']}_*.out" in r.stdout,
+              f"prh status: the array COMPLETED with its logs:\n{r.stdout}")
+
     # --- requeue: USR1 to a running embed --------------------------------------------
     big_sets = """
   - name: noise
@@ -232,6 +294,39 @@ def main(tmp):
         if os.path.exists(f"{tmp}/big/results.h5") and os.path.exists(ref):
             same_results(f"{tmp}/big/results.h5", ref, "requeued vs uninterrupted")
 
+        big_ref = ref
+
+        # The same sweep as a job array of 2 one-rank tasks; USR1 to task 0 mid-embed.
+        bigarr = config(tmp, "bigarr", big_sets, model, shard_size=256, batch_size=1,
+                        bootstrap=0, metrics="[cka]", correlations="[spearman]")
+        ids = submit(tmp, bigarr, "--array", "2", ntasks=1)
+        if len(ids) == 3:
+            log = f"{tmp}/bigarr/slurm/prh-embed-{ids['embed']}_0.out"
+            t0 = time.time()
+            while time.time() - t0 < 120 and not (os.path.exists(log) and
+                                                   "rank 0 " in open(log).read()):
+                time.sleep(0.5)
+            r = sh("scancel", "--signal=USR1", "--batch", f"{ids['embed']}_0")
+            check(r.returncode == 0, f"scancel --signal=USR1 --batch {ids['embed']}_0 ({r.stderr})")
+            states = wait_chain(list(ids.values()), 500)
+            check(states == ["COMPLETED"] * 3, f"array with a requeued task completes: {states}")
+            t0rec = [r for r in records(ids["embed"]) if r.get("ArrayTaskId") == "0"]
+            restarts = int(t0rec[0].get("Restarts", "0") or 0) if t0rec else 0
+            check(restarts >= 1, f"array task 0 requeued: Restarts={restarts}")
+            text = open(log).read() if os.path.exists(log) else ""
+            check("requeueing job" in text and "run 2" in text,
+                  "task 0 log: stopped, requeued, ran again")
+            m = re.findall(r"array task 0 of 2: (\d+) of the (\d+) work items, (\d+) to do", text)
+            check(len(m) >= 2 and m[0][0] == m[0][2] and int(m[-1][2]) < int(m[-1][0]),
+                  f"task 0's second run did only what was left: {m}")
+            rlog = f"{tmp}/bigarr/slurm/prh-reduce-{ids['reduce']}.out"
+            text = open(rlog).read() if os.path.exists(rlog) else ""
+            check("merged 1758 work items" in text and "1758 work items in all, 0 to do" in text,
+                  f"reduce job merged every part, embedded nothing: {text[-800:]}")
+            if os.path.exists(f"{tmp}/bigarr/results.h5") and os.path.exists(big_ref):
+                same_results(f"{tmp}/bigarr/results.h5", big_ref,
+                             "array with requeued task vs uninterrupted")
+
     # --- failure: a wrong model path -----------------------------------------------------
     bad = config(tmp, "bad", small_sets, f"{tmp}/models/missing.pt")
     ids = submit(tmp, bad)
@@ -253,6 +348,24 @@ def main(tmp):
               f"prh status: embed FAILED with its log, the others will not run:\n{r.stdout}")
         check(os.path.exists(log) and "missing.pt" in open(log).read(),
               "the embed log names the missing model")
+        sh("scancel", ids["reduce"], ids["report"])
+
+    # The same failure in a job array: every task FAILED, listed with its log.
+    badarr = config(tmp, "badarr", small_sets, f"{tmp}/models/missing.pt")
+    ids = submit(tmp, badarr, "--array", "2", ntasks=1)
+    if len(ids) == 3:
+        t0 = time.time()
+        while time.time() - t0 < 120:
+            if job(ids["reduce"]).get("Reason") == "DependencyNeverSatisfied":
+                break
+            time.sleep(1)
+        r = sh(PRH, "status", badarr, cwd=tmp)
+        logs = [f"{tmp}/badarr/slurm/prh-embed-{ids['embed']}_{t}.out" for t in range(2)]
+        check(state(ids["embed"]) == "FAILED" and r.stdout.count("FAILED (exit") == 2
+              and all(l in r.stdout for l in logs)
+              and r.stdout.count("will not run (dependency failed)") == 2,
+              f"prh status: both array tasks FAILED with their logs, the rest will not run:\n"
+              f"{r.stdout}")
         sh("scancel", ids["reduce"], ids["report"])
 
 

@@ -5,9 +5,13 @@
 // after the previous one completed (--dependency=afterok). The job ids are
 // recorded in <store>.jobs.json, which `prh status` reads to show each job's
 // SLURM state (scontrol show job). No MPI: submit only talks to sbatch.
+// With --array the embed job is a job array whose tasks write part files
+// (docs/store.md "Job arrays"); the reduce job then runs `prh run`, which
+// merges them first.
 
 #include <iosfwd>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "prh/config/config.hpp"
@@ -22,6 +26,10 @@ struct SubmitOptions {
   std::vector<std::string> sbatch_lines;  // "--qos=x" or "#SBATCH --qos=x"
   std::string jobs_dir = "jobs";          // the templates
   std::string prh;                        // the prh binary for the jobs (default: this one)
+  // "N" or "N%M": the embed stage as a job array of N tasks (at most M at a
+  // time), each with --ntasks ranks (default 1), writing part files that the
+  // reduce job merges (`prh run`). "": one MPI job.
+  std::string array;
   bool dry_run = false;
 };
 
@@ -32,6 +40,9 @@ void submit(const config::Sweep& sweep, const SubmitOptions& opt, std::ostream& 
 // One rendered job script (exposed for tests and --dry-run).
 std::string render_job(const std::string& template_text, const std::vector<std::string>& sbatch,
                        const std::vector<std::string>& exports);
+
+// --array "N" or "N%M" -> (N, M or 0); InputError otherwise.
+std::pair<int, int> parse_array(const std::string& spec);
 
 // The path of the jobs record of a store: <store>.jobs.json.
 std::string jobs_record_path(const std::string& store);
