@@ -24,7 +24,9 @@ end (also on failure). Checked:
 - job array requeue: USR1 to task 0 of 2 mid-embed: that task requeues and
   redoes only what is left, the chain completes with results equal to the
   uninterrupted run; a failing array: both tasks FAILED in `prh status`, each
-  with its log, the dependent jobs will not run.
+  with its log, the dependent jobs will not run; jobs/sweep.sh with
+  PRH_EMBED_ARRAY=2 gives the same results; a stepped array (0-2:2) fails
+  with a clear log line.
 Exit 0 on success, 1 with FAIL lines, 77 when not root.
 """
 import json
@@ -261,6 +263,33 @@ def main(tmp):
         check(r.returncode == 0 and "COMPLETED (array of 3)" in r.stdout
               and f"prh-embed-{ids['embed']}_*.out" in r.stdout,
               f"prh status: the array COMPLETED with its logs:\n{r.stdout}")
+
+    # jobs/sweep.sh with PRH_EMBED_ARRAY: the same chain from the shell (logs in cwd).
+    sw = config(tmp, "sweep", small_sets, model)
+    r = subprocess.run(["bash", f"{SRC}/jobs/sweep.sh", sw], capture_output=True, text=True,
+                       cwd=tmp, env=dict(ENV, PRH=PRH, PRH_EMBED_ARRAY="2", PRH_TIME="00:20:00"))
+    ids = dict(line.split() for line in r.stdout.splitlines() if line.strip())
+    check(r.returncode == 0 and list(ids) == ["embed", "reduce", "report"],
+          f"PRH_EMBED_ARRAY=2 jobs/sweep.sh: three ids ({r.returncode}, {r.stderr[-300:]})")
+    if len(ids) == 3:
+        states = wait_chain(list(ids.values()), 400)
+        tasks = sorted(int(r["ArrayTaskId"]) for r in records(ids["embed"]))
+        rlog = f"{tmp}/prh-reduce-{ids['reduce']}.out"
+        text = open(rlog).read() if os.path.exists(rlog) else ""
+        check(states == ["COMPLETED"] * 3 and tasks == [0, 1] and "merged 24 work items" in text,
+              f"sweep.sh array chain: {states}, tasks {tasks}, reduce merged the parts")
+        if os.path.exists(f"{tmp}/sweep/results.h5") and os.path.exists(small_ref):
+            same_results(f"{tmp}/sweep/results.h5", small_ref, "sweep.sh array vs mpirun")
+    # A stepped array cannot be sliced: every task says so and fails.
+    r = subprocess.run(["sbatch", "--parsable", "--array=0-2:2", "--ntasks=1", f"--chdir={tmp}",
+                        f"--output={tmp}/stepped-%A_%a.out", f"{SRC}/jobs/embed.sbatch", sw],
+                       capture_output=True, text=True, env=dict(ENV, PRH=PRH))
+    jid = r.stdout.strip().split(";")[0]
+    check(r.returncode == 0 and wait_chain([jid], 120) == ["FAILED"],
+          f"sbatch --array=0-2:2 embed.sbatch: the tasks fail ({r.stderr})")
+    log = f"{tmp}/stepped-{jid}_0.out"
+    check(os.path.exists(log) and "not a contiguous range" in open(log).read(),
+          "a stepped array's log says it is not a contiguous range")
 
     # --- requeue: USR1 to a running embed --------------------------------------------
     big_sets = """
