@@ -56,7 +56,7 @@ TEST(StoreParts, WrittenPartReadsBackBitForBit) {
     auto w = prh::store::open_for_array_task(dir.store(), l, {true, true});
     EXPECT_FALSE(w->is_done(0, 1, 2));
     // Shard 2 of model 1: rows 8..9, 2 layers x Dmax 3 (layer 1 zero-padded).
-    std::vector<float> f = {0.5f,  -1.25f, 3.0f,  7.0f,  0.0f, 0.0f,
+    std::vector<float> f = {0.5f,   -1.25f, 3.0f,  7.0f,  0.0f, 0.0f,
                             0.125f, 2.5f,   -4.0f, 0.25f, 9.0f, 0.0f};
     w->mark_skipped(0, 9);
     w->mark_skipped(0, 1);  // another shard's row: not this part's
