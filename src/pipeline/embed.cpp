@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <ostream>
 
 #include <spdlog/spdlog.h>
@@ -379,11 +380,22 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
 void print_status(std::ostream& os, const config::Sweep& sweep) {
   print_jobs(os, sweep.store);  // SLURM jobs of `prh submit`, if any
   const auto parts = store::list_parts(sweep.store);
-  if (!parts.empty())
+  if (!parts.empty()) {
     os << fmt::format(
         "parts {}: {} work items embedded by a job array, not merged yet (`prh embed {}` or "
         "`prh run` merges them)\n",
         store::parts_dir(sweep.store), parts.size(), sweep.file);
+    // Per image set and model (the parts tree is SET/MODEL/SHARD.h5).
+    std::map<std::pair<std::string, std::string>, int> per;
+    for (const auto& p : parts) {
+      const std::filesystem::path path(p);
+      ++per[{path.parent_path().parent_path().filename().string(),
+             path.parent_path().filename().string()}];
+    }
+    os << fmt::format("{:<24} {:<24} {:>12}\n", "image set", "model", "parts");
+    for (const auto& [key, n] : per)
+      os << fmt::format("{:<24} {:<24} {:>12}\n", key.first, key.second, n);
+  }
   if (!std::filesystem::exists(sweep.store)) {
     os << fmt::format("store {}: not created yet (`prh embed`)\n", sweep.store);
     return;

@@ -149,7 +149,11 @@ def main(tmp):
         check("features" in f and f.attrs["format"] == "prh-store-part-1",
               "a part is a readable HDF5 file with features")
     r = run(0, "status", arr)
-    check(r.returncode == 0 and "20 work items embedded by a job array, not merged" in r.stdout,
+    per = re.findall(r"^(id|files|noise)\s+(dict_model|tuple_model)\s+(\d+)\s*$", r.stdout, re.M)
+    check(r.returncode == 0 and "20 work items embedded by a job array, not merged" in r.stdout
+          and sorted((a, b, int(c)) for a, b, c in per) ==
+          sorted((s, m, n) for s, n in (("id", 5), ("files", 2), ("noise", 3))
+                 for m in ("dict_model", "tuple_model")),
           f"prh status counts the parts:\n{r.stdout}")
     r = run(0, "reduce", arr)
     check(r.returncode == 2 and "20 work items of a job array wait in" in r.stderr,
