@@ -169,7 +169,9 @@ class Fields {
   std::set<std::string> seen_;
 };
 
-const std::regex kName("[A-Za-z0-9_.-]+");
+// Names become HDF5 group names and directory names (the parts of job
+// arrays): no '/', and not '.' or '..' (or any name of dots only).
+const std::regex kName("(?!\\.+$)[A-Za-z0-9_.-]+");
 
 }  // namespace
 
@@ -341,7 +343,7 @@ Sweep parse(const std::string& text, const std::string& origin) {
       ImageSet is;
       is.name = sf.str("name", "", true);
       if (!is.name.empty() && !std::regex_match(is.name, kName))
-        problems.push_back(fmt::format("{}.name: '{}' may hold only letters, digits, '_', '.', '-'",
+        problems.push_back(fmt::format("{}.name: '{}' may hold only letters, digits, '_', '.', '-' (not dots only)",
                                        where, is.name));
       if (!is.name.empty() && !names.insert("set:" + is.name).second)
         problems.push_back(fmt::format("{}.name: '{}' is used twice", where, is.name));
@@ -362,7 +364,7 @@ Sweep parse(const std::string& text, const std::string& origin) {
       Model m;
       m.name = mf.str("name", "", true);
       if (!m.name.empty() && !std::regex_match(m.name, kName))
-        problems.push_back(fmt::format("{}.name: '{}' may hold only letters, digits, '_', '.', '-'",
+        problems.push_back(fmt::format("{}.name: '{}' may hold only letters, digits, '_', '.', '-' (not dots only)",
                                        where, m.name));
       if (!m.name.empty() && !names.insert("model:" + m.name).second)
         problems.push_back(fmt::format("{}.name: '{}' is used twice", where, m.name));

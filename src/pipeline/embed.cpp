@@ -254,6 +254,24 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
   if (task_mode) {
     writer = store::open_for_array_task(sweep.store, layout, used);
   } else {
+    // Parts made with another configuration are refused before the store is
+    // created or extended for this one.
+    std::string refused;
+    if (std::filesystem::is_directory(store::parts_dir(sweep.store)))
+      for (const auto& it : items) {
+        const auto path =
+            store::part_path(sweep.store, layout.sets[static_cast<std::size_t>(it.set)].name,
+                             layout.models[static_cast<std::size_t>(it.model)].name, it.shard);
+        if (!std::filesystem::exists(path)) continue;
+        try {
+          store::check_part(path, store::part_fingerprint(layout, it.set, it.model));
+        } catch (const InputError& e) {
+          refused = e.what();
+          break;
+        }
+      }
+    for (const auto& r : session.all_gather(refused))
+      if (!r.empty()) throw InputError(r);
     writer = store::open_for_embedding(sweep.store, layout, session.comm());
     merged = session.sum(merge_parts(sweep.store, layout, items, *writer));
     if (session.root() && merged > 0)

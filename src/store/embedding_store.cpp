@@ -587,6 +587,11 @@ ItemPart read_part(const std::string& path, const json& fingerprint, std::int64_
   return p;
 }
 
+void check_part(const std::string& path, const json& fingerprint) {
+  h5::quiet();
+  check_part_header(path, fingerprint);
+}
+
 std::unique_ptr<ItemWriter> open_for_array_task(const std::string& store, const StoreLayout& layout,
                                                 const std::vector<bool>& used) {
   h5::quiet();

@@ -226,8 +226,8 @@ def main(tmp):
           and "batch_size" in r.stderr,
           f"merging parts of another config: exit 2 naming part and change "
           f"(rc {r.returncode}): {r.stderr.strip()[-600:]}")
-    if os.path.exists(f"{tmp}/chg/store.h5"):  # the refused merge created it (empty)
-        os.remove(f"{tmp}/chg/store.h5")
+    check(not os.path.exists(f"{tmp}/chg/store.h5"),
+          "the refused merge did not create a store for the new config")
     r = run(0, "embed", c4, "--array-task", "0", "--array-size", "4")
     check(r.returncode == 2 and "another configuration" in r.stderr and "batch_size" in r.stderr,
           f"resuming a task with another config: exit 2 (rc {r.returncode}): "

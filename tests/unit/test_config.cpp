@@ -75,8 +75,11 @@ image_sets:
   - {name: "bad name", source: {kind: noise, count: 0, height: 4, width: 4}}
   - {name: x, source: {kind: webdataset}}
   - {name: x, source: {kind: idx}}
+  - {name: "..", source: {kind: noise, count: 1, height: 4, width: 4}}
 models:
   - {name: m, path: m.pt, weights: w}
+  - {name: ".", path: m.pt}
+  - {name: "v1.2-b_3", path: m.pt}
 )");
   EXPECT_NE(e.find("problems in the config"), std::string::npos) << e;
   EXPECT_NE(e.find("batch_size: must be in [1,"), std::string::npos) << e;
@@ -89,6 +92,9 @@ models:
   EXPECT_NE(e.find("image_sets[2].name: 'x' is used twice"), std::string::npos) << e;
   EXPECT_NE(e.find("image_sets[2].source.images: required"), std::string::npos) << e;
   EXPECT_NE(e.find("models[0].weights: unknown key"), std::string::npos) << e;
+  EXPECT_NE(e.find("image_sets[3].name: '..' may hold only"), std::string::npos) << e;
+  EXPECT_NE(e.find("models[1].name: '.' may hold only"), std::string::npos) << e;
+  EXPECT_EQ(e.find("models[2].name"), std::string::npos) << e;
 }
 
 TEST(Config, RequiredSections) {

@@ -94,6 +94,10 @@ std::vector<std::string> list_parts(const std::string& store);
 // spec and size, the model's spec (checksum included), layer dims and head.
 nlohmann::json part_fingerprint(const StoreLayout& layout, int set, int model);
 
+// Checks a part's header only (fast): InputError as read_part's if it was
+// made with another configuration.
+void check_part(const std::string& path, const nlohmann::json& fingerprint);
+
 struct ItemPart {
   std::int64_t shard = 0, row0 = 0, rows = 0;
   std::vector<float> features;  // [rows, L, Dmax] as in ItemWriter::write_rows
