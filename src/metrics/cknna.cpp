@@ -20,45 +20,66 @@ struct MaskedPair {
   std::vector<double> x, y;
 };
 
-// Sorted (column, similarity) copy of the first k entries of row i.
-void sorted_row(const NeighborLists& l, Index i, int k,
-                std::vector<std::pair<std::int32_t, float>>& out) {
-  out.resize(static_cast<std::size_t>(k));
-  for (int c = 0; c < k; ++c) out[static_cast<std::size_t>(c)] = {l.row(i)[c], l.row_sim(i)[c]};
-  std::sort(out.begin(), out.end());
-}
-
-// Mask = top-k(a) ∩ top-k(b) (b == nullptr: top-k(a) alone, L = K).
+// Mask = top-k(a) ∩ top-k(b) (b == nullptr: top-k(a) alone, L = K), each row
+// in increasing column order. A row's entries are found through stamped
+// scratch arrays over the N columns (no per-row sort of the two top-k lists)
+// and ordered either by sorting the h entries found or by one scan over the
+// N columns, whichever costs less (h log h against N). Neighbour lists hold
+// distinct columns, so the order, and every number after it, does not depend
+// on the choice.
 MaskedPair build(const NeighborLists& a, const NeighborLists* b, int k) {
+  struct Hit {
+    std::int32_t col;
+    float x, y;
+  };
+  const auto n = static_cast<std::size_t>(a.n);
   MaskedPair m;
   m.n = a.n;
-  m.start.reserve(static_cast<std::size_t>(a.n) + 1);
+  m.start.reserve(n + 1);
   m.start.push_back(0);
-  std::vector<std::pair<std::int32_t, float>> ra, rb;
+  std::vector<Index> in_a(n, -1), in_hit(n, -1);
+  std::vector<float> sim_a(n), hit_x(n), hit_y(n);
+  std::vector<Hit> hits;
+  hits.reserve(static_cast<std::size_t>(k));
   for (Index i = 0; i < a.n; ++i) {
-    sorted_row(a, i, k, ra);
+    const std::int32_t* ca = a.row(i);
+    const float* va = a.row_sim(i);
+    hits.clear();
     if (!b) {
-      for (const auto& [j, s] : ra) {
-        m.col.push_back(j);
-        m.x.push_back(s);
-        m.y.push_back(s);
+      for (int c = 0; c < k; ++c) hits.push_back({ca[c], va[c], va[c]});
+    } else {
+      for (int c = 0; c < k; ++c) {
+        in_a[static_cast<std::size_t>(ca[c])] = i;
+        sim_a[static_cast<std::size_t>(ca[c])] = va[c];
+      }
+      const std::int32_t* cb = b->row(i);
+      const float* vb = b->row_sim(i);
+      for (int c = 0; c < k; ++c) {
+        const auto j = static_cast<std::size_t>(cb[c]);
+        if (in_a[j] == i) hits.push_back({cb[c], sim_a[j], vb[c]});
+      }
+    }
+    const double h = static_cast<double>(hits.size());
+    if (h * std::log2(h + 1.0) <= static_cast<double>(n)) {
+      std::sort(hits.begin(), hits.end(), [](const Hit& p, const Hit& q) { return p.col < q.col; });
+      for (const auto& e : hits) {
+        m.col.push_back(e.col);
+        m.x.push_back(e.x);
+        m.y.push_back(e.y);
       }
     } else {
-      sorted_row(*b, i, k, rb);
-      std::size_t p = 0, q = 0;
-      while (p < ra.size() && q < rb.size()) {
-        if (ra[p].first < rb[q].first) {
-          ++p;
-        } else if (rb[q].first < ra[p].first) {
-          ++q;
-        } else {
-          m.col.push_back(ra[p].first);
-          m.x.push_back(ra[p].second);
-          m.y.push_back(rb[q].second);
-          ++p;
-          ++q;
-        }
+      for (const auto& e : hits) {
+        const auto j = static_cast<std::size_t>(e.col);
+        in_hit[j] = i;
+        hit_x[j] = e.x;
+        hit_y[j] = e.y;
       }
+      for (std::size_t j = 0; j < n; ++j)
+        if (in_hit[j] == i) {
+          m.col.push_back(static_cast<std::int32_t>(j));
+          m.x.push_back(hit_x[j]);
+          m.y.push_back(hit_y[j]);
+        }
     }
     m.start.push_back(static_cast<Index>(m.col.size()));
   }
@@ -69,28 +90,45 @@ MaskedPair build(const NeighborLists& a, const NeighborLists* b, int k) {
 // zero: self is never a neighbour).
 double hsic_unbiased_sparse(const MaskedPair& m) {
   const auto n = static_cast<double>(m.n);
+  const auto rows = static_cast<std::size_t>(m.n);
+  // The mask transposed: for column i, the rows j holding it (increasing j)
+  // and the position of entry (j, i); row i merged with it gives every pair
+  // (i, j), (j, i) in the order of a scan of row i.
+  std::vector<Index> tstart(rows + 1, 0);
+  for (const auto j : m.col) ++tstart[static_cast<std::size_t>(j) + 1];
+  for (std::size_t i = 0; i < rows; ++i) tstart[i + 1] += tstart[i];
+  std::vector<std::int32_t> trow(m.col.size());
+  std::vector<Index> tpos(m.col.size());
+  {
+    std::vector<Index> fill(tstart.begin(), tstart.end() - 1);
+    for (std::size_t j = 0; j < rows; ++j)
+      for (Index e = m.start[j]; e < m.start[j + 1]; ++e) {
+        const auto t = static_cast<std::size_t>(
+            fill[static_cast<std::size_t>(m.col[static_cast<std::size_t>(e)])]++);
+        trow[t] = static_cast<std::int32_t>(j);
+        tpos[t] = e;
+      }
+  }
   double t1 = 0, sum_x = 0, sum_y = 0;
-  std::vector<double> col_x(static_cast<std::size_t>(m.n), 0.0),
-      row_y(static_cast<std::size_t>(m.n), 0.0);
-  for (Index i = 0; i < m.n; ++i) {
-    for (Index e = m.start[static_cast<std::size_t>(i)];
-         e < m.start[static_cast<std::size_t>(i) + 1]; ++e) {
+  std::vector<double> col_x(rows, 0.0), row_y(rows, 0.0);
+  for (std::size_t i = 0; i < rows; ++i) {
+    Index q = tstart[i];
+    const Index qend = tstart[i + 1];
+    for (Index e = m.start[i]; e < m.start[i + 1]; ++e) {
       const auto ue = static_cast<std::size_t>(e);
-      const Index j = m.col[ue];
+      const auto j = m.col[ue];
       sum_x += m.x[ue];
       sum_y += m.y[ue];
       col_x[static_cast<std::size_t>(j)] += m.x[ue];
-      row_y[static_cast<std::size_t>(i)] += m.y[ue];
+      row_y[i] += m.y[ue];
       // X_ij * Y_ji: is i in row j's mask?
-      const auto b = m.col.begin() + m.start[static_cast<std::size_t>(j)];
-      const auto end = m.col.begin() + m.start[static_cast<std::size_t>(j) + 1];
-      const auto it = std::lower_bound(b, end, static_cast<std::int32_t>(i));
-      if (it != end && *it == i) t1 += m.x[ue] * m.y[static_cast<std::size_t>(it - m.col.begin())];
+      while (q < qend && trow[static_cast<std::size_t>(q)] < j) ++q;
+      if (q < qend && trow[static_cast<std::size_t>(q)] == j)
+        t1 += m.x[ue] * m.y[static_cast<std::size_t>(tpos[static_cast<std::size_t>(q)])];
     }
   }
   double t3 = 0;  // (X^T 1) . (Y 1)
-  for (Index j = 0; j < m.n; ++j)
-    t3 += col_x[static_cast<std::size_t>(j)] * row_y[static_cast<std::size_t>(j)];
+  for (std::size_t j = 0; j < rows; ++j) t3 += col_x[j] * row_y[j];
   return (t1 + sum_x * sum_y / ((n - 1) * (n - 2)) - 2.0 / (n - 2) * t3) / (n * (n - 3));
 }
 
