@@ -343,8 +343,9 @@ Sweep parse(const std::string& text, const std::string& origin) {
       ImageSet is;
       is.name = sf.str("name", "", true);
       if (!is.name.empty() && !std::regex_match(is.name, kName))
-        problems.push_back(fmt::format("{}.name: '{}' may hold only letters, digits, '_', '.', '-' (not dots only)",
-                                       where, is.name));
+        problems.push_back(fmt::format(
+            "{}.name: '{}' may hold only letters, digits, '_', '.', '-' (not dots only)", where,
+            is.name));
       if (!is.name.empty() && !names.insert("set:" + is.name).second)
         problems.push_back(fmt::format("{}.name: '{}' is used twice", where, is.name));
       if (const json* src = sf.node("source"))
@@ -364,8 +365,9 @@ Sweep parse(const std::string& text, const std::string& origin) {
       Model m;
       m.name = mf.str("name", "", true);
       if (!m.name.empty() && !std::regex_match(m.name, kName))
-        problems.push_back(fmt::format("{}.name: '{}' may hold only letters, digits, '_', '.', '-' (not dots only)",
-                                       where, m.name));
+        problems.push_back(fmt::format(
+            "{}.name: '{}' may hold only letters, digits, '_', '.', '-' (not dots only)", where,
+            m.name));
       if (!m.name.empty() && !names.insert("model:" + m.name).second)
         problems.push_back(fmt::format("{}.name: '{}' is used twice", where, m.name));
       m.path = mf.str("path", "", true);

@@ -22,14 +22,15 @@ import os
 import re
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-import zlib
 
 import h5py
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pngs import write_png  # noqa: E402
 
 PRH, MAKE_MODELS, MPIEXEC = sys.argv[1:4]
 FASHION = "/usr/share/datasets/fashion-mnist"
@@ -70,18 +71,6 @@ def config(tmp, name, sets, **extra):
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     return path
-
-
-def write_png(path, pixels):
-    h, w = len(pixels), len(pixels[0])
-    raw = b"".join(b"\x00" + bytes(row) for row in pixels)
-
-    def chunk(tag, data):
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
-
-    with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 def datasets(path):

@@ -19,12 +19,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import struct
 import time
-import zlib
 
 import h5py
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pngs import write_png  # noqa: E402
 
 PRH, MAKE_MODELS, MPIEXEC = sys.argv[1:4]
 FASHION = "/usr/share/datasets/fashion-mnist"
@@ -65,19 +66,6 @@ def config(tmp, name, models, sets=None, **extra):
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     return path
-
-
-def write_png(path, pixels):
-    """A grey 8-bit PNG from a 2-D uint8 array (stdlib only)."""
-    h, w = pixels.shape
-    raw = b"".join(b"\x00" + pixels[r].tobytes() for r in range(h))
-
-    def chunk(tag, data):
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
-
-    with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 def read_store(path):
