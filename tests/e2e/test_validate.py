@@ -15,11 +15,12 @@ usage: test_validate.py PRH MAKE_TEST_MODELS
 """
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
-import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pngs import write_png  # noqa: E402
 
 PRH, MAKE_MODELS = sys.argv[1:3]
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -36,19 +37,6 @@ def check(cond, what):
 def prh(*args, cwd=None):
     r = subprocess.run([PRH, *args], capture_output=True, text=True, cwd=cwd)
     return r.returncode, r.stdout + r.stderr, r
-
-
-def write_png(path, pixels):
-    """A grey 8-bit PNG from a list of rows of bytes (stdlib only)."""
-    h, w = len(pixels), len(pixels[0])
-    raw = b"".join(b"\x00" + bytes(row) for row in pixels)
-
-    def chunk(tag, data):
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
-
-    with open(path, "wb") as f:
-        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 def write(path, text):
