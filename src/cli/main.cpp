@@ -110,6 +110,7 @@ int run_zoo(const prh::pipeline::ZooOptions& opt, int* argc, char*** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  prh::parallel::install_usr1_handler();  // first: a job script may forward USR1 at any time
   prh::log::init("prh");
   CLI::App app{"prh: how alike are the representations of many neural networks?", "prh"};
   app.set_version_flag("--version", std::string("prh ") + prh::kVersion);

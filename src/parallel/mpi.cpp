@@ -44,22 +44,10 @@ void Session::barrier() const {
   check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
 }
 
-bool Session::all(bool v) const {
-  int in = v ? 1 : 0, out = 0;
-  check(MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD), "MPI_Allreduce");
-  return out != 0;
-}
-
 bool Session::any(bool v) const {
   int in = v ? 1 : 0, out = 0;
   check(MPI_Allreduce(&in, &out, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD), "MPI_Allreduce");
   return out != 0;
-}
-
-std::int64_t Session::max(std::int64_t v) const {
-  std::int64_t out = 0;
-  check(MPI_Allreduce(&v, &out, 1, MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce");
-  return out;
 }
 
 std::int64_t Session::sum(std::int64_t v) const {

@@ -12,7 +12,10 @@
 #include "prh/core/error.hpp"
 #include "prh/data/image.hpp"
 #include "prh/models/model.hpp"
-#include "prh/parallel/signals.hpp"
+#include "prh/parallel/decide.hpp"
+#include "prh/parallel/mpi.hpp"
+#include "prh/parallel/work.hpp"
+#include "prh/pipeline/stage.hpp"
 #include "prh/pipeline/submit.hpp"
 #include "prh/store/embedding_store.hpp"
 #include "prh/store/results_reader.hpp"
@@ -34,17 +37,11 @@ std::vector<WorkItem> plan_items(const std::vector<std::int64_t>& set_sizes, int
 }
 
 std::vector<WorkItem> share(const std::vector<WorkItem>& items, int rank, int ranks) {
-  std::int64_t total = 0;
-  for (const auto& it : items) total += it.rows;
-  std::vector<WorkItem> mine;
-  std::int64_t start = 0;
-  for (const auto& it : items) {
-    // The item belongs to the rank whose slice of rows holds its first row.
-    const auto owner = static_cast<int>((start * ranks) / std::max<std::int64_t>(total, 1));
-    if (owner == rank) mine.push_back(it);
-    start += it.rows;
-  }
-  return mine;
+  std::vector<double> rows;
+  for (const auto& it : items) rows.push_back(static_cast<double>(it.rows));
+  const auto [first, last] = parallel::weighted_share(rows, rank, ranks);
+  return {items.begin() + static_cast<std::ptrdiff_t>(first),
+          items.begin() + static_cast<std::ptrdiff_t>(last)};
 }
 
 namespace {
@@ -168,6 +165,68 @@ void tidy_parts(const std::string& store) {
   for (const auto& d : dirs) fs::remove(d, ec);  // fails (kept) unless empty
 }
 
+// Refuses (InputError) the parts of `items` made with another configuration.
+void check_parts(const std::string& store, const store::StoreLayout& layout,
+                 const std::vector<WorkItem>& items) {
+  if (!std::filesystem::is_directory(store::parts_dir(store))) return;
+  for (const auto& it : items) {
+    const auto path =
+        store::part_path(store, layout.sets[static_cast<std::size_t>(it.set)].name,
+                         layout.models[static_cast<std::size_t>(it.model)].name, it.shard);
+    if (std::filesystem::exists(path))
+      store::check_part(path, store::part_fingerprint(layout, it.set, it.model));
+  }
+}
+
+// One work item: its rows through the model in batches aligned to the
+// shard's start (the same batches whatever the ranks), written, then marked
+// done. An unreadable image is skipped (a zero input, flagged) when the
+// config says on_bad_image: skip.
+void embed_item(const config::Sweep& sweep, const store::StoreLayout& layout,
+                const data::Source& src, const WorkItem& it, models::Model& model,
+                store::ItemWriter& writer) {
+  const auto& ml = layout.models[static_cast<std::size_t>(it.model)];
+  const auto L = static_cast<std::int64_t>(ml.layer_dims.size());
+  const std::int64_t dmax = *std::max_element(ml.layer_dims.begin(), ml.layer_dims.end());
+  std::vector<float> feats(static_cast<std::size_t>(it.rows * L * dmax), 0.0f);
+  std::vector<float> batch_in, one, prob, item_prob;
+  std::vector<std::int64_t> top1, item_top1;
+  for (std::int64_t b0 = 0; b0 < it.rows; b0 += sweep.batch_size) {
+    const std::int64_t nb = std::min<std::int64_t>(sweep.batch_size, it.rows - b0);
+    batch_in.clear();
+    for (std::int64_t r = 0; r < nb; ++r) {
+      const std::int64_t row = it.row0 + b0 + r;
+      try {
+        data::Item item = src.get(row);
+        data::apply(model.sidecar().transform, item.image, one);
+      } catch (const InputError& e) {
+        if (sweep.on_bad_image != "skip") throw;
+        spdlog::warn("skipping image {} of set '{}': {}", row,
+                     layout.sets[static_cast<std::size_t>(it.set)].name, e.what());
+        writer.mark_skipped(it.set, row);
+        const auto c = static_cast<std::size_t>(model.sidecar().transform.channels);
+        const auto sz = static_cast<std::size_t>(model.sidecar().input_size);
+        one.assign(c * sz * sz, 0.0f);
+      }
+      batch_in.insert(batch_in.end(), one.begin(), one.end());
+    }
+    const auto out = model.forward(batch_in, nb);
+    PRH_CHECK_INPUT(out.dims == ml.layer_dims,
+                    "model '{}' changed its layer shapes between batches", ml.name);
+    for (std::int64_t r = 0; r < nb; ++r)
+      for (std::int64_t l = 0; l < L; ++l) {
+        const auto d = ml.layer_dims[static_cast<std::size_t>(l)];
+        std::copy_n(out.layers[static_cast<std::size_t>(l)].data() + r * d, d,
+                    feats.data() + ((b0 + r) * L + l) * dmax);
+      }
+    predictions(out, top1, prob);
+    item_top1.insert(item_top1.end(), top1.begin(), top1.end());
+    item_prob.insert(item_prob.end(), prob.begin(), prob.end());
+  }
+  writer.write_rows(it.set, it.model, it.row0, it.rows, feats, item_top1, item_prob);
+  writer.mark_done(it.set, it.model, it.shard);
+}
+
 }  // namespace
 
 std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
@@ -214,21 +273,28 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
   for (std::size_t m = 0, k = 0; m < sweep.models.size(); ++m) {
     if (!used[m]) continue;
     if (static_cast<int>(k++) % session.size() != session.rank()) continue;
+    // A model the user gave that cannot be used is bad input; anything else
+    // (a bug, out of memory) is not, and is reported as what it is.
     try {
       mine[sweep.models[m].name] = probe_model(sweep.models[m], sweep.device, session.local_rank());
+    } catch (const InputError& e) {
+      mine[sweep.models[m].name] = {{"error", e.what()}, {"input", true}};
     } catch (const std::exception& e) {
-      mine[sweep.models[m].name] = {{"error", e.what()}};
+      mine[sweep.models[m].name] = {{"error", e.what()}, {"input", false}};
     }
   }
   json probes = json::object();
-  std::string errors;
+  std::string errors, internal;
   for (const auto& text : session.all_gather(mine.dump())) {
     const json part = json::parse(text);
     for (const auto& [name, p] : part.items()) {
-      if (p.contains("error")) errors += "\n  - " + p["error"].get<std::string>();
+      if (p.contains("error"))
+        (p["input"].get<bool>() ? errors : internal) += "\n  - " + p["error"].get<std::string>();
       probes[name] = p;
     }
   }
+  if (!internal.empty())
+    throw InternalError(fmt::format("probing the models failed:{}", internal));
   PRH_CHECK_INPUT(errors.empty(), "cannot use every model:{}", errors);
   for (const auto& m : sweep.models) {
     store::ModelLayout ml;
@@ -248,151 +314,87 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
     layout.models.push_back(std::move(ml));
   }
 
-  const auto items = share(slice, session.rank(), session.size());
   std::unique_ptr<store::ItemWriter> writer;
   std::int64_t merged = 0;
   if (task_mode) {
     writer = store::open_for_array_task(sweep.store, layout, used);
   } else {
-    // Parts made with another configuration are refused before the store is
-    // created or extended for this one.
-    std::string refused;
-    if (std::filesystem::is_directory(store::parts_dir(sweep.store)))
-      for (const auto& it : items) {
-        const auto path =
-            store::part_path(sweep.store, layout.sets[static_cast<std::size_t>(it.set)].name,
-                             layout.models[static_cast<std::size_t>(it.model)].name, it.shard);
-        if (!std::filesystem::exists(path)) continue;
-        try {
-          store::check_part(path, store::part_fingerprint(layout, it.set, it.model));
-        } catch (const InputError& e) {
-          refused = e.what();
-          break;
-        }
-      }
-    for (const auto& r : session.all_gather(refused))
-      if (!r.empty()) throw InputError(r);
-    writer = store::open_for_embedding(sweep.store, layout, session.comm());
-    merged = session.sum(merge_parts(sweep.store, layout, items, *writer));
-    if (session.root() && merged > 0)
-      spdlog::info("embed: merged {} work items from the job array's parts ({}) into the store",
-                   merged, store::parts_dir(sweep.store));
+    // 1. Rank 0 decides: parts made with another configuration are refused
+    //    before the store is created or extended; then the store itself.
+    const auto plan = parallel::decide_on_root(session, [&] {
+      check_parts(sweep.store, layout, slice);
+      return store::inspect_store(sweep.store, layout);
+    });
+    // 2. Collective create or extend; rank 0 writes the sets' metadata.
+    store::create_or_extend_store(sweep.store, layout, plan, session.comm());
+    parallel::decide_on_root(session,
+                             [&] { store::finish_store_metadata(sweep.store, layout, plan); });
+    writer = store::open_item_writer(sweep.store, layout, session.comm());
+    session.barrier();  // every rank read the done flags before any rank writes one
+    // The parts of a job array: each rank merges those of its share of items.
+    merged = session.sum(merge_parts(sweep.store, layout,
+                                     share(slice, session.rank(), session.size()), *writer));
+    if (merged > 0) {
+      // Reopen so that every rank sees every merged flag (the plan below
+      // must be the same on every rank).
+      writer.reset();
+      writer = store::open_item_writer(sweep.store, layout, session.comm());
+      session.barrier();
+      if (session.root())
+        spdlog::info("embed: merged {} work items from the job array's parts ({}) into the store",
+                     merged, store::parts_dir(sweep.store));
+    }
     if (session.root()) tidy_parts(sweep.store);
   }
 
-  std::int64_t todo_rows = 0, todo_items = 0;
-  for (const auto& it : items)
-    if (!writer->is_done(it.set, it.model, it.shard)) todo_rows += it.rows, ++todo_items;
-  const std::int64_t total_todo = session.sum(todo_items);
+  // 3. The plan: one unit per work item of this task (or of the sweep).
+  UnitPlan plan;
+  plan.stage = "embed";
+  plan.unit = "work items";
+  plan.rate_unit = "images";
+  for (const auto& it : slice) {
+    plan.cost.push_back(static_cast<double>(it.rows));
+    plan.done.push_back(writer->is_done(it.set, it.model, it.shard) ? 1 : 0);
+  }
+  const auto todo = std::count(plan.done.begin(), plan.done.end(), std::uint8_t{0});
   if (session.root() && task_mode)
     spdlog::info(
         "embed: array task {} of {}: {} of the {} work items, {} to do ({} ranks); parts in {}",
-        opt.array_task, opt.array_size, slice.size(), all.size(), total_todo, session.size(),
+        opt.array_task, opt.array_size, slice.size(), all.size(), todo, session.size(),
         store::parts_dir(sweep.store));
   else if (session.root())
-    spdlog::info("embed: {} work items in all, {} to do ({} ranks); store {}", all.size(),
-                 total_todo, session.size(), sweep.store);
+    spdlog::info("embed: {} work items in all, {} to do ({} ranks); store {}", all.size(), todo,
+                 session.size(), sweep.store);
 
-  using clock = std::chrono::steady_clock;
-  const auto t0 = clock::now();
-  auto last_log = t0;
-  std::int64_t done_rows = 0, done_items = 0;
+  // 4. One unit: embed the item's rows with its model (kept loaded across
+  //    units), write them, mark the item done.
   int loaded = -1;
   std::unique_ptr<models::Model> model;
-  std::vector<float> batch_in, one, feats;
-  std::vector<std::int64_t> top1;
-  std::vector<float> prob;
-  bool stopped = false;
-  for (const auto& it : items) {
-    if (writer->is_done(it.set, it.model, it.shard)) continue;
-    // A stop request ends the run between items: every finished item is kept.
-    if (parallel::stop_requested()) {
-      stopped = true;
-      break;
-    }
-    const auto& mcfg = sweep.models[static_cast<std::size_t>(it.model)];
-    const auto& ml = layout.models[static_cast<std::size_t>(it.model)];
+  const auto out = run_units(session, plan, [&](std::size_t u) {
+    const auto& it = slice[u];
     if (loaded != it.model) {
       model.reset();
+      const auto& mcfg = sweep.models[static_cast<std::size_t>(it.model)];
       model = models::load_torchscript(mcfg.name, mcfg.path, mcfg.sidecar, sweep.device,
                                        session.local_rank());
       loaded = it.model;
     }
-    const auto& src = *sources[static_cast<std::size_t>(it.set)];
-    const auto L = static_cast<std::int64_t>(ml.layer_dims.size());
-    std::int64_t dmax = 0;
-    for (auto d : ml.layer_dims) dmax = std::max(dmax, d);
-    feats.assign(static_cast<std::size_t>(it.rows * L * dmax), 0.0f);
-    std::vector<std::int64_t> item_top1;
-    std::vector<float> item_prob;
-    // Batches aligned to the shard's start: the same batches on any rank count.
-    for (std::int64_t b0 = 0; b0 < it.rows; b0 += sweep.batch_size) {
-      const std::int64_t nb = std::min<std::int64_t>(sweep.batch_size, it.rows - b0);
-      batch_in.clear();
-      for (std::int64_t r = 0; r < nb; ++r) {
-        const std::int64_t row = it.row0 + b0 + r;
-        data::Item item;
-        try {
-          item = src.get(row);
-          data::apply(model->sidecar().transform, item.image, one);
-        } catch (const InputError& e) {
-          if (sweep.on_bad_image != "skip") throw;
-          spdlog::warn("skipping image {} of set '{}': {}", row,
-                       layout.sets[static_cast<std::size_t>(it.set)].name, e.what());
-          writer->mark_skipped(it.set, row);
-          const auto c = static_cast<std::size_t>(model->sidecar().transform.channels);
-          const auto sz = static_cast<std::size_t>(model->sidecar().input_size);
-          one.assign(c * sz * sz, 0.0f);
-        }
-        batch_in.insert(batch_in.end(), one.begin(), one.end());
-      }
-      const auto out = model->forward(batch_in, nb);
-      PRH_CHECK_INPUT(out.dims == ml.layer_dims,
-                      "model '{}' changed its layer shapes between batches", mcfg.name);
-      for (std::int64_t r = 0; r < nb; ++r)
-        for (std::int64_t l = 0; l < L; ++l) {
-          const auto d = ml.layer_dims[static_cast<std::size_t>(l)];
-          std::copy_n(out.layers[static_cast<std::size_t>(l)].data() + r * d, d,
-                      feats.data() + ((b0 + r) * L + l) * dmax);
-        }
-      predictions(out, top1, prob);
-      item_top1.insert(item_top1.end(), top1.begin(), top1.end());
-      item_prob.insert(item_prob.end(), prob.begin(), prob.end());
-    }
-    writer->write_rows(it.set, it.model, it.row0, it.rows, feats, item_top1, item_prob);
-    writer->mark_done(it.set, it.model, it.shard);
-    done_rows += it.rows;
-    ++done_items;
-    const auto now = clock::now();
-    if (session.root() && (now - last_log > std::chrono::seconds(5) || done_items == todo_items)) {
-      const double secs = std::chrono::duration<double>(now - t0).count();
-      const double rate = done_rows / std::max(secs, 1e-9);
-      spdlog::info("embed: rank 0 {}/{} items, {:.0f} images/s, ETA {}", done_items, todo_items,
-                   rate, detail::eta((todo_rows - done_rows) / std::max(rate, 1e-9)));
-      last_log = now;
-    }
-  }
-  const std::int64_t total = session.sum(done_items);
-  if (session.any(stopped)) {
-    if (session.root())
-      spdlog::warn(
-          "embed: stopped on signal {} after {} items; finished items are saved, "
-          "re-run to resume",
-          parallel::stop_signal(), total);
-    throw Stopped("embed stopped on a signal");
-  }
+    embed_item(sweep, layout, *sources[static_cast<std::size_t>(it.set)], it, *model, *writer);
+  });
+
+  // 5. The accounting.
   if (session.root()) {
-    const double secs = std::chrono::duration<double>(clock::now() - t0).count();
     if (task_mode)
       spdlog::info(
           "embed: array task {} of {} done, {} items embedded in {:.1f} s into parts in {}; "
           "`prh embed {}` (or `prh run`, the reduce job of `prh submit --array`) merges them",
-          opt.array_task, opt.array_size, total, secs, store::parts_dir(sweep.store), sweep.file);
+          opt.array_task, opt.array_size, out.done, out.seconds, store::parts_dir(sweep.store),
+          sweep.file);
     else
-      spdlog::info("embed: done, {} items embedded in {:.1f} s; store {}", total, secs,
+      spdlog::info("embed: done, {} items embedded in {:.1f} s; store {}", out.done, out.seconds,
                    sweep.store);
   }
-  return total + merged;
+  return out.done + merged;
 }
 
 void print_status(std::ostream& os, const config::Sweep& sweep) {

@@ -14,8 +14,9 @@
 #include "prh/core/error.hpp"
 #include "prh/metrics/engine.hpp"
 #include "prh/metrics/preprocess.hpp"
-#include "prh/parallel/signals.hpp"
-#include "prh/parallel/work.hpp"
+#include "prh/parallel/decide.hpp"
+#include "prh/parallel/mpi.hpp"
+#include "prh/pipeline/stage.hpp"
 #include "prh/stats/bootstrap.hpp"
 #include "prh/stats/correlation.hpp"
 #include "prh/stats/predictions.hpp"
@@ -330,32 +331,32 @@ std::int64_t prepare_units(const config::Sweep& sweep, const Plan& plan,
                            const std::vector<store::PrepUnit>& units, store::PrepCache& cache,
                            const metrics::Requirements& req, const parallel::Session& session,
                            const std::set<std::pair<int, int>>& needed) {
-  std::vector<std::size_t> todo;
-  for (std::size_t u = 0; u < units.size(); ++u)
-    if (!cache.done(u) && needed.count({units[u].set, units[u].model})) todo.push_back(u);
-  // Longest first, each to the least loaded rank (deterministic).
-  std::vector<double> cost(todo.size());
-  for (std::size_t t = 0; t < todo.size(); ++t) {
-    const auto& u = units[todo[t]];
-    cost[t] = static_cast<double>(u.n) * static_cast<double>(u.n) * static_cast<double>(u.dim) +
-              static_cast<double>(u.n) * static_cast<double>(u.dim) * static_cast<double>(u.dim);
+  // A unit per (set, model, layer); those of models without pairs left, and
+  // those prepared earlier, are done. Longest first, each to the least
+  // loaded rank (deterministic).
+  UnitPlan up;
+  up.stage = "prepare";
+  up.unit = "(set, model, layer) units";
+  up.share = Share::kBalanced;
+  up.log_every_s = 10;
+  for (std::size_t u = 0; u < units.size(); ++u) {
+    const auto& x = units[u];
+    up.cost.push_back(static_cast<double>(x.n) * static_cast<double>(x.n) *
+                          static_cast<double>(x.dim) +
+                      static_cast<double>(x.n) * static_cast<double>(x.dim) *
+                          static_cast<double>(x.dim));
+    up.done.push_back(cache.done(u) || !needed.count({x.set, x.model}) ? 1 : 0);
   }
-  std::vector<std::size_t> mine;
-  for (std::size_t t : parallel::balanced_share(cost, session.rank(), session.size()))
-    mine.push_back(todo[t]);
-  if (session.root() && !todo.empty())
-    spdlog::info("reduce: preparing {} of {} (set, model, layer) units on {} ranks", todo.size(),
+  const auto todo = std::count(up.done.begin(), up.done.end(), std::uint8_t{0});
+  if (session.root() && todo > 0)
+    spdlog::info("reduce: preparing {} of {} (set, model, layer) units on {} ranks", todo,
                  units.size(), session.size());
-  spdlog::debug("reduce: this rank prepares {} of {} units", mine.size(), todo.size());
   std::unique_ptr<store::StoreReader> st;
-  if (!mine.empty()) st = std::make_unique<store::StoreReader>(sweep.store);
-  const auto t0 = clock_type::now();
-  auto last = t0;
   metrics::PreprocessOptions pre{sweep.preprocess.clamp, sweep.preprocess.q, sweep.preprocess.exact,
                                  sweep.preprocess.normalize};
-  for (std::size_t k = 0; k < mine.size(); ++k) {
-    if (parallel::stop_requested()) break;  // finished units are in the cache
-    const auto& u = units[mine[k]];
+  const auto out = run_units(session, up, [&](std::size_t unit) {
+    if (!st) st = std::make_unique<store::StoreReader>(sweep.store);
+    const auto& u = units[unit];
     const auto& s = plan.sets[static_cast<std::size_t>(u.set)];
     const auto& m = plan.models[static_cast<std::size_t>(u.model)];
     metrics::MatrixF all = st->read_layer(s.name, m.name, u.layer, u.dim);
@@ -365,35 +366,29 @@ std::int64_t prepare_units(const config::Sweep& sweep, const Plan& plan,
     } else {
       rep.x.resize(s.n, u.dim);
       std::size_t skip = 0;
-      metrics::Index out = 0;
+      metrics::Index row = 0;
       for (metrics::Index r = 0; r < all.rows(); ++r) {
         if (skip < s.skipped_rows.size() && s.skipped_rows[skip] == r) {
           ++skip;
           continue;
         }
-        rep.x.row(out++) = all.row(r);
+        rep.x.row(row++) = all.row(r);
       }
     }
     metrics::check_finite(rep.x, fmt::format("store {}, image set '{}', model '{}', layer {}",
                                              sweep.store, s.name, m.name, u.layer));
     metrics::preprocess(rep.x, pre);
     metrics::prepare(rep, req);
-    cache.write(mine[k], rep);
-    if (session.root() && seconds_since(last) > 10) {
-      last = clock_type::now();
-      const double rate = static_cast<double>(k + 1) / seconds_since(t0);
-      spdlog::info("reduce: prepared {}/{} units on rank 0, ETA {}", k + 1, mine.size(),
-                   detail::eta(static_cast<double>(mine.size() - k - 1) / rate));
-    }
-  }
-  return session.sum(static_cast<std::int64_t>(mine.size()));
+    cache.write(unit, rep);
+  });
+  return out.done;
 }
 
 // Phase 2: score the model pairs not yet done.
 std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
                          const std::vector<MetricSpec>& specs,
                          const std::map<std::tuple<int, int, int>, std::size_t>& unit_of,
-                         store::PrepCache& cache, store::AlignmentWriter& out,
+                         store::PrepCache& cache, store::AlignmentWriter& writer,
                          const parallel::Session& session) {
   struct Todo {
     int set;
@@ -409,7 +404,7 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
           !plan.sets[s].present[static_cast<std::size_t>(j)])
         continue;
       bool any = false;
-      for (int c = 0; c < K; ++c) any = any || !out.done(static_cast<int>(s), c, p);
+      for (int c = 0; c < K; ++c) any = any || !writer.done(static_cast<int>(s), c, p);
       if (!any) continue;
       todo.push_back({static_cast<int>(s), p});
       double w = 0;
@@ -421,7 +416,12 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
       weight.push_back(w * static_cast<double>(plan.sets[s].n));
     }
   }
-  const auto [first, last] = parallel::weighted_share(weight, session.rank(), session.size());
+  UnitPlan up;
+  up.stage = "score";
+  up.unit = "model pairs";
+  up.cost = weight;
+  up.done.assign(todo.size(), 0);
+  up.log_every_s = 10;
   if (session.root() && !todo.empty())
     spdlog::info("reduce: scoring {} model pairs x {} configurations on {} ranks", todo.size(), K,
                  session.size());
@@ -449,10 +449,7 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
       memo[unit_of.at({set, model, layers[l]})] = reps[l].cknna_self;
   };
   int nan_warnings = 0;
-  const auto t0 = clock_type::now();
-  auto last_log = t0;
-  for (std::size_t t = first; t < last; ++t) {
-    if (parallel::stop_requested()) break;  // finished pairs are marked done
+  const auto outcome = run_units(session, up, [&](std::size_t t) {
     const int s = todo[t].set;
     const auto [i, j] = L.pair_at(todo[t].pair);
     if (held_key != std::make_pair(s, i)) {
@@ -467,7 +464,7 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
     std::vector<MetricSpec> sym, asym;
     std::vector<int> sym_idx, asym_idx;
     for (int c = 0; c < K; ++c) {
-      if (out.done(s, c, todo[t].pair)) continue;
+      if (writer.done(s, c, todo[t].pair)) continue;
       if (specs[static_cast<std::size_t>(c)].symmetric() || i == j)
         sym.push_back(specs[static_cast<std::size_t>(c)]), sym_idx.push_back(c);
       else
@@ -489,7 +486,7 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
       const auto best = metrics::compare_models(A, B, sym, on_nan);
       for (std::size_t c = 0; c < sym.size(); ++c) {
         const auto& b = best[c];
-        out.write(s, sym_idx[c], i, j, b.score, store_layer(i, b.layer_a),
+        writer.write(s, sym_idx[c], i, j, b.score, store_layer(i, b.layer_a),
                   store_layer(j, b.layer_b), b.score, store_layer(j, b.layer_b),
                   store_layer(i, b.layer_a));
       }
@@ -498,23 +495,16 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
       const auto ab = metrics::compare_models(A, B, asym, on_nan);
       const auto ba = metrics::compare_models(B, A, asym, on_nan);
       for (std::size_t c = 0; c < asym.size(); ++c)
-        out.write(s, asym_idx[c], i, j, ab[c].score, store_layer(i, ab[c].layer_a),
+        writer.write(s, asym_idx[c], i, j, ab[c].score, store_layer(i, ab[c].layer_a),
                   store_layer(j, ab[c].layer_b), ba[c].score, store_layer(j, ba[c].layer_a),
                   store_layer(i, ba[c].layer_b));
     }
     remember(s, i, A);
     if (j != i) remember(s, j, B);
-    for (int c : sym_idx) out.mark_done(s, c, todo[t].pair);
-    for (int c : asym_idx) out.mark_done(s, c, todo[t].pair);
-    if (session.root() && seconds_since(last_log) > 10) {
-      last_log = clock_type::now();
-      const double done = static_cast<double>(t - first + 1);
-      const double rate = done / seconds_since(t0);
-      spdlog::info("reduce: scored {}/{} pairs on rank 0, ETA {}", t - first + 1, last - first,
-                   detail::eta(static_cast<double>(last - first) / rate - done / rate));
-    }
-  }
-  return session.sum(static_cast<std::int64_t>(last - first));
+    for (int c : sym_idx) writer.mark_done(s, c, todo[t].pair);
+    for (int c : asym_idx) writer.mark_done(s, c, todo[t].pair);
+  });
+  return outcome.done;
 }
 
 // Phase 3 (rank 0): the tables derived from the alignment and predictions.
@@ -645,27 +635,16 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
   ReduceStats stats_out;
   const auto specs = parse_specs(sweep);
   // Rank 0 reads the store; every rank gets its verdict.
-  std::string plan_text;
-  if (session.root()) {
-    try {
-      plan_text = "P" + to_json(inspect_store(sweep, specs, opt)).dump();
-    } catch (const InputError& e) {
-      plan_text = std::string("E") + e.what();
-    }
-  }
-  plan_text = session.broadcast(plan_text);
-  if (plan_text[0] == 'E') throw InputError(plan_text.substr(1));
-  const Plan plan = plan_from_json(json::parse(plan_text.substr(1)));
+  const Plan plan = plan_from_json(
+      parallel::decide_on_root(session, [&] { return to_json(inspect_store(sweep, specs, opt)); }));
   const auto layout = results_layout(sweep, plan, specs);
   const std::string hash = derived_hash(layout, sweep);
 
   // Nothing to do when the results are complete and made from exactly this.
-  bool up_to_date = false;
-  if (session.root()) {
+  const bool up_to_date = parallel::decide_on_root(session, [&] {
     const auto [complete, stored_hash] = store::results_state(sweep.results);
-    up_to_date = complete && stored_hash == hash;
-  }
-  up_to_date = session.any(up_to_date);
+    return complete && stored_hash == hash;
+  });
   if (up_to_date) {
     if (session.root())
       spdlog::info("reduce: {} is complete and up to date; nothing to do", sweep.results);
@@ -675,7 +654,13 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
 
   const auto t0 = clock_type::now();
   {
-    auto writer = store::open_results(sweep.results, layout, session.comm());
+    // Rank 0 creates or checks and extends the file; every rank opens it and
+    // reads the done flags before any rank writes one.
+    parallel::decide_on_root(session,
+                             [&] { store::prepare_results_file(sweep.results, layout); });
+    auto writer =
+        std::make_unique<store::AlignmentWriter>(sweep.results, layout, session.comm());
+    session.barrier();
     // Units needed by the pairs still to score.
     const int K = static_cast<int>(specs.size());
     std::set<std::pair<int, int>> needed;
@@ -707,19 +692,18 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
           }
         }
       const auto req = metrics::Requirements::of(specs);
-      auto cache = store::open_prep_cache(prep_cache_path(sweep.results), units, req,
-                                          layout.identity, session.comm());
-      // Only units of models with pairs left are prepared.
-      stats_out.units_prepared = prepare_units(sweep, plan, units, *cache, req, session, needed);
-      if (session.any(parallel::stop_requested()))
-        throw Stopped("reduce stopped on a signal while preparing; prepared units are saved");
+      const auto cache_path = prep_cache_path(sweep.results);
+      parallel::decide_on_root(
+          session, [&] { store::prepare_prep_cache(cache_path, units, req, layout.identity); });
+      auto cache = std::make_unique<store::PrepCache>(cache_path, units, req, session.comm());
       session.barrier();
+      // Only units of models with pairs left are prepared (run_units throws
+      // Stopped on every rank after a stop request: prepared units are saved).
+      stats_out.units_prepared = prepare_units(sweep, plan, units, *cache, req, session, needed);
       cache.reset();  // collective close: every unit is in the file
-      cache = store::open_prep_cache(prep_cache_path(sweep.results), units, req, layout.identity,
-                                     session.comm());
+      cache = std::make_unique<store::PrepCache>(cache_path, units, req, session.comm());
+      session.barrier();
       stats_out.pairs_scored = score_pairs(plan, layout, specs, unit_of, *cache, *writer, session);
-      if (session.any(parallel::stop_requested()))
-        throw Stopped("reduce stopped on a signal while scoring; finished pairs are saved");
     }
     writer.reset();  // collective close
   }

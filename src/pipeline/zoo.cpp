@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 
 #include <fmt/ranges.h>
@@ -15,8 +16,9 @@
 #include "prh/data/image.hpp"
 #include "prh/models/model.hpp"
 #include "prh/models/zoo.hpp"
+#include "prh/parallel/mpi.hpp"
 #include "prh/parallel/signals.hpp"
-#include "prh/parallel/work.hpp"
+#include "prh/pipeline/stage.hpp"
 
 namespace prh::pipeline {
 
@@ -55,6 +57,11 @@ models::ImageData load_images(const std::string& dir, const std::string& split,
   return d;
 }
 
+// The training and test images, loaded once by a rank that trains.
+struct ZooData {
+  models::ImageData train, test;
+};
+
 json report_json(const models::ZooMember& m, const models::TrainReport& r) {
   return {{"name", m.name},
           {"family", m.family},
@@ -89,56 +96,61 @@ int train_zoo(const ZooOptions& opt, const parallel::Session& session) {
     return std::filesystem::exists(dir + "/" + m.name + ".pt") &&
            std::filesystem::exists(dir + "/" + m.name + ".json");
   };
-  // Cost: measured seconds per epoch times epochs, for balancing the ranks.
-  std::vector<models::ZooMember> todo;
-  std::vector<double> cost;
+  // A unit per member; finished ones (their report exists) are done. Cost:
+  // measured seconds per epoch times epochs, for balancing the ranks.
+  UnitPlan up;
+  up.stage = "zoo";
+  up.unit = "members";
+  up.share = Share::kBalanced;
   for (const auto& m : members) {
-    if (done(m)) continue;
-    todo.push_back(m);
-    cost.push_back(m.epoch_seconds * (opt.epochs > 0 ? opt.epochs : m.epochs));
+    up.cost.push_back(m.epoch_seconds * (opt.epochs > 0 ? opt.epochs : m.epochs));
+    up.done.push_back(done(m) ? 1 : 0);
   }
+  const auto todo = std::count(up.done.begin(), up.done.end(), std::uint8_t{0});
   if (session.root())
-    spdlog::info("zoo: {} members, {} to train into {} ({} ranks)", members.size(), todo.size(),
-                 dir, session.size());
-  int trained = 0;
-  const auto mine = parallel::balanced_share(cost, session.rank(), session.size());
+    spdlog::info("zoo: {} members, {} to train into {} ({} ranks)", members.size(), todo, dir,
+                 session.size());
+  const auto mine = my_units(up, session.rank(), session.size());
+  std::optional<ZooData> data;
   if (!mine.empty()) {
     models::set_torch_threads(opt.threads);
-    const auto train = load_images(opt.data_dir, "train", opt.train_limit);
-    const auto test = load_images(opt.data_dir, "t10k", opt.test_limit);
-    for (auto t : mine) {
-      if (parallel::stop_requested()) break;
-      const auto& m = todo[t];
-      spdlog::info("zoo: training {} ({}, {}, width {}, depth {}, seed {}) on {} images", m.name,
-                   m.family, m.objective, m.width, m.depth, m.seed, train.n);
-      models::TrainReport rep;
-      try {
-        rep = models::train_member(m, train, test, 5, dir, opt.epochs, [&](int epoch, double loss) {
-          spdlog::info("zoo: {} epoch {} loss {:.4f}", m.name, epoch, loss);
-          // Abandon the member (nothing is written for it) on a stop request.
-          if (parallel::stop_requested()) throw Stopped("zoo training stopped on a signal");
-        });
-      } catch (const Stopped&) {
-        spdlog::warn("zoo: {} abandoned on a stop request", m.name);
-        break;
-      }
-      // The report last: a member counts as trained once its .json exists.
-      const std::string path = dir + "/" + m.name + ".json";
-      {
-        std::ofstream out(path + ".tmp");
-        out << report_json(m, rep).dump(2) << "\n";
-      }
-      std::filesystem::rename(path + ".tmp", path);
-      spdlog::info("zoo: {} done in {:.1f} s{}", m.name, rep.seconds,
-                   rep.test_accuracy >= 0
-                       ? fmt::format(", test accuracy {:.2f}%", 100 * rep.test_accuracy)
-                       : std::string());
-      ++trained;
-    }
+    data = ZooData{load_images(opt.data_dir, "train", opt.train_limit),
+                   load_images(opt.data_dir, "t10k", opt.test_limit)};
   }
-  const auto total = session.sum(trained);
-  if (session.any(parallel::stop_requested()))
-    throw Stopped("zoo training stopped on a signal; finished members are saved");
+  const auto out = run_units(session, up, [&](std::size_t u) {
+    const auto& m = members[u];
+    const auto& train = data->train;
+    spdlog::info("zoo: training {} ({}, {}, width {}, depth {}, seed {}) on {} images", m.name,
+                 m.family, m.objective, m.width, m.depth, m.seed, train.n);
+    models::TrainReport rep;
+    try {
+      rep = models::train_member(m, train, data->test, 5, dir, opt.epochs,
+                                 [&](int epoch, double loss) {
+                                   spdlog::info("zoo: {} epoch {} loss {:.4f}", m.name, epoch,
+                                                loss);
+                                   // Abandon the member (nothing is written for it) on a stop.
+                                   if (parallel::stop_requested())
+                                     throw Stopped("zoo training stopped on a signal");
+                                 });
+    } catch (const Stopped&) {
+      spdlog::warn("zoo: {} abandoned on a stop request", m.name);
+      throw;
+    }
+    // The report last: a member counts as trained once its .json exists.
+    const std::string path = dir + "/" + m.name + ".json";
+    {
+      std::ofstream os(path + ".tmp");
+      os << report_json(m, rep).dump(2) << "\n";
+      PRH_CHECK_INPUT(os.good(), "zoo: cannot write {}.tmp (disk full, or no write permission?)",
+                      path);
+    }
+    std::filesystem::rename(path + ".tmp", path);
+    spdlog::info("zoo: {} done in {:.1f} s{}", m.name, rep.seconds,
+                 rep.test_accuracy >= 0
+                     ? fmt::format(", test accuracy {:.2f}%", 100 * rep.test_accuracy)
+                     : std::string());
+  });
+  const auto total = out.done;
   if (session.root()) {
     spdlog::info("zoo: {} trained now, {} in {}", total, members.size(), dir);
     for (const auto& m : members) {

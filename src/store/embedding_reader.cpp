@@ -1,5 +1,6 @@
 #include "prh/store/embedding_reader.hpp"
 
+#include "h5.hpp"
 #include "prh/core/error.hpp"
 
 namespace prh::store {
@@ -43,8 +44,8 @@ std::vector<T> read_vector(hid_t file, const std::string& path, hid_t type) {
 
 StoreReader::StoreReader(const std::string& path) : path_(path) {
   h5::quiet();
-  file_ = h5::open_file_readonly(path);
-  const hid_t f = file_.id();
+  file_ = std::make_shared<h5::Handle>(h5::open_file_readonly(path));
+  const hid_t f = file_->id();
   PRH_CHECK_INPUT(h5::has_attr(f, "format") && h5::read_attr_string(f, "format") == "prh-store-1",
                   "{}: not a prh embedding store (no format attribute 'prh-store-1')", path);
   PRH_CHECK_INPUT(h5::has_attr(f, "complete"),
@@ -53,22 +54,22 @@ StoreReader::StoreReader(const std::string& path) : path_(path) {
 }
 
 json StoreReader::embed_params() const {
-  return json::parse(h5::read_attr_string(file_.id(), "embed_params"));
+  return json::parse(h5::read_attr_string(file_->id(), "embed_params"));
 }
 
 bool StoreReader::has_set(const std::string& set) const {
-  return h5::exists(file_.id(), "/sets/" + set);
+  return h5::exists(file_->id(), "/sets/" + set);
 }
 bool StoreReader::has_model(const std::string& model) const {
-  return h5::exists(file_.id(), "/models/" + model);
+  return h5::exists(file_->id(), "/models/" + model);
 }
 bool StoreReader::has_item(const std::string& set, const std::string& model) const {
-  return h5::exists(file_.id(), item_path(set, model) + "/done");
+  return h5::exists(file_->id(), item_path(set, model) + "/done");
 }
 
 StoredSet StoreReader::set(const std::string& name) const {
   PRH_CHECK_INPUT(has_set(name), "{}: has no image set '{}'", path_, name);
-  auto g = h5::open_group(file_.id(), "/sets/" + name);
+  auto g = h5::open_group(file_->id(), "/sets/" + name);
   StoredSet s;
   s.name = name;
   s.spec = json::parse(h5::read_attr_string(g.id(), "spec"));
@@ -83,7 +84,7 @@ StoredSet StoreReader::set(const std::string& name) const {
 
 StoredModel StoreReader::model(const std::string& name) const {
   PRH_CHECK_INPUT(has_model(name), "{}: has no model '{}'", path_, name);
-  auto g = h5::open_group(file_.id(), "/models/" + name);
+  auto g = h5::open_group(file_->id(), "/models/" + name);
   StoredModel m;
   m.name = name;
   m.spec = json::parse(h5::read_attr_string(g.id(), "spec"));
@@ -98,12 +99,12 @@ StoredModel StoreReader::model(const std::string& name) const {
 std::vector<std::uint8_t> StoreReader::done(const std::string& set,
                                             const std::string& model) const {
   if (!has_item(set, model)) return {};
-  return read_vector<std::uint8_t>(file_.id(), item_path(set, model) + "/done", H5T_NATIVE_UINT8);
+  return read_vector<std::uint8_t>(file_->id(), item_path(set, model) + "/done", H5T_NATIVE_UINT8);
 }
 
 metrics::MatrixF StoreReader::read_layer(const std::string& set, const std::string& model,
                                          int layer, std::int64_t dim) const {
-  auto ds = h5::open_dataset(file_.id(), item_path(set, model) + "/features");
+  auto ds = h5::open_dataset(file_->id(), item_path(set, model) + "/features");
   const auto shape = h5::dataset_shape(ds);
   PRH_CHECK_INPUT(shape.size() == 3 && layer >= 0 && static_cast<hsize_t>(layer) < shape[1] &&
                       dim >= 1 && static_cast<hsize_t>(dim) <= shape[2],
@@ -122,9 +123,9 @@ void StoreReader::read_predictions(const std::string& set, const std::string& mo
   top1.clear();
   prob.clear();
   const std::string p = item_path(set, model);
-  if (!h5::exists(file_.id(), p + "/top1")) return;
-  top1 = read_vector<std::int64_t>(file_.id(), p + "/top1", H5T_NATIVE_INT64);
-  prob = read_vector<float>(file_.id(), p + "/prob", H5T_NATIVE_FLOAT);
+  if (!h5::exists(file_->id(), p + "/top1")) return;
+  top1 = read_vector<std::int64_t>(file_->id(), p + "/top1", H5T_NATIVE_INT64);
+  prob = read_vector<float>(file_->id(), p + "/prob", H5T_NATIVE_FLOAT);
 }
 
 }  // namespace prh::store

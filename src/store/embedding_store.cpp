@@ -8,10 +8,10 @@
 #include <set>
 
 #include "json_diff.hpp"
-#include "mpi_detail.hpp"
 #include "prh/core/error.hpp"
 #include "prh/core/version.hpp"
-#include "prh/store/h5.hpp"
+#include "h5.hpp"
+#include "prh/store/done_flags.hpp"
 
 namespace prh::store {
 
@@ -164,14 +164,6 @@ std::string refusal(const std::string& path, const std::vector<std::string>& pro
   return msg;
 }
 
-json verdict_json(const Verdict& v) {
-  return {{"problems", v.problems},
-          {"new_sets", v.new_sets},
-          {"new_models", v.new_models},
-          {"unwritten_sets", v.unwritten_sets},
-          {"incomplete", v.incomplete}};
-}
-
 class MpioWriter : public ItemWriter {
  public:
   MpioWriter(const std::string& path, const StoreLayout& layout, MPI_Comm comm)
@@ -188,16 +180,14 @@ class MpioWriter : public ItemWriter {
         Item it;
         const std::string p = item_path(s.name, m.name);
         it.features = h5::open_dataset(f, p + "/features");
-        it.done_ds = h5::open_dataset(f, p + "/done");
+        it.done = std::make_unique<DoneFlags>(file_, p + "/done", Durability::kWritesReachFile,
+                                              &dxpl_);
         if (m.classes > 0) {
           it.top1 = h5::open_dataset(f, p + "/top1");
           it.prob = h5::open_dataset(f, p + "/prob");
         }
-        const auto shards = static_cast<std::size_t>(layout.shards(s.n));
-        it.done.assign(shards, 0);
-        if (shards > 0)
-          h5::read_box(it.done_ds.id(), H5T_NATIVE_UINT8, {0}, {shards}, it.done.data(),
-                       dxpl_.id());
+        PRH_ASSERT(static_cast<std::int64_t>(it.done->size()) == layout.shards(s.n),
+                   "{}: {} done flags for {} shards", p, it.done->size(), layout.shards(s.n));
         it.layers = static_cast<hsize_t>(m.layer_dims.size());
         it.dmax = static_cast<hsize_t>(max_dim(m));
         row.push_back(std::move(it));
@@ -229,24 +219,21 @@ class MpioWriter : public ItemWriter {
   }
 
   void mark_done(int set, int model, std::int64_t shard) override {
-    Item& it = items_[static_cast<std::size_t>(set)][static_cast<std::size_t>(model)];
-    const std::uint8_t one = 1;
     // Independent MPI-IO writes reach the file (the OS) before they return:
     // the rows above are in the file before this flag is.
-    h5::write_box(it.done_ds.id(), H5T_NATIVE_UINT8, {static_cast<hsize_t>(shard)}, {1}, &one,
-                  dxpl_.id());
-    it.done[static_cast<std::size_t>(shard)] = 1;
+    items_[static_cast<std::size_t>(set)][static_cast<std::size_t>(model)].done->mark(
+        static_cast<std::size_t>(shard));
   }
 
   bool is_done(int set, int model, std::int64_t shard) const override {
-    return items_[static_cast<std::size_t>(set)][static_cast<std::size_t>(model)]
-               .done[static_cast<std::size_t>(shard)] != 0;
+    return items_[static_cast<std::size_t>(set)][static_cast<std::size_t>(model)].done->done(
+        static_cast<std::size_t>(shard));
   }
 
  private:
   struct Item {
-    h5::Handle features, top1, prob, done_ds;
-    std::vector<std::uint8_t> done;
+    h5::Handle features, top1, prob;
+    std::unique_ptr<DoneFlags> done;
     hsize_t layers = 0, dmax = 0;
   };
   StoreLayout layout_;
@@ -258,85 +245,120 @@ class MpioWriter : public ItemWriter {
 
 }  // namespace
 
-std::unique_ptr<ItemWriter> open_for_embedding(const std::string& path, const StoreLayout& layout,
-                                               MPI_Comm comm) {
+StorePlan inspect_store(const std::string& path, const StoreLayout& layout) {
   h5::quiet();
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  // Rank 0 inspects; everyone acts on its verdict.
-  std::string verdict_text;
-  if (rank == 0) {
-    try {
-      Verdict v;
-      if (std::filesystem::exists(path))
-        v = inspect(path, layout);
-      else
-        v.incomplete = true;  // nothing there: create
-      verdict_text = verdict_json(v).dump();
-    } catch (const std::exception& e) {
-      verdict_text = json{{"problems", {std::string(e.what())}}}.dump();
-    }
+  StorePlan plan;
+  if (!std::filesystem::exists(path)) {
+    plan.create = true;
+    const auto parent = std::filesystem::path(path).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    PRH_CHECK_INPUT(!ec, "store {}: cannot create its directory {}: {}", path, parent.string(),
+                    ec.message());
+    return plan;
   }
-  const json verdict = json::parse(detail::bcast(verdict_text, comm));
-  if (!verdict["problems"].empty())
-    throw InputError(refusal(path, verdict["problems"].get<std::vector<std::string>>()));
-  const bool create = verdict.value("incomplete", false);
-  std::set<std::string> new_sets, new_models, unwritten;
-  for (const auto& s : verdict["new_sets"]) new_sets.insert(s.get<std::string>());
-  for (const auto& m : verdict["new_models"]) new_models.insert(m.get<std::string>());
-  for (const auto& s : verdict["unwritten_sets"]) unwritten.insert(s.get<std::string>());
+  Verdict v;
+  try {
+    v = inspect(path, layout);
+  } catch (const InputError& e) {
+    throw InputError(fmt::format(
+        "store {}: cannot read it ({}): damaged, not HDF5, or locked by another process "
+        "(another prh still running? HDF5_USE_FILE_LOCKING=FALSE lifts HDF5's lock on "
+        "file systems that need it)",
+        path, e.what()));
+  } catch (const InternalError& e) {
+    throw InputError(fmt::format("store {}: cannot read it: {}", path, e.what()));
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(fmt::format("store {}: a stored configuration attribute is damaged: {}",
+                                 path, e.what()));
+  }
+  if (!v.problems.empty()) {
+    if (v.problems.size() == 1 && v.problems[0].find("is not a prh store") != std::string::npos)
+      throw InputError(v.problems[0] + "; use another `store` path");
+    throw InputError(refusal(path, v.problems));
+  }
+  plan.create = v.incomplete;
+  plan.new_sets = v.new_sets;
+  plan.new_models = v.new_models;
+  plan.unwritten_sets = v.unwritten_sets;
+  return plan;
+}
 
-  if (create || !new_sets.empty() || !new_models.empty()) {
-    // Collective metadata phase: every rank makes the same calls in the same order.
-    auto fapl = h5::fapl_mpio(comm);
-    h5::Handle file;
-    if (create) {
-      if (rank == 0 && !std::filesystem::path(path).parent_path().empty())
-        std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-      MPI_Barrier(comm);
-      const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id());
-      if (f < 0)
-        throw InputError(fmt::format("{}: cannot create the store: {}", path, h5::error_stack()));
-      file = h5::Handle(f, H5Fclose);
-      h5::write_attr(f, "format", std::string(kFormat));
-      h5::write_attr(f, "prh_version", std::string(kVersion));
-      h5::write_attr(f, "config_file", layout.config_file);
-      h5::write_attr(f, "embed_params", layout.embed_params.dump());
-      h5::write_attr(f, "shard_size", static_cast<std::int64_t>(layout.shard_size));
-      h5::create_group(f, "/sets");
-      h5::create_group(f, "/models");
-    } else {
-      const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.id());
-      if (f < 0)
-        throw InputError(fmt::format("{}: cannot open the store: {}", path, h5::error_stack()));
-      file = h5::Handle(f, H5Fclose);
-    }
-    const hid_t f = file.id();
+void create_or_extend_store(const std::string& path, const StoreLayout& layout,
+                            const StorePlan& plan, MPI_Comm comm) {
+  if (!plan.create && plan.new_sets.empty() && plan.new_models.empty()) return;
+  h5::quiet();
+  const std::set<std::string> new_sets(plan.new_sets.begin(), plan.new_sets.end());
+  const std::set<std::string> new_models(plan.new_models.begin(), plan.new_models.end());
+  // Collective metadata: every rank makes the same calls in the same order.
+  auto fapl = h5::fapl_mpio(comm);
+  h5::Handle file;
+  if (plan.create) {
+    const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id());
+    if (f < 0)
+      throw InputError(fmt::format("{}: cannot create the store: {}", path, h5::error_stack()));
+    file = h5::Handle(f, H5Fclose);
+    h5::write_attr(f, "format", std::string(kFormat));
+    h5::write_attr(f, "prh_version", std::string(kVersion));
+    h5::write_attr(f, "config_file", layout.config_file);
+    h5::write_attr(f, "embed_params", layout.embed_params.dump());
+    h5::write_attr(f, "shard_size", static_cast<std::int64_t>(layout.shard_size));
+    h5::create_group(f, "/sets");
+    h5::create_group(f, "/models");
+  } else {
+    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.id());
+    if (f < 0)
+      throw InputError(fmt::format("{}: cannot open the store: {}", path, h5::error_stack()));
+    file = h5::Handle(f, H5Fclose);
+  }
+  const hid_t f = file.id();
+  for (const auto& m : layout.models)
+    if (plan.create || new_models.count(m.name)) create_model(f, m);
+  for (const auto& s : layout.sets) {
+    const bool set_is_new = plan.create || new_sets.count(s.name);
+    if (set_is_new) create_set(f, s);
     for (const auto& m : layout.models)
-      if (create || new_models.count(m.name)) create_model(f, m);
-    for (const auto& s : layout.sets) {
-      const bool set_is_new = create || new_sets.count(s.name);
-      if (set_is_new) create_set(f, s);
-      for (const auto& m : layout.models)
-        if (set_is_new || new_models.count(m.name)) create_item(f, layout, s, m);
-      if (set_is_new) unwritten.insert(s.name);
-    }
-    file.reset();  // collective close: all metadata is in the file
+      if (set_is_new || new_models.count(m.name)) create_item(f, layout, s, m);
   }
-  if (rank == 0 && (create || !unwritten.empty())) {
-    // Serial phase on rank 0 alone: ids and labels, then the completion flag.
-    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-    if (f < 0) throw InternalError(fmt::format("{}: cannot reopen: {}", path, h5::error_stack()));
-    h5::Handle file(f, H5Fclose);
-    for (const auto& s : layout.sets)
-      if (unwritten.count(s.name)) write_set_metadata(f, s);
-    h5::write_attr(f, "complete", std::int64_t{1});
-  }
-  MPI_Barrier(comm);
-  auto writer = std::make_unique<MpioWriter>(path, layout, comm);
-  // Every rank has read the done flags before any rank writes one.
-  MPI_Barrier(comm);
-  return writer;
+  file.reset();  // collective close: all metadata is in the file
+}
+
+void finish_store_metadata(const std::string& path, const StoreLayout& layout,
+                           const StorePlan& plan) {
+  std::set<std::string> unwritten(plan.unwritten_sets.begin(), plan.unwritten_sets.end());
+  if (plan.create) unwritten.clear();
+  for (const auto& s : layout.sets)
+    if (plan.create || std::count(plan.new_sets.begin(), plan.new_sets.end(), s.name))
+      unwritten.insert(s.name);
+  if (!plan.create && unwritten.empty()) return;
+  h5::quiet();
+  // Serial, rank 0 alone: ids and labels, then the completion flag.
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  if (f < 0) throw InternalError(fmt::format("{}: cannot reopen: {}", path, h5::error_stack()));
+  h5::Handle file(f, H5Fclose);
+  for (const auto& s : layout.sets)
+    if (unwritten.count(s.name)) write_set_metadata(f, s);
+  h5::write_attr(f, "complete", std::int64_t{1});
+}
+
+std::unique_ptr<ItemWriter> open_item_writer(const std::string& path, const StoreLayout& layout,
+                                             MPI_Comm comm) {
+  h5::quiet();
+  return std::make_unique<MpioWriter>(path, layout, comm);
+}
+
+void to_json(nlohmann::json& j, const StorePlan& p) {
+  j = {{"create", p.create},
+       {"new_sets", p.new_sets},
+       {"new_models", p.new_models},
+       {"unwritten_sets", p.unwritten_sets}};
+}
+
+void from_json(const nlohmann::json& j, StorePlan& p) {
+  p.create = j.at("create").get<bool>();
+  p.new_sets = j.at("new_sets").get<std::vector<std::string>>();
+  p.new_models = j.at("new_models").get<std::vector<std::string>>();
+  p.unwritten_sets = j.at("unwritten_sets").get<std::vector<std::string>>();
 }
 
 // ---- job arrays: one part file per work item ------------------------------

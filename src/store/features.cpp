@@ -1,7 +1,7 @@
 #include "prh/store/features.hpp"
 
 #include "prh/core/error.hpp"
-#include "prh/store/h5.hpp"
+#include "h5.hpp"
 
 namespace prh::store {
 

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "prh/core/error.hpp"
-#include "prh/store/h5.hpp"
+#include "h5.hpp"
 
 namespace prh::store {
 

@@ -4,9 +4,10 @@
 #include <filesystem>
 #include <limits>
 
+#include "h5.hpp"
 #include "json_diff.hpp"
-#include "mpi_detail.hpp"
 #include "prh/core/error.hpp"
+#include "prh/store/done_flags.hpp"
 #include "prh/core/version.hpp"
 
 namespace prh::store {
@@ -16,29 +17,6 @@ namespace {
 using json = nlohmann::json;
 constexpr const char* kFormat = "prh-results-1";
 constexpr const char* kPrepFormat = "prh-prep-1";
-
-// Runs `serial` on rank 0 alone; an exception there becomes the same error on
-// every rank (InputError stays InputError).
-template <typename F>
-void on_root(MPI_Comm comm, F&& serial) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  std::string error;
-  if (rank == 0) {
-    try {
-      serial();
-    } catch (const InputError& e) {
-      error = std::string("I") + e.what();
-    } catch (const std::exception& e) {
-      error = std::string("X") + e.what();
-    }
-  }
-  error = detail::bcast(error, comm);
-  if (!error.empty()) {
-    if (error[0] == 'I') throw InputError(error.substr(1));
-    throw InternalError(error.substr(1));
-  }
-}
 
 h5::Handle create_file(const std::string& path) {
   const auto parent = std::filesystem::path(path).parent_path();
@@ -103,7 +81,8 @@ std::vector<std::string> names_of(const std::vector<ConfigurationInfo>& cs) {
   return v;
 }
 
-// Rank 0, serial: create the file or check and extend it; mark it incomplete.
+}  // namespace
+
 void prepare_results_file(const std::string& path, const ResultsLayout& L) {
   h5::quiet();
   h5::Handle file;
@@ -164,8 +143,6 @@ void prepare_results_file(const std::string& path, const ResultsLayout& L) {
   }
 }
 
-}  // namespace
-
 std::int64_t ResultsLayout::pairs() const {
   const auto m = static_cast<std::int64_t>(models.size());
   return m * (m + 1) / 2;
@@ -187,66 +164,63 @@ std::pair<int, int> ResultsLayout::pair_at(std::int64_t p) const {
   throw InternalError(fmt::format("pair index out of range"));
 }
 
+struct AlignmentWriter::Impl {
+  struct Block {
+    h5::Handle scores, layers;
+    std::unique_ptr<DoneFlags> done;
+  };
+  h5::Handle file, dxpl;
+  std::vector<std::vector<Block>> blocks;  // [set][config]
+};
+
 AlignmentWriter::AlignmentWriter(const std::string& path, const ResultsLayout& layout,
                                  MPI_Comm comm)
-    : file_(open_mpio(path, comm)), dxpl_(h5::dxpl_independent()) {
-  const auto pairs = static_cast<std::size_t>(layout.pairs());
+    : impl_(std::make_unique<Impl>()) {
+  h5::quiet();
+  impl_->file = open_mpio(path, comm);
+  impl_->dxpl = h5::dxpl_independent();
   for (const auto& s : layout.sets) {
-    std::vector<Block> row;
+    std::vector<Impl::Block> row;
     for (const auto& c : layout.configurations) {
-      Block b;
+      Impl::Block b;
       const std::string p = config_path(s.name, c.name);
-      b.scores = h5::open_dataset(file_.id(), p + "/scores");
-      b.layers = h5::open_dataset(file_.id(), p + "/layers");
-      b.done_ds = h5::open_dataset(file_.id(), p + "/done");
-      b.done.assign(pairs, 0);
-      if (pairs > 0)
-        h5::read_box(b.done_ds.id(), H5T_NATIVE_UINT8, {0}, {pairs}, b.done.data(), dxpl_.id());
+      b.scores = h5::open_dataset(impl_->file.id(), p + "/scores");
+      b.layers = h5::open_dataset(impl_->file.id(), p + "/layers");
+      b.done = std::make_unique<DoneFlags>(impl_->file, p + "/done",
+                                           Durability::kWritesReachFile, &impl_->dxpl);
+      PRH_ASSERT(static_cast<std::int64_t>(b.done->size()) == layout.pairs(),
+                 "{}: {} done flags for {} pairs", p, b.done->size(), layout.pairs());
       row.push_back(std::move(b));
     }
-    blocks_.push_back(std::move(row));
+    impl_->blocks.push_back(std::move(row));
   }
 }
 
+AlignmentWriter::~AlignmentWriter() = default;
+
 bool AlignmentWriter::done(int set, int config, std::int64_t pair) const {
-  return blocks_[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)]
-             .done[static_cast<std::size_t>(pair)] != 0;
+  return impl_->blocks[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)].done->done(
+      static_cast<std::size_t>(pair));
 }
 
 void AlignmentWriter::write(int set, int config, int i, int j, double s_ij, int li, int lj,
                             double s_ji, int lj2, int li2) {
-  Block& b = blocks_[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)];
+  auto& b = impl_->blocks[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)];
+  const hid_t dx = impl_->dxpl.id();
   const auto I = static_cast<hsize_t>(i), J = static_cast<hsize_t>(j);
-  h5::write_box(b.scores.id(), H5T_NATIVE_DOUBLE, {I, J}, {1, 1}, &s_ij, dxpl_.id());
+  h5::write_box(b.scores.id(), H5T_NATIVE_DOUBLE, {I, J}, {1, 1}, &s_ij, dx);
   const std::int32_t lij[2] = {li, lj};
-  h5::write_box(b.layers.id(), H5T_NATIVE_INT32, {I, J, 0}, {1, 1, 2}, lij, dxpl_.id());
+  h5::write_box(b.layers.id(), H5T_NATIVE_INT32, {I, J, 0}, {1, 1, 2}, lij, dx);
   if (i != j) {
-    h5::write_box(b.scores.id(), H5T_NATIVE_DOUBLE, {J, I}, {1, 1}, &s_ji, dxpl_.id());
+    h5::write_box(b.scores.id(), H5T_NATIVE_DOUBLE, {J, I}, {1, 1}, &s_ji, dx);
     const std::int32_t lji[2] = {lj2, li2};
-    h5::write_box(b.layers.id(), H5T_NATIVE_INT32, {J, I, 0}, {1, 1, 2}, lji, dxpl_.id());
+    h5::write_box(b.layers.id(), H5T_NATIVE_INT32, {J, I, 0}, {1, 1, 2}, lji, dx);
   }
 }
 
 void AlignmentWriter::mark_done(int set, int config, std::int64_t pair) {
-  Block& b = blocks_[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)];
-  const std::uint8_t one = 1;
-  // Independent MPI-IO writes reach the file before they return: the scores
-  // above are in the file before this flag is.
-  h5::write_box(b.done_ds.id(), H5T_NATIVE_UINT8, {static_cast<hsize_t>(pair)}, {1}, &one,
-                dxpl_.id());
-  b.done[static_cast<std::size_t>(pair)] = 1;
-}
-
-std::unique_ptr<AlignmentWriter> open_results(const std::string& path, const ResultsLayout& layout,
-                                              MPI_Comm comm) {
-  h5::quiet();
-  on_root(comm, [&] { prepare_results_file(path, layout); });
-  MPI_Barrier(comm);
-  auto writer = std::make_unique<AlignmentWriter>(path, layout, comm);
-  // Every rank has read the done flags before any rank writes one: the work
-  // assignment is computed from them and must be the same everywhere.
-  MPI_Barrier(comm);
-  return writer;
+  impl_->blocks[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)].done->mark(
+      static_cast<std::size_t>(pair));
 }
 
 // --- preparation cache -------------------------------------------------------
@@ -300,39 +274,56 @@ void create_prep(const std::string& path, const std::vector<PrepUnit>& units,
 
 }  // namespace
 
+struct PrepCache::Impl {
+  std::vector<PrepUnit> units;
+  metrics::Requirements req;
+  h5::Handle file, dxpl;
+  std::unique_ptr<DoneFlags> done;
+};
+
 PrepCache::PrepCache(const std::string& path, const std::vector<PrepUnit>& units,
                      const metrics::Requirements& req, MPI_Comm comm)
-    : units_(units), req_(req), file_(open_mpio(path, comm)), dxpl_(h5::dxpl_independent()) {
-  auto ds = h5::open_dataset(file_.id(), "done");
-  done_.assign(units.size(), 0);
-  if (!units.empty())
-    h5::read_box(ds.id(), H5T_NATIVE_UINT8, {0}, {units.size()}, done_.data(), dxpl_.id());
-  done_ds_.push_back(std::move(ds));
+    : impl_(std::make_unique<Impl>()) {
+  h5::quiet();
+  impl_->units = units;
+  impl_->req = req;
+  impl_->file = open_mpio(path, comm);
+  impl_->dxpl = h5::dxpl_independent();
+  impl_->done = std::make_unique<DoneFlags>(impl_->file, "done", Durability::kWritesReachFile,
+                                            &impl_->dxpl);
+  PRH_ASSERT(impl_->done->size() == units.size(), "{}: {} done flags for {} units", path,
+             impl_->done->size(), units.size());
+}
+
+PrepCache::~PrepCache() = default;
+
+bool PrepCache::done(std::size_t unit) const {
+  return impl_->done->done(unit);
 }
 
 void PrepCache::write(std::size_t unit, const metrics::Representation& rep) {
-  const auto& x = units_[unit];
-  auto g = h5::open_group(file_.id(), unit_path(unit));
+  const auto& x = impl_->units[unit];
+  auto g = h5::open_group(impl_->file.id(), unit_path(unit));
   const auto n = static_cast<hsize_t>(x.n), d = static_cast<hsize_t>(x.dim);
   PRH_ASSERT(rep.n() == x.n && rep.d() == x.dim, "prep unit {}: {}x{} vs {}x{}", unit, rep.n(),
              rep.d(), x.n, x.dim);
-  const hid_t dx = dxpl_.id();
+  const hid_t dx = impl_->dxpl.id();
   auto xs = h5::open_dataset(g.id(), "x");
   h5::write_box(xs.id(), H5T_NATIVE_FLOAT, {0, 0}, {n, d}, rep.x.data(), dx);
-  if (req_.max_k > 0) {
-    PRH_ASSERT(rep.neighbors && rep.neighbors->k == req_.max_k, "prep unit {}: neighbours", unit);
-    const auto k = static_cast<hsize_t>(req_.max_k);
+  if (impl_->req.max_k > 0) {
+    PRH_ASSERT(rep.neighbors && rep.neighbors->k == impl_->req.max_k, "prep unit {}: neighbours", unit);
+    const auto k = static_cast<hsize_t>(impl_->req.max_k);
     auto idx = h5::open_dataset(g.id(), "nbr_index");
     h5::write_box(idx.id(), H5T_NATIVE_INT32, {0, 0}, {n, k}, rep.neighbors->index.data(), dx);
     auto sim = h5::open_dataset(g.id(), "nbr_sim");
     h5::write_box(sim.id(), H5T_NATIVE_FLOAT, {0, 0}, {n, k}, rep.neighbors->sim.data(), dx);
   }
-  if (req_.moments || !req_.svcca_dims.empty()) {
+  if (impl_->req.moments || !impl_->req.svcca_dims.empty()) {
     PRH_ASSERT(rep.moments, "prep unit {}: moments", unit);
     auto gram = h5::open_dataset(g.id(), "gram");
     h5::write_box(gram.id(), H5T_NATIVE_DOUBLE, {0, 0}, {d, d}, rep.moments->gram.data(), dx);
   }
-  for (int dim : req_.svcca_dims) {
+  for (int dim : impl_->req.svcca_dims) {
     const auto& b = rep.svcca.at(dim);
     auto w = h5::open_dataset(g.id(), "svcca_" + std::to_string(dim));
     if (b.problem.empty())
@@ -343,25 +334,23 @@ void PrepCache::write(std::size_t unit, const metrics::Representation& rep) {
     auto p = h5::open_dataset(g.id(), "svcca_problem_" + std::to_string(dim));
     h5::write_box(p.id(), H5T_NATIVE_UINT8, {0}, {512}, text.data(), dx);
   }
-  const std::uint8_t one = 1;
-  h5::write_box(done_ds_[0].id(), H5T_NATIVE_UINT8, {static_cast<hsize_t>(unit)}, {1}, &one, dx);
-  done_[unit] = 1;
+  impl_->done->mark(unit);
 }
 
 metrics::Representation PrepCache::read(std::size_t unit) const {
-  const auto& x = units_[unit];
-  auto g = h5::open_group(file_.id(), unit_path(unit));
+  const auto& x = impl_->units[unit];
+  auto g = h5::open_group(impl_->file.id(), unit_path(unit));
   const auto n = static_cast<hsize_t>(x.n), d = static_cast<hsize_t>(x.dim);
-  const hid_t dx = dxpl_.id();
+  const hid_t dx = impl_->dxpl.id();
   metrics::Representation rep;
   rep.x.resize(x.n, x.dim);
   auto xs = h5::open_dataset(g.id(), "x");
   h5::read_box(xs.id(), H5T_NATIVE_FLOAT, {0, 0}, {n, d}, rep.x.data(), dx);
-  if (req_.max_k > 0) {
+  if (impl_->req.max_k > 0) {
     metrics::NeighborLists nl;
     nl.n = x.n;
-    nl.k = req_.max_k;
-    const auto k = static_cast<hsize_t>(req_.max_k);
+    nl.k = impl_->req.max_k;
+    const auto k = static_cast<hsize_t>(impl_->req.max_k);
     nl.index.resize(n * k);
     nl.sim.resize(n * k);
     auto idx = h5::open_dataset(g.id(), "nbr_index");
@@ -370,13 +359,13 @@ metrics::Representation PrepCache::read(std::size_t unit) const {
     h5::read_box(sim.id(), H5T_NATIVE_FLOAT, {0, 0}, {n, k}, nl.sim.data(), dx);
     rep.neighbors = std::move(nl);
   }
-  if (req_.moments || !req_.svcca_dims.empty()) {
+  if (impl_->req.moments || !impl_->req.svcca_dims.empty()) {
     metrics::MatrixD gram(x.dim, x.dim);
     auto gs = h5::open_dataset(g.id(), "gram");
     h5::read_box(gs.id(), H5T_NATIVE_DOUBLE, {0, 0}, {d, d}, gram.data(), dx);
     rep.moments = metrics::make_moments(rep.x, &gram);
   }
-  for (int dim : req_.svcca_dims) {
+  for (int dim : impl_->req.svcca_dims) {
     metrics::SvccaBasis b;
     std::string text(512, '\0');
     auto p = h5::open_dataset(g.id(), "svcca_problem_" + std::to_string(dim));
@@ -393,31 +382,23 @@ metrics::Representation PrepCache::read(std::size_t unit) const {
   return rep;
 }
 
-std::unique_ptr<PrepCache> open_prep_cache(const std::string& path,
-                                           const std::vector<PrepUnit>& units,
-                                           const metrics::Requirements& req,
-                                           const nlohmann::json& identity, MPI_Comm comm) {
+void prepare_prep_cache(const std::string& path, const std::vector<PrepUnit>& units,
+                        const metrics::Requirements& req, const nlohmann::json& identity) {
   h5::quiet();
   const json ident = prep_identity(units, req, identity);
-  on_root(comm, [&] {
-    bool reuse = false;
-    if (std::filesystem::exists(path)) {
-      try {
-        auto ro = h5::open_file_readonly(path);
-        reuse = h5::has_attr(ro.id(), "format") &&
-                h5::read_attr_string(ro.id(), "format") == kPrepFormat &&
-                h5::has_attr(ro.id(), "identity") &&
-                json::parse(h5::read_attr_string(ro.id(), "identity")) == ident;
-      } catch (const std::exception&) {
-        reuse = false;  // unreadable: a cache, remade
-      }
+  bool reuse = false;
+  if (std::filesystem::exists(path)) {
+    try {
+      auto ro = h5::open_file_readonly(path);
+      reuse = h5::has_attr(ro.id(), "format") &&
+              h5::read_attr_string(ro.id(), "format") == kPrepFormat &&
+              h5::has_attr(ro.id(), "identity") &&
+              json::parse(h5::read_attr_string(ro.id(), "identity")) == ident;
+    } catch (const std::exception&) {
+      reuse = false;  // unreadable: a cache, remade
     }
-    if (!reuse) create_prep(path, units, req, ident);
-  });
-  MPI_Barrier(comm);
-  auto cache = std::make_unique<PrepCache>(path, units, req, comm);
-  MPI_Barrier(comm);  // as in open_results: flags read everywhere before any write
-  return cache;
+  }
+  if (!reuse) create_prep(path, units, req, ident);
 }
 
 // --- serial readers and the derived tables ----------------------------------

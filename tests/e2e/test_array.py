@@ -32,6 +32,8 @@ import h5py
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pngs import write_png  # noqa: E402
 
+from held import kill_held, why_no_hold  # noqa: E402
+
 PRH, MAKE_MODELS, MPIEXEC = sys.argv[1:4]
 FASHION = "/usr/share/datasets/fashion-mnist"
 failures = []
@@ -170,14 +172,14 @@ def main(tmp):
     bref = config(tmp, "bigref", big_sets, batch_size=1)
     big = config(tmp, "big", big_sets, batch_size=1)
     bstore = f"{tmp}/big/store.h5"
-    p = start(0, "embed", big, "--array-task", "0", "--array-size", "2")
-    t0 = time.time()
-    while time.time() - t0 < 120 and len(parts(bstore)) < 20 and p.poll() is None:
-        time.sleep(0.02)
+    # The task holds after its 20th item (PRH_TEST_HOLD, tests/e2e/held.py): the
+    # kill lands mid-way every time.
+    holds = kill_held([PRH, "embed", big, "--array-task", "0", "--array-size", "2"], ENV,
+                      "embed", 20, f"{tmp}/kill.log")
     had = len(parts(bstore))
-    p.send_signal(signal.SIGKILL)
-    p.communicate()
-    check(0 < had < 188, f"task 0 of 2 killed mid-way ({had} parts of its 188)")
+    check(holds == [(20, 188, 168)] and had == 20,
+          f"task 0 of 2 killed mid-way ({had} parts of its 188; holds {holds}, "
+          f"{'' if holds else why_no_hold(f'{tmp}/kill.log')})")
     bad = []
     for path in parts(bstore):
         try:

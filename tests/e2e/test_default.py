@@ -29,6 +29,9 @@ import time
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from held import kill_held, why_no_hold  # noqa: E402
+
 PRH, MPIEXEC, REPO = sys.argv[1:4]
 failures = []
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
@@ -106,19 +109,14 @@ def main():
     for m in MEMBERS:
         same = open(f"{zoo}/{m}.pt", "rb").read() == open(f"{tmp}/zoo1/{m}.pt", "rb").read()
         check(same, f"{m}: the same model bytes with 1 and 2 ranks")
-    # kill -9 once the first member is finished, then re-run.
+    # kill -9 while the rank holds after its first member (PRH_TEST_HOLD), then re-run.
     kz = f"{tmp}/zoo_killed"
     cmd = [MPIEXEC, "-n", "1", PRH, *zoo_args(kz)]
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV,
-                         start_new_session=True)
-    finished = []
-    while p.poll() is None:
-        finished = [m for m in MEMBERS if os.path.exists(f"{kz}/{m}.json")]
-        if finished:
-            os.killpg(p.pid, signal.SIGKILL)
-            break
-        time.sleep(0.05)
-    p.wait()
+    holds = kill_held(cmd, ENV, "zoo", 1, f"{tmp}/zoo_kill.log")
+    finished = [m for m in MEMBERS if os.path.exists(f"{kz}/{m}.json")]
+    check(holds == [(1, len(MEMBERS), len(MEMBERS) - 1)] and len(finished) == 1,
+          f"zoo killed after its first member, with {len(MEMBERS) - 1} left: holds {holds}, "
+          f"finished {finished} {'' if holds else why_no_hold(f'{tmp}/zoo_kill.log')}")
     r = mpi(1, *zoo_args(kz))
     m = re.search(r"(\d+) to train", r.stderr)
     check(r.returncode == 0 and m and int(m.group(1)) <= len(MEMBERS) - len(finished),

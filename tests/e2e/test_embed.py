@@ -4,9 +4,11 @@
 usage: test_embed.py PRH MAKE_TEST_MODELS MPIEXEC
 
 - 1, 2 and 3 ranks give identical stores (features bit for bit);
-- kill -9 at random moments, then re-run: completes, redoes only unfinished
-  items, same features as an uninterrupted run; h5py opens the store after
-  every kill;
+- kill -9 during start-up (a random moment) and then four times mid-work,
+  then re-run: completes, redoes only unfinished items, same features as an
+  uninterrupted run; h5py opens the store after every kill. The mid-work
+  kills come while the ranks hold after a random number of items
+  (PRH_TEST_HOLD, tests/e2e/held.py), so each lands with work left;
 - a changed result-relevant config is refused naming what changed; adding a
   model extends the store;
 - bad inputs give clear errors.
@@ -26,6 +28,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pngs import write_png  # noqa: E402
+from held import kill_held, why_no_hold  # noqa: E402
 
 PRH, MAKE_MODELS, MPIEXEC = sys.argv[1:4]
 FASHION = "/usr/share/datasets/fashion-mnist"
@@ -120,11 +123,10 @@ def main():
     r = subprocess.run([PRH, "status", config(tmp, "ranks1", models)], capture_output=True, text=True)
     check(r.returncode == 0 and "total: 20/20 work items done" in r.stdout, f"status: {r.stdout} {r.stderr}")
 
-    # 2. kill -9 at random moments, then resume: same features as an
-    # uninterrupted run. The first kill comes at a random early moment (MPI
-    # start-up, store creation); the others when the store shows a random
-    # number of finished items, so they land mid-run whatever the machine's
-    # speed (the done flags are read while the job writes).
+    # 2. kill -9, then resume: same features as an uninterrupted run. The
+    # first kill comes at a random early moment (MPI start-up, store
+    # creation); the other four while the ranks hold after a random number of
+    # finished items, so they land mid-run whatever the machine's speed.
     big_sets = f"""
   - name: id
     source: {{kind: idx, images: {FASHION}/t10k-images-idx3-ubyte.gz, labels: {FASHION}/t10k-labels-idx1-ubyte.gz, limit: 3000}}
@@ -150,24 +152,21 @@ def main():
         except Exception:  # noqa: BLE001  (not there yet, or being created)
             return None
 
-    progress = []
+    progress, mid = [], 0
+    cmd = [MPIEXEC, "-n", "2", "--oversubscribe", PRH, "embed", cfg]
     for trial in range(5):
-        before = done_count() or 0
-        target = before + random.randint(5, 40)
-        p = subprocess.Popen([MPIEXEC, "-n", "2", "--oversubscribe", PRH, "embed", cfg],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV,
-                             start_new_session=True)
         if trial == 0:
+            p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 env=ENV, start_new_session=True)
             time.sleep(random.uniform(0.2, 1.0))
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
         else:
-            deadline = time.time() + 120
-            while p.poll() is None and time.time() < deadline:
-                d = done_count()
-                if d is not None and d >= target:
-                    break
-                time.sleep(0.02)
-        os.killpg(p.pid, signal.SIGKILL)
-        p.wait()
+            log = f"{tmp}/kill{trial}.log"
+            holds = kill_held(cmd, ENV, "embed", random.randint(2, 15), log)
+            check(holds and all(left > 0 for _, _, left in holds),
+                  f"kill {trial} landed mid-work: holds {holds} ({why_no_hold(log)})")
+            mid += bool(holds and all(left > 0 for _, _, left in holds))
         if os.path.exists(f"{tmp}/killed.h5"):
             try:
                 with h5py.File(f"{tmp}/killed.h5", "r") as f:
@@ -176,9 +175,10 @@ def main():
                 check(False, f"h5py cannot open the store after kill {trial}: {e}")
         progress.append(done_count())
     del read_env
-    print("items done after each kill:", progress, "of", total_items, flush=True)
-    check(sum(1 for d in progress if d is not None and 0 < d < total_items) >= 3,
-          f"kills landed mid-run: {progress}")
+    print(f"items done after each kill: {progress} of {total_items}; {mid} of 4 kills held "
+          "mid-work", flush=True)
+    check(mid == 4 and all(d is not None and 0 < d < total_items for d in progress[1:]),
+          f"kills 1-4 landed mid-run: {progress}")
     undone = total_items - (progress[-1] or 0)
     r = mpi(2, "embed", cfg)
     check(r.returncode == 0, f"resume after kills: {r.stderr[-2000:]}")

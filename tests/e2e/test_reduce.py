@@ -13,10 +13,12 @@ copies, rotations, independent noise, a noisy mix. Checked:
   (k / (N - 1)); two groups of copies give Spearman and Kendall 1 between
   every two configurations;
 - every score and layer pair equals `prh compare` on the same features (an
-  independent code path: no store, no cache, no MPI); cycle_knn is
-  asymmetric and both directions are right;
+  independent code path: no store, no cache, no MPI); cycle_knn and cknna
+  are asymmetric and both directions are right (scores[j, i] = compare with
+  the models swapped);
 - correlations, p-values, accuracy and agreement against numpy;
-- kill -9 in the preparation and in the scoring phase, then re-run: same
+- kill -9 in the preparation and in the scoring phase (while the ranks hold
+  after their first unit: PRH_TEST_HOLD, tests/e2e/held.py), then re-run: same
   results as an uninterrupted run, finished units not redone;
 - `prh run` resumes both stages; a complete run is not redone;
 - bad input: unknown configuration, k >= N (named), unfinished embeddings
@@ -35,6 +37,9 @@ import time
 
 import h5py
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from held import kill_held, why_no_hold  # noqa: E402
 
 PRH, MAKE_MODELS, MPIEXEC = sys.argv[1:4]
 FASHION = "/usr/share/datasets/fashion-mnist"
@@ -188,21 +193,19 @@ def prep_flags(cache):
         return 0, 0
 
 
-def kill_when(cmd, probe, lo, what):
-    """Starts cmd, kill -9 once probe() reports between lo and total-1 done."""
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                         env=ENV, start_new_session=True)
-    killed_at = None
-    while p.poll() is None:
-        done, total = probe()
-        if total and lo <= done < total:
-            os.killpg(p.pid, signal.SIGKILL)
-            killed_at = done
-            break
-        time.sleep(0.01)
-    p.wait()
-    print(f"{what}: killed at {killed_at}", flush=True)
-    return killed_at
+def kill_when(cmd, stage, probe, log, what):
+    """Starts cmd, kill -9 while its ranks hold after their first `stage` unit.
+
+    Returns the done count probe() reports after the kill, or None if the
+    command never held with work left (PRH_TEST_HOLD, tests/e2e/held.py).
+    """
+    holds = kill_held(cmd, ENV, stage, 1, log)
+    done, total = probe()
+    print(f"{what}: holds {holds}, {done}/{total} done at the kill", flush=True)
+    if not holds or any(left <= 0 for _, _, left in holds):
+        print(f"{what}: {why_no_hold(log)}", flush=True)
+        return None
+    return done if total and 1 <= done < total else None
 
 
 def main():
@@ -275,7 +278,10 @@ def main():
                     check(abs(S[ia, ir] - 1) < tol, f"{s}/{cname}: rotation gives 1 ({S[ia, ir]})")
                 if not cname.startswith("cycle_knn"):
                     check(abs(S[ia, ia] - 1) < tol, f"{s}/{cname}: diagonal 1 ({S[ia, ia]})")
+                if not cname.startswith(("cycle_knn", "cknna")):
                     check(np.array_equal(S, S.T), f"{s}/{cname}: symmetric")
+                if cname.startswith("cknna"):  # metrics.md: the two orientations differ
+                    check(not np.array_equal(S, S.T), f"{s}/{cname}: both orientations stored")
                 if cname.startswith("mutual_knn"):
                     k = int(cname.split("=")[1])
                     chance = k / (n_rows - 1)
@@ -286,7 +292,7 @@ def main():
                 # Cross-check every score and layer pair of pairs with the
                 # mix model against prh compare on the same features.
             # Metrics.md: S[i][j] = metric(A = model i, B = model j), i < j
-            # computed once and mirrored; cycle_knn for both orders.
+            # computed once and mirrored; cycle_knn and cknna for both orders.
             ref = {}
             for i in range(M - 1):
                 ref[(i, iw)] = compare_json(tmp, feats[(s, models[i])], feats[(s, "w")])
@@ -295,7 +301,7 @@ def main():
                 S = f[f"alignment/{s}/{cname}/scores"][()]
                 L = f[f"alignment/{s}/{cname}/layers"][()]
                 for (i, j), rr in ref.items():
-                    if i > j and not cname.startswith("cycle_knn"):
+                    if i > j and not cname.startswith(("cycle_knn", "cknna")):
                         want = dict(ref[(j, i)][cname])
                         want["layers"] = want["layers"][::-1]
                     else:
@@ -383,9 +389,11 @@ def main():
     bres = f"{tmp}/big.results.h5"
     cmd = [MPIEXEC, "-n", "2", "--oversubscribe", PRH, "reduce", bcfg]
     # 1) killed while preparing (the cache has some units), 2) killed while scoring.
-    at = kill_when(cmd, lambda: prep_flags(bres + ".prep.h5"), 1, "kill in preparation")
+    at = kill_when(cmd, "prepare", lambda: prep_flags(bres + ".prep.h5"), f"{tmp}/kill1.log",
+                   "kill in preparation")
     check(at is not None, "killed during preparation")
-    at = kill_when(cmd, lambda: done_flags(bres), 1, "kill in scoring")
+    at = kill_when(cmd, "score", lambda: done_flags(bres), f"{tmp}/kill2.log",
+                   "kill in scoring")
     check(at is not None, "killed during scoring")
     done_before, total = done_flags(bres)
     units_done, units = prep_flags(bres + ".prep.h5")

@@ -15,7 +15,18 @@ end (also on failure). Checked:
   jobs; `prh status` shows them COMPLETED;
 - requeue: `scancel --signal=USR1 --batch` on a running embed job: prh stops
   (exit 75), the job requeues itself (Restarts >= 1), resumes only what is
-  left, and the chain completes with results equal to an uninterrupted run;
+  left, and the chain completes with results equal to an uninterrupted run.
+  The signal lands while work is provably left: the job runs with
+  PRH_TEST_HOLD=embed:3:FILE (docs/testing.md), so each rank holds after its
+  third item until FILE exists or a stop comes; the test signals once the log
+  shows the hold and creates FILE once the job has requeued (the second run
+  then goes on without holding). A failure says from the job's log which of
+  the ways it went wrong (never held, finished before the signal, signal not
+  delivered to prh, not requeued);
+- USR1 in the windows before prh catches it: while the batch script has not
+  started srun yet (PRH_TEST_HOLD_LAUNCH), and while prh is starting (PRH is
+  a wrapper script that waits before exec'ing prh, as a loading prh would:
+  the forwarded USR1 ends it): both requeue and then complete;
 - failure: a wrong model path: embed FAILED, reduce and report never run,
   `prh status` says so and names the embed log;
 - job array (`--array 3`, tasks of 2 ranks): each task embeds its slice into
@@ -146,14 +157,60 @@ def same_results(a, b, what):
           f"{what}: alignment and correlation datasets present")
 
 
-def submit(tmp, cfg, *extra, ntasks=2):
-    r = sh(PRH, "submit", cfg, "--ntasks", str(ntasks), "--time", "00:20:00",
-           "--jobs-dir", f"{SRC}/jobs", *extra, cwd=tmp)
+def submit(tmp, cfg, *extra, ntasks=2, env=None):
+    r = subprocess.run([PRH, "submit", cfg, "--ntasks", str(ntasks), "--time", "00:20:00",
+                        "--jobs-dir", f"{SRC}/jobs", *extra], capture_output=True, text=True,
+                       cwd=tmp, env=dict(ENV, **(env or {})), timeout=300)
     ids = dict(line.split() for line in r.stdout.splitlines() if line.strip())
     check(r.returncode == 0 and list(ids) == ["embed", "reduce", "report"],
           f"prh submit {os.path.basename(cfg)}: three job ids (rc {r.returncode}, {r.stdout!r}"
           f" {r.stderr[-500:]!r})")
     return ids
+
+
+def read(path):
+    return open(path).read() if os.path.exists(path) else ""
+
+
+def wait_for(path, text, timeout):
+    """Waits until the file at path contains text; True if it did in time."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if text in read(path):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def stop_diagnosis(log, stage="embed"):
+    """Why a signalled job did not stop and requeue, read from its log."""
+    text = read(log)
+    first = text.split(" run 2 ")[0]
+    if "test hold:" not in first:
+        return "the stage never reached its test hold (it failed or started late)"
+    if re.search(rf"{stage}: (done|array task \d+ of \d+ done)", first):
+        return "the stage finished its work before the signal arrived"
+    if "released (stop requested)" not in first:
+        return ("the signal did not reach prh: the batch script did not forward it, or srun "
+                "did not pass it on")
+    if "requeueing job" not in first:
+        return "prh stopped but the batch script did not requeue the job"
+    return "the job stopped and requeued as expected"
+
+
+def signal_held(jid, log, release, what):
+    """USR1 to a job whose stage holds (PRH_TEST_HOLD), then lets the requeued run go on."""
+    held = wait_for(log, "test hold:", 300)
+    check(held, f"{what}: the stage holds with work left ({stop_diagnosis(log)})")
+    m = re.search(r"test hold: \w+ after (\d+) of (\d+) units on this rank \((\d+) left\)",
+                  read(log))
+    check(m is not None and int(m.group(3)) > 0, f"{what}: work left at the hold: "
+          f"{m.group(0) if m else read(log)[-500:]}")
+    r = sh("scancel", "--signal=USR1", "--batch", jid)
+    check(r.returncode == 0, f"scancel --signal=USR1 --batch {jid} ({r.stderr})")
+    requeued = wait_for(log, "requeueing job", 120)
+    check(requeued, f"{what}: stopped and requeued: {stop_diagnosis(log)}")
+    open(release, "w").close()
 
 
 def reference(tmp, cfg, name):
@@ -291,31 +348,27 @@ def main(tmp):
     check(os.path.exists(log) and "not a contiguous range" in open(log).read(),
           "a stepped array's log says it is not a contiguous range")
 
-    # --- requeue: USR1 to a running embed --------------------------------------------
+    # --- requeue: USR1 to a running embed, held after its third item per rank -----------
     big_sets = """
   - name: noise
-    source: {kind: noise, count: 150000, height: 28, width: 28, channels: 1, seed: 5}
+    source: {kind: noise, count: 8000, height: 28, width: 28, channels: 1, seed: 5}
 """
-    big = config(tmp, "big", big_sets, model, shard_size=256, batch_size=1, bootstrap=0,
+    big = config(tmp, "big", big_sets, model, shard_size=128, batch_size=16, bootstrap=0,
                  metrics="[cka]", correlations="[spearman]")
-    ids = submit(tmp, big)
+    release = f"{tmp}/big.release"
+    ids = submit(tmp, big, env={"PRH_TEST_HOLD": f"embed:3:{release}"})
     if len(ids) == 3:
         log = f"{tmp}/big/slurm/prh-embed-{ids['embed']}.out"
-        t0 = time.time()
-        while time.time() - t0 < 120 and not (os.path.exists(log) and
-                                               "rank 0 " in open(log).read()):
-            time.sleep(0.5)
-        r = sh("scancel", "--signal=USR1", "--batch", ids["embed"])
-        check(r.returncode == 0, f"scancel --signal=USR1 --batch {ids['embed']} ({r.stderr})")
+        signal_held(ids["embed"], log, release, "embed job")
         states = wait_chain(list(ids.values()), 500)
-        text = open(log).read() if os.path.exists(log) else ""
+        text = read(log)
         check(states == ["COMPLETED"] * 3, f"requeued chain completes: {states}")
         restarts = int(job(ids["embed"]).get("Restarts", "0") or 0)
-        check(restarts >= 1, f"embed job requeued: Restarts={restarts}")
+        check(restarts >= 1, f"embed job requeued: Restarts={restarts} ({stop_diagnosis(log)})")
         check("requeueing job" in text and "run 2" in text,
               "embed log: stopped, requeued, ran again")
         m = re.findall(r"embed: (\d+) work items in all, (\d+) to do", text)
-        check(len(m) >= 2 and int(m[-1][1]) < int(m[-1][0]),
+        check(len(m) >= 2 and int(m[0][1]) == int(m[0][0]) and 0 < int(m[-1][1]) < int(m[-1][0]),
               f"second run resumed: only what was left ({m})")
         r = sh(PRH, "status", big, cwd=tmp)
         check("restarts" in r.stdout, f"prh status shows the restart:\n{r.stdout}")
@@ -326,35 +379,83 @@ def main(tmp):
         big_ref = ref
 
         # The same sweep as a job array of 2 one-rank tasks; USR1 to task 0 mid-embed.
-        bigarr = config(tmp, "bigarr", big_sets, model, shard_size=256, batch_size=1,
+        bigarr = config(tmp, "bigarr", big_sets, model, shard_size=128, batch_size=16,
                         bootstrap=0, metrics="[cka]", correlations="[spearman]")
-        ids = submit(tmp, bigarr, "--array", "2", ntasks=1)
+        release = f"{tmp}/bigarr.release"
+        ids = submit(tmp, bigarr, "--array", "2", ntasks=1,
+                     env={"PRH_TEST_HOLD": f"embed:3:{release}"})
         if len(ids) == 3:
             log = f"{tmp}/bigarr/slurm/prh-embed-{ids['embed']}_0.out"
-            t0 = time.time()
-            while time.time() - t0 < 120 and not (os.path.exists(log) and
-                                                   "rank 0 " in open(log).read()):
-                time.sleep(0.5)
-            r = sh("scancel", "--signal=USR1", "--batch", f"{ids['embed']}_0")
-            check(r.returncode == 0, f"scancel --signal=USR1 --batch {ids['embed']}_0 ({r.stderr})")
+            signal_held(f"{ids['embed']}_0", log, release, "array task 0")
             states = wait_chain(list(ids.values()), 500)
             check(states == ["COMPLETED"] * 3, f"array with a requeued task completes: {states}")
             t0rec = [r for r in records(ids["embed"]) if r.get("ArrayTaskId") == "0"]
             restarts = int(t0rec[0].get("Restarts", "0") or 0) if t0rec else 0
-            check(restarts >= 1, f"array task 0 requeued: Restarts={restarts}")
-            text = open(log).read() if os.path.exists(log) else ""
+            check(restarts >= 1,
+                  f"array task 0 requeued: Restarts={restarts} ({stop_diagnosis(log)})")
+            text = read(log)
             check("requeueing job" in text and "run 2" in text,
                   "task 0 log: stopped, requeued, ran again")
             m = re.findall(r"array task 0 of 2: (\d+) of the (\d+) work items, (\d+) to do", text)
-            check(len(m) >= 2 and m[0][0] == m[0][2] and int(m[-1][2]) < int(m[-1][0]),
+            check(len(m) >= 2 and m[0][0] == m[0][2] and 0 < int(m[-1][2]) < int(m[-1][0]),
                   f"task 0's second run did only what was left: {m}")
             rlog = f"{tmp}/bigarr/slurm/prh-reduce-{ids['reduce']}.out"
-            text = open(rlog).read() if os.path.exists(rlog) else ""
-            check("merged 1758 work items" in text and "1758 work items in all, 0 to do" in text,
+            text = read(rlog)
+            check("merged 189 work items" in text and "189 work items in all, 0 to do" in text,
                   f"reduce job merged every part, embedded nothing: {text[-800:]}")
             if os.path.exists(f"{tmp}/bigarr/results.h5") and os.path.exists(big_ref):
                 same_results(f"{tmp}/bigarr/results.h5", big_ref,
                              "array with requeued task vs uninterrupted")
+
+    # --- USR1 before prh catches it: before srun starts, and while prh starts ------------
+    early = config(tmp, "early", small_sets, model)
+    release = f"{tmp}/early.release"
+    r = subprocess.run(["sbatch", "--parsable", "--ntasks=1", f"--chdir={tmp}",
+                        f"--output={tmp}/early-%j.out", f"{SRC}/jobs/embed.sbatch", early],
+                       capture_output=True, text=True,
+                       env=dict(ENV, PRH=PRH, PRH_TEST_HOLD_LAUNCH=release))
+    jid = r.stdout.strip().split(";")[0]
+    log = f"{tmp}/early-{jid}.out"
+    check(r.returncode == 0 and wait_for(log, "test hold before srun", 120),
+          f"embed job held before srun ({r.stderr})")
+    sh("scancel", "--signal=USR1", "--batch", jid)
+    check(wait_for(log, "requeueing job", 120), f"USR1 before srun: requeued:\n{read(log)}")
+    open(release, "w").close()
+    states = wait_chain([jid], 300)
+    text = read(log)
+    check(states == ["COMPLETED"] and "before prh started: not starting it" in text
+          and int(job(jid).get("Restarts", "0") or 0) >= 1 and "embed: done" in text,
+          f"USR1 before srun: not started, requeued, then completed ({states}):\n{text[-1500:]}")
+
+    starting = config(tmp, "starting", small_sets, model)
+    wrapper = f"{tmp}/prh-starting.sh"
+    with open(wrapper, "w") as f:
+        f.write(f"""#!/bin/bash
+# Stands for prh while it loads (before its USR1 handler exists): a USR1 now
+# ends this process by the signal's default action, as it would end prh.
+touch {tmp}/starting.started
+while [ ! -e {tmp}/starting.release ]; do sleep 0.05; done
+exec {PRH} "$@"
+""")
+    os.chmod(wrapper, 0o755)
+    r = subprocess.run(["sbatch", "--parsable", "--ntasks=2", f"--chdir={tmp}",
+                        f"--output={tmp}/starting-%j.out", f"{SRC}/jobs/embed.sbatch", starting],
+                       capture_output=True, text=True, env=dict(ENV, PRH=wrapper))
+    jid = r.stdout.strip().split(";")[0]
+    log = f"{tmp}/starting-{jid}.out"
+    t0 = time.time()
+    while time.time() - t0 < 120 and not os.path.exists(f"{tmp}/starting.started"):
+        time.sleep(0.1)
+    check(r.returncode == 0 and os.path.exists(f"{tmp}/starting.started"),
+          f"wrapped prh started ({r.stderr})")
+    sh("scancel", "--signal=USR1", "--batch", jid)
+    check(wait_for(log, "requeueing job", 120), f"USR1 while prh starts: requeued:\n{read(log)}")
+    open(f"{tmp}/starting.release", "w").close()
+    states = wait_chain([jid], 300)
+    text = read(log)
+    check(states == ["COMPLETED"] and "before it could catch it" in text
+          and int(job(jid).get("Restarts", "0") or 0) >= 1 and "embed: done" in text,
+          f"USR1 while prh starts: stop, requeue, then completed ({states}):\n{text[-1500:]}")
 
     # --- failure: a wrong model path -----------------------------------------------------
     bad = config(tmp, "bad", small_sets, f"{tmp}/models/missing.pt")

@@ -43,8 +43,9 @@ struct MetricSpec {
   std::vector<std::pair<std::string, std::string>> params() const;
   // Uses neighbour lists (the four kNN metrics and cknna).
   bool uses_knn() const;
-  // S[i][j] == S[j][i] (every metric but cycle_knn).
-  bool symmetric() const { return kind != MetricKind::CycleKnn; }
+  // metric(A, B) == metric(B, A): every metric but cycle_knn and cknna (whose
+  // masked kernels are not symmetric, metrics.md: the two orientations differ).
+  bool symmetric() const { return kind != MetricKind::CycleKnn && kind != MetricKind::Cknna; }
   bool operator==(const MetricSpec& o) const { return name() == o.name(); }
 };
 

@@ -26,10 +26,8 @@ class Session {
   MPI_Comm comm() const { return MPI_COMM_WORLD; }
 
   void barrier() const;
-  // Logical AND / OR / MAX over ranks.
-  bool all(bool v) const;
+  // Logical OR, and sum, over ranks.
   bool any(bool v) const;
-  std::int64_t max(std::int64_t v) const;
   std::int64_t sum(std::int64_t v) const;
   // Broadcasts a string from root.
   std::string broadcast(const std::string& s) const;

@@ -10,11 +10,23 @@ namespace prh::parallel {
 
 // Installs the handlers (idempotent).
 void install_stop_handlers();
+// Installs the SIGUSR1 handler alone (idempotent): `main` calls it first, so
+// that a USR1 forwarded by a job script while MPI starts is a stop request
+// and does not end the process (USR1's default action); SIGTERM and SIGINT
+// keep their defaults until a stage installs the rest.
+void install_usr1_handler();
 // True once a stop was requested on this process.
 bool stop_requested();
 // The signal that requested it (0: none).
 int stop_signal();
-// For tests: request a stop as if a signal had arrived.
-void request_stop(int signal);
+
+// Test-only hook, off unless the environment sets PRH_TEST_HOLD=STAGE:N:FILE
+// (docs/testing.md). A stage calls it after each finished unit; after this
+// process's N-th finished unit of STAGE in this run it logs one line
+// "test hold: STAGE after N of TODO units on this rank (LEFT left) ..." and
+// waits until FILE exists or a stop is requested. Tests use it to signal or
+// kill a stage at a known point with work provably left, instead of racing
+// it. FILE already there: no hold (a requeued or resumed run goes on).
+void hold_for_test(const char* stage, long long done_here, long long todo_here);
 
 }  // namespace prh::parallel

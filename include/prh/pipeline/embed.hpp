@@ -7,7 +7,10 @@
 #include <iosfwd>
 
 #include "prh/config/config.hpp"
-#include "prh/parallel/mpi.hpp"
+
+namespace prh::parallel {
+class Session;
+}
 
 namespace prh::pipeline {
 

@@ -17,7 +17,10 @@
 #include <string>
 
 #include "prh/config/config.hpp"
-#include "prh/parallel/mpi.hpp"
+
+namespace prh::parallel {
+class Session;
+}
 
 namespace prh::pipeline {
 

@@ -7,7 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "prh/parallel/mpi.hpp"
+
+namespace prh::parallel {
+class Session;
+}
 
 namespace prh::pipeline {
 

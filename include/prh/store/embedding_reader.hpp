@@ -5,13 +5,17 @@
 // of ranks may read the same store at once.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "prh/metrics/matrix.hpp"
-#include "prh/store/h5.hpp"
+
+namespace prh::h5 {
+class Handle;  // src/h5/h5.hpp: HDF5 stays inside the store
+}
 
 namespace prh::store {
 
@@ -59,7 +63,7 @@ class StoreReader {
 
  private:
   std::string path_;
-  h5::Handle file_;
+  std::shared_ptr<h5::Handle> file_;
   std::int64_t shard_size_ = 0;
 };
 

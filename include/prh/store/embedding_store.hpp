@@ -7,7 +7,9 @@
 //
 // Writes go through one interface (ItemWriter) so that a serial-HDF5 mode
 // (one writer rank, or per-rank files merged) can be added later without
-// touching the pipeline.
+// touching the pipeline. MPI_Comm appears below only because the MPI-IO
+// file driver of parallel HDF5 needs the communicator; the store makes no
+// MPI call itself.
 
 #include <mpi.h>
 
@@ -67,13 +69,35 @@ class ItemWriter {
   virtual bool is_done(int set, int model, std::int64_t shard) const = 0;
 };
 
-// Collective over comm: creates the store, or opens an existing one and
-// checks it against `layout`: a changed result-relevant parameter, set or
-// model is refused with an InputError saying what changed; new sets or
-// models are added (the store is extended). Then returns a writer using
-// parallel HDF5 (MPI-IO, independent raw-data writes).
-std::unique_ptr<ItemWriter> open_for_embedding(const std::string& path, const StoreLayout& layout,
-                                               MPI_Comm comm);
+// Opening the store for embedding is three steps (the stage engine's
+// protocol, docs/architecture.md); the pipeline runs them in this order:
+//
+// 1. inspect_store, on rank 0 alone (parallel::decide_on_root): an existing
+//    store is checked against `layout`. A changed result-relevant parameter,
+//    set or model is refused with an InputError saying what changed; a file
+//    that is not a prh store, or cannot be read (damaged, locked), gets its
+//    own InputError. New sets and models are to be added (extension).
+// 2. create_or_extend_store, on every rank with the same arguments: the
+//    collective HDF5 metadata calls (the MPI-IO driver needs `comm`).
+// 3. finish_store_metadata, on rank 0 alone: ids and labels of new sets,
+//    then the completion attribute.
+// Then every rank opens its writer (open_item_writer) and reads every done
+// flag; a barrier before any rank writes one.
+struct StorePlan {
+  bool create = false;  // no store yet (or its creation never finished)
+  std::vector<std::string> new_sets, new_models, unwritten_sets;
+};
+void to_json(nlohmann::json& j, const StorePlan& p);
+void from_json(const nlohmann::json& j, StorePlan& p);
+
+StorePlan inspect_store(const std::string& path, const StoreLayout& layout);
+void create_or_extend_store(const std::string& path, const StoreLayout& layout,
+                            const StorePlan& plan, MPI_Comm comm);
+void finish_store_metadata(const std::string& path, const StoreLayout& layout,
+                           const StorePlan& plan);
+// A writer using parallel HDF5 (MPI-IO, independent raw-data writes).
+std::unique_ptr<ItemWriter> open_item_writer(const std::string& path, const StoreLayout& layout,
+                                             MPI_Comm comm);
 
 // Job arrays (docs/store.md "Job arrays"). Tasks of an embed job array share
 // no MPI communicator, and HDF5 allows one writing process per file outside

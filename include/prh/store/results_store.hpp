@@ -1,7 +1,9 @@
 #pragma once
 // Writing the results file (results.h5, docs/results.md) and the reduction's
 // preparation cache, with the same rules as the embedding store: created
-// collectively with every dataset allocated early, raw writes independent,
+// by rank 0 with every dataset allocated early, then opened by every rank
+// with parallel HDF5 (MPI_Comm below: the MPI-IO file driver needs the
+// communicator; the store makes no MPI call itself), raw writes independent,
 // each unit's done flag written only after its data. A killed reduce re-run
 // redoes only units without their flag.
 //
@@ -26,7 +28,6 @@
 #include <nlohmann/json.hpp>
 
 #include "prh/metrics/representation.hpp"
-#include "prh/store/h5.hpp"
 
 namespace prh::store {
 
@@ -64,30 +65,30 @@ struct ResultsLayout {
   std::pair<int, int> pair_at(std::int64_t p) const;
 };
 
+// Rank 0 alone (serial HDF5), before any rank opens a writer: creates the
+// results file, or opens an existing one and checks its identity (an
+// InputError listing what changed when it was made from another config);
+// new configurations are added. Marks the file incomplete.
+void prepare_results_file(const std::string& path, const ResultsLayout& layout);
+
+// Every rank, once the file is prepared: opens it with parallel HDF5 (the
+// MPI-IO driver needs the communicator `comm`) and reads every done flag.
+// Scores are written with independent raw-data writes.
 class AlignmentWriter {
  public:
   AlignmentWriter(const std::string& path, const ResultsLayout& layout, MPI_Comm comm);
+  ~AlignmentWriter();
   bool done(int set, int config, std::int64_t pair) const;
   // Scores S[i][j] (layers la, lb) and S[j][i] (layers of j, of i).
   void write(int set, int config, int i, int j, double s_ij, int li, int lj, double s_ji, int lj2,
              int li2);
+  // The pair's done flag, after its scores (DoneFlags::mark).
   void mark_done(int set, int config, std::int64_t pair);
 
  private:
-  struct Block {
-    h5::Handle scores, layers, done_ds;
-    std::vector<std::uint8_t> done;
-  };
-  h5::Handle file_, dxpl_;
-  std::vector<std::vector<Block>> blocks_;  // [set][config]
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
-
-// Collective: creates the results file, or opens an existing one and checks
-// its identity (an InputError listing what changed when it was made from
-// another config); new configurations are added. Marks the file incomplete
-// when anything is left to do.
-std::unique_ptr<AlignmentWriter> open_results(const std::string& path, const ResultsLayout& layout,
-                                              MPI_Comm comm);
 
 // One prepared unit: (image set, model, layer).
 struct PrepUnit {
@@ -95,30 +96,28 @@ struct PrepUnit {
   std::int64_t n = 0, dim = 0;
 };
 
+// Rank 0 alone, before any rank opens the cache: keeps the cache at `path`
+// if its identity (units, requirements, `identity`) is this one, else makes
+// it anew (a cache is never refused: it is remade).
+void prepare_prep_cache(const std::string& path, const std::vector<PrepUnit>& units,
+                        const metrics::Requirements& req, const nlohmann::json& identity);
+
+// Every rank, once prepared: the cache opened with parallel HDF5.
 class PrepCache {
  public:
   PrepCache(const std::string& path, const std::vector<PrepUnit>& units,
             const metrics::Requirements& req, MPI_Comm comm);
-  bool done(std::size_t unit) const { return done_[unit] != 0; }
+  ~PrepCache();
+  bool done(std::size_t unit) const;
   // Writes everything `req` asks for, then the unit's done flag.
   void write(std::size_t unit, const metrics::Representation& rep);
   // Rebuilds the representation (moments from the stored Gram matrix).
   metrics::Representation read(std::size_t unit) const;
 
  private:
-  std::vector<PrepUnit> units_;
-  metrics::Requirements req_;
-  std::vector<std::uint8_t> done_;
-  h5::Handle file_, dxpl_;
-  std::vector<h5::Handle> done_ds_;  // per set
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
-
-// Collective: opens the cache at `path`, remaking it when its identity
-// (units, requirements, `identity`) differs.
-std::unique_ptr<PrepCache> open_prep_cache(const std::string& path,
-                                           const std::vector<PrepUnit>& units,
-                                           const metrics::Requirements& req,
-                                           const nlohmann::json& identity, MPI_Comm comm);
 
 // Serial readers used after the parallel phase.
 std::vector<double> read_scores(const std::string& path, const std::string& set,

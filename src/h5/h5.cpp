@@ -1,4 +1,4 @@
-#include "prh/store/h5.hpp"
+#include "h5.hpp"
 
 #include <algorithm>
 #include <filesystem>

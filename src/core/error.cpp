@@ -1,1 +1,0 @@
-#include "prh/core/error.hpp"

@@ -1,0 +1,102 @@
+#include "prh/pipeline/stage.hpp"
+
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "progress.hpp"
+#include "prh/core/error.hpp"
+#include "prh/parallel/mpi.hpp"
+#include "prh/parallel/progress.hpp"
+#include "prh/parallel/signals.hpp"
+#include "prh/parallel/work.hpp"
+
+namespace prh::pipeline {
+
+std::vector<std::size_t> my_units(const UnitPlan& plan, int rank, int ranks) {
+  PRH_ASSERT(plan.cost.size() == plan.done.size(), "plan {}: {} costs for {} done flags",
+             plan.stage, plan.cost.size(), plan.done.size());
+  std::vector<std::size_t> todo;
+  std::vector<double> cost;
+  for (std::size_t u = 0; u < plan.done.size(); ++u)
+    if (!plan.done[u]) todo.push_back(u), cost.push_back(plan.cost[u]);
+  std::vector<std::size_t> mine;
+  if (plan.share == Share::kContiguous) {
+    const auto [first, last] = parallel::weighted_share(cost, rank, ranks);
+    for (std::size_t t = first; t < last; ++t) mine.push_back(todo[t]);
+  } else {
+    for (std::size_t t : parallel::balanced_share(cost, rank, ranks)) mine.push_back(todo[t]);
+  }
+  return mine;
+}
+
+namespace {
+
+std::string progress_line(const UnitPlan& plan, parallel::Progress p, std::int64_t todo,
+                          double todo_cost, double secs) {
+  const double pct = todo > 0 ? 100.0 * static_cast<double>(p.units) / static_cast<double>(todo)
+                              : 100.0;
+  const double rate = p.cost / std::max(secs, 1e-9);
+  const std::string eta = p.cost > 0 ? detail::eta((todo_cost - p.cost) / rate) : "?";
+  std::string speed;
+  if (!plan.rate_unit.empty()) speed = fmt::format(", {:.0f} {}/s", rate, plan.rate_unit);
+  return fmt::format("{}: {}/{} {} ({:.0f}%){}, ETA {} (all ranks)", plan.stage, p.units, todo,
+                     plan.unit, pct, speed, eta);
+}
+
+}  // namespace
+
+StageOutcome run_units(const parallel::Session& session, const UnitPlan& plan,
+                       const std::function<void(std::size_t unit)>& fn) {
+  const auto mine = my_units(plan, session.rank(), session.size());
+  StageOutcome out;
+  out.units = static_cast<std::int64_t>(plan.done.size());
+  double todo_cost = 0;
+  for (std::size_t u = 0; u < plan.done.size(); ++u)
+    if (!plan.done[u]) ++out.todo, todo_cost += plan.cost[u];
+
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  auto last_log = t0;
+  const auto secs = [&] { return std::chrono::duration<double>(clock::now() - t0).count(); };
+  parallel::ProgressBoard board(session);
+  parallel::Progress here;
+  bool stopped = false;
+  for (std::size_t k = 0; k < mine.size(); ++k) {
+    if (parallel::stop_requested()) {
+      stopped = true;
+      break;
+    }
+    try {
+      fn(mine[k]);
+    } catch (const Stopped&) {
+      stopped = true;  // the unit was abandoned; it stays undone
+      break;
+    }
+    ++here.units;
+    here.cost += plan.cost[mine[k]];
+    board.report(here);
+    parallel::hold_for_test(plan.stage.c_str(), here.units,
+                            static_cast<long long>(mine.size()));
+    if (session.root() && std::chrono::duration<double>(clock::now() - last_log).count() >=
+                              plan.log_every_s) {
+      last_log = clock::now();
+      spdlog::info("{}", progress_line(plan, board.totals(), out.todo, todo_cost, secs()));
+    }
+  }
+  board.finish(here, plan.log_every_s, [&](parallel::Progress p) {
+    spdlog::info("{}", progress_line(plan, p, out.todo, todo_cost, secs()));
+  });
+  out.done = session.sum(here.units);
+  out.seconds = secs();
+  if (session.any(stopped)) {
+    const std::string what =
+        fmt::format("{} stopped on a signal after {} of {} {}; finished {} are saved", plan.stage,
+                    out.done, out.todo, plan.unit, plan.unit);
+    if (session.root()) spdlog::warn("{}", what);
+    throw Stopped(what);
+  }
+  return out;
+}
+
+}  // namespace prh::pipeline
