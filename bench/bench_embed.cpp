@@ -441,7 +441,11 @@ void BM_store(benchmark::State& state, std::string m) {
       std::vector<float> prob;
       const Pass pass;
       const auto t0 = pass.wall0;
-      auto writer = prh::store::open_for_embedding(path, layout, g_session->comm());
+      // One process: the stage engine's three steps without a broadcast.
+      const auto plan = prh::store::inspect_store(path, layout);
+      prh::store::create_or_extend_store(path, layout, plan, g_session->comm());
+      prh::store::finish_store_metadata(path, layout, plan);
+      auto writer = prh::store::open_item_writer(path, layout, g_session->comm());
       const auto t1 = Clock::now();
       for (const auto& it : items) {
         feats.assign(static_cast<std::size_t>(it.rows * L * dmax), 0.5f);

@@ -1,6 +1,7 @@
 // prh: the command-line entry point. Parses arguments and dispatches; the
 // work lives in the pipeline layer.
 
+#include <filesystem>
 #include <functional>
 #include <iostream>
 
@@ -81,6 +82,12 @@ int in_session(int* argc, char*** argv,
       spdlog::warn("{}: stopped on request; finished work is saved, run again to resume", e.what());
     return prh::kExitStopped;
   } catch (const prh::InputError& e) {
+    spdlog::error("{}", e.what());
+    if (session.size() > 1) session.abort(prh::kExitBadInput);
+    return prh::kExitBadInput;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A path the user gave that cannot be made or written (permissions, a
+    // file where a folder should be, a full disk): not a bug of prh.
     spdlog::error("{}", e.what());
     if (session.size() > 1) session.abort(prh::kExitBadInput);
     return prh::kExitBadInput;
@@ -270,6 +277,9 @@ int main(int argc, char** argv) {
     }
   } catch (const prh::InputError& e) {
     spdlog::error("{}", e.what());
+    return prh::kExitBadInput;
+  } catch (const std::filesystem::filesystem_error& e) {
+    spdlog::error("{}", e.what());  // a path the user gave (see in_session)
     return prh::kExitBadInput;
   } catch (const std::exception& e) {
     spdlog::critical("internal error: {}", e.what());

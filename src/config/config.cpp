@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "prh/core/error.hpp"
+#include "prh/core/files.hpp"
 
 namespace prh::config {
 
@@ -391,11 +392,7 @@ Sweep parse(const std::string& text, const std::string& origin) {
 }
 
 Sweep load(const std::string& path) {
-  std::ifstream in(path);
-  PRH_CHECK_INPUT(in.good(), "{}: cannot read the config file", path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse(ss.str(), path);
+  return parse(read_text(path, "config file"), path);
 }
 
 std::string hash_json(const json& j) {

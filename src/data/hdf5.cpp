@@ -19,9 +19,8 @@
 #include <utility>
 #include <vector>
 
-#include <hdf5.h>
-
 #include "detail.hpp"
+#include "h5.hpp"
 #include "prh/core/error.hpp"
 
 namespace prh::data::detail {
@@ -33,90 +32,19 @@ std::mutex& h5_mutex() {
   return m;
 }
 
-// An HDF5 identifier and the function that closes it. Create, move and
-// destroy only while holding h5_mutex().
-class Hid {
- public:
-  Hid() = default;
-  Hid(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
-  ~Hid() { reset(); }
-  Hid(Hid&& o) noexcept : id_(std::exchange(o.id_, H5I_INVALID_HID)), close_(o.close_) {}
-  Hid& operator=(Hid&& o) noexcept {
-    if (this != &o) {
-      reset();
-      id_ = std::exchange(o.id_, H5I_INVALID_HID);
-      close_ = o.close_;
-    }
-    return *this;
-  }
-  Hid(const Hid&) = delete;
-  Hid& operator=(const Hid&) = delete;
+// Create, move and destroy handles only while holding h5_mutex().
+using Hid = h5::Handle;
 
-  hid_t get() const { return id_; }
-  explicit operator bool() const { return id_ >= 0; }
-  void reset() {
-    if (id_ >= 0 && close_) close_(id_);
-    id_ = H5I_INVALID_HID;
-  }
-
- private:
-  hid_t id_ = H5I_INVALID_HID;
-  herr_t (*close_)(hid_t) = nullptr;
-};
-
-// The descriptions on HDF5's error stack, innermost last; clears the stack.
-std::string error_stack() {
-  std::string out;
-  H5Ewalk2(
-      H5E_DEFAULT, H5E_WALK_DOWNWARD,
-      [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
-        auto* s = static_cast<std::string*>(data);
-        if (e->desc && *e->desc) *s += (s->empty() ? "" : "; ") + std::string(e->desc);
-        return 0;
-      },
-      &out);
-  H5Eclear2(H5E_DEFAULT);
-  return out.empty() ? "unknown HDF5 error" : out;
-}
-
-// A readable name of an HDF5 datatype: uint8, int64, float32, string, ...
-std::string type_name(hid_t type) {
-  const std::size_t bits = 8 * H5Tget_size(type);
-  switch (H5Tget_class(type)) {
-    case H5T_INTEGER:
-      return fmt::format("{}int{}", H5Tget_sign(type) == H5T_SGN_NONE ? "u" : "", bits);
-    case H5T_FLOAT:
-      return fmt::format("float{}", bits);
-    case H5T_STRING:
-      return "string";
-    case H5T_BITFIELD:
-      return fmt::format("bitfield{}", bits);
-    case H5T_OPAQUE:
-      return "opaque";
-    case H5T_COMPOUND:
-      return "compound";
-    case H5T_REFERENCE:
-      return "reference";
-    case H5T_ENUM:
-      return "enum";
-    case H5T_VLEN:
-      return "variable-length";
-    case H5T_ARRAY:
-      return "array";
-    case H5T_TIME:
-      return "time";
-    default:
-      return "unknown";
-  }
-}
+using h5::error_stack;
+using h5::type_name;
 
 std::vector<hsize_t> shape(hid_t dataset) {
   Hid space(H5Dget_space(dataset), H5Sclose);
   PRH_ASSERT(space, "H5Dget_space failed: {}", error_stack());
-  const int rank = H5Sget_simple_extent_ndims(space.get());
+  const int rank = H5Sget_simple_extent_ndims(space.id());
   PRH_ASSERT(rank >= 0, "H5Sget_simple_extent_ndims failed: {}", error_stack());
   std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-  if (rank > 0) H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  if (rank > 0) H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr);
   return dims;
 }
 
@@ -144,7 +72,7 @@ Hid open_dataset(hid_t file, const std::string& where, const std::string& datase
   {
     Hid obj(H5Oopen(file, dataset.c_str(), H5P_DEFAULT), H5Oclose);
     PRH_CHECK_INPUT(obj, "{}: cannot open it: {}", where, error_stack());
-    const H5I_type_t kind = H5Iget_type(obj.get());
+    const H5I_type_t kind = H5Iget_type(obj.id());
     PRH_CHECK_INPUT(kind == H5I_DATASET, "{}: not a dataset (it is a {})", where,
                     kind == H5I_GROUP      ? "group"
                     : kind == H5I_DATATYPE ? "named datatype"
@@ -163,16 +91,16 @@ Hid image_access(hid_t dataset) {
   PRH_ASSERT(dapl, "H5Pcreate failed: {}", error_stack());
   Hid dcpl(H5Dget_create_plist(dataset), H5Pclose);
   PRH_ASSERT(dcpl, "H5Dget_create_plist failed: {}", error_stack());
-  if (H5Pget_layout(dcpl.get()) != H5D_CHUNKED) return dapl;
-  const int rank = H5Pget_chunk(dcpl.get(), 0, nullptr);
+  if (H5Pget_layout(dcpl.id()) != H5D_CHUNKED) return dapl;
+  const int rank = H5Pget_chunk(dcpl.id(), 0, nullptr);
   if (rank <= 0) return dapl;
   std::vector<hsize_t> chunk(static_cast<std::size_t>(rank));
-  H5Pget_chunk(dcpl.get(), rank, chunk.data());
+  H5Pget_chunk(dcpl.id(), rank, chunk.data());
   std::size_t bytes = 1;
   for (const hsize_t c : chunk) bytes *= static_cast<std::size_t>(c);
   const std::size_t want =
       std::clamp<std::size_t>(2 * bytes, std::size_t{1} << 20, std::size_t{256} << 20);
-  H5Pset_chunk_cache(dapl.get(), 521, want, 1.0);
+  H5Pset_chunk_cache(dapl.id(), 521, want, 1.0);
   return dapl;
 }
 
@@ -212,19 +140,19 @@ class Hdf5Source final : public Source {
                              static_cast<std::size_t>(channels_));
     {
       std::lock_guard<std::mutex> lock(h5_mutex());
-      Hid space(H5Dget_space(images_.get()), H5Sclose);
+      Hid space(H5Dget_space(images_.id()), H5Sclose);
       PRH_ASSERT(space, "H5Dget_space failed: {}", error_stack());
       const hsize_t start[4] = {static_cast<hsize_t>(i), 0, 0, 0};
       const hsize_t count[4] = {1, static_cast<hsize_t>(height_), static_cast<hsize_t>(width_),
                                 static_cast<hsize_t>(channels_)};
       PRH_ASSERT(
-          H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr) >= 0,
+          H5Sselect_hyperslab(space.id(), H5S_SELECT_SET, start, nullptr, count, nullptr) >= 0,
           "H5Sselect_hyperslab failed: {}", error_stack());
       const hsize_t n = item.image.pixels.size();
       Hid mem(H5Screate_simple(1, &n, nullptr), H5Sclose);
       PRH_ASSERT(mem, "H5Screate_simple failed: {}", error_stack());
-      const herr_t rc = H5Dread(images_.get(), H5T_NATIVE_UINT8, mem.get(), space.get(),
-                                H5P_DEFAULT, item.image.pixels.data());
+      const herr_t rc = H5Dread(images_.id(), H5T_NATIVE_UINT8, mem.id(), space.id(), H5P_DEFAULT,
+                                item.image.pixels.data());
       if (rc < 0)
         throw InputError(
             fmt::format("{}:{}: cannot read image {}: {}", file_, dataset_, i, error_stack()));
@@ -265,27 +193,26 @@ std::vector<std::int64_t> read_labels(hid_t file, const std::string& file_path,
       fmt::format("{}: hdf5 file '{}', labels dataset '{}'", what, file_path, path);
   Hid d = open_dataset(file, where, path, H5P_DEFAULT);
   {
-    Hid type(H5Dget_type(d.get()), H5Tclose);
+    Hid type(H5Dget_type(d.id()), H5Tclose);
     PRH_ASSERT(type, "H5Dget_type failed: {}", error_stack());
-    PRH_CHECK_INPUT(H5Tget_class(type.get()) == H5T_INTEGER, "{}: labels must be integers, got {}",
-                    where, type_name(type.get()));
+    PRH_CHECK_INPUT(H5Tget_class(type.id()) == H5T_INTEGER, "{}: labels must be integers, got {}",
+                    where, type_name(type.id()));
   }
-  const std::vector<hsize_t> dims = shape(d.get());
+  const std::vector<hsize_t> dims = shape(d.id());
   PRH_CHECK_INPUT(dims.size() == 1, "{}: labels must be 1-dimensional [N], got shape {}", where,
                   shape_str(dims));
   PRH_CHECK_INPUT(dims[0] == total, "{}: {} labels, but dataset '{}' holds {} images", where,
                   dims[0], images, total);
   std::vector<std::int64_t> labels(static_cast<std::size_t>(n));
-  Hid space(H5Dget_space(d.get()), H5Sclose);
+  Hid space(H5Dget_space(d.id()), H5Sclose);
   PRH_ASSERT(space, "H5Dget_space failed: {}", error_stack());
   const hsize_t start = 0, count = static_cast<hsize_t>(n);
-  PRH_ASSERT(
-      H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr) >= 0,
-      "H5Sselect_hyperslab failed: {}", error_stack());
+  PRH_ASSERT(H5Sselect_hyperslab(space.id(), H5S_SELECT_SET, &start, nullptr, &count, nullptr) >= 0,
+             "H5Sselect_hyperslab failed: {}", error_stack());
   Hid mem(H5Screate_simple(1, &count, nullptr), H5Sclose);
   PRH_ASSERT(mem, "H5Screate_simple failed: {}", error_stack());
   PRH_CHECK_INPUT(
-      H5Dread(d.get(), H5T_NATIVE_INT64, mem.get(), space.get(), H5P_DEFAULT, labels.data()) >= 0,
+      H5Dread(d.id(), H5T_NATIVE_INT64, mem.id(), space.id(), H5P_DEFAULT, labels.data()) >= 0,
       "{}: cannot read the labels: {}", where, error_stack());
   return labels;
 }
@@ -313,15 +240,15 @@ std::unique_ptr<Source> make_hdf5_source(const nlohmann::json& spec, const std::
   Hid h5file(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   PRH_CHECK_INPUT(h5file, "{}: cannot open the file: {}", where, error_stack());
 
-  Hid images = open_dataset(h5file.get(), where, dataset, H5P_DEFAULT);
+  Hid images = open_dataset(h5file.id(), where, dataset, H5P_DEFAULT);
   {
-    Hid type(H5Dget_type(images.get()), H5Tclose);
+    Hid type(H5Dget_type(images.id()), H5Tclose);
     PRH_ASSERT(type, "H5Dget_type failed: {}", error_stack());
-    PRH_CHECK_INPUT(H5Tget_class(type.get()) == H5T_INTEGER && H5Tget_size(type.get()) == 1 &&
-                        H5Tget_sign(type.get()) == H5T_SGN_NONE,
-                    "{}: images must be uint8, got {}", where, type_name(type.get()));
+    PRH_CHECK_INPUT(H5Tget_class(type.id()) == H5T_INTEGER && H5Tget_size(type.id()) == 1 &&
+                        H5Tget_sign(type.id()) == H5T_SGN_NONE,
+                    "{}: images must be uint8, got {}", where, type_name(type.id()));
   }
-  const std::vector<hsize_t> dims = shape(images.get());
+  const std::vector<hsize_t> dims = shape(images.id());
   PRH_CHECK_INPUT(dims.size() == 3 || dims.size() == 4,
                   "{}: images must be [N, H, W] (grey) or [N, H, W, C] with C = 1 or 3, got shape "
                   "{}",
@@ -339,12 +266,12 @@ std::unique_ptr<Source> make_hdf5_source(const nlohmann::json& spec, const std::
 
   std::vector<std::int64_t> labels;
   if (!labels_path.empty())
-    labels = read_labels(h5file.get(), file, labels_path, n, count, dataset, what);
+    labels = read_labels(h5file.id(), file, labels_path, n, count, dataset, what);
 
   // Reopen the images with a chunk cache that fits their chunks.
   {
-    Hid dapl = image_access(images.get());
-    Hid cached(H5Dopen2(h5file.get(), dataset.c_str(), dapl.get()), H5Dclose);
+    Hid dapl = image_access(images.id());
+    Hid cached(H5Dopen2(h5file.id(), dataset.c_str(), dapl.id()), H5Dclose);
     PRH_CHECK_INPUT(cached, "{}: cannot open the dataset: {}", where, error_stack());
     images = std::move(cached);
   }

@@ -22,7 +22,7 @@ std::string error_stack() {
       },
       &out);
   H5Eclear2(H5E_DEFAULT);
-  return out;
+  return out.empty() ? "unknown HDF5 error" : out;
 }
 
 Handle open_file_readonly(const std::string& path) {
@@ -80,21 +80,40 @@ bool dataset_is_float(const Handle& dataset) {
   return H5Tget_class(type.id()) == H5T_FLOAT;
 }
 
-std::string dataset_type_name(const Handle& dataset) {
-  Handle type(H5Dget_type(dataset.id()), H5Tclose);
-  const auto size = H5Tget_size(type.id()) * 8;
-  switch (H5Tget_class(type.id())) {
-    case H5T_FLOAT:
-      return fmt::format("float{}", size);
+std::string type_name(hid_t type) {
+  const std::size_t bits = 8 * H5Tget_size(type);
+  switch (H5Tget_class(type)) {
     case H5T_INTEGER:
-      return fmt::format("{}int{}", H5Tget_sign(type.id()) == H5T_SGN_NONE ? "u" : "", size);
+      return fmt::format("{}int{}", H5Tget_sign(type) == H5T_SGN_NONE ? "u" : "", bits);
+    case H5T_FLOAT:
+      return fmt::format("float{}", bits);
     case H5T_STRING:
       return "string";
+    case H5T_BITFIELD:
+      return fmt::format("bitfield{}", bits);
+    case H5T_OPAQUE:
+      return "opaque";
     case H5T_COMPOUND:
       return "compound";
+    case H5T_REFERENCE:
+      return "reference";
+    case H5T_ENUM:
+      return "enum";
+    case H5T_VLEN:
+      return "variable-length";
+    case H5T_ARRAY:
+      return "array";
+    case H5T_TIME:
+      return "time";
     default:
-      return "non-numeric";
+      return "unknown";
   }
+}
+
+std::string dataset_type_name(const Handle& dataset) {
+  Handle type(H5Dget_type(dataset.id()), H5Tclose);
+  PRH_ASSERT(type, "H5Dget_type failed: {}", error_stack());
+  return type_name(type.id());
 }
 
 void read_all_float(const Handle& dataset, std::vector<float>& out, const std::string& what) {
@@ -187,6 +206,16 @@ void write_attr(hid_t obj, const std::string& name, const std::vector<std::int64
               "create attribute " + name),
       H5Aclose);
   checked(H5Awrite(attr.id(), H5T_NATIVE_INT64, value.data()), "write attribute", name);
+}
+
+std::int64_t read_attr_int(hid_t obj, const std::string& name) {
+  const hid_t a = H5Aopen(obj, name.c_str(), H5P_DEFAULT);
+  PRH_CHECK_INPUT(a >= 0, "attribute '{}' is missing: {}", name, error_stack());
+  Handle attr(a, H5Aclose);
+  std::int64_t v = 0;
+  PRH_CHECK_INPUT(H5Aread(attr.id(), H5T_NATIVE_INT64, &v) >= 0,
+                  "attribute '{}' is not a number: {}", name, error_stack());
+  return v;
 }
 
 bool has_attr(hid_t obj, const std::string& name) {
@@ -335,8 +364,19 @@ std::vector<std::string> read_strings(hid_t parent, const std::string& name) {
   return out;
 }
 
+namespace {
+// The number of elements of a dataset of shape `dims`; an InternalError
+// naming the dataset when `given` values do not fill it exactly.
+void check_count(const std::string& name, const std::vector<hsize_t>& dims, std::size_t given) {
+  std::size_t n = 1;
+  for (auto d : dims) n *= static_cast<std::size_t>(d);
+  PRH_ASSERT(given == n, "HDF5 dataset '{}': {} values for a shape of {} elements", name, given, n);
+}
+}  // namespace
+
 void write_doubles(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims,
                    const std::vector<double>& values) {
+  check_count(name, dims, values.size());
   Handle ds = create_dataset(parent, name, H5T_IEEE_F64LE, dims, false);
   if (!values.empty())
     write_box(ds.id(), H5T_NATIVE_DOUBLE, std::vector<hsize_t>(dims.size(), 0), dims,
@@ -345,6 +385,7 @@ void write_doubles(hid_t parent, const std::string& name, const std::vector<hsiz
 
 void write_int64s(hid_t parent, const std::string& name, const std::vector<hsize_t>& dims,
                   const std::vector<std::int64_t>& values) {
+  check_count(name, dims, values.size());
   Handle ds = create_dataset(parent, name, H5T_STD_I64LE, dims, false);
   if (!values.empty())
     write_box(ds.id(), H5T_NATIVE_INT64, std::vector<hsize_t>(dims.size(), 0), dims, values.data());

@@ -1,7 +1,9 @@
 #pragma once
 // Thin RAII over the HDF5 C API: every handle is an object that closes itself,
 // every call is checked, and a failure becomes prh::InputError (bad file or
-// dataset) or prh::InternalError carrying HDF5's own error text.
+// dataset) or prh::InternalError carrying HDF5's own error text. The one
+// HDF5 wrapper of prh (library prh_h5, an internal header): the store and
+// the data layer's HDF5 image reader both use it.
 
 #include <hdf5.h>
 #include <mpi.h>
@@ -62,7 +64,9 @@ std::vector<hsize_t> dataset_shape(const Handle& dataset);
 // True when the dataset's element type is a floating-point type.
 bool dataset_is_float(const Handle& dataset);
 
-// A readable name for the dataset's element type ("float32", "int64", ...).
+// A readable name of an HDF5 datatype: "uint8", "int64", "float32", "string", ...
+std::string type_name(hid_t type);
+// The same for a dataset's element type.
 std::string dataset_type_name(const Handle& dataset);
 
 // Reads the whole dataset converted to native float into `out` (resized).
@@ -84,6 +88,9 @@ void write_attr(hid_t obj, const std::string& name, const std::string& value);
 void write_attr(hid_t obj, const std::string& name, std::int64_t value);
 void write_attr(hid_t obj, const std::string& name, const std::vector<std::int64_t>& value);
 std::string read_attr_string(hid_t obj, const std::string& name);
+// A scalar numeric attribute as int64; InputError naming it if it is
+// missing or cannot be read as a number.
+std::int64_t read_attr_int(hid_t obj, const std::string& name);
 bool has_attr(hid_t obj, const std::string& name);
 
 // A dataset of fixed shape, allocated at creation (early allocation), with

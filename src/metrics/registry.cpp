@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <map>
 
 #include "prh/core/error.hpp"
 
@@ -168,6 +169,35 @@ std::vector<MetricSpec> default_metrics() {
     MetricSpec s;
     s.kind = e.kind;
     out.push_back(s);
+  }
+  return out;
+}
+
+std::vector<ListedMetric> parse_metric_list(const std::vector<std::string>& texts,
+                                            std::vector<std::string>& problems) {
+  std::vector<ListedMetric> out;
+  if (texts.empty()) {
+    for (const auto& s : default_metrics()) out.push_back({"default " + s.name(), s});
+    return out;
+  }
+  std::map<std::string, std::size_t> first;  // canonical name -> index in texts
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    MetricSpec spec;
+    try {
+      spec = parse_metric(texts[i]);
+    } catch (const InputError& e) {
+      problems.push_back(fmt::format("metrics[{}]: {}", i, e.what()));
+      continue;
+    }
+    const std::string name = spec.name();
+    const auto [it, fresh] = first.emplace(name, i);
+    if (!fresh) {
+      problems.push_back(
+          fmt::format("metrics[{}]: '{}' is the same configuration ({}) as metrics[{}] '{}'", i,
+                      texts[i], name, it->second, texts[it->second]));
+      continue;
+    }
+    out.push_back({fmt::format("metrics[{}] '{}'", i, texts[i]), spec});
   }
   return out;
 }

@@ -1,8 +1,8 @@
 #include "prh/parallel/signals.hpp"
 
 #include <atomic>
-#include <csignal>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -57,7 +57,6 @@ bool stop_requested() {
 int stop_signal() {
   return g_signal.load();
 }
-
 
 namespace {
 

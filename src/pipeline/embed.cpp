@@ -293,8 +293,7 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
       probes[name] = p;
     }
   }
-  if (!internal.empty())
-    throw InternalError(fmt::format("probing the models failed:{}", internal));
+  if (!internal.empty()) throw InternalError(fmt::format("probing the models failed:{}", internal));
   PRH_CHECK_INPUT(errors.empty(), "cannot use every model:{}", errors);
   for (const auto& m : sweep.models) {
     store::ModelLayout ml;
@@ -332,8 +331,8 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
     writer = store::open_item_writer(sweep.store, layout, session.comm());
     session.barrier();  // every rank read the done flags before any rank writes one
     // The parts of a job array: each rank merges those of its share of items.
-    merged = session.sum(merge_parts(sweep.store, layout,
-                                     share(slice, session.rank(), session.size()), *writer));
+    merged = session.sum(
+        merge_parts(sweep.store, layout, share(slice, session.rank(), session.size()), *writer));
     if (merged > 0) {
       // Reopen so that every rank sees every merged flag (the plan below
       // must be the same on every rank).

@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "prh/core/error.hpp"
+#include "prh/core/files.hpp"
 #include "prh/metrics/engine.hpp"
 #include "prh/metrics/preprocess.hpp"
 #include "prh/parallel/decide.hpp"
@@ -29,10 +30,6 @@ namespace prh::pipeline {
 
 using json = nlohmann::json;
 using metrics::MetricSpec;
-
-std::string prep_cache_path(const std::string& results_path) {
-  return results_path + ".prep.h5";
-}
 
 namespace {
 
@@ -86,21 +83,9 @@ Plan plan_from_json(const json& j) {
 }
 
 std::vector<MetricSpec> parse_specs(const config::Sweep& sweep) {
-  std::vector<MetricSpec> specs;
-  if (sweep.metrics.empty()) return metrics::default_metrics();
   std::vector<std::string> problems;
-  std::set<std::string> seen;
-  for (const auto& text : sweep.metrics) {
-    try {
-      auto s = metrics::parse_metric(text);
-      if (!seen.insert(s.name()).second)
-        problems.push_back(fmt::format("metrics: '{}' is listed twice (as {})", text, s.name()));
-      else
-        specs.push_back(s);
-    } catch (const InputError& e) {
-      problems.push_back(fmt::format("metrics: {}", e.what()));
-    }
-  }
+  std::vector<MetricSpec> specs;
+  for (const auto& m : metrics::parse_metric_list(sweep.metrics, problems)) specs.push_back(m.spec);
   if (!problems.empty()) {
     std::string msg = fmt::format("{}: bad metric configurations:", sweep.file);
     for (const auto& p : problems) msg += "\n  - " + p;
@@ -275,18 +260,11 @@ Plan inspect_store(const config::Sweep& sweep, const std::vector<MetricSpec>& sp
   return plan;
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 store::ResultsLayout results_layout(const config::Sweep& sweep, const Plan& plan,
                                     const std::vector<MetricSpec>& specs) {
   store::ResultsLayout L;
   L.config_file = sweep.file;
-  L.config_text = read_text(sweep.file);
+  L.config_text = read_text(sweep.file, "config file");
   L.config = sweep_json(sweep);
   L.identity = identity_of(sweep);
   L.config_hash = config::hash_json(L.identity);
@@ -341,10 +319,9 @@ std::int64_t prepare_units(const config::Sweep& sweep, const Plan& plan,
   up.log_every_s = 10;
   for (std::size_t u = 0; u < units.size(); ++u) {
     const auto& x = units[u];
-    up.cost.push_back(static_cast<double>(x.n) * static_cast<double>(x.n) *
-                          static_cast<double>(x.dim) +
-                      static_cast<double>(x.n) * static_cast<double>(x.dim) *
-                          static_cast<double>(x.dim));
+    up.cost.push_back(
+        static_cast<double>(x.n) * static_cast<double>(x.n) * static_cast<double>(x.dim) +
+        static_cast<double>(x.n) * static_cast<double>(x.dim) * static_cast<double>(x.dim));
     up.done.push_back(cache.done(u) || !needed.count({x.set, x.model}) ? 1 : 0);
   }
   const auto todo = std::count(up.done.begin(), up.done.end(), std::uint8_t{0});
@@ -487,8 +464,8 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
       for (std::size_t c = 0; c < sym.size(); ++c) {
         const auto& b = best[c];
         writer.write(s, sym_idx[c], i, j, b.score, store_layer(i, b.layer_a),
-                  store_layer(j, b.layer_b), b.score, store_layer(j, b.layer_b),
-                  store_layer(i, b.layer_a));
+                     store_layer(j, b.layer_b), b.score, store_layer(j, b.layer_b),
+                     store_layer(i, b.layer_a));
       }
     }
     if (!asym.empty()) {
@@ -496,8 +473,8 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
       const auto ba = metrics::compare_models(B, A, asym, on_nan);
       for (std::size_t c = 0; c < asym.size(); ++c)
         writer.write(s, asym_idx[c], i, j, ab[c].score, store_layer(i, ab[c].layer_a),
-                  store_layer(j, ab[c].layer_b), ba[c].score, store_layer(j, ba[c].layer_a),
-                  store_layer(i, ba[c].layer_b));
+                     store_layer(j, ab[c].layer_b), ba[c].score, store_layer(j, ba[c].layer_a),
+                     store_layer(i, ba[c].layer_b));
     }
     remember(s, i, A);
     if (j != i) remember(s, j, B);
@@ -656,10 +633,8 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
   {
     // Rank 0 creates or checks and extends the file; every rank opens it and
     // reads the done flags before any rank writes one.
-    parallel::decide_on_root(session,
-                             [&] { store::prepare_results_file(sweep.results, layout); });
-    auto writer =
-        std::make_unique<store::AlignmentWriter>(sweep.results, layout, session.comm());
+    parallel::decide_on_root(session, [&] { store::prepare_results_file(sweep.results, layout); });
+    auto writer = std::make_unique<store::AlignmentWriter>(sweep.results, layout, session.comm());
     session.barrier();
     // Units needed by the pairs still to score.
     const int K = static_cast<int>(specs.size());
@@ -692,7 +667,7 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
           }
         }
       const auto req = metrics::Requirements::of(specs);
-      const auto cache_path = prep_cache_path(sweep.results);
+      const auto cache_path = store::prep_cache_path(sweep.results);
       parallel::decide_on_root(
           session, [&] { store::prepare_prep_cache(cache_path, units, req, layout.identity); });
       auto cache = std::make_unique<store::PrepCache>(cache_path, units, req, session.comm());
@@ -718,7 +693,7 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
     log_summary(d, layout);
     if (!opt.keep_cache) {
       std::error_code ec;
-      std::filesystem::remove(prep_cache_path(sweep.results), ec);
+      std::filesystem::remove(store::prep_cache_path(sweep.results), ec);
     }
     spdlog::info("reduce: done in {:.1f} s; results {}", seconds_since(t0), sweep.results);
   }

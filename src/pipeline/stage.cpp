@@ -4,12 +4,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include "progress.hpp"
 #include "prh/core/error.hpp"
 #include "prh/parallel/mpi.hpp"
 #include "prh/parallel/progress.hpp"
 #include "prh/parallel/signals.hpp"
 #include "prh/parallel/work.hpp"
+#include "progress.hpp"
 
 namespace prh::pipeline {
 
@@ -34,8 +34,8 @@ namespace {
 
 std::string progress_line(const UnitPlan& plan, parallel::Progress p, std::int64_t todo,
                           double todo_cost, double secs) {
-  const double pct = todo > 0 ? 100.0 * static_cast<double>(p.units) / static_cast<double>(todo)
-                              : 100.0;
+  const double pct =
+      todo > 0 ? 100.0 * static_cast<double>(p.units) / static_cast<double>(todo) : 100.0;
   const double rate = p.cost / std::max(secs, 1e-9);
   const std::string eta = p.cost > 0 ? detail::eta((todo_cost - p.cost) / rate) : "?";
   std::string speed;
@@ -76,10 +76,9 @@ StageOutcome run_units(const parallel::Session& session, const UnitPlan& plan,
     ++here.units;
     here.cost += plan.cost[mine[k]];
     board.report(here);
-    parallel::hold_for_test(plan.stage.c_str(), here.units,
-                            static_cast<long long>(mine.size()));
-    if (session.root() && std::chrono::duration<double>(clock::now() - last_log).count() >=
-                              plan.log_every_s) {
+    parallel::hold_for_test(plan.stage.c_str(), here.units, static_cast<long long>(mine.size()));
+    if (session.root() &&
+        std::chrono::duration<double>(clock::now() - last_log).count() >= plan.log_every_s) {
       last_log = clock::now();
       spdlog::info("{}", progress_line(plan, board.totals(), out.todo, todo_cost, secs()));
     }

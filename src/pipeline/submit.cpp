@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "prh/core/error.hpp"
+#include "prh/core/files.hpp"
 
 namespace prh::pipeline {
 
@@ -83,14 +84,6 @@ std::string normalize_sbatch_line(std::string line) {
   PRH_CHECK_INPUT(!line.empty() && line[0] == '-',
                   "--sbatch '{}': expected an sbatch option such as --qos=normal", line);
   return line;
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  PRH_CHECK_INPUT(f.good(), "cannot read {}", p.string());
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
 }
 
 void write_text(const fs::path& p, const std::string& text) {
@@ -284,7 +277,8 @@ void submit(const config::Sweep& sweep, const SubmitOptions& opt, std::ostream& 
     }
     if (array_tasks > 0 && name == "reduce") job_exports.push_back("export PRH_MERGE=1");
     opts.insert(opts.begin(), "--output=" + j.log);
-    j.text = render_job(read_text(jobs_dir / (name + ".sbatch")), opts, job_exports);
+    j.text = render_job(read_text((jobs_dir / (name + ".sbatch")).string(), "job template"), opts,
+                        job_exports);
     jobs.push_back(std::move(j));
   }
 
@@ -355,7 +349,7 @@ void print_jobs(std::ostream& os, const std::string& store) {
   if (!fs::exists(path)) return;
   json record;
   try {
-    record = json::parse(read_text(path));
+    record = json::parse(read_text(path, "jobs record"));
   } catch (const std::exception& e) {
     os << fmt::format("SLURM jobs: cannot read {}: {}\n", path, e.what());
     return;

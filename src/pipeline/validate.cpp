@@ -31,43 +31,7 @@ std::optional<std::int64_t> size_from_spec(const json& spec) {
   return std::nullopt;
 }
 
-struct Configuration {
-  std::string label;  // "metrics[3] 'cknna:k=10'" or "default mutual_knn@k=10"
-  metrics::MetricSpec spec;
-};
-
-// Parses every entry of `metrics` (default: the eight metrics at their
-// defaults), recording failures and duplicates.
-std::vector<Configuration> metric_configurations(const config::Sweep& sweep,
-                                                 std::vector<std::string>& problems) {
-  std::vector<Configuration> out;
-  if (sweep.metrics.empty()) {
-    for (const auto& s : metrics::default_metrics())
-      out.push_back({fmt::format("default {}", s.name()), s});
-    return out;
-  }
-  std::map<std::string, std::size_t> first;  // canonical name -> index in sweep.metrics
-  for (std::size_t i = 0; i < sweep.metrics.size(); ++i) {
-    const std::string& text = sweep.metrics[i];
-    metrics::MetricSpec spec;
-    try {
-      spec = metrics::parse_metric(text);
-    } catch (const InputError& e) {
-      problems.push_back(fmt::format("metrics[{}]: {}", i, e.what()));
-      continue;
-    }
-    const std::string name = spec.name();
-    const auto [it, fresh] = first.emplace(name, i);
-    if (!fresh) {
-      problems.push_back(
-          fmt::format("metrics[{}]: '{}' is the same configuration ({}) as metrics[{}] '{}'", i,
-                      text, name, it->second, sweep.metrics[it->second]));
-      continue;
-    }
-    out.push_back({fmt::format("metrics[{}] '{}'", i, text), spec});
-  }
-  return out;
-}
+using Configuration = metrics::ListedMetric;
 
 // What a configuration needs of the number of images N (the metrics layer
 // checks the same, and the feature dimensions, when it computes).
@@ -155,7 +119,7 @@ std::string count_of(T n, const char* one, const char* many) {
 ValidateReport validate(const config::Sweep& sweep, const ValidateOptions& opt) {
   ValidateReport r;
   auto& problems = r.problems;
-  const auto configs = metric_configurations(sweep, problems);
+  const auto configs = metrics::parse_metric_list(sweep.metrics, problems);
   r.metric_configurations = configs.size();
 
   // Image sets: their sizes (opening the sources when paths are checked).

@@ -124,14 +124,12 @@ int train_zoo(const ZooOptions& opt, const parallel::Session& session) {
                  m.family, m.objective, m.width, m.depth, m.seed, train.n);
     models::TrainReport rep;
     try {
-      rep = models::train_member(m, train, data->test, 5, dir, opt.epochs,
-                                 [&](int epoch, double loss) {
-                                   spdlog::info("zoo: {} epoch {} loss {:.4f}", m.name, epoch,
-                                                loss);
-                                   // Abandon the member (nothing is written for it) on a stop.
-                                   if (parallel::stop_requested())
-                                     throw Stopped("zoo training stopped on a signal");
-                                 });
+      rep = models::train_member(
+          m, train, data->test, 5, dir, opt.epochs, [&](int epoch, double loss) {
+            spdlog::info("zoo: {} epoch {} loss {:.4f}", m.name, epoch, loss);
+            // Abandon the member (nothing is written for it) on a stop.
+            if (parallel::stop_requested()) throw Stopped("zoo training stopped on a signal");
+          });
     } catch (const Stopped&) {
       spdlog::warn("zoo: {} abandoned on a stop request", m.name);
       throw;

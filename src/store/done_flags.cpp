@@ -42,8 +42,8 @@ std::int64_t DoneFlags::count() const {
 void DoneFlags::flush_data() {
   if (impl_->durability != Durability::kFlushFile) return;
   if (H5Fflush(impl_->file, H5F_SCOPE_LOCAL) < 0)
-    throw InternalError(fmt::format("flushing before the done flag {}: {}", impl_->name,
-                                    h5::error_stack()));
+    throw InternalError(
+        fmt::format("flushing before the done flag {}: {}", impl_->name, h5::error_stack()));
 }
 
 void DoneFlags::mark(std::size_t unit) {

@@ -1,6 +1,7 @@
 #include "prh/store/embedding_reader.hpp"
 
 #include "h5.hpp"
+#include "paths.hpp"
 #include "prh/core/error.hpp"
 
 namespace prh::store {
@@ -10,15 +11,11 @@ namespace {
 using json = nlohmann::json;
 
 std::string item_path(const std::string& set, const std::string& model) {
-  return "/sets/" + set + "/models/" + model;
+  return paths::item(set, model);
 }
 
 std::int64_t read_attr_int(hid_t obj, const std::string& name) {
-  h5::Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);
-  PRH_CHECK_INPUT(attr, "attribute '{}' is missing", name);
-  std::int64_t v = 0;
-  H5Aread(attr.id(), H5T_NATIVE_INT64, &v);
-  return v;
+  return h5::read_attr_int(obj, name);
 }
 
 std::vector<std::int64_t> read_attr_ints(hid_t obj, const std::string& name) {
@@ -46,8 +43,9 @@ StoreReader::StoreReader(const std::string& path) : path_(path) {
   h5::quiet();
   file_ = std::make_shared<h5::Handle>(h5::open_file_readonly(path));
   const hid_t f = file_->id();
-  PRH_CHECK_INPUT(h5::has_attr(f, "format") && h5::read_attr_string(f, "format") == "prh-store-1",
-                  "{}: not a prh embedding store (no format attribute 'prh-store-1')", path);
+  PRH_CHECK_INPUT(
+      h5::has_attr(f, "format") && h5::read_attr_string(f, "format") == paths::kStoreFormat,
+      "{}: not a prh embedding store (no format attribute 'prh-store-1')", path);
   PRH_CHECK_INPUT(h5::has_attr(f, "complete"),
                   "{}: the store's creation never finished; run `prh embed` on it first", path);
   shard_size_ = read_attr_int(f, "shard_size");
@@ -58,7 +56,7 @@ json StoreReader::embed_params() const {
 }
 
 bool StoreReader::has_set(const std::string& set) const {
-  return h5::exists(file_->id(), "/sets/" + set);
+  return h5::exists(file_->id(), paths::set(set));
 }
 bool StoreReader::has_model(const std::string& model) const {
   return h5::exists(file_->id(), "/models/" + model);
@@ -69,7 +67,7 @@ bool StoreReader::has_item(const std::string& set, const std::string& model) con
 
 StoredSet StoreReader::set(const std::string& name) const {
   PRH_CHECK_INPUT(has_set(name), "{}: has no image set '{}'", path_, name);
-  auto g = h5::open_group(file_->id(), "/sets/" + name);
+  auto g = h5::open_group(file_->id(), paths::set(name));
   StoredSet s;
   s.name = name;
   s.spec = json::parse(h5::read_attr_string(g.id(), "spec"));

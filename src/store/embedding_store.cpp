@@ -7,10 +7,11 @@
 #include <map>
 #include <set>
 
+#include "h5.hpp"
 #include "json_diff.hpp"
+#include "paths.hpp"
 #include "prh/core/error.hpp"
 #include "prh/core/version.hpp"
-#include "h5.hpp"
 #include "prh/store/done_flags.hpp"
 
 namespace prh::store {
@@ -18,13 +19,13 @@ namespace prh::store {
 namespace {
 
 using json = nlohmann::json;
-constexpr const char* kFormat = "prh-store-1";
+constexpr const char* kFormat = paths::kStoreFormat;
 
 std::string set_path(const std::string& set) {
-  return "/sets/" + set;
+  return paths::set(set);
 }
 std::string item_path(const std::string& set, const std::string& model) {
-  return "/sets/" + set + "/models/" + model;
+  return paths::item(set, model);
 }
 
 hid_t feature_type(const std::string& dtype, h5::Handle& keep) {
@@ -180,8 +181,8 @@ class MpioWriter : public ItemWriter {
         Item it;
         const std::string p = item_path(s.name, m.name);
         it.features = h5::open_dataset(f, p + "/features");
-        it.done = std::make_unique<DoneFlags>(file_, p + "/done", Durability::kWritesReachFile,
-                                              &dxpl_);
+        it.done =
+            std::make_unique<DoneFlags>(file_, p + "/done", Durability::kWritesReachFile, &dxpl_);
         if (m.classes > 0) {
           it.top1 = h5::open_dataset(f, p + "/top1");
           it.prob = h5::open_dataset(f, p + "/prob");
@@ -269,8 +270,8 @@ StorePlan inspect_store(const std::string& path, const StoreLayout& layout) {
   } catch (const InternalError& e) {
     throw InputError(fmt::format("store {}: cannot read it: {}", path, e.what()));
   } catch (const nlohmann::json::exception& e) {
-    throw InputError(fmt::format("store {}: a stored configuration attribute is damaged: {}",
-                                 path, e.what()));
+    throw InputError(
+        fmt::format("store {}: a stored configuration attribute is damaged: {}", path, e.what()));
   }
   if (!v.problems.empty()) {
     if (v.problems.size() == 1 && v.problems[0].find("is not a prh store") != std::string::npos)
@@ -366,7 +367,7 @@ void from_json(const nlohmann::json& j, StorePlan& p) {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr const char* kPartFormat = "prh-store-part-1";
+constexpr const char* kPartFormat = paths::kPartFormat;
 
 // The part's header (attribute "item"), checked against what the caller expects.
 json read_part_header(hid_t f, const std::string& path, const json& fingerprint) {

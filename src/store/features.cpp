@@ -1,7 +1,7 @@
 #include "prh/store/features.hpp"
 
-#include "prh/core/error.hpp"
 #include "h5.hpp"
+#include "prh/core/error.hpp"
 
 namespace prh::store {
 

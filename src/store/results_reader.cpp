@@ -6,8 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "prh/core/error.hpp"
 #include "h5.hpp"
+#include "paths.hpp"
+#include "prh/core/error.hpp"
 
 namespace prh::store {
 
@@ -15,7 +16,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kFormat = "prh-results-1";
+constexpr const char* kFormat = paths::kResultsFormat;
 
 // The open file and its path, for messages that name both.
 struct File {
@@ -332,7 +333,7 @@ std::vector<std::string> ordered(std::vector<std::string> names,
 
 AlignmentResult read_alignment(const File& f, const std::string& set, const std::string& name,
                                std::size_t m) {
-  const std::string g = "/alignment/" + set + "/" + name;
+  const std::string g = paths::configuration(set, name);
   auto obj = open_object(f, g);
   AlignmentResult a;
   a.name = name;
@@ -515,7 +516,7 @@ ResultsData read_results(const std::string& path) {
   for (const auto& name : set_names) {
     SetResult s;
     s.name = name;
-    const std::string g = "/alignment/" + name;
+    const std::string g = paths::alignment(name);
     if (has_group(f, g)) {
       auto obj = open_object(f, g);
       s.n = attr_int(f, obj.id(), g, "n");

@@ -3,24 +3,28 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <stdexcept>
 
 #include "h5.hpp"
 #include "json_diff.hpp"
+#include "paths.hpp"
 #include "prh/core/error.hpp"
-#include "prh/store/done_flags.hpp"
 #include "prh/core/version.hpp"
+#include "prh/store/done_flags.hpp"
 
 namespace prh::store {
 
 namespace {
 
 using json = nlohmann::json;
-constexpr const char* kFormat = "prh-results-1";
-constexpr const char* kPrepFormat = "prh-prep-1";
+constexpr const char* kFormat = paths::kResultsFormat;
+constexpr const char* kPrepFormat = paths::kPrepFormat;
 
 h5::Handle create_file(const std::string& path) {
   const auto parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent);
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  PRH_CHECK_INPUT(!ec, "{}: cannot create its folder {}: {}", path, parent.string(), ec.message());
   const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   PRH_CHECK_INPUT(f >= 0, "{}: cannot create: {}", path, h5::error_stack());
   return h5::Handle(f, H5Fclose);
@@ -44,23 +48,28 @@ h5::Handle open_or_create_group(hid_t parent, const std::string& name) {
 }
 
 std::string config_path(const std::string& set, const std::string& config) {
-  return "/alignment/" + set + "/" + config;
+  return paths::configuration(set, config);
 }
 
 void write_configuration_group(hid_t file, const ResultsLayout& L, const std::string& set,
                                const ConfigurationInfo& c) {
-  auto sg = open_or_create_group(file, "/alignment/" + set);
+  auto sg = open_or_create_group(file, paths::alignment(set));
   auto g = h5::create_group(sg.id(), c.name);
   h5::write_attr(g.id(), "metric", c.metric);
   json params = json::object();
   for (const auto& [k, v] : c.params) {
     params[k] = v;
-    if (k == "kernel")
-      h5::write_attr(g.id(), k, v);
-    else if (k == "sigma")
-      h5::write_attr(g.id(), k, std::stod(v));
-    else
-      h5::write_attr(g.id(), k, static_cast<std::int64_t>(std::stoll(v)));
+    try {
+      if (k == "kernel")
+        h5::write_attr(g.id(), k, v);
+      else if (k == "sigma")
+        h5::write_attr(g.id(), k, std::stod(v));
+      else
+        h5::write_attr(g.id(), k, static_cast<std::int64_t>(std::stoll(v)));
+    } catch (const std::logic_error& e) {  // stod/stoll: the registry gave a bad number
+      throw InternalError(
+          fmt::format("configuration {}: parameter {}={} is not a number", c.name, k, v));
+    }
   }
   h5::write_attr(g.id(), "params", params.dump());
   h5::write_attr(g.id(), "symmetric", static_cast<std::int64_t>(c.symmetric));
@@ -96,7 +105,15 @@ void prepare_results_file(const std::string& path, const ResultsLayout& L) {
       fresh = true;  // creation was interrupted: start over
     } else {
       std::vector<std::string> changed;
-      detail::json_diff(json::parse(h5::read_attr_string(f, "identity")), L.identity, "", changed);
+      json stored;
+      try {
+        stored = json::parse(h5::read_attr_string(f, "identity"));
+      } catch (const json::exception& e) {
+        throw InputError(fmt::format(
+            "{}: its 'identity' attribute is damaged ({}); delete the file to recompute", path,
+            e.what()));
+      }
+      detail::json_diff(stored, L.identity, "", changed);
       if (!changed.empty()) {
         std::string msg = fmt::format(
             "{}: these results were computed from another configuration (store, image sets, "
@@ -133,7 +150,7 @@ void prepare_results_file(const std::string& path, const ResultsLayout& L) {
   h5::remove(f, "configurations");
   h5::write_strings(f, "configurations", names_of(L.configurations));
   for (const auto& s : L.sets) {
-    auto g = open_or_create_group(f, "/alignment/" + s.name);
+    auto g = open_or_create_group(f, paths::alignment(s.name));
     h5::write_attr(g.id(), "n", s.n);
     h5::write_attr(g.id(), "skipped", s.skipped);
     h5::write_attr(g.id(), "models_present",
@@ -186,8 +203,8 @@ AlignmentWriter::AlignmentWriter(const std::string& path, const ResultsLayout& l
       const std::string p = config_path(s.name, c.name);
       b.scores = h5::open_dataset(impl_->file.id(), p + "/scores");
       b.layers = h5::open_dataset(impl_->file.id(), p + "/layers");
-      b.done = std::make_unique<DoneFlags>(impl_->file, p + "/done",
-                                           Durability::kWritesReachFile, &impl_->dxpl);
+      b.done = std::make_unique<DoneFlags>(impl_->file, p + "/done", Durability::kWritesReachFile,
+                                           &impl_->dxpl);
       PRH_ASSERT(static_cast<std::int64_t>(b.done->size()) == layout.pairs(),
                  "{}: {} done flags for {} pairs", p, b.done->size(), layout.pairs());
       row.push_back(std::move(b));
@@ -289,8 +306,8 @@ PrepCache::PrepCache(const std::string& path, const std::vector<PrepUnit>& units
   impl_->req = req;
   impl_->file = open_mpio(path, comm);
   impl_->dxpl = h5::dxpl_independent();
-  impl_->done = std::make_unique<DoneFlags>(impl_->file, "done", Durability::kWritesReachFile,
-                                            &impl_->dxpl);
+  impl_->done =
+      std::make_unique<DoneFlags>(impl_->file, "done", Durability::kWritesReachFile, &impl_->dxpl);
   PRH_ASSERT(impl_->done->size() == units.size(), "{}: {} done flags for {} units", path,
              impl_->done->size(), units.size());
 }
@@ -311,7 +328,8 @@ void PrepCache::write(std::size_t unit, const metrics::Representation& rep) {
   auto xs = h5::open_dataset(g.id(), "x");
   h5::write_box(xs.id(), H5T_NATIVE_FLOAT, {0, 0}, {n, d}, rep.x.data(), dx);
   if (impl_->req.max_k > 0) {
-    PRH_ASSERT(rep.neighbors && rep.neighbors->k == impl_->req.max_k, "prep unit {}: neighbours", unit);
+    PRH_ASSERT(rep.neighbors && rep.neighbors->k == impl_->req.max_k, "prep unit {}: neighbours",
+               unit);
     const auto k = static_cast<hsize_t>(impl_->req.max_k);
     auto idx = h5::open_dataset(g.id(), "nbr_index");
     h5::write_box(idx.id(), H5T_NATIVE_INT32, {0, 0}, {n, k}, rep.neighbors->index.data(), dx);
@@ -382,6 +400,10 @@ metrics::Representation PrepCache::read(std::size_t unit) const {
   return rep;
 }
 
+std::string prep_cache_path(const std::string& results) {
+  return results + ".prep.h5";
+}
+
 void prepare_prep_cache(const std::string& path, const std::vector<PrepUnit>& units,
                         const metrics::Requirements& req, const nlohmann::json& identity) {
   h5::quiet();
@@ -423,10 +445,7 @@ std::pair<bool, std::string> results_state(const std::string& path) {
       return {false, ""};
     bool complete = false;
     if (h5::has_attr(f, "complete")) {
-      h5::Handle a(H5Aopen(f, "complete", H5P_DEFAULT), H5Aclose);
-      std::int64_t v = 0;
-      H5Aread(a.id(), H5T_NATIVE_INT64, &v);
-      complete = v == 1;
+      complete = h5::read_attr_int(f, "complete") == 1;
     }
     const std::string hash =
         h5::has_attr(f, "derived_hash") ? h5::read_attr_string(f, "derived_hash") : "";

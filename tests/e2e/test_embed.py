@@ -236,6 +236,31 @@ def main():
         sets=f"\n  - name: e\n    source: {{kind: idx, images: {FASHION}/t10k-images-idx3-ubyte.gz, labels: {FASHION}/t10k-labels-idx1-ubyte.gz, classes: [42]}}\n")
     bad(["dict_model"], "unknown key", "unknown config key", colour="blue")
 
+    # A store that is damaged (not HDF5) or not a prh store: named as such,
+    # never "made with a different configuration"; exit 2.
+    for what, content in (("damaged", os.urandom(4096)), ("foreign", None)):
+        c = config(tmp, f"store_{what}", ["dict_model"])
+        if content is None:
+            with h5py.File(f"{tmp}/store_{what}.h5", "w") as f:
+                f["x"] = np.zeros(3)
+        else:
+            with open(f"{tmp}/store_{what}.h5", "wb") as f:
+                f.write(content)
+        r = mpi(1, "embed", c)
+        needle = "cannot read it" if content is not None else "is not a prh store"
+        check(r.returncode == 2 and needle in r.stderr
+              and "different result-relevant configuration" not in r.stderr,
+              f"{what} store: exit 2 naming what is wrong ({r.returncode}): {r.stderr[-600:]}")
+    # A store path under a regular file: its folder cannot be made: exit 2.
+    c = config(tmp, "nofolder", ["dict_model"])
+    with open(c) as f:
+        text = f.read().replace(f"store: {tmp}/nofolder.h5", f"store: {tmp}/list.txt/sub/s.h5")
+    with open(c, "w") as f:
+        f.write(text)
+    r = mpi(1, "embed", c)
+    check(r.returncode == 2 and "list.txt/sub" in r.stderr and "internal error" not in r.stderr,
+          f"unmakeable store folder: exit 2 ({r.returncode}): {r.stderr[-600:]}")
+
     # 5. on_bad_image: skip records the row and finishes the run.
     write_png(f"{tmp}/imgs/cls/good.png", (np.arange(28 * 28) % 256).astype(np.uint8).reshape(28, 28))
     c = config(tmp, "skip", ["dict_model"], on_bad_image="skip",

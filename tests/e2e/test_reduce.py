@@ -437,6 +437,22 @@ def main():
         ["another configuration", "preprocess.clamp: false -> true"], "results from another config")
     bad(config(tmp, "bad5", models, store=f"{tmp}/nowhere.h5"), ["nowhere.h5", "prh embed"],
         "missing store")
+    # A results file whose identity attribute is damaged: exit 2, named.
+    dmg = f"{tmp}/damaged.results.h5"
+    shutil.copy(results[1], dmg)
+    with h5py.File(dmg, "r+") as f:
+        f.attrs["identity"] = "{not json"
+        f.attrs["complete"] = 0  # so that the reduce opens it (complete files are skipped)
+    bad(config(tmp, "bad6", models, store=store, results=dmg), ["damaged.results.h5", "damaged"],
+        "damaged identity attribute")
+    # A results path whose folder cannot be made (a regular file in the way).
+    bad(config(tmp, "bad7", models, store=store, results=f"{dmg}/sub/r.h5"),
+        ["cannot create its folder"], "unmakeable results folder")
+    # An export folder that cannot be made: exit 2, not an internal error.
+    r = prh("export", results[1], "--format", "csv", "--out", f"{dmg}/csv")
+    check(r.returncode == 2 and "internal error" not in r.stderr,
+          f"unmakeable export folder: exit 2 ({r.returncode}): {r.stderr[-500:]}")
+
     # Unfinished embeddings: clear one done flag.
     part = f"{tmp}/partial.store.h5"
     shutil.copy(store, part)

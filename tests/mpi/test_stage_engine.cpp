@@ -56,7 +56,8 @@ std::string thrown(const std::function<void()>& fn) {
 
 TEST(DecideOnRoot, InputErrorOnEveryRank) {
   const auto what = thrown<prh::InputError>([] {
-    decide_on_root(S(), []() -> int { throw prh::InputError("store x.h5: made with another config"); });
+    decide_on_root(S(),
+                   []() -> int { throw prh::InputError("store x.h5: made with another config"); });
   });
   EXPECT_EQ(what, "store x.h5: made with another config");
 }
@@ -68,8 +69,9 @@ TEST(DecideOnRoot, StoppedOnEveryRank) {
 }
 
 TEST(DecideOnRoot, AnythingElseIsInternalOnEveryRank) {
-  auto what = thrown<prh::InternalError>(
-      [] { decide_on_root(S(), []() -> std::string { throw std::runtime_error("disk on fire"); }); });
+  auto what = thrown<prh::InternalError>([] {
+    decide_on_root(S(), []() -> std::string { throw std::runtime_error("disk on fire"); });
+  });
   EXPECT_EQ(what, "disk on fire");
   what = thrown<prh::InternalError>(
       [] { decide_on_root(S(), [] { throw prh::InternalError("bug"); }); });
@@ -125,8 +127,9 @@ TEST(RunUnits, EveryUndoneUnitExactlyOnce) {
     EXPECT_EQ(out.done, undone);
     // The same share on every rank, from the plan alone.
     EXPECT_EQ(mine, prh::pipeline::my_units(plan, S().rank(), S().size()));
-    if (share == prh::pipeline::Share::kContiguous)
+    if (share == prh::pipeline::Share::kContiguous) {
       EXPECT_TRUE(std::is_sorted(mine.begin(), mine.end()));
+    }
   }
 }
 

@@ -59,6 +59,18 @@ MetricSpec parse_metric(const std::string& spec);
 // The eight metrics with their default parameters.
 std::vector<MetricSpec> default_metrics();
 
+// A sweep config's `metrics` list, parsed: each configuration with a label
+// naming where it came from ("metrics[3] 'cknna:k=10'", or "default
+// mutual_knn@k=10" for the eight defaults of an empty list). Unparsable
+// entries and duplicates (the same canonical configuration twice) are
+// appended to `problems` and left out.
+struct ListedMetric {
+  std::string label;
+  MetricSpec spec;
+};
+std::vector<ListedMetric> parse_metric_list(const std::vector<std::string>& texts,
+                                            std::vector<std::string>& problems);
+
 // Checks that the configuration can be computed on N images with feature
 // dimensions da and db; throws InputError naming the configuration.
 void validate(const MetricSpec& spec, Index n, Index da, Index db);

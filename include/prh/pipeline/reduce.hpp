@@ -41,7 +41,4 @@ struct ReduceStats {
 ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
                    const ReduceOptions& opt);
 
-// Where the preparation cache of a results file lives.
-std::string prep_cache_path(const std::string& results_path);
-
 }  // namespace prh::pipeline

@@ -29,13 +29,13 @@ enum class Share {
 };
 
 struct UnitPlan {
-  std::string stage;                // names the stage in logs and in PRH_TEST_HOLD
-  std::string unit = "units";       // what a unit is, in logs ("work items", "pairs")
-  std::vector<double> cost;         // one per unit, > 0
-  std::vector<std::uint8_t> done;   // one per unit: 1 = nothing to do (done earlier)
+  std::string stage;               // names the stage in logs and in PRH_TEST_HOLD
+  std::string unit = "units";      // what a unit is, in logs ("work items", "pairs")
+  std::vector<double> cost;        // one per unit, > 0
+  std::vector<std::uint8_t> done;  // one per unit: 1 = nothing to do (done earlier)
   Share share = Share::kContiguous;
-  std::string rate_unit;            // if set, progress shows cost per second in this unit
-  double log_every_s = 5;           // seconds between progress lines (rank 0)
+  std::string rate_unit;   // if set, progress shows cost per second in this unit
+  double log_every_s = 5;  // seconds between progress lines (rank 0)
 };
 
 struct StageOutcome {

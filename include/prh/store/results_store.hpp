@@ -90,6 +90,9 @@ class AlignmentWriter {
   std::unique_ptr<Impl> impl_;
 };
 
+// Where the preparation cache of a results file lives: RESULTS.prep.h5.
+std::string prep_cache_path(const std::string& results);
+
 // One prepared unit: (image set, model, layer).
 struct PrepUnit {
   int set = 0, model = 0, layer = 0;  // layer: index in the store
