@@ -199,11 +199,12 @@ class Report:
         g = r.model_groups()
         self.groups = g
         key = [(g["training_data"][i] if g["training_data"] else "", g["family"][i]) for i in range(self.m)]
-        first = {}
+        first, first_t = {}, {}
         for i, k in enumerate(key):
             first.setdefault(k, i)
-        # Models grouped (training data, then family; groups in order of first appearance).
-        self.order = sorted(range(self.m), key=lambda i: (first[key[i]], i))
+            first_t.setdefault(k[0], i)
+        # Models grouped by training data, then family (groups in order of first appearance).
+        self.order = sorted(range(self.m), key=lambda i: (first_t[key[i][0]], first[key[i]], i))
         self.group_of = [" / ".join(x for x in key[i] if x) for i in range(self.m)]
         sweep_sets = {s for sw in r.sweeps.values() for s in sw["sets"]}
         self.sets = [s for s in r.sets if s not in sweep_sets] or list(r.sets)
@@ -256,10 +257,14 @@ class Report:
 
     def save(self, fig, name):
         os.makedirs(self.figdir, exist_ok=True)
-        for ext in FIGURE_FORMATS:
+        for n, ext in enumerate(FIGURE_FORMATS):
             meta = {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}[ext]
-            fig.savefig(os.path.join(self.figdir, f"{name}.{ext}"), dpi=PNG_DPI,
-                        bbox_inches="tight", pad_inches=0.08, metadata=meta)
+            # bbox "tight": the saved canvas grows to hold every label (never clipped).
+            fig.savefig(os.path.join(self.figdir, f"{name}.{ext}"), dpi=PNG_DPI, metadata=meta,
+                        bbox_inches="tight", pad_inches=0.05)
+            if n == 0:
+                # Laid out once (constrained layout), then frozen for the other formats.
+                fig.set_layout_engine("none")
         plt.close(fig)
         self.figures.append(name)
 
@@ -306,8 +311,10 @@ class Report:
                 bounds=None, fontsize=8, xticklabels=None):
         k = A.shape[0]
         ax.set_facecolor(NAN_COLOUR)
-        mesh = ax.pcolormesh(np.arange(k + 1), np.arange(k + 1), np.ma.masked_invalid(A), cmap=CMAP,
-                             vmin=vmin, vmax=vmax, shading="flat", linewidth=0, rasterized=False)
+        # One image pixel per cell, drawn without interpolation (crisp in SVG,
+        # PNG and PDF, no seams between cells); NaN shows the grey background.
+        mesh = ax.imshow(np.ma.masked_invalid(A), cmap=CMAP, vmin=vmin, vmax=vmax, interpolation="none",
+                         extent=(0, k, k, 0), aspect="equal")
         ax.set_xlim(0, k)
         ax.set_ylim(k, 0)
         ax.set_aspect("equal")
@@ -538,11 +545,13 @@ class Report:
             vmax = float(finite.max())
         ncol = len(sets) if (m <= 8 or len(sets) <= 2) else 2
         nrow = math.ceil(len(sets) / ncol)
-        side = max(2.6, 0.2 * m)  # inches per panel: 0.2 in (14 pt) a model at M = 20
-        label_w = 0.06 * max(len(x) for x in r.models) + 0.3  # DejaVu Sans at 7.5 pt
-        groups_w = 0.07 * max(len(x) for x in self.group_of) + 0.3
-        fig, axes = plt.subplots(nrow, ncol, figsize=(label_w + ncol * side + (ncol - 1) * 0.3 + groups_w + 1.0,
-                                                      nrow * (side + 0.75) + 0.2),
+        # Sized to be shown at 1:1 on an 1100 px page: 0.17 in (12 pt) a model
+        # at M = 20, names at 8 pt (about 0.06 in a character).
+        side = max(2.6, 0.17 * m)
+        label_w = 0.06 * max(len(x) for x in r.models) + 0.3
+        groups_w = 0.065 * max(len(x) for x in self.group_of) + 0.2
+        fig, axes = plt.subplots(nrow, ncol, figsize=(label_w + ncol * side + (ncol - 1) * 0.25 + groups_w,
+                                                      nrow * (side + 0.55) + 0.9),
                                  squeeze=False, layout="constrained", sharey=True)
         # Rows named and numbered; columns numbered (the same order), so that
         # 20 long names fit beside every panel without clipping.
@@ -553,7 +562,7 @@ class Report:
             ax = axes[n // ncol][n % ncol]
             mesh = self.heatmap(ax, mats[s], ylab, vmin, vmax, ylabels=(n % ncol == 0), xlabels=True,
                                 marks=marks.get(s), bounds=self.group_bounds(),
-                                fontsize=7.5 if m > 12 else 8, xticklabels=xlab)
+                                fontsize=8, xticklabels=xlab)
             present = self.models_present(s)
             ax.set_title(f"{s} (N = {self.n_images(s)}" + (f", {present} of {m} models" if present < m else "")
                          + f"): mean {fmt(mean_offdiag(mats[s]), 3)}", fontsize=8.5)
@@ -573,7 +582,7 @@ class Report:
             for sp in sec.spines.values():
                 sp.set_visible(False)
         what = "calibrated alignment" if calibrated else "alignment"
-        cb = fig.colorbar(mesh, ax=axes, shrink=0.6 if nrow > 1 else 0.9, aspect=30, pad=0.08)
+        cb = fig.colorbar(mesh, ax=axes, location="bottom", shrink=0.5, aspect=40, pad=0.02)
         cb.set_label(f"{conf} ({what})")
         name = ("calibrated_" if calibrated else "alignment_") + slug(conf)
         self.save(fig, name)
@@ -936,6 +945,7 @@ class Report:
             markers = ["o", "s", "^", "D", "v"]
             breaks = {}
             rows = []
+            legend_loc = "best"
             for pi, key in enumerate(panels):
                 ax = axes[0][pi]
                 if key in ("raw", "cal"):
@@ -963,6 +973,7 @@ class Report:
                             lst.append(val)
                     y, lo, hi, nm, nq, pv = map(np.array, (y, lo, hi, nm, nq, pv))
                     ax.plot(lv, y, marker="o", color="#1f3b73", ms=4, lw=1.2, label="observed")
+                    legend_loc = "lower left"
                     ax.fill_between(lv, lo, hi, color="#1f3b73", alpha=0.2, lw=0)
                     if np.isfinite(nm).any():
                         ax.plot(lv, nm, color="#b8a04a", lw=1.2, ls="--", label="null mean")
@@ -979,7 +990,7 @@ class Report:
                 ax.set_xlabel(sw["parameter"])
                 ax.grid(color="#eeeeee", lw=0.6)
                 ax.set_axisbelow(True)
-                ax.legend(loc="best", frameon=False, fontsize=7)
+                ax.legend(loc=legend_loc if key == "corr" else "best", frameon=False, fontsize=7)
             # Breaking points: stored per configuration, else the first level at
             # which fewer than half the model pairs are significant (q < alpha).
             for n, conf in enumerate(confs):
@@ -1161,7 +1172,7 @@ class Report:
 <title>prh report: {esc(os.path.basename(r.path))}</title>
 <style>
 body {{ font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; color: #111; margin: 0 auto;
-       max-width: 1160px; padding: 1em 1.5em; line-height: 1.45; font-size: 15px; }}
+       max-width: 1200px; padding: 1em 1.5em; line-height: 1.45; font-size: 15px; }}
 h1 {{ font-size: 1.5em; margin-bottom: 0.2em; }} h2 {{ font-size: 1.2em; border-bottom: 1px solid #ccc; }}
 code {{ font-size: 0.92em; }}
 figure {{ margin: 1.2em 0; break-inside: avoid; page-break-inside: avoid; }}

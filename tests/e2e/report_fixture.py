@@ -94,14 +94,26 @@ def make_scores(rng, signal, latent, config_index, metric, params):
     return np.clip(S, 0, 1.05)
 
 
-def write(path, calibration=False, nulls=False, sweep=False, groups=False, partial=False, seed=0):
+def write(path, calibration=False, nulls=False, sweep=False, groups=False, partial=False, seed=0, models=None):
+    """Writes the file; `models`: use the first that many models (default all 20)."""
+    global MODELS, FAMILY
+    all_models, all_family = MODELS, FAMILY
+    if models:
+        MODELS, FAMILY = all_models[:models], all_family[:models]
+    try:
+        return _write(path, calibration, nulls, sweep, groups, partial, seed)
+    finally:
+        MODELS, FAMILY = all_models, all_family
+
+
+def _write(path, calibration, nulls, sweep, groups, partial, seed):
     rng = np.random.default_rng(seed)
     m, k = len(MODELS), len(CONFIGS)
-    fam_pos = {f: rng.normal(0, 1.0, 3) for f, _ in FAMILIES}
+    fam_pos = {f: rng.normal(0, 1.0, 3) for f in dict.fromkeys(FAMILY)}
     latent = np.array([fam_pos[f] + rng.normal(0, 0.35, 3) for f in FAMILY])
     present = np.ones(m, np.uint8)
     if partial:
-        present[[4, 13]] = 0
+        present[[4, m - 3]] = 0
     sets = list(SETS)
     sweep_levels = []
     if sweep:
