@@ -465,6 +465,7 @@ class Results:
                 absent = [self.models[i] for i in range(m) if mp[i] != 1]
                 out.append(f"image set {s}: {len(absent)} of {m} models without complete embeddings "
                            f"(left out, NaN): {', '.join(absent)}")
+            unscored = {}  # pairs left -> configurations
             for c in self.configurations:
                 a = self._alignment[s].get(c)
                 if a is None:
@@ -473,8 +474,11 @@ class Results:
                 if a["done"] is not None:
                     left = int(np.sum(a["done"] == 0))
                     if left:
-                        out.append(f"image set {s}, {c}: {left} of {len(a['done'])} model pairs "
-                                   f"(i <= j) not scored")
+                        unscored.setdefault((left, len(a["done"])), []).append(c)
+            for (left, total), cs in unscored.items():
+                which = (f"all {len(cs)} configurations" if len(cs) == len(self.configurations) > 1
+                         else ", ".join(cs))
+                out.append(f"image set {s}: {left} of {total} model pairs (i <= j) not scored in {which}")
             if s not in self._correlation:
                 out.append(f"image set {s}: no correlations between configurations")
             if s not in self._predictions:
