@@ -509,7 +509,11 @@ class Report:
     # -- 3. alignment matrices -----------------------------------------------------------------
 
     def group_bounds(self):
+        """Where one group ends and the next begins; none when every model is a
+        group of its own (the names say it all)."""
         g = [self.group_of[i] for i in self.order]
+        if len(set(g)) == len(g):
+            return []
         return [n for n in range(1, self.m) if g[n] != g[n - 1]]
 
     def fig_alignment(self, conf, calibrated=False):
@@ -568,8 +572,19 @@ class Report:
                          + f"): mean {fmt(mean_offdiag(mats[s]), 3)}", fontsize=8.5)
         for n in range(len(sets), nrow * ncol):
             axes[n // ncol][n % ncol].set_visible(False)
+        if m <= 8:  # few models: the values themselves
+            for n, s in enumerate(sets):
+                ax = axes[n // ncol][n % ncol]
+                A = mats[s]
+                for i in range(m):
+                    for j in range(m):
+                        if np.isfinite(A[i, j]):
+                            ax.text(j + 0.5, i + 0.5, f"{A[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                                    color="black" if A[i, j] > (vmin + vmax) / 2 else "white")
         # Family (and training data) of each group, on the right of the last column.
         bounds = [0] + self.group_bounds() + [m]
+        if len(bounds) == 2:
+            bounds = [0]  # every model a group of its own: no group labels
         centres = [(bounds[i] + bounds[i + 1]) / 2 for i in range(len(bounds) - 1)]
         gnames = [self.group_of[o[bounds[i]]] for i in range(len(bounds) - 1)]
         for rr in range(nrow):
@@ -1259,6 +1274,9 @@ def main(argv):
         if not main_confs:
             main_confs = r.configurations[:2]
         main_confs = list(dict.fromkeys(main_confs))
+    methods = sorted({m for s in r.sets for m in r.correlation_methods(s)})
+    if methods and args.method not in methods:
+        fail(f"--method {args.method}: {path} holds the correlation methods {', '.join(methods)}")
     if not 0 < args.alpha < 1:
         fail(f"--alpha must be in (0, 1), got {args.alpha}")
     out = args.out or (path[:-3] if path.endswith(".h5") else path) + "-report"
