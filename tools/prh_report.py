@@ -364,6 +364,10 @@ class Report:
         rows = []
         mesh = None
         has_null = False
+        # One scale for every set: 0..1 when no correlation is negative, else -1..1.
+        lows = [np.nanmin(np.where(np.isfinite(r.correlation(s, meth)["r"]), r.correlation(s, meth)["r"], np.nan))
+                for s in sets if np.isfinite(r.correlation(s, meth)["r"]).any()]
+        vlow = -1.0 if (lows and min(lows) < 0) else 0.0
         for n, s in enumerate(sets):
             ax = axes[n // ncol][n % ncol]
             c = r.correlation(s, meth)
@@ -372,7 +376,7 @@ class Report:
             if c.get("mantel_p") is not None:
                 marks = (c["mantel_p"] >= self.alpha) & ~np.eye(k, dtype=bool)
                 has_null = True
-            mesh = self.heatmap(ax, R, [short(x) for x in names], -1, 1, ylabels=(n % ncol == 0),
+            mesh = self.heatmap(ax, R, [short(x) for x in names], vlow, 1, ylabels=(n % ncol == 0),
                                 xlabels=(n // ncol == nrow - 1) or (n + ncol >= len(sets)),
                                 marks=marks, fontsize=7 if k > 12 else 8)
             if k <= 8:
@@ -419,7 +423,8 @@ class Report:
         caption = (f"For each image set, the {meth} correlation between every two metric "
                    f"configurations, computed over the model pairs i &lt; j (the upper triangle of "
                    f"the two alignment matrices, pairs where both scores are finite); one colour "
-                   f"scale from -1 to 1 ({CMAP}; grey: undefined, e.g. a constant configuration). "
+                   f"scale for all sets, from {vlow:g} to 1 ({CMAP}, lighter is higher; grey: undefined, "
+                   f"e.g. a configuration constant over the pairs such as mutual_knn at k = N - 1). "
                    f"Intervals in the titles: percentile bootstrap over models "
                    f"({cinfo.get('bootstrap', 0)} resamples, pairs of two copies of a model dropped). ")
         if has_null:
@@ -719,7 +724,10 @@ class Report:
                             ms=5, capsize=3, lw=1.2, label=short(conf))
                 meta = r.metric(sets[0], conf) if conf in r.configurations_of(sets[0]) else None
                 if key == "raw" and meta and meta["metric"] == "mutual_knn":
-                    kk = meta["params"].get("k")
+                    try:  # params hold strings ({"k": "10"}) in files from prh reduce
+                        kk = float(meta["params"].get("k"))
+                    except (TypeError, ValueError):
+                        kk = None
                     for xi, s in enumerate(sets):
                         nn = self.n_images(s)
                         if kk and nn and nn > 1:

@@ -166,7 +166,7 @@ def _write(path, calibration, nulls, sweep, groups, partial, seed):
                 c.attrs["metric"] = metric
                 for pk, pv in params.items():
                     c.attrs[pk] = pv if isinstance(pv, str) else np.int64(pv)
-                c.attrs["params"] = json.dumps(params)
+                c.attrs["params"] = json.dumps({pk: str(pv) for pk, pv in params.items()})  # as prh writes it
                 c.attrs["symmetric"] = np.int64(symmetric)
                 c.attrs["preprocess"] = json.dumps({"clamp": True, "q": 0.95, "exact": False, "normalize": True})
                 c.attrs["last_layer_only"] = np.int64(1)
