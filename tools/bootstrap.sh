@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs every Debian package that prh's build, tests and demo need.
 # Idempotent: does nothing (and prints nothing) when everything is there.
+#
+#   bash tools/bootstrap.sh           # build, demo, report
+#   bash tools/bootstrap.sh --tests   # also what only the tests need (chromium)
 set -euo pipefail
 
 PACKAGES=(
@@ -14,6 +17,8 @@ PACKAGES=(
   libopencv-imgcodecs-dev libopencv-imgproc-dev libopencv-core-dev
   dataset-fashion-mnist
   python3-h5py python3-numpy python3-pandas
+  # `prh report` (tools/prh_report.py) draws its figures with matplotlib.
+  python3-matplotlib
   zlib1g-dev
   # Single-node SLURM (slurm/local/start.sh, jobs/, tests/slurm/):
   # slurmctld + slurmd + client tools, munge for authentication, and the
@@ -21,6 +26,11 @@ PACKAGES=(
   slurm-wlm slurmctld slurmd slurm-client slurm-wlm-basic-plugins
   munge libpmix2 libpmix-dev
 )
+# Only the tests: tests/e2e/test_report.py renders the report in headless Chromium.
+TEST_PACKAGES=(chromium)
+if [ "${1:-}" = "--tests" ]; then
+  PACKAGES+=("${TEST_PACKAGES[@]}")
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

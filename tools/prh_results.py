@@ -11,6 +11,14 @@
     r.predictions("id")                                 # dict of arrays
     r.alignment_table()                                 # pandas, the columns of `prh export`
 
+Parts that later stages add are read when present and None / [] when not
+(docs/results.md, "Optional parts"):
+    r.calibration("id", "mutual_knn@k=10")  # dict of [M, M] arrays + attrs, or None
+    r.correlation("id")["mantel_p"]         # also null_mean, null_q95, null_p: [K, K] or None
+    r.sweeps                                # {name: dict} from /sweeps (provisional layout)
+    r.model_groups()                        # family / training data per model, and where from
+    r.missing()                             # what an incomplete file lacks, as sentences
+
 The tables have the same columns and rows as the files `prh export` writes
 (include/prh/pipeline/export.hpp). Matrices are over all models in /models
 order; a model pair whose `done` flag is not set (an incomplete file) reads
@@ -124,6 +132,28 @@ def _at_int(a, idx):
     return float("nan") if a is None else int(a[idx])
 
 
+SIZE_WORDS = {"tiny", "small", "base", "medium", "large", "huge", "giant", "gigantic"}
+
+
+def family_from_name(name):
+    """A model's family guessed from its name: the `_`-separated parts before
+    the first part that holds a digit or names a size (tiny ... giant), plus
+    the first part of a timm pretrained tag after `.` (the training recipe):
+    mlp_w256_d2_s0 -> mlp, cnn_ae_w16_d2_s0 -> cnn_ae,
+    vit_base_patch16_224.mae -> vit.mae,
+    vit_huge_patch14_clip_224.laion2b_ft_in12k -> vit.laion2b.
+    A name whose first part already holds a digit is its own family."""
+    base, _, tag = name.partition(".")
+    parts = base.split("_")
+    head = []
+    for p in parts:
+        if any(ch.isdigit() for ch in p) or p.lower() in SIZE_WORDS:
+            break
+        head.append(p)
+    family = "_".join(head) if head else parts[0]
+    return family + ("." + tag.split("_")[0] if tag else "")
+
+
 class Results:
     """The contents of a results file, read eagerly (the file is closed).
 
@@ -184,6 +214,27 @@ class Results:
                         self._comparison[(s1, s2)] = self._read_comparison(f["comparison"][s1][s2], s1)
             self.comparisons = list(self._comparison)
 
+            # Optional parts (absent in files from prh reduce today).
+            self._calibration = {}
+            if "calibration" in f:
+                for s in _ordered(list(f["calibration"].keys()), self.sets):
+                    g = f["calibration"][s]
+                    self._calibration[s] = {c: self._read_calibration(g[c], m)
+                                            for c in _ordered(list(g.keys()), self.configurations)
+                                            if isinstance(g[c], h5py.Group)}
+            self.sweeps = {}
+            if "sweeps" in f:
+                for name in f["sweeps"].keys():
+                    self.sweeps[name] = self._read_sweep(f["sweeps"][name], len(self.configurations))
+            self._model_attrs = {}
+            for key in ("family", "training_data"):
+                if key in f["models"].attrs:
+                    v = _attr_list(f["models"], key)
+                    if len(v) != m:
+                        raise ValueError(f"{path}: /models attribute {key!r} has {len(v)} entries, "
+                                         f"expected {m}")
+                    self._model_attrs[key] = [str(x) for x in v]
+
     # --- reading ---------------------------------------------------------------
 
     @staticmethod
@@ -227,8 +278,44 @@ class Results:
                 "ci_high": _read(g, meth + "_ci_high", (k, k), np.float64),
                 "accuracy_r": _read(g, "accuracy_" + meth, (k,), np.float64),
                 "accuracy_p": _read(g, f"accuracy_{meth}_pvalue", (k,), np.float64),
-                "accuracy_n": _read(g, f"accuracy_{meth}_n", (k,), np.int64)}
+                "accuracy_n": _read(g, f"accuracy_{meth}_n", (k,), np.int64),
+                # Optional (later stages): the correlation under the null of
+                # pairs that share nothing, and the Mantel permutation p.
+                "null_mean": _read(g, meth + "_null_mean", (k, k), np.float64),
+                "null_q95": _read(g, meth + "_null_q95", (k, k), np.float64),
+                "null_p": _read(g, meth + "_null_p", (k, k), np.float64),
+                "mantel_p": _read(g, meth + "_mantel_p", (k, k), np.float64)}
         return c
+
+    CALIBRATION_DATASETS = ("pvalue", "qvalue", "threshold", "calibrated", "null_mean", "null_sd")
+
+    @staticmethod
+    def _read_calibration(g, m):
+        """/calibration/S/C: the [M, M] datasets present, and every attribute."""
+        c = {"attrs": {k: (_text(v) if isinstance(v, (str, bytes, np.bytes_)) else
+                           (np.asarray(v).reshape(-1)[0].item() if np.asarray(v).size == 1
+                            else np.asarray(v)))
+                       for k, v in g.attrs.items()}}
+        for name in Results.CALIBRATION_DATASETS:
+            c[name] = _read(g, name, (m, m), np.float64)
+        return c
+
+    @staticmethod
+    def _read_sweep(g, k):
+        """/sweeps/NAME (provisional layout, docs/results.md): levels [L], the
+        image set of each level [L], and optional stored breaking points."""
+        if "levels" not in g or "sets" not in g:
+            raise ValueError(f"{g.file.filename}: {g.name} lacks 'levels' or 'sets'")
+        levels = np.asarray(g["levels"][()], np.float64).reshape(-1)
+        sets = _texts(g["sets"][()])
+        if len(sets) != len(levels):
+            raise ValueError(f"{g.file.filename}: {g.name}: {len(sets)} sets for {len(levels)} levels")
+        return {"levels": levels, "sets": sets,
+                "parameter": _attr_text(g, "parameter", "level"),
+                "description": _attr_text(g, "description", ""),
+                "breaking_level": _read(g, "breaking_level", (k,), np.float64),
+                "correlation_breaking_level": (float(np.asarray(g.attrs["correlation_breaking_level"]).reshape(-1)[0])
+                                               if "correlation_breaking_level" in g.attrs else None)}
 
     @staticmethod
     def _read_predictions(g, m):
@@ -315,6 +402,88 @@ class Results:
         if set not in self._predictions:
             raise KeyError(f"{self.path}: no predictions for set {set!r}")
         return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self._predictions[set].items()}
+
+    def calibration(self, set, config):
+        """Calibration of one image set and configuration (docs/results.md,
+        optional part): pvalue, qvalue, threshold, calibrated, null_mean,
+        null_sd ([M, M] arrays, None where absent) and attrs (dict); None when
+        the file has no calibration for it."""
+        c = self._calibration.get(set, {}).get(config)
+        if c is None:
+            return None
+        return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in c.items()}
+
+    def has_calibration(self):
+        return any(self._calibration.values())
+
+    def model_groups(self):
+        """Per model: family and training data, and where they came from.
+
+        A dict: family (list [M]), training_data (list [M] or None),
+        family_source / training_source (a phrase). Read from /models
+        attributes `family` / `training_data` when present, else from the
+        config's model entries (`family`, `training_data`), else the family is
+        guessed from the model name (family_from_name: `cnn_ae_w16_d2_s0` ->
+        `cnn_ae`, `vit_base_patch16_224.mae` -> `vit.mae`) and the training
+        data is unknown."""
+        m = len(self.models)
+        entries = {}
+        for e in (self.config.get("models") or []) if isinstance(self.config, dict) else []:
+            if isinstance(e, dict) and isinstance(e.get("name"), str):
+                entries[e["name"]] = e
+        out = {}
+        for key in ("family", "training_data"):
+            if key in self._model_attrs:
+                out[key], out[key.split("_")[0] + "_source"] = list(self._model_attrs[key]), \
+                    f"/models attribute {key!r}"
+            elif entries and all(isinstance(entries.get(n, {}).get(key), str) for n in self.models):
+                out[key], out[key.split("_")[0] + "_source"] = [entries[n][key] for n in self.models], \
+                    f"the config's model entries ({key!r})"
+        if "family" not in out:
+            out["family"] = [family_from_name(n) for n in self.models]
+            out["family_source"] = "the model names (prh_results.family_from_name)"
+        if "training_data" not in out:
+            out["training_data"], out["training_source"] = None, "not recorded"
+        assert len(out["family"]) == m
+        return out
+
+    def missing(self):
+        """What an incomplete results file lacks: a list of sentences (empty
+        when the file is complete and every set has its tables)."""
+        out = []
+        m = len(self.models)
+        if not self.complete:
+            out.append("the file is marked incomplete (complete = 0): a reduce was interrupted "
+                       "or run with --partial")
+        for s in self.sets:
+            info = self._set_attrs.get(s)
+            if info is None:
+                out.append(f"image set {s}: no alignment matrices")
+                continue
+            mp = info.get("models_present")
+            if mp is not None and not np.all(mp == 1):
+                absent = [self.models[i] for i in range(m) if mp[i] != 1]
+                out.append(f"image set {s}: {len(absent)} of {m} models without complete embeddings "
+                           f"(left out, NaN): {', '.join(absent)}")
+            unscored = {}  # pairs left -> configurations
+            for c in self.configurations:
+                a = self._alignment[s].get(c)
+                if a is None:
+                    out.append(f"image set {s}: configuration {c} not computed")
+                    continue
+                if a["done"] is not None:
+                    left = int(np.sum(a["done"] == 0))
+                    if left:
+                        unscored.setdefault((left, len(a["done"])), []).append(c)
+            for (left, total), cs in unscored.items():
+                which = (f"all {len(cs)} configurations" if len(cs) == len(self.configurations) > 1
+                         else ", ".join(cs))
+                out.append(f"image set {s}: {left} of {total} model pairs (i <= j) not scored in {which}")
+            if s not in self._correlation:
+                out.append(f"image set {s}: no correlations between configurations")
+            if s not in self._predictions:
+                out.append(f"image set {s}: no prediction summary")
+        return out
 
     def comparison(self, set_a, set_b, method="spearman"):
         """Comparison of two image sets: configurations, diff, ci_low, ci_high, p ([K, K])."""

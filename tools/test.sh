@@ -3,6 +3,7 @@
 # test (unit, e2e; later MPI and SLURM). Exit status: ctest's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash tools/bootstrap.sh --tests
 bash tools/build.sh
 cd build
 ctest --output-on-failure --parallel "$(nproc)" --timeout 1500 "$@"

@@ -19,6 +19,7 @@
 #include "prh/pipeline/embed.hpp"
 #include "prh/pipeline/export.hpp"
 #include "prh/pipeline/reduce.hpp"
+#include "prh/pipeline/report.hpp"
 #include "prh/pipeline/submit.hpp"
 #include "prh/pipeline/validate.hpp"
 #include "prh/pipeline/zoo.hpp"
@@ -185,6 +186,23 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"csv", "json"}));
   export_cmd->add_option("--out", export_out, "output directory (created)")->required();
 
+  prh::pipeline::ReportOptions report_opt;
+  auto* report = app.add_subcommand(
+      "report",
+      "Write a results file as an offline HTML report: DIR/index.html and DIR/figures/ "
+      "(runs tools/prh_report.py with Debian's python3 and matplotlib)");
+  report->add_option("RESULTS", report_opt.results, "results file (results.h5)")->required();
+  report->add_option("--out", report_opt.out,
+                     "output directory (default: RESULTS without .h5, plus -report)");
+  report->add_option("--pair", report_opt.pair,
+                     "configuration pair of the scatter figure, A,B (default "
+                     "mutual_knn@k=10,cknna@k=10)");
+  report->add_option("--config", report_opt.configs,
+                     "main configuration for the alignment matrices (repeatable)");
+  report->add_option("--method", report_opt.method, "correlation method shown (default spearman)");
+  report->add_option("--alpha", report_opt.alpha, "significance level (default 0.05)")
+      ->check(CLI::Range(0.0, 1.0));
+
   prh::pipeline::ZooOptions zoo_opt;
   auto* zoo = app.add_subcommand("zoo", "prh's own model zoo (Fashion-MNIST classes 0-4)");
   zoo->require_subcommand(1);
@@ -265,6 +283,7 @@ int main(int argc, char** argv) {
       prh::pipeline::export_results(export_file, export_format, export_out);
       return prh::kExitOk;
     }
+    if (*report) return prh::pipeline::run_report(report_opt);
     if (*submit) {
       prh::pipeline::submit(prh::config::load(submit_opt.config), submit_opt, std::cout);
       return prh::kExitOk;

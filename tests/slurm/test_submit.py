@@ -283,6 +283,9 @@ def main(tmp):
         check(os.path.isdir(f"{tmp}/small/results-csv")
               and os.path.exists(f"{tmp}/small/results-csv/alignment.csv"),
               "report job exported CSV tables")
+        check(os.path.exists(f"{tmp}/small/results-report/index.html")
+              and os.path.exists(f"{tmp}/small/results-report/figures/correlation_matrices.svg"),
+              "report job wrote the HTML report (prh report)")
         r = sh(PRH, "status", cfg, cwd=tmp)
         lines = [l for l in r.stdout.splitlines() if re.match(r"\s+(embed|reduce|report)\s", l)]
         check(r.returncode == 0 and len(lines) == 3 and all("COMPLETED" in l for l in lines),
