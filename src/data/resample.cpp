@@ -97,7 +97,8 @@ void horizontal(const std::uint8_t* src, std::size_t stride, int r0, int r1, con
     const std::uint8_t* row = src + static_cast<std::size_t>(r) * stride;
     for (int i = 0; i < n; ++i) {
       const std::int32_t* k = &t.k[static_cast<std::size_t>(i) * static_cast<std::size_t>(t.ksize)];
-      const std::uint8_t* p = row + static_cast<std::size_t>(t.start[static_cast<std::size_t>(i)]) * C;
+      const std::uint8_t* p =
+          row + static_cast<std::size_t>(t.start[static_cast<std::size_t>(i)]) * C;
       const int taps = t.taps[static_cast<std::size_t>(i)];
       std::int32_t s[C];
       for (int c = 0; c < C; ++c) s[c] = kHalf;
@@ -133,8 +134,8 @@ void vertical(const std::uint8_t* src, std::size_t stride, std::size_t row_bytes
 void resample_pil(const std::uint8_t* src, int in_h, int in_w, int channels, int out_h, int out_w,
                   ResampleFilter filter, const Window& win, std::vector<std::uint8_t>& out) {
   PRH_CHECK_INPUT(in_h > 0 && in_w > 0 && out_h > 0 && out_w > 0,
-                  "resample: cannot resize {} x {} to {} x {} (sizes must be positive)", in_h,
-                  in_w, out_h, out_w);
+                  "resample: cannot resize {} x {} to {} x {} (sizes must be positive)", in_h, in_w,
+                  out_h, out_w);
   PRH_CHECK_INPUT(channels == 1 || channels == 3, "resample: {} channels (1 or 3 expected)",
                   channels);
   PRH_CHECK_INPUT(win.top >= 0 && win.left >= 0 && win.height > 0 && win.width > 0 &&

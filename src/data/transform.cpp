@@ -105,8 +105,9 @@ void apply(const Transform& t, const Image& img, std::vector<float>& out) {
   // 2. Resize the shorter side and 3. centre crop: `window` of the resized
   // image (rh x rw) is what the model sees.
   const auto [rh, rw] = resized_size(t, h, w);
-  PRH_CHECK_INPUT(rh >= 1 && rw >= 1, "transform: resizing {} x {} to shorter side {} gives {} x {}",
-                  h, w, t.resize, rh, rw);
+  PRH_CHECK_INPUT(rh >= 1 && rw >= 1,
+                  "transform: resizing {} x {} to shorter side {} gives {} x {}", h, w, t.resize,
+                  rh, rw);
   Window window{0, 0, rh, rw};
   if (t.crop > 0) {
     PRH_CHECK_INPUT(t.crop <= rh && t.crop <= rw,

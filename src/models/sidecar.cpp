@@ -20,9 +20,8 @@ namespace prh::models {
 
 namespace {
 
-const std::set<std::string> kKnownKeys{"input_size", "resize", "crop",        "interpolation",
-                                       "resampler",  "channels", "mean", "std",
-                                       "layer_names"};
+const std::set<std::string> kKnownKeys{"input_size", "resize", "crop", "interpolation", "resampler",
+                                       "channels",   "mean",   "std",  "layer_names"};
 
 // What a node is, for error messages.
 std::string describe(const YAML::Node& n) {

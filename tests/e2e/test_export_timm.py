@@ -115,10 +115,11 @@ def run(tmp):
     check(values == (224, 248, "bicubic", list(timm.HALF), list(timm.HALF)),
           f"timm < 0.9 (resolve_data_config): {values}")
 
-    # crop_pct missing: 1.0; a non-square input size is refused (exit 2, named).
+    # crop_pct missing: timm's DEFAULT_CROP_PCT 0.875 (224 -> 256); a non-square input size is refused (exit 2, named).
     model = timm.create_model("vit_fake_patch16_224.mae")
     del model.pretrained_cfg["crop_pct"]
-    check(export_timm.sidecar_values(model, timm, None)[1] == 224, "no crop_pct: resize = size")
+    check(export_timm.sidecar_values(model, timm, None)[1] == 256,
+          "no crop_pct: timm's default 0.875, resize 256")
     model.pretrained_cfg["input_size"] = (3, 224, 160)
     err = io.StringIO()
     with contextlib.redirect_stderr(err):

@@ -18,8 +18,8 @@
 
 namespace {
 
-using prh::data::ResampleFilter;
 using prh::data::resample_pil;
+using prh::data::ResampleFilter;
 using prh::data::Window;
 
 // (y * 53 + x * 97 + k * 71 + ((x * y) % 7) * 29) % 256: edges in every direction.
@@ -45,12 +45,12 @@ TEST(DataResample, EqualsPillowOnKnownAnswers) {
   EXPECT_EQ(resize(6, 9, 1, 3, 4, ResampleFilter::bicubic),
             (std::vector<std::uint8_t>{89, 106, 128, 108, 99, 122, 113, 116, 151, 117, 115, 138}));
   // Upscale: the filter keeps its own support (no antialiasing needed).
-  EXPECT_EQ(resize(5, 3, 1, 8, 7, ResampleFilter::bilinear),
-            (std::vector<std::uint8_t>{
-                0,   14,  55,  97,  139, 180, 194, 23,  39,  86,  133, 132, 131, 131,
-                56,  72,  120, 168, 120, 72,  56,  89,  85,  72,  59,  87,  116, 125,
-                123, 110, 70,  31,  66,  103, 115, 156, 145, 114, 82,  57,  32,  24,
-                189, 181, 157, 133, 122, 111, 107, 212, 206, 187, 169, 173, 178, 179}));
+  EXPECT_EQ(
+      resize(5, 3, 1, 8, 7, ResampleFilter::bilinear),
+      (std::vector<std::uint8_t>{
+          0,  14, 55, 97, 139, 180, 194, 23,  39,  86,  133, 132, 131, 131, 56,  72,  120, 168, 120,
+          72, 56, 89, 85, 72,  59,  87,  116, 125, 123, 110, 70,  31,  66,  103, 115, 156, 145, 114,
+          82, 57, 32, 24, 189, 181, 157, 133, 122, 111, 107, 212, 206, 187, 169, 173, 178, 179}));
   // RGB, both filters.
   EXPECT_EQ(resize(7, 10, 3, 5, 4, ResampleFilter::bicubic),
             (std::vector<std::uint8_t>{
@@ -75,8 +75,8 @@ TEST(DataResample, WindowIsABlockOfTheFullResize) {
       const int h = 37, w = 53, oh = 19, ow = 23;
       const auto full = resize(h, w, c, oh, ow, f);
       const auto src = pattern(h, w, c);
-      for (const Window win : {Window{0, 0, 5, 7}, Window{3, 4, 11, 13}, Window{18, 22, 1, 1},
-                               Window{2, 0, 17, 23}}) {
+      for (const Window win :
+           {Window{0, 0, 5, 7}, Window{3, 4, 11, 13}, Window{18, 22, 1, 1}, Window{2, 0, 17, 23}}) {
         std::vector<std::uint8_t> part;
         resample_pil(src.data(), h, w, c, oh, ow, f, win, part);
         ASSERT_EQ(part.size(), static_cast<std::size_t>(win.height * win.width * c));
@@ -105,15 +105,15 @@ TEST(DataResample, ConstantStaysConstantAndSameSizeIsACopy) {
 TEST(DataResample, BadSizesAndWindowsAreInputErrors) {
   const auto src = pattern(4, 4, 3);
   std::vector<std::uint8_t> out;
-  EXPECT_THROW(resample_pil(src.data(), 4, 4, 3, 0, 2, ResampleFilter::bicubic, Window{0, 0, 1, 1},
-                            out),
-               prh::InputError);
-  EXPECT_THROW(resample_pil(src.data(), 4, 4, 2, 2, 2, ResampleFilter::bicubic, Window{0, 0, 1, 1},
-                            out),
-               prh::InputError);
-  EXPECT_THROW(resample_pil(src.data(), 4, 4, 3, 2, 2, ResampleFilter::bicubic, Window{1, 1, 2, 2},
-                            out),
-               prh::InputError);
+  EXPECT_THROW(
+      resample_pil(src.data(), 4, 4, 3, 0, 2, ResampleFilter::bicubic, Window{0, 0, 1, 1}, out),
+      prh::InputError);
+  EXPECT_THROW(
+      resample_pil(src.data(), 4, 4, 2, 2, 2, ResampleFilter::bicubic, Window{0, 0, 1, 1}, out),
+      prh::InputError);
+  EXPECT_THROW(
+      resample_pil(src.data(), 4, 4, 3, 2, 2, ResampleFilter::bicubic, Window{1, 1, 2, 2}, out),
+      prh::InputError);
 }
 
 prh::data::Image photo_like(int h, int w) {
@@ -142,7 +142,9 @@ TEST(DataResample, TransformUsesPilByDefaultAndOpenCvOnRequest) {
   for (int c = 0; c < 3; ++c)
     for (int y = 0; y < 20; ++y)
       for (int x = 0; x < 20; ++x) {
-        const float v = static_cast<float>(full[static_cast<std::size_t>(((y + 2) * 32 + x + 6) * 3 + c)]) / 255.0f;
+        const float v =
+            static_cast<float>(full[static_cast<std::size_t>(((y + 2) * 32 + x + 6) * 3 + c)]) /
+            255.0f;
         ASSERT_EQ(pil[static_cast<std::size_t>((c * 20 + y) * 20 + x)],
                   (v - t.mean[static_cast<std::size_t>(c)]) / t.std[static_cast<std::size_t>(c)]);
       }

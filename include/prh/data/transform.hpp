@@ -14,11 +14,11 @@
 namespace prh::data {
 
 struct Transform {
-  int resize = 0;  // shorter side is resized to this (0: no resize)
-  int crop = 0;    // centre crop to crop x crop (0: none)
-  std::string interpolation = "bicubic";            // bicubic | bilinear
-  std::string resampler = "pil";                    // pil (PIL's, antialiased) | opencv
-  int channels = 3;                                 // 1 or 3: what the model wants
+  int resize = 0;                         // shorter side is resized to this (0: no resize)
+  int crop = 0;                           // centre crop to crop x crop (0: none)
+  std::string interpolation = "bicubic";  // bicubic | bilinear
+  std::string resampler = "pil";          // pil (PIL's, antialiased) | opencv
+  int channels = 3;                       // 1 or 3: what the model wants
   std::vector<float> mean{0.485f, 0.456f, 0.406f};  // per channel, on the [0, 1] scale
   std::vector<float> std{0.229f, 0.224f, 0.225f};
 
