@@ -13,8 +13,11 @@ usage: export_models.py OUT SOURCE_DIR
 - vit_fake_timm: tools/export_timm.py on the timm stand-in
   (tests/e2e/fake_timm), model vit_fake_patch16_224.augreg_in21k.
 
-Idempotent: a model whose .pt and .yaml exist is not exported again.
+Idempotent: a model whose .pt and .yaml exist is not exported again, unless
+the export scripts or the timm stand-in changed since (OUT/stamp holds their
+hash).
 """
+import hashlib
 import os
 import subprocess
 import sys
@@ -33,8 +36,22 @@ EXPORTS = [
 ]
 
 
+def sources_hash():
+    h = hashlib.sha256()
+    for rel in ("tools/export_torchvision.py", "tools/export_timm.py",
+                "tests/e2e/fake_timm/timm/__init__.py", "tests/e2e/fake_timm/timm/data.py"):
+        with open(os.path.join(SRC, rel), "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    stamp = os.path.join(OUT, "stamp")
+    digest = sources_hash()
+    if not os.path.isfile(stamp) or open(stamp).read().strip() != digest:
+        for f in os.listdir(OUT):  # exported by other scripts: export again
+            os.remove(os.path.join(OUT, f))
     for name, cmd, pythonpath in EXPORTS:
         if all(os.path.isfile(os.path.join(OUT, name + ext)) for ext in (".pt", ".yaml")):
             print(f"{name}: exported already")
@@ -52,6 +69,8 @@ def main():
                     os.remove(os.path.join(OUT, name + ext))
             return 1
         print(f"{name}: {r.stdout.strip()} ({time.time() - t0:.1f} s)")
+    with open(stamp, "w") as f:
+        f.write(digest + "\n")
     return 0
 
 
