@@ -2,8 +2,9 @@
 # Installs every Debian package that prh's build, tests and demo need.
 # Idempotent: does nothing (and prints nothing) when everything is there.
 #
-#   bash tools/bootstrap.sh           # build, demo, report
-#   bash tools/bootstrap.sh --tests   # also what only the tests need (chromium)
+#   bash tools/bootstrap.sh           what the build, the demo and the report need
+#   bash tools/bootstrap.sh --tests   also what only the tests need (TEST_PACKAGES;
+#                                     tools/test.sh passes it)
 set -euo pipefail
 
 PACKAGES=(
@@ -26,11 +27,25 @@ PACKAGES=(
   slurm-wlm slurmctld slurmd slurm-client slurm-wlm-basic-plugins
   munge libpmix2 libpmix-dev
 )
-# Only the tests: tests/e2e/test_report.py renders the report in headless Chromium.
-TEST_PACKAGES=(chromium)
-if [ "${1:-}" = "--tests" ]; then
-  PACKAGES+=("${TEST_PACKAGES[@]}")
-fi
+# Only for the tests (tools/test.sh): PyTorch and torchvision for Debian's
+# /usr/bin/python3, to export the test models with tools/export_*.py and to
+# compute the reference features of the parity test (tests/e2e/test_parity.py);
+# PIL for torchvision's eval transforms; python3-skimage for the natural
+# photographs it ships (skimage/data: astronaut.png, chelsea.png, rocket.jpg,
+# camera.png, ...). About 45 MB of downloads and 36 s on top of PACKAGES.
+# chromium: tests/e2e/test_report.py renders the report in headless Chromium.
+TEST_PACKAGES=(
+  python3-torch python3-torchvision python3-pil python3-skimage chromium
+)
+
+case "${1:-}" in
+  "") ;;
+  --tests) PACKAGES+=("${TEST_PACKAGES[@]}") ;;
+  *)
+    echo "bootstrap: unknown option '$1' (usage: bootstrap.sh [--tests])" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do

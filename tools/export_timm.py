@@ -113,7 +113,9 @@ def sidecar_values(model, timm, img_size):
         h = w = img_size
     if h != w:
         fail(f"input size {h}x{w} is not square; prh feeds square crops")
-    crop_pct = float(cfg.get("crop_pct") or 1.0)
+    # timm's transforms_imagenet_eval: crop_pct or DEFAULT_CROP_PCT (0.875), then
+    # scale_size = floor(img_size / crop_pct), Resize(shorter side) + CenterCrop.
+    crop_pct = float(cfg.get("crop_pct") or 0.875)
     resize = int(math.floor(h / crop_pct))
     mode = cfg.get("crop_mode", "center")
     if mode != "center":

@@ -1,7 +1,9 @@
-// timm's eval transforms on 8-bit images: channel conversion, resize of the
-// shorter side, centre crop (torchvision's rules for sizes and offsets), then
-// scale to [0, 1] and normalise, written CHW as float32 like torchvision's
-// ToTensor + Normalize.
+// timm's and torchvision's eval transforms on 8-bit images: channel
+// conversion, resize of the shorter side (PIL's antialiased resampler, or
+// OpenCV's plain one), centre crop (torchvision's rules for sizes and
+// offsets), then scale to [0, 1] and normalise, written CHW as float32 like
+// torchvision's ToTensor + Normalize. With the PIL resampler only the pixels
+// of the crop are computed (they equal those of the full resize).
 
 #include <string>
 #include <utility>
@@ -11,6 +13,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "prh/core/error.hpp"
+#include "prh/data/resample.hpp"
 #include "prh/data/transform.hpp"
 
 namespace prh::data {
@@ -76,6 +79,8 @@ void apply(const Transform& t, const Image& img, std::vector<float>& out) {
   PRH_CHECK_INPUT(t.interpolation == "bicubic" || t.interpolation == "bilinear",
                   "transform: 'interpolation' must be 'bicubic' or 'bilinear' (got '{}')",
                   t.interpolation);
+  PRH_CHECK_INPUT(t.resampler == "pil" || t.resampler == "opencv",
+                  "transform: 'resampler' must be 'pil' or 'opencv' (got '{}')", t.resampler);
 
   // 1. Channels, on the 8-bit image.
   const int h = img.height, w = img.width;
@@ -96,29 +101,42 @@ void apply(const Transform& t, const Image& img, std::vector<float>& out) {
     }
     src = converted.data();
   }
-  cv::Mat m(h, w, CV_8UC(t.channels), const_cast<std::uint8_t*>(src));
 
-  // 2. Resize the shorter side.
+  // 2. Resize the shorter side and 3. centre crop: `window` of the resized
+  // image (rh x rw) is what the model sees.
   const auto [rh, rw] = resized_size(t, h, w);
-  cv::Mat resized = m;
-  if (rh != h || rw != w) {
-    PRH_CHECK_INPUT(rh >= 1 && rw >= 1,
-                    "transform: resizing {} x {} to shorter side {} gives {} x {}", h, w, t.resize,
-                    rh, rw);
-    cv::resize(m, resized, cv::Size(rw, rh), 0, 0,
-               t.interpolation == "bilinear" ? cv::INTER_LINEAR : cv::INTER_CUBIC);
-  }
-
-  // 3. Centre crop.
-  int top = 0, left = 0, oh = rh, ow = rw;
+  PRH_CHECK_INPUT(rh >= 1 && rw >= 1,
+                  "transform: resizing {} x {} to shorter side {} gives {} x {}", h, w, t.resize,
+                  rh, rw);
+  Window window{0, 0, rh, rw};
   if (t.crop > 0) {
     PRH_CHECK_INPUT(t.crop <= rh && t.crop <= rw,
                     "transform: centre crop {} x {} is larger than the image ({} x {} after "
                     "resizing {} x {} to shorter side {})",
                     t.crop, t.crop, rh, rw, h, w, t.resize);
-    top = crop_offset(rh, t.crop);
-    left = crop_offset(rw, t.crop);
-    oh = ow = t.crop;
+    window = Window{crop_offset(rh, t.crop), crop_offset(rw, t.crop), t.crop, t.crop};
+  }
+  const int oh = window.height, ow = window.width;
+  const std::uint8_t* pixels = nullptr;  // the window, rows of `row_stride` bytes
+  std::size_t row_stride = 0;
+  std::vector<std::uint8_t> resampled;
+  cv::Mat resized;
+  if (rh == h && rw == w) {  // no resize (PIL and torchvision copy the image)
+    row_stride = static_cast<std::size_t>(w) * nc;
+    pixels = src + static_cast<std::size_t>(window.top) * row_stride +
+             static_cast<std::size_t>(window.left) * nc;
+  } else if (t.resampler == "pil") {
+    resample_pil(src, h, w, t.channels, rh, rw,
+                 t.interpolation == "bilinear" ? ResampleFilter::bilinear : ResampleFilter::bicubic,
+                 window, resampled);
+    pixels = resampled.data();
+    row_stride = static_cast<std::size_t>(ow) * nc;
+  } else {
+    const cv::Mat m(h, w, CV_8UC(t.channels), const_cast<std::uint8_t*>(src));
+    cv::resize(m, resized, cv::Size(rw, rh), 0, 0,
+               t.interpolation == "bilinear" ? cv::INTER_LINEAR : cv::INTER_CUBIC);
+    row_stride = resized.step[0];
+    pixels = resized.ptr<std::uint8_t>(window.top) + static_cast<std::size_t>(window.left) * nc;
   }
 
   // 4. Scale, normalise, HWC -> CHW.
@@ -128,8 +146,7 @@ void apply(const Transform& t, const Image& img, std::vector<float>& out) {
     const float mean = t.mean[c], sd = t.std[c];
     float* dst = out.data() + c * plane;
     for (int y = 0; y < oh; ++y) {
-      const std::uint8_t* row =
-          resized.ptr<std::uint8_t>(top + y) + static_cast<std::size_t>(left) * nc;
+      const std::uint8_t* row = pixels + static_cast<std::size_t>(y) * row_stride;
       for (int x = 0; x < ow; ++x) {
         const float v = static_cast<float>(row[static_cast<std::size_t>(x) * nc + c]) / 255.0f;
         dst[static_cast<std::size_t>(y) * static_cast<std::size_t>(ow) +

@@ -20,7 +20,7 @@ namespace prh::models {
 
 namespace {
 
-const std::set<std::string> kKnownKeys{"input_size", "resize", "crop", "interpolation",
+const std::set<std::string> kKnownKeys{"input_size", "resize", "crop", "interpolation", "resampler",
                                        "channels",   "mean",   "std",  "layer_names"};
 
 // What a node is, for error messages.
@@ -112,7 +112,7 @@ Sidecar load_sidecar(const std::string& path) {
     }
     PRH_CHECK_INPUT(kKnownKeys.count(key) == 1,
                     "sidecar {}: unknown field '{}' (known: input_size, resize, crop, "
-                    "interpolation, channels, mean, std, layer_names)",
+                    "interpolation, resampler, channels, mean, std, layer_names)",
                     path, key);
     PRH_CHECK_INPUT(seen.insert(key).second, "sidecar {}: field '{}' is given twice", path, key);
   }
@@ -140,6 +140,16 @@ Sidecar load_sidecar(const std::string& path) {
                     "sidecar {}: field 'interpolation' must be 'bicubic' or 'bilinear' (got {})",
                     path, describe(n));
     t.interpolation = v;
+  }
+
+  t.resampler = "pil";
+  if (const YAML::Node n = root["resampler"]) {
+    const std::string v = n.IsScalar() ? n.Scalar() : std::string();
+    PRH_CHECK_INPUT(n.IsScalar() && (v == "pil" || v == "opencv"),
+                    "sidecar {}: field 'resampler' must be 'pil' (PIL's antialiased resize, as "
+                    "timm and torchvision) or 'opencv' (OpenCV's plain resize) (got {})",
+                    path, describe(n));
+    t.resampler = v;
   }
 
   t.channels = 3;

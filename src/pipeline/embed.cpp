@@ -60,6 +60,7 @@ json sidecar_json(const models::Sidecar& s) {
           {"resize", t.resize},
           {"crop", t.crop},
           {"interpolation", t.interpolation},
+          {"resampler", t.resampler},
           {"channels", t.channels},
           {"mean", t.mean},
           {"std", t.std}};

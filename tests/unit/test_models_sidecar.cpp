@@ -55,6 +55,7 @@ TEST_F(SidecarTest, DefaultsFromInputSizeOnly) {
   EXPECT_EQ(s.transform.resize, 224);
   EXPECT_EQ(s.transform.crop, 224);
   EXPECT_EQ(s.transform.interpolation, "bicubic");
+  EXPECT_EQ(s.transform.resampler, "pil");
   EXPECT_EQ(s.transform.channels, 3);
   EXPECT_EQ(s.transform.mean, (std::vector<float>{0.485f, 0.456f, 0.406f}));
   EXPECT_EQ(s.transform.std, (std::vector<float>{0.229f, 0.224f, 0.225f}));
@@ -68,6 +69,7 @@ TEST_F(SidecarTest, AllFields) {
                                     "resize: 248\n"
                                     "crop: 224\n"
                                     "interpolation: bilinear\n"
+                                    "resampler: opencv\n"
                                     "channels: 3\n"
                                     "mean: [0.5, 0.5, 0.5]\n"
                                     "std: [0.25, 0.5, 1]\n"
@@ -76,6 +78,7 @@ TEST_F(SidecarTest, AllFields) {
   EXPECT_EQ(s.transform.resize, 248);
   EXPECT_EQ(s.transform.crop, 224);
   EXPECT_EQ(s.transform.interpolation, "bilinear");
+  EXPECT_EQ(s.transform.resampler, "opencv");
   EXPECT_EQ(s.transform.mean, (std::vector<float>{0.5f, 0.5f, 0.5f}));
   EXPECT_EQ(s.transform.std, (std::vector<float>{0.25f, 0.5f, 1.0f}));
   EXPECT_EQ(s.layer_names, (std::vector<std::string>{"blocks.0", "blocks.1", "head"}));
@@ -129,6 +132,7 @@ TEST_F(SidecarTest, CropMustEqualInputSizeAndResizeCoverIt) {
 TEST_F(SidecarTest, InterpolationAndChannels) {
   expect_error("input_size: 8\ninterpolation: nearest\n", {"interpolation", "nearest"});
   expect_error("input_size: 8\ninterpolation: [bicubic]\n", {"interpolation"});
+  expect_error("input_size: 8\nresampler: torch\n", {"resampler", "torch", "pil", "opencv"});
   expect_error("input_size: 8\nchannels: 2\n", {"channels", "1 or 3"});
   expect_error("input_size: 8\nchannels: rgb\n", {"channels", "rgb"});
 }
