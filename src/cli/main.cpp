@@ -20,9 +20,20 @@
 #include "prh/pipeline/export.hpp"
 #include "prh/pipeline/reduce.hpp"
 #include "prh/pipeline/report.hpp"
+#include "prh/pipeline/status.hpp"
 #include "prh/pipeline/submit.hpp"
 #include "prh/pipeline/validate.hpp"
 #include "prh/pipeline/zoo.hpp"
+
+#ifdef PRH_LEAN
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#endif
 
 namespace {
 
@@ -103,21 +114,62 @@ int run_stages(const StageArgs& args, int* argc, char*** argv) {
   return in_session(argc, argv, [&](const prh::parallel::Session& session) {
     const auto sweep = prh::config::load(args.config);
     prh::configure_threads(sweep.threads_per_rank);
+#ifndef PRH_LEAN  // the lean prh hands embed and run to prh-models (main)
     if (args.embed) prh::pipeline::embed(sweep, session, args.embed_opt);
+#endif
     if (args.reduce) prh::pipeline::reduce(sweep, session, args.reduce_opt);
   });
 }
 
+#ifndef PRH_LEAN
 int run_zoo(const prh::pipeline::ZooOptions& opt, int* argc, char*** argv) {
   return in_session(argc, argv, [&](const prh::parallel::Session& session) {
     prh::configure_threads(opt.threads);
     prh::pipeline::train_zoo(opt, session);
   });
 }
+#endif
+
+#ifdef PRH_LEAN
+// The commands that run models or read images: prh-models does them.
+bool is_model_command(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.empty() || a[0] == '-') continue;  // --help, --version: prh answers
+    return a == "embed" || a == "run" || a == "zoo" || a == "validate";
+  }
+  return false;
+}
+
+// Replaces this process with prh-models (beside this executable, or
+// $PRH_MODELS) with the same arguments. Before MPI starts, so the MPI
+// launcher's environment passes on unchanged; same process id, so mpirun,
+// srun and signals see one process.
+[[noreturn]] void exec_models(char** argv) {
+  std::string path;
+  if (const char* env = std::getenv("PRH_MODELS"); env != nullptr && *env != '\0') {
+    path = env;
+  } else {
+    std::error_code ec;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    path = (ec ? std::filesystem::path(argv[0]) : self).parent_path() / "prh-models";
+  }
+  argv[0] = path.data();
+  ::execv(path.c_str(), argv);
+  std::fprintf(stderr,
+               "prh: error: cannot start %s (%s): the commands embed, run, zoo and validate run "
+               "there; build the target prh-models beside prh, or set PRH_MODELS\n",
+               path.c_str(), std::strerror(errno));
+  std::exit(prh::kExitInternal);
+}
+#endif
 
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef PRH_LEAN
+  if (is_model_command(argc, argv)) exec_models(argv);  // LibTorch and OpenCV live there
+#endif
   prh::parallel::install_usr1_handler();  // first: a job script may forward USR1 at any time
   prh::log::init("prh");
   CLI::App app{"prh: how alike are the representations of many neural networks?", "prh"};
@@ -278,7 +330,9 @@ int main(int argc, char** argv) {
     if (*embed) return run_stages(embed_args, &argc, &argv);
     if (*reduce) return run_stages(reduce_args, &argc, &argv);
     if (*run) return run_stages(run_args, &argc, &argv);
+#ifndef PRH_LEAN
     if (*zoo_train) return run_zoo(zoo_opt, &argc, &argv);
+#endif
     if (*export_cmd) {
       prh::pipeline::export_results(export_file, export_format, export_out);
       return prh::kExitOk;
@@ -288,8 +342,10 @@ int main(int argc, char** argv) {
       prh::pipeline::submit(prh::config::load(submit_opt.config), submit_opt, std::cout);
       return prh::kExitOk;
     }
+#ifndef PRH_LEAN
     if (*validate)
       return prh::pipeline::run_validate(validate_config, validate_opt, std::cout, std::cerr);
+#endif
     if (*status) {
       prh::pipeline::print_status(std::cout, prh::config::load(status_config));
       return prh::kExitOk;

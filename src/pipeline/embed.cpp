@@ -18,6 +18,7 @@
 #include "prh/pipeline/stage.hpp"
 #include "prh/pipeline/submit.hpp"
 #include "prh/store/embedding_store.hpp"
+#include "prh/store/hdf5_library.hpp"
 #include "prh/store/results_reader.hpp"
 #include "progress.hpp"
 
@@ -228,18 +229,10 @@ void embed_item(const config::Sweep& sweep, const store::StoreLayout& layout,
   writer.mark_done(it.set, it.model, it.shard);
 }
 
-}  // namespace
-
-std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
-                   const EmbedOptions& opt) {
-  const bool task_mode = opt.array_task >= 0;
-  PRH_CHECK_INPUT(!task_mode || (opt.array_size > 0 && opt.array_task < opt.array_size),
-                  "--array-task {} --array-size {}: the task must be in 0..size-1", opt.array_task,
-                  opt.array_size);
-  models::set_torch_threads(sweep.threads_per_rank);
-  data::set_threads(sweep.threads_per_rank);
-  // Sources: every rank builds every source (cheap; reading is by index).
-  std::vector<std::unique_ptr<data::Source>> sources;
+// The store's layout of the sweep's image sets (ids, labels, specs), and
+// their sources (`sources`, in config order).
+store::StoreLayout set_layout(const config::Sweep& sweep,
+                              std::vector<std::unique_ptr<data::Source>>& sources) {
   store::StoreLayout layout;
   layout.embed_params = sweep.embed_params();
   layout.config_file = sweep.file;
@@ -260,22 +253,20 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
     }
     layout.sets.push_back(std::move(sl));
   }
+  return layout;
+}
 
-  std::vector<std::int64_t> sizes;
-  for (const auto& s : layout.sets) sizes.push_back(s.n);
-  const auto all = plan_items(sizes, static_cast<int>(sweep.models.size()), sweep.shard_size);
-  // An array task's items, and the models they need (it probes only those).
-  const auto slice = task_mode ? share(all, opt.array_task, opt.array_size) : all;
-  std::vector<bool> used(sweep.models.size(), !task_mode);
-  for (const auto& it : slice) used[static_cast<std::size_t>(it.model)] = true;
-
-  // Probe models, spread over ranks; every rank learns every model's layout.
+// Probes the models with used[m] set, spread over the ranks; every rank
+// learns every model's layout (unused models: name and spec only). A model
+// the user gave that cannot be used is bad input (every problem listed);
+// anything else (a bug, out of memory) is an internal error.
+std::vector<store::ModelLayout> probe_models(const config::Sweep& sweep,
+                                             const std::vector<bool>& used,
+                                             const parallel::Session& session) {
   json mine = json::object();
   for (std::size_t m = 0, k = 0; m < sweep.models.size(); ++m) {
     if (!used[m]) continue;
     if (static_cast<int>(k++) % session.size() != session.rank()) continue;
-    // A model the user gave that cannot be used is bad input; anything else
-    // (a bug, out of memory) is not, and is reported as what it is.
     try {
       mine[sweep.models[m].name] = probe_model(sweep.models[m], sweep.device, session.local_rank());
     } catch (const InputError& e) {
@@ -296,23 +287,50 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
   }
   if (!internal.empty()) throw InternalError(fmt::format("probing the models failed:{}", internal));
   PRH_CHECK_INPUT(errors.empty(), "cannot use every model:{}", errors);
+  std::vector<store::ModelLayout> out;
   for (const auto& m : sweep.models) {
     store::ModelLayout ml;
     ml.name = m.name;
     ml.spec = config::Sweep::model_json(m);
-    if (!probes.contains(m.name)) {  // not used by this array task
-      layout.models.push_back(std::move(ml));
-      continue;
+    if (probes.contains(m.name)) {  // else: not used by this array task
+      const json& p = probes.at(m.name);
+      ml.spec["checksum"] = p["checksum"];
+      ml.layer_dims = p["dims"].get<std::vector<std::int64_t>>();
+      ml.layer_names = p["layer_names"].get<std::vector<std::string>>();
+      ml.classes = p["classes"].get<std::int64_t>();
+      ml.parameters = p["parameters"].get<std::int64_t>();
+      ml.sidecar = p["sidecar"];
     }
-    const json& p = probes.at(m.name);
-    ml.spec["checksum"] = p["checksum"];
-    ml.layer_dims = p["dims"].get<std::vector<std::int64_t>>();
-    ml.layer_names = p["layer_names"].get<std::vector<std::string>>();
-    ml.classes = p["classes"].get<std::int64_t>();
-    ml.parameters = p["parameters"].get<std::int64_t>();
-    ml.sidecar = p["sidecar"];
-    layout.models.push_back(std::move(ml));
+    out.push_back(std::move(ml));
   }
+  return out;
+}
+
+}  // namespace
+
+std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
+                   const EmbedOptions& opt) {
+  const bool task_mode = opt.array_task >= 0;
+  PRH_CHECK_INPUT(!task_mode || (opt.array_size > 0 && opt.array_task < opt.array_size),
+                  "--array-task {} --array-size {}: the task must be in 0..size-1", opt.array_task,
+                  opt.array_size);
+  models::set_torch_threads(sweep.threads_per_rank);
+  data::set_threads(sweep.threads_per_rank);
+  // LibTorch and OpenCV bring a serial HDF5 too: say which one prh's calls reach.
+  if (session.root()) spdlog::debug("embed: HDF5 calls reach {}", store::hdf5_library());
+  // Sources: every rank builds every source (cheap; reading is by index).
+  std::vector<std::unique_ptr<data::Source>> sources;
+  store::StoreLayout layout = set_layout(sweep, sources);
+
+  std::vector<std::int64_t> sizes;
+  for (const auto& s : layout.sets) sizes.push_back(s.n);
+  const auto all = plan_items(sizes, static_cast<int>(sweep.models.size()), sweep.shard_size);
+  // An array task's items, and the models they need (it probes only those).
+  const auto slice = task_mode ? share(all, opt.array_task, opt.array_size) : all;
+  std::vector<bool> used(sweep.models.size(), !task_mode);
+  for (const auto& it : slice) used[static_cast<std::size_t>(it.model)] = true;
+
+  layout.models = probe_models(sweep, used, session);
 
   std::unique_ptr<store::ItemWriter> writer;
   std::int64_t merged = 0;
@@ -395,61 +413,6 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
                    sweep.store);
   }
   return out.done + merged;
-}
-
-void print_status(std::ostream& os, const config::Sweep& sweep) {
-  print_jobs(os, sweep.store);  // SLURM jobs of `prh submit`, if any
-  const auto parts = store::list_parts(sweep.store);
-  if (!parts.empty()) {
-    os << fmt::format(
-        "parts {}: {} work items embedded by a job array, not merged yet (`prh embed {}` or "
-        "`prh run` merges them)\n",
-        store::parts_dir(sweep.store), parts.size(), sweep.file);
-    // Per image set and model (the parts tree is SET/MODEL/SHARD.h5).
-    std::map<std::pair<std::string, std::string>, int> per;
-    for (const auto& p : parts) {
-      const std::filesystem::path path(p);
-      ++per[{path.parent_path().parent_path().filename().string(),
-             path.parent_path().filename().string()}];
-    }
-    os << fmt::format("{:<24} {:<24} {:>12}\n", "image set", "model", "parts");
-    for (const auto& [key, n] : per)
-      os << fmt::format("{:<24} {:<24} {:>12}\n", key.first, key.second, n);
-  }
-  if (!std::filesystem::exists(sweep.store)) {
-    os << fmt::format("store {}: not created yet (`prh embed`)\n", sweep.store);
-    return;
-  }
-  const auto summary = store::read_summary(sweep.store);
-  os << fmt::format("store {} (config {})\n", sweep.store, summary.config_file);
-  os << fmt::format("{:<24} {:<24} {:>12}\n", "image set", "model", "shards done");
-  std::int64_t done = 0, total = 0;
-  for (const auto& p : summary.items) {
-    os << fmt::format("{:<24} {:<24} {:>5}/{:<6}{}\n", p.set, p.model, p.done, p.total,
-                      p.done == p.total ? "" : "  (incomplete)");
-    done += p.done;
-    total += p.total;
-  }
-  os << fmt::format("total: {}/{} work items done{}\n", done, total,
-                    done == total ? "" : "; run `prh embed` again to finish");
-  if (!std::filesystem::exists(sweep.results)) {
-    os << fmt::format("results {}: not started (`prh reduce`)\n", sweep.results);
-    return;
-  }
-  const auto r = store::read_results(sweep.results);
-  os << fmt::format("results {}: {}\n", sweep.results,
-                    r.complete ? "complete" : "incomplete; run `prh reduce` again to finish");
-  os << fmt::format("{:<24} {:>14} {:>16}\n", "image set", "configurations", "model pairs done");
-  for (const auto& s : r.sets) {
-    std::int64_t pairs = 0, all_done = -1;
-    for (const auto& c : s.configurations) {
-      pairs = static_cast<std::int64_t>(c.done.size());
-      const auto d = std::count(c.done.begin(), c.done.end(), std::uint8_t{1});
-      all_done = all_done < 0 ? d : std::min<std::int64_t>(all_done, d);
-    }
-    os << fmt::format("{:<24} {:>14} {:>9}/{:<6}\n", s.name, s.configurations.size(),
-                      std::max<std::int64_t>(all_done, 0), pairs);
-  }
 }
 
 }  // namespace prh::pipeline

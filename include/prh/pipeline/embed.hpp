@@ -2,7 +2,6 @@
 // `prh embed CONFIG` (MPI): each rank embeds a contiguous run of work items
 // (model, image set, shard) into the parallel HDF5 store, loading each of its
 // models once; finished items are skipped, so a killed run resumes.
-// `prh status CONFIG`: done/total per image set and model.
 
 #include <iosfwd>
 
@@ -29,7 +28,6 @@ struct EmbedOptions {
 std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
                    const EmbedOptions& opt = {});
 
-void print_status(std::ostream& os, const config::Sweep& sweep);
 
 // One work item; items are ordered by model, then image set, then shard.
 struct WorkItem {

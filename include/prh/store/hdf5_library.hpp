@@ -1,0 +1,15 @@
+#pragma once
+// Which HDF5 library this process's HDF5 calls reach. LibTorch and OpenCV
+// (through GDAL) load Debian's serial HDF5 beside the parallel one prh is
+// built against; prh's calls must reach the parallel one (tested).
+
+#include <string>
+
+namespace prh::store {
+
+// The file of the shared library that defines H5Fopen as this process
+// resolves it, and its version: "/usr/lib/.../hdf5/openmpi/libhdf5.so.103
+// (HDF5 1.10.8, parallel)".
+std::string hdf5_library();
+
+}  // namespace prh::store
