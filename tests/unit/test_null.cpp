@@ -52,7 +52,7 @@ const std::vector<std::string> kAll{"mutual_knn:k=5",
                                     "edit_distance_knn:k=20"};
 
 // Rounding allowed between the fast and the slow null, per metric (see
-// docs/results.md, "Calibration"): the kNN metrics count integers from
+// docs/calibration.md): the kNN metrics count integers from
 // identical lists, so they are exact; the others divide by self terms that
 // the slow path re-sums in another row order (float products summed in
 // 256-row chunks), and SVCCA re-solves the eigenproblem of that Gram.

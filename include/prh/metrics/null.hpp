@@ -15,7 +15,7 @@
 // The scores then go through the normal code (score_layer_pair,
 // compare_models), so a null score is the score prh compare would give on
 // the permuted features, up to the rounding of the sums listed in
-// docs/results.md ("Calibration"). Only linear kernels: an RBF kernel's null
+// docs/calibration.md. Only linear kernels: an RBF kernel's null
 // would need the N x N Gram kept per layer (not done; a clear error).
 
 #include <cstdint>
