@@ -328,6 +328,7 @@ Sweep parse(const std::string& text, const std::string& origin) {
     }
   }
   s.bootstrap = static_cast<int>(f.integer("bootstrap", 1000, 0, 1 << 30));
+  s.mantel = static_cast<int>(f.integer("mantel", 999, 0, 1 << 30));
   if (const json* c = f.node("confidence")) {
     if (!c->is_number())
       problems.push_back(fmt::format("confidence: must be a number, got {}", type_name(*c)));

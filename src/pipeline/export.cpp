@@ -157,7 +157,7 @@ Table alignment_table(const ResultsData& r) {
 
 Table correlations_table(const ResultsData& r) {
   Table t{"correlations",
-          {"set", "method", "config_a", "config_b", "r", "p", "n", "ci_low", "ci_high"},
+          {"set", "method", "config_a", "config_b", "r", "p", "n", "ci_low", "ci_high", "mantel_p"},
           {}};
   for (const auto& s : r.sets) {
     if (!s.correlation) continue;
@@ -169,7 +169,7 @@ Table correlations_table(const ResultsData& r) {
           const std::size_t ab = a * k + b;
           t.rows.push_back({text(s.name), text(cm.name), text(names[a]), text(names[b]),
                             at(cm.r, ab), at(cm.p, ab), at(cm.n, ab), at(cm.ci_low, ab),
-                            at(cm.ci_high, ab)});
+                            at(cm.ci_high, ab), at(cm.mantel_p, ab)});
         }
   }
   return t;

@@ -20,6 +20,8 @@
 #include "prh/pipeline/stage.hpp"
 #include "prh/stats/bootstrap.hpp"
 #include "prh/stats/correlation.hpp"
+#include "prh/stats/mantel.hpp"
+#include "prh/stats/permutation.hpp"
 #include "prh/stats/predictions.hpp"
 #include "prh/store/embedding_reader.hpp"
 #include "prh/store/embedding_store.hpp"
@@ -132,6 +134,7 @@ json sweep_json(const config::Sweep& s) {
           {"metrics", s.metrics},
           {"correlations", s.correlations},
           {"bootstrap", s.bootstrap},
+          {"mantel", s.mantel},
           {"confidence", s.confidence},
           {"image_sets", sets},
           {"models", models}};
@@ -294,6 +297,7 @@ std::string derived_hash(const store::ResultsLayout& L, const config::Sweep& swe
                             {"sets", sets},
                             {"correlations", sweep.correlations},
                             {"bootstrap", sweep.bootstrap},
+                            {"mantel", sweep.mantel},
                             {"confidence", sweep.confidence},
                             {"seed", sweep.seed}});
 }
@@ -484,6 +488,10 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
   return outcome.done;
 }
 
+// The stream of the sweep seed that the Mantel relabellings draw from
+// (stats::stream_seed; "mantel" in ASCII).
+constexpr std::uint64_t kMantelStream = 0x6d616e74656cULL;
+
 // Phase 3 (rank 0): the tables derived from the alignment and predictions.
 store::Derived derive(const config::Sweep& sweep, const Plan& plan, const store::ResultsLayout& L,
                       const std::string& hash) {
@@ -491,6 +499,7 @@ store::Derived derive(const config::Sweep& sweep, const Plan& plan, const store:
   for (const auto& c : L.configurations) d.configurations.push_back(c.name);
   d.methods = sweep.correlations;
   d.bootstrap = sweep.bootstrap;
+  d.mantel = sweep.mantel;
   d.confidence = sweep.confidence;
   d.seed = sweep.seed;
   d.hash = hash;
@@ -560,6 +569,10 @@ store::Derived derive(const config::Sweep& sweep, const Plan& plan, const store:
       t.p = cm.p;
       t.n = cm.n;
       if (bo.resamples > 0) t.ci_low = cm.ci_low, t.ci_high = cm.ci_high;
+      // The same model relabellings for every set and method (seeded once).
+      if (sweep.mantel > 0)
+        t.mantel_p = stats::mantel_matrix(matrices[s], M, method, sweep.mantel,
+                                          stats::stream_seed(sweep.seed, kMantelStream));
       for (std::size_t c = 0; c < K; ++c) {
         const std::vector<double> ma(
             sd.mean_alignment.begin() + static_cast<std::ptrdiff_t>(c * M),

@@ -380,6 +380,7 @@ CorrelationResult read_correlation(const File& f, const std::string& set,
     cm.n = read_ints(f, base + "_n", {k, k});
     cm.ci_low = read_doubles(f, base + "_ci_low", {k, k});
     cm.ci_high = read_doubles(f, base + "_ci_high", {k, k});
+    cm.mantel_p = read_doubles(f, base + "_mantel_p", {k, k});
     const std::string acc = g + "/accuracy_" + method;
     cm.accuracy_r = read_doubles(f, acc, {k});
     cm.accuracy_p = read_doubles(f, acc + "_pvalue", {k});

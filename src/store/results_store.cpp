@@ -477,6 +477,7 @@ void write_derived(const std::string& path, const Derived& d) {
     h5::write_attr(g.id(), "confidence", d.confidence);
     h5::write_attr(g.id(), "seed", static_cast<std::int64_t>(d.seed));
     h5::write_attr(g.id(), "resampling", std::string("models"));
+    h5::write_attr(g.id(), "mantel", static_cast<std::int64_t>(d.mantel));
     h5::write_attr(g.id(), "vector", std::string("upper triangle, i < j"));
     for (const auto& t : s.correlations) {
       h5::write_doubles(g.id(), t.method, {K, K}, t.r);
@@ -486,6 +487,8 @@ void write_derived(const std::string& path, const Derived& d) {
         h5::write_doubles(g.id(), t.method + "_ci_low", {K, K}, t.ci_low);
         h5::write_doubles(g.id(), t.method + "_ci_high", {K, K}, t.ci_high);
       }
+      if (!t.mantel_p.empty())
+        h5::write_doubles(g.id(), t.method + "_mantel_p", {K, K}, t.mantel_p);
       h5::write_doubles(g.id(), "accuracy_" + t.method, {K}, t.acc_r);
       h5::write_doubles(g.id(), "accuracy_" + t.method + "_pvalue", {K}, t.acc_p);
       h5::write_int64s(g.id(), "accuracy_" + t.method + "_n", {K}, t.acc_n);

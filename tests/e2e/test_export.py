@@ -53,7 +53,8 @@ METHODS = ["spearman", "pearson"]
 COLUMNS = {
     "alignment": ["set", "configuration", "metric", "model_a", "model_b", "i", "j", "self", "score",
                   "score_ba", "layer_a", "layer_b", "layer_a_ba", "layer_b_ba"],
-    "correlations": ["set", "method", "config_a", "config_b", "r", "p", "n", "ci_low", "ci_high"],
+    "correlations": ["set", "method", "config_a", "config_b", "r", "p", "n", "ci_low", "ci_high",
+                     "mantel_p"],
     "accuracy_correlation": ["set", "method", "configuration", "r", "p", "n"],
     "predictions": ["set", "model", "accuracy", "mean_prob", "mean_prob_wrong"],
     "agreement": ["set", "model_a", "model_b", "agreement", "both_wrong", "agreement_both_wrong"],
@@ -129,6 +130,7 @@ def make_truth(seed, sets, configs, with_predictions=("id",), ci_sets=("id",), c
                 d["ci_low"] = d["r"] - 0.1
                 d["ci_high"] = d["r"] + 0.1
                 d["ci_low"][0, 1] = d["ci_low"][1, 0] = np.nan  # too few resamples
+                d["mantel_p"] = sym(rng, k, 0.001)
             corr["methods"][meth] = d
         t["correlation"][s] = corr
         if s in with_predictions:
@@ -218,6 +220,8 @@ def write_results(path, t, complete=1, variable_strings=False, fixed_format_attr
                 if "ci_low" in d:
                     g[meth + "_ci_low"] = d["ci_low"]
                     g[meth + "_ci_high"] = d["ci_high"]
+                if "mantel_p" in d:
+                    g[meth + "_mantel_p"] = d["mantel_p"]
                 g["accuracy_" + meth] = d["accuracy_r"]
                 g[f"accuracy_{meth}_pvalue"] = d["accuracy_p"]
                 g[f"accuracy_{meth}_n"] = d["accuracy_n"]
@@ -277,7 +281,8 @@ def expected_tables(t):
                     out["correlations"].append([
                         s, meth, names[a], names[b], f(d["r"][a, b]), f(d["p"][a, b]), int(d["n"][a, b]),
                         f(d["ci_low"][a, b]) if "ci_low" in d else float("nan"),
-                        f(d["ci_high"][a, b]) if "ci_high" in d else float("nan")])
+                        f(d["ci_high"][a, b]) if "ci_high" in d else float("nan"),
+                        f(d["mantel_p"][a, b]) if "mantel_p" in d else float("nan")])
         for meth, d in corr["methods"].items():
             for c in range(k):
                 out["accuracy_correlation"].append([s, meth, names[c], f(d["accuracy_r"][c]),

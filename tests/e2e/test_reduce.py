@@ -322,6 +322,17 @@ def main():
                     check(abs(rho[x, y] - want) < 1e-12, f"{s}: spearman[{configs[x]}, {configs[y]}] {rho[x, y]} vs {want}")
                     check(0 <= p[x, y] <= 1, f"{s}: p in [0, 1]")
                     check(np.isnan(lo[x, y]) or lo[x, y] <= hi[x, y], f"{s}: ci ordered")
+            # Mantel p (default 999 relabellings of the models): a permutation
+            # p-value, so in [1/1000, 1]; a configuration against itself is
+            # only matched by relabellings that fix its matrix.
+            R = int(f[f"correlation/{s}"].attrs["mantel"])
+            check(R == 999, f"{s}: mantel attribute {R}")
+            for method in ("spearman", "kendall", "pearson"):
+                mp = f[f"correlation/{s}/{method}_mantel_p"][()]
+                fin = mp[np.isfinite(mp)]
+                check(fin.size > 0 and np.all((fin >= 1 / (R + 1) - 1e-15) & (fin <= 1)),
+                      f"{s}: {method}_mantel_p in [1/(R+1), 1]")
+                check(np.allclose(mp, mp.T, equal_nan=True), f"{s}: {method}_mantel_p symmetric")
             pear = f[f"correlation/{s}/pearson"][()]
             want = np.corrcoef(vec[configs[0]], vec[configs[6]])[0, 1]
             check(abs(pear[0, 6] - want) < 1e-12, f"{s}: pearson {pear[0, 6]} vs {want}")

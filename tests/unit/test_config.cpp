@@ -131,14 +131,17 @@ TEST(Config, ReductionDefaults) {
   const auto s = parse(kMinimal, "test.yaml");
   EXPECT_EQ(s.correlations, std::vector<std::string>{"spearman"});
   EXPECT_EQ(s.bootstrap, 1000);
+  EXPECT_EQ(s.mantel, 999);
   EXPECT_DOUBLE_EQ(s.confidence, 0.95);
   EXPECT_TRUE(s.metrics.empty());  // all eight metrics at their defaults
 }
 
 TEST(Config, ReductionGoodValues) {
-  const auto s = parse(
-      std::string(kMinimal) + "correlations: [kendall, pearson]\nbootstrap: 0\nconfidence: 0.9\n",
-      "test.yaml");
+  const auto s =
+      parse(std::string(kMinimal) +
+                "correlations: [kendall, pearson]\nbootstrap: 0\nconfidence: 0.9\nmantel: 0\n",
+            "test.yaml");
+  EXPECT_EQ(s.mantel, 0);
   EXPECT_EQ(s.correlations, (std::vector<std::string>{"kendall", "pearson"}));
   EXPECT_EQ(s.bootstrap, 0);
   EXPECT_DOUBLE_EQ(s.confidence, 0.9);
@@ -168,6 +171,8 @@ TEST(Config, ReductionBadValues) {
   EXPECT_TRUE(has(e, "correlations: entries must be")) << e;
   e = error_of(base + "bootstrap: -1\n");
   EXPECT_TRUE(has(e, "bootstrap: must be in [0,")) << e;
+  e = error_of(base + "mantel: -1\n");
+  EXPECT_TRUE(has(e, "mantel: must be in [0,")) << e;
   e = error_of(base + "bootstrap: 10.5\n");
   EXPECT_TRUE(has(e, "bootstrap: must be an integer")) << e;
   for (const char* bad : {"0", "1", "1.5", "-0.2", "0.0"}) {

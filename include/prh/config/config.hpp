@@ -59,6 +59,9 @@ struct Sweep {
   // models for confidence intervals (0: none), and the intervals' level.
   std::vector<std::string> correlations{"spearman"};
   int bootstrap = 1000;
+  // Mantel test of every correlation between configurations: permutations of
+  // the model labels (0: none), seeded from `seed`.
+  int mantel = 999;
   double confidence = 0.95;
   std::vector<ImageSet> image_sets;
   std::vector<Model> models;

@@ -38,6 +38,7 @@ struct CorrelationMethod {
   std::vector<double> r, p;             // [K*K]
   std::vector<std::int64_t> n;          // [K*K]
   std::vector<double> ci_low, ci_high;  // [K*K]; empty when not stored (bootstrap = 0)
+  std::vector<double> mantel_p;         // [K*K]; empty when not stored (mantel = 0)
   // accuracy_{method}*: [K] each; empty when not stored.
   std::vector<double> accuracy_r, accuracy_p;
   std::vector<std::int64_t> accuracy_n;

@@ -132,6 +132,7 @@ std::pair<bool, std::string> results_state(const std::string& path);
 struct CorrelationTable {
   std::string method;
   std::vector<double> r, p, ci_low, ci_high;  // [K*K]; CIs empty when bootstrap = 0
+  std::vector<double> mantel_p;               // [K*K]; empty when mantel = 0
   std::vector<std::int64_t> n;
   std::vector<double> acc_r, acc_p;  // [K]
   std::vector<std::int64_t> acc_n;
@@ -159,6 +160,7 @@ struct Derived {
   std::vector<std::string> configurations;
   std::vector<std::string> methods;
   int bootstrap = 0;
+  int mantel = 0;  // Mantel permutations (0: none)
   double confidence = 0.95;
   std::uint64_t seed = 0;
   std::string hash;  // of everything the tables depend on

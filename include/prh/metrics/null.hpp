@@ -1,0 +1,53 @@
+#pragma once
+// Fast permutation nulls (issue 12). A null score is the score of a pair
+// after the rows (images) of model B are shuffled, B'_i = B_{perm[i]}, so that
+// the two models no longer see the same image in the same row. A permutation
+// only relabels: B's prepared Representation is relabelled, never recomputed.
+//
+//   neighbour lists  N_B'(i) = perm^-1(N_B(perm(i))), same order, same
+//                    similarities: O(N k), no kNN search;
+//   moments          rows of the centred features, of |xc_i|^2 and of
+//                    xc_i . sum permuted (O(N D)); Xc^T Xc, the column sums
+//                    and the self HSIC terms are invariant, kept as they are;
+//   SVCCA bases      the map w (U = Xc w) is invariant: U' = P U;
+//   cknna self term  invariant (the masked kernel is relabelled), kept.
+//
+// The scores then go through the normal code (score_layer_pair,
+// compare_models), so a null score is the score prh compare would give on
+// the permuted features, up to the rounding of the sums listed in
+// docs/calibration.md. Only linear kernels: an RBF kernel's null
+// would need the N x N Gram kept per layer (not done; a clear error).
+
+#include <cstdint>
+#include <vector>
+
+#include "prh/metrics/engine.hpp"
+#include "prh/metrics/representation.hpp"
+
+namespace prh::metrics {
+
+// perm[i] = the row of B that becomes row i of B' (a permutation of 0..N-1).
+using Permutation = std::vector<std::int32_t>;
+
+// The lists of B' = P B: row i is row perm[i] of b, its indices mapped by inv
+// (inv = the inverse of perm).
+NeighborLists relabel(const NeighborLists& b, const Permutation& perm, const Permutation& inv);
+
+// B's representation as it would be prepared from the permuted features, for
+// the parts the metrics read (neighbour lists, moments, SVCCA bases, cknna
+// self terms). x is left empty: the null of an RBF kernel is not supported.
+Representation permute(const Representation& b, const Permutation& perm);
+
+// Throws InputError naming the configuration when its null cannot be computed
+// from relabelled parts (cka / unbiased_cka with kernel = rbf).
+void check_calibratable(const std::vector<MetricSpec>& specs);
+
+// The layer maximum of every configuration for (A, P B): every layer of B
+// permuted by the same perm, the maximum over all layer pairs taken for this
+// permutation (engine.hpp: compare_models). NaN where no layer pair gave a
+// number.
+std::vector<double> null_layer_max(const std::vector<Representation>& a,
+                                   const std::vector<Representation>& b,
+                                   const std::vector<MetricSpec>& specs, const Permutation& perm);
+
+}  // namespace prh::metrics

@@ -1,0 +1,206 @@
+// Fast permutation nulls (metrics/null.hpp) against the slow path: the
+// permuted raw features through prh compare's code (make_representations,
+// score_layer_pair, compare_models).
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "prh/core/error.hpp"
+#include "prh/metrics/null.hpp"
+#include "prh/stats/calibration.hpp"
+#include "prh/stats/permutation.hpp"
+#include "stats_ks.hpp"
+
+using namespace prh::metrics;
+
+namespace {
+
+MatrixF gaussian(std::mt19937_64& rng, Index n, Index d) {
+  std::normal_distribution<float> g;
+  MatrixF x(n, d);
+  for (Index i = 0; i < n; ++i)
+    for (Index j = 0; j < d; ++j) x(i, j) = g(rng);
+  return x;
+}
+
+MatrixF permute_rows(const MatrixF& x, const Permutation& perm) {
+  MatrixF out(x.rows(), x.cols());
+  for (std::size_t i = 0; i < perm.size(); ++i) out.row(static_cast<Index>(i)) = x.row(perm[i]);
+  return out;
+}
+
+std::vector<MetricSpec> specs_of(const std::vector<std::string>& names) {
+  std::vector<MetricSpec> out;
+  for (const auto& n : names) out.push_back(parse_metric(n));
+  return out;
+}
+
+const std::vector<std::string> kAll{"mutual_knn:k=5",
+                                    "cycle_knn:k=5",
+                                    "lcs_knn:k=5",
+                                    "edit_distance_knn:k=5",
+                                    "cknna:k=5",
+                                    "mutual_knn:k=20",
+                                    "cknna:k=20",
+                                    "cycle_knn:k=20",
+                                    "cka",
+                                    "unbiased_cka",
+                                    "svcca:cca_dim=4",
+                                    "lcs_knn:k=20",
+                                    "edit_distance_knn:k=20"};
+
+// Rounding allowed between the fast and the slow null, per metric (see
+// docs/calibration.md): the kNN metrics count integers from
+// identical lists, so they are exact; the others divide by self terms that
+// the slow path re-sums in another row order (float products summed in
+// 256-row chunks), and SVCCA re-solves the eigenproblem of that Gram.
+double tolerance(const MetricSpec& s) {
+  switch (s.kind) {
+    case MetricKind::MutualKnn:
+    case MetricKind::CycleKnn:
+    case MetricKind::LcsKnn:
+    case MetricKind::EditDistanceKnn:
+      return 0.0;
+    case MetricKind::Cknna:
+      return 1e-12;  // the cross term is exact; only the self terms are re-summed
+    case MetricKind::Cka:
+    case MetricKind::UnbiasedCka:
+      return 1e-7;  // measured: up to 7e-9
+    default:
+      return 1e-6;  // svcca, measured: up to 3e-8
+  }
+}
+
+}  // namespace
+
+TEST(Null, RelabelledListsAreTheListsOfThePermutedFeatures) {
+  std::mt19937_64 rng(1);
+  const MatrixF raw = gaussian(rng, 200, 16);
+  const auto specs = specs_of({"mutual_knn:k=20"});
+  const auto b = make_representations({raw}, PreprocessOptions{}, specs, "B");
+  for (std::uint64_t t = 0; t < 5; ++t) {
+    const Permutation perm = prh::stats::seeded_permutation(9, t, 200);
+    const auto fast = permute(b[0], perm);
+    const auto slow =
+        make_representations({permute_rows(raw, perm)}, PreprocessOptions{}, specs, "B'");
+    EXPECT_EQ(fast.neighbors->index, slow[0].neighbors->index);
+    EXPECT_EQ(fast.neighbors->sim, slow[0].neighbors->sim);
+  }
+}
+
+TEST(Null, FastEqualsSlowPerLayerPairAndLayerMax) {
+  std::mt19937_64 rng(2);
+  const Index n = 150;
+  const std::vector<MatrixF> raw_a{gaussian(rng, n, 12), gaussian(rng, n, 20)};
+  // B is related to A (a noisy linear map of A's second layer) so the scores
+  // are not all at chance, plus an unrelated layer.
+  MatrixF b1 = raw_a[1] * gaussian(rng, 20, 16) + 0.5f * gaussian(rng, n, 16);
+  const std::vector<MatrixF> raw_b{b1, gaussian(rng, n, 30)};
+  const auto specs = specs_of(kAll);
+  const auto a = make_representations(raw_a, PreprocessOptions{}, specs, "A");
+  const auto b = make_representations(raw_b, PreprocessOptions{}, specs, "B");
+  std::vector<double> worst(specs.size(), 0.0);
+  for (std::uint64_t t = 0; t < 6; ++t) {
+    const Permutation perm = prh::stats::seeded_permutation(4, t, n);
+    std::vector<MatrixF> raw_pb;
+    for (const auto& x : raw_b) raw_pb.push_back(permute_rows(x, perm));
+    const auto slow_b = make_representations(raw_pb, PreprocessOptions{}, specs, "B'");
+    for (std::size_t l = 0; l < a.size(); ++l)
+      for (std::size_t m = 0; m < b.size(); ++m) {
+        const auto fast = score_layer_pair(a[l], permute(b[m], perm), specs);
+        const auto slow = score_layer_pair(a[l], slow_b[m], specs);
+        for (std::size_t s = 0; s < specs.size(); ++s) {
+          EXPECT_NEAR(fast[s], slow[s], tolerance(specs[s]))
+              << specs[s].name() << " layers " << l << "," << m << " perm " << t;
+          worst[s] = std::max(worst[s], std::fabs(fast[s] - slow[s]));
+        }
+      }
+    const auto fast_max = null_layer_max(a, b, specs, perm);
+    const auto slow_max = compare_models(a, slow_b, specs);
+    for (std::size_t s = 0; s < specs.size(); ++s)
+      EXPECT_NEAR(fast_max[s], slow_max[s].score, tolerance(specs[s]))
+          << specs[s].name() << " layer max, perm " << t;
+  }
+  for (std::size_t s = 0; s < specs.size(); ++s)
+    std::printf("[ Null ] %-24s largest |fast - slow| = %.3g\n", specs[s].name().c_str(), worst[s]);
+}
+
+TEST(Null, IdenticalFeaturesGiveSmallestPAndCalibratedOne) {
+  std::mt19937_64 rng(3);
+  const Index n = 80;
+  const auto specs =
+      specs_of({"mutual_knn:k=5", "cknna:k=5", "cka", "unbiased_cka", "svcca:cca_dim=4"});
+  const MatrixF raw = gaussian(rng, n, 10);
+  const auto a = make_representations({raw}, PreprocessOptions{}, specs, "A");
+  const auto observed = compare_models(a, a, specs);
+  const int K = 99;
+  std::vector<std::vector<double>> null(specs.size());
+  for (int t = 0; t < K; ++t) {
+    const auto v = null_layer_max(a, a, specs, prh::stats::seeded_permutation(1, t, n));
+    for (std::size_t s = 0; s < specs.size(); ++s) null[s].push_back(v[s]);
+  }
+  for (std::size_t s = 0; s < specs.size(); ++s) {
+    const auto c = prh::stats::calibrate(observed[s].score, null[s], 0.05);
+    EXPECT_DOUBLE_EQ(c.pvalue, 1.0 / (K + 1)) << specs[s].name();
+    // mutual_knn and svcca of identical features are exactly 1; the CKA
+    // ratios (cka, unbiased_cka, cknna) add 1e-6 to their denominator
+    // (metrics.md), so their self score, and hence the calibrated one, is
+    // 1 - O(1e-6 / HSIC): measured down to 0.99994 for cknna at k = 5, N = 80.
+    const bool ratio = specs[s].kind == MetricKind::Cka ||
+                       specs[s].kind == MetricKind::UnbiasedCka ||
+                       specs[s].kind == MetricKind::Cknna;
+    if (ratio)
+      EXPECT_NEAR(c.calibrated, 1.0, 1e-3) << specs[s].name();
+    else
+      EXPECT_DOUBLE_EQ(c.calibrated, 1.0) << specs[s].name();
+  }
+}
+
+TEST(Null, UniformPValuesOnIndependentFeatures) {
+  // Independent random features: p uniform (continuous cka, unbiased_cka)
+  // or conservative (the discrete kNN scores tie), and about alpha of the
+  // calibrated scores above 0.
+  const Index n = 60;
+  const int K = 49, runs = 200;
+  const auto specs = specs_of({"cka", "unbiased_cka", "mutual_knn:k=5", "cknna:k=5"});
+  std::vector<std::vector<double>> p(specs.size());
+  std::vector<int> positive(specs.size(), 0);
+  for (int r = 0; r < runs; ++r) {
+    std::mt19937_64 rng(1000 + static_cast<std::uint64_t>(r));
+    const auto a = make_representations({gaussian(rng, n, 8)}, PreprocessOptions{}, specs, "A");
+    const auto b = make_representations({gaussian(rng, n, 8)}, PreprocessOptions{}, specs, "B");
+    const auto observed = compare_models(a, b, specs);
+    std::vector<std::vector<double>> null(specs.size());
+    for (int t = 0; t < K; ++t) {
+      const auto v = null_layer_max(a, b, specs, prh::stats::seeded_permutation(r, t, n));
+      for (std::size_t s = 0; s < specs.size(); ++s) null[s].push_back(v[s]);
+    }
+    for (std::size_t s = 0; s < specs.size(); ++s) {
+      const auto c = prh::stats::calibrate(observed[s].score, null[s], 0.05);
+      p[s].push_back(c.pvalue);
+      positive[s] += c.calibrated > 0;
+    }
+  }
+  const double bound = 1.63 / std::sqrt(runs) + 1.0 / (K + 1);
+  for (std::size_t s = 0; s < specs.size(); ++s) {
+    const bool continuous =
+        specs[s].kind == MetricKind::Cka || specs[s].kind == MetricKind::UnbiasedCka;
+    if (continuous)
+      EXPECT_LT(prh::testing::ks_two_sided(p[s]), bound) << specs[s].name();
+    else
+      EXPECT_LT(prh::testing::ks_excess(p[s]), bound) << specs[s].name();
+    EXPECT_LE(positive[s], runs * 0.05 + 3 * std::sqrt(runs * 0.05 * 0.95)) << specs[s].name();
+  }
+}
+
+TEST(Null, Errors) {
+  std::mt19937_64 rng(4);
+  const auto specs = specs_of({"cka"});
+  const auto a = make_representations({gaussian(rng, 20, 4)}, PreprocessOptions{}, specs, "A");
+  EXPECT_THROW(null_layer_max(a, a, specs, {0, 1, 2}), prh::InputError);
+  Permutation twice(20, 0);
+  EXPECT_THROW(null_layer_max(a, a, specs, twice), prh::InputError);
+  EXPECT_THROW(check_calibratable(specs_of({"cka:kernel=rbf"})), prh::InputError);
+}
