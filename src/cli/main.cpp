@@ -155,6 +155,8 @@ bool is_model_command(int argc, char** argv) {
     path = (ec ? std::filesystem::path(argv[0]) : self).parent_path() / "prh-models";
   }
   argv[0] = path.data();
+  // A USR1 from here on stays pending until prh-models has its handler.
+  prh::parallel::block_usr1();
   ::execv(path.c_str(), argv);
   std::fprintf(stderr,
                "prh: error: cannot start %s (%s): the commands embed, run, zoo and validate run "

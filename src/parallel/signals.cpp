@@ -39,7 +39,19 @@ void install(int sig) {
 
 void install_usr1_handler() {
   static std::atomic<bool> installed{false};
-  if (!installed.exchange(true)) install(SIGUSR1);
+  if (installed.exchange(true)) return;
+  install(SIGUSR1);
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  sigprocmask(SIG_UNBLOCK, &usr1, nullptr);
+}
+
+void block_usr1() {
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  sigprocmask(SIG_BLOCK, &usr1, nullptr);
 }
 
 void install_stop_handlers() {

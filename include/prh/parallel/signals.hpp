@@ -10,11 +10,16 @@ namespace prh::parallel {
 
 // Installs the handlers (idempotent).
 void install_stop_handlers();
-// Installs the SIGUSR1 handler alone (idempotent): `main` calls it first, so
-// that a USR1 forwarded by a job script while MPI starts is a stop request
-// and does not end the process (USR1's default action); SIGTERM and SIGINT
-// keep their defaults until a stage installs the rest.
+// Installs the SIGUSR1 handler alone (idempotent), then unblocks SIGUSR1:
+// `main` calls it first, so that a USR1 forwarded by a job script while MPI
+// starts is a stop request and does not end the process (USR1's default
+// action); SIGTERM and SIGINT keep their defaults until a stage installs the
+// rest. A USR1 that came while it was blocked (block_usr1) is delivered now.
 void install_usr1_handler();
+// Blocks SIGUSR1 for this process and what it execs: `prh` calls it before it
+// replaces itself with `prh-models`, so a USR1 during prh-models' start-up
+// waits (pending, not lost) until its handler is installed.
+void block_usr1();
 // True once a stop was requested on this process.
 bool stop_requested();
 // The signal that requested it (0: none).
