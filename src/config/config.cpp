@@ -174,13 +174,168 @@ class Fields {
 // arrays): no '/', and not '.' or '..' (or any name of dots only).
 const std::regex kName("(?!\\.+$)[A-Za-z0-9_.-]+");
 
+// --- Sweeps: families of image sets generated from one base -------------------
+
+// A family: the source kind that makes one level, the spec key its level goes
+// to, and its levels' type and range. A new family is a row here plus its
+// source kind in the data layer; later stages group sets by the recorded
+// (sweep, family, level), never by family name.
+struct Family {
+  const char* name;
+  const char* kind;
+  const char* level_key;
+  bool integer_levels;  // else numbers in [0, 1]
+};
+const Family kFamilies[] = {
+    {"blend", "blend", "alpha", false},
+    {"patch_shuffle", "patch_shuffle", "patch", true},
+    {"phase_scramble", "phase_scramble", "amount", false},
+};
+
+const Family* find_family(const std::string& name) {
+  for (const auto& f : kFamilies)
+    if (name == f.name) return &f;
+  return nullptr;
+}
+
+// spec restricted to its first n images (n > 0): the limit of a file source
+// (or count of a noise source) becomes min(its own, n); a derived source
+// (blend, patch_shuffle, phase_scramble) limits its base.
+json limited(json spec, std::int64_t n) {
+  const std::string kind = spec.value("kind", "");
+  if (kind == "noise") {
+    spec["count"] = std::min(spec["count"].get<std::int64_t>(), n);
+  } else if (spec.contains("base")) {
+    spec["base"] = limited(spec["base"], n);
+  } else if (spec.contains("limit")) {
+    const auto lim = spec["limit"].get<std::int64_t>();
+    spec["limit"] = lim == 0 ? n : std::min(lim, n);
+  }
+  return spec;
+}
+
+// The level as it appears in the generated set's name: the shortest decimal
+// that reads back as the same double (0.1, 1, 0.25), or the integer.
+std::string level_text(const json& level) {
+  if (level.is_number_integer()) return fmt::format("{}", level.get<std::int64_t>());
+  return fmt::format("{}", level.get<double>());
+}
+
+// Parses sweeps[i] and appends its generated image sets to s.image_sets
+// (`listed`: how many sets the config lists; only those may be bases).
+void parse_sweep(const json& node, std::size_t i, std::size_t listed, Sweep& s,
+                 std::set<std::string>& names, std::vector<std::string>& problems) {
+  const std::string where = fmt::format("sweeps[{}]", i);
+  const std::int64_t big = std::int64_t{1} << 40;
+  Fields f(node, where, problems);
+  SweepSpec sw;
+  sw.name = f.str("name", "", true);
+  if (!sw.name.empty() && !std::regex_match(sw.name, kName))
+    problems.push_back(
+        fmt::format("{}.name: '{}' may hold only letters, digits, '_', '.', '-' (not dots only)",
+                    where, sw.name));
+  if (!sw.name.empty() && !names.insert("sweep:" + sw.name).second)
+    problems.push_back(fmt::format("{}.name: '{}' is used twice", where, sw.name));
+  sw.base = f.str("base", "", true);
+  const ImageSet* base = nullptr;
+  for (std::size_t k = 0; k < listed; ++k)
+    if (s.image_sets[k].name == sw.base) base = &s.image_sets[k];
+  if (!sw.base.empty() && !base) {
+    std::string known;
+    for (std::size_t k = 0; k < listed; ++k)
+      known += (known.empty() ? "" : ", ") + s.image_sets[k].name;
+    problems.push_back(
+        fmt::format("{}.base: '{}' is not an image set of this config (image_sets: {})", where,
+                    sw.base, known));
+  }
+  std::vector<std::string> family_names;
+  for (const auto& fam : kFamilies) family_names.emplace_back(fam.name);
+  sw.family = f.str("family", "", true, family_names);
+  const Family* fam = find_family(sw.family);
+  const std::int64_t limit = f.integer("limit", 0, 0, big);
+  const std::int64_t seed = f.integer("seed", 0, 0, big);
+  json extra = json::object();  // family parameters shared by every level
+  if (fam && std::string(fam->name) == "blend") {
+    extra["distribution"] = f.str("noise", "uniform", false, {"uniform", "gaussian"});
+    extra["mean"] = f.number("mean", 127.5, 0, 255);
+    extra["std"] = f.number("std", 64.0, 0, 1e6);
+  }
+  std::vector<json> levels;
+  if (const json* lv = f.node("levels")) {
+    if (!lv->is_array() || lv->empty()) {
+      problems.push_back(fmt::format("{}.levels: must be a non-empty list, got {}", where,
+                                     lv->is_array() ? "an empty list" : type_name(*lv)));
+    } else if (fam) {
+      std::set<std::string> seen;
+      for (std::size_t j = 0; j < lv->size(); ++j) {
+        const json& e = (*lv)[j];
+        const std::string at = fmt::format("{}.levels[{}]", where, j);
+        json level;
+        if (fam->integer_levels) {
+          if (!e.is_number_integer() || e.get<std::int64_t>() < 1 ||
+              e.get<std::int64_t>() > 65536) {
+            problems.push_back(
+                fmt::format("{}: a {} level is a patch size, an integer in [1, 65536], got {}", at,
+                            fam->name, e.is_number() ? e.dump() : type_name(e)));
+            continue;
+          }
+          level = e.get<std::int64_t>();
+        } else {
+          if (!e.is_number() || !(e.get<double>() >= 0.0 && e.get<double>() <= 1.0)) {
+            problems.push_back(fmt::format("{}: a {} level is a number in [0, 1], got {}", at,
+                                           fam->name, e.is_number() ? e.dump() : type_name(e)));
+            continue;
+          }
+          level = e.get<double>();
+        }
+        if (!seen.insert(level_text(level)).second) {
+          problems.push_back(fmt::format("{}: level {} is listed twice", at, level_text(level)));
+          continue;
+        }
+        levels.push_back(level);
+      }
+    }
+  } else {
+    problems.push_back(fmt::format("{}.levels: required (a non-empty list)", where));
+  }
+  f.finish();
+  // Expanded only from a config without problems so far (the base's spec is
+  // then canonical).
+  if (!problems.empty() || !base || !fam) return;
+  sw.levels = levels;
+  const json base_spec = limit > 0 ? limited(base->source.spec, limit) : base->source.spec;
+  for (std::size_t j = 0; j < levels.size(); ++j) {
+    ImageSet g;
+    g.name = fmt::format("{}@{}={}", sw.base, sw.family, level_text(levels[j]));
+    json node_j = extra;
+    node_j["kind"] = fam->kind;
+    node_j["base"] = base_spec;
+    node_j[fam->level_key] = levels[j];
+    node_j["seed"] = seed;
+    g.source = parse_source(node_j, fmt::format("{}.levels[{}]", where, j), problems);
+    g.sweep = SweepLevel{sw.name, sw.family, sw.base, levels[j], static_cast<int>(j)};
+    if (!names.insert("set:" + g.name).second) {
+      problems.push_back(fmt::format(
+          "{}.levels[{}]: generates image set '{}', which another sweep also generates (two "
+          "sweeps of one base and family must not share a level)",
+          where, j, g.name));
+      continue;
+    }
+    sw.sets.push_back(g.name);
+    s.image_sets.push_back(std::move(g));
+  }
+  s.sweeps.push_back(std::move(sw));
+}
+
 }  // namespace
 
 SourceSpec parse_source(const json& node, const std::string& where,
                         std::vector<std::string>& problems) {
   SourceSpec out;
   Fields f(node, where, problems);
-  out.kind = f.str("kind", "", true, {"idx", "folder", "list", "hdf5", "noise", "blend"});
+  out.kind =
+      f.str("kind", "", true,
+            {"idx", "folder", "list", "hdf5", "noise", "blend", "patch_shuffle", "phase_scramble"});
   json& s = out.spec;
   s["kind"] = out.kind;
   const std::int64_t big = std::int64_t{1} << 40;
@@ -238,6 +393,17 @@ SourceSpec parse_source(const json& node, const std::string& where,
     s["mean"] = f.number("mean", 127.5, 0, 255);
     s["std"] = f.number("std", 64.0, 0, 1e6);
     s["seed"] = f.integer("seed", 0, 0, big);
+  } else if (out.kind == "patch_shuffle" || out.kind == "phase_scramble") {
+    if (const json* base = f.node("base")) {
+      s["base"] = parse_source(*base, where + ".base", problems).spec;
+    } else {
+      problems.push_back(fmt::format("{}.base: required (the source to transform)", where));
+    }
+    if (out.kind == "patch_shuffle")
+      s["patch"] = f.integer("patch", 0, 1, 65536, true);
+    else
+      s["amount"] = f.number("amount", 0.5, 0.0, 1.0);
+    s["seed"] = f.integer("seed", 0, 0, big);
   }
   f.finish();
   return out;
@@ -250,7 +416,14 @@ json Sweep::embed_params() const {
 }
 
 json Sweep::image_set_json(const ImageSet& s) {
-  return {{"name", s.name}, {"source", s.source.spec}};
+  json j = {{"name", s.name}, {"source", s.source.spec}};
+  if (s.sweep)
+    j["sweep"] = {{"name", s.sweep->sweep},
+                  {"family", s.sweep->family},
+                  {"base", s.sweep->base},
+                  {"level", s.sweep->level},
+                  {"index", s.sweep->index}};
+  return j;
 }
 
 json Sweep::model_json(const Model& m) {
@@ -359,6 +532,16 @@ Sweep parse(const std::string& text, const std::string& origin) {
     }
   } else {
     problems.push_back("image_sets: required (a non-empty list of {name, source})");
+  }
+  if (const json* sweeps = f.node("sweeps")) {
+    if (!sweeps->is_array()) {
+      problems.push_back(fmt::format(
+          "sweeps: must be a list of {{name, base, family, levels}}, got {}", type_name(*sweeps)));
+    } else {
+      const std::size_t listed = s.image_sets.size();
+      for (std::size_t i = 0; i < sweeps->size(); ++i)
+        parse_sweep((*sweeps)[i], i, listed, s, names, problems);
+    }
   }
   if (const json* models = f.node("models"); models && models->is_array() && !models->empty()) {
     for (std::size_t i = 0; i < models->size(); ++i) {

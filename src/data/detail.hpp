@@ -47,6 +47,21 @@ struct Noise {
 // used, round(mean + std * z) clamped to 0..255.
 void noise_bytes(const Noise& noise, std::int64_t i, std::size_t n, std::uint8_t* out);
 
+// --- Structure-destroying transforms (scramble.cpp) ---------------------------
+
+// img cut into patch x patch patches, the floor(H/p) x floor(W/p) full ones
+// permuted (Fisher-Yates on a std::mt19937_64 seeded with `seed`, index drawn
+// as rng() % (k + 1)); the remainder strips at the right and bottom edges
+// (narrower than a patch) stay in place. Channels move with their pixel.
+Image patch_shuffle(const Image& img, int patch, std::uint64_t seed);
+
+// One h x w plane (row-major) with its Fourier phase moved by amount * the
+// phase of the DFT of noise_plane, bin by bin (self-conjugate bins, DC and
+// Nyquist, keep theirs): the amplitude spectrum is kept exactly; amount 0 is
+// the identity, 1 a fully random phase. Returns the (real) inverse DFT.
+std::vector<double> phase_scramble(const std::vector<double>& plane, int h, int w,
+                                   const std::vector<double>& noise_plane, double amount);
+
 // --- Spec fields (the canonical JSON of config::parse_source) ------------------
 
 std::string spec_string(const nlohmann::json& spec, const char* key, const std::string& what,
@@ -66,5 +81,9 @@ std::unique_ptr<Source> make_folder_source(const nlohmann::json& spec, const std
 std::unique_ptr<Source> make_list_source(const nlohmann::json& spec, const std::string& what);
 std::unique_ptr<Source> make_noise_source(const nlohmann::json& spec, const std::string& what);
 std::unique_ptr<Source> make_blend_source(const nlohmann::json& spec, const std::string& what);
+std::unique_ptr<Source> make_patch_shuffle_source(const nlohmann::json& spec,
+                                                  const std::string& what);
+std::unique_ptr<Source> make_phase_scramble_source(const nlohmann::json& spec,
+                                                   const std::string& what);
 
 }  // namespace prh::data::detail

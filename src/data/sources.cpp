@@ -98,8 +98,12 @@ std::unique_ptr<Source> make_source(const nlohmann::json& spec, const std::strin
   if (kind == "noise") return detail::make_noise_source(spec, what);
   if (kind == "blend") return detail::make_blend_source(spec, what);
   if (kind == "hdf5") return detail::make_hdf5_source(spec, what);
-  throw InputError(fmt::format(
-      "{}: unknown source kind '{}' (known: idx, folder, list, hdf5, noise, blend)", what, kind));
+  if (kind == "patch_shuffle") return detail::make_patch_shuffle_source(spec, what);
+  if (kind == "phase_scramble") return detail::make_phase_scramble_source(spec, what);
+  throw InputError(
+      fmt::format("{}: unknown source kind '{}' (known: idx, folder, list, hdf5, noise, blend, "
+                  "patch_shuffle, phase_scramble)",
+                  what, kind));
 }
 
 }  // namespace prh::data

@@ -186,3 +186,193 @@ TEST(Config, ReductionBadValues) {
   EXPECT_TRUE(has(e, "3 problems")) << e;
   EXPECT_TRUE(has(e, "correlations:") && has(e, "bootstrap:") && has(e, "confidence:")) << e;
 }
+
+// --- Sweeps: families of image sets generated from one base -------------------
+
+namespace {
+
+const char* kSweepBase = R"(
+store: s.h5
+image_sets:
+  - {name: id, source: {kind: idx, images: i.gz, labels: l.gz, classes: [0, 1], limit: 1000}}
+  - {name: u, source: {kind: noise, count: 50, height: 8, width: 8, channels: 1, seed: 1}}
+models: [{name: m, path: m.pt}]
+)";
+
+}  // namespace
+
+TEST(ConfigSweeps, ExpandIntoNamedImageSetsAfterTheListedOnes) {
+  const auto s = parse(std::string(kSweepBase) + R"(
+sweeps:
+  - {name: towards_noise, base: id, family: blend, noise: uniform, levels: [0, 0.1, 0.5, 1.0], limit: 500, seed: 1}
+  - {name: shuffle, base: id, family: patch_shuffle, levels: [28, 14, 7, 1]}
+  - {name: phase, base: u, family: phase_scramble, levels: [0, 0.25, 1], limit: 100}
+)",
+                       "t");
+  ASSERT_EQ(s.image_sets.size(), 2u + 4u + 4u + 3u);
+  std::vector<std::string> names;
+  for (const auto& set : s.image_sets) names.push_back(set.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"id", "u", "id@blend=0", "id@blend=0.1",
+                                             "id@blend=0.5", "id@blend=1", "id@patch_shuffle=28",
+                                             "id@patch_shuffle=14", "id@patch_shuffle=7",
+                                             "id@patch_shuffle=1", "u@phase_scramble=0",
+                                             "u@phase_scramble=0.25", "u@phase_scramble=1"}));
+  EXPECT_FALSE(s.image_sets[0].sweep.has_value());
+  // The blend levels: the base limited to 500, the level as alpha, the noise.
+  const auto& b = s.image_sets[3];
+  ASSERT_TRUE(b.sweep.has_value());
+  EXPECT_EQ(b.sweep->sweep, "towards_noise");
+  EXPECT_EQ(b.sweep->family, "blend");
+  EXPECT_EQ(b.sweep->base, "id");
+  EXPECT_EQ(b.sweep->index, 1);
+  EXPECT_DOUBLE_EQ(b.sweep->level.get<double>(), 0.1);
+  EXPECT_EQ(b.source.kind, "blend");
+  EXPECT_DOUBLE_EQ(b.source.spec["alpha"].get<double>(), 0.1);
+  EXPECT_EQ(b.source.spec["distribution"], "uniform");
+  EXPECT_EQ(b.source.spec["seed"], 1);
+  EXPECT_EQ(b.source.spec["base"]["limit"], 500);
+  EXPECT_EQ(b.source.spec["base"]["classes"], nlohmann::json::array({0, 1}));
+  // Without a limit: the base as it is.
+  const auto& p = s.image_sets[8];
+  EXPECT_EQ(p.source.kind, "patch_shuffle");
+  EXPECT_EQ(p.source.spec["patch"], 7);
+  EXPECT_EQ(p.source.spec["base"], s.image_sets[0].source.spec);
+  EXPECT_EQ(p.sweep->level, 7);
+  // A noise base: the limit caps its count.
+  const auto& ph = s.image_sets[11];
+  EXPECT_EQ(ph.source.kind, "phase_scramble");
+  EXPECT_DOUBLE_EQ(ph.source.spec["amount"].get<double>(), 0.25);
+  EXPECT_EQ(ph.source.spec["base"]["count"], 50);  // min(50, 100)
+  // The sweeps, and the record the store keeps per generated set.
+  ASSERT_EQ(s.sweeps.size(), 3u);
+  EXPECT_EQ(s.sweeps[1].name, "shuffle");
+  EXPECT_EQ(s.sweeps[1].sets.size(), 4u);
+  EXPECT_EQ(s.sweeps[1].sets[3], "id@patch_shuffle=1");
+  const auto j = prh::config::Sweep::image_set_json(b);
+  EXPECT_EQ(j["name"], "id@blend=0.1");
+  EXPECT_EQ(j["sweep"]["name"], "towards_noise");
+  EXPECT_EQ(j["sweep"]["family"], "blend");
+  EXPECT_EQ(j["sweep"]["base"], "id");
+  EXPECT_EQ(j["sweep"]["index"], 1);
+  // Listed sets keep their canonical form (stores made before sweeps resume).
+  EXPECT_FALSE(prh::config::Sweep::image_set_json(s.image_sets[0]).contains("sweep"));
+}
+
+TEST(ConfigSweeps, GeneratedSpecsAreCanonicalSources) {
+  // A generated set's source is what the same source written by hand gives.
+  const auto s = parse(std::string(kSweepBase) + R"(
+sweeps: [{name: n, base: u, family: blend, levels: [0.5], noise: gaussian, mean: 100, std: 20}]
+)",
+                       "t");
+  const auto t = parse(R"(
+store: s.h5
+image_sets:
+  - {name: x, source: {kind: blend, alpha: 0.5, distribution: gaussian, mean: 100, std: 20,
+                       base: {kind: noise, count: 50, height: 8, width: 8, channels: 1, seed: 1}}}
+models: [{name: m, path: m.pt}]
+)",
+                       "t");
+  EXPECT_EQ(s.image_sets[2].source.spec, t.image_sets[0].source.spec);
+}
+
+TEST(ConfigSweeps, ProblemsNamed) {
+  const std::string base(kSweepBase);
+  auto has = [](const std::string& e, const std::string& what) {
+    return e.find(what) != std::string::npos;
+  };
+  std::string e =
+      error_of(base + "sweeps: [{name: a, base: nope, family: blend, levels: [0.5]}]\n");
+  EXPECT_TRUE(
+      has(e, "sweeps[0].base: 'nope' is not an image set of this config (image_sets: id, u)"))
+      << e;
+  e = error_of(base + "sweeps: [{name: a, base: id, family: jpeg, levels: [0.5]}]\n");
+  EXPECT_TRUE(has(e,
+                  "sweeps[0].family: 'jpeg' is not allowed (allowed: blend, patch_shuffle, "
+                  "phase_scramble)"))
+      << e;
+  e = error_of(base + "sweeps: [{name: a, base: id, family: blend, levels: [0.5, 1.5, x]}]\n");
+  EXPECT_TRUE(has(e, "sweeps[0].levels[1]: a blend level is a number in [0, 1], got 1.5")) << e;
+  EXPECT_TRUE(has(e, "sweeps[0].levels[2]: a blend level is a number in [0, 1], got a string"))
+      << e;
+  e = error_of(base + "sweeps: [{name: a, base: id, family: blend, levels: []}]\n");
+  EXPECT_TRUE(has(e, "sweeps[0].levels: must be a non-empty list, got an empty list")) << e;
+  e = error_of(base + "sweeps: [{name: a, base: id, family: blend}]\n");
+  EXPECT_TRUE(has(e, "sweeps[0].levels: required")) << e;
+  e = error_of(base + "sweeps: [{name: a, base: id, family: blend, levels: [0.5, 0.50]}]\n");
+  EXPECT_TRUE(has(e, "sweeps[0].levels[1]: level 0.5 is listed twice")) << e;
+  e = error_of(base +
+               "sweeps: [{name: a, base: id, family: patch_shuffle, levels: [28, 0, 2.5]}]\n");
+  EXPECT_TRUE(has(e,
+                  "sweeps[0].levels[1]: a patch_shuffle level is a patch size, an integer in "
+                  "[1, 65536], got 0"))
+      << e;
+  EXPECT_TRUE(has(e, "sweeps[0].levels[2]: a patch_shuffle level is a patch size")) << e;
+  e = error_of(base +
+               "sweeps: [{name: a, base: id, family: patch_shuffle, noise: uniform, "
+               "levels: [2]}]\n");
+  EXPECT_TRUE(has(e, "sweeps[0].noise: unknown key")) << e;
+  e = error_of(base + "sweeps: [{name: a, base: id, family: blend, noise: pink, levels: [1]}]\n");
+  EXPECT_TRUE(has(e, "sweeps[0].noise: 'pink' is not allowed (allowed: uniform, gaussian)")) << e;
+  e = error_of(base + "sweeps: [{name: a, base: id, family: blend, levels: [1], limit: -1}]\n");
+  EXPECT_TRUE(has(e, "sweeps[0].limit: must be in [0,")) << e;
+  e = error_of(base + "sweeps: {name: a}\n");
+  EXPECT_TRUE(has(e, "sweeps: must be a list")) << e;
+  // Two sweeps may not share a name, nor generate the same set.
+  e = error_of(base + R"(
+sweeps:
+  - {name: a, base: id, family: blend, levels: [0.5]}
+  - {name: a, base: u, family: blend, levels: [0.5]}
+  - {name: c, base: id, family: blend, noise: gaussian, levels: [0.2, 0.5]}
+)");
+  EXPECT_TRUE(has(e, "sweeps[1].name: 'a' is used twice")) << e;
+  e = error_of(base + R"(
+sweeps:
+  - {name: a, base: id, family: blend, levels: [0.5]}
+  - {name: c, base: id, family: blend, noise: gaussian, levels: [0.2, 0.5]}
+)");
+  EXPECT_TRUE(has(e,
+                  "sweeps[1].levels[1]: generates image set 'id@blend=0.5', which another sweep "
+                  "also generates"))
+      << e;
+  // A sweep's base is a listed set, not a generated one.
+  e = error_of(base + R"(
+sweeps:
+  - {name: a, base: id, family: blend, levels: [0.5]}
+  - {name: b, base: "id@blend=0.5", family: patch_shuffle, levels: [2]}
+)");
+  EXPECT_TRUE(has(e, "sweeps[1].base: 'id@blend=0.5' is not an image set of this config")) << e;
+}
+
+TEST(ConfigSweeps, GeneratedNameCharactersOnlyForGeneratedSets) {
+  // '@' and '=' are how generated sets are named; a listed set may not use them.
+  const auto e = error_of(R"(
+store: s.h5
+image_sets:
+  - {name: "id@blend=0.5", source: {kind: noise, count: 3, height: 2, width: 2}}
+models: [{name: m, path: m.pt}]
+)");
+  EXPECT_NE(e.find("image_sets[0].name: 'id@blend=0.5' may hold only"), std::string::npos) << e;
+}
+
+TEST(ConfigSweeps, SourceKindsWrittenByHand) {
+  const auto s = parse(R"(
+store: s.h5
+image_sets:
+  - {name: p, source: {kind: patch_shuffle, patch: 4, base: {kind: noise, count: 3, height: 8, width: 8}}}
+  - {name: q, source: {kind: phase_scramble, base: {kind: noise, count: 3, height: 8, width: 8}}}
+models: [{name: m, path: m.pt}]
+)",
+                       "t");
+  EXPECT_EQ(s.image_sets[0].source.spec["seed"], 0);
+  EXPECT_DOUBLE_EQ(s.image_sets[1].source.spec["amount"].get<double>(), 0.5);
+  const auto e = error_of(R"(
+store: s.h5
+image_sets:
+  - {name: p, source: {kind: patch_shuffle, base: {kind: noise, count: 3, height: 8, width: 8}}}
+  - {name: q, source: {kind: phase_scramble, amount: 2}}
+models: [{name: m, path: m.pt}]
+)");
+  EXPECT_NE(e.find("image_sets[0].source.patch: required"), std::string::npos) << e;
+  EXPECT_NE(e.find("image_sets[1].source.base: required"), std::string::npos) << e;
+  EXPECT_NE(e.find("image_sets[1].source.amount: must be in [0, 1]"), std::string::npos) << e;
+}

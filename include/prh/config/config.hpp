@@ -16,13 +16,31 @@ namespace prh::config {
 // An image source; `spec` is its canonical JSON (kind plus every parameter,
 // defaults filled in), which is also what the data layer builds it from.
 struct SourceSpec {
-  std::string kind;  // idx | folder | list | hdf5 | noise | blend
+  std::string kind;  // idx | folder | list | hdf5 | noise | blend | patch_shuffle | phase_scramble
   nlohmann::json spec;
+};
+
+// Where a generated image set comes from: one level of a `sweeps:` entry.
+struct SweepLevel {
+  std::string sweep;     // the sweep's name
+  std::string family;    // blend | patch_shuffle | phase_scramble
+  std::string base;      // the image set it starts from
+  nlohmann::json level;  // a number (blend, phase_scramble) or an integer (patch_shuffle)
+  int index = 0;         // position in the sweep's levels
 };
 
 struct ImageSet {
   std::string name;
   SourceSpec source;
+  std::optional<SweepLevel> sweep;  // set for the sets a sweep generates
+};
+
+// A sweep as configured: the image sets it generated are in Sweep::image_sets
+// (named BASE@FAMILY=LEVEL, after the listed ones), in the order of `levels`.
+struct SweepSpec {
+  std::string name, family, base;
+  nlohmann::json levels;          // as given, canonical numbers
+  std::vector<std::string> sets;  // the generated image set names
 };
 
 struct Model {
@@ -63,13 +81,15 @@ struct Sweep {
   // the model labels (0: none), seeded from `seed`.
   int mantel = 999;
   double confidence = 0.95;
-  std::vector<ImageSet> image_sets;
+  std::vector<ImageSet> image_sets;  // the listed sets, then every sweep's generated ones
+  std::vector<SweepSpec> sweeps;
   std::vector<Model> models;
 
   // Result-relevant parameters shared by every item (batch, shard, dtype,
   // device, bad-image policy), canonical JSON.
   nlohmann::json embed_params() const;
-  // Canonical JSON of one image set / model (what its features depend on).
+  // Canonical JSON of one image set / model (what its features depend on); a
+  // generated set's also holds "sweep": {name, family, base, level, index}.
   static nlohmann::json image_set_json(const ImageSet& s);
   static nlohmann::json model_json(const Model& m);
 };
