@@ -133,6 +133,21 @@ TEST(RunUnits, EveryUndoneUnitExactlyOnce) {
   }
 }
 
+TEST(RunUnits, RanksThatSeeDifferentFlagsStillLoseNoUnit) {
+  // A job-array task's ranks see part files as they appear: a rank may think
+  // a unit done that rank 0 does not. Rank 0's view decides; no unit is lost.
+  auto plan = plan_of(41, prh::pipeline::Share::kContiguous);
+  const auto root_view = plan.done;
+  if (!S().root())
+    for (std::size_t u = 0; u < plan.done.size(); u += 3) plan.done[u] = 1;
+  std::vector<std::size_t> mine;
+  const auto out = prh::pipeline::run_units(S(), plan, [&](std::size_t u) { mine.push_back(u); });
+  const auto who = owners(mine);
+  for (std::size_t u = 0; u < root_view.size(); ++u)
+    EXPECT_EQ(who.count(u), root_view[u] ? 0u : 1u) << "unit " << u;
+  EXPECT_EQ(out.done, static_cast<std::int64_t>(who.size()));
+}
+
 TEST(RunUnits, StopOnOneRankStopsAllThenResumeDoesTheRest) {
   auto plan = plan_of(40, prh::pipeline::Share::kContiguous);
   // The last rank abandons its second unit (as a stop request mid-unit does).

@@ -48,7 +48,8 @@ struct StageOutcome {
 // This rank's units of the plan's undone ones, in the order it does them.
 std::vector<std::size_t> my_units(const UnitPlan& plan, int rank, int ranks);
 
-// Runs `fn(unit)` for this rank's units. Between units it checks for a stop
+// Runs `fn(unit)` for this rank's units (the share is dealt from rank 0's
+// done flags, broadcast: the ranks always agree on it). Between units it checks for a stop
 // request; a unit function may also throw Stopped to abandon its unit. Rank
 // 0 logs "STAGE: D/T UNIT (P%), RATE, ETA ..." over all ranks. At the end,
 // collectively: if any rank stopped, every rank throws Stopped naming what
