@@ -723,6 +723,39 @@ def brief(r, out=sys.stdout):
             prob = _nanmean(pr.get("mean_prob", []))
             acc = _nanmean(pr.get("accuracy", []))
         p(f"  {s:<10}{rho:>10.3f}{ci:>18}{agree:>8.3f}{wrong:>9.3f}{prob:>7.3f}{acc:>7.3f}")
+    if r.has_calibration():
+        p("")
+        p("calibrated alignment (permutation null per pair, docs/calibration.md): fraction of")
+        p("model pairs with Benjamini-Hochberg q < alpha (both orientations for cknna, cycle):")
+        p(head)
+        for s in r.sets:
+            cs = r.configurations_of(s)
+            row = f"  {s:<10}"
+            for x in metrics:
+                c = _first(cs, x)
+                cal = r.calibration(s, c) if c else None
+                if cal is None or cal.get("qvalue") is None:
+                    row += f"{'-':>7}"
+                    continue
+                alpha = cal["attrs"].get("alpha", 0.05)
+                q = cal["qvalue"][off]
+                q = q[np.isfinite(q)]
+                row += f"{np.mean(q < alpha):>7.2f}" if q.size else f"{'-':>7}"
+            p(row)
+    p("")
+    p("Spearman(mutual_knn@k=10, cknna@k=10): Mantel p (models relabelled), and under the")
+    p("permutation null of the pairs (calibration): mean, p of the observed value:")
+    p(f"  {'image set':<10}{'spearman':>10}{'mantel p':>10}{'null mean':>11}{'null p':>8}")
+    for s in r.sets:
+        vals = [float("nan")] * 4
+        if "spearman" in r.correlation_methods(s):
+            c = r.correlation(s, "spearman")
+            names = c["configurations"]
+            if "mutual_knn@k=10" in names and "cknna@k=10" in names:
+                a, b = names.index("mutual_knn@k=10"), names.index("cknna@k=10")
+                vals = [c["r"][a, b]] + [c[k][a, b] if c.get(k) is not None else float("nan")
+                                         for k in ("mantel_p", "null_mean", "null_p")]
+        p(f"  {s:<10}{vals[0]:>10.3f}{vals[1]:>10.3f}{vals[2]:>11.3f}{vals[3]:>8.3f}")
     comps = getattr(r, "comparisons", None)
     if callable(comps):
         comps = comps()

@@ -496,6 +496,9 @@ void prepare_calibration(const std::string& path, const ResultsLayout& L,
     auto g = h5::create_group(root.id(), s.name);
     for (const auto& name : c.configurations) {
       auto cg = h5::create_group(g.id(), name);
+      h5::write_attr(cg.id(), "permutations", static_cast<std::int64_t>(c.permutations));
+      h5::write_attr(cg.id(), "alpha", c.alpha);
+      h5::write_attr(cg.id(), "seed", static_cast<std::int64_t>(c.seed));
       for (const char* field : kCalibrationFields)
         h5::create_dataset_filled(cg.id(), field, H5T_IEEE_F64LE, {M, M}, H5T_NATIVE_DOUBLE, &nan);
       if (P > 0)
