@@ -524,8 +524,8 @@ class Results:
                            bools=("self",))
 
     def correlation_table(self):
-        """set, method, config_a, config_b, r, p, n, ci_low, ci_high, mantel_p (configurations a < b;
-        mantel_p NaN when the file has none)."""
+        """set, method, config_a, config_b, r, p, n, ci_low, ci_high, mantel_p, null_mean, null_q95,
+        null_p (configurations a < b; mantel_p and the correlation null NaN when the file has none)."""
         rows = []
         for s in self.sets:
             c = self._correlation.get(s)
@@ -537,9 +537,11 @@ class Results:
                     for b in range(a + 1, k):
                         rows.append((s, meth, names[a], names[b], _at(d["r"], (a, b)), _at(d["p"], (a, b)),
                                      _at_int(d["n"], (a, b)), _at(d["ci_low"], (a, b)),
-                                     _at(d["ci_high"], (a, b)), _at(d.get("mantel_p"), (a, b))))
+                                     _at(d["ci_high"], (a, b)), _at(d.get("mantel_p"), (a, b)),
+                                     _at(d.get("null_mean"), (a, b)), _at(d.get("null_q95"), (a, b)),
+                                     _at(d.get("null_p"), (a, b))))
         return self._frame(["set", "method", "config_a", "config_b", "r", "p", "n", "ci_low", "ci_high",
-                            "mantel_p"], rows, ints=("n",))
+                            "mantel_p", "null_mean", "null_q95", "null_p"], rows, ints=("n",))
 
     def accuracy_correlation_table(self):
         """set, method, configuration, r, p, n: mean alignment vs accuracy over models."""

@@ -538,7 +538,7 @@ ResultsData read_results(const std::string& path) {
     if (const std::string cg = "/calibration/" + name; has_group(f, cg))
       for (const auto& c : ordered(children(f, cg), r.configurations)) {
         const std::string g = cg + "/" + c;
-        if (!has_group(f, g)) continue;  // the done flags
+        if (c == "done" || !has_group(f, g)) continue;  // the done flags
         auto obj = open_object(f, g);
         CalibrationResult cr;
         cr.name = c;
