@@ -194,12 +194,11 @@ Table calibration_table(const ResultsData& r) {
         for (std::size_t j = 0; j < m; ++j) {
           if (i == j || (sym && j < i)) continue;
           const std::size_t ij = i * m + j;
-          t.rows.push_back({text(s.name), text(c.name), text(r.models[i]), text(r.models[j]),
-                            integer(static_cast<std::int64_t>(i)),
-                            integer(static_cast<std::int64_t>(j)), integer(c.permutations),
-                            number(c.alpha), at(c.pvalue, ij), at(c.qvalue, ij),
-                            at(c.threshold, ij), at(c.calibrated, ij), at(c.null_mean, ij),
-                            at(c.null_sd, ij)});
+          t.rows.push_back(
+              {text(s.name), text(c.name), text(r.models[i]), text(r.models[j]),
+               integer(static_cast<std::int64_t>(i)), integer(static_cast<std::int64_t>(j)),
+               integer(c.permutations), number(c.alpha), at(c.pvalue, ij), at(c.qvalue, ij),
+               at(c.threshold, ij), at(c.calibrated, ij), at(c.null_mean, ij), at(c.null_sd, ij)});
         }
     }
   return t;

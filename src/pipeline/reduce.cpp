@@ -577,8 +577,7 @@ std::int64_t calibrate_pairs(const Plan& plan, const store::ResultsLayout& L,
     for (std::int64_t p = 0; p < store::CalibrationLayout::pairs(M); ++p) {
       const auto [i, j] = store::CalibrationLayout::pair_at(M, p);
       if (!plan.sets[s].present[static_cast<std::size_t>(i)] ||
-          !plan.sets[s].present[static_cast<std::size_t>(j)] ||
-          writer.done(static_cast<int>(s), p))
+          !plan.sets[s].present[static_cast<std::size_t>(j)] || writer.done(static_cast<int>(s), p))
         continue;
       todo.push_back({static_cast<int>(s), p});
       double w = 0;
@@ -607,9 +606,10 @@ std::int64_t calibrate_pairs(const Plan& plan, const store::ResultsLayout& L,
   up.done.assign(todo.size(), 0);
   up.log_every_s = 10;
   if (session.root() && !todo.empty())
-    spdlog::info("reduce: calibrating {} model pairs x {} configurations, {} permutations, on {} "
-                 "ranks",
-                 todo.size(), cspecs.size(), cal.permutations, session.size());
+    spdlog::info(
+        "reduce: calibrating {} model pairs x {} configurations, {} permutations, on {} "
+        "ranks",
+        todo.size(), cspecs.size(), cal.permutations, session.size());
   auto load = [&](int set, int model) {
     std::vector<metrics::Representation> reps;
     for (int l : plan.models[static_cast<std::size_t>(model)].layers) {
@@ -642,8 +642,8 @@ std::int64_t calibrate_pairs(const Plan& plan, const store::ResultsLayout& L,
     const auto& B = other;
     // Observed scores, as the score stage computes them.
     const auto obs_ab = metrics::compare_models(A, B, cspecs);
-    const auto obs_ba = aspecs.empty() ? std::vector<metrics::LayerMax>{}
-                                       : metrics::compare_models(B, A, aspecs);
+    const auto obs_ba =
+        aspecs.empty() ? std::vector<metrics::LayerMax>{} : metrics::compare_models(B, A, aspecs);
     std::vector<std::vector<double>> null_ab(cspecs.size(), std::vector<double>(K));
     std::vector<std::vector<double>> null_ba(aspecs.size(), std::vector<double>(K));
     for (std::size_t k = 0; k < K; ++k) {
@@ -934,10 +934,10 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
         if (!plan.sets[s].present[static_cast<std::size_t>(i)] ||
             !plan.sets[s].present[static_cast<std::size_t>(j)])
           continue;
-        bool left = cwriter && i < j &&
-                    !cwriter->done(static_cast<int>(s),
-                                   store::CalibrationLayout::pair_index(
-                                       static_cast<int>(layout.models.size()), i, j));
+        bool left =
+            cwriter && i < j &&
+            !cwriter->done(static_cast<int>(s), store::CalibrationLayout::pair_index(
+                                                    static_cast<int>(layout.models.size()), i, j));
         for (int c = 0; c < K && !left; ++c) left = !writer->done(static_cast<int>(s), c, p);
         if (left) {
           needed.insert({static_cast<int>(s), i});
@@ -972,8 +972,8 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
       session.barrier();
       stats_out.pairs_scored = score_pairs(plan, layout, specs, unit_of, *cache, *writer, session);
       if (cwriter)
-        stats_out.pairs_calibrated = calibrate_pairs(plan, layout, specs, spec_of, cal, unit_of,
-                                                     *cache, *cwriter, session);
+        stats_out.pairs_calibrated =
+            calibrate_pairs(plan, layout, specs, spec_of, cal, unit_of, *cache, *cwriter, session);
     }
     cwriter.reset();
     writer.reset();  // collective close

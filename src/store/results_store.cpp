@@ -427,18 +427,14 @@ void prepare_prep_cache(const std::string& path, const std::vector<PrepUnit>& un
 
 namespace {
 
-constexpr const char* kCalibrationFields[] = {"pvalue",   "threshold", "calibrated",
-                                              "null_mean", "null_sd",  "qvalue"};
+constexpr const char* kCalibrationFields[] = {"pvalue",    "threshold", "calibrated",
+                                              "null_mean", "null_sd",   "qvalue"};
 
-json calibration_identity(const ResultsLayout& L, const CalibrationLayout& c,
-                          const SetInfo& s) {
-  return {{"permutations", c.permutations},
-          {"alpha", c.alpha},
-          {"seed", std::to_string(c.seed)},
-          {"configurations", c.configurations},
-          {"models", L.models},
-          {"n", s.n},
-          {"models_present", s.models_present}};
+json calibration_identity(const ResultsLayout& L, const CalibrationLayout& c, const SetInfo& s) {
+  return {
+      {"permutations", c.permutations},     {"alpha", c.alpha},   {"seed", std::to_string(c.seed)},
+      {"configurations", c.configurations}, {"models", L.models}, {"n", s.n},
+      {"models_present", s.models_present}};
 }
 
 }  // namespace
@@ -502,8 +498,8 @@ void prepare_calibration(const std::string& path, const ResultsLayout& L,
       for (const char* field : kCalibrationFields)
         h5::create_dataset_filled(cg.id(), field, H5T_IEEE_F64LE, {M, M}, H5T_NATIVE_DOUBLE, &nan);
       if (P > 0)
-        h5::create_dataset_filled(cg.id(), "null_scores", H5T_IEEE_F32LE, {P, K},
-                                  H5T_NATIVE_FLOAT, &nanf);
+        h5::create_dataset_filled(cg.id(), "null_scores", H5T_IEEE_F32LE, {P, K}, H5T_NATIVE_FLOAT,
+                                  &nanf);
     }
     h5::create_dataset(g.id(), "done", H5T_STD_U8LE, {P}, true);
     // Written last: a group without it is remade.
@@ -559,8 +555,7 @@ bool CalibrationWriter::done(int set, std::int64_t pair) const {
 
 void CalibrationWriter::write(int set, int config, int a, int b, const CalibrationCell& cell) {
   auto& blk = impl_->blocks[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)];
-  const double v[5] = {cell.pvalue, cell.threshold, cell.calibrated, cell.null_mean,
-                       cell.null_sd};
+  const double v[5] = {cell.pvalue, cell.threshold, cell.calibrated, cell.null_mean, cell.null_sd};
   for (int k = 0; k < 5; ++k)
     h5::write_box(blk.fields[static_cast<std::size_t>(k)].id(), H5T_NATIVE_DOUBLE,
                   {static_cast<hsize_t>(a), static_cast<hsize_t>(b)}, {1, 1}, &v[k],

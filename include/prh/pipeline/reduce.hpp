@@ -39,7 +39,7 @@ struct ReduceStats {
   std::int64_t units_prepared = 0;  // summed over ranks
   std::int64_t pairs_scored = 0;
   std::int64_t pairs_calibrated = 0;  // (set, pair i < j) units of the calibrate stage
-  bool up_to_date = false;  // nothing was left to do
+  bool up_to_date = false;            // nothing was left to do
 };
 
 ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
