@@ -8,7 +8,8 @@ whose features are then replaced by clustered random ones (h5py); reduce runs
 once without calibration (the alignment) and once with `calibration:
 {permutations: K}` added, so the second run is the calibrate stage alone
 (plus the preparation it needs and the derive step). Metrics: the default
-sweep's configurations with k <= 100 plus cka, unbiased_cka, svcca;
+sweep's configurations with k <= 100 plus cka, unbiased_cka, svcca (or
+PRH_BENCH_METRICS=a,b,...);
 last_layer_only, as configs/default.yaml. Prints the seconds of each run.
 """
 import os
@@ -31,6 +32,8 @@ ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIR
 METRICS = ["mutual_knn:k=10", "mutual_knn:k=50", "mutual_knn:k=100", "cknna:k=10",
            "cknna:k=50", "cknna:k=100", "cycle_knn:k=10", "lcs_knn:k=10",
            "edit_distance_knn:k=10", "cka", "unbiased_cka", "svcca"]
+if os.environ.get("PRH_BENCH_METRICS"):  # e.g. "cka,unbiased_cka": time a subset
+    METRICS = os.environ["PRH_BENCH_METRICS"].split(",")
 
 
 def config(tmp, calibration):

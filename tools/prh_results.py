@@ -214,7 +214,7 @@ class Results:
                         self._comparison[(s1, s2)] = self._read_comparison(f["comparison"][s1][s2], s1)
             self.comparisons = list(self._comparison)
 
-            # Optional parts (absent in files from prh reduce today).
+            # Optional parts (calibration: written by prh reduce when `calibration` is on).
             self._calibration = {}
             if "calibration" in f:
                 for s in _ordered(list(f["calibration"].keys()), self.sets):
@@ -569,6 +569,31 @@ class Results:
                 rows.append((s, model, _at(p.get("accuracy"), i), _at(p.get("mean_prob"), i),
                              _at(p.get("mean_prob_wrong"), i)))
         return self._frame(["set", "model", "accuracy", "mean_prob", "mean_prob_wrong"], rows)
+
+    def calibration_table(self):
+        """set, configuration, model_a, model_b, i, j, permutations, alpha, pvalue, qvalue,
+        threshold, calibrated, null_mean, null_sd: the pairs i < j of symmetric configurations,
+        both orientations of asymmetric ones (as `prh export` calibration.csv); empty when the
+        file has no calibration."""
+        rows = []
+        m = len(self.models)
+        for s in self.sets:
+            for c, d in self._calibration.get(s, {}).items():
+                sym = bool(self._config(s, c).get("symmetric", True)) if c in \
+                    self.configurations_of(s) else True
+                a = d["attrs"]
+                for i in range(m):
+                    for j in range(m):
+                        if i == j or (sym and j < i):
+                            continue
+                        rows.append((s, c, self.models[i], self.models[j], i, j,
+                                     a.get("permutations"), a.get("alpha"),
+                                     *(_at(d.get(k), (i, j)) for k in
+                                       ("pvalue", "qvalue", "threshold", "calibrated",
+                                        "null_mean", "null_sd"))))
+        return self._frame(["set", "configuration", "model_a", "model_b", "i", "j", "permutations",
+                            "alpha", "pvalue", "qvalue", "threshold", "calibrated", "null_mean",
+                            "null_sd"], rows, ints=("i", "j", "permutations"))
 
     def agreement_table(self):
         """set, model_a, model_b, agreement, both_wrong, agreement_both_wrong (pairs i < j)."""

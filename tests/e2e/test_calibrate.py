@@ -188,6 +188,12 @@ def main():
                 check(float(row["pvalue"]) == g["pvalue"][i, j] and
                       float(row["qvalue"]) == g["qvalue"][i, j],
                       f"calibration.csv row {row} equals the file")
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                        "..", "..", "tools"))
+        import prh_results
+        t = prh_results.load(res[1]).calibration_table()
+        t = t.to_dict("records") if hasattr(t, "to_dict") else t
+        check(len(t) == want, f"prh_results calibration_table: {len(t)} rows, want {want}")
         rows = list(csv.DictReader(open(f"{tmp}/export/correlations.csv")))
         check(rows and "null_p" in rows[0] and any(x["null_p"] not in ("", "nan") for x in rows),
               "correlations.csv has the correlation null")
