@@ -610,12 +610,23 @@ std::int64_t calibrate_pairs(const Plan& plan, const store::ResultsLayout& L,
         "reduce: calibrating {} model pairs x {} configurations, {} permutations, on {} "
         "ranks",
         todo.size(), cspecs.size(), cal.permutations, session.size());
+  // The neighbour lists are cut to the largest k calibrated (the cache holds
+  // the largest k of every configuration; the first k of a list are the top-k
+  // list, so scores are unchanged and each permutation relabels less).
+  int kmax = 0;
+  for (const auto& sp : cspecs)
+    if (sp.uses_knn()) kmax = std::max(kmax, sp.k);
   auto load = [&](int set, int model) {
     std::vector<metrics::Representation> reps;
     for (int l : plan.models[static_cast<std::size_t>(model)].layers) {
       const auto u = unit_of.at({set, model, l});
       PRH_ASSERT(cache.done(u), "reduce: unit {} was not prepared", u);
       reps.push_back(cache.read(u));
+      auto& nb = reps.back().neighbors;
+      if (nb && kmax == 0)
+        nb.reset();
+      else if (nb && nb->k > kmax)
+        nb = nb->prefix(kmax);
     }
     return reps;
   };

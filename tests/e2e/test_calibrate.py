@@ -198,6 +198,25 @@ def main():
         check(rows and "null_p" in rows[0] and any(x["null_p"] not in ("", "nan") for x in rows),
               "correlations.csv has the correlation null")
 
+    # calibration.metrics picks configurations; the cache then holds longer
+    # neighbour lists (k = 30) than the calibrated ones use (cut to k = 10):
+    # the same numbers as above, bit for bit.
+    res_sel = f"{tmp}/sel.results.h5"
+    r = tr.mpi(2, "reduce", cfg(tmp, "sel", store, res_sel,
+                                calibration=f"{{permutations: {K}, alpha: 0.05, seed: 5, "
+                                            "metrics: [cka, 'mutual_knn:k=10']}",
+                                metrics=["mutual_knn:k=10", "mutual_knn:k=30", "cka"]))
+    check(r.returncode == 0, f"reduce with calibration.metrics: {r.stderr[-2000:]}")
+    with h5py.File(res_sel, "r") as f, h5py.File(res[1], "r") as g:
+        for s in ("id", "noise"):
+            check(sorted(k for k in f[f"calibration/{s}"].keys() if k != "done") ==
+                  ["cka@kernel=linear", "mutual_knn@k=10"], f"{s}: only the listed configurations")
+            for c in ("cka@kernel=linear", "mutual_knn@k=10"):
+                for d in ("pvalue", "threshold", "calibrated", "null_mean", "null_sd",
+                          "null_scores"):
+                    a, b = f[f"calibration/{s}/{c}/{d}"][()], g[f"calibration/{s}/{c}/{d}"][()]
+                    check(a.tobytes() == b.tobytes(), f"{s}/{c}/{d}: same with calibration.metrics")
+
     # Calibration turned on for complete results: only the calibration runs.
     res_on = f"{tmp}/on.results.h5"
     r = tr.mpi(2, "reduce", cfg(tmp, "on", store, res_on, calibration=None))
