@@ -9,7 +9,7 @@ once without calibration (the alignment) and once with `calibration:
 {permutations: K}` added, so the second run is the calibrate stage alone
 (plus the preparation it needs and the derive step). Metrics: the default
 sweep's configurations with k <= 100 plus cka, unbiased_cka, svcca (or
-PRH_BENCH_METRICS=a,b,...);
+PRH_BENCH_METRICS=a,b,...; PRH_BENCH_CALIBRATE=a,b,... sets calibration.metrics);
 last_layer_only, as configs/default.yaml. Prints the seconds of each run.
 """
 import os
@@ -43,7 +43,9 @@ def config(tmp, calibration):
              f"  - {{name: noise, source: {{kind: noise, count: {N}, height: 28, width: 28, "
              "channels: 1, seed: 3}}", "models:"]
     if calibration:
-        lines.insert(3, f"calibration: {{permutations: {K}, alpha: 0.05, seed: 1}}")
+        pick = os.environ.get("PRH_BENCH_CALIBRATE")  # calibration.metrics, comma-separated
+        extra = f", metrics: [{pick}]" if pick else ""
+        lines.insert(3, f"calibration: {{permutations: {K}, alpha: 0.05, seed: 1{extra}}}")
     lines += [f"  - {{name: m{i}, path: {tmp}/models/dict_model.pt}}" for i in range(M)]
     path = f"{tmp}/bench{int(calibration)}.yaml"
     open(path, "w").write("\n".join(lines) + "\n")
