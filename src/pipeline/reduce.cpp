@@ -992,9 +992,10 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
   session.barrier();
   if (session.root()) {
     spdlog::info(
-        "reduce: alignment done ({} units prepared, {} pairs scored) in {:.1f} s; "
-        "correlations and predictions",
-        stats_out.units_prepared, stats_out.pairs_scored, seconds_since(t0));
+        "reduce: alignment done ({} units prepared, {} pairs scored, {} pairs calibrated) in "
+        "{:.1f} s; correlations and predictions",
+        stats_out.units_prepared, stats_out.pairs_scored, stats_out.pairs_calibrated,
+        seconds_since(t0));
     const auto d = derive(sweep, plan, layout, hash, cal, spec_of);
     store::write_derived(sweep.results, d);
     log_summary(d, layout);
