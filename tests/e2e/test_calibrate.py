@@ -12,6 +12,12 @@ and two independent noise models. Checked:
 - a copy gives p = 1/(K+1) and calibrated 1 in both orientations;
 - noise against anything: p spread over (0, 1], calibrated mostly 0;
 - null_mean is the mean of the stored null scores, and p counts them;
+- one pair's K null scores and p equal a slow recomputation: the
+  permutations drawn in Python (std::mt19937_64 written out, splitmix64
+  seeds, Fisher-Yates), the permuted features scored by naive_metrics.py;
+- calibration.metrics selects configurations, with the same numbers;
+- prh export (calibration.csv, correlation null columns) and
+  prh_results.calibration_table();
 - qvalue equals an independent numpy Benjamini-Hochberg over the stored p
   (i < j for symmetric configurations, both orientations for asymmetric);
 - the RBF configuration is skipped with a warning, no group written;
@@ -49,11 +55,66 @@ def bh(p):
     return out
 
 
+MASK = (1 << 64) - 1
+
+
+class MT64:
+    """std::mt19937_64 (its output is fixed by the C++ standard)."""
+
+    def __init__(self, seed):
+        self.mt = [seed & MASK]
+        for i in range(1, 312):
+            prev = self.mt[-1]
+            self.mt.append((6364136223846793005 * (prev ^ (prev >> 62)) + i) & MASK)
+        self.i = 312
+
+    def __call__(self):
+        mt = self.mt
+        if self.i >= 312:
+            for k in range(312):
+                x = (mt[k] & 0xFFFFFFFF80000000) | (mt[(k + 1) % 312] & 0x7FFFFFFF)
+                mt[k] = mt[(k + 156) % 312] ^ (x >> 1) ^ (0xB5026F5AA96619E9 if x & 1 else 0)
+            self.i = 0
+        x = mt[self.i]
+        self.i += 1
+        x ^= (x >> 29) & 0x5555555555555555
+        x ^= (x << 17) & 0x71D67FFFEDA60000
+        x ^= (x << 37) & 0xFFF7EEE000000000
+        return (x ^ (x >> 43)) & MASK
+
+
+def splitmix64(x):
+    x = (x + 0x9E3779B97F4A7C15) & MASK
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK
+    return x ^ (x >> 31)
+
+
+def seeded_permutation(seed, t, n):
+    """docs/calibration.md: Fisher-Yates from the last position, rejection sampling."""
+    rng = MT64(splitmix64(seed ^ splitmix64(t + 1)))
+    p = list(range(n))
+    for i in range(n - 1, 0, -1):
+        m = i + 1
+        rem = ((MASK % m) + 1) % m
+        x = rng()
+        while rem and x > MASK - rem:
+            x = rng()
+        j = x % m
+        p[i], p[j] = p[j], p[i]
+    return p
+
+
 def cfg(tmp, name, store, results, calibration=CAL, metrics=METRICS):
     extra = {"mantel": 99, "bootstrap": 50}
     if calibration is not None:
         extra["calibration"] = calibration
     return tr.config(tmp, name, MODELS, store=store, results=results, metrics=metrics, **extra)
+
+
+def CAL_PAIR(i, j, m=len(MODELS)):
+    """Row of pair i < j in null_scores (row-major)."""
+    return i * (m - 1) - i * (i - 1) // 2 + (j - i - 1)
 
 
 def main():
@@ -170,6 +231,37 @@ def main():
               f"noise: p spread (mean {all_p.mean():.3f}, sd {all_p.std():.3f})")
         check(np.mean(all_cal > 0) < 0.2,
               f"noise: calibrated mostly 0 ({np.mean(all_cal > 0):.3f} above 0)")
+
+    # A slow, independent recomputation of one pair's null (mutual_knn@k=10,
+    # models a and w, set noise): the permutations drawn in Python, the
+    # permuted features scored by tests/e2e/naive_metrics.py (full sorts),
+    # the layer maximum over 2 x 2 layers; p from those.
+    g = MT64(5489)
+    for _ in range(9999):
+        g()
+    check(g() == 9981545732273789042, "MT64 is std::mt19937_64 (10000th output)")
+    import naive_metrics as nm
+    with h5py.File(store, "r") as f:
+        fa = f["sets/noise/models/a/features"][()].astype(np.float64)
+        fw = f["sets/noise/models/w/features"][()].astype(np.float64)
+    A = [nm.knn(nm.preprocess(fa[:, l, :], clamp=False), 10) for l in range(2)]
+    Bx = [nm.preprocess(fw[:, l, :], clamp=False) for l in range(2)]
+    n_rows = fa.shape[0]
+    slow = []
+    for t in range(K):
+        perm = seeded_permutation(5, t, n_rows)
+        B = [nm.knn(b[perm], 10) for b in Bx]
+        slow.append(max(nm.mutual_knn(a, b, 10) for a in A for b in B))
+    with h5py.File(res[1], "r") as f:
+        cg = f["calibration/noise/mutual_knn@k=10"]
+        fast = cg["null_scores"][CAL_PAIR(ia, iw)]
+        obs = f["alignment/noise/mutual_knn@k=10/scores"][ia, iw]
+        check(np.allclose(fast, np.float32(slow), rtol=0, atol=1e-6),
+              f"null scores equal the slow recomputation (max diff "
+              f"{np.max(np.abs(fast - np.float32(slow))):.2e})")
+        p_slow = (1 + sum(x >= obs - 1e-12 for x in slow)) / (K + 1)
+        check(abs(cg["pvalue"][ia, iw] - p_slow) < 1e-12,
+              f"p equals the slow recomputation ({cg['pvalue'][ia, iw]} vs {p_slow})")
 
     # prh export: the calibration table (i < j for symmetric configurations,
     # both orientations for asymmetric ones) and the correlation null columns.
