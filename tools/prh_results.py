@@ -214,7 +214,7 @@ class Results:
                         self._comparison[(s1, s2)] = self._read_comparison(f["comparison"][s1][s2], s1)
             self.comparisons = list(self._comparison)
 
-            # Optional parts (absent in files from prh reduce today).
+            # Optional parts (calibration: written by prh reduce when `calibration` is on).
             self._calibration = {}
             if "calibration" in f:
                 for s in _ordered(list(f["calibration"].keys()), self.sets):
@@ -524,8 +524,8 @@ class Results:
                            bools=("self",))
 
     def correlation_table(self):
-        """set, method, config_a, config_b, r, p, n, ci_low, ci_high, mantel_p (configurations a < b;
-        mantel_p NaN when the file has none)."""
+        """set, method, config_a, config_b, r, p, n, ci_low, ci_high, mantel_p, null_mean, null_q95,
+        null_p (configurations a < b; mantel_p and the correlation null NaN when the file has none)."""
         rows = []
         for s in self.sets:
             c = self._correlation.get(s)
@@ -537,9 +537,11 @@ class Results:
                     for b in range(a + 1, k):
                         rows.append((s, meth, names[a], names[b], _at(d["r"], (a, b)), _at(d["p"], (a, b)),
                                      _at_int(d["n"], (a, b)), _at(d["ci_low"], (a, b)),
-                                     _at(d["ci_high"], (a, b)), _at(d.get("mantel_p"), (a, b))))
+                                     _at(d["ci_high"], (a, b)), _at(d.get("mantel_p"), (a, b)),
+                                     _at(d.get("null_mean"), (a, b)), _at(d.get("null_q95"), (a, b)),
+                                     _at(d.get("null_p"), (a, b))))
         return self._frame(["set", "method", "config_a", "config_b", "r", "p", "n", "ci_low", "ci_high",
-                            "mantel_p"], rows, ints=("n",))
+                            "mantel_p", "null_mean", "null_q95", "null_p"], rows, ints=("n",))
 
     def accuracy_correlation_table(self):
         """set, method, configuration, r, p, n: mean alignment vs accuracy over models."""
@@ -567,6 +569,31 @@ class Results:
                 rows.append((s, model, _at(p.get("accuracy"), i), _at(p.get("mean_prob"), i),
                              _at(p.get("mean_prob_wrong"), i)))
         return self._frame(["set", "model", "accuracy", "mean_prob", "mean_prob_wrong"], rows)
+
+    def calibration_table(self):
+        """set, configuration, model_a, model_b, i, j, permutations, alpha, pvalue, qvalue,
+        threshold, calibrated, null_mean, null_sd: the pairs i < j of symmetric configurations,
+        both orientations of asymmetric ones (as `prh export` calibration.csv); empty when the
+        file has no calibration."""
+        rows = []
+        m = len(self.models)
+        for s in self.sets:
+            for c, d in self._calibration.get(s, {}).items():
+                sym = bool(self._config(s, c).get("symmetric", True)) if c in \
+                    self.configurations_of(s) else True
+                a = d["attrs"]
+                for i in range(m):
+                    for j in range(m):
+                        if i == j or (sym and j < i):
+                            continue
+                        rows.append((s, c, self.models[i], self.models[j], i, j,
+                                     a.get("permutations"), a.get("alpha"),
+                                     *(_at(d.get(k), (i, j)) for k in
+                                       ("pvalue", "qvalue", "threshold", "calibrated",
+                                        "null_mean", "null_sd"))))
+        return self._frame(["set", "configuration", "model_a", "model_b", "i", "j", "permutations",
+                            "alpha", "pvalue", "qvalue", "threshold", "calibrated", "null_mean",
+                            "null_sd"], rows, ints=("i", "j", "permutations"))
 
     def agreement_table(self):
         """set, model_a, model_b, agreement, both_wrong, agreement_both_wrong (pairs i < j)."""
@@ -723,6 +750,39 @@ def brief(r, out=sys.stdout):
             prob = _nanmean(pr.get("mean_prob", []))
             acc = _nanmean(pr.get("accuracy", []))
         p(f"  {s:<10}{rho:>10.3f}{ci:>18}{agree:>8.3f}{wrong:>9.3f}{prob:>7.3f}{acc:>7.3f}")
+    if r.has_calibration():
+        p("")
+        p("calibrated alignment (permutation null per pair, docs/calibration.md): fraction of")
+        p("model pairs with Benjamini-Hochberg q < alpha (both orientations for cknna, cycle):")
+        p(head)
+        for s in r.sets:
+            cs = r.configurations_of(s)
+            row = f"  {s:<10}"
+            for x in metrics:
+                c = _first(cs, x)
+                cal = r.calibration(s, c) if c else None
+                if cal is None or cal.get("qvalue") is None:
+                    row += f"{'-':>7}"
+                    continue
+                alpha = cal["attrs"].get("alpha", 0.05)
+                q = cal["qvalue"][off]
+                q = q[np.isfinite(q)]
+                row += f"{np.mean(q < alpha):>7.2f}" if q.size else f"{'-':>7}"
+            p(row)
+    p("")
+    p("Spearman(mutual_knn@k=10, cknna@k=10): Mantel p (models relabelled), and under the")
+    p("permutation null of the pairs (calibration): mean, p of the observed value:")
+    p(f"  {'image set':<10}{'spearman':>10}{'mantel p':>10}{'null mean':>11}{'null p':>8}")
+    for s in r.sets:
+        vals = [float("nan")] * 4
+        if "spearman" in r.correlation_methods(s):
+            c = r.correlation(s, "spearman")
+            names = c["configurations"]
+            if "mutual_knn@k=10" in names and "cknna@k=10" in names:
+                a, b = names.index("mutual_knn@k=10"), names.index("cknna@k=10")
+                vals = [c["r"][a, b]] + [c[k][a, b] if c.get(k) is not None else float("nan")
+                                         for k in ("mantel_p", "null_mean", "null_p")]
+        p(f"  {s:<10}{vals[0]:>10.3f}{vals[1]:>10.3f}{vals[2]:>11.3f}{vals[3]:>8.3f}")
     comps = getattr(r, "comparisons", None)
     if callable(comps):
         comps = comps()

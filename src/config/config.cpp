@@ -510,6 +510,36 @@ Sweep parse(const std::string& text, const std::string& origin) {
     else
       s.confidence = x;
   }
+  if (const json* c = f.node("calibration")) {
+    Fields cf(*c, "calibration", problems);
+    s.calibration.permutations =
+        static_cast<int>(cf.integer("permutations", 0, 1, 1 << 24, /*required=*/true));
+    if (const json* a = cf.node("alpha")) {
+      if (!a->is_number())
+        problems.push_back(
+            fmt::format("calibration.alpha: must be a number, got {}", type_name(*a)));
+      else if (const double x = a->get<double>(); !(x > 0.0 && x < 1.0))
+        problems.push_back(fmt::format("calibration.alpha: must be in (0, 1), got {}", x));
+      else
+        s.calibration.alpha = x;
+    }
+    s.calibration.seed =
+        static_cast<std::uint64_t>(cf.integer("seed", 0, 0, std::int64_t{1} << 62));
+    if (const json* m = cf.node("metrics")) {
+      if (!m->is_array())
+        problems.push_back("calibration.metrics: must be a list of metric configurations");
+      else
+        for (const auto& e : *m) {
+          if (!e.is_string())
+            problems.push_back(fmt::format(
+                "calibration.metrics: entries must be strings like 'mutual_knn:k=10', got {}",
+                type_name(e)));
+          else
+            s.calibration.metrics.push_back(e.get<std::string>());
+        }
+    }
+    cf.finish();
+  }
   std::set<std::string> names;
   if (const json* sets = f.node("image_sets"); sets && sets->is_array() && !sets->empty()) {
     for (std::size_t i = 0; i < sets->size(); ++i) {

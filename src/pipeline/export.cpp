@@ -157,7 +157,8 @@ Table alignment_table(const ResultsData& r) {
 
 Table correlations_table(const ResultsData& r) {
   Table t{"correlations",
-          {"set", "method", "config_a", "config_b", "r", "p", "n", "ci_low", "ci_high", "mantel_p"},
+          {"set", "method", "config_a", "config_b", "r", "p", "n", "ci_low", "ci_high", "mantel_p",
+           "null_mean", "null_q95", "null_p"},
           {}};
   for (const auto& s : r.sets) {
     if (!s.correlation) continue;
@@ -169,9 +170,37 @@ Table correlations_table(const ResultsData& r) {
           const std::size_t ab = a * k + b;
           t.rows.push_back({text(s.name), text(cm.name), text(names[a]), text(names[b]),
                             at(cm.r, ab), at(cm.p, ab), at(cm.n, ab), at(cm.ci_low, ab),
-                            at(cm.ci_high, ab), at(cm.mantel_p, ab)});
+                            at(cm.ci_high, ab), at(cm.mantel_p, ab), at(cm.null_mean, ab),
+                            at(cm.null_q95, ab), at(cm.null_p, ab)});
         }
   }
+  return t;
+}
+
+// The permutation calibration, when the file has one: pairs i < j for
+// symmetric configurations, both orientations for asymmetric ones (the
+// pairs that the q-values are computed over; docs/results.md).
+Table calibration_table(const ResultsData& r) {
+  Table t{"calibration",
+          {"set", "configuration", "model_a", "model_b", "i", "j", "permutations", "alpha",
+           "pvalue", "qvalue", "threshold", "calibrated", "null_mean", "null_sd"},
+          {}};
+  const std::size_t m = r.models.size();
+  for (const auto& s : r.sets)
+    for (const auto& c : s.calibration) {
+      const auto* a = s.find(c.name);
+      const bool sym = a ? a->symmetric : true;
+      for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < m; ++j) {
+          if (i == j || (sym && j < i)) continue;
+          const std::size_t ij = i * m + j;
+          t.rows.push_back(
+              {text(s.name), text(c.name), text(r.models[i]), text(r.models[j]),
+               integer(static_cast<std::int64_t>(i)), integer(static_cast<std::int64_t>(j)),
+               integer(c.permutations), number(c.alpha), at(c.pvalue, ij), at(c.qvalue, ij),
+               at(c.threshold, ij), at(c.calibrated, ij), at(c.null_mean, ij), at(c.null_sd, ij)});
+        }
+    }
   return t;
 }
 
@@ -276,9 +305,12 @@ void export_results(const std::string& results_path, const std::string& format,
   PRH_CHECK_INPUT(!ec && fs::is_directory(dir), "{}: cannot create directory{}", out_dir,
                   ec ? ": " + ec.message() : std::string());
 
-  const std::vector<Table> tables = {
+  std::vector<Table> tables = {
       alignment_table(r),   correlations_table(r), accuracy_correlation_table(r),
       predictions_table(r), agreement_table(r),    comparison_table(r)};
+  bool calibrated = false;
+  for (const auto& s : r.sets) calibrated = calibrated || !s.calibration.empty();
+  if (calibrated) tables.push_back(calibration_table(r));  // only when the file has one
   std::vector<std::string> written;
   json files = json::array();
   for (const auto& t : tables) {

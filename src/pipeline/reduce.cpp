@@ -9,16 +9,19 @@
 #include <set>
 #include <sstream>
 
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "prh/core/error.hpp"
 #include "prh/core/files.hpp"
 #include "prh/metrics/engine.hpp"
+#include "prh/metrics/null.hpp"
 #include "prh/metrics/preprocess.hpp"
 #include "prh/parallel/decide.hpp"
 #include "prh/parallel/mpi.hpp"
 #include "prh/pipeline/stage.hpp"
 #include "prh/stats/bootstrap.hpp"
+#include "prh/stats/calibration.hpp"
 #include "prh/stats/correlation.hpp"
 #include "prh/stats/mantel.hpp"
 #include "prh/stats/permutation.hpp"
@@ -136,6 +139,11 @@ json sweep_json(const config::Sweep& s) {
           {"bootstrap", s.bootstrap},
           {"mantel", s.mantel},
           {"confidence", s.confidence},
+          {"calibration",
+           {{"permutations", s.calibration.permutations},
+            {"alpha", s.calibration.alpha},
+            {"seed", s.calibration.seed},
+            {"metrics", s.calibration.metrics}}},
           {"image_sets", sets},
           {"models", models}};
 }
@@ -286,7 +294,8 @@ store::ResultsLayout results_layout(const config::Sweep& sweep, const Plan& plan
   return L;
 }
 
-std::string derived_hash(const store::ResultsLayout& L, const config::Sweep& sweep) {
+std::string derived_hash(const store::ResultsLayout& L, const config::Sweep& sweep,
+                         const store::CalibrationLayout& cal) {
   json sets = json::array();
   for (const auto& s : L.sets)
     sets.push_back({{"name", s.name}, {"n", s.n}, {"present", s.models_present}});
@@ -299,7 +308,12 @@ std::string derived_hash(const store::ResultsLayout& L, const config::Sweep& swe
                             {"bootstrap", sweep.bootstrap},
                             {"mantel", sweep.mantel},
                             {"confidence", sweep.confidence},
-                            {"seed", sweep.seed}});
+                            {"seed", sweep.seed},
+                            {"calibration",
+                             {{"permutations", cal.permutations},
+                              {"alpha", cal.alpha},
+                              {"seed", std::to_string(cal.seed)},
+                              {"configurations", cal.configurations}}}});
 }
 
 using clock_type = std::chrono::steady_clock;
@@ -488,13 +502,213 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
   return outcome.done;
 }
 
+// Which configurations are calibrated (docs/calibration.md): those listed in
+// calibration.metrics (each must be one of the sweep's, and its null must be
+// implemented), or else every configuration whose null is implemented (the
+// others are skipped, named in `skipped`).
+store::CalibrationLayout calibration_layout(const config::Sweep& sweep,
+                                            const std::vector<MetricSpec>& specs,
+                                            std::vector<int>& spec_of) {
+  store::CalibrationLayout c;
+  spec_of.clear();
+  const auto& cal = sweep.calibration;
+  if (cal.permutations <= 0) return c;
+  c.permutations = cal.permutations;
+  c.alpha = cal.alpha;
+  c.seed = cal.seed;
+  std::vector<std::string> problems;
+  if (!cal.metrics.empty()) {
+    std::vector<std::string> parse_problems;
+    const auto listed = metrics::parse_metric_list(cal.metrics, parse_problems);
+    for (const auto& e : parse_problems) problems.push_back("calibration.metrics: " + e);
+    for (const auto& m : listed) {
+      const auto it = std::find(specs.begin(), specs.end(), m.spec);
+      if (it == specs.end()) {
+        problems.push_back(fmt::format(
+            "calibration.metrics: {} is not one of the sweep's metric configurations (`metrics`)",
+            m.spec.name()));
+        continue;
+      }
+      try {
+        metrics::check_calibratable({m.spec});
+      } catch (const InputError& e) {
+        problems.push_back(fmt::format("calibration.metrics: {}", e.what()));
+        continue;
+      }
+      const int idx = static_cast<int>(it - specs.begin());
+      if (std::find(spec_of.begin(), spec_of.end(), idx) == spec_of.end()) spec_of.push_back(idx);
+    }
+    std::sort(spec_of.begin(), spec_of.end());
+  } else {
+    for (std::size_t k = 0; k < specs.size(); ++k) {
+      try {
+        metrics::check_calibratable({specs[k]});
+        spec_of.push_back(static_cast<int>(k));
+      } catch (const InputError&) {
+        c.skipped.push_back(specs[k].name());
+      }
+    }
+  }
+  if (!problems.empty()) {
+    std::string msg = fmt::format("{}: bad calibration settings:", sweep.file);
+    for (const auto& p : problems) msg += "\n  - " + p;
+    throw InputError(msg);
+  }
+  for (int k : spec_of) c.configurations.push_back(specs[static_cast<std::size_t>(k)].name());
+  return c;
+}
+
+// Phase 2b: the permutation null of every pair i < j (both orientations for
+// asymmetric configurations), for every calibrated configuration.
+std::int64_t calibrate_pairs(const Plan& plan, const store::ResultsLayout& L,
+                             const std::vector<MetricSpec>& specs, const std::vector<int>& spec_of,
+                             const store::CalibrationLayout& cal,
+                             const std::map<std::tuple<int, int, int>, std::size_t>& unit_of,
+                             store::PrepCache& cache, store::CalibrationWriter& writer,
+                             const parallel::Session& session) {
+  const int M = static_cast<int>(L.models.size());
+  struct Todo {
+    int set;
+    std::int64_t pair;
+  };
+  std::vector<Todo> todo;
+  std::vector<double> weight;
+  for (std::size_t s = 0; s < plan.sets.size(); ++s)
+    for (std::int64_t p = 0; p < store::CalibrationLayout::pairs(M); ++p) {
+      const auto [i, j] = store::CalibrationLayout::pair_at(M, p);
+      if (!plan.sets[s].present[static_cast<std::size_t>(i)] ||
+          !plan.sets[s].present[static_cast<std::size_t>(j)] || writer.done(static_cast<int>(s), p))
+        continue;
+      todo.push_back({static_cast<int>(s), p});
+      double w = 0;
+      const auto& mi = plan.models[static_cast<std::size_t>(i)];
+      const auto& mj = plan.models[static_cast<std::size_t>(j)];
+      for (int li : mi.layers)
+        for (int lj : mj.layers)
+          w += static_cast<double>(mi.layer_dims[static_cast<std::size_t>(li)]) *
+                   static_cast<double>(mj.layer_dims[static_cast<std::size_t>(lj)]) +
+               static_cast<double>(plan.sets[s].n);
+      weight.push_back(w * static_cast<double>(plan.sets[s].n) * cal.permutations);
+    }
+  std::vector<MetricSpec> cspecs, aspecs;  // calibrated; the asymmetric among them
+  std::vector<int> asym_of;                // index in cspecs of each aspecs entry
+  for (int k : spec_of) {
+    cspecs.push_back(specs[static_cast<std::size_t>(k)]);
+    if (!cspecs.back().symmetric()) {
+      aspecs.push_back(cspecs.back());
+      asym_of.push_back(static_cast<int>(cspecs.size()) - 1);
+    }
+  }
+  UnitPlan up;
+  up.stage = "calibrate";
+  up.unit = "model pairs";
+  up.cost = weight;
+  up.done.assign(todo.size(), 0);
+  up.log_every_s = 10;
+  if (session.root() && !todo.empty())
+    spdlog::info(
+        "reduce: calibrating {} model pairs x {} configurations, {} permutations, on {} "
+        "ranks",
+        todo.size(), cspecs.size(), cal.permutations, session.size());
+  // The neighbour lists are cut to the largest k calibrated (the cache holds
+  // the largest k of every configuration; the first k of a list are the top-k
+  // list, so scores are unchanged and each permutation relabels less).
+  int kmax = 0;
+  for (const auto& sp : cspecs)
+    if (sp.uses_knn()) kmax = std::max(kmax, sp.k);
+  auto load = [&](int set, int model) {
+    std::vector<metrics::Representation> reps;
+    for (int l : plan.models[static_cast<std::size_t>(model)].layers) {
+      const auto u = unit_of.at({set, model, l});
+      PRH_ASSERT(cache.done(u), "reduce: unit {} was not prepared", u);
+      reps.push_back(cache.read(u));
+      auto& nb = reps.back().neighbors;
+      if (nb && kmax == 0)
+        nb.reset();
+      else if (nb && nb->k > kmax)
+        nb = nb->prefix(kmax);
+    }
+    return reps;
+  };
+  // The permutations of n rows (the same for every pair of a set), drawn once
+  // per rank: permutation t is seeded_permutation(seed, t, n).
+  std::map<std::int64_t, std::vector<metrics::Permutation>> perms;
+  std::pair<int, int> held_key{-1, -1};
+  std::vector<metrics::Representation> held;
+  const auto K = static_cast<std::size_t>(cal.permutations);
+  const auto outcome = run_units(session, up, [&](std::size_t t) {
+    const int s = todo[t].set;
+    const auto [i, j] = store::CalibrationLayout::pair_at(M, todo[t].pair);
+    const std::int64_t n = plan.sets[static_cast<std::size_t>(s)].n;
+    auto& ps = perms[n];
+    if (ps.empty())
+      for (std::size_t k = 0; k < K; ++k) ps.push_back(stats::seeded_permutation(cal.seed, k, n));
+    if (held_key != std::make_pair(s, i)) {
+      held.clear();
+      held = load(s, i);
+      held_key = {s, i};
+    }
+    const auto other = load(s, j);
+    const auto& A = held;
+    const auto& B = other;
+    // Observed scores, as the score stage computes them.
+    const auto obs_ab = metrics::compare_models(A, B, cspecs);
+    const auto obs_ba =
+        aspecs.empty() ? std::vector<metrics::LayerMax>{} : metrics::compare_models(B, A, aspecs);
+    std::vector<std::vector<double>> null_ab(cspecs.size(), std::vector<double>(K));
+    std::vector<std::vector<double>> null_ba(aspecs.size(), std::vector<double>(K));
+    for (std::size_t k = 0; k < K; ++k) {
+      const auto ab = metrics::null_layer_max(A, B, cspecs, ps[k]);
+      for (std::size_t c = 0; c < cspecs.size(); ++c) null_ab[c][k] = ab[c];
+      if (!aspecs.empty()) {
+        const auto ba = metrics::null_layer_max(B, A, aspecs, ps[k]);
+        for (std::size_t c = 0; c < aspecs.size(); ++c) null_ba[c][k] = ba[c];
+      }
+    }
+    auto cell = [&](double observed, const std::vector<double>& null) {
+      const auto r = stats::calibrate(observed, null, cal.alpha);
+      return store::CalibrationCell{r.pvalue, r.threshold, r.calibrated, r.null_mean, r.null_sd};
+    };
+    for (std::size_t c = 0; c < cspecs.size(); ++c) {
+      const auto x = cell(obs_ab[c].score, null_ab[c]);
+      writer.write(s, static_cast<int>(c), i, j, x);
+      if (cspecs[c].symmetric()) writer.write(s, static_cast<int>(c), j, i, x);
+      writer.write_null(s, static_cast<int>(c), todo[t].pair,
+                        std::vector<float>(null_ab[c].begin(), null_ab[c].end()));
+    }
+    for (std::size_t c = 0; c < aspecs.size(); ++c)
+      writer.write(s, asym_of[c], j, i, cell(obs_ba[c].score, null_ba[c]));
+    writer.mark_done(s, todo[t].pair);
+  });
+  return outcome.done;
+}
+
+// A correlation coefficient over the positions where both are finite; NaN
+// with fewer than 3 (no p-value: the null distribution is the reference).
+double coefficient_finite(const std::vector<double>& x, const std::vector<double>& y,
+                          stats::Method m) {
+  std::vector<double> a, b;
+  for (std::size_t k = 0; k < x.size(); ++k)
+    if (std::isfinite(x[k]) && std::isfinite(y[k])) a.push_back(x[k]), b.push_back(y[k]);
+  if (a.size() < 3) return std::nan("");
+  switch (m) {
+    case stats::Method::Pearson:
+      return stats::pearson_r(a, b);
+    case stats::Method::Spearman:
+      return stats::spearman_r(a, b);
+    default:
+      return stats::kendall_tau_b(a, b);
+  }
+}
+
 // The stream of the sweep seed that the Mantel relabellings draw from
 // (stats::stream_seed; "mantel" in ASCII).
 constexpr std::uint64_t kMantelStream = 0x6d616e74656cULL;
 
 // Phase 3 (rank 0): the tables derived from the alignment and predictions.
 store::Derived derive(const config::Sweep& sweep, const Plan& plan, const store::ResultsLayout& L,
-                      const std::string& hash) {
+                      const std::string& hash, const store::CalibrationLayout& cal,
+                      const std::vector<int>& spec_of) {
   store::Derived d;
   for (const auto& c : L.configurations) d.configurations.push_back(c.name);
   d.methods = sweep.correlations;
@@ -560,6 +774,36 @@ store::Derived derive(const config::Sweep& sweep, const Plan& plan, const store:
     sd.agreement = ps_sum.agreement;
     sd.agreement_both_wrong = ps_sum.agreement_both_wrong;
     sd.both_wrong = ps_sum.both_wrong;
+    // Calibration: Benjamini-Hochberg over the pairs of each configuration
+    // (i < j for symmetric configurations, mirrored; both orientations i != j
+    // for asymmetric ones), and the null scores of the correlation null.
+    std::vector<std::vector<float>> nulls(K);  // [config][P*Kperm], empty if not calibrated
+    const std::int64_t P = store::CalibrationLayout::pairs(M);
+    if (cal.enabled()) {
+      for (std::size_t c = 0; c < spec_of.size(); ++c) {
+        const auto& cname = cal.configurations[c];
+        const auto pv = store::read_calibration(sweep.results, ps.name, cname, "pvalue");
+        const bool sym = L.configurations[static_cast<std::size_t>(spec_of[c])].symmetric;
+        std::vector<double> p;
+        std::vector<std::size_t> where;
+        for (int i = 0; i < M; ++i)
+          for (int j = 0; j < M; ++j) {
+            if (i == j || (sym && j < i)) continue;
+            const auto x = static_cast<std::size_t>(i * M + j);
+            p.push_back(pv[x]);
+            where.push_back(x);
+          }
+        const auto q = stats::bh_qvalues(p);
+        std::vector<double> qm(static_cast<std::size_t>(M) * M, std::nan(""));
+        for (std::size_t k = 0; k < where.size(); ++k) {
+          qm[where[k]] = q[k];
+          if (sym) qm[(where[k] % M) * M + where[k] / M] = q[k];
+        }
+        sd.qvalues.push_back({cname, std::move(qm)});
+        nulls[static_cast<std::size_t>(spec_of[c])] =
+            store::read_null_scores(sweep.results, ps.name, cname);
+      }
+    }
     for (const auto& method_name : sweep.correlations) {
       const auto method = stats::parse_method(method_name);
       const auto cm = stats::correlation_matrix(matrices[s], M, method, bo);
@@ -573,6 +817,35 @@ store::Derived derive(const config::Sweep& sweep, const Plan& plan, const store:
       if (sweep.mantel > 0)
         t.mantel_p = stats::mantel_matrix(matrices[s], M, method, sweep.mantel,
                                           stats::stream_seed(sweep.seed, kMantelStream));
+      if (cal.enabled() && P > 0) {
+        // Per permutation t, the coefficient between two configurations'
+        // null scores over the pairs i < j (the same permutation t for every
+        // pair), summarised against the observed coefficient.
+        const auto Kp = static_cast<std::size_t>(cal.permutations);
+        const double nan = std::nan("");
+        t.null_mean.assign(K * K, nan);
+        t.null_q95.assign(K * K, nan);
+        t.null_p.assign(K * K, nan);
+        std::vector<double> x(static_cast<std::size_t>(P)), y(static_cast<std::size_t>(P));
+        for (std::size_t a = 0; a < K; ++a)
+          for (std::size_t b = a; b < K; ++b) {
+            if (nulls[a].empty() || nulls[b].empty()) continue;
+            std::vector<double> rs(Kp);
+            for (std::size_t k = 0; k < Kp; ++k) {
+              for (std::int64_t p = 0; p < P; ++p) {
+                x[static_cast<std::size_t>(p)] = nulls[a][static_cast<std::size_t>(p) * Kp + k];
+                y[static_cast<std::size_t>(p)] = nulls[b][static_cast<std::size_t>(p) * Kp + k];
+              }
+              rs[k] = coefficient_finite(x, y, method);
+            }
+            const auto sum = stats::summarize_null(t.r[a * K + b], rs);
+            for (auto [u, v] : {std::pair{a, b}, std::pair{b, a}}) {
+              t.null_mean[u * K + v] = sum.mean;
+              t.null_q95[u * K + v] = sum.q95;
+              t.null_p[u * K + v] = sum.p;
+            }
+          }
+      }
       for (std::size_t c = 0; c < K; ++c) {
         const std::vector<double> ma(
             sd.mean_alignment.begin() + static_cast<std::ptrdiff_t>(c * M),
@@ -628,7 +901,14 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
   const Plan plan = plan_from_json(
       parallel::decide_on_root(session, [&] { return to_json(inspect_store(sweep, specs, opt)); }));
   const auto layout = results_layout(sweep, plan, specs);
-  const std::string hash = derived_hash(layout, sweep);
+  std::vector<int> spec_of;  // calibrated configurations' indices
+  const auto cal = calibration_layout(sweep, specs, spec_of);
+  if (session.root() && !cal.skipped.empty())
+    spdlog::warn(
+        "reduce: calibration: no permutation null for {} (RBF kernels: docs/calibration.md); "
+        "these configurations are not calibrated",
+        fmt::join(cal.skipped, ", "));
+  const std::string hash = derived_hash(layout, sweep, cal);
 
   // Nothing to do when the results are complete and made from exactly this.
   const bool up_to_date = parallel::decide_on_root(session, [&] {
@@ -646,8 +926,15 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
   {
     // Rank 0 creates or checks and extends the file; every rank opens it and
     // reads the done flags before any rank writes one.
-    parallel::decide_on_root(session, [&] { store::prepare_results_file(sweep.results, layout); });
+    parallel::decide_on_root(session, [&] {
+      store::prepare_results_file(sweep.results, layout);
+      store::prepare_calibration(sweep.results, layout, cal);
+    });
     auto writer = std::make_unique<store::AlignmentWriter>(sweep.results, layout, session.comm());
+    std::unique_ptr<store::CalibrationWriter> cwriter;
+    if (cal.enabled())
+      cwriter =
+          std::make_unique<store::CalibrationWriter>(sweep.results, layout, cal, session.comm());
     session.barrier();
     // Units needed by the pairs still to score.
     const int K = static_cast<int>(specs.size());
@@ -658,12 +945,15 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
         if (!plan.sets[s].present[static_cast<std::size_t>(i)] ||
             !plan.sets[s].present[static_cast<std::size_t>(j)])
           continue;
-        for (int c = 0; c < K; ++c)
-          if (!writer->done(static_cast<int>(s), c, p)) {
-            needed.insert({static_cast<int>(s), i});
-            needed.insert({static_cast<int>(s), j});
-            break;
-          }
+        bool left =
+            cwriter && i < j &&
+            !cwriter->done(static_cast<int>(s), store::CalibrationLayout::pair_index(
+                                                    static_cast<int>(layout.models.size()), i, j));
+        for (int c = 0; c < K && !left; ++c) left = !writer->done(static_cast<int>(s), c, p);
+        if (left) {
+          needed.insert({static_cast<int>(s), i});
+          needed.insert({static_cast<int>(s), j});
+        }
       }
     if (!needed.empty()) {
       // Every present (set, model, layer) is a unit of the cache, so its
@@ -692,16 +982,21 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
       cache = std::make_unique<store::PrepCache>(cache_path, units, req, session.comm());
       session.barrier();
       stats_out.pairs_scored = score_pairs(plan, layout, specs, unit_of, *cache, *writer, session);
+      if (cwriter)
+        stats_out.pairs_calibrated =
+            calibrate_pairs(plan, layout, specs, spec_of, cal, unit_of, *cache, *cwriter, session);
     }
+    cwriter.reset();
     writer.reset();  // collective close
   }
   session.barrier();
   if (session.root()) {
     spdlog::info(
-        "reduce: alignment done ({} units prepared, {} pairs scored) in {:.1f} s; "
-        "correlations and predictions",
-        stats_out.units_prepared, stats_out.pairs_scored, seconds_since(t0));
-    const auto d = derive(sweep, plan, layout, hash);
+        "reduce: alignment done ({} units prepared, {} pairs scored, {} pairs calibrated) in "
+        "{:.1f} s; correlations and predictions",
+        stats_out.units_prepared, stats_out.pairs_scored, stats_out.pairs_calibrated,
+        seconds_since(t0));
+    const auto d = derive(sweep, plan, layout, hash, cal, spec_of);
     store::write_derived(sweep.results, d);
     log_summary(d, layout);
     if (!opt.keep_cache) {

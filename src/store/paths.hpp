@@ -31,4 +31,11 @@ inline std::string configuration(const std::string& set, const std::string& conf
   return "/alignment/" + set + "/" + config;
 }
 
+inline std::string calibration(const std::string& set) {
+  return "/calibration/" + set;
+}
+inline std::string calibration(const std::string& set, const std::string& config) {
+  return "/calibration/" + set + "/" + config;
+}
+
 }  // namespace prh::store::paths

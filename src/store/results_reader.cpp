@@ -381,6 +381,9 @@ CorrelationResult read_correlation(const File& f, const std::string& set,
     cm.ci_low = read_doubles(f, base + "_ci_low", {k, k});
     cm.ci_high = read_doubles(f, base + "_ci_high", {k, k});
     cm.mantel_p = read_doubles(f, base + "_mantel_p", {k, k});
+    cm.null_mean = read_doubles(f, base + "_null_mean", {k, k});
+    cm.null_q95 = read_doubles(f, base + "_null_q95", {k, k});
+    cm.null_p = read_doubles(f, base + "_null_p", {k, k});
     const std::string acc = g + "/accuracy_" + method;
     cm.accuracy_r = read_doubles(f, acc, {k});
     cm.accuracy_p = read_doubles(f, acc + "_pvalue", {k});
@@ -532,6 +535,23 @@ ResultsData read_results(const std::string& path) {
     if (has_group(f, "/correlation/" + name))
       s.correlation = read_correlation(f, name, r.configurations, m);
     if (has_group(f, "/predictions/" + name)) s.predictions = read_predictions(f, name, m);
+    if (const std::string cg = "/calibration/" + name; has_group(f, cg))
+      for (const auto& c : ordered(children(f, cg), r.configurations)) {
+        const std::string g = cg + "/" + c;
+        if (c == "done" || !has_group(f, g)) continue;  // the done flags
+        auto obj = open_object(f, g);
+        CalibrationResult cr;
+        cr.name = c;
+        cr.permutations = attr_int(f, obj.id(), g, "permutations");
+        cr.alpha = attr_double(f, obj.id(), g, "alpha");
+        cr.pvalue = read_doubles(f, g + "/pvalue", {m, m});
+        cr.qvalue = read_doubles(f, g + "/qvalue", {m, m});
+        cr.threshold = read_doubles(f, g + "/threshold", {m, m});
+        cr.calibrated = read_doubles(f, g + "/calibrated", {m, m});
+        cr.null_mean = read_doubles(f, g + "/null_mean", {m, m});
+        cr.null_sd = read_doubles(f, g + "/null_sd", {m, m});
+        s.calibration.push_back(std::move(cr));
+      }
     r.sets.push_back(std::move(s));
   }
 

@@ -423,6 +423,180 @@ void prepare_prep_cache(const std::string& path, const std::vector<PrepUnit>& un
   if (!reuse) create_prep(path, units, req, ident);
 }
 
+// --- calibration ---------------------------------------------------------------
+
+namespace {
+
+constexpr const char* kCalibrationFields[] = {"pvalue",    "threshold", "calibrated",
+                                              "null_mean", "null_sd",   "qvalue"};
+
+json calibration_identity(const ResultsLayout& L, const CalibrationLayout& c, const SetInfo& s) {
+  return {
+      {"permutations", c.permutations},     {"alpha", c.alpha},   {"seed", std::to_string(c.seed)},
+      {"configurations", c.configurations}, {"models", L.models}, {"n", s.n},
+      {"models_present", s.models_present}};
+}
+
+}  // namespace
+
+std::int64_t CalibrationLayout::pair_index(int M, int i, int j) {
+  // Row i starts after rows 0..i-1, which hold M-1, ..., M-i pairs.
+  const auto m = static_cast<std::int64_t>(M);
+  return static_cast<std::int64_t>(i) * (m - 1) - static_cast<std::int64_t>(i) * (i - 1) / 2 +
+         (j - i - 1);
+}
+
+std::pair<int, int> CalibrationLayout::pair_at(int M, std::int64_t p) {
+  for (int i = 0; i < M - 1; ++i) {
+    const std::int64_t row = M - 1 - i;
+    if (p < row) return {i, i + 1 + static_cast<int>(p)};
+    p -= row;
+  }
+  throw InternalError("calibration pair index out of range");
+}
+
+void prepare_calibration(const std::string& path, const ResultsLayout& L,
+                         const CalibrationLayout& c) {
+  h5::quiet();
+  auto file = open_rw(path);
+  const hid_t f = file.id();
+  if (!c.enabled()) {
+    h5::remove(f, "calibration");
+    return;
+  }
+  auto root = open_or_create_group(f, "/calibration");
+  h5::write_attr(root.id(), "permutations", static_cast<std::int64_t>(c.permutations));
+  h5::write_attr(root.id(), "alpha", c.alpha);
+  h5::write_attr(root.id(), "seed", static_cast<std::int64_t>(c.seed));
+  h5::write_attr(root.id(), "configurations", json(c.configurations).dump());
+  h5::write_attr(root.id(), "skipped", json(c.skipped).dump());
+  h5::write_attr(root.id(), "null",
+                 std::string("rows of model B (the second index) shuffled, the same "
+                             "permutation for every layer; permutation t seeded from (seed, t)"));
+  const auto M = static_cast<hsize_t>(L.models.size());
+  const auto P = static_cast<hsize_t>(CalibrationLayout::pairs(static_cast<int>(M)));
+  const auto K = static_cast<hsize_t>(c.permutations);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const float nanf = std::numeric_limits<float>::quiet_NaN();
+  for (const auto& s : L.sets) {
+    const std::string ident = calibration_identity(L, c, s).dump();
+    const std::string sp = paths::calibration(s.name);
+    if (h5::exists(f, sp)) {
+      auto g = h5::open_group(f, sp);
+      const bool same =
+          h5::has_attr(g.id(), "identity") && h5::read_attr_string(g.id(), "identity") == ident;
+      if (same) continue;
+      g = h5::Handle();
+      h5::remove(root.id(), s.name);
+    }
+    auto g = h5::create_group(root.id(), s.name);
+    for (const auto& name : c.configurations) {
+      auto cg = h5::create_group(g.id(), name);
+      h5::write_attr(cg.id(), "permutations", static_cast<std::int64_t>(c.permutations));
+      h5::write_attr(cg.id(), "alpha", c.alpha);
+      h5::write_attr(cg.id(), "seed", static_cast<std::int64_t>(c.seed));
+      for (const char* field : kCalibrationFields)
+        h5::create_dataset_filled(cg.id(), field, H5T_IEEE_F64LE, {M, M}, H5T_NATIVE_DOUBLE, &nan);
+      if (P > 0)
+        h5::create_dataset_filled(cg.id(), "null_scores", H5T_IEEE_F32LE, {P, K}, H5T_NATIVE_FLOAT,
+                                  &nanf);
+    }
+    h5::create_dataset(g.id(), "done", H5T_STD_U8LE, {P}, true);
+    // Written last: a group without it is remade.
+    h5::write_attr(g.id(), "identity", ident);
+  }
+}
+
+struct CalibrationWriter::Impl {
+  struct Block {
+    std::vector<h5::Handle> fields;  // kCalibrationFields but qvalue
+    h5::Handle null_scores;
+  };
+  h5::Handle file, dxpl;
+  int M = 0, K = 0;
+  std::vector<std::vector<Block>> blocks;  // [set][config]
+  std::vector<std::unique_ptr<DoneFlags>> done;
+};
+
+CalibrationWriter::CalibrationWriter(const std::string& path, const ResultsLayout& layout,
+                                     const CalibrationLayout& c, MPI_Comm comm)
+    : impl_(std::make_unique<Impl>()) {
+  h5::quiet();
+  impl_->file = open_mpio(path, comm);
+  impl_->dxpl = h5::dxpl_independent();
+  impl_->M = static_cast<int>(layout.models.size());
+  impl_->K = c.permutations;
+  const auto P = CalibrationLayout::pairs(impl_->M);
+  for (const auto& s : layout.sets) {
+    std::vector<Impl::Block> row;
+    for (const auto& name : c.configurations) {
+      Impl::Block b;
+      const std::string p = paths::calibration(s.name, name);
+      for (int k = 0; k < 5; ++k)
+        b.fields.push_back(h5::open_dataset(impl_->file.id(), p + "/" + kCalibrationFields[k]));
+      if (P > 0) b.null_scores = h5::open_dataset(impl_->file.id(), p + "/null_scores");
+      row.push_back(std::move(b));
+    }
+    impl_->blocks.push_back(std::move(row));
+    impl_->done.push_back(std::make_unique<DoneFlags>(impl_->file,
+                                                      paths::calibration(s.name) + "/done",
+                                                      Durability::kWritesReachFile, &impl_->dxpl));
+    PRH_ASSERT(static_cast<std::int64_t>(impl_->done.back()->size()) == P,
+               "calibration of set {}: {} done flags for {} pairs", s.name,
+               impl_->done.back()->size(), P);
+  }
+}
+
+CalibrationWriter::~CalibrationWriter() = default;
+
+bool CalibrationWriter::done(int set, std::int64_t pair) const {
+  return impl_->done[static_cast<std::size_t>(set)]->done(static_cast<std::size_t>(pair));
+}
+
+void CalibrationWriter::write(int set, int config, int a, int b, const CalibrationCell& cell) {
+  auto& blk = impl_->blocks[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)];
+  const double v[5] = {cell.pvalue, cell.threshold, cell.calibrated, cell.null_mean, cell.null_sd};
+  for (int k = 0; k < 5; ++k)
+    h5::write_box(blk.fields[static_cast<std::size_t>(k)].id(), H5T_NATIVE_DOUBLE,
+                  {static_cast<hsize_t>(a), static_cast<hsize_t>(b)}, {1, 1}, &v[k],
+                  impl_->dxpl.id());
+}
+
+void CalibrationWriter::write_null(int set, int config, std::int64_t pair,
+                                   const std::vector<float>& null) {
+  auto& blk = impl_->blocks[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)];
+  PRH_ASSERT(static_cast<int>(null.size()) == impl_->K, "null scores: {} of {}", null.size(),
+             impl_->K);
+  h5::write_box(blk.null_scores.id(), H5T_NATIVE_FLOAT, {static_cast<hsize_t>(pair), 0},
+                {1, static_cast<hsize_t>(impl_->K)}, null.data(), impl_->dxpl.id());
+}
+
+void CalibrationWriter::mark_done(int set, std::int64_t pair) {
+  impl_->done[static_cast<std::size_t>(set)]->mark(static_cast<std::size_t>(pair));
+}
+
+std::vector<double> read_calibration(const std::string& path, const std::string& set,
+                                     const std::string& config, const std::string& name) {
+  auto file = h5::open_file_readonly(path);
+  auto ds = h5::open_dataset(file, path, paths::calibration(set, config) + "/" + name);
+  const auto shape = h5::dataset_shape(ds);
+  std::vector<double> v(shape[0] * shape[1]);
+  if (!v.empty()) h5::read_box(ds.id(), H5T_NATIVE_DOUBLE, {0, 0}, {shape[0], shape[1]}, v.data());
+  return v;
+}
+
+std::vector<float> read_null_scores(const std::string& path, const std::string& set,
+                                    const std::string& config) {
+  auto file = h5::open_file_readonly(path);
+  const std::string p = paths::calibration(set, config) + "/null_scores";
+  if (!h5::exists(file.id(), p)) return {};
+  auto ds = h5::open_dataset(file, path, p);
+  const auto shape = h5::dataset_shape(ds);
+  std::vector<float> v(shape[0] * shape[1]);
+  if (!v.empty()) h5::read_box(ds.id(), H5T_NATIVE_FLOAT, {0, 0}, {shape[0], shape[1]}, v.data());
+  return v;
+}
+
 // --- serial readers and the derived tables ----------------------------------
 
 std::vector<double> read_scores(const std::string& path, const std::string& set,
@@ -489,11 +663,20 @@ void write_derived(const std::string& path, const Derived& d) {
       }
       if (!t.mantel_p.empty())
         h5::write_doubles(g.id(), t.method + "_mantel_p", {K, K}, t.mantel_p);
+      if (!t.null_mean.empty()) {
+        h5::write_doubles(g.id(), t.method + "_null_mean", {K, K}, t.null_mean);
+        h5::write_doubles(g.id(), t.method + "_null_q95", {K, K}, t.null_q95);
+        h5::write_doubles(g.id(), t.method + "_null_p", {K, K}, t.null_p);
+      }
       h5::write_doubles(g.id(), "accuracy_" + t.method, {K}, t.acc_r);
       h5::write_doubles(g.id(), "accuracy_" + t.method + "_pvalue", {K}, t.acc_p);
       h5::write_int64s(g.id(), "accuracy_" + t.method + "_n", {K}, t.acc_n);
     }
     h5::write_doubles(g.id(), "mean_alignment", {K, M}, s.mean_alignment);
+    for (const auto& q : s.qvalues) {
+      auto ds = h5::open_dataset(f, paths::calibration(s.set, q.config) + "/qvalue");
+      h5::write_box(ds.id(), H5T_NATIVE_DOUBLE, {0, 0}, {M, M}, q.qvalue.data());
+    }
 
     auto p = h5::create_group(pred.id(), s.set);
     h5::write_attr(p.id(), "n", s.n);

@@ -54,7 +54,7 @@ COLUMNS = {
     "alignment": ["set", "configuration", "metric", "model_a", "model_b", "i", "j", "self", "score",
                   "score_ba", "layer_a", "layer_b", "layer_a_ba", "layer_b_ba"],
     "correlations": ["set", "method", "config_a", "config_b", "r", "p", "n", "ci_low", "ci_high",
-                     "mantel_p"],
+                     "mantel_p", "null_mean", "null_q95", "null_p"],
     "accuracy_correlation": ["set", "method", "configuration", "r", "p", "n"],
     "predictions": ["set", "model", "accuracy", "mean_prob", "mean_prob_wrong"],
     "agreement": ["set", "model_a", "model_b", "agreement", "both_wrong", "agreement_both_wrong"],
@@ -282,7 +282,8 @@ def expected_tables(t):
                         s, meth, names[a], names[b], f(d["r"][a, b]), f(d["p"][a, b]), int(d["n"][a, b]),
                         f(d["ci_low"][a, b]) if "ci_low" in d else float("nan"),
                         f(d["ci_high"][a, b]) if "ci_high" in d else float("nan"),
-                        f(d["mantel_p"][a, b]) if "mantel_p" in d else float("nan")])
+                        f(d["mantel_p"][a, b]) if "mantel_p" in d else float("nan"),
+                        float("nan"), float("nan"), float("nan")])
         for meth, d in corr["methods"].items():
             for c in range(k):
                 out["accuracy_correlation"].append([s, meth, names[c], f(d["accuracy_r"][c]),

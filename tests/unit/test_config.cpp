@@ -136,6 +136,42 @@ TEST(Config, ReductionDefaults) {
   EXPECT_TRUE(s.metrics.empty());  // all eight metrics at their defaults
 }
 
+TEST(Config, Calibration) {
+  const auto off = parse(kMinimal, "test.yaml");
+  EXPECT_EQ(off.calibration.permutations, 0);  // off by default
+  const auto s = parse(std::string(kMinimal) +
+                           "calibration: {permutations: 999, alpha: 0.01, seed: 7, "
+                           "metrics: ['mutual_knn:k=10', cka]}\n",
+                       "test.yaml");
+  EXPECT_EQ(s.calibration.permutations, 999);
+  EXPECT_DOUBLE_EQ(s.calibration.alpha, 0.01);
+  EXPECT_EQ(s.calibration.seed, 7u);
+  EXPECT_EQ(s.calibration.metrics, (std::vector<std::string>{"mutual_knn:k=10", "cka"}));
+  const auto d = parse(std::string(kMinimal) + "calibration: {permutations: 10}\n", "test.yaml");
+  EXPECT_DOUBLE_EQ(d.calibration.alpha, 0.05);
+  EXPECT_EQ(d.calibration.seed, 0u);
+  const std::string base = kMinimal;
+  auto has = [](const std::string& e, const std::string& what) {
+    return e.find(what) != std::string::npos;
+  };
+  auto e = error_of(base + "calibration: {alpha: 0.1}\n");
+  EXPECT_TRUE(has(e, "calibration.permutations: required")) << e;
+  e = error_of(base + "calibration: {permutations: 0}\n");
+  EXPECT_TRUE(has(e, "calibration.permutations: must be in [1,")) << e;
+  for (const char* bad : {"0", "1", "-0.5", "2"}) {
+    e = error_of(base + "calibration: {permutations: 5, alpha: " + bad + "}\n");
+    EXPECT_TRUE(has(e, "calibration.alpha: must be in (0, 1)")) << bad << ": " << e;
+  }
+  e = error_of(base + "calibration: {permutations: 5, seed: -1}\n");
+  EXPECT_TRUE(has(e, "calibration.seed: must be in [0,")) << e;
+  e = error_of(base + "calibration: {permutations: 5, metrics: cka}\n");
+  EXPECT_TRUE(has(e, "calibration.metrics: must be a list")) << e;
+  e = error_of(base + "calibration: {permutations: 5, perms: 3}\n");
+  EXPECT_TRUE(has(e, "perms")) << e;
+  e = error_of(base + "calibration: 1000\n");
+  EXPECT_TRUE(has(e, "calibration: must be a mapping")) << e;
+}
+
 TEST(Config, ReductionGoodValues) {
   const auto s =
       parse(std::string(kMinimal) +

@@ -56,6 +56,17 @@ struct Preprocess {
   bool normalize = true;
 };
 
+// Permutation calibration of every pair's score (docs/calibration.md): off
+// when permutations = 0 (the default, and when the `calibration` key is absent).
+struct Calibration {
+  int permutations = 0;  // K: shuffles of one model's rows per pair
+  double alpha = 0.05;   // level of the threshold tau and of the q < alpha summary
+  std::uint64_t seed = 0;
+  // Configurations to calibrate, as written in `metrics` (empty: every one
+  // whose null is implemented; the others are skipped with a warning).
+  std::vector<std::string> metrics;
+};
+
 struct Sweep {
   std::string file;  // where the config was read from
   std::string store;
@@ -81,6 +92,7 @@ struct Sweep {
   // the model labels (0: none), seeded from `seed`.
   int mantel = 999;
   double confidence = 0.95;
+  Calibration calibration;
   std::vector<ImageSet> image_sets;  // the listed sets, then every sweep's generated ones
   std::vector<SweepSpec> sweeps;
   std::vector<Model> models;

@@ -7,6 +7,9 @@
 //   2. score: model pairs i <= j are spread over ranks; each scores every
 //      configuration (best layer pair, or last layer only) and writes
 //      S[i][j] and S[j][i], then the pair's done flag per configuration;
+//   2b. calibrate (calibration.permutations > 0): the permutation null of
+//      every pair i < j and calibrated configuration (docs/calibration.md),
+//      units (set, pair) over ranks, seeded so results do not depend on ranks;
 //   3. derive (rank 0): correlations between configurations with p-values and
 //      bootstrap intervals, alignment vs accuracy, predictions and agreement,
 //      comparisons between image sets.
@@ -35,7 +38,8 @@ struct ReduceOptions {
 struct ReduceStats {
   std::int64_t units_prepared = 0;  // summed over ranks
   std::int64_t pairs_scored = 0;
-  bool up_to_date = false;  // nothing was left to do
+  std::int64_t pairs_calibrated = 0;  // (set, pair i < j) units of the calibrate stage
+  bool up_to_date = false;            // nothing was left to do
 };
 
 ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,

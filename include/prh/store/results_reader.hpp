@@ -39,6 +39,8 @@ struct CorrelationMethod {
   std::vector<std::int64_t> n;          // [K*K]
   std::vector<double> ci_low, ci_high;  // [K*K]; empty when not stored (bootstrap = 0)
   std::vector<double> mantel_p;         // [K*K]; empty when not stored (mantel = 0)
+  // The correlation null (calibration): [K*K] each; empty when not stored.
+  std::vector<double> null_mean, null_q95, null_p;
   // accuracy_{method}*: [K] each; empty when not stored.
   std::vector<double> accuracy_r, accuracy_p;
   std::vector<std::int64_t> accuracy_n;
@@ -66,6 +68,14 @@ struct PredictionsResult {
   std::vector<double> agreement_both_wrong;                  // [M*M]
 };
 
+// /calibration/S/C: the permutation calibration of one configuration.
+struct CalibrationResult {
+  std::string name;  // configuration
+  std::int64_t permutations = 0;
+  double alpha = 0;
+  std::vector<double> pvalue, qvalue, threshold, calibrated, null_mean, null_sd;  // [M*M]
+};
+
 // /alignment/S (plus the set's optional correlation and predictions groups).
 struct SetResult {
   std::string name;
@@ -74,6 +84,7 @@ struct SetResult {
   std::vector<AlignmentResult> configurations;  // those present, /configurations order
   std::optional<CorrelationResult> correlation;
   std::optional<PredictionsResult> predictions;
+  std::vector<CalibrationResult> calibration;  // /configurations order; empty: none
 
   const AlignmentResult* find(const std::string& configuration) const;
 };

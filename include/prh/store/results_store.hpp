@@ -122,6 +122,63 @@ class PrepCache {
   std::unique_ptr<Impl> impl_;
 };
 
+// --- calibration (docs/calibration.md, docs/results.md) -----------------------
+// /calibration/S/C/{pvalue, threshold, calibrated, null_mean, null_sd, qvalue}
+// [M, M] float64 (NaN where not computed), /calibration/S/C/null_scores
+// [P, K] float32 (P = M (M - 1) / 2 pairs i < j in row-major order, the null
+// scores of orientation (i, j)), /calibration/S/done [P]: a unit is (set,
+// pair i < j) covering every calibrated configuration.
+struct CalibrationLayout {
+  std::vector<std::string> configurations;  // calibrated ones (names)
+  std::vector<std::string> skipped;         // configurations without a null
+  int permutations = 0;
+  double alpha = 0.05;
+  std::uint64_t seed = 0;
+  bool enabled() const { return permutations > 0; }
+  // Pairs i < j: P = M (M - 1) / 2, row-major.
+  static std::int64_t pairs(int M) { return static_cast<std::int64_t>(M) * (M - 1) / 2; }
+  static std::int64_t pair_index(int M, int i, int j);
+  static std::pair<int, int> pair_at(int M, std::int64_t p);
+};
+
+// Rank 0 alone, after prepare_results_file: makes /calibration match `c`.
+// A set's group made with other settings (permutations, alpha, seed,
+// configurations, rows, models present) is removed and made anew (NaN data,
+// no done flag); calibration off (permutations = 0) removes /calibration.
+void prepare_calibration(const std::string& path, const ResultsLayout& L,
+                         const CalibrationLayout& c);
+
+// One pair and orientation's calibration (stats::Calibration's numbers).
+struct CalibrationCell {
+  double pvalue, threshold, calibrated, null_mean, null_sd;
+};
+
+// Every rank, once prepared: the calibration datasets opened with parallel
+// HDF5, every done flag read.
+class CalibrationWriter {
+ public:
+  CalibrationWriter(const std::string& path, const ResultsLayout& layout,
+                    const CalibrationLayout& c, MPI_Comm comm);
+  ~CalibrationWriter();
+  bool done(int set, std::int64_t pair) const;
+  // Entry [a][b] of the [M, M] datasets of calibrated configuration `config`
+  // (an index into CalibrationLayout::configurations).
+  void write(int set, int config, int a, int b, const CalibrationCell& cell);
+  // Row `pair` of null_scores (K values).
+  void write_null(int set, int config, std::int64_t pair, const std::vector<float>& null);
+  void mark_done(int set, std::int64_t pair);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Serial readers of the calibration: a [M, M] dataset, and null_scores [P*K].
+std::vector<double> read_calibration(const std::string& path, const std::string& set,
+                                     const std::string& config, const std::string& name);
+std::vector<float> read_null_scores(const std::string& path, const std::string& set,
+                                    const std::string& config);
+
 // Serial readers used after the parallel phase.
 std::vector<double> read_scores(const std::string& path, const std::string& set,
                                 const std::string& config);
@@ -133,12 +190,21 @@ struct CorrelationTable {
   std::string method;
   std::vector<double> r, p, ci_low, ci_high;  // [K*K]; CIs empty when bootstrap = 0
   std::vector<double> mantel_p;               // [K*K]; empty when mantel = 0
+  // The correlation null (calibration on): over the permutations, the
+  // coefficient between the configurations' null scores; NaN for
+  // configurations not calibrated. [K*K]; empty when calibration is off.
+  std::vector<double> null_mean, null_q95, null_p;
   std::vector<std::int64_t> n;
   std::vector<double> acc_r, acc_p;  // [K]
   std::vector<std::int64_t> acc_n;
 };
+struct CalibrationQ {
+  std::string config;
+  std::vector<double> qvalue;  // [M*M]
+};
 struct SetDerived {
   std::string set;
+  std::vector<CalibrationQ> qvalues;  // calibrated configurations
   std::int64_t model_pairs = 0;
   std::vector<double> mean_alignment;  // [K*M]
   std::vector<CorrelationTable> correlations;
@@ -167,8 +233,8 @@ struct Derived {
   std::vector<SetDerived> sets;
   std::vector<SetComparison> comparisons;
 };
-// Replaces /correlation, /predictions and /comparison, then marks the file
-// complete.
+// Replaces /correlation, /predictions and /comparison, writes the q-values
+// into /calibration/S/C/qvalue, then marks the file complete.
 void write_derived(const std::string& path, const Derived& d);
 
 }  // namespace prh::store
