@@ -41,9 +41,11 @@ MEMBERS = ["mlp_w256_d2_s0", "cnn_w16_d2_s0", "mlp_ae_w256_d2_s0", "cnn_clr_w16_
 SUPERVISED = {"mlp_w256_d2_s0", "cnn_w16_d2_s0"}
 N = 200
 # The listed sets, then the default's two sweeps of id (blend, patch shuffle).
+# The test keeps each sweep's end points only (levels [0, 1] and [28, 1]): the
+# sweep machinery end to end, at a third of the cost of every level.
 SETS = ["id", "ood", "uniform", "gaussian"] + \
-    [f"id@blend={a}" for a in ("0", "0.25", "0.5", "0.75", "1")] + \
-    [f"id@patch_shuffle={p}" for p in (28, 14, 7, 4, 2, 1)]
+    [f"id@blend={a}" for a in ("0", "1")] + \
+    [f"id@patch_shuffle={p}" for p in (28, 1)]
 
 
 def check(cond, what):
@@ -70,6 +72,8 @@ def reduced_config(tmp, zoo):
     text = open(os.path.join(REPO, "configs/default.yaml")).read()
     text = re.sub(r"limit: 1000", f"limit: {N}", text)
     text = re.sub(r"count: 1000", f"count: {N}", text)
+    text = text.replace("levels: [0, 0.25, 0.5, 0.75, 1.0]", "levels: [0, 1.0]")
+    text = text.replace("levels: [28, 14, 7, 4, 2, 1]", "levels: [28, 1]")
     text = re.sub(r"^store: .*$", f"store: {tmp}/out/store.h5", text, flags=re.M)
     head, _, rest = text.partition("\nmodels:")
     _, _, tail = rest.partition("\n# --- Reduction")
