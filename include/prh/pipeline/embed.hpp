@@ -28,7 +28,6 @@ struct EmbedOptions {
 std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
                    const EmbedOptions& opt = {});
 
-
 // One work item; items are ordered by model, then image set, then shard.
 struct WorkItem {
   int model = 0, set = 0;
