@@ -5,6 +5,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include <spdlog/spdlog.h>
+
 #include "h5.hpp"
 #include "json_diff.hpp"
 #include "paths.hpp"
@@ -84,6 +86,11 @@ void write_configuration_group(hid_t file, const ResultsLayout& L, const std::st
   h5::create_dataset(g.id(), "done", H5T_STD_U8LE, {static_cast<hsize_t>(L.pairs())}, true);
 }
 
+bool stored_symmetric(hid_t f, const std::string& config_group) {
+  auto g = h5::open_group(f, config_group);
+  return !h5::has_attr(g.id(), "symmetric") || h5::read_attr_int(g.id(), "symmetric") != 0;
+}
+
 std::vector<std::string> names_of(const std::vector<ConfigurationInfo>& cs) {
   std::vector<std::string> v;
   for (const auto& c : cs) v.push_back(c.name);
@@ -155,8 +162,19 @@ void prepare_results_file(const std::string& path, const ResultsLayout& L) {
     h5::write_attr(g.id(), "skipped", s.skipped);
     h5::write_attr(g.id(), "models_present",
                    std::vector<std::int64_t>(s.models_present.begin(), s.models_present.end()));
-    for (const auto& c : L.configurations)
-      if (!h5::exists(f, config_path(s.name, c.name))) write_configuration_group(f, L, s.name, c);
+    for (const auto& c : L.configurations) {
+      const std::string cp = config_path(s.name, c.name);
+      if (h5::exists(f, cp) && stored_symmetric(f, cp) != c.symmetric) {
+        // Written by a prh that stored one orientation of an asymmetric
+        // metric (cknna) in both triangles: recompute it.
+        spdlog::warn(
+            "{}: {} on image set '{}' was computed by an older prh that stored one orientation "
+            "for both model orders; recomputing it",
+            path, c.name, s.name);
+        h5::remove(g.id(), c.name);
+      }
+      if (!h5::exists(f, cp)) write_configuration_group(f, L, s.name, c);
+    }
   }
 }
 
@@ -629,6 +647,62 @@ std::pair<bool, std::string> results_state(const std::string& path) {
   }
 }
 
+namespace {
+
+void write_sweep(hid_t parent, const SweepDerived& x, hsize_t K) {
+  auto g = h5::create_group(parent, x.name);
+  const auto L = static_cast<hsize_t>(x.levels.size());
+  const auto M = static_cast<hsize_t>(L ? x.accuracy.size() / L : 0);
+  h5::write_attr(g.id(), "family", x.family);
+  h5::write_attr(g.id(), "base", x.base);
+  h5::write_attr(g.id(), "parameter", x.parameter);
+  h5::write_attr(g.id(), "description", x.description);
+  h5::write_attr(g.id(), "alpha", x.alpha);
+  h5::write_attr(g.id(), "breaking_fraction", x.breaking_fraction);
+  h5::write_attr(g.id(), "bootstrap", static_cast<std::int64_t>(x.bootstrap));
+  h5::write_attr(g.id(), "confidence", x.confidence);
+  h5::write_attr(g.id(), "seed", static_cast<std::int64_t>(x.seed));
+  h5::write_attr(g.id(), "resampling", std::string("models"));
+  h5::write_attr(g.id(), "calibrated", static_cast<std::int64_t>(x.calibrated));
+  h5::write_attr(g.id(), "method", x.method);
+  h5::write_doubles(g.id(), "levels", {L}, x.levels);
+  h5::write_strings(g.id(), "sets", x.sets);
+  const std::pair<const char*, const std::vector<double>*> lk[] = {
+      {"mean", &x.mean},
+      {"mean_ci_low", &x.mean_ci_low},
+      {"mean_ci_high", &x.mean_ci_high},
+      {"calibrated_mean", &x.calibrated_mean},
+      {"calibrated_mean_ci_low", &x.calibrated_ci_low},
+      {"calibrated_mean_ci_high", &x.calibrated_ci_high},
+      {"significant_fraction", &x.significant},
+      {"significant_fraction_ci_low", &x.significant_ci_low},
+      {"significant_fraction_ci_high", &x.significant_ci_high}};
+  for (const auto& [name, v] : lk) h5::write_doubles(g.id(), name, {L, K}, *v);
+  const std::pair<const char*, const std::vector<double>*> k1[] = {
+      {"breaking_level", &x.breaking_level},
+      {"breaking_level_low", &x.breaking_level_low},
+      {"breaking_level_high", &x.breaking_level_high},
+      {"breaking_agreement", &x.breaking_agreement}};
+  for (const auto& [name, v] : k1) h5::write_doubles(g.id(), name, {K}, *v);
+  const std::pair<std::string, const std::vector<double>*> lkk[] = {
+      {x.method, &x.r},
+      {x.method + "_ci_low", &x.r_ci_low},
+      {x.method + "_ci_high", &x.r_ci_high},
+      {x.method + "_mantel_p", &x.mantel_p},
+      {x.method + "_null_mean", &x.null_mean},
+      {x.method + "_null_q95", &x.null_q95},
+      {x.method + "_null_p", &x.null_p},
+      {"correlation_p", &x.test_p}};
+  for (const auto& [name, v] : lkk) h5::write_doubles(g.id(), name, {L, K, K}, *v);
+  h5::write_int64s(g.id(), "correlation_test", {K, K}, x.correlation_test);
+  h5::write_doubles(g.id(), "correlation_breaking_level", {K, K}, x.correlation_breaking_level);
+  h5::write_doubles(g.id(), "accuracy", {L, M}, x.accuracy);
+  h5::write_doubles(g.id(), "mean_prob", {L, M}, x.mean_prob);
+  h5::write_doubles(g.id(), "agreement", {L}, x.agreement);
+}
+
+}  // namespace
+
 void write_derived(const std::string& path, const Derived& d) {
   h5::quiet();
   auto file = open_rw(path);
@@ -638,6 +712,7 @@ void write_derived(const std::string& path, const Derived& d) {
   h5::remove(f, "correlation");
   h5::remove(f, "predictions");
   h5::remove(f, "comparison");
+  h5::remove(f, "sweeps");
   h5::write_attr(f, "complete", std::int64_t{0});
   auto corr = h5::create_group(f, "/correlation");
   auto pred = h5::create_group(f, "/predictions");
@@ -706,6 +781,10 @@ void write_derived(const std::string& path, const Derived& d) {
         h5::write_doubles(g.id(), t.method + "_diff_pvalue", {K, K}, t.p);
       }
     }
+  }
+  if (!d.sweeps.empty()) {
+    auto sw = h5::create_group(f, "/sweeps");
+    for (const auto& x : d.sweeps) write_sweep(sw.id(), x, K);
   }
   h5::write_attr(f, "derived_hash", d.hash);
   h5::write_attr(f, "complete", std::int64_t{1});

@@ -253,6 +253,25 @@ def main():
     same_results(results[1], results[2], "reduce -np 1 vs 2")
     same_results(results[1], results[3], "reduce -np 1 vs 3")
 
+    # A results file from a prh that stored one orientation of cknna in both
+    # triangles (symmetric = 1): resuming it recomputes cknna, it does not
+    # keep the stale lower triangle.
+    old = f"{tmp}/known.old.results.h5"
+    shutil.copy(results[1], old)
+    with h5py.File(old, "r+") as f:
+        f.attrs["derived_hash"] = "made by an older prh"  # whose tables differ
+        for s in f["alignment"]:
+            for cname in f[f"alignment/{s}"]:
+                if cname.startswith("cknna"):
+                    g = f[f"alignment/{s}/{cname}"]
+                    g.attrs["symmetric"] = 1
+                    S = g["scores"][()]
+                    g["scores"][...] = np.triu(S) + np.triu(S, 1).T
+    r = mpi(2, "reduce", config(tmp, "known_old", models, store=store, results=old))
+    check(r.returncode == 0, f"reduce of an old file: {r.stderr[-3000:]}")
+    check("computed by an older prh" in r.stderr, f"the recomputation is said: {r.stderr[-2000:]}")
+    same_results(results[1], old, "an old file resumed vs a fresh one")
+
     with h5py.File(results[1], "r") as f:
         check(list(f["models"].asstr()[()]) == models, "models in config order")
         configs = list(f["configurations"].asstr()[()])
