@@ -1005,7 +1005,11 @@ class Report:
                     ax.set_ylabel(f"{meth}({short(ca)}, {short(cb)})")
                     ax.set_title("cross-metric correlation", fontsize=9)
                     stored = sw.get("correlation_breaking_level")
-                    if stored is not None:
+                    cbl = sw.get("correlation_breaking_levels")
+                    if cbl is not None and ca in r.configurations and cb in r.configurations:
+                        v = cbl[r.configurations.index(ca), r.configurations.index(cb)]
+                        breaks["corr"] = v if np.isfinite(v) else None
+                    elif stored is not None:
                         breaks["corr"] = stored
                     else:
                         bad = [n for n in range(len(lv)) if not (np.isfinite(pv[n]) and pv[n] < self.alpha)]
@@ -1084,9 +1088,10 @@ class Report:
                           "alignment: the first level at which fewer than half the model pairs are "
                           f"significant, q &lt; {self.alpha}; shown only with calibration")
                        + "; correlation: " + ("stored in the file" if sw.get("correlation_breaking_level")
+                                              is not None or sw.get("correlation_breaking_levels")
                                               is not None else
                                               f"the first level whose Mantel p (else asymptotic p) &ge; {self.alpha}")
-                       + f"): {esc(brk)}. The /sweeps layout is provisional (docs/results.md). "
+                       + f"): {esc(brk)} (docs/sweeps.md). "
                        + self.provenance([s for s in sets if s in r._alignment], self.calib_attrs()))
             body += self.figure_html("sweep_" + slug(name), f"Sweep {name}: alignment and cross-metric "
                                      f"correlation against {sw['parameter']}", caption)

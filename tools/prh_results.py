@@ -15,7 +15,8 @@ Parts that later stages add are read when present and None / [] when not
 (docs/results.md, "Optional parts"):
     r.calibration("id", "mutual_knn@k=10")  # dict of [M, M] arrays + attrs, or None
     r.correlation("id")["mantel_p"]         # also null_mean, null_q95, null_p: [K, K] or None
-    r.sweeps                                # {name: dict} from /sweeps (provisional layout)
+    r.sweeps                                # {name: dict} from /sweeps (docs/sweeps.md)
+    r.sweep_table()                         # one row per sweep, level, configuration
     r.model_groups()                        # family / training data per model, and where from
     r.missing()                             # what an incomplete file lacks, as sentences
 
@@ -225,7 +226,7 @@ class Results:
             self.sweeps = {}
             if "sweeps" in f:
                 for name in f["sweeps"].keys():
-                    self.sweeps[name] = self._read_sweep(f["sweeps"][name], len(self.configurations))
+                    self.sweeps[name] = self._read_sweep(f["sweeps"][name], len(self.configurations), m)
             self._model_attrs = {}
             for key in ("family", "training_data"):
                 if key in f["models"].attrs:
@@ -301,21 +302,41 @@ class Results:
         return c
 
     @staticmethod
-    def _read_sweep(g, k):
-        """/sweeps/NAME (provisional layout, docs/results.md): levels [L], the
-        image set of each level [L], and optional stored breaking points."""
+    def _read_sweep(g, k, m):
+        """/sweeps/NAME (docs/results.md, docs/sweeps.md): levels [L], the image set of each
+        level [L], the curves [L, K], the breaking levels [K] and the gathered correlations
+        [L, K, K]; every array but levels and sets is optional (None when absent)."""
         if "levels" not in g or "sets" not in g:
             raise ValueError(f"{g.file.filename}: {g.name} lacks 'levels' or 'sets'")
         levels = np.asarray(g["levels"][()], np.float64).reshape(-1)
         sets = _texts(g["sets"][()])
-        if len(sets) != len(levels):
-            raise ValueError(f"{g.file.filename}: {g.name}: {len(sets)} sets for {len(levels)} levels")
-        return {"levels": levels, "sets": sets,
-                "parameter": _attr_text(g, "parameter", "level"),
-                "description": _attr_text(g, "description", ""),
-                "breaking_level": _read(g, "breaking_level", (k,), np.float64),
-                "correlation_breaking_level": (float(np.asarray(g.attrs["correlation_breaking_level"]).reshape(-1)[0])
-                                               if "correlation_breaking_level" in g.attrs else None)}
+        L = len(levels)
+        if len(sets) != L:
+            raise ValueError(f"{g.file.filename}: {g.name}: {len(sets)} sets for {L} levels")
+        method = _attr_text(g, "method", "")
+        w = {"levels": levels, "sets": sets,
+             "family": _attr_text(g, "family", ""), "base": _attr_text(g, "base", ""),
+             "parameter": _attr_text(g, "parameter", "level"),
+             "description": _attr_text(g, "description", ""),
+             "alpha": _attr_num(g, "alpha", None), "method": method,
+             "breaking_fraction": _attr_num(g, "breaking_fraction", 0.5),
+             "correlation_breaking_level": (float(np.asarray(g.attrs["correlation_breaking_level"]).reshape(-1)[0])
+                                            if "correlation_breaking_level" in g.attrs else None)}
+        for name in ("mean", "mean_ci_low", "mean_ci_high", "calibrated_mean", "calibrated_mean_ci_low",
+                     "calibrated_mean_ci_high", "significant_fraction", "significant_fraction_ci_low",
+                     "significant_fraction_ci_high"):
+            w[name] = _read(g, name, (L, k), np.float64)
+        for name in ("breaking_level", "breaking_level_low", "breaking_level_high", "breaking_agreement"):
+            w[name] = _read(g, name, (k,), np.float64)
+        w["r"] = _read(g, method, (L, k, k), np.float64) if method else None
+        for name in ("ci_low", "ci_high", "mantel_p", "null_mean", "null_q95", "null_p"):
+            w["r_" + name] = _read(g, f"{method}_{name}", (L, k, k), np.float64) if method else None
+        w["correlation_p"] = _read(g, "correlation_p", (L, k, k), np.float64)
+        w["correlation_test"] = _read(g, "correlation_test", (k, k), np.int64)
+        w["correlation_breaking_levels"] = _read(g, "correlation_breaking_level", (k, k), np.float64)
+        w["accuracy"] = _read(g, "accuracy", (L, m), np.float64)
+        w["agreement"] = _read(g, "agreement", (L,), np.float64)
+        return w
 
     @staticmethod
     def _read_predictions(g, m):
@@ -501,7 +522,7 @@ class Results:
             elif c in ints:
                 df[c] = df[c].astype("int64") if not df[c].isna().any() else df[c].astype("float64")
             elif c not in ("set", "configuration", "metric", "model", "model_a", "model_b", "method",
-                           "config_a", "config_b", "set_a", "set_b"):
+                           "config_a", "config_b", "set_a", "set_b", "sweep"):
                 df[c] = df[c].astype("float64")
         return df
 
@@ -610,6 +631,26 @@ class Results:
                                  _at(p.get("agreement_both_wrong"), (i, j))))
         return self._frame(["set", "model_a", "model_b", "agreement", "both_wrong", "agreement_both_wrong"],
                            rows, ints=("both_wrong",))
+
+    def sweep_table(self):
+        """sweep, level, set, configuration, mean, mean_ci_low, mean_ci_high, calibrated_mean,
+        significant_fraction, significant_ci_low, significant_ci_high, breaking_level,
+        breaking_level_low, breaking_level_high (the breaking level per configuration, repeated
+        on each level's row; inf: never within the levels; NaN: not calibrated)."""
+        rows = []
+        for name, w in self.sweeps.items():
+            for li, (lv, s) in enumerate(zip(w["levels"], w["sets"])):
+                for k, c in enumerate(self.configurations):
+                    rows.append((name, float(lv), s, c, _at(w["mean"], (li, k)), _at(w["mean_ci_low"], (li, k)),
+                                 _at(w["mean_ci_high"], (li, k)), _at(w["calibrated_mean"], (li, k)),
+                                 _at(w["significant_fraction"], (li, k)),
+                                 _at(w["significant_fraction_ci_low"], (li, k)),
+                                 _at(w["significant_fraction_ci_high"], (li, k)), _at(w["breaking_level"], k),
+                                 _at(w["breaking_level_low"], k), _at(w["breaking_level_high"], k)))
+        return self._frame(["sweep", "level", "set", "configuration", "mean", "mean_ci_low", "mean_ci_high",
+                            "calibrated_mean", "significant_fraction", "significant_ci_low",
+                            "significant_ci_high", "breaking_level", "breaking_level_low",
+                            "breaking_level_high"], rows)
 
     def _r(self, set, method, a, b):
         c = self._correlation.get(set)
@@ -802,6 +843,48 @@ def brief(r, out=sys.stdout):
         p("difference of that correlation between image sets (paired bootstrap over models):")
         for line in lines:
             p(line)
+    sweep_brief(r, out)
+
+
+def _level(x):
+    if x is None or np.isnan(x):
+        return "-"
+    return "never" if np.isinf(x) else f"{x:g}"
+
+
+def sweep_brief(r, out=sys.stdout):
+    """Per sweep: the breaking level of mutual_knn@k=10 and cknna@k=10 (and of every
+    calibrated configuration) with its bootstrap interval, and the level at which their
+    cross-metric correlation stops exceeding its null."""
+    p = lambda *a: print(*a, file=out)  # noqa: E731
+    for name, w in r.sweeps.items():
+        p("")
+        p(f"sweep {name} ({w['description'] or w['family']}), {w['parameter']} = "
+          + ", ".join(f"{x:g}" for x in w["levels"]) + ":")
+        brk = w.get("breaking_level")
+        if brk is None:
+            continue
+        frac = w.get("breaking_fraction", 0.5)
+        p(f"  alignment breaking level (first level with < {frac:g} of the pairs at q < {w['alpha']}) "
+          "[interval over model resamples]:")
+        for k, c in enumerate(r.configurations):
+            if np.isnan(brk[k]):
+                continue
+            lo, hi = w["breaking_level_low"], w["breaking_level_high"]
+            sig = w["significant_fraction"][:, k]
+            p(f"    {c:<20} breaking {_level(brk[k]):>6} [{_level(lo[k] if lo is not None else None)}, "
+              f"{_level(hi[k] if hi is not None else None)}]  fraction q<alpha per level: "
+              + " ".join("-" if np.isnan(x) else f"{x:.2f}" for x in sig))
+        cb = w.get("correlation_breaking_levels")
+        names = r.configurations
+        if cb is not None and "mutual_knn@k=10" in names and "cknna@k=10" in names:
+            a, b = names.index("mutual_knn@k=10"), names.index("cknna@k=10")
+            test = {1: "calibration null", 2: "Mantel"}.get(int(w["correlation_test"][a, b]), "no test")
+            rr = w["r"][:, a, b] if w.get("r") is not None else []
+            p(f"  {w['method']}(mutual_knn@k=10, cknna@k=10) per level: "
+              + " ".join(f"{x:.2f}" for x in rr)
+              + f"; exceeds its null ({test}, p < {w['alpha']}) up to before level {_level(cb[a, b])} "
+              "(correlation breaking level)")
 
 
 def main(argv):

@@ -92,7 +92,11 @@ json json_cell(const Cell& c) {
     json operator()(std::monostate) const { return nullptr; }
     json operator()(bool b) const { return b; }
     json operator()(std::int64_t i) const { return i; }
-    json operator()(double d) const { return std::isfinite(d) ? json(d) : json(nullptr); }
+    // JSON has no infinity: "inf" (a breaking level never reached), NaN null.
+    json operator()(double d) const {
+      if (std::isinf(d)) return d > 0 ? json("inf") : json("-inf");
+      return std::isfinite(d) ? json(d) : json(nullptr);
+    }
     json operator()(const std::string& s) const { return s; }
   };
   return std::visit(Visitor{}, c);
@@ -288,6 +292,53 @@ Table comparison_table(const ResultsData& r) {
   return t;
 }
 
+// One row per (sweep, level, configuration); the breaking level (per
+// configuration) repeats on every level's row.
+Table sweeps_table(const ResultsData& r) {
+  Table t{"sweeps",
+          {"sweep", "family", "base", "parameter", "level", "set", "configuration", "mean",
+           "mean_ci_low", "mean_ci_high", "calibrated_mean", "significant_fraction",
+           "significant_ci_low", "significant_ci_high", "breaking_level", "breaking_level_low",
+           "breaking_level_high", "breaking_agreement"},
+          {}};
+  const std::size_t k = r.configurations.size();
+  for (const auto& w : r.sweeps)
+    for (std::size_t l = 0; l < w.levels.size(); ++l)
+      for (std::size_t c = 0; c < k; ++c) {
+        const std::size_t lc = l * k + c;
+        t.rows.push_back({text(w.name), text(w.family), text(w.base), text(w.parameter),
+                          number(w.levels[l]), text(w.sets[l]), text(r.configurations[c]),
+                          at(w.mean, lc), at(w.mean_ci_low, lc), at(w.mean_ci_high, lc),
+                          at(w.calibrated_mean, lc), at(w.significant_fraction, lc),
+                          at(w.significant_ci_low, lc), at(w.significant_ci_high, lc),
+                          at(w.breaking_level, c), at(w.breaking_level_low, c),
+                          at(w.breaking_level_high, c), at(w.breaking_agreement, c)});
+      }
+  return t;
+}
+
+// Per sweep and configuration pair: the first level at which the correlation
+// no longer exceeds its null, and the test that says it.
+Table sweep_correlations_table(const ResultsData& r) {
+  Table t{"sweep_correlations",
+          {"sweep", "method", "config_a", "config_b", "test", "correlation_breaking_level"},
+          {}};
+  const std::size_t k = r.configurations.size();
+  for (const auto& w : r.sweeps)
+    for (std::size_t a = 0; a < k; ++a)
+      for (std::size_t b = a + 1; b < k; ++b) {
+        const std::size_t ab = a * k + b;
+        const std::int64_t test = ab < w.correlation_test.size() ? w.correlation_test[ab] : 0;
+        t.rows.push_back({text(w.name), text(w.method), text(r.configurations[a]),
+                          text(r.configurations[b]),
+                          text(test == 1   ? "calibration null"
+                               : test == 2 ? "mantel"
+                                           : "none"),
+                          at(w.correlation_breaking_level, ab)});
+      }
+  return t;
+}
+
 }  // namespace
 
 void export_results(const std::string& results_path, const std::string& format,
@@ -311,6 +362,10 @@ void export_results(const std::string& results_path, const std::string& format,
   bool calibrated = false;
   for (const auto& s : r.sets) calibrated = calibrated || !s.calibration.empty();
   if (calibrated) tables.push_back(calibration_table(r));  // only when the file has one
+  if (!r.sweeps.empty()) {
+    tables.push_back(sweeps_table(r));
+    tables.push_back(sweep_correlations_table(r));
+  }
   std::vector<std::string> written;
   json files = json::array();
   for (const auto& t : tables) {

@@ -30,6 +30,7 @@
 #include "prh/store/embedding_store.hpp"
 #include "prh/store/results_store.hpp"
 #include "progress.hpp"
+#include "sweep_results.hpp"
 
 namespace prh::pipeline {
 
@@ -301,7 +302,10 @@ std::string derived_hash(const store::ResultsLayout& L, const config::Sweep& swe
     sets.push_back({{"name", s.name}, {"n", s.n}, {"present", s.models_present}});
   json configs = json::array();
   for (const auto& c : L.configurations) configs.push_back(c.name);
-  return config::hash_json({{"identity", L.identity},
+  // "tables": bumped when the derived tables change, so that complete files
+  // are derived again (2: /sweeps, set comparisons within sweeps).
+  return config::hash_json({{"tables", 2},
+                            {"identity", L.identity},
                             {"configurations", configs},
                             {"sets", sets},
                             {"correlations", sweep.correlations},
@@ -859,8 +863,19 @@ store::Derived derive(const config::Sweep& sweep, const Plan& plan, const store:
     }
     d.sets.push_back(std::move(sd));
   }
+  // Set comparisons: every two sets the config lists, and every sweep level
+  // with its base (not two levels of a sweep: the sweep's curves say that,
+  // and the pairs would grow with the square of the levels).
+  std::map<std::string, std::string> base_of;  // a sweep level's base
+  for (const auto& is : sweep.image_sets)
+    if (is.sweep) base_of[is.name] = is.sweep->base;
   for (std::size_t a = 0; a < plan.sets.size(); ++a)
     for (std::size_t b = a + 1; b < plan.sets.size(); ++b) {
+      const auto ba = base_of.find(plan.sets[a].name), bb = base_of.find(plan.sets[b].name);
+      const bool level_a = ba != base_of.end(), level_b = bb != base_of.end();
+      if ((level_a && level_b) || (level_a && ba->second != plan.sets[b].name) ||
+          (level_b && bb->second != plan.sets[a].name))
+        continue;
       store::SetComparison c;
       c.set_a = plan.sets[a].name;
       c.set_b = plan.sets[b].name;
@@ -871,6 +886,7 @@ store::Derived derive(const config::Sweep& sweep, const Plan& plan, const store:
       }
       d.comparisons.push_back(std::move(c));
     }
+  d.sweeps = derive_sweeps(sweep, d, matrices, M, cal);
   return d;
 }
 

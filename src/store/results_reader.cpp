@@ -446,6 +446,41 @@ ComparisonResult read_comparison(const File& f, const std::string& s1, const std
   return c;
 }
 
+SweepResult read_sweep(const File& f, const std::string& name, hsize_t k, hsize_t m) {
+  const std::string g = "/sweeps/" + name;
+  auto obj = open_object(f, g);
+  SweepResult w;
+  w.name = name;
+  w.family = attr_string_or(f, obj.id(), g, "family", "");
+  w.base = attr_string_or(f, obj.id(), g, "base", "");
+  w.parameter = attr_string_or(f, obj.id(), g, "parameter", "level");
+  w.method = attr_string_or(f, obj.id(), g, "method", "");
+  w.alpha = attr_double(f, obj.id(), g, "alpha");
+  w.confidence = attr_double(f, obj.id(), g, "confidence");
+  w.breaking_fraction = attr_double(f, obj.id(), g, "breaking_fraction");
+  w.sets = read_strings(f, g + "/sets");
+  const hsize_t L = w.sets.size();
+  w.levels = read_doubles(f, g + "/levels", {L}, /*optional=*/false);
+  w.mean = read_doubles(f, g + "/mean", {L, k}, false);
+  w.mean_ci_low = read_doubles(f, g + "/mean_ci_low", {L, k});
+  w.mean_ci_high = read_doubles(f, g + "/mean_ci_high", {L, k});
+  w.calibrated_mean = read_doubles(f, g + "/calibrated_mean", {L, k});
+  w.significant_fraction = read_doubles(f, g + "/significant_fraction", {L, k});
+  w.significant_ci_low = read_doubles(f, g + "/significant_fraction_ci_low", {L, k});
+  w.significant_ci_high = read_doubles(f, g + "/significant_fraction_ci_high", {L, k});
+  w.breaking_level = read_doubles(f, g + "/breaking_level", {k});
+  w.breaking_level_low = read_doubles(f, g + "/breaking_level_low", {k});
+  w.breaking_level_high = read_doubles(f, g + "/breaking_level_high", {k});
+  w.breaking_agreement = read_doubles(f, g + "/breaking_agreement", {k});
+  if (!w.method.empty()) w.r = read_doubles(f, g + "/" + w.method, {L, k, k});
+  w.test_p = read_doubles(f, g + "/correlation_p", {L, k, k});
+  w.correlation_test = read_ints(f, g + "/correlation_test", {k, k});
+  w.correlation_breaking_level = read_doubles(f, g + "/correlation_breaking_level", {k, k});
+  w.accuracy = read_doubles(f, g + "/accuracy", {L, m});
+  w.agreement = read_doubles(f, g + "/agreement", {L});
+  return w;
+}
+
 }  // namespace
 
 bool AlignmentResult::pair_done(std::size_t i, std::size_t j, std::size_t models) const {
@@ -565,6 +600,10 @@ ResultsData read_results(const std::string& path) {
           r.comparisons.push_back(read_comparison(f, s1, s2, configs));
     }
   }
+  if (has_group(f, "/sweeps"))
+    for (const auto& name : children(f, "/sweeps"))
+      if (has_group(f, "/sweeps/" + name))
+        r.sweeps.push_back(read_sweep(f, name, r.configurations.size(), r.models.size()));
   return r;
 }
 

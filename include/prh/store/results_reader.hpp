@@ -106,6 +106,23 @@ struct ComparisonResult {
   std::vector<ComparisonMethod> by_method;
 };
 
+// /sweeps/NAME: a falsification sweep's summary (docs/sweeps.md); arrays
+// row-major, L levels, K = /configurations, M = /models.
+struct SweepResult {
+  std::string name, family, base, parameter, method;
+  double alpha = 0, breaking_fraction = 0.5, confidence = 0;
+  std::vector<double> levels;     // [L]
+  std::vector<std::string> sets;  // [L]
+  std::vector<double> mean, mean_ci_low, mean_ci_high, calibrated_mean, significant_fraction,
+      significant_ci_low, significant_ci_high;  // [L*K]
+  std::vector<double> breaking_level, breaking_level_low, breaking_level_high,
+      breaking_agreement;                          // [K]
+  std::vector<double> r, test_p;                   // [L*K*K]
+  std::vector<std::int64_t> correlation_test;      // [K*K]
+  std::vector<double> correlation_breaking_level;  // [K*K]
+  std::vector<double> accuracy, agreement;         // [L*M], [L]
+};
+
 struct ResultsData {
   std::string path;
   // Root attributes.
@@ -119,6 +136,7 @@ struct ResultsData {
   // Image sets in config order (as far as the file tells it; else name order).
   std::vector<SetResult> sets;
   std::vector<ComparisonResult> comparisons;  // S1 before S2
+  std::vector<SweepResult> sweeps;            // name order
 
   const SetResult* find_set(const std::string& name) const;
 };

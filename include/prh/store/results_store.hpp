@@ -222,6 +222,36 @@ struct SetComparison {
   std::string set_a, set_b;
   std::vector<ComparisonTable> methods;
 };
+// A falsification sweep's summary (docs/sweeps.md): L levels, K
+// configurations, M models; arrays row-major, level first.
+struct SweepDerived {
+  std::string name, family, base, parameter, description;
+  std::vector<double> levels;      // [L]
+  std::vector<std::string> sets;   // [L]
+  double alpha = 0.05;             // of the q < alpha fraction and the tests
+  double breaking_fraction = 0.5;  // alignment breaks below this fraction
+  int bootstrap = 0;               // resamples of the models
+  double confidence = 0.95;
+  std::uint64_t seed = 0;   // of the resamples
+  bool calibrated = false;  // some configuration has q-values
+  std::string method;       // of the correlations gathered
+  // [L*K]
+  std::vector<double> mean, mean_ci_low, mean_ci_high;
+  std::vector<double> calibrated_mean, calibrated_ci_low, calibrated_ci_high;
+  std::vector<double> significant, significant_ci_low, significant_ci_high;
+  // [K]
+  std::vector<double> breaking_level, breaking_level_low, breaking_level_high, breaking_agreement;
+  // [L*K*K]: the level's correlation table, and the p of the test used.
+  std::vector<double> r, r_ci_low, r_ci_high, mantel_p, null_mean, null_q95, null_p, test_p;
+  // [K*K]: 1 = the calibration null (one-sided), 2 = Mantel (two-sided, with
+  // r > 0), 0 = no test; the first level at which the test no longer says
+  // the correlation exceeds its null (+inf: never; NaN: no test).
+  std::vector<std::int64_t> correlation_test;
+  std::vector<double> correlation_breaking_level;
+  // Predictions: [L*M] accuracy and mean top-1 probability per model, [L]
+  // mean agreement over model pairs with heads.
+  std::vector<double> accuracy, mean_prob, agreement;
+};
 struct Derived {
   std::vector<std::string> configurations;
   std::vector<std::string> methods;
@@ -232,8 +262,9 @@ struct Derived {
   std::string hash;  // of everything the tables depend on
   std::vector<SetDerived> sets;
   std::vector<SetComparison> comparisons;
+  std::vector<SweepDerived> sweeps;
 };
-// Replaces /correlation, /predictions and /comparison, writes the q-values
+// Replaces /correlation, /predictions, /comparison and /sweeps, writes the q-values
 // into /calibration/S/C/qvalue, then marks the file complete.
 void write_derived(const std::string& path, const Derived& d);
 

@@ -1,0 +1,203 @@
+#include "sweep_results.hpp"
+
+#include <cmath>
+#include <limits>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "prh/core/error.hpp"
+#include "prh/stats/permutation.hpp"
+#include "prh/stats/sweep.hpp"
+
+namespace prh::pipeline {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// The stream of the sweep seed the sweeps' resamples draw from ("sweeps").
+constexpr std::uint64_t kSweepStream = 0x737765657073ULL;
+
+std::string parameter_of(const std::string& family) {
+  if (family == "blend") return "alpha";
+  if (family == "patch_shuffle") return "patch size";
+  if (family == "phase_scramble") return "phase amount";
+  return "level";
+}
+
+std::string description_of(const config::SweepSpec& s, const config::Sweep& sweep) {
+  if (s.family == "blend") {
+    std::string noise = "noise";
+    for (const auto& set : sweep.image_sets)
+      if (set.sweep && set.sweep->sweep == s.name && set.source.spec.contains("distribution"))
+        noise = set.source.spec["distribution"].get<std::string>() + " noise";
+    return fmt::format("(1 - alpha) * {} + alpha * {}", s.base, noise);
+  }
+  if (s.family == "patch_shuffle")
+    return fmt::format("{} cut into p x p patches, the patches permuted per image", s.base);
+  if (s.family == "phase_scramble")
+    return fmt::format("{}'s Fourier phase mixed with a random phase by the amount", s.base);
+  return s.family + " of " + s.base;
+}
+
+// The correlation breaking levels: per configuration pair, the first level at
+// which the test no longer says that the correlation exceeds its null.
+void correlation_breaking(store::SweepDerived& x, std::size_t K) {
+  const std::size_t L = x.levels.size();
+  x.correlation_test.assign(K * K, 0);
+  x.correlation_breaking_level.assign(K * K, kNaN);
+  x.test_p.assign(L * K * K, kNaN);
+  for (std::size_t a = 0; a < K; ++a)
+    for (std::size_t b = 0; b < K; ++b) {
+      if (a == b) continue;
+      const std::size_t ab = a * K + b;
+      // The calibration null where both configurations have one (at some
+      // level), else Mantel.
+      bool null = false, mantel = false;
+      for (std::size_t l = 0; l < L; ++l) {
+        null = null || (!x.null_p.empty() && !std::isnan(x.null_mean[l * K * K + ab]));
+        mantel = mantel || (!x.mantel_p.empty() && !std::isnan(x.mantel_p[l * K * K + ab]));
+      }
+      // NaN means "no test for this pair" only when every level lacks one;
+      // a level whose correlation is undefined (constant scores) is broken.
+      if (!null && !mantel) continue;
+      x.correlation_test[ab] = null ? 1 : 2;
+      std::vector<char> broken(L), known(L, 1);
+      for (std::size_t l = 0; l < L; ++l) {
+        const std::size_t i = l * K * K + ab;
+        const double p = null ? x.null_p[i] : x.mantel_p[i];
+        x.test_p[i] = p;
+        const bool exceeds = std::isfinite(p) && p < x.alpha && (null || x.r[i] > 0);
+        broken[l] = !exceeds;
+      }
+      x.correlation_breaking_level[ab] = stats::first_breaking_level(x.levels, broken, known);
+    }
+}
+
+// Per level: the set's correlation table of the first method, gathered.
+void gather_correlations(store::SweepDerived& x, const store::Derived& d,
+                         const std::vector<std::size_t>& idx, std::size_t K) {
+  const std::size_t L = idx.size();
+  x.method = d.methods.empty() ? "" : d.methods.front();
+  for (auto* v :
+       {&x.r, &x.r_ci_low, &x.r_ci_high, &x.mantel_p, &x.null_mean, &x.null_q95, &x.null_p})
+    v->assign(L * K * K, kNaN);
+  for (std::size_t l = 0; l < L; ++l) {
+    const auto& sd = d.sets[idx[l]];
+    if (sd.correlations.empty()) continue;
+    const auto& t = sd.correlations.front();
+    auto copy = [&](const std::vector<double>& from, std::vector<double>& to) {
+      if (from.size() == K * K) std::copy(from.begin(), from.end(), to.begin() + l * K * K);
+    };
+    copy(t.r, x.r);
+    copy(t.ci_low, x.r_ci_low);
+    copy(t.ci_high, x.r_ci_high);
+    copy(t.mantel_p, x.mantel_p);
+    copy(t.null_mean, x.null_mean);
+    copy(t.null_q95, x.null_q95);
+    copy(t.null_p, x.null_p);
+  }
+}
+
+void gather_predictions(store::SweepDerived& x, const store::Derived& d,
+                        const std::vector<std::size_t>& idx, int M) {
+  const auto m = static_cast<std::size_t>(M);
+  x.accuracy.assign(idx.size() * m, kNaN);
+  x.mean_prob.assign(idx.size() * m, kNaN);
+  x.agreement.assign(idx.size(), kNaN);
+  for (std::size_t l = 0; l < idx.size(); ++l) {
+    const auto& sd = d.sets[idx[l]];
+    if (sd.accuracy.size() == m)
+      std::copy(sd.accuracy.begin(), sd.accuracy.end(), x.accuracy.begin() + l * m);
+    if (sd.mean_prob.size() == m)
+      std::copy(sd.mean_prob.begin(), sd.mean_prob.end(), x.mean_prob.begin() + l * m);
+    if (sd.agreement.size() == m * m) {
+      double sum = 0;
+      int n = 0;
+      for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = i + 1; j < m; ++j)
+          if (std::isfinite(sd.agreement[i * m + j])) sum += sd.agreement[i * m + j], ++n;
+      x.agreement[l] = n ? sum / n : kNaN;
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<store::SweepDerived> derive_sweeps(
+    const config::Sweep& sweep, const store::Derived& d,
+    const std::vector<std::vector<std::vector<double>>>& matrices, int M,
+    const store::CalibrationLayout& cal) {
+  std::map<std::string, std::size_t> set_index;
+  for (std::size_t s = 0; s < d.sets.size(); ++s) set_index[d.sets[s].set] = s;
+  const std::size_t K = d.configurations.size();
+  std::vector<store::SweepDerived> out;
+  for (std::size_t w = 0; w < sweep.sweeps.size(); ++w) {
+    const auto& spec = sweep.sweeps[w];
+    store::SweepDerived x;
+    x.name = spec.name;
+    x.family = spec.family;
+    x.base = spec.base;
+    x.parameter = parameter_of(spec.family);
+    x.description = description_of(spec, sweep);
+    x.alpha = cal.enabled() ? cal.alpha : sweep.calibration.alpha;
+    x.bootstrap = sweep.bootstrap;
+    x.confidence = sweep.confidence;
+    x.seed = stats::stream_seed(sweep.seed, kSweepStream + w);
+    for (const auto& lv : spec.levels) x.levels.push_back(lv.get<double>());
+    x.sets = spec.sets;
+    std::vector<std::size_t> idx;
+    for (const auto& s : spec.sets) {
+      const auto it = set_index.find(s);
+      PRH_ASSERT(it != set_index.end(), "sweep {}: image set {} has no tables", spec.name, s);
+      idx.push_back(it->second);
+    }
+    stats::SweepInput in;
+    in.levels = x.levels;
+    in.M = M;
+    in.alpha = x.alpha;
+    in.breaking_fraction = x.breaking_fraction;
+    for (std::size_t l = 0; l < idx.size(); ++l) {
+      const auto& sd = d.sets[idx[l]];
+      in.scores.push_back(matrices[idx[l]]);
+      std::vector<std::vector<double>> calm(K), qm(K);
+      for (const auto& q : sd.qvalues) {
+        const auto k = static_cast<std::size_t>(
+            std::find(d.configurations.begin(), d.configurations.end(), q.config) -
+            d.configurations.begin());
+        PRH_ASSERT(k < K, "calibrated configuration {} is not a configuration", q.config);
+        qm[k] = q.qvalue;
+        calm[k] = store::read_calibration(sweep.results, sd.set, q.config, "calibrated");
+        x.calibrated = true;
+      }
+      in.calibrated.push_back(std::move(calm));
+      in.qvalues.push_back(std::move(qm));
+    }
+    stats::BootstrapOptions bo;
+    bo.resamples = sweep.bootstrap;
+    bo.confidence = sweep.confidence;
+    bo.seed = x.seed;
+    auto c = stats::sweep_curves(in, bo);
+    x.mean = std::move(c.mean);
+    x.mean_ci_low = std::move(c.mean_low);
+    x.mean_ci_high = std::move(c.mean_high);
+    x.calibrated_mean = std::move(c.calibrated);
+    x.calibrated_ci_low = std::move(c.calibrated_low);
+    x.calibrated_ci_high = std::move(c.calibrated_high);
+    x.significant = std::move(c.significant);
+    x.significant_ci_low = std::move(c.significant_low);
+    x.significant_ci_high = std::move(c.significant_high);
+    x.breaking_level = std::move(c.breaking);
+    x.breaking_level_low = std::move(c.breaking_low);
+    x.breaking_level_high = std::move(c.breaking_high);
+    x.breaking_agreement = std::move(c.breaking_agreement);
+    gather_correlations(x, d, idx, K);
+    correlation_breaking(x, K);
+    gather_predictions(x, d, idx, M);
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
+}  // namespace prh::pipeline

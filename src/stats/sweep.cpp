@@ -1,0 +1,222 @@
+#include "prh/stats/sweep.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "prh/core/error.hpp"
+
+namespace prh::stats {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Ordered pairs (u, v), u != v, as u * M + v: every one, or those of the
+// resample positions a != b whose drawn models differ.
+std::vector<std::size_t> ordered_pairs(int M) {
+  std::vector<std::size_t> idx;
+  for (int u = 0; u < M; ++u)
+    for (int v = 0; v < M; ++v)
+      if (u != v) idx.push_back(static_cast<std::size_t>(u) * M + v);
+  return idx;
+}
+
+std::vector<std::size_t> ordered_pairs(int M, const std::vector<int>& drawn) {
+  std::vector<std::size_t> idx;
+  for (std::size_t a = 0; a < drawn.size(); ++a)
+    for (std::size_t b = 0; b < drawn.size(); ++b)
+      if (drawn[a] != drawn[b])
+        idx.push_back(static_cast<std::size_t>(drawn[a]) * M + static_cast<std::size_t>(drawn[b]));
+  return idx;
+}
+
+double mean_at(const std::vector<double>& s, const std::vector<std::size_t>& idx) {
+  double sum = 0;
+  std::size_t n = 0;
+  for (auto x : idx)
+    if (std::isfinite(s[x])) sum += s[x], ++n;
+  return n ? sum / static_cast<double>(n) : kNaN;
+}
+
+double fraction_at(const std::vector<double>& q, const std::vector<std::size_t>& idx,
+                   double alpha) {
+  std::size_t n = 0, hit = 0;
+  for (auto x : idx)
+    if (std::isfinite(q[x])) {
+      ++n;
+      if (q[x] < alpha) ++hit;
+    }
+  return n ? static_cast<double>(hit) / static_cast<double>(n) : kNaN;
+}
+
+// Percentile interval of the finite values, NaN when fewer than half of the
+// resamples gave one (as bootstrap.cpp's intervals).
+void interval(std::vector<double> v, int resamples, double confidence, double& low, double& high) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
+  if (v.empty() || 2 * v.size() < static_cast<std::size_t>(resamples)) {
+    low = high = kNaN;
+    return;
+  }
+  std::sort(v.begin(), v.end());
+  low = quantile_sorted(v, (1 - confidence) / 2);
+  high = quantile_sorted(v, (1 + confidence) / 2);
+}
+
+// The same for discrete values that may be +inf: order statistics, no
+// interpolation (the lower one below, the upper one above).
+void discrete_interval(std::vector<double> v, int resamples, double confidence, double& low,
+                       double& high) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
+  if (v.empty() || 2 * v.size() < static_cast<std::size_t>(resamples)) {
+    low = high = kNaN;
+    return;
+  }
+  std::sort(v.begin(), v.end());
+  const double n1 = static_cast<double>(v.size() - 1);
+  low = v[static_cast<std::size_t>(std::floor(n1 * (1 - confidence) / 2))];
+  high = v[static_cast<std::size_t>(std::ceil(n1 * (1 + confidence) / 2))];
+}
+
+bool has(const std::vector<std::vector<std::vector<double>>>& m, std::size_t l, std::size_t k) {
+  return l < m.size() && k < m[l].size() && !m[l][k].empty();
+}
+
+void check_input(const SweepInput& in) {
+  const std::size_t L = in.levels.size();
+  PRH_CHECK_INPUT(in.M >= 0, "number of models must not be negative, got {}", in.M);
+  PRH_CHECK_INPUT(in.scores.size() == L, "sweep: {} levels but score matrices for {}", L,
+                  in.scores.size());
+  PRH_CHECK_INPUT(in.alpha > 0 && in.alpha < 1, "sweep: alpha {} outside (0, 1)", in.alpha);
+  const std::size_t K = L ? in.scores[0].size() : 0;
+  const auto mm = static_cast<std::size_t>(in.M) * static_cast<std::size_t>(in.M);
+  for (const auto* set : {&in.scores, &in.calibrated, &in.qvalues}) {
+    PRH_CHECK_INPUT(set->empty() || set->size() == L, "sweep: matrices for {} of {} levels",
+                    set->size(), L);
+    for (const auto& level : *set) {
+      PRH_CHECK_INPUT(level.size() == K, "sweep: {} configurations at one level, {} at another",
+                      level.size(), K);
+      for (const auto& m : level)
+        PRH_CHECK_INPUT(m.empty() || m.size() == mm, "sweep: a matrix of {} entries for {} models",
+                        m.size(), in.M);
+    }
+  }
+  for (std::size_t l = 0; l < L; ++l)
+    for (std::size_t k = 0; k < K; ++k)
+      PRH_CHECK_INPUT(!in.scores[l][k].empty(), "sweep: level {} configuration {} has no scores", l,
+                      k);
+}
+
+}  // namespace
+
+double mean_offdiagonal(const std::vector<double>& s, int M) {
+  PRH_CHECK_INPUT(s.size() == static_cast<std::size_t>(M) * static_cast<std::size_t>(M),
+                  "a matrix of {} entries for {} models", s.size(), M);
+  return mean_at(s, ordered_pairs(M));
+}
+
+double significant_fraction(const std::vector<double>& q, int M, double alpha) {
+  PRH_CHECK_INPUT(q.size() == static_cast<std::size_t>(M) * static_cast<std::size_t>(M),
+                  "a matrix of {} entries for {} models", q.size(), M);
+  return fraction_at(q, ordered_pairs(M), alpha);
+}
+
+double first_breaking_level(const std::vector<double>& levels, const std::vector<char>& broken,
+                            const std::vector<char>& known) {
+  PRH_CHECK_INPUT(broken.size() == levels.size() && known.size() == levels.size(),
+                  "breaking level: {} levels, {} verdicts, {} known flags", levels.size(),
+                  broken.size(), known.size());
+  for (std::size_t l = 0; l < levels.size(); ++l) {
+    if (!known[l]) return kNaN;
+    if (broken[l]) return levels[l];
+  }
+  return kInf;
+}
+
+SweepCurves sweep_curves(const SweepInput& in, const BootstrapOptions& opt) {
+  check_input(in);
+  PRH_CHECK_INPUT(opt.resamples >= 0, "bootstrap resamples must not be negative, got {}",
+                  opt.resamples);
+  PRH_CHECK_INPUT(opt.confidence > 0 && opt.confidence < 1, "confidence {} outside (0, 1)",
+                  opt.confidence);
+  const std::size_t L = in.levels.size();
+  const std::size_t K = L ? in.scores[0].size() : 0;
+  const int M = in.M;
+  SweepCurves out;
+  out.L = static_cast<int>(L);
+  out.K = static_cast<int>(K);
+  for (auto* v :
+       {&out.mean, &out.mean_low, &out.mean_high, &out.calibrated, &out.calibrated_low,
+        &out.calibrated_high, &out.significant, &out.significant_low, &out.significant_high})
+    v->assign(L * K, kNaN);
+  for (auto* v : {&out.breaking, &out.breaking_low, &out.breaking_high, &out.breaking_agreement})
+    v->assign(K, kNaN);
+
+  // The statistics of one set of pairs: [L*K] each, and the breaking levels.
+  struct Stats {
+    std::vector<double> mean, cal, sig, brk;
+  };
+  auto compute = [&](const std::vector<std::size_t>& idx) {
+    Stats s;
+    s.mean.assign(L * K, kNaN);
+    s.cal.assign(L * K, kNaN);
+    s.sig.assign(L * K, kNaN);
+    s.brk.assign(K, kNaN);
+    for (std::size_t l = 0; l < L; ++l)
+      for (std::size_t k = 0; k < K; ++k) {
+        s.mean[l * K + k] = mean_at(in.scores[l][k], idx);
+        if (has(in.calibrated, l, k)) s.cal[l * K + k] = mean_at(in.calibrated[l][k], idx);
+        if (has(in.qvalues, l, k)) s.sig[l * K + k] = fraction_at(in.qvalues[l][k], idx, in.alpha);
+      }
+    for (std::size_t k = 0; k < K; ++k) {
+      std::vector<char> broken(L), known(L);
+      for (std::size_t l = 0; l < L; ++l) {
+        const double f = s.sig[l * K + k];
+        known[l] = std::isfinite(f);
+        broken[l] = known[l] && f < in.breaking_fraction;
+      }
+      s.brk[k] = first_breaking_level(in.levels, broken, known);
+    }
+    return s;
+  };
+
+  const Stats all = compute(ordered_pairs(M));
+  out.mean = all.mean;
+  out.calibrated = all.cal;
+  out.significant = all.sig;
+  out.breaking = all.brk;
+  if (opt.resamples == 0 || M == 0) return out;
+
+  std::mt19937_64 rng(opt.seed);
+  std::vector<std::vector<double>> mean_s(L * K), cal_s(L * K), sig_s(L * K), brk_s(K);
+  for (int it = 0; it < opt.resamples; ++it) {
+    const Stats r = compute(ordered_pairs(M, resample_models(rng, M)));
+    for (std::size_t x = 0; x < L * K; ++x) {
+      mean_s[x].push_back(r.mean[x]);
+      cal_s[x].push_back(r.cal[x]);
+      sig_s[x].push_back(r.sig[x]);
+    }
+    for (std::size_t k = 0; k < K; ++k) brk_s[k].push_back(r.brk[k]);
+  }
+  for (std::size_t x = 0; x < L * K; ++x) {
+    interval(mean_s[x], opt.resamples, opt.confidence, out.mean_low[x], out.mean_high[x]);
+    if (std::isfinite(all.cal[x]))
+      interval(cal_s[x], opt.resamples, opt.confidence, out.calibrated_low[x],
+               out.calibrated_high[x]);
+    if (std::isfinite(all.sig[x]))
+      interval(sig_s[x], opt.resamples, opt.confidence, out.significant_low[x],
+               out.significant_high[x]);
+  }
+  for (std::size_t k = 0; k < K; ++k) {
+    if (std::isnan(all.brk[k])) continue;
+    discrete_interval(brk_s[k], opt.resamples, opt.confidence, out.breaking_low[k],
+                      out.breaking_high[k]);
+    std::size_t same = 0;
+    for (double b : brk_s[k]) same += b == all.brk[k];
+    out.breaking_agreement[k] = static_cast<double>(same) / static_cast<double>(opt.resamples);
+  }
+  return out;
+}
+
+}  // namespace prh::stats

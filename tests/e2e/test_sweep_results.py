@@ -1,0 +1,228 @@
+#!/usr/bin/python3
+"""End-to-end test of the sweep results of `prh reduce` (/sweeps, docs/sweeps.md).
+
+usage: test_sweep_results.py PRH MAKE_TEST_MODELS MPIEXEC
+
+A store made by `prh embed` with a blend sweep of six levels, its features
+overwritten (h5py) by planted ones: every model is s * Z W_m + 3 E, with a
+latent Z shared by all models whose share s = 1 - level fades linearly with
+the level, and independent noise E. Checked:
+
+- the breaking level of linear CKA (the first level at which fewer than half
+  of the model pairs have q < alpha) equals the one computed independently
+  here: numpy's CKA of the permuted features (prh's permutations, drawn in
+  Python as test_calibrate.py does), p = (1 + #{null >= observed}) / (K + 1),
+  Benjamini-Hochberg, the fraction per level; the planted design breaks
+  inside the sweep (not at its first or last level);
+- the per-level fraction of significant pairs equals numpy's exactly;
+- the mean raw and calibrated alignment equal numpy means of the stored
+  matrices, inside their bootstrap intervals; the breaking level's interval
+  holds it;
+- the gathered correlations equal /correlation/SET, and the correlation
+  breaking level is the first level whose stored test p is not < alpha (or,
+  for Mantel, whose r is not > 0);
+- 1 and 2 ranks give identical /sweeps;
+- set comparisons: the listed sets pairwise and every level with its base,
+  not two levels with each other;
+- prh export writes sweeps.csv with those numbers; prh_results.py reads
+  /sweeps and --brief prints the breaking points.
+"""
+import csv
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import naive_metrics as nm  # noqa: E402
+import test_calibrate as tc  # noqa: E402  (argv: PRH MAKE_TEST_MODELS MPIEXEC)
+import test_reduce as tr  # noqa: E402
+
+check = tr.check
+K = 99
+SEED = 7
+ALPHA = 0.05
+LEVELS = [0, 0.2, 0.4, 0.6, 0.8, 1.0]
+MODELS = ["m0", "m1", "m2", "m3", "m4", "m5"]
+METRICS = ["cka", "mutual_knn:k=10"]
+N = 120
+SETS = f"""
+  - name: base
+    source: {{kind: noise, count: {N}, height: 28, width: 28, channels: 1, seed: 3}}
+  - name: other
+    source: {{kind: noise, count: {N}, height: 28, width: 28, channels: 1, seed: 4}}
+"""
+SWEEPS = ("[{name: fade, base: base, family: blend, noise: uniform, seed: 1, levels: ["
+          + ", ".join(str(x) for x in LEVELS) + "]}]")
+
+
+def level_set(lv):
+    return f"base@blend={lv:g}"
+
+
+def cfg(tmp, name, store, results):
+    return tr.config(tmp, name, MODELS, store=store, results=results, sets=SETS,
+                     metrics=METRICS, sweeps=SWEEPS, last_layer_only="true", mantel=99,
+                     bootstrap=200, calibration=f"{{permutations: {K}, alpha: {ALPHA}, seed: {SEED}, "
+                     "metrics: [cka]}")
+
+
+def bh(p):
+    return tc.bh(p)
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="prh-sweep-results-")
+    os.makedirs(f"{tmp}/models")
+    subprocess.run([tr.MAKE_MODELS, f"{tmp}/models"], check=True, capture_output=True)
+    store = f"{tmp}/store.h5"
+    r = tr.mpi(2, "embed", cfg(tmp, "embed", store, f"{tmp}/unused.h5"))
+    check(r.returncode == 0, f"embed: {r.stderr[-2000:]}")
+
+    rng = np.random.default_rng(5)
+    Z = rng.standard_normal((N, 2))
+    W = {m: rng.standard_normal((2, 32)) for m in MODELS}
+    share = {level_set(lv): 1 - lv for lv in LEVELS}
+    share["base"] = 1.0
+    share["other"] = 0.0
+    feats = {}
+
+    def make(s, m, shape):
+        x = share[s] * Z @ W[m] + 3.0 * rng.standard_normal((N, 32))
+        out = np.repeat(x[:, None, :], shape[1], axis=1)
+        feats[(s, m)] = out[:, -1, :].astype(np.float32).astype(np.float64)
+        return out
+
+    tr.set_features(store, make)
+
+    res = {}
+    for n in (1, 2):
+        res[n] = f"{tmp}/np{n}.results.h5"
+        r = tr.mpi(n, "reduce", cfg(tmp, f"np{n}", store, res[n]))
+        check(r.returncode == 0, f"reduce -np {n}: {r.stderr[-3000:]}")
+    tr.same_results(res[1], res[2], "sweep results -np 1 vs 2")
+
+    M = len(MODELS)
+    off = ~np.eye(M, dtype=bool)
+    perms = [np.array(tc.seeded_permutation(SEED, t, N)) for t in range(K)]
+    with h5py.File(res[1], "r") as f:
+        configs = list(f["configurations"].asstr()[()])
+        kc, km = configs.index("cka@kernel=linear"), configs.index("mutual_knn@k=10")
+        g = f["sweeps/fade"]
+        check(list(g["sets"].asstr()[()]) == [level_set(lv) for lv in LEVELS], "sweep sets in order")
+        check(np.array_equal(g["levels"][()], LEVELS), "sweep levels")
+        check(g.attrs["family"] == "blend" and g.attrs["base"] == "base", "family and base attrs")
+        check(g.attrs["calibrated"] == 1 and g.attrs["alpha"] == ALPHA, "calibrated, alpha attrs")
+        L = len(LEVELS)
+        for name, shape in (("mean", (L, 2)), ("significant_fraction", (L, 2)),
+                            ("breaking_level", (2,)), ("spearman", (L, 2, 2)),
+                            ("correlation_breaking_level", (2, 2)), ("accuracy", (L, M))):
+            check(g[name].shape == shape, f"/sweeps/fade/{name} shape {g[name].shape} vs {shape}")
+
+        # The independent computation: p-values of linear CKA under prh's
+        # permutations of model B's rows, BH over the pairs i < j.
+        frac = []
+        for lv in LEVELS:
+            s = level_set(lv)
+            X = {m: nm.preprocess(feats[(s, m)], clamp=False) for m in MODELS}
+            p = []
+            for i in range(M):
+                for j in range(i + 1, M):
+                    a, b = X[MODELS[i]], X[MODELS[j]]
+                    obs = nm.cka(a, b)
+                    null = np.array([nm.cka(a, b[perm]) for perm in perms])
+                    p.append((1 + np.sum(null >= obs - 1e-9)) / (K + 1))
+                    stored = f[f"calibration/{s}/cka@kernel=linear/pvalue"][i, j]
+                    check(abs(stored - p[-1]) < 1e-12, f"{s}: p({i},{j}) {stored} vs numpy {p[-1]}")
+            q = bh(p)
+            frac.append(float(np.mean(q < ALPHA)))
+        want = math.inf
+        for lv, x in zip(LEVELS, frac):
+            if x < 0.5:
+                want = lv
+                break
+        print("numpy: fraction significant per level", frac, "breaking level", want)
+        check(0 < want < 1, f"the planted design breaks inside the sweep (at {want})")
+        sig = g["significant_fraction"][()]
+        for li in range(L):
+            check(abs(sig[li, kc] - frac[li]) < 1e-12,
+                  f"level {LEVELS[li]}: fraction significant {sig[li, kc]} vs numpy {frac[li]}")
+        check(np.isnan(sig[:, km]).all(), "mutual_knn (not calibrated): no fraction")
+        brk = g["breaking_level"][()]
+        check(brk[kc] == want, f"breaking level of cka {brk[kc]} vs numpy {want}")
+        check(np.isnan(brk[km]), "not calibrated: no breaking level")
+        lo, hi = g["breaking_level_low"][kc], g["breaking_level_high"][kc]
+        check(lo <= brk[kc] <= hi, f"breaking interval [{lo}, {hi}] holds {brk[kc]}")
+        check(0 < g["breaking_agreement"][kc] <= 1, "breaking agreement in (0, 1]")
+
+        # Means against the stored matrices.
+        for li, lv in enumerate(LEVELS):
+            s = level_set(lv)
+            for k, c in ((kc, "cka@kernel=linear"), (km, "mutual_knn@k=10")):
+                S = f[f"alignment/{s}/{c}/scores"][()]
+                m = np.mean(S[off])
+                check(abs(g["mean"][li, k] - m) < 1e-12, f"{s}/{c}: mean {g['mean'][li, k]} vs {m}")
+                check(g["mean_ci_low"][li, k] <= m + 1e-12 <= g["mean_ci_high"][li, k] + 2e-12,
+                      f"{s}/{c}: mean inside its interval")
+            C = f[f"calibration/{s}/cka@kernel=linear/calibrated"][()]
+            check(abs(g["calibrated_mean"][li, kc] - np.mean(C[off])) < 1e-12,
+                  f"{s}: calibrated mean")
+            # Correlations gathered.
+            for name in ("spearman", "spearman_mantel_p", "spearman_null_p"):
+                a, b = g[name][li], f[f"correlation/{s}/{name}"][()]
+                check(np.array_equal(a, b, equal_nan=True), f"{s}: {name} gathered")
+        test = g["correlation_test"][()]
+        check(test[kc, km] == 2 and test[km, kc] == 2,
+              "cka vs mutual_knn: Mantel (mutual_knn has no calibration null)")
+        pv, rr = g["correlation_p"][()], g["spearman"][()]
+        cb = math.inf
+        for li, lv in enumerate(LEVELS):
+            if not (pv[li, kc, km] < ALPHA and rr[li, kc, km] > 0):
+                cb = lv
+                break
+        check(g["correlation_breaking_level"][kc, km] == cb,
+              f"correlation breaking level {g['correlation_breaking_level'][kc, km]} vs {cb}")
+        check(np.array_equal(pv[:, kc, km], g["spearman_mantel_p"][:, kc, km], equal_nan=True),
+              "the Mantel p is the test's p")
+
+        # Comparisons: listed sets with each other, levels with their base only.
+        pairs = {(a, b) for a in f["comparison"] for b in f[f"comparison/{a}"]}
+        want_pairs = {("base", "other")} | {("base", level_set(lv)) for lv in LEVELS}
+        got = {tuple(sorted(p)) for p in pairs}
+        check(got == {tuple(sorted(p)) for p in want_pairs}, f"comparisons: {sorted(got)}")
+
+    # Export and the Python reader.
+    out = f"{tmp}/export"
+    r = tr.prh("export", res[1], "--out", out)
+    check(r.returncode == 0, f"export: {r.stderr[-2000:]}")
+    path = os.path.join(out, "sweeps.csv")
+    check(os.path.exists(path), "sweeps.csv exported")
+    if os.path.exists(path):
+        with open(path) as fh:
+            rows = list(csv.DictReader(fh))
+        row = [x for x in rows if x["configuration"] == "cka@kernel=linear" and float(x["level"]) == LEVELS[0]]
+        check(len(row) == 1, "one sweeps.csv row per (sweep, level, configuration)")
+        with h5py.File(res[1], "r") as f:
+            if row:
+                check(abs(float(row[0]["mean"]) - f["sweeps/fade/mean"][0, kc]) < 1e-12,
+                      "sweeps.csv mean")
+                check(float(row[0]["breaking_level"]) == f["sweeps/fade/breaking_level"][kc],
+                      "sweeps.csv breaking level")
+    tools = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools")
+    r = subprocess.run(["/usr/bin/python3", os.path.join(tools, "prh_results.py"), "--brief", res[1]],
+                       capture_output=True, text=True)
+    check(r.returncode == 0, f"prh_results --brief: {r.stderr[-2000:]}")
+    check("breaking" in r.stdout and "fade" in r.stdout, f"--brief prints the breaking points: {r.stdout[-1500:]}")
+
+    if tr.failures:
+        print(f"{len(tr.failures)} failure(s)")
+        sys.exit(1)
+    print("sweep results: all checks passed")
+
+
+if __name__ == "__main__":
+    main()
