@@ -31,8 +31,8 @@ from pngs import write_png  # noqa: E402
 
 PRH, MAKE_MODELS, MPIEXEC = sys.argv[1:4]
 ENV = harness.mpi_env()
-P = harness.Prh(PRH, MPIEXEC, ENV)
-run, start = P.mpi, P.start
+prh = harness.Prh(PRH, MPIEXEC, ENV)
+run, start = prh.mpi, prh.start
 harness.verbose = True
 
 
@@ -121,7 +121,7 @@ def main(tmp):
     bref = config(tmp, "bigref", big_sets, batch_size=1)
     big = config(tmp, "big", big_sets, batch_size=1)
     bstore = f"{tmp}/big/store.h5"
-    # The task holds after its 20th item (PRH_TEST_HOLD, tests/e2e/held.py): the
+    # The task holds after its 20th item (PRH_TEST_HOLD, tests/e2e/harness.py): the
     # kill lands mid-way every time.
     holds = kill_held([PRH, "embed", big, "--array-task", "0", "--array-size", "2"], ENV,
                       "embed", 20, f"{tmp}/kill.log")

@@ -321,7 +321,7 @@ def main(tmp):
     # kill -9 mid-calibration, then resume.
     res_k = f"{tmp}/kill.results.h5"
     c = cfg(tmp, "kill", store, res_k)
-    cmd = tr.P.cmd(2, "reduce", c)
+    cmd = tr.prh.cmd(2, "reduce", c)
 
     def probe():
         try:

@@ -8,7 +8,7 @@ usage: test_embed.py PRH MAKE_TEST_MODELS MPIEXEC
   then re-run: completes, redoes only unfinished items, same features as an
   uninterrupted run; h5py opens the store after every kill. The mid-work
   kills come while the ranks hold after a random number of items
-  (PRH_TEST_HOLD, tests/e2e/held.py), so each lands with work left;
+  (PRH_TEST_HOLD, tests/e2e/harness.py), so each lands with work left;
 - a changed result-relevant config is refused naming what changed; adding a
   model extends the store;
 - bad inputs give clear errors.
@@ -32,8 +32,8 @@ from pngs import write_png  # noqa: E402
 
 PRH, MAKE_MODELS, MPIEXEC = sys.argv[1:4]
 ENV = harness.mpi_env()
-P = harness.Prh(PRH, MPIEXEC, ENV)
-mpi = P.mpi
+prh = harness.Prh(PRH, MPIEXEC, ENV)
+mpi = prh.mpi
 
 
 def config(tmp, name, models, sets=None, **extra):
@@ -78,7 +78,7 @@ def main(tmp):
     for n, s in zip((2, 3), stores[1:]):
         same_h5(stores[0], s, f"{n} ranks vs 1 rank")
 
-    r = P("status", config(tmp, "ranks1", models))
+    r = prh("status", config(tmp, "ranks1", models))
     check(r.returncode == 0 and "total: 20/20 work items done" in r.stdout, f"status: {r.stdout} {r.stderr}")
 
     # 2. kill -9, then resume: same features as an uninterrupted run. The
@@ -229,7 +229,6 @@ def main(tmp):
         sk = harness.read_h5(f"{tmp}/skip.h5")
         check(list(sk["sets/f/skipped"]) == [1, 0], f"skipped rows recorded: {sk['sets/f/skipped']}")
         check(sk["sets/f/ids"][1].decode().endswith("good.png"), "ids of a folder source")
-
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ copies, rotations, independent noise, a noisy mix. Checked:
   the models swapped);
 - correlations, p-values, accuracy and agreement against numpy;
 - kill -9 in the preparation and in the scoring phase (while the ranks hold
-  after their first unit: PRH_TEST_HOLD, tests/e2e/held.py), then re-run: same
+  after their first unit: PRH_TEST_HOLD, tests/e2e/harness.py), then re-run: same
   results as an uninterrupted run, finished units not redone;
 - `prh run` resumes both stages; a complete run is not redone;
 - bad input: unknown configuration, k >= N (named), unfinished embeddings
@@ -41,8 +41,8 @@ from harness import check, fashion, kill_held, why_no_hold  # noqa: E402
 
 PRH, MAKE_MODELS, MPIEXEC = sys.argv[1:4]
 ENV = harness.mpi_env(locking=False)
-P = harness.Prh(PRH, MPIEXEC, ENV)
-mpi, prh = P.mpi, P
+prh = harness.Prh(PRH, MPIEXEC, ENV)
+mpi = prh.mpi
 METRICS = ["mutual_knn:k=10", "mutual_knn:k=5", "cknna:k=10", "cycle_knn:k=10", "lcs_knn:k=10",
            "edit_distance_knn:k=10", "cka", "unbiased_cka", "cka:kernel=rbf,sigma=0.5",
            "svcca:cca_dim=4"]
@@ -149,7 +149,7 @@ def kill_when(cmd, stage, probe, log, what):
     """Starts cmd, kill -9 while its ranks hold after their first `stage` unit.
 
     Returns the done count probe() reports after the kill, or None if the
-    command never held with work left (PRH_TEST_HOLD, tests/e2e/held.py).
+    command never held with work left (PRH_TEST_HOLD, tests/e2e/harness.py).
     """
     holds = kill_held(cmd, ENV, stage, 1, log)
     done, total = probe()
@@ -348,7 +348,7 @@ def main(tmp):
     check(r.returncode == 0, f"reduce big: {r.stderr[-2000:]}")
     print(f"big reduce: {time.time() - t0:.1f} s", flush=True)
     bres = f"{tmp}/big.results.h5"
-    cmd = P.cmd(2, "reduce", bcfg)
+    cmd = prh.cmd(2, "reduce", bcfg)
     # 1) killed while preparing (the cache has some units), 2) killed while scoring.
     at = kill_when(cmd, "prepare", lambda: prep_flags(bres + ".prep.h5"), f"{tmp}/kill1.log",
                    "kill in preparation")
