@@ -177,15 +177,17 @@ const std::regex kName("(?!\\.+$)[A-Za-z0-9_.-]+");
 // Largest count, offset, limit or seed a source or sweep accepts.
 constexpr std::int64_t kBig = std::int64_t{1} << 40;
 
-// Checks `where`.name: a valid name, not used before by a `kind` (set, model,
-// sweep) of this config.
-void check_name(const std::string& name, const std::string& where, const std::string& kind,
-                std::set<std::string>& names, std::vector<std::string>& problems) {
+// `where`.name: required, a valid name, not used before by a `kind` (set,
+// model, sweep) of this config.
+std::string name_field(Fields& f, const std::string& where, const std::string& kind,
+                       std::set<std::string>& names, std::vector<std::string>& problems) {
+  const std::string name = f.str("name", "", true);
   if (!name.empty() && !std::regex_match(name, kName))
     problems.push_back(fmt::format(
         "{}.name: '{}' may hold only letters, digits, '_', '.', '-' (not dots only)", where, name));
   if (!name.empty() && !names.insert(kind + ":" + name).second)
     problems.push_back(fmt::format("{}.name: '{}' is used twice", where, name));
+  return name;
 }
 
 // A list of metric configurations as written ("mutual_knn:k=10").
@@ -345,8 +347,7 @@ SweepDraft read_sweep(const json& node, const std::string& where, std::size_t li
                       std::vector<std::string>& problems) {
   Fields f(node, where, problems);
   SweepDraft d;
-  d.spec.name = f.str("name", "", true);
-  check_name(d.spec.name, where, "sweep", names, problems);
+  d.spec.name = name_field(f, where, "sweep", names, problems);
   d.spec.base = f.str("base", "", true);
   d.base = find_base(s, listed, d.spec.base, where, problems);
   std::vector<std::string> family_names;
@@ -573,8 +574,7 @@ ImageSet parse_image_set(const json& node, std::size_t i, std::set<std::string>&
   const std::string where = fmt::format("image_sets[{}]", i);
   Fields sf(node, where, problems);
   ImageSet is;
-  is.name = sf.str("name", "", true);
-  check_name(is.name, where, "set", names, problems);
+  is.name = name_field(sf, where, "set", names, problems);
   if (const json* src = sf.node("source"))
     is.source = parse_source(*src, where + ".source", problems);
   else
@@ -588,8 +588,7 @@ Model parse_model(const json& node, std::size_t i, std::set<std::string>& names,
   const std::string where = fmt::format("models[{}]", i);
   Fields mf(node, where, problems);
   Model m;
-  m.name = mf.str("name", "", true);
-  check_name(m.name, where, "model", names, problems);
+  m.name = name_field(mf, where, "model", names, problems);
   m.path = mf.str("path", "", true);
   m.sidecar = mf.str("sidecar", "");
   if (m.sidecar.empty() && !m.path.empty())
