@@ -174,6 +174,55 @@ class Fields {
 // arrays): no '/', and not '.' or '..' (or any name of dots only).
 const std::regex kName("(?!\\.+$)[A-Za-z0-9_.-]+");
 
+// Largest count, offset, limit or seed a source or sweep accepts.
+constexpr std::int64_t kBig = std::int64_t{1} << 40;
+
+// `where`.name: required, a valid name, not used before by a `kind` (set,
+// model, sweep) of this config.
+std::string name_field(Fields& f, const std::string& where, const std::string& kind,
+                       std::set<std::string>& names, std::vector<std::string>& problems) {
+  const std::string name = f.str("name", "", true);
+  if (!name.empty() && !std::regex_match(name, kName))
+    problems.push_back(fmt::format(
+        "{}.name: '{}' may hold only letters, digits, '_', '.', '-' (not dots only)", where, name));
+  if (!name.empty() && !names.insert(kind + ":" + name).second)
+    problems.push_back(fmt::format("{}.name: '{}' is used twice", where, name));
+  return name;
+}
+
+// A list of metric configurations as written ("mutual_knn:k=10").
+std::vector<std::string> metric_list(const json& node, const std::string& where,
+                                     std::vector<std::string>& problems) {
+  std::vector<std::string> out;
+  if (!node.is_array()) {
+    problems.push_back(where + ": must be a list of metric configurations");
+    return out;
+  }
+  for (const auto& e : node) {
+    if (!e.is_string())
+      problems.push_back(fmt::format("{}: entries must be strings like 'mutual_knn:k=10', got {}",
+                                     where, type_name(e)));
+    else
+      out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
+// A number in (0, 1) (a confidence, a level); `def` if it is not one.
+double open_unit(const json& v, const std::string& where, double def,
+                 std::vector<std::string>& problems) {
+  if (!v.is_number()) {
+    problems.push_back(fmt::format("{}: must be a number, got {}", where, type_name(v)));
+    return def;
+  }
+  const double x = v.get<double>();
+  if (!(x > 0.0 && x < 1.0)) {
+    problems.push_back(fmt::format("{}: must be in (0, 1), got {}", where, x));
+    return def;
+  }
+  return x;
+}
+
 // --- Sweeps: families of image sets generated from one base -------------------
 
 // A family: the source kind that makes one level, the spec key its level goes
@@ -221,99 +270,118 @@ std::string level_text(const json& level) {
   return fmt::format("{}", level.get<double>());
 }
 
-// Parses sweeps[i] and appends its generated image sets to s.image_sets
-// (`listed`: how many sets the config lists; only those may be bases).
-void parse_sweep(const json& node, std::size_t i, std::size_t listed, Sweep& s,
-                 std::set<std::string>& names, std::vector<std::string>& problems) {
-  const std::string where = fmt::format("sweeps[{}]", i);
-  const std::int64_t big = std::int64_t{1} << 40;
-  Fields f(node, where, problems);
-  SweepSpec sw;
-  sw.name = f.str("name", "", true);
-  if (!sw.name.empty() && !std::regex_match(sw.name, kName))
-    problems.push_back(
-        fmt::format("{}.name: '{}' may hold only letters, digits, '_', '.', '-' (not dots only)",
-                    where, sw.name));
-  if (!sw.name.empty() && !names.insert("sweep:" + sw.name).second)
-    problems.push_back(fmt::format("{}.name: '{}' is used twice", where, sw.name));
-  sw.base = f.str("base", "", true);
+// One sweep as read, before its sets are generated.
+struct SweepDraft {
+  SweepSpec spec;
+  const ImageSet* base = nullptr;  // among the listed sets
+  const Family* family = nullptr;
+  std::int64_t limit = 0, seed = 0;
+  json extra = json::object();  // family parameters shared by every level
+  std::vector<json> levels;
+};
+
+// The listed set (one of the first `listed`) a sweep starts from, or null.
+const ImageSet* find_base(const Sweep& s, std::size_t listed, const std::string& name,
+                          const std::string& where, std::vector<std::string>& problems) {
   const ImageSet* base = nullptr;
   for (std::size_t k = 0; k < listed; ++k)
-    if (s.image_sets[k].name == sw.base) base = &s.image_sets[k];
-  if (!sw.base.empty() && !base) {
+    if (s.image_sets[k].name == name) base = &s.image_sets[k];
+  if (!name.empty() && !base) {
     std::string known;
     for (std::size_t k = 0; k < listed; ++k)
       known += (known.empty() ? "" : ", ") + s.image_sets[k].name;
-    problems.push_back(
-        fmt::format("{}.base: '{}' is not an image set of this config (image_sets: {})", where,
-                    sw.base, known));
+    problems.push_back(fmt::format(
+        "{}.base: '{}' is not an image set of this config (image_sets: {})", where, name, known));
   }
+  return base;
+}
+
+// levels[j] of a sweep of family `fam`, canonical; null json if it is not one.
+json parse_level(const json& e, const Family& fam, const std::string& at,
+                 std::vector<std::string>& problems) {
+  if (fam.integer_levels) {
+    if (e.is_number_integer() && e.get<std::int64_t>() >= 1 && e.get<std::int64_t>() <= 65536)
+      return e.get<std::int64_t>();
+    problems.push_back(
+        fmt::format("{}: a {} level is a patch size, an integer in [1, 65536], got {}", at,
+                    fam.name, e.is_number() ? e.dump() : type_name(e)));
+    return nullptr;
+  }
+  if (e.is_number() && e.get<double>() >= 0.0 && e.get<double>() <= 1.0) return e.get<double>();
+  problems.push_back(fmt::format("{}: a {} level is a number in [0, 1], got {}", at, fam.name,
+                                 e.is_number() ? e.dump() : type_name(e)));
+  return nullptr;
+}
+
+// A sweep's levels: a non-empty list, each valid for the family and listed once.
+std::vector<json> parse_levels(const json* lv, const Family* fam, const std::string& where,
+                               std::vector<std::string>& problems) {
+  std::vector<json> levels;
+  if (!lv) {
+    problems.push_back(fmt::format("{}.levels: required (a non-empty list)", where));
+    return levels;
+  }
+  if (!lv->is_array() || lv->empty()) {
+    problems.push_back(fmt::format("{}.levels: must be a non-empty list, got {}", where,
+                                   lv->is_array() ? "an empty list" : type_name(*lv)));
+    return levels;
+  }
+  if (!fam) return levels;
+  std::set<std::string> seen;
+  for (std::size_t j = 0; j < lv->size(); ++j) {
+    const std::string at = fmt::format("{}.levels[{}]", where, j);
+    const json level = parse_level((*lv)[j], *fam, at, problems);
+    if (level.is_null()) continue;
+    if (!seen.insert(level_text(level)).second) {
+      problems.push_back(fmt::format("{}: level {} is listed twice", at, level_text(level)));
+      continue;
+    }
+    levels.push_back(level);
+  }
+  return levels;
+}
+
+// Reads sweeps[i] (`listed`: how many sets the config lists; only those may be bases).
+SweepDraft read_sweep(const json& node, const std::string& where, std::size_t listed,
+                      const Sweep& s, std::set<std::string>& names,
+                      std::vector<std::string>& problems) {
+  Fields f(node, where, problems);
+  SweepDraft d;
+  d.spec.name = name_field(f, where, "sweep", names, problems);
+  d.spec.base = f.str("base", "", true);
+  d.base = find_base(s, listed, d.spec.base, where, problems);
   std::vector<std::string> family_names;
   for (const auto& fam : kFamilies) family_names.emplace_back(fam.name);
-  sw.family = f.str("family", "", true, family_names);
-  const Family* fam = find_family(sw.family);
-  const std::int64_t limit = f.integer("limit", 0, 0, big);
-  const std::int64_t seed = f.integer("seed", 0, 0, big);
-  json extra = json::object();  // family parameters shared by every level
-  if (fam && std::string(fam->name) == "blend") {
-    extra["distribution"] = f.str("noise", "uniform", false, {"uniform", "gaussian"});
-    extra["mean"] = f.number("mean", 127.5, 0, 255);
-    extra["std"] = f.number("std", 64.0, 0, 1e6);
+  d.spec.family = f.str("family", "", true, family_names);
+  d.family = find_family(d.spec.family);
+  d.limit = f.integer("limit", 0, 0, kBig);
+  d.seed = f.integer("seed", 0, 0, kBig);
+  if (d.family && std::string(d.family->name) == "blend") {
+    d.extra["distribution"] = f.str("noise", "uniform", false, {"uniform", "gaussian"});
+    d.extra["mean"] = f.number("mean", 127.5, 0, 255);
+    d.extra["std"] = f.number("std", 64.0, 0, 1e6);
   }
-  std::vector<json> levels;
-  if (const json* lv = f.node("levels")) {
-    if (!lv->is_array() || lv->empty()) {
-      problems.push_back(fmt::format("{}.levels: must be a non-empty list, got {}", where,
-                                     lv->is_array() ? "an empty list" : type_name(*lv)));
-    } else if (fam) {
-      std::set<std::string> seen;
-      for (std::size_t j = 0; j < lv->size(); ++j) {
-        const json& e = (*lv)[j];
-        const std::string at = fmt::format("{}.levels[{}]", where, j);
-        json level;
-        if (fam->integer_levels) {
-          if (!e.is_number_integer() || e.get<std::int64_t>() < 1 ||
-              e.get<std::int64_t>() > 65536) {
-            problems.push_back(
-                fmt::format("{}: a {} level is a patch size, an integer in [1, 65536], got {}", at,
-                            fam->name, e.is_number() ? e.dump() : type_name(e)));
-            continue;
-          }
-          level = e.get<std::int64_t>();
-        } else {
-          if (!e.is_number() || !(e.get<double>() >= 0.0 && e.get<double>() <= 1.0)) {
-            problems.push_back(fmt::format("{}: a {} level is a number in [0, 1], got {}", at,
-                                           fam->name, e.is_number() ? e.dump() : type_name(e)));
-            continue;
-          }
-          level = e.get<double>();
-        }
-        if (!seen.insert(level_text(level)).second) {
-          problems.push_back(fmt::format("{}: level {} is listed twice", at, level_text(level)));
-          continue;
-        }
-        levels.push_back(level);
-      }
-    }
-  } else {
-    problems.push_back(fmt::format("{}.levels: required (a non-empty list)", where));
-  }
+  d.levels = parse_levels(f.node("levels"), d.family, where, problems);
   f.finish();
-  // Expanded only from a config without problems so far (the base's spec is
-  // then canonical).
-  if (!problems.empty() || !base || !fam) return;
-  sw.levels = levels;
-  const json base_spec = limit > 0 ? limited(base->source.spec, limit) : base->source.spec;
-  for (std::size_t j = 0; j < levels.size(); ++j) {
+  return d;
+}
+
+// Generates a sweep's image sets into s.image_sets and records the sweep.
+void expand_sweep(SweepDraft d, const std::string& where, Sweep& s, std::set<std::string>& names,
+                  std::vector<std::string>& problems) {
+  SweepSpec& sw = d.spec;
+  sw.levels = d.levels;
+  const json base_spec = d.limit > 0 ? limited(d.base->source.spec, d.limit) : d.base->source.spec;
+  for (std::size_t j = 0; j < d.levels.size(); ++j) {
     ImageSet g;
-    g.name = fmt::format("{}@{}={}", sw.base, sw.family, level_text(levels[j]));
-    json node_j = extra;
-    node_j["kind"] = fam->kind;
+    g.name = fmt::format("{}@{}={}", sw.base, sw.family, level_text(d.levels[j]));
+    json node_j = d.extra;
+    node_j["kind"] = d.family->kind;
     node_j["base"] = base_spec;
-    node_j[fam->level_key] = levels[j];
-    node_j["seed"] = seed;
+    node_j[d.family->level_key] = d.levels[j];
+    node_j["seed"] = d.seed;
     g.source = parse_source(node_j, fmt::format("{}.levels[{}]", where, j), problems);
-    g.sweep = SweepLevel{sw.name, sw.family, sw.base, levels[j], static_cast<int>(j)};
+    g.sweep = SweepLevel{sw.name, sw.family, sw.base, d.levels[j], static_cast<int>(j)};
     if (!names.insert("set:" + g.name).second) {
       problems.push_back(fmt::format(
           "{}.levels[{}]: generates image set '{}', which another sweep also generates (two "
@@ -327,6 +395,241 @@ void parse_sweep(const json& node, std::size_t i, std::size_t listed, Sweep& s,
   s.sweeps.push_back(std::move(sw));
 }
 
+// The sweeps: each generates its image sets after the listed ones.
+void parse_sweeps(const json& node, Sweep& s, std::set<std::string>& names,
+                  std::vector<std::string>& problems) {
+  if (!node.is_array()) {
+    problems.push_back(fmt::format(
+        "sweeps: must be a list of {{name, base, family, levels}}, got {}", type_name(node)));
+    return;
+  }
+  const std::size_t listed = s.image_sets.size();
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string where = fmt::format("sweeps[{}]", i);
+    SweepDraft d = read_sweep(node[i], where, listed, s, names, problems);
+    // Expanded only from a config without problems so far (the base's spec is
+    // then canonical).
+    if (!problems.empty() || !d.base || !d.family) continue;
+    expand_sweep(std::move(d), where, s, names, problems);
+  }
+}
+
+// --- Sources ------------------------------------------------------------------
+
+void read_idx(Fields& f, json& s, const std::string& where, std::vector<std::string>& problems) {
+  s["images"] = f.str("images", "", true);
+  s["labels"] = f.str("labels", "");
+  json classes = json::array();
+  if (const json* c = f.node("classes")) {
+    if (!c->is_array()) {
+      problems.push_back(fmt::format("{}.classes: must be a list of integers", where));
+    } else {
+      for (const auto& e : *c) {
+        if (!e.is_number_integer())
+          problems.push_back(fmt::format("{}.classes: must be a list of integers", where));
+        else
+          classes.push_back(e);
+      }
+    }
+    if (s["labels"].get<std::string>().empty())
+      problems.push_back(fmt::format("{}.classes: needs {}.labels", where, where));
+  }
+  s["classes"] = classes;
+  s["offset"] = f.integer("offset", 0, 0, kBig);
+  s["limit"] = f.integer("limit", 0, 0, kBig);
+}
+
+// The noise parameters of noise and blend sources, and their seed.
+void read_noise_params(Fields& f, json& s) {
+  s["distribution"] = f.str("distribution", "uniform", false, {"uniform", "gaussian"});
+  s["mean"] = f.number("mean", 127.5, 0, 255);
+  s["std"] = f.number("std", 64.0, 0, 1e6);
+  s["seed"] = f.integer("seed", 0, 0, kBig);
+}
+
+void read_noise(Fields& f, json& s, const std::string& where, std::vector<std::string>& problems) {
+  s["count"] = f.integer("count", 0, 1, kBig, true);
+  s["height"] = f.integer("height", 0, 1, 65536, true);
+  s["width"] = f.integer("width", 0, 1, 65536, true);
+  s["channels"] = f.integer("channels", 3, 1, 3);
+  if (s["channels"] == 2) problems.push_back(fmt::format("{}.channels: must be 1 or 3", where));
+  read_noise_params(f, s);
+}
+
+// blend, patch_shuffle, phase_scramble: a base source and the kind's parameter.
+void read_derived(const std::string& kind, Fields& f, json& s, const std::string& where,
+                  std::vector<std::string>& problems) {
+  if (const json* base = f.node("base"))
+    s["base"] = parse_source(*base, where + ".base", problems).spec;
+  else
+    problems.push_back(fmt::format("{}.base: required (the source to {})", where,
+                                   kind == "blend" ? "blend" : "transform"));
+  if (kind == "blend") {
+    s["alpha"] = f.number("alpha", 0.5, 0.0, 1.0);
+    read_noise_params(f, s);
+    return;
+  }
+  if (kind == "patch_shuffle")
+    s["patch"] = f.integer("patch", 0, 1, 65536, true);
+  else
+    s["amount"] = f.number("amount", 0.5, 0.0, 1.0);
+  s["seed"] = f.integer("seed", 0, 0, kBig);
+}
+
+// --- The config's sections ----------------------------------------------------
+
+json load_yaml(const std::string& text, const std::string& origin) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw InputError(fmt::format("{}: not valid YAML: {}", origin, e.what()));
+  }
+  return to_json(root);
+}
+
+// Where the files go and how the embedding runs.
+void parse_embedding(Fields& f, Sweep& s) {
+  s.store = f.str("store", "", true);
+  s.results = f.str("results", "");
+  if (s.results.empty() && !s.store.empty())
+    s.results = (std::filesystem::path(s.store).parent_path() / "results.h5").string();
+  s.seed = static_cast<std::uint64_t>(f.integer("seed", 0, 0, std::int64_t{1} << 62));
+  s.batch_size = static_cast<int>(f.integer("batch_size", 64, 1, 1 << 20));
+  s.shard_size = static_cast<int>(f.integer("shard_size", 256, 1, 1 << 30));
+  s.device = f.str("device", "cpu", false, {"cpu", "cuda"});
+  s.threads_per_rank = static_cast<int>(f.integer("threads_per_rank", 1, 1, 1024));
+  s.feature_dtype = f.str("feature_dtype", "float32", false, {"float32", "float16"});
+  s.on_bad_image = f.str("on_bad_image", "error", false, {"error", "skip"});
+  s.last_layer_only = f.boolean("last_layer_only", false);
+}
+
+Preprocess parse_preprocess(const json& node, std::vector<std::string>& problems) {
+  Preprocess p;
+  Fields pf(node, "preprocess", problems);
+  p.clamp = pf.boolean("clamp", true);
+  p.q = pf.number("q", 0.95, 1e-9, 1.0);
+  p.exact = pf.boolean("exact", false);
+  p.normalize = pf.boolean("normalize", true);
+  pf.finish();
+  return p;
+}
+
+// correlations: a non-empty list of distinct methods; s.correlations is kept
+// when the value is not a list.
+void parse_correlations(const json& c, Sweep& s, std::vector<std::string>& problems) {
+  static const std::vector<std::string> kMethods{"spearman", "pearson", "kendall"};
+  if (!c.is_array() || c.empty()) {
+    problems.push_back(
+        fmt::format("correlations: must be a non-empty list of spearman, pearson, kendall, got {}",
+                    c.is_array() ? "an empty list" : type_name(c)));
+    return;
+  }
+  std::vector<std::string> methods;
+  for (const auto& e : c) {
+    if (!e.is_string()) {
+      problems.push_back(fmt::format(
+          "correlations: entries must be spearman, pearson or kendall, got {}", type_name(e)));
+      continue;
+    }
+    const std::string m = e.get<std::string>();
+    if (std::find(kMethods.begin(), kMethods.end(), m) == kMethods.end())
+      problems.push_back(fmt::format(
+          "correlations: '{}' is not allowed (allowed: spearman, pearson, kendall)", m));
+    else if (std::find(methods.begin(), methods.end(), m) != methods.end())
+      problems.push_back(fmt::format("correlations: '{}' is listed twice", m));
+    else
+      methods.push_back(m);
+  }
+  s.correlations = methods;
+}
+
+Calibration parse_calibration(const json& node, std::vector<std::string>& problems) {
+  Calibration cal;
+  Fields cf(node, "calibration", problems);
+  cal.permutations = static_cast<int>(cf.integer("permutations", 0, 1, 1 << 24, /*required=*/true));
+  if (const json* a = cf.node("alpha"))
+    cal.alpha = open_unit(*a, "calibration.alpha", cal.alpha, problems);
+  cal.seed = static_cast<std::uint64_t>(cf.integer("seed", 0, 0, std::int64_t{1} << 62));
+  if (const json* m = cf.node("metrics"))
+    cal.metrics = metric_list(*m, "calibration.metrics", problems);
+  cf.finish();
+  return cal;
+}
+
+// The metric configurations, correlations, statistics and calibration.
+void parse_reduction(Fields& f, Sweep& s, std::vector<std::string>& problems) {
+  if (const json* p = f.node("preprocess")) s.preprocess = parse_preprocess(*p, problems);
+  if (const json* m = f.node("metrics")) s.metrics = metric_list(*m, "metrics", problems);
+  if (const json* c = f.node("correlations")) parse_correlations(*c, s, problems);
+  s.bootstrap = static_cast<int>(f.integer("bootstrap", 1000, 0, 1 << 30));
+  s.mantel = static_cast<int>(f.integer("mantel", 999, 0, 1 << 30));
+  if (const json* c = f.node("confidence"))
+    s.confidence = open_unit(*c, "confidence", s.confidence, problems);
+  if (const json* c = f.node("calibration")) s.calibration = parse_calibration(*c, problems);
+}
+
+ImageSet parse_image_set(const json& node, std::size_t i, std::set<std::string>& names,
+                         std::vector<std::string>& problems) {
+  const std::string where = fmt::format("image_sets[{}]", i);
+  Fields sf(node, where, problems);
+  ImageSet is;
+  is.name = name_field(sf, where, "set", names, problems);
+  if (const json* src = sf.node("source"))
+    is.source = parse_source(*src, where + ".source", problems);
+  else
+    problems.push_back(fmt::format("{}.source: required", where));
+  sf.finish();
+  return is;
+}
+
+Model parse_model(const json& node, std::size_t i, std::set<std::string>& names,
+                  std::vector<std::string>& problems) {
+  const std::string where = fmt::format("models[{}]", i);
+  Fields mf(node, where, problems);
+  Model m;
+  m.name = name_field(mf, where, "model", names, problems);
+  m.path = mf.str("path", "", true);
+  m.sidecar = mf.str("sidecar", "");
+  if (m.sidecar.empty() && !m.path.empty())
+    m.sidecar = std::filesystem::path(m.path).replace_extension(".yaml").string();
+  mf.finish();
+  return m;
+}
+
+// A non-empty list at `node`, or null (a problem recorded with `required`).
+const json* nonempty_list(const json* node, const char* required,
+                          std::vector<std::string>& problems) {
+  if (node && node->is_array() && !node->empty()) return node;
+  problems.push_back(required);
+  return nullptr;
+}
+
+// The image sets, the sweeps' generated sets after them, and the models;
+// names unique within each kind.
+void parse_inputs(Fields& f, Sweep& s, std::vector<std::string>& problems) {
+  std::set<std::string> names;
+  if (const json* sets =
+          nonempty_list(f.node("image_sets"),
+                        "image_sets: required (a non-empty list of {name, source})", problems))
+    for (std::size_t i = 0; i < sets->size(); ++i)
+      s.image_sets.push_back(parse_image_set((*sets)[i], i, names, problems));
+  if (const json* sweeps = f.node("sweeps")) parse_sweeps(*sweeps, s, names, problems);
+  if (const json* models = nonempty_list(
+          f.node("models"), "models: required (a non-empty list of {name, path})", problems))
+    for (std::size_t i = 0; i < models->size(); ++i)
+      s.models.push_back(parse_model((*models)[i], i, names, problems));
+}
+
+// Every problem at once, one a line.
+void throw_problems(const std::vector<std::string>& problems, const std::string& origin) {
+  if (problems.empty()) return;
+  std::string msg = fmt::format("{}: {} problem{} in the config:", origin, problems.size(),
+                                problems.size() == 1 ? "" : "s");
+  for (const auto& p : problems) msg += "\n  - " + p;
+  throw InputError(msg);
+}
+
 }  // namespace
 
 SourceSpec parse_source(const json& node, const std::string& where,
@@ -338,72 +641,24 @@ SourceSpec parse_source(const json& node, const std::string& where,
             {"idx", "folder", "list", "hdf5", "noise", "blend", "patch_shuffle", "phase_scramble"});
   json& s = out.spec;
   s["kind"] = out.kind;
-  const std::int64_t big = std::int64_t{1} << 40;
   if (out.kind == "idx") {
-    s["images"] = f.str("images", "", true);
-    s["labels"] = f.str("labels", "");
-    json classes = json::array();
-    if (const json* c = f.node("classes")) {
-      if (!c->is_array()) {
-        problems.push_back(fmt::format("{}.classes: must be a list of integers", where));
-      } else {
-        for (const auto& e : *c) {
-          if (!e.is_number_integer())
-            problems.push_back(fmt::format("{}.classes: must be a list of integers", where));
-          else
-            classes.push_back(e);
-        }
-      }
-      if (s["labels"].get<std::string>().empty())
-        problems.push_back(fmt::format("{}.classes: needs {}.labels", where, where));
-    }
-    s["classes"] = classes;
-    s["offset"] = f.integer("offset", 0, 0, big);
-    s["limit"] = f.integer("limit", 0, 0, big);
+    read_idx(f, s, where, problems);
   } else if (out.kind == "folder") {
     s["root"] = f.str("root", "", true);
-    s["limit"] = f.integer("limit", 0, 0, big);
+    s["limit"] = f.integer("limit", 0, 0, kBig);
   } else if (out.kind == "list") {
     s["file"] = f.str("file", "", true);
     s["root"] = f.str("root", "");
-    s["limit"] = f.integer("limit", 0, 0, big);
+    s["limit"] = f.integer("limit", 0, 0, kBig);
   } else if (out.kind == "hdf5") {
     s["file"] = f.str("file", "", true);
     s["dataset"] = f.str("dataset", "", true);
     s["labels"] = f.str("labels", "");
-    s["limit"] = f.integer("limit", 0, 0, big);
+    s["limit"] = f.integer("limit", 0, 0, kBig);
   } else if (out.kind == "noise") {
-    s["count"] = f.integer("count", 0, 1, big, true);
-    s["height"] = f.integer("height", 0, 1, 65536, true);
-    s["width"] = f.integer("width", 0, 1, 65536, true);
-    s["channels"] = f.integer("channels", 3, 1, 3);
-    if (s["channels"] == 2) problems.push_back(fmt::format("{}.channels: must be 1 or 3", where));
-    s["distribution"] = f.str("distribution", "uniform", false, {"uniform", "gaussian"});
-    s["mean"] = f.number("mean", 127.5, 0, 255);
-    s["std"] = f.number("std", 64.0, 0, 1e6);
-    s["seed"] = f.integer("seed", 0, 0, big);
-  } else if (out.kind == "blend") {
-    if (const json* base = f.node("base")) {
-      s["base"] = parse_source(*base, where + ".base", problems).spec;
-    } else {
-      problems.push_back(fmt::format("{}.base: required (the source to blend)", where));
-    }
-    s["alpha"] = f.number("alpha", 0.5, 0.0, 1.0);
-    s["distribution"] = f.str("distribution", "uniform", false, {"uniform", "gaussian"});
-    s["mean"] = f.number("mean", 127.5, 0, 255);
-    s["std"] = f.number("std", 64.0, 0, 1e6);
-    s["seed"] = f.integer("seed", 0, 0, big);
-  } else if (out.kind == "patch_shuffle" || out.kind == "phase_scramble") {
-    if (const json* base = f.node("base")) {
-      s["base"] = parse_source(*base, where + ".base", problems).spec;
-    } else {
-      problems.push_back(fmt::format("{}.base: required (the source to transform)", where));
-    }
-    if (out.kind == "patch_shuffle")
-      s["patch"] = f.integer("patch", 0, 1, 65536, true);
-    else
-      s["amount"] = f.number("amount", 0.5, 0.0, 1.0);
-    s["seed"] = f.integer("seed", 0, 0, big);
+    read_noise(f, s, where, problems);
+  } else if (!out.kind.empty()) {
+    read_derived(out.kind, f, s, where, problems);
   }
   f.finish();
   return out;
@@ -431,177 +686,16 @@ json Sweep::model_json(const Model& m) {
 }
 
 Sweep parse(const std::string& text, const std::string& origin) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw InputError(fmt::format("{}: not valid YAML: {}", origin, e.what()));
-  }
-  const json j = to_json(root);
+  const json j = load_yaml(text, origin);
   std::vector<std::string> problems;
   Sweep s;
   s.file = origin;
   Fields f(j, "", problems);
-  s.store = f.str("store", "", true);
-  s.results = f.str("results", "");
-  if (s.results.empty() && !s.store.empty())
-    s.results = (std::filesystem::path(s.store).parent_path() / "results.h5").string();
-  s.seed = static_cast<std::uint64_t>(f.integer("seed", 0, 0, std::int64_t{1} << 62));
-  s.batch_size = static_cast<int>(f.integer("batch_size", 64, 1, 1 << 20));
-  s.shard_size = static_cast<int>(f.integer("shard_size", 256, 1, 1 << 30));
-  s.device = f.str("device", "cpu", false, {"cpu", "cuda"});
-  s.threads_per_rank = static_cast<int>(f.integer("threads_per_rank", 1, 1, 1024));
-  s.feature_dtype = f.str("feature_dtype", "float32", false, {"float32", "float16"});
-  s.on_bad_image = f.str("on_bad_image", "error", false, {"error", "skip"});
-  s.last_layer_only = f.boolean("last_layer_only", false);
-  if (const json* p = f.node("preprocess")) {
-    Fields pf(*p, "preprocess", problems);
-    s.preprocess.clamp = pf.boolean("clamp", true);
-    s.preprocess.q = pf.number("q", 0.95, 1e-9, 1.0);
-    s.preprocess.exact = pf.boolean("exact", false);
-    s.preprocess.normalize = pf.boolean("normalize", true);
-    pf.finish();
-  }
-  if (const json* m = f.node("metrics")) {
-    if (!m->is_array())
-      problems.push_back("metrics: must be a list of metric configurations");
-    else
-      for (const auto& e : *m) {
-        if (!e.is_string())
-          problems.push_back(fmt::format(
-              "metrics: entries must be strings like 'mutual_knn:k=10', got {}", type_name(e)));
-        else
-          s.metrics.push_back(e.get<std::string>());
-      }
-  }
-  if (const json* c = f.node("correlations")) {
-    static const std::vector<std::string> kMethods{"spearman", "pearson", "kendall"};
-    if (!c->is_array() || c->empty()) {
-      problems.push_back(fmt::format(
-          "correlations: must be a non-empty list of spearman, pearson, kendall, got {}",
-          c->is_array() ? "an empty list" : type_name(*c)));
-    } else {
-      std::vector<std::string> methods;
-      for (const auto& e : *c) {
-        if (!e.is_string()) {
-          problems.push_back(fmt::format(
-              "correlations: entries must be spearman, pearson or kendall, got {}", type_name(e)));
-          continue;
-        }
-        const std::string m = e.get<std::string>();
-        if (std::find(kMethods.begin(), kMethods.end(), m) == kMethods.end())
-          problems.push_back(fmt::format(
-              "correlations: '{}' is not allowed (allowed: spearman, pearson, kendall)", m));
-        else if (std::find(methods.begin(), methods.end(), m) != methods.end())
-          problems.push_back(fmt::format("correlations: '{}' is listed twice", m));
-        else
-          methods.push_back(m);
-      }
-      s.correlations = methods;
-    }
-  }
-  s.bootstrap = static_cast<int>(f.integer("bootstrap", 1000, 0, 1 << 30));
-  s.mantel = static_cast<int>(f.integer("mantel", 999, 0, 1 << 30));
-  if (const json* c = f.node("confidence")) {
-    if (!c->is_number())
-      problems.push_back(fmt::format("confidence: must be a number, got {}", type_name(*c)));
-    else if (const double x = c->get<double>(); !(x > 0.0 && x < 1.0))
-      problems.push_back(fmt::format("confidence: must be in (0, 1), got {}", x));
-    else
-      s.confidence = x;
-  }
-  if (const json* c = f.node("calibration")) {
-    Fields cf(*c, "calibration", problems);
-    s.calibration.permutations =
-        static_cast<int>(cf.integer("permutations", 0, 1, 1 << 24, /*required=*/true));
-    if (const json* a = cf.node("alpha")) {
-      if (!a->is_number())
-        problems.push_back(
-            fmt::format("calibration.alpha: must be a number, got {}", type_name(*a)));
-      else if (const double x = a->get<double>(); !(x > 0.0 && x < 1.0))
-        problems.push_back(fmt::format("calibration.alpha: must be in (0, 1), got {}", x));
-      else
-        s.calibration.alpha = x;
-    }
-    s.calibration.seed =
-        static_cast<std::uint64_t>(cf.integer("seed", 0, 0, std::int64_t{1} << 62));
-    if (const json* m = cf.node("metrics")) {
-      if (!m->is_array())
-        problems.push_back("calibration.metrics: must be a list of metric configurations");
-      else
-        for (const auto& e : *m) {
-          if (!e.is_string())
-            problems.push_back(fmt::format(
-                "calibration.metrics: entries must be strings like 'mutual_knn:k=10', got {}",
-                type_name(e)));
-          else
-            s.calibration.metrics.push_back(e.get<std::string>());
-        }
-    }
-    cf.finish();
-  }
-  std::set<std::string> names;
-  if (const json* sets = f.node("image_sets"); sets && sets->is_array() && !sets->empty()) {
-    for (std::size_t i = 0; i < sets->size(); ++i) {
-      const std::string where = fmt::format("image_sets[{}]", i);
-      Fields sf((*sets)[i], where, problems);
-      ImageSet is;
-      is.name = sf.str("name", "", true);
-      if (!is.name.empty() && !std::regex_match(is.name, kName))
-        problems.push_back(fmt::format(
-            "{}.name: '{}' may hold only letters, digits, '_', '.', '-' (not dots only)", where,
-            is.name));
-      if (!is.name.empty() && !names.insert("set:" + is.name).second)
-        problems.push_back(fmt::format("{}.name: '{}' is used twice", where, is.name));
-      if (const json* src = sf.node("source"))
-        is.source = parse_source(*src, where + ".source", problems);
-      else
-        problems.push_back(fmt::format("{}.source: required", where));
-      sf.finish();
-      s.image_sets.push_back(is);
-    }
-  } else {
-    problems.push_back("image_sets: required (a non-empty list of {name, source})");
-  }
-  if (const json* sweeps = f.node("sweeps")) {
-    if (!sweeps->is_array()) {
-      problems.push_back(fmt::format(
-          "sweeps: must be a list of {{name, base, family, levels}}, got {}", type_name(*sweeps)));
-    } else {
-      const std::size_t listed = s.image_sets.size();
-      for (std::size_t i = 0; i < sweeps->size(); ++i)
-        parse_sweep((*sweeps)[i], i, listed, s, names, problems);
-    }
-  }
-  if (const json* models = f.node("models"); models && models->is_array() && !models->empty()) {
-    for (std::size_t i = 0; i < models->size(); ++i) {
-      const std::string where = fmt::format("models[{}]", i);
-      Fields mf((*models)[i], where, problems);
-      Model m;
-      m.name = mf.str("name", "", true);
-      if (!m.name.empty() && !std::regex_match(m.name, kName))
-        problems.push_back(fmt::format(
-            "{}.name: '{}' may hold only letters, digits, '_', '.', '-' (not dots only)", where,
-            m.name));
-      if (!m.name.empty() && !names.insert("model:" + m.name).second)
-        problems.push_back(fmt::format("{}.name: '{}' is used twice", where, m.name));
-      m.path = mf.str("path", "", true);
-      m.sidecar = mf.str("sidecar", "");
-      if (m.sidecar.empty() && !m.path.empty())
-        m.sidecar = std::filesystem::path(m.path).replace_extension(".yaml").string();
-      mf.finish();
-      s.models.push_back(m);
-    }
-  } else {
-    problems.push_back("models: required (a non-empty list of {name, path})");
-  }
+  parse_embedding(f, s);
+  parse_reduction(f, s, problems);
+  parse_inputs(f, s, problems);
   f.finish();
-  if (!problems.empty()) {
-    std::string msg = fmt::format("{}: {} problem{} in the config:", origin, problems.size(),
-                                  problems.size() == 1 ? "" : "s");
-    for (const auto& p : problems) msg += "\n  - " + p;
-    throw InputError(msg);
-  }
+  throw_problems(problems, origin);
   return s;
 }
 

@@ -149,20 +149,136 @@ json sweep_json(const config::Sweep& s) {
           {"models", models}};
 }
 
+// What `prh reduce` adds when job-array parts wait to be merged ("" if none).
+std::string parts_hint(const config::Sweep& sweep) {
+  const auto parts = store::list_parts(sweep.store).size();
+  if (parts == 0) return "";
+  return fmt::format(
+      " ({} work items of a job array wait in {}: `prh embed {}` or `prh run` merges them)", parts,
+      store::parts_dir(sweep.store), sweep.file);
+}
+
+// One model of the config as the store holds it: its layers and classes.
+Plan::Model inspect_model(const store::StoreReader& st, const config::Sweep& sweep,
+                          const config::Model& m, const ReduceOptions& opt,
+                          std::vector<std::string>& problems, std::vector<std::string>& missing) {
+  Plan::Model pm;
+  pm.name = m.name;
+  pm.in_store = st.has_model(m.name);
+  if (!pm.in_store) {
+    if (!opt.partial) missing.push_back(fmt::format("model '{}': not in the store", m.name));
+    return pm;
+  }
+  const auto sm = st.model(m.name);
+  json spec = sm.spec;
+  spec.erase("checksum");
+  if (spec != config::Sweep::model_json(m))
+    problems.push_back(
+        fmt::format("model '{}' differs from the one in the store ({} there, {} in the config)",
+                    m.name, spec.dump(), config::Sweep::model_json(m).dump()));
+  pm.layer_dims = sm.layer_dims;
+  pm.classes = sm.classes;
+  const int L = static_cast<int>(sm.layer_dims.size());
+  if (sweep.last_layer_only)
+    pm.layers = {L - 1};
+  else
+    for (int l = 0; l < L; ++l) pm.layers.push_back(l);
+  return pm;
+}
+
+// Every configuration must be computable on this set with its present models.
+void check_computable(const Plan::Set& ps, const config::Sweep& sweep, const Plan& plan,
+                      const std::vector<MetricSpec>& specs, std::vector<std::string>& problems) {
+  if (std::find(ps.present.begin(), ps.present.end(), std::uint8_t{1}) == ps.present.end()) return;
+  std::set<std::string> seen;
+  for (const auto& spec : specs) {
+    if (spec.uses_knn() && spec.k > ps.n - 1) {
+      problems.push_back(fmt::format(
+          "image set '{}' has {} usable images, so {} cannot be computed: k must be <= {} "
+          "(self excluded)",
+          ps.name, ps.n, spec.name(), ps.n - 1));
+      continue;
+    }
+    for (std::size_t m = 0; m < sweep.models.size(); ++m) {
+      if (!ps.present[m]) continue;
+      for (int l : plan.models[m].layers) {
+        const auto d = plan.models[m].layer_dims[static_cast<std::size_t>(l)];
+        try {
+          metrics::validate(spec, ps.n, d, d);
+        } catch (const InputError& e) {
+          const auto msg = fmt::format("image set '{}', model '{}' (layer {}, D = {}): {}", ps.name,
+                                       sweep.models[m].name, l, d, e.what());
+          if (seen.insert(msg).second) problems.push_back(msg);
+        }
+      }
+    }
+  }
+}
+
+// One image set of the config as the store holds it: its usable rows and the
+// models whose embeddings of it are complete.
+Plan::Set inspect_set(const store::StoreReader& st, const config::Sweep& sweep,
+                      const config::ImageSet& s, const Plan& plan, const ReduceOptions& opt,
+                      std::vector<std::string>& problems, std::vector<std::string>& missing) {
+  Plan::Set ps;
+  ps.name = s.name;
+  ps.present.assign(sweep.models.size(), 0);
+  if (!st.has_set(s.name)) {
+    if (!opt.partial) missing.push_back(fmt::format("image set '{}': not in the store", s.name));
+    return ps;
+  }
+  const auto ss = st.set(s.name);
+  if (ss.spec != config::Sweep::image_set_json(s))
+    problems.push_back(
+        fmt::format("image set '{}' differs from the one in the store ({} there, {} in the config)",
+                    s.name, ss.spec.dump(), config::Sweep::image_set_json(s).dump()));
+  ps.n_total = ss.n;
+  for (std::int64_t r = 0; r < ss.n; ++r)
+    if (ss.skipped[static_cast<std::size_t>(r)]) ps.skipped_rows.push_back(r);
+  ps.n = ss.n - static_cast<std::int64_t>(ps.skipped_rows.size());
+  for (std::size_t m = 0; m < sweep.models.size(); ++m) {
+    if (!plan.models[m].in_store) continue;
+    const auto done = st.done(s.name, sweep.models[m].name);
+    const auto finished = std::count(done.begin(), done.end(), std::uint8_t{1});
+    if (!done.empty() && finished == static_cast<std::int64_t>(done.size())) {
+      ps.present[m] = 1;
+    } else if (!opt.partial) {
+      missing.push_back(fmt::format("image set '{}', model '{}': {} of {} shards embedded", s.name,
+                                    sweep.models[m].name, finished,
+                                    (ss.n + st.shard_size() - 1) / st.shard_size()));
+    }
+  }
+  return ps;
+}
+
+// Throws one InputError listing every problem, the missing embeddings first.
+void throw_store_problems(const config::Sweep& sweep, const std::string& hint,
+                          std::vector<std::string> problems,
+                          const std::vector<std::string>& missing) {
+  if (!missing.empty()) {
+    std::string msg = fmt::format("{}: the embeddings are not complete:", sweep.store);
+    for (const auto& m : missing) msg += "\n  - " + m;
+    msg += fmt::format(
+        "\nRun `prh embed {}` to finish them{}, or `prh reduce --partial` to reduce what is "
+        "complete.",
+        sweep.file, hint);
+    problems.insert(problems.begin(), msg);
+  }
+  if (problems.empty()) return;
+  if (problems.size() == 1 && !missing.empty()) throw InputError(problems[0]);
+  std::string msg = fmt::format("cannot reduce {}:", sweep.file);
+  for (const auto& p : problems) msg += "\n  - " + p;
+  throw InputError(msg);
+}
+
 // Rank 0: reads the store, checks it against the config and the metric
 // configurations, lists every problem at once.
 Plan inspect_store(const config::Sweep& sweep, const std::vector<MetricSpec>& specs,
                    const ReduceOptions& opt) {
-  const auto parts = store::list_parts(sweep.store).size();
-  const std::string parts_hint =
-      parts == 0 ? ""
-                 : fmt::format(
-                       " ({} work items of a job array wait in {}: `prh embed {}` or "
-                       "`prh run` merges them)",
-                       parts, store::parts_dir(sweep.store), sweep.file);
+  const std::string hint = parts_hint(sweep);
   PRH_CHECK_INPUT(std::filesystem::exists(sweep.store),
                   "{}: the store does not exist; run `prh embed {}` first{}", sweep.store,
-                  sweep.file, parts_hint);
+                  sweep.file, hint);
   store::StoreReader st(sweep.store);
   std::vector<std::string> problems, missing;
   if (st.embed_params() != sweep.embed_params())
@@ -170,105 +286,14 @@ Plan inspect_store(const config::Sweep& sweep, const std::vector<MetricSpec>& sp
         "the store was made with other embedding parameters ({} there, {} in the config)",
         st.embed_params().dump(), sweep.embed_params().dump()));
   Plan plan;
-  for (const auto& m : sweep.models) {
-    Plan::Model pm;
-    pm.name = m.name;
-    pm.in_store = st.has_model(m.name);
-    if (pm.in_store) {
-      const auto sm = st.model(m.name);
-      json spec = sm.spec;
-      spec.erase("checksum");
-      if (spec != config::Sweep::model_json(m))
-        problems.push_back(
-            fmt::format("model '{}' differs from the one in the store ({} there, {} in the config)",
-                        m.name, spec.dump(), config::Sweep::model_json(m).dump()));
-      pm.layer_dims = sm.layer_dims;
-      pm.classes = sm.classes;
-      const int L = static_cast<int>(sm.layer_dims.size());
-      if (sweep.last_layer_only)
-        pm.layers = {L - 1};
-      else
-        for (int l = 0; l < L; ++l) pm.layers.push_back(l);
-    } else if (!opt.partial) {
-      missing.push_back(fmt::format("model '{}': not in the store", m.name));
-    }
-    plan.models.push_back(std::move(pm));
-  }
+  for (const auto& m : sweep.models)
+    plan.models.push_back(inspect_model(st, sweep, m, opt, problems, missing));
   for (const auto& s : sweep.image_sets) {
-    Plan::Set ps;
-    ps.name = s.name;
-    ps.present.assign(sweep.models.size(), 0);
-    if (!st.has_set(s.name)) {
-      if (!opt.partial) missing.push_back(fmt::format("image set '{}': not in the store", s.name));
-      plan.sets.push_back(std::move(ps));
-      continue;
-    }
-    const auto ss = st.set(s.name);
-    if (ss.spec != config::Sweep::image_set_json(s))
-      problems.push_back(fmt::format(
-          "image set '{}' differs from the one in the store ({} there, {} in the config)", s.name,
-          ss.spec.dump(), config::Sweep::image_set_json(s).dump()));
-    ps.n_total = ss.n;
-    for (std::int64_t r = 0; r < ss.n; ++r)
-      if (ss.skipped[static_cast<std::size_t>(r)]) ps.skipped_rows.push_back(r);
-    ps.n = ss.n - static_cast<std::int64_t>(ps.skipped_rows.size());
-    for (std::size_t m = 0; m < sweep.models.size(); ++m) {
-      if (!plan.models[m].in_store) continue;
-      const auto done = st.done(s.name, sweep.models[m].name);
-      const auto finished = std::count(done.begin(), done.end(), std::uint8_t{1});
-      if (!done.empty() && finished == static_cast<std::int64_t>(done.size())) {
-        ps.present[m] = 1;
-      } else if (!opt.partial) {
-        missing.push_back(fmt::format("image set '{}', model '{}': {} of {} shards embedded",
-                                      s.name, sweep.models[m].name, finished,
-                                      (ss.n + st.shard_size() - 1) / st.shard_size()));
-      }
-    }
-    // Every configuration must be computable on this set with these models.
-    std::set<std::string> seen;
-    const bool any_present =
-        std::find(ps.present.begin(), ps.present.end(), std::uint8_t{1}) != ps.present.end();
-    for (const auto& spec : any_present ? specs : std::vector<MetricSpec>{}) {
-      if (spec.uses_knn() && spec.k > ps.n - 1) {
-        problems.push_back(fmt::format(
-            "image set '{}' has {} usable images, so {} cannot be computed: k must be <= {} "
-            "(self excluded)",
-            s.name, ps.n, spec.name(), ps.n - 1));
-        continue;
-      }
-      for (std::size_t m = 0; m < sweep.models.size(); ++m) {
-        if (!ps.present[m]) continue;
-        for (int l : plan.models[m].layers) {
-          const auto d = plan.models[m].layer_dims[static_cast<std::size_t>(l)];
-          try {
-            metrics::validate(spec, ps.n, d, d);
-          } catch (const InputError& e) {
-            const auto msg = fmt::format("image set '{}', model '{}' (layer {}, D = {}): {}",
-                                         s.name, sweep.models[m].name, l, d, e.what());
-            if (seen.insert(msg).second) problems.push_back(msg);
-          }
-        }
-      }
-    }
+    Plan::Set ps = inspect_set(st, sweep, s, plan, opt, problems, missing);
+    check_computable(ps, sweep, plan, specs, problems);
     plan.sets.push_back(std::move(ps));
   }
-  if (!missing.empty()) {
-    std::string msg = fmt::format("{}: the embeddings are not complete:", sweep.store);
-    for (const auto& m : missing) msg += "\n  - " + m;
-    msg += fmt::format(
-        "\nRun `prh embed {}` to finish them{}, or `prh reduce --partial` to reduce what is "
-        "complete.",
-        sweep.file, parts_hint);
-    problems.insert(problems.begin(), msg);
-  }
-  if (!problems.empty()) {
-    std::string msg = problems.size() == 1 && !missing.empty()
-                          ? problems[0]
-                          : fmt::format("cannot reduce {}:", sweep.file);
-    if (!(problems.size() == 1 && !missing.empty()))
-      for (const auto& p : problems) msg += "\n  - " + p;
-    throw InputError(msg);
-  }
+  throw_store_problems(sweep, hint, std::move(problems), missing);
   return plan;
 }
 

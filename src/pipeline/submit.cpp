@@ -16,6 +16,7 @@
 #include <ostream>
 #include <regex>
 #include <sstream>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -225,123 +226,269 @@ std::string render_job(const std::string& template_text, const std::vector<std::
   return text;
 }
 
-void submit(const config::Sweep& sweep, const SubmitOptions& opt, std::ostream& out) {
-  const fs::path jobs_dir = fs::absolute(opt.jobs_dir);
+namespace {
+
+// One job of the chain: its script, log pattern and the script's text.
+struct Job {
+  std::string name, script, log, text;
+};
+
+// What a submission needs, resolved and checked once.
+struct Chain {
+  fs::path jobs_dir, dir;  // the templates; where scripts and logs go
+  std::string config, store, prh, cwd;
+  std::vector<std::string> common, compute;  // sbatch options of every job / of the compute jobs
+  std::vector<std::string> exports;
+  int array_tasks = 0, array_limit = 0;
+};
+
+Chain resolve(const config::Sweep& sweep, const SubmitOptions& opt) {
+  Chain c;
+  c.jobs_dir = fs::absolute(opt.jobs_dir);
   for (const char* n : {"embed.sbatch", "reduce.sbatch", "report.sbatch"})
-    PRH_CHECK_INPUT(fs::is_regular_file(jobs_dir / n),
+    PRH_CHECK_INPUT(fs::is_regular_file(c.jobs_dir / n),
                     "job template {} not found: run prh submit from the prh source tree or give "
                     "--jobs-dir DIR (the tree's jobs/ directory)",
-                    (jobs_dir / n).string());
-  const std::string config = fs::absolute(opt.config).lexically_normal().string();
+                    (c.jobs_dir / n).string());
+  c.config = fs::absolute(opt.config).lexically_normal().string();
   const fs::path store = fs::absolute(sweep.store).lexically_normal();
-  const fs::path dir = store.parent_path() / "slurm";
-  const std::string prh = fs::absolute(opt.prh.empty() ? self_exe() : opt.prh).string();
-  PRH_CHECK_INPUT(::access(prh.c_str(), X_OK) == 0, "--prh {}: not an executable file", prh);
-  const fs::path tools = (jobs_dir.parent_path() / "tools").lexically_normal();
-  const std::string cwd = fs::current_path().string();
+  c.store = store.string();
+  c.dir = store.parent_path() / "slurm";
+  c.prh = fs::absolute(opt.prh.empty() ? self_exe() : opt.prh).string();
+  PRH_CHECK_INPUT(::access(c.prh.c_str(), X_OK) == 0, "--prh {}: not an executable file", c.prh);
+  const fs::path tools = (c.jobs_dir.parent_path() / "tools").lexically_normal();
+  c.cwd = fs::current_path().string();
 
-  std::vector<std::string> common, compute;
-  common.push_back("--chdir=" + cwd);
-  if (!opt.partition.empty()) common.push_back("--partition=" + opt.partition);
-  if (!opt.account.empty()) common.push_back("--account=" + opt.account);
-  for (const auto& l : opt.sbatch_lines) common.push_back(normalize_sbatch_line(l));
-  if (!opt.time.empty()) compute.push_back("--time=" + opt.time);
-  if (opt.nodes > 0) compute.push_back(fmt::format("--nodes={}", opt.nodes));
-  if (opt.ntasks > 0) compute.push_back(fmt::format("--ntasks={}", opt.ntasks));
+  c.common.push_back("--chdir=" + c.cwd);
+  if (!opt.partition.empty()) c.common.push_back("--partition=" + opt.partition);
+  if (!opt.account.empty()) c.common.push_back("--account=" + opt.account);
+  for (const auto& l : opt.sbatch_lines) c.common.push_back(normalize_sbatch_line(l));
+  if (!opt.time.empty()) c.compute.push_back("--time=" + opt.time);
+  if (opt.nodes > 0) c.compute.push_back(fmt::format("--nodes={}", opt.nodes));
+  if (opt.ntasks > 0) c.compute.push_back(fmt::format("--ntasks={}", opt.ntasks));
   if (opt.gpus_per_node >= 0)
-    compute.push_back(fmt::format("--gpus-per-node={}", opt.gpus_per_node));
-  const auto [array_tasks, array_limit] =
+    c.compute.push_back(fmt::format("--gpus-per-node={}", opt.gpus_per_node));
+  std::tie(c.array_tasks, c.array_limit) =
       opt.array.empty() ? std::pair<int, int>{0, 0} : parse_array(opt.array);
-  std::vector<std::string> exports = {"export PRH=${PRH:-" + quote(prh) + "}"};
+  c.exports = {"export PRH=${PRH:-" + quote(c.prh) + "}"};
   if (fs::is_directory(tools))
-    exports.push_back("export PRH_TOOLS=${PRH_TOOLS:-" + quote(tools.string()) + "}");
+    c.exports.push_back("export PRH_TOOLS=${PRH_TOOLS:-" + quote(tools.string()) + "}");
+  return c;
+}
 
-  struct Job {
-    std::string name, script, log, text;
-  };
-  std::vector<Job> jobs;
-  for (const std::string name : {"embed", "reduce", "report"}) {
-    Job j;
-    j.name = name;
-    j.script = (dir / (name + ".sbatch")).string();
-    const bool array = array_tasks > 0 && name == "embed";
-    j.log = (dir / ("prh-" + name + (array ? "-%A_%a.out" : "-%j.out"))).string();
-    std::vector<std::string> opts = common;
-    // Options that only ask for the compute stages' resources skip report.
-    if (name != "report") opts.insert(opts.end(), compute.begin(), compute.end());
-    std::vector<std::string> job_exports = exports;
-    if (array) {
-      opts.push_back(fmt::format("--array=0-{}{}", array_tasks - 1,
-                                 array_limit > 0 ? fmt::format("%{}", array_limit) : ""));
-      if (opt.ntasks <= 0) opts.push_back("--ntasks=1");  // one rank per task by default
-    }
-    if (array_tasks > 0 && name == "reduce") job_exports.push_back("export PRH_MERGE=1");
-    opts.insert(opts.begin(), "--output=" + j.log);
-    j.text = render_job(read_text((jobs_dir / (name + ".sbatch")).string(), "job template"), opts,
-                        job_exports);
-    jobs.push_back(std::move(j));
+// The job `name` (embed, reduce, report) rendered from its template.
+Job render(const Chain& c, const std::string& name, const SubmitOptions& opt) {
+  Job j;
+  j.name = name;
+  j.script = (c.dir / (name + ".sbatch")).string();
+  const bool array = c.array_tasks > 0 && name == "embed";
+  j.log = (c.dir / ("prh-" + name + (array ? "-%A_%a.out" : "-%j.out"))).string();
+  std::vector<std::string> opts = c.common;
+  // Options that only ask for the compute stages' resources skip report.
+  if (name != "report") opts.insert(opts.end(), c.compute.begin(), c.compute.end());
+  std::vector<std::string> job_exports = c.exports;
+  if (array) {
+    opts.push_back(fmt::format("--array=0-{}{}", c.array_tasks - 1,
+                               c.array_limit > 0 ? fmt::format("%{}", c.array_limit) : ""));
+    if (opt.ntasks <= 0) opts.push_back("--ntasks=1");  // one rank per task by default
   }
+  if (c.array_tasks > 0 && name == "reduce") job_exports.push_back("export PRH_MERGE=1");
+  opts.insert(opts.begin(), "--output=" + j.log);
+  j.text = render_job(read_text((c.jobs_dir / (name + ".sbatch")).string(), "job template"), opts,
+                      job_exports);
+  return j;
+}
 
-  if (opt.dry_run) {
-    for (const auto& j : jobs) {
-      out << fmt::format("# ===== {} (would be {}; sbatch --parsable{} {} {})\n", j.name, j.script,
-                         j.name == "embed" ? "" : " --dependency=afterok:<previous>", j.script,
-                         config);
-      out << j.text;
-    }
-    out << "# dry run: nothing written or submitted\n";
-    return;
-  }
-
-  const std::string sbatch = find_program("sbatch");
-  PRH_CHECK_INPUT(!sbatch.empty(),
-                  "sbatch not found on PATH: prh submit needs a SLURM client (source your site's "
-                  "environment, or slurm/local/start.sh's env.sh)");
-  fs::create_directories(dir);
+void print_dry_run(const std::vector<Job>& jobs, const std::string& config, std::ostream& out) {
   for (const auto& j : jobs) {
-    write_text(j.script, j.text);
-    fs::permissions(j.script, fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add);
+    out << fmt::format("# ===== {} (would be {}; sbatch --parsable{} {} {})\n", j.name, j.script,
+                       j.name == "embed" ? "" : " --dependency=afterok:<previous>", j.script,
+                       config);
+    out << j.text;
   }
+  out << "# dry run: nothing written or submitted\n";
+}
 
-  json record = {{"config", config},       {"store", store.string()}, {"prh", prh},
-                 {"submitted", now_iso()}, {"submit_dir", cwd},       {"jobs", json::array()}};
+// An sbatch that failed: cancels the jobs already submitted (`ids`) and says so.
+[[noreturn]] void sbatch_failed(const Job& j, int rc, const std::string& output, bool numeric,
+                                const std::vector<std::string>& ids) {
+  std::string cancelled;
+  if (!ids.empty()) {
+    std::vector<std::string> sc = {find_program("scancel")};
+    if (!sc[0].empty()) {
+      sc.insert(sc.end(), ids.begin(), ids.end());
+      capture(sc, true);
+      cancelled = "; cancelled the jobs already submitted: ";
+      for (const auto& x : ids) cancelled += x + " ";
+    }
+  }
+  throw InputError(fmt::format("sbatch of the {} job failed (exit {}{}){}", j.name, rc,
+                               numeric || output.empty() ? "" : ", output: " + output, cancelled));
+}
+
+// The log of job `id` from its pattern (%j, %A: the id; %a: every task).
+std::string log_of(std::string log, const std::string& id) {
+  if (log.find("%j") != std::string::npos) log.replace(log.find("%j"), 2, id);
+  if (log.find("%A") != std::string::npos) log.replace(log.find("%A"), 2, id);
+  if (log.find("%a") != std::string::npos) log.replace(log.find("%a"), 2, "*");
+  return log;
+}
+
+// Submits the jobs in order, each after the previous one succeeded; returns
+// the record of what was submitted.
+json submit_chain(const std::vector<Job>& jobs, const Chain& c, const std::string& sbatch,
+                  std::ostream& out) {
+  json record = {{"config", c.config},     {"store", c.store},    {"prh", c.prh},
+                 {"submitted", now_iso()}, {"submit_dir", c.cwd}, {"jobs", json::array()}};
   std::vector<std::string> ids;
   for (const auto& j : jobs) {
     std::vector<std::string> argv = {sbatch, "--parsable"};
     if (!ids.empty()) argv.push_back("--dependency=afterok:" + ids.back());
     argv.push_back(j.script);
-    argv.push_back(config);
+    argv.push_back(c.config);
     const auto [rc, text] = capture(argv, false);
     std::string id = trim(text);
     id = id.substr(0, id.find(';'));
     const bool numeric = !id.empty() && id.find_first_not_of("0123456789") == std::string::npos;
-    if (rc != 0 || !numeric) {
-      std::string cancelled;
-      if (!ids.empty()) {
-        std::vector<std::string> sc = {find_program("scancel")};
-        if (!sc[0].empty()) {
-          sc.insert(sc.end(), ids.begin(), ids.end());
-          capture(sc, true);
-          cancelled = "; cancelled the jobs already submitted: ";
-          for (const auto& x : ids) cancelled += x + " ";
-        }
-      }
-      throw InputError(fmt::format("sbatch of the {} job failed (exit {}{}){}", j.name, rc,
-                                   numeric || trim(text).empty() ? "" : ", output: " + trim(text),
-                                   cancelled));
-    }
+    if (rc != 0 || !numeric) sbatch_failed(j, rc, trim(text), numeric, ids);
     ids.push_back(id);
-    std::string log = j.log;
-    if (log.find("%j") != std::string::npos) log.replace(log.find("%j"), 2, id);
-    if (log.find("%A") != std::string::npos) log.replace(log.find("%A"), 2, id);
-    if (log.find("%a") != std::string::npos) log.replace(log.find("%a"), 2, "*");
-    json entry = {{"name", j.name},       {"id", id},   {"script", j.script},
-                  {"log_pattern", j.log}, {"log", log}, {"submitted", now_iso()}};
-    if (j.name == "embed" && array_tasks > 0) entry["array_tasks"] = array_tasks;
+    json entry = {{"name", j.name},           {"id", id},
+                  {"script", j.script},       {"log_pattern", j.log},
+                  {"log", log_of(j.log, id)}, {"submitted", now_iso()}};
+    if (j.name == "embed" && c.array_tasks > 0) entry["array_tasks"] = c.array_tasks;
     record["jobs"].push_back(entry);
     out << j.name << " " << id << std::endl;
   }
-  write_text(jobs_record_path(store.string()), record.dump(2) + "\n");
+  return record;
+}
+
+using Record = std::map<std::string, std::string>;
+
+std::string field(const Record& r, const std::string& key, const std::string& def) {
+  const auto it = r.find(key);
+  return it == r.end() ? def : it->second;
+}
+
+// `scontrol show job -o ID`: its exit status and records, array tasks in
+// task order (scontrol lists the newest first).
+std::pair<int, std::vector<Record>> query_job(const std::string& scontrol, const std::string& id) {
+  const auto [rc, text] = capture({scontrol, "show", "job", "-o", id}, true);
+  auto records = parse_jobs(text);
+  std::stable_sort(records.begin(), records.end(), [](const auto& a, const auto& b) {
+    auto first = [](const Record& r) {
+      try {
+        return r.count("ArrayTaskId") ? std::stol(r.at("ArrayTaskId")) : 0L;
+      } catch (const std::exception&) {
+        return 0L;
+      }
+    };
+    return first(a) < first(b);
+  });
+  return {rc, records};
+}
+
+// A job array's line: its tasks' states counted; `failed` gets its failed
+// tasks with their logs; `broken` (an earlier job failed) is updated.
+std::string array_state(const std::vector<Record>& records, bool& broken,
+                        std::vector<std::string>& failed) {
+  std::map<std::string, int> counts;
+  int tasks = 0, restarts = 0;
+  bool never = false;
+  for (const auto& r : records) {
+    const std::string state = field(r, "JobState", "?"), reason = field(r, "Reason", "");
+    const int n = count_tasks(field(r, "ArrayTaskId", "0"));
+    tasks += n;
+    counts[state] += n;
+    never = never || reason == "DependencyNeverSatisfied" ||
+            (state == "PENDING" && reason == "Dependency" && broken);
+    try {
+      restarts += std::stoi(field(r, "Restarts", "0"));
+    } catch (const std::exception&) {
+    }
+    if (!running_or_done(state) && state != "PENDING")
+      failed.push_back(fmt::format("    task {}: {} (exit {}, {}); log {}",
+                                   field(r, "ArrayTaskId", "?"), state, field(r, "ExitCode", "?"),
+                                   reason, field(r, "StdOut", "?")));
+  }
+  std::string shown;
+  if (counts.size() == 1 && counts.count("COMPLETED")) {
+    shown = fmt::format("COMPLETED (array of {})", tasks);
+  } else if (never) {
+    shown = fmt::format("will not run (dependency failed; array of {})", tasks);
+  } else {
+    shown = fmt::format("array of {}:", tasks);
+    for (const auto& [st, n] : counts) shown += fmt::format(" {} {}", n, st);
+  }
+  if (restarts > 0) shown += fmt::format(", restarts {}", restarts);
+  broken = broken || never || !failed.empty();
+  return shown;
+}
+
+// A single job's state; `broken` (an earlier job failed) is updated.
+std::string job_state(const Record& kv, bool& broken) {
+  const std::string state = field(kv, "JobState", ""), reason = field(kv, "Reason", "");
+  const std::string restarts = field(kv, "Restarts", "0");
+  std::string shown;
+  if (state == "PENDING" &&
+      (reason == "DependencyNeverSatisfied" || (reason == "Dependency" && broken))) {
+    shown = "will not run (dependency failed)";
+    broken = true;
+  } else if (state == "PENDING") {
+    shown = fmt::format("PENDING ({})", reason);
+  } else if (running_or_done(state)) {
+    shown = state;
+  } else {
+    shown = fmt::format("{} (exit {}, {})", state, field(kv, "ExitCode", "?"), reason);
+    broken = true;
+  }
+  if (restarts != "0") shown += fmt::format(", restarts {}", restarts);
+  return shown;
+}
+
+// One job of the record, as a line (and its failed tasks).
+void print_job(std::ostream& os, const json& j, const std::string& scontrol, bool& broken) {
+  const std::string name = j.value("name", "?"), id = j.value("id", "?");
+  const auto [rc, records] = query_job(scontrol, id);
+  std::string log = j.value("log", "");
+  if (rc != 0 || records.empty()) {
+    os << fmt::format("  {:<7} {:<8} unknown to slurmctld (finished long ago?); log {}\n", name, id,
+                      log);
+    return;
+  }
+  if (j.contains("array_tasks") || records.size() > 1 || records[0].count("ArrayTaskId")) {
+    std::vector<std::string> failed;
+    const std::string shown = array_state(records, broken, failed);
+    os << fmt::format("  {:<7} {:<8} {:<36} log {}\n", name, id, shown, log);
+    for (const auto& f : failed) os << f << "\n";
+    return;
+  }
+  const std::string out = field(records[0], "StdOut", "");
+  if (!out.empty()) log = out;
+  const std::string shown = job_state(records[0], broken);
+  os << fmt::format("  {:<7} {:<8} {:<36} log {}\n", name, id, shown, log);
+}
+
+}  // namespace
+
+void submit(const config::Sweep& sweep, const SubmitOptions& opt, std::ostream& out) {
+  const Chain c = resolve(sweep, opt);
+  std::vector<Job> jobs;
+  for (const std::string name : {"embed", "reduce", "report"}) jobs.push_back(render(c, name, opt));
+  if (opt.dry_run) {
+    print_dry_run(jobs, c.config, out);
+    return;
+  }
+  const std::string sbatch = find_program("sbatch");
+  PRH_CHECK_INPUT(!sbatch.empty(),
+                  "sbatch not found on PATH: prh submit needs a SLURM client (source your site's "
+                  "environment, or slurm/local/start.sh's env.sh)");
+  fs::create_directories(c.dir);
+  for (const auto& j : jobs) {
+    write_text(j.script, j.text);
+    fs::permissions(j.script, fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add);
+  }
+  const json record = submit_chain(jobs, c, sbatch, out);
+  write_text(jobs_record_path(c.store), record.dump(2) + "\n");
 }
 
 void print_jobs(std::ostream& os, const std::string& store) {
@@ -364,87 +511,7 @@ void print_jobs(std::ostream& os, const std::string& store) {
     return;
   }
   bool broken = false;  // an earlier job of the chain failed or will not run
-  for (const auto& j : record["jobs"]) {
-    const std::string name = j.value("name", "?"), id = j.value("id", "?");
-    const auto [rc, text] = capture({scontrol, "show", "job", "-o", id}, true);
-    auto records = parse_jobs(text);
-    // Array tasks in task order (scontrol lists the newest first).
-    std::stable_sort(records.begin(), records.end(), [](const auto& a, const auto& b) {
-      auto first = [](const std::map<std::string, std::string>& r) {
-        try {
-          return r.count("ArrayTaskId") ? std::stol(r.at("ArrayTaskId")) : 0L;
-        } catch (const std::exception&) {
-          return 0L;
-        }
-      };
-      return first(a) < first(b);
-    });
-    std::string log = j.value("log", "");
-    if (rc != 0 || records.empty()) {
-      os << fmt::format("  {:<7} {:<8} unknown to slurmctld (finished long ago?); log {}\n", name,
-                        id, log);
-      continue;
-    }
-    if (j.contains("array_tasks") || records.size() > 1 || records[0].count("ArrayTaskId")) {
-      // A job array: its tasks' states counted, failed tasks listed with their logs.
-      std::map<std::string, int> counts;
-      std::vector<std::string> failed;
-      int tasks = 0, restarts = 0;
-      bool never = false;
-      for (const auto& r : records) {
-        const std::string state = r.count("JobState") ? r.at("JobState") : "?";
-        const std::string reason = r.count("Reason") ? r.at("Reason") : "";
-        const int n = count_tasks(r.count("ArrayTaskId") ? r.at("ArrayTaskId") : "0");
-        tasks += n;
-        counts[state] += n;
-        never = never || reason == "DependencyNeverSatisfied" ||
-                (state == "PENDING" && reason == "Dependency" && broken);
-        try {
-          restarts += std::stoi(r.count("Restarts") ? r.at("Restarts") : "0");
-        } catch (const std::exception&) {
-        }
-        if (!running_or_done(state) && state != "PENDING")
-          failed.push_back(fmt::format("    task {}: {} (exit {}, {}); log {}",
-                                       r.count("ArrayTaskId") ? r.at("ArrayTaskId") : "?", state,
-                                       r.count("ExitCode") ? r.at("ExitCode") : "?", reason,
-                                       r.count("StdOut") ? r.at("StdOut") : std::string("?")));
-      }
-      std::string shown;
-      if (counts.size() == 1 && counts.count("COMPLETED")) {
-        shown = fmt::format("COMPLETED (array of {})", tasks);
-      } else if (never) {
-        shown = fmt::format("will not run (dependency failed; array of {})", tasks);
-      } else {
-        shown = fmt::format("array of {}:", tasks);
-        for (const auto& [st, n] : counts) shown += fmt::format(" {} {}", n, st);
-      }
-      if (restarts > 0) shown += fmt::format(", restarts {}", restarts);
-      broken = broken || never || !failed.empty();
-      os << fmt::format("  {:<7} {:<8} {:<36} log {}\n", name, id, shown, log);
-      for (const auto& f : failed) os << f << "\n";
-      continue;
-    }
-    auto kv = records[0];
-    if (kv.count("StdOut") && !kv["StdOut"].empty()) log = kv["StdOut"];
-    const std::string state = kv["JobState"], reason = kv["Reason"];
-    const std::string exit = kv.count("ExitCode") ? kv["ExitCode"] : "?";
-    const std::string restarts = kv.count("Restarts") ? kv["Restarts"] : "0";
-    std::string shown;
-    if (state == "PENDING" &&
-        (reason == "DependencyNeverSatisfied" || (reason == "Dependency" && broken))) {
-      shown = "will not run (dependency failed)";
-      broken = true;
-    } else if (state == "PENDING") {
-      shown = fmt::format("PENDING ({})", reason);
-    } else if (running_or_done(state)) {
-      shown = state;
-    } else {
-      shown = fmt::format("{} (exit {}, {})", state, exit, reason);
-      broken = true;
-    }
-    if (restarts != "0") shown += fmt::format(", restarts {}", restarts);
-    os << fmt::format("  {:<7} {:<8} {:<36} log {}\n", name, id, shown, log);
-  }
+  for (const auto& j : record["jobs"]) print_job(os, j, scontrol, broken);
 }
 
 }  // namespace prh::pipeline

@@ -20,78 +20,28 @@ usage: test_array.py PRH MAKE_TEST_MODELS MPIEXEC
 import glob
 import os
 import re
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
-import time
 
 import h5py
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import check, fashion, kill_held, read_h5, same_h5, why_no_hold  # noqa: E402
 from pngs import write_png  # noqa: E402
 
-from held import kill_held, why_no_hold  # noqa: E402
-
 PRH, MAKE_MODELS, MPIEXEC = sys.argv[1:4]
-FASHION = "/usr/share/datasets/fashion-mnist"
-failures = []
-ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OMPI_MCA_rmaps_base_oversubscribe="1", OMPI_MCA_btl="self,vader",
-           OMPI_MCA_btl_vader_single_copy_mechanism="none")
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-
-
-def run(n, *args, **kw):
-    """prh under mpiexec with n ranks (n = 0: a plain process, MPI singleton)."""
-    cmd = ([MPIEXEC, "-n", str(n), "--oversubscribe"] if n else []) + [PRH, *args]
-    return subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=600, **kw)
-
-
-def start(n, *args):
-    cmd = ([MPIEXEC, "-n", str(n), "--oversubscribe"] if n else []) + [PRH, *args]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=ENV)
+ENV = harness.mpi_env()
+prh = harness.Prh(PRH, MPIEXEC, ENV)
+run, start = prh.mpi, prh.start
+harness.verbose = True
 
 
 def config(tmp, name, sets, **extra):
-    params = {"shard_size": 32, "batch_size": 8, "on_bad_image": "skip"}
+    params = {"store": f"{tmp}/{name}/store.h5", "results": f"{tmp}/{name}/results.h5",
+              "shard_size": 32, "batch_size": 8, "on_bad_image": "skip"}
     params.update(extra)
-    lines = [f"store: {tmp}/{name}/store.h5", f"results: {tmp}/{name}/results.h5"]
-    lines += [f"{k}: {v}" for k, v in params.items()]
-    lines.append("image_sets:" + sets)
-    lines.append("models:")
-    for m in ("dict_model", "tuple_model"):
-        lines.append(f"  - {{name: {m}, path: {tmp}/models/{m}.pt}}")
-    path = os.path.join(tmp, name + ".yaml")
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    return path
-
-
-def datasets(path):
-    out = {}
-    with h5py.File(path, "r") as f:
-        f.visititems(lambda n, o: out.__setitem__(n, o[()]) if isinstance(o, h5py.Dataset)
-                     else None)
-    return out
-
-
-def same_store(a, b, what):
-    if not (os.path.exists(a) and os.path.exists(b)):
-        check(False, f"{what}: stores exist ({a}, {b})")
-        return
-    sa, sb = datasets(a), datasets(b)
-    check(sorted(sa) == sorted(sb) and len(sa) > 0, f"{what}: same datasets ({len(sa)})")
-    diff = [k for k in sa if k in sb and (sa[k].shape != sb[k].shape or
-                                          sa[k].tobytes() != sb[k].tobytes())]
-    check(not diff, f"{what}: every dataset bit for bit equal (differ: {diff[:5]})")
+    return harness.write_config(os.path.join(tmp, name + ".yaml"), params, sets,
+                                [(m, f"{tmp}/models/{m}.pt") for m in ("dict_model", "tuple_model")])
 
 
 def parts(store):
@@ -99,8 +49,7 @@ def parts(store):
 
 
 def main(tmp):
-    os.makedirs(f"{tmp}/models")
-    subprocess.run([MAKE_MODELS, f"{tmp}/models"], check=True, capture_output=True)
+    harness.make_models(MAKE_MODELS, f"{tmp}/models")
     os.makedirs(f"{tmp}/imgs/cls")
     for i in range(40):
         write_png(f"{tmp}/imgs/cls/img{i:02d}.png", [[(i * 7 + r * 3 + c) % 256 for c in range(28)]
@@ -109,7 +58,7 @@ def main(tmp):
         f.write(b"\x89PNG\r\n\x1a\n" + os.urandom(100))
     sets = f"""
   - name: id
-    source: {{kind: idx, images: {FASHION}/t10k-images-idx3-ubyte.gz, labels: {FASHION}/t10k-labels-idx1-ubyte.gz, limit: 150}}
+    source: {fashion(150, classes=None)}
   - name: files
     source: {{kind: folder, root: {tmp}/imgs}}
   - name: noise
@@ -158,10 +107,10 @@ def main(tmp):
           and "0 to do" in r.stderr,
           f"prh embed merges the 20 parts and embeds nothing (rc {r.returncode}): "
           f"{r.stderr[-1500:]}")
-    same_store(store, f"{tmp}/ref/store.h5", "merged array store vs mpirun -n 2 prh embed")
+    same_h5(store, f"{tmp}/ref/store.h5", "merged array store vs mpirun -n 2 prh embed")
     check(not os.path.exists(f"{store}.parts"), "the parts directory is gone after the merge")
     if os.path.exists(store):
-        sk = datasets(store)["sets/files/skipped"]
+        sk = read_h5(store)["sets/files/skipped"]
         check(int(sk.sum()) == 1, f"the corrupt image is recorded as skipped ({int(sk.sum())})")
 
     # --- kill -9 mid-task, resume, then a plain embed merges and finishes ----------------
@@ -172,7 +121,7 @@ def main(tmp):
     bref = config(tmp, "bigref", big_sets, batch_size=1)
     big = config(tmp, "big", big_sets, batch_size=1)
     bstore = f"{tmp}/big/store.h5"
-    # The task holds after its 20th item (PRH_TEST_HOLD, tests/e2e/held.py): the
+    # The task holds after its 20th item (PRH_TEST_HOLD, tests/e2e/harness.py): the
     # kill lands mid-way every time.
     holds = kill_held([PRH, "embed", big, "--array-task", "0", "--array-size", "2"], ENV,
                       "embed", 20, f"{tmp}/kill.log")
@@ -205,7 +154,7 @@ def main(tmp):
           and m.groups() == ("376", "188"),
           f"plain embed merges task 0's 188 parts and embeds task 1's 188 items: "
           f"{m.groups() if m else ''} {r.stderr[-800:]}")
-    same_store(bstore, f"{tmp}/bigref/store.h5", "killed+resumed array task, merged")
+    same_h5(bstore, f"{tmp}/bigref/store.h5", "killed+resumed array task, merged")
 
     # --- configuration changes ----------------------------------------------------------------
     c8 = config(tmp, "chg", sets)
@@ -244,13 +193,4 @@ def main(tmp):
 
 
 if __name__ == "__main__":
-    tmp = tempfile.mkdtemp(prefix="prh-array-test.")
-    try:
-        main(tmp)
-    except Exception as e:  # noqa: BLE001: report, then clean up
-        check(False, f"exception: {e!r}")
-    if failures:
-        print(f"test_array: {len(failures)} FAILED (work dir kept: {tmp})")
-        sys.exit(1)
-    shutil.rmtree(tmp, ignore_errors=True)
-    print("test_array: all passed")
+    harness.run_test("array", main)

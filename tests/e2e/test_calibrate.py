@@ -28,15 +28,17 @@ and two independent noise models. Checked:
 - bad settings: exit 2 with the field named.
 """
 import os
+import re
 import sys
 
 import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 import test_reduce as tr  # noqa: E402  (argv: PRH MAKE_TEST_MODELS MPIEXEC)
+from harness import check  # noqa: E402
 
-check = tr.check
 K = 99
 CAL = f"{{permutations: {K}, alpha: 0.05, seed: 5}}"
 METRICS = ["mutual_knn:k=10", "cknna:k=10", "cycle_knn:k=10", "cka", "svcca:cca_dim=4",
@@ -117,12 +119,8 @@ def CAL_PAIR(i, j, m=len(MODELS)):
     return i * (m - 1) - i * (i - 1) // 2 + (j - i - 1)
 
 
-def main():
-    import subprocess
-    import tempfile
-    tmp = tempfile.mkdtemp(prefix="prh-calibrate-")
-    os.makedirs(f"{tmp}/models")
-    subprocess.run([tr.MAKE_MODELS, f"{tmp}/models"], check=True, capture_output=True)
+def main(tmp):
+    harness.make_models(tr.MAKE_MODELS, f"{tmp}/models")
     rng = np.random.default_rng(11)
     store = f"{tmp}/cal.store.h5"
     r = tr.mpi(2, "embed", cfg(tmp, "embed", store, None, calibration=None))
@@ -323,7 +321,7 @@ def main():
     # kill -9 mid-calibration, then resume.
     res_k = f"{tmp}/kill.results.h5"
     c = cfg(tmp, "kill", store, res_k)
-    cmd = [tr.MPIEXEC, "-n", "2", "--oversubscribe", tr.PRH, "reduce", c]
+    cmd = tr.prh.cmd(2, "reduce", c)
 
     def probe():
         try:
@@ -340,7 +338,6 @@ def main():
     if done is not None:
         # Ranks may finish a unit between the probe and their death: at most
         # 20 - done pairs are left.
-        import re
         m = re.search(r"calibrating (\d+) model pairs", log)
         check(m is not None and int(m.group(1)) <= 20 - done,
               f"resume calibrates only the pairs left (<= {20 - done}): "
@@ -359,11 +356,6 @@ def main():
         check(r.returncode == 2 and want in r.stderr,
               f"bad calibration {text}: exit {r.returncode}, {r.stderr[-500:]}")
 
-    if tr.failures:
-        print(f"{len(tr.failures)} failures")
-        sys.exit(1)
-    print("all calibrate checks passed")
-
 
 if __name__ == "__main__":
-    main()
+    harness.run_test("calibrate", main)

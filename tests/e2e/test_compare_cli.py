@@ -8,39 +8,24 @@ usage: test_compare_cli.py PATH/TO/prh
 import json
 import math
 import os
-import subprocess
 import sys
-import tempfile
 
 import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 import naive_metrics as nm  # noqa: E402
+from harness import check  # noqa: E402
 
-PRH = sys.argv[1]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-
-
-def run(*args, env=None):
-    return subprocess.run([PRH, *args], capture_output=True, text=True, env=env)
+run = harness.Prh(sys.argv[1])
 
 
 def expect_error(args, needle, what):
-    r = run(*args)
-    check(r.returncode == 2, f"{what}: exit code {r.returncode}, want 2 (stderr: {r.stderr.strip()})")
-    check(needle in r.stderr, f"{what}: stderr lacks {needle!r}: {r.stderr.strip()}")
-    check(r.stdout == "", f"{what}: stdout not empty: {r.stdout!r}")
+    run.expect_error(args, [needle], what, stdout_empty=True)
 
 
-def main():
-    tmp = tempfile.mkdtemp(prefix="prh-e2e-")
+def main(tmp):
     f = os.path.join(tmp, "feats.h5")
     rng = np.random.default_rng(5)
     n = 120
@@ -149,9 +134,6 @@ def main():
         t.write("hello")
     expect_error(["compare", noth5 + ":/a", a], "not an HDF5 file", "not HDF5")
 
-    print(f"{len(failures)} failed" if failures else "all compare checks passed")
-    return 1 if failures else 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    harness.run_test("compare_cli", main)

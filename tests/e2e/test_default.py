@@ -19,24 +19,20 @@ import csv
 import json
 import os
 import re
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
 
 import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from held import kill_held, why_no_hold  # noqa: E402
+import harness  # noqa: E402
+from harness import check, kill_held, why_no_hold  # noqa: E402
 
 PRH, MPIEXEC, REPO = sys.argv[1:4]
-failures = []
-ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OMPI_MCA_rmaps_base_oversubscribe="1", OMPI_MCA_btl="self,vader",
-           OMPI_MCA_btl_vader_single_copy_mechanism="none", HDF5_USE_FILE_LOCKING="FALSE")
+ENV = harness.mpi_env(locking=False)
+prh = harness.Prh(PRH, MPIEXEC, ENV)
+mpi = prh.mpi
 MEMBERS = ["mlp_w256_d2_s0", "cnn_w16_d2_s0", "mlp_ae_w256_d2_s0", "cnn_clr_w16_d2_s0"]
 SUPERVISED = {"mlp_w256_d2_s0", "cnn_w16_d2_s0"}
 N = 200
@@ -46,17 +42,6 @@ N = 200
 SETS = ["id", "ood", "uniform", "gaussian"] + \
     [f"id@blend={a}" for a in ("0", "1")] + \
     [f"id@patch_shuffle={p}" for p in (28, 1)]
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
-
-
-def mpi(n, *args):
-    cmd = [MPIEXEC, "-n", str(n), "--oversubscribe", PRH, *args]
-    return subprocess.run(cmd, capture_output=True, text=True, env=ENV)
 
 
 def zoo_args(out):
@@ -93,8 +78,7 @@ def reduced_config(tmp, zoo):
     return path
 
 
-def main():
-    tmp = tempfile.mkdtemp(prefix="prh-default-")
+def main(tmp):
     zoo = f"{tmp}/zoo"
 
     # --- zoo ---------------------------------------------------------------------
@@ -119,7 +103,7 @@ def main():
         check(same, f"{m}: the same model bytes with 1 and 2 ranks")
     # kill -9 while the rank holds after its first member (PRH_TEST_HOLD), then re-run.
     kz = f"{tmp}/zoo_killed"
-    cmd = [MPIEXEC, "-n", "1", PRH, *zoo_args(kz)]
+    cmd = prh.cmd(1, *zoo_args(kz))
     holds = kill_held(cmd, ENV, "zoo", 1, f"{tmp}/zoo_kill.log")
     finished = [m for m in MEMBERS if os.path.exists(f"{kz}/{m}.json")]
     check(holds == [(1, len(MEMBERS), len(MEMBERS) - 1)] and len(finished) == 1,
@@ -135,7 +119,7 @@ def main():
 
     # --- the sweep -----------------------------------------------------------------
     cfg = reduced_config(tmp, zoo)
-    r = subprocess.run([PRH, "validate", cfg], capture_output=True, text=True, env=ENV)
+    r = prh("validate", cfg)
     check(r.returncode == 0, f"the reduced default config validates: {r.stdout} {r.stderr}")
     r = mpi(2, "run", cfg)
     check(r.returncode == 0, f"prh run: {r.stderr[-3000:]}")
@@ -199,8 +183,7 @@ def main():
 
     # --- export and summary -----------------------------------------------------------
     out = f"{tmp}/csv"
-    r = subprocess.run([PRH, "export", results, "--format", "csv", "--out", out],
-                       capture_output=True, text=True)
+    r = prh("export", results, "--format", "csv", "--out", out, env=os.environ)
     check(r.returncode == 0, f"export: {r.stderr}")
     rows = list(csv.DictReader(open(f"{out}/alignment.csv")))
     check(len(rows) == len(SETS) * K * M * (M + 1) // 2, f"alignment.csv rows: {len(rows)}")
@@ -215,12 +198,6 @@ def main():
     check(r.returncode == 0 and "0 to do" in r.stderr and "nothing to do" in r.stderr,
           f"second prh run does nothing: {r.stderr[-800:]}")
 
-    if failures:
-        print(f"{len(failures)} failures; files kept in {tmp}")
-        sys.exit(1)
-    shutil.rmtree(tmp)
-    print("all default-sweep checks passed")
-
 
 if __name__ == "__main__":
-    main()
+    harness.run_test("default", main)

@@ -8,7 +8,7 @@ usage: test_embed.py PRH MAKE_TEST_MODELS MPIEXEC
   then re-run: completes, redoes only unfinished items, same features as an
   uninterrupted run; h5py opens the store after every kill. The mid-work
   kills come while the ranks hold after a random number of items
-  (PRH_TEST_HOLD, tests/e2e/held.py), so each lands with work left;
+  (PRH_TEST_HOLD, tests/e2e/harness.py), so each lands with work left;
 - a changed result-relevant config is refused naming what changed; adding a
   model extends the store;
 - bad inputs give clear errors.
@@ -20,81 +20,39 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import check, fashion, kill_held, same_h5, why_no_hold  # noqa: E402
 from pngs import write_png  # noqa: E402
-from held import kill_held, why_no_hold  # noqa: E402
 
 PRH, MAKE_MODELS, MPIEXEC = sys.argv[1:4]
-FASHION = "/usr/share/datasets/fashion-mnist"
-failures = []
-ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OMPI_MCA_rmaps_base_oversubscribe="1", OMPI_MCA_btl="self,vader",
-           OMPI_MCA_btl_vader_single_copy_mechanism="none")
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
-
-
-def mpi(n, *args, **kw):
-    cmd = [MPIEXEC, "-n", str(n), "--oversubscribe", PRH, *args]
-    return subprocess.run(cmd, capture_output=True, text=True, env=ENV, **kw)
+ENV = harness.mpi_env()
+prh = harness.Prh(PRH, MPIEXEC, ENV)
+mpi = prh.mpi
 
 
 def config(tmp, name, models, sets=None, **extra):
     sets = sets or f"""
   - name: id
-    source: {{kind: idx, images: {FASHION}/t10k-images-idx3-ubyte.gz, labels: {FASHION}/t10k-labels-idx1-ubyte.gz, classes: [0, 1, 2, 3, 4], limit: 150}}
+    source: {fashion(150)}
   - name: uniform
     source: {{kind: noise, count: 70, height: 28, width: 28, channels: 1, seed: 3}}
   - name: blend
-    source: {{kind: blend, alpha: 0.5, seed: 4, base: {{kind: idx, images: {FASHION}/t10k-images-idx3-ubyte.gz, limit: 50}}}}
+    source: {{kind: blend, alpha: 0.5, seed: 4, base: {fashion(50, labels=False)}}}
 """
-    params = {"shard_size": 32, "batch_size": 8}
+    params = {"store": f"{tmp}/{name}.h5", "shard_size": 32, "batch_size": 8}
     params.update(extra)
-    lines = [f"store: {tmp}/{name}.h5"] + [f"{k}: {v}" for k, v in params.items()]
-    lines.append("image_sets:" + sets)
-    lines.append("models:")
-    for m in models:
-        lines.append(f"  - {{name: {m}, path: {tmp}/models/{m}.pt}}")
-    path = os.path.join(tmp, name + ".yaml")
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    return path
+    return harness.write_config(os.path.join(tmp, name + ".yaml"), params, sets,
+                                [(m, f"{tmp}/models/{m}.pt") for m in models])
 
 
-def read_store(path):
-    out = {}
-    with h5py.File(path, "r") as f:
-        def visit(name, obj):
-            if isinstance(obj, h5py.Dataset):
-                out[name] = obj[()]
-        f.visititems(visit)
-    return out
-
-
-def same_store(a, b, what):
-    sa, sb = read_store(a), read_store(b)
-    check(sorted(sa) == sorted(sb), f"{what}: same datasets ({sorted(sa)} vs {sorted(sb)})")
-    for k in sa:
-        if k in sb:
-            x, y = sa[k], sb[k]
-            same = x.shape == y.shape and (x.tobytes() == y.tobytes())
-            check(same, f"{what}: dataset {k} differs")
-
-
-def main():
-    tmp = tempfile.mkdtemp(prefix="prh-embed-")
-    os.makedirs(tmp + "/models")
-    subprocess.run([MAKE_MODELS, tmp + "/models"], check=True, capture_output=True)
+def main(tmp):
+    harness.make_models(MAKE_MODELS, tmp + "/models")
     models = ["dict_model", "tuple_model"]
 
     # 1. Rank counts: identical stores.
@@ -104,7 +62,7 @@ def main():
         r = mpi(n, "embed", cfg)
         check(r.returncode == 0, f"embed with {n} ranks: exit {r.returncode}: {r.stderr[-2000:]}")
         stores.append(f"{tmp}/ranks{n}.h5")
-    s1 = read_store(stores[0])
+    s1 = harness.read_h5(stores[0])
     feats = s1["sets/id/models/dict_model/features"]
     check(feats.shape == (150, 2, 32) and feats.dtype == np.float32, f"features shape {feats.shape}")
     tf = s1["sets/id/models/tuple_model/features"]
@@ -118,9 +76,9 @@ def main():
     check(top1.min() >= 0 and top1.max() < 5 and np.all((prob > 0.2) & (prob <= 1)), "predictions")
     check("sets/id/models/tuple_model/top1" not in s1, "no predictions without logits")
     for n, s in zip((2, 3), stores[1:]):
-        same_store(stores[0], s, f"{n} ranks vs 1 rank")
+        same_h5(stores[0], s, f"{n} ranks vs 1 rank")
 
-    r = subprocess.run([PRH, "status", config(tmp, "ranks1", models)], capture_output=True, text=True)
+    r = prh("status", config(tmp, "ranks1", models))
     check(r.returncode == 0 and "total: 20/20 work items done" in r.stdout, f"status: {r.stdout} {r.stderr}")
 
     # 2. kill -9, then resume: same features as an uninterrupted run. The
@@ -129,7 +87,7 @@ def main():
     # finished items, so they land mid-run whatever the machine's speed.
     big_sets = f"""
   - name: id
-    source: {{kind: idx, images: {FASHION}/t10k-images-idx3-ubyte.gz, labels: {FASHION}/t10k-labels-idx1-ubyte.gz, limit: 3000}}
+    source: {fashion(3000, classes=None)}
   - name: uniform
     source: {{kind: noise, count: 120000, height: 28, width: 28, channels: 1, seed: 9}}
 """
@@ -185,7 +143,7 @@ def main():
     m = re.search(r"(\d+) to do", r.stderr)
     check(m is not None and int(m.group(1)) <= undone,
           f"resume redoes at most the unfinished items ({undone}): {m.group(0) if m else r.stderr[-500:]}")
-    same_store(f"{tmp}/killref.h5", f"{tmp}/killed.h5", "killed and resumed vs uninterrupted")
+    same_h5(f"{tmp}/killref.h5", f"{tmp}/killed.h5", "killed and resumed vs uninterrupted")
     r = mpi(2, "embed", cfg)
     check(r.returncode == 0 and "0 to do" in r.stderr, "a finished store has nothing to do")
 
@@ -202,7 +160,7 @@ def main():
         f.write(text)
     r = mpi(2, "embed", cfg)
     check(r.returncode == 0 and "10 to do" in r.stderr, f"adding a model extends the store: {r.stderr[-800:]}")
-    ext = read_store(f"{tmp}/extend.h5")
+    ext = harness.read_h5(f"{tmp}/extend.h5")
     check(ext["sets/id/models/dict_copy/features"].tobytes() == feats.tobytes(), "new model embedded")
     check(ext["sets/id/models/dict_model/features"].tobytes() == feats.tobytes(), "old features kept")
 
@@ -233,7 +191,7 @@ def main():
     bad(["dict_model"], "kind", "unknown source kind",
         sets="\n  - name: x\n    source: {kind: webdataset, url: x}\n")
     bad(["dict_model"], "no images selected", "empty image set",
-        sets=f"\n  - name: e\n    source: {{kind: idx, images: {FASHION}/t10k-images-idx3-ubyte.gz, labels: {FASHION}/t10k-labels-idx1-ubyte.gz, classes: [42]}}\n")
+        sets=f"\n  - name: e\n    source: {fashion(classes=[42])}\n")
     bad(["dict_model"], "unknown key", "unknown config key", colour="blue")
 
     # A store that is damaged (not HDF5) or not a prh store: named as such,
@@ -268,14 +226,10 @@ def main():
     r = mpi(1, "embed", c)
     check(r.returncode == 0 and "broken.jpg" in r.stderr, f"skip bad images: {r.stderr[-800:]}")
     if r.returncode == 0:
-        sk = read_store(f"{tmp}/skip.h5")
+        sk = harness.read_h5(f"{tmp}/skip.h5")
         check(list(sk["sets/f/skipped"]) == [1, 0], f"skipped rows recorded: {sk['sets/f/skipped']}")
         check(sk["sets/f/ids"][1].decode().endswith("good.png"), "ids of a folder source")
 
-    print(f"{len(failures)} failed" if failures else "all embed checks passed")
-    shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if failures else 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    harness.run_test("embed", main)

@@ -23,13 +23,15 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 import h5py
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TOOLS = os.path.normpath(os.path.join(HERE, "..", "..", "tools"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import check  # noqa: E402
+
+TOOLS = os.path.join(harness.REPO, "tools")
 sys.path.insert(0, TOOLS)
 import prh_results  # noqa: E402
 
@@ -38,8 +40,7 @@ try:
 except ImportError:  # the csv/json checks still run
     pd = None
 
-PRH = sys.argv[1]
-failures = []
+run = harness.Prh(sys.argv[1])
 
 MODELS = ["resnet", 'vit "b/16"', "clip"]
 CONFIGS = [  # name, metric, params, symmetric
@@ -62,16 +63,6 @@ COLUMNS = {
                    "ci_high", "p"],
 }
 TABLES = list(COLUMNS)
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
-
-
-def run(*args):
-    return subprocess.run([PRH, *args], capture_output=True, text=True)
 
 
 def same(a, b):
@@ -485,8 +476,7 @@ def check_module(path, t, want):
                   f"alignment table int columns: {df.dtypes.to_dict()}")
 
 
-def main():
-    tmp = tempfile.mkdtemp(prefix="prh-export-")
+def main(tmp):
 
     # 1. A complete file.
     t = make_truth(1, SETS, CONFIGS, comparisons=[("uniform", "id")])
@@ -527,11 +517,7 @@ def main():
 
     # 3. Bad inputs: exit code 2, a message naming the file, nothing on stdout.
     def bad(args, needles, what):
-        r = run(*args)
-        check(r.returncode == 2, f"{what}: exit {r.returncode}, want 2: {r.stderr[-800:]}")
-        for needle in needles:
-            check(needle in r.stderr, f"{what}: stderr lacks {needle!r}: {r.stderr[-800:]}")
-        check(r.stdout == "", f"{what}: stdout {r.stdout!r}")
+        run.expect_error(args, needles, what, stdout_empty=True)
 
     out = os.path.join(tmp, "bad-out")
     missing = os.path.join(tmp, "nope", "results.h5")
@@ -565,10 +551,6 @@ def main():
     except ValueError as e:
         check("not a prh results file" in str(e), f"prh_results.load error: {e}")
 
-    print(f"{len(failures)} failed" if failures else "all export checks passed")
-    shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if failures else 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    harness.run_test("export", main)

@@ -19,15 +19,15 @@ import contextlib
 import importlib.util
 import io
 import json
-import math
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
 import h5py
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import SKIMAGE, check  # noqa: E402
 
 PRH, SRC, MODELS = sys.argv[1:4]
 sys.path.insert(0, os.path.join(SRC, "tests", "e2e", "fake_timm"))
@@ -38,16 +38,6 @@ spec = importlib.util.spec_from_file_location("export_timm", os.path.join(SRC, "
                                                                           "export_timm.py"))
 export_timm = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(export_timm)
-
-SKIMAGE = "/usr/lib/python3/dist-packages/skimage/data"
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
-
 
 # (model, --img-size, expected: input_size, resize, interpolation, mean, std, note)
 CASES = [
@@ -82,15 +72,7 @@ def sidecar_of(model_name, img_size, t=timm):
     return values, err.getvalue()
 
 
-def main():
-    tmp = tempfile.mkdtemp(prefix="prh-export-timm-")
-    try:
-        return run(tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def run(tmp):
+def main(tmp):
     # 1. The exporter's values from the data config.
     sidecars = []
     for i, (name, img, size, resize, interp, mean, std, note) in enumerate(CASES):
@@ -142,14 +124,11 @@ def run(tmp):
     lst = os.path.join(tmp, "images.txt")
     with open(lst, "w") as f:
         f.write(f"{SKIMAGE}/chelsea.png\n{SKIMAGE}/rocket.jpg\n")
-    cfg = os.path.join(tmp, "embed.yaml")
-    lines = [f"store: {tmp}/store.h5", "image_sets:",
-             f"  - {{name: photos, source: {{kind: list, file: {lst}}}}}", "models:"]
-    lines += [f"  - {{name: {n}, path: {pt}, sidecar: {p}}}" for n, p, _ in sidecars]
-    lines.append(f"  - {{name: fixture, path: {pt}, sidecar: {fixture}}}")
-    with open(cfg, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    r = subprocess.run([PRH, "embed", cfg], capture_output=True, text=True)
+    cfg = harness.write_config(
+        os.path.join(tmp, "embed.yaml"), {"store": f"{tmp}/store.h5"},
+        f"\n  - {{name: photos, source: {{kind: list, file: {lst}}}}}",
+        [(n, pt, p) for n, p, _ in sidecars] + [("fixture", pt, fixture)])
+    r = harness.Prh(PRH)("embed", cfg)
     check(r.returncode == 0, f"prh embed with the exporter's sidecars: exit {r.returncode}: "
                              f"{r.stderr[-3000:]}")
     if r.returncode == 0:
@@ -169,9 +148,7 @@ def run(tmp):
             check(feats.shape == (2, 3, 32) and np.all(np.isfinite(feats)),
                   f"fixture features {feats.shape}")
             check("sets/photos/models/fixture/top1" in f, "the stand-in's logits give predictions")
-    print(f"{len(failures)} failure(s)")
-    return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    harness.run_test("export_timm", main)

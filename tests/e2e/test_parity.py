@@ -23,10 +23,7 @@ those scikit-image ships in Debian's python3-skimage
 """
 import math
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
 import h5py
 import numpy as np
@@ -35,8 +32,11 @@ import torchvision
 from PIL import Image
 from torchvision import transforms as T
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import SKIMAGE, check  # noqa: E402
+
 PRH, MODELS = sys.argv[1:3]
-SKIMAGE = "/usr/lib/python3/dist-packages/skimage/data"
 # (file, what it is): JPEG and PNG, RGB and grey, landscape, square, portrait.
 PHOTOS = [
     ("astronaut.png", "RGB PNG 512 x 512"),
@@ -55,13 +55,6 @@ PHOTOS = [
 NOISE = [(231, 300, False), (300, 231, True), (1000, 257, False), (97, 451, False),
          (256, 999, True), (223, 224, False), (640, 480, False), (1023, 1537, False)]
 COSINE_MIN = 0.9999
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
 
 
 def read_sidecar(path):
@@ -118,13 +111,11 @@ def run_embed(tmp, name, images, models):
     lst = os.path.join(tmp, name + ".txt")
     with open(lst, "w") as f:
         f.write("\n".join(images) + "\n")
-    cfg = os.path.join(tmp, name + ".yaml")
-    lines = [f"store: {tmp}/{name}.h5", "batch_size: 16", "shard_size: 64", "image_sets:",
-             f"  - {{name: photos, source: {{kind: list, file: {lst}}}}}", "models:"]
-    lines += [f"  - {{name: {m}, path: {pt}, sidecar: {sc}}}" for m, pt, sc in models]
-    with open(cfg, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    r = subprocess.run([PRH, "embed", cfg], capture_output=True, text=True)
+    cfg = harness.write_config(
+        os.path.join(tmp, name + ".yaml"),
+        {"store": f"{tmp}/{name}.h5", "batch_size": 16, "shard_size": 64},
+        f"\n  - {{name: photos, source: {{kind: list, file: {lst}}}}}", models)
+    r = harness.Prh(PRH)("embed", cfg)
     check(r.returncode == 0, f"prh embed {name}: exit {r.returncode}: {r.stderr[-3000:]}")
     if r.returncode != 0:
         return None
@@ -272,27 +263,20 @@ def features(tmp, photos):
                                             f"{list(ref_top1)}")
 
 
-def main():
+def main(tmp):
     missing = [p for p, _ in PHOTOS if not os.path.isfile(os.path.join(SKIMAGE, p))]
-    if missing:
-        print(f"FAIL: photographs of python3-skimage missing in {SKIMAGE}: {missing} "
-              "(tools/bootstrap.sh --tests installs python3-skimage)")
-        return 1
+    if not check(not missing, f"photographs of python3-skimage missing in {SKIMAGE}: {missing} "
+                 "(tools/bootstrap.sh --tests installs python3-skimage)"):
+        return
     photos = [os.path.join(SKIMAGE, p) for p, _ in PHOTOS]
     print("photographs (python3-skimage):")
     for p, what in PHOTOS:
         with Image.open(os.path.join(SKIMAGE, p)) as im:
             print(f"  {p:<24} {what:<32} PIL mode {im.mode}, {im.size[0]} x {im.size[1]}")
     torch.set_num_threads(1)
-    tmp = tempfile.mkdtemp(prefix="prh-parity-")
-    try:
-        pixels(tmp, photos)
-        features(tmp, photos)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"\n{len(failures)} failure(s)")
-    return 1 if failures else 0
+    pixels(tmp, photos)
+    features(tmp, photos)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    harness.run_test("parity", main)

@@ -18,7 +18,7 @@ copies, rotations, independent noise, a noisy mix. Checked:
   the models swapped);
 - correlations, p-values, accuracy and agreement against numpy;
 - kill -9 in the preparation and in the scoring phase (while the ranks hold
-  after their first unit: PRH_TEST_HOLD, tests/e2e/held.py), then re-run: same
+  after their first unit: PRH_TEST_HOLD, tests/e2e/harness.py), then re-run: same
   results as an uninterrupted run, finished units not redone;
 - `prh run` resumes both stages; a complete run is not redone;
 - bad input: unknown configuration, k >= N (named), unfinished embeddings
@@ -29,67 +29,41 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 
 import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from held import kill_held, why_no_hold  # noqa: E402
+import harness  # noqa: E402
+from harness import check, fashion, kill_held, why_no_hold  # noqa: E402
 
 PRH, MAKE_MODELS, MPIEXEC = sys.argv[1:4]
-FASHION = "/usr/share/datasets/fashion-mnist"
-failures = []
-ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OMPI_MCA_rmaps_base_oversubscribe="1", OMPI_MCA_btl="self,vader",
-           OMPI_MCA_btl_vader_single_copy_mechanism="none", HDF5_USE_FILE_LOCKING="FALSE")
+ENV = harness.mpi_env(locking=False)
+prh = harness.Prh(PRH, MPIEXEC, ENV)
+mpi = prh.mpi
 METRICS = ["mutual_knn:k=10", "mutual_knn:k=5", "cknna:k=10", "cycle_knn:k=10", "lcs_knn:k=10",
            "edit_distance_knn:k=10", "cka", "unbiased_cka", "cka:kernel=rbf,sigma=0.5",
            "svcca:cca_dim=4"]
 
 
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
-
-
-def mpi(n, *args, **kw):
-    cmd = [MPIEXEC, "-n", str(n), "--oversubscribe", PRH, *args]
-    return subprocess.run(cmd, capture_output=True, text=True, env=ENV, **kw)
-
-
-def prh(*args):
-    return subprocess.run([PRH, *args], capture_output=True, text=True, env=ENV)
-
-
 def config(tmp, name, models, store=None, results=None, sets=None, metrics=METRICS, **extra):
     sets = sets or f"""
   - name: id
-    source: {{kind: idx, images: {FASHION}/t10k-images-idx3-ubyte.gz, labels: {FASHION}/t10k-labels-idx1-ubyte.gz, classes: [0, 1, 2, 3, 4], limit: 150}}
+    source: {fashion(150)}
   - name: noise
     source: {{kind: noise, count: 80, height: 28, width: 28, channels: 1, seed: 3}}
 """
-    params = {"shard_size": 32, "batch_size": 16, "bootstrap": 200,
+    params = {"store": store or f"{tmp}/{name}.store.h5",
+              "results": results or f"{tmp}/{name}.results.h5",
+              "shard_size": 32, "batch_size": 16, "bootstrap": 200,
               "correlations": "[spearman, kendall, pearson]",
               "preprocess": "{clamp: false}"}
     params.update(extra)
-    lines = [f"store: {store or tmp + '/' + name + '.store.h5'}",
-             f"results: {results or tmp + '/' + name + '.results.h5'}"]
-    lines += [f"{k}: {v}" for k, v in params.items()]
-    lines.append("metrics: [" + ", ".join(json.dumps(m) for m in metrics) + "]")
-    lines.append("image_sets:" + sets)
-    lines.append("models:")
-    for m in models:
-        lines.append(f"  - {{name: {m}, path: {tmp}/models/dict_model.pt}}")
-    path = os.path.join(tmp, name + ".yaml")
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    return path
+    params["metrics"] = "[" + ", ".join(json.dumps(m) for m in metrics) + "]"
+    return harness.write_config(os.path.join(tmp, name + ".yaml"), params, sets,
+                                [(m, f"{tmp}/models/dict_model.pt") for m in models])
 
 
 def rotation(d, rng):
@@ -106,30 +80,8 @@ def set_features(store, make):
                 ds[...] = make(s, m, ds.shape).astype(np.float32)
 
 
-def read_results(path, skip_root=True):
-    out = {}
-    with h5py.File(path, "r") as f:
-        def visit(name, obj):
-            if isinstance(obj, h5py.Dataset):
-                out[name] = obj[()]
-            for k, v in obj.attrs.items():
-                out[name + "@" + k] = v
-        f.visititems(visit)
-        if not skip_root:
-            for k, v in f.attrs.items():
-                out["@" + k] = v
-    return out
-
-
 def same_results(a, b, what):
-    ra, rb = read_results(a), read_results(b)
-    check(sorted(ra) == sorted(rb), f"{what}: same objects")
-    for k in ra:
-        if k not in rb:
-            continue
-        x, y = np.asarray(ra[k]), np.asarray(rb[k])
-        same = x.shape == y.shape and x.tobytes() == y.tobytes()
-        check(same, f"{what}: {k} differs")
+    harness.same_h5(a, b, what, attrs=True)
 
 
 def ranks(x):
@@ -197,7 +149,7 @@ def kill_when(cmd, stage, probe, log, what):
     """Starts cmd, kill -9 while its ranks hold after their first `stage` unit.
 
     Returns the done count probe() reports after the kill, or None if the
-    command never held with work left (PRH_TEST_HOLD, tests/e2e/held.py).
+    command never held with work left (PRH_TEST_HOLD, tests/e2e/harness.py).
     """
     holds = kill_held(cmd, ENV, stage, 1, log)
     done, total = probe()
@@ -208,10 +160,8 @@ def kill_when(cmd, stage, probe, log, what):
     return done if total and 1 <= done < total else None
 
 
-def main():
-    tmp = tempfile.mkdtemp(prefix="prh-reduce-")
-    os.makedirs(f"{tmp}/models")
-    subprocess.run([MAKE_MODELS, f"{tmp}/models"], check=True, capture_output=True)
+def main(tmp):
+    harness.make_models(MAKE_MODELS, f"{tmp}/models")
     rng = np.random.default_rng(7)
 
     # --- the known-answer sweep ------------------------------------------------
@@ -417,7 +367,7 @@ def main():
     check(r.returncode == 0, f"reduce big: {r.stderr[-2000:]}")
     print(f"big reduce: {time.time() - t0:.1f} s", flush=True)
     bres = f"{tmp}/big.results.h5"
-    cmd = [MPIEXEC, "-n", "2", "--oversubscribe", PRH, "reduce", bcfg]
+    cmd = prh.cmd(2, "reduce", bcfg)
     # 1) killed while preparing (the cache has some units), 2) killed while scoring.
     at = kill_when(cmd, "prepare", lambda: prep_flags(bres + ".prep.h5"), f"{tmp}/kill1.log",
                    "kill in preparation")
@@ -513,12 +463,6 @@ def main():
         check(np.isfinite(f["alignment/id/mutual_knn@k=10/scores"][()]).all(),
               "completed after the embeddings were")
 
-    if failures:
-        print(f"{len(failures)} failures; files kept in {tmp}")
-        sys.exit(1)
-    shutil.rmtree(tmp)
-    print("all reduce checks passed")
-
 
 if __name__ == "__main__":
-    main()
+    harness.run_test("reduce", main)

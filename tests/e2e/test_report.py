@@ -50,26 +50,18 @@ import select
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 import h5py
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 import report_fixture  # noqa: E402
+from harness import check  # noqa: E402
 
 PRH = os.path.abspath(sys.argv[1])
 KEEP = os.environ.get("PRH_REPORT_TEST_KEEP")
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
-    return cond
 
 
 def find_chromium():
@@ -486,13 +478,11 @@ def check_report(chromium, results, tmp, label, want_figures, absent_figures, te
         shutil.copytree(out, os.path.join(KEEP, label + "-report"), dirs_exist_ok=True)
 
 
-def main():
+def main(tmp):
     chromium = find_chromium()
-    if not chromium:
-        print("FAIL: chromium not found (Debian: apt-get install chromium; "
-              "bash tools/bootstrap.sh --tests installs it)", flush=True)
-        return 1
-    tmp = tempfile.mkdtemp(prefix="prh-report-")
+    if not check(chromium, "chromium not found (Debian: apt-get install chromium; "
+                 "bash tools/bootstrap.sh --tests installs it)"):
+        return
     base = ["correlation_matrices", "pair_scatter", "alignment_mutual_knn_k_10", "alignment_cknna_k_10",
             "alignment_cka_kernel_linear", "mean_alignment", "predictions", "alignment_vs_accuracy"]
 
@@ -518,11 +508,8 @@ def main():
 
     # Bad inputs: exit 2, one line naming the problem.
     def bad(args, needles, what, env=None):
-        r = subprocess.run([PRH, "report", *args], capture_output=True, text=True,
-                           env=dict(os.environ, **(env or {})))
-        check(r.returncode == 2, f"{what}: exit {r.returncode}, want 2: {r.stderr[-800:]}")
-        for n in needles:
-            check(n in r.stderr, f"{what}: stderr lacks {n!r}: {r.stderr[-800:]}")
+        harness.Prh(PRH).expect_error(["report", *args], needles, what,
+                                      env=dict(os.environ, **(env or {})))
 
     missing = os.path.join(tmp, "nope.h5")
     bad([missing], [missing, "no such file"], "missing file")
@@ -547,10 +534,6 @@ def main():
     bad([plain], ["python3-matplotlib", "bootstrap.sh"], "python without matplotlib",
         env={"PRH_PYTHON": nomods})
 
-    print(f"{len(failures)} failed" if failures else "all report checks passed", flush=True)
-    shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if failures else 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    harness.run_test("report", main)

@@ -7,21 +7,17 @@ calls still reach the parallel HDF5 library.
 usage: test_startup.py PRH MAKE_TEST_MODELS
 """
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import check  # noqa: E402
 
 PRH, MAKE_MODELS = sys.argv[1:3]
 MODELS = os.path.join(os.path.dirname(PRH), "prh-models")
-FASHION = "/usr/share/datasets/fashion-mnist"
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what, flush=True)
-    if not cond:
-        failures.append(what)
+prh = harness.Prh(PRH)
+harness.verbose = True
 
 
 def libs(binary):
@@ -38,32 +34,24 @@ def main(tmp):
     check("libtorch" in full and "libhdf5_serial" in full and "openmpi" in full,
           "prh-models loads LibTorch, and with it serial HDF5 beside the parallel one")
 
-    r = subprocess.run([PRH, "--version"], capture_output=True, text=True)
+    r = prh("--version")
     check(r.returncode == 0 and r.stdout.startswith("prh "), f"prh --version: {r.stdout!r}")
-    r = subprocess.run([PRH, "embed", f"{tmp}/missing.yaml"], capture_output=True, text=True)
+    r = prh("embed", f"{tmp}/missing.yaml")
     check(r.returncode == 2 and "missing.yaml" in r.stderr,
           f"prh embed runs in prh-models, bad input is exit 2 there too: {r.returncode} "
           f"{r.stderr[-300:]}")
-    r = subprocess.run([PRH, "embed", f"{tmp}/missing.yaml"], capture_output=True, text=True,
-                       env=dict(os.environ, PRH_MODELS=f"{tmp}/nowhere/prh-models"))
+    r = prh("embed", f"{tmp}/missing.yaml",
+            env=dict(os.environ, PRH_MODELS=f"{tmp}/nowhere/prh-models"))
     check(r.returncode == 1 and "cannot start" in r.stderr and "nowhere/prh-models" in r.stderr,
           f"prh-models missing: one clear line, exit 1: {r.returncode} {r.stderr.strip()}")
 
-    os.makedirs(f"{tmp}/models")
-    subprocess.run([MAKE_MODELS, f"{tmp}/models"], check=True, capture_output=True)
-    cfg = f"{tmp}/c.yaml"
-    with open(cfg, "w") as f:
-        f.write(f"""store: {tmp}/store.h5
-shard_size: 32
-batch_size: 16
-image_sets:
+    harness.make_models(MAKE_MODELS, f"{tmp}/models")
+    cfg = harness.write_config(
+        f"{tmp}/c.yaml", {"store": f"{tmp}/store.h5", "shard_size": 32, "batch_size": 16}, """
   - name: noise
-    source: {{kind: noise, count: 40, height: 28, width: 28, channels: 1, seed: 3}}
-models:
-  - {{name: m, path: {tmp}/models/dict_model.pt}}
-""")
-    r = subprocess.run([PRH, "embed", cfg], capture_output=True, text=True,
-                       env=dict(os.environ, PRH_LOG_LEVEL="debug"))
+    source: {kind: noise, count: 40, height: 28, width: 28, channels: 1, seed: 3}""",
+        [("m", f"{tmp}/models/dict_model.pt")])
+    r = prh("embed", cfg, env=dict(os.environ, PRH_LOG_LEVEL="debug"))
     line = next((l for l in r.stderr.splitlines() if "HDF5 calls reach" in l), "")
     check(r.returncode == 0 and "openmpi" in line and "parallel" in line,
           f"with LibTorch loaded, prh's HDF5 calls reach the parallel library: {line!r} "
@@ -71,10 +59,4 @@ models:
 
 
 if __name__ == "__main__":
-    tmp = tempfile.mkdtemp(prefix="prh-startup-")
-    try:
-        main(tmp)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{len(failures)} failed" if failures else "all startup checks passed")
-    sys.exit(1 if failures else 0)
+    harness.run_test("startup", main)

@@ -15,50 +15,30 @@ usage: test_sweeps.py PRH MAKE_TEST_MODELS MPIEXEC
 """
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
 import h5py
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import check, fashion  # noqa: E402
+
 PRH, MAKE_MODELS, MPIEXEC = sys.argv[1:4]
-FASHION = "/usr/share/datasets/fashion-mnist"
-failures = []
-ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-           OMPI_MCA_rmaps_base_oversubscribe="1", OMPI_MCA_btl="self,vader",
-           OMPI_MCA_btl_vader_single_copy_mechanism="none")
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
-
-
-def mpi(n, *args):
-    return subprocess.run([MPIEXEC, "-n", str(n), "--oversubscribe", PRH, *args],
-                          capture_output=True, text=True, env=ENV)
+prh = harness.Prh(PRH, MPIEXEC, harness.mpi_env())
+mpi = prh.mpi
 
 
 def config(tmp, name, sweeps):
-    path = f"{tmp}/{name}.yaml"
-    with open(path, "w") as f:
-        f.write(f"""store: {tmp}/{name}.h5
-shard_size: 16
-batch_size: 8
-image_sets:
+    sets = f"""
   - name: id
-    source: {{kind: idx, images: {FASHION}/t10k-images-idx3-ubyte.gz, labels: {FASHION}/t10k-labels-idx1-ubyte.gz, classes: [0, 1, 2, 3, 4], limit: 60}}
+    source: {fashion(60)}
   - name: noise3
-    source: {{kind: noise, count: 40, height: 28, width: 28, channels: 1, seed: 3}}
-models:
-  - {{name: dict_model, path: {tmp}/models/dict_model.pt}}
-  - {{name: tuple_model, path: {tmp}/models/tuple_model.pt}}
-sweeps:{sweeps}
-""")
-    return path
+    source: {{kind: noise, count: 40, height: 28, width: 28, channels: 1, seed: 3}}"""
+    return harness.write_config(
+        f"{tmp}/{name}.yaml", {"store": f"{tmp}/{name}.h5", "shard_size": 16, "batch_size": 8},
+        sets, [(m, f"{tmp}/models/{m}.pt") for m in ("dict_model", "tuple_model")],
+        tail=f"sweeps:{sweeps}\n")
 
 
 SWEEPS = """
@@ -76,13 +56,11 @@ def features(f, s, m="dict_model"):
     return f[f"sets/{s}/models/{m}/features"][()]
 
 
-def main():
-    tmp = tempfile.mkdtemp(prefix="prh-sweeps-")
-    os.makedirs(tmp + "/models")
-    subprocess.run([MAKE_MODELS, tmp + "/models"], check=True, capture_output=True)
+def main(tmp):
+    harness.make_models(MAKE_MODELS, tmp + "/models")
     cfg = config(tmp, "two", SWEEPS)
 
-    r = subprocess.run([PRH, "validate", cfg], capture_output=True, text=True)
+    r = prh("validate", cfg, env=os.environ)
     check(r.returncode == 0, f"validate: exit {r.returncode}: {r.stdout}{r.stderr}")
     sizes = ", ".join(str(n) for n in [60, 40] + SIZES)
     check(f"OK: 10 image sets ({sizes} images)" in r.stdout, f"validate summary: {r.stdout!r}")
@@ -145,7 +123,7 @@ def main():
   - {name: d, base: id, family: blend, levels: [1.5]}
 """)
     for args in (["validate", bad], ["embed", bad]):
-        r = subprocess.run([PRH, *args], capture_output=True, text=True, env=ENV)
+        r = prh(*args)
         out = r.stdout + r.stderr
         check(r.returncode == 2, f"{args[0]} bad sweeps: exit {r.returncode}")
         for part in ("sweeps[0].base: 'nope' is not an image set of this config",
@@ -156,12 +134,6 @@ def main():
             check(part in out, f"{args[0]} bad sweeps: names {part!r}: {out}")
     check(not os.path.exists(f"{tmp}/bad.h5"), "a bad config creates no store")
 
-    if failures:
-        print(f"{len(failures)} failure(s); files kept in {tmp}")
-        sys.exit(1)
-    shutil.rmtree(tmp)
-    print("OK")
-
 
 if __name__ == "__main__":
-    main()
+    harness.run_test("sweeps", main)

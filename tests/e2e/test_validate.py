@@ -15,40 +15,26 @@ usage: test_validate.py PRH MAKE_TEST_MODELS
 """
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import REPO, check, fashion  # noqa: E402
+from harness import write_text as write  # noqa: E402
 from pngs import write_png  # noqa: E402
 
 PRH, MAKE_MODELS = sys.argv[1:3]
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FASHION = "/usr/share/datasets/fashion-mnist"
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what, flush=True)
+run = harness.Prh(PRH)
 
 
 def prh(*args, cwd=None):
-    r = subprocess.run([PRH, *args], capture_output=True, text=True, cwd=cwd)
+    r = run(*args, cwd=cwd)
     return r.returncode, r.stdout + r.stderr, r
 
 
-def write(path, text):
-    with open(path, "w") as f:
-        f.write(text)
-    return path
-
-
-def main():
-    tmp = tempfile.mkdtemp(prefix="prh-validate-")
-    os.makedirs(tmp + "/models")
-    subprocess.run([MAKE_MODELS, tmp + "/models"], check=True, capture_output=True)
+def main(tmp):
+    harness.make_models(MAKE_MODELS, tmp + "/models")
     os.makedirs(tmp + "/pngs/a")
     for i in range(12):
         write_png(f"{tmp}/pngs/a/{i:02d}.png", [[(i * 7 + r * 3 + c) % 256 for c in range(28)]
@@ -61,7 +47,7 @@ metrics: [mutual_knn:k=10, cknna:k=10, cka]
 correlations: [spearman, kendall]
 image_sets:
   - name: id
-    source: {{kind: idx, images: {FASHION}/t10k-images-idx3-ubyte.gz, labels: {FASHION}/t10k-labels-idx1-ubyte.gz, classes: [0, 1, 2, 3, 4], limit: 150}}
+    source: {fashion(150)}
   - name: uniform
     source: {{kind: noise, count: 70, height: 28, width: 28, channels: 1, seed: 3}}
   - name: pngs
@@ -93,7 +79,7 @@ store: {tmp}/afile/store.h5
 metrics: [mutual_knn:k=10, mutal_knn:k=5, cknna:k=10, "cknna@k=10", "cka:kernel=poly", cknna:k=1]
 image_sets:
   - name: id
-    source: {{kind: idx, images: {FASHION}/t10k-images-idx3-ubyte.gz, limit: 100}}
+    source: {fashion(100, labels=False)}
   - name: photos
     source: {{kind: folder, root: {tmp}/no-such-folder}}
   - name: tiny
@@ -167,11 +153,6 @@ models:
     check("'random'" not in out and "store" not in out, f"prh-ood: nothing else: {out}")
     shutil.rmtree(empty, ignore_errors=True)
 
-    if not failures:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{len(failures)} failed" if failures else "all validate checks passed")
-    return 1 if failures else 0
-
 
 if __name__ == "__main__":
-    sys.exit(main())
+    harness.run_test("validate", main)
