@@ -32,17 +32,17 @@ import math
 import os
 import subprocess
 import sys
-import tempfile
 
 import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 import naive_metrics as nm  # noqa: E402
 import test_calibrate as tc  # noqa: E402  (argv: PRH MAKE_TEST_MODELS MPIEXEC)
 import test_reduce as tr  # noqa: E402
+from harness import check  # noqa: E402
 
-check = tr.check
 K = 99
 SEED = 7
 ALPHA = 0.05
@@ -75,10 +75,8 @@ def bh(p):
     return tc.bh(p)
 
 
-def main():
-    tmp = tempfile.mkdtemp(prefix="prh-sweep-results-")
-    os.makedirs(f"{tmp}/models")
-    subprocess.run([tr.MAKE_MODELS, f"{tmp}/models"], check=True, capture_output=True)
+def main(tmp):
+    harness.make_models(tr.MAKE_MODELS, f"{tmp}/models")
     store = f"{tmp}/store.h5"
     r = tr.mpi(2, "embed", cfg(tmp, "embed", store, f"{tmp}/unused.h5"))
     check(r.returncode == 0, f"embed: {r.stderr[-2000:]}")
@@ -218,11 +216,6 @@ def main():
     check(r.returncode == 0, f"prh_results --brief: {r.stderr[-2000:]}")
     check("breaking" in r.stdout and "fade" in r.stdout, f"--brief prints the breaking points: {r.stdout[-1500:]}")
 
-    if tr.failures:
-        print(f"{len(tr.failures)} failure(s)")
-        sys.exit(1)
-    print("sweep results: all checks passed")
-
 
 if __name__ == "__main__":
-    main()
+    harness.run_test("sweep-results", main)
