@@ -10,7 +10,7 @@ plausible numbers, not computed (the report only displays them).
 Optional parts that prh does not write yet can be added (fabricated, for
 the report's code paths): calibration (/calibration/S/C/...), correlation
 nulls (/correlation/S/spearman_null_mean, _null_q95, _null_p, _mantel_p),
-a sweep (/sweeps/NAME, the provisional layout of docs/results.md), and
+a sweep (/sweeps/NAME, the first layout: levels, sets and breaking levels only), and
 /models attributes family / training_data. `partial=True` writes what
 `prh reduce --partial` leaves: two models without embeddings (NaN, not
 done), complete = 0.

@@ -180,6 +180,23 @@ def main(tmp):
             if s == "ood":  # every label is outside the classes: all wrong
                 check(pr["both_wrong"][a, b] == N, f"{s}: every image is wrong for both")
         check("comparison/id/uniform/spearman_diff" in f, "comparison id vs uniform")
+        # The sweeps' summaries (docs/sweeps.md): one group per sweep, its
+        # levels' sets in order, curves equal to the levels' mean scores.
+        off = ~np.eye(M, dtype=bool)
+        for name in ("towards_noise", "patch_shuffle"):
+            check(f"sweeps/{name}" in f, f"/sweeps/{name} written")
+            if f"sweeps/{name}" not in f:
+                continue
+            g = f[f"sweeps/{name}"]
+            lsets = list(g["sets"].asstr()[()])
+            check(all(x in sets for x in lsets) and len(lsets) == len(g["levels"]),
+                  f"{name}: one image set per level: {lsets}")
+            for li, x in enumerate(lsets):
+                S = f[f"alignment/{x}/{configs[0]}/scores"][()]
+                check(abs(g["mean"][li, 0] - S[off].mean()) < 1e-12, f"{name}/{x}: mean curve")
+        check(not any(a.startswith("id@") and b.startswith("id@")
+                      for a in f["comparison"] for b in f[f"comparison/{a}"]),
+              "no comparison between two levels of a sweep")
 
     # --- export and summary -----------------------------------------------------------
     out = f"{tmp}/csv"
@@ -191,7 +208,8 @@ def main(tmp):
     check(len(rows) == len(SETS) * M, f"predictions.csv rows: {len(rows)}")
     r = subprocess.run(["/usr/bin/python3", os.path.join(REPO, "tools/prh_results.py"), "--brief",
                         results], capture_output=True, text=True)
-    check(r.returncode == 0 and "Spearman(mutual_knn@k=10, cknna@k=10)" in r.stdout,
+    check(r.returncode == 0 and "Spearman(mutual_knn@k=10, cknna@k=10)" in r.stdout
+          and "sweep towards_noise" in r.stdout,
           f"summary: {r.stdout[-1500:]} {r.stderr[-500:]}")
     print(r.stdout)
     r = mpi(2, "run", cfg)

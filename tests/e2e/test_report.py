@@ -13,7 +13,7 @@ timm-style names among them), 3 image sets, 6 configurations. Three files:
    parts are absent, and exits 0;
 2. rich: the same plus *fabricated* optional parts that later stages will
    write (calibration, correlation nulls and Mantel p, /models family and
-   training_data, a sweep in the provisional /sweeps layout): the calibrated
+   training_data, a sweep in the older /sweeps layout, without the curves): the calibrated
    and sweep figures appear;
 3. partial: what `prh reduce --partial` leaves (two models without
    embeddings, complete = 0): the report says what is missing.
@@ -497,7 +497,7 @@ def main(tmp):
                  [f for f in base if f != "alignment_cka_kernel_linear"]
                  + ["calibrated_mutual_knn_k_10", "calibrated_cknna_k_10", "sweep_blend"],
                  ["alignment_cka", "calibrated_cka"],
-                 ["Mantel p", "Benjamini-Hochberg", "Sweep blend", "provisional",
+                 ["Mantel p", "Benjamini-Hochberg", "Sweep blend", "docs/sweeps.md",
                   "training data and family"], flags=["--config", "mutual_knn@10", "--config", "cknna@k=10"])
 
     # Written without --out: RESULTS without .h5, plus -report.
