@@ -169,8 +169,14 @@ class ResampleCorrelator {
   std::vector<Prepared> prep_;
 };
 
-// The percentile interval of the finite values, or NaN when fewer than half
-// of the resamples gave one.
+std::size_t checked_configurations(const std::vector<std::vector<double>>& matrices, int M,
+                                   const char* what) {
+  for (std::size_t k = 0; k < matrices.size(); ++k) check_matrix(matrices[k], M, what, k);
+  return matrices.size();
+}
+
+}  // namespace
+
 void percentile_interval(std::vector<double>& values, int resamples, double confidence, double& low,
                          double& high) {
   if (values.empty() || 2 * values.size() < static_cast<std::size_t>(resamples)) {
@@ -181,14 +187,6 @@ void percentile_interval(std::vector<double>& values, int resamples, double conf
   low = quantile_sorted(values, (1 - confidence) / 2);
   high = quantile_sorted(values, (1 + confidence) / 2);
 }
-
-std::size_t checked_configurations(const std::vector<std::vector<double>>& matrices, int M,
-                                   const char* what) {
-  for (std::size_t k = 0; k < matrices.size(); ++k) check_matrix(matrices[k], M, what, k);
-  return matrices.size();
-}
-
-}  // namespace
 
 std::vector<double> upper_triangle(const std::vector<double>& s, int M) {
   check_matrix(s, M, "matrix", 0);

@@ -51,17 +51,10 @@ double fraction_at(const std::vector<double>& q, const std::vector<std::size_t>&
   return n ? static_cast<double>(hit) / static_cast<double>(n) : kNaN;
 }
 
-// Percentile interval of the finite values, NaN when fewer than half of the
-// resamples gave one (as bootstrap.cpp's intervals).
+// Percentile interval of the finite values (bootstrap.hpp).
 void interval(std::vector<double> v, int resamples, double confidence, double& low, double& high) {
   v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
-  if (v.empty() || 2 * v.size() < static_cast<std::size_t>(resamples)) {
-    low = high = kNaN;
-    return;
-  }
-  std::sort(v.begin(), v.end());
-  low = quantile_sorted(v, (1 - confidence) / 2);
-  high = quantile_sorted(v, (1 + confidence) / 2);
+  percentile_interval(v, resamples, confidence, low, high);
 }
 
 // The same for discrete values that may be +inf: order statistics, no

@@ -67,6 +67,12 @@ std::vector<double> resampled_upper_triangle(const std::vector<double>& s, int M
 // h = (n-1) q). NaN for an empty vector.
 double quantile_sorted(const std::vector<double>& sorted, double q);
 
+// The percentile interval (quantile_sorted at (1 - confidence) / 2 and
+// (1 + confidence) / 2) of `values`, which must all be finite (sorted in
+// place); NaN when fewer than half of the `resamples` gave a value.
+void percentile_interval(std::vector<double>& values, int resamples, double confidence, double& low,
+                         double& high);
+
 // Correlations between K configurations, all K x K row-major.
 struct CorrelationMatrix {
   int K = 0;
