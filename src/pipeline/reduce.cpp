@@ -712,24 +712,6 @@ std::int64_t calibrate_pairs(const Plan& plan, const store::ResultsLayout& L,
   return outcome.done;
 }
 
-// A correlation coefficient over the positions where both are finite; NaN
-// with fewer than 3 (no p-value: the null distribution is the reference).
-double coefficient_finite(const std::vector<double>& x, const std::vector<double>& y,
-                          stats::Method m) {
-  std::vector<double> a, b;
-  for (std::size_t k = 0; k < x.size(); ++k)
-    if (std::isfinite(x[k]) && std::isfinite(y[k])) a.push_back(x[k]), b.push_back(y[k]);
-  if (a.size() < 3) return std::nan("");
-  switch (m) {
-    case stats::Method::Pearson:
-      return stats::pearson_r(a, b);
-    case stats::Method::Spearman:
-      return stats::spearman_r(a, b);
-    default:
-      return stats::kendall_tau_b(a, b);
-  }
-}
-
 // The stream of the sweep seed that the Mantel relabellings draw from
 // (stats::stream_seed; "mantel" in ASCII).
 constexpr std::uint64_t kMantelStream = 0x6d616e74656cULL;
@@ -865,7 +847,7 @@ store::Derived derive(const config::Sweep& sweep, const Plan& plan, const store:
                 x[static_cast<std::size_t>(p)] = nulls[a][static_cast<std::size_t>(p) * Kp + k];
                 y[static_cast<std::size_t>(p)] = nulls[b][static_cast<std::size_t>(p) * Kp + k];
               }
-              rs[k] = coefficient_finite(x, y, method);
+              rs[k] = stats::coefficient_finite(x, y, method);
             }
             const auto sum = stats::summarize_null(t.r[a * K + b], rs);
             for (auto [u, v] : {std::pair{a, b}, std::pair{b, a}}) {

@@ -42,29 +42,6 @@ std::vector<std::size_t> resampled_pair_index(int M, const std::vector<int>& dra
   return idx;
 }
 
-// The coefficient alone (no p-value) on the positions where both are finite;
-// NaN with fewer than 3 of them.
-double coefficient_finite(const std::vector<double>& x, const std::vector<double>& y, Method m) {
-  std::vector<double> fx, fy;
-  fx.reserve(x.size());
-  fy.reserve(y.size());
-  for (std::size_t i = 0; i < x.size(); ++i)
-    if (std::isfinite(x[i]) && std::isfinite(y[i])) {
-      fx.push_back(x[i]);
-      fy.push_back(y[i]);
-    }
-  if (fx.size() < 3) return kNaN;
-  switch (m) {
-    case Method::Pearson:
-      return pearson_r(fx, fy);
-    case Method::Spearman:
-      return spearman_r(fx, fy);
-    case Method::Kendall:
-      return kendall_tau_b(fx, fy);
-  }
-  return kNaN;
-}
-
 // Computes r* of every configuration pair for one resample of the models,
 // with the same arithmetic (so the same value) as correlate_finite's
 // coefficient. Each configuration's resampled vector is prepared once: its

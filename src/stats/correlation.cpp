@@ -71,17 +71,61 @@ struct PairCounts {
   double s = 0, n0 = 0, n1 = 0, n2 = 0;  // n1: pairs tied in x, n2: tied in y
 };
 
+// Knight's (1966) O(n log n) count: sort by (x, y); pairs tied in x (n1) and
+// in both (n3) are runs of that order; the discordant pairs are the
+// inversions of y in it (merge sort); pairs tied in y (n2) are runs of the
+// sorted y. s = n0 - n1 - n2 + n3 - 2 D. Integer counts: the same numbers as
+// the O(n^2) definition (test_stats_correlation.cpp checks it).
 PairCounts pair_counts(const std::vector<double>& x, const std::vector<double>& y) {
-  PairCounts c;
   const std::size_t n = x.size();
-  c.n0 = static_cast<double>(n) * static_cast<double>(n - 1) / 2;
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = i + 1; j < n; ++j) {
-      const double dx = x[i] - x[j], dy = y[i] - y[j];
-      if (dx == 0) c.n1 += 1;
-      if (dy == 0) c.n2 += 1;
-      if (dx != 0 && dy != 0) c.s += (dx > 0) == (dy > 0) ? 1 : -1;
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return x[a] < x[b] || (x[a] == x[b] && y[a] < y[b]);
+  });
+  auto runs = [](const std::vector<double>& v, auto same) {
+    std::int64_t t = 0;
+    for (std::size_t i = 0; i < v.size();) {
+      std::size_t j = i + 1;
+      while (j < v.size() && same(i, j)) ++j;
+      const auto len = static_cast<std::int64_t>(j - i);
+      t += len * (len - 1) / 2;
+      i = j;
     }
+    return t;
+  };
+  std::vector<double> xs(n), ys(n);
+  for (std::size_t i = 0; i < n; ++i) xs[i] = x[order[i]], ys[i] = y[order[i]];
+  const std::int64_t n1 = runs(xs, [&](std::size_t i, std::size_t j) { return xs[j] == xs[i]; });
+  const std::int64_t n3 =
+      runs(xs, [&](std::size_t i, std::size_t j) { return xs[j] == xs[i] && ys[j] == ys[i]; });
+  // Bottom-up merge sort of ys, counting pairs i < j with ys[i] > ys[j].
+  std::int64_t swaps = 0;
+  std::vector<double> buf(n);
+  for (std::size_t width = 1; width < n; width *= 2) {
+    for (std::size_t lo = 0; lo < n; lo += 2 * width) {
+      const std::size_t mid = std::min(lo + width, n), hi = std::min(lo + 2 * width, n);
+      std::size_t a = lo, b = mid, k = lo;
+      while (a < mid && b < hi) {
+        if (ys[b] < ys[a]) {
+          swaps += static_cast<std::int64_t>(mid - a);
+          buf[k++] = ys[b++];
+        } else {
+          buf[k++] = ys[a++];
+        }
+      }
+      while (a < mid) buf[k++] = ys[a++];
+      while (b < hi) buf[k++] = ys[b++];
+    }
+    ys.swap(buf);
+  }
+  const std::int64_t n2 = runs(ys, [&](std::size_t i, std::size_t j) { return ys[j] == ys[i]; });
+  const auto n0 = static_cast<std::int64_t>(n) * static_cast<std::int64_t>(n - 1) / 2;
+  PairCounts c;
+  c.n0 = static_cast<double>(n0);
+  c.n1 = static_cast<double>(n1);
+  c.n2 = static_cast<double>(n2);
+  c.s = static_cast<double>(n0 - n1 - n2 + n3 - 2 * swaps);
   return c;
 }
 
@@ -136,6 +180,19 @@ double kendall_tau_b(const std::vector<double>& x, const std::vector<double>& y)
   const double denom = std::sqrt((c.n0 - c.n1) * (c.n0 - c.n2));
   if (!(denom > 0)) return std::nan("");
   return std::clamp(c.s / denom, -1.0, 1.0);
+}
+
+double coefficient_finite(const std::vector<double>& x, const std::vector<double>& y, Method m) {
+  std::vector<double> fx, fy;
+  fx.reserve(x.size());
+  fy.reserve(y.size());
+  for (std::size_t i = 0; i < x.size() && i < y.size(); ++i)
+    if (std::isfinite(x[i]) && std::isfinite(y[i])) {
+      fx.push_back(x[i]);
+      fy.push_back(y[i]);
+    }
+  if (fx.size() < 3) return std::nan("");
+  return statistic(fx, fy, m);
 }
 
 Correlation correlate(const std::vector<double>& x, const std::vector<double>& y, Method m) {

@@ -1,5 +1,6 @@
 #include "prh/stats/mantel.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -34,7 +35,7 @@ std::vector<double> relabelled_upper(const std::vector<double>& s, int M,
 }
 
 double coefficient(const std::vector<double>& x, const std::vector<double>& y, Method m) {
-  return correlate_finite(x, y, m).r;
+  return coefficient_finite(x, y, m);
 }
 
 struct Counter {
@@ -72,17 +73,43 @@ std::vector<double> mantel_matrix(const std::vector<std::vector<double>>& matric
                                   int permutations, std::uint64_t seed) {
   for (const auto& s : matrices) check(s, M, permutations);
   const std::size_t K = matrices.size();
-  std::vector<std::vector<double>> upper(K);
-  for (std::size_t a = 0; a < K; ++a) upper[a] = upper_triangle(matrices[a], M);
+  // Vectors with every entry finite take a fast path with the same
+  // arithmetic: Spearman is Pearson of the ranks, so each vector is ranked
+  // once, not once per pair of configurations.
+  struct Vec {
+    std::vector<double> v, ranks;
+    bool finite = false;
+    void set(std::vector<double> x, Method m) {
+      v = std::move(x);
+      finite = v.size() >= 3 &&
+               std::all_of(v.begin(), v.end(), [](double e) { return std::isfinite(e); });
+      if (finite && m == Method::Spearman) ranks = stats::ranks(v);
+    }
+  };
+  auto coef = [m](const Vec& x, const Vec& y) {
+    if (!x.finite || !y.finite) return coefficient(x.v, y.v, m);
+    switch (m) {
+      case Method::Spearman:
+        return pearson_r(x.ranks, y.ranks);
+      case Method::Pearson:
+        return pearson_r(x.v, y.v);
+      case Method::Kendall:
+        return kendall_tau_b(x.v, y.v);
+    }
+    return kNaN;
+  };
+  std::vector<Vec> upper(K);
+  for (std::size_t a = 0; a < K; ++a) upper[a].set(upper_triangle(matrices[a], M), m);
   std::vector<Counter> counts(K * K);
   for (std::size_t a = 0; a < K; ++a)
-    for (std::size_t b = a; b < K; ++b) counts[a * K + b].r = coefficient(upper[a], upper[b], m);
+    for (std::size_t b = a; b < K; ++b) counts[a * K + b].r = coef(upper[a], upper[b]);
+  Vec yb;
   for (int t = 0; t < permutations; ++t) {
     const auto sigma = seeded_permutation(seed, static_cast<std::uint64_t>(t), M);
     for (std::size_t b = 0; b < K; ++b) {
-      const auto yb = relabelled_upper(matrices[b], M, sigma);
+      yb.set(relabelled_upper(matrices[b], M, sigma), m);
       for (std::size_t a = 0; a <= b; ++a)
-        if (!std::isnan(counts[a * K + b].r)) counts[a * K + b].add(coefficient(upper[a], yb, m));
+        if (!std::isnan(counts[a * K + b].r)) counts[a * K + b].add(coef(upper[a], yb));
     }
   }
   std::vector<double> p(K * K, kNaN);

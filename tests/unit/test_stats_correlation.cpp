@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 
 #include "prh/core/error.hpp"
 #include "prh/stats/correlation.hpp"
@@ -81,4 +83,47 @@ TEST(Correlation, ConstantGivesNaNAndBadInputThrows) {
   EXPECT_THROW(correlate({1, 2}, {1, 2}, Method::Pearson), prh::InputError);
   EXPECT_THROW(parse_method("distance"), prh::InputError);
   EXPECT_EQ(parse_method("kendall"), Method::Kendall);
+}
+
+// tau-b from its O(n^2) definition, for comparison with the O(n log n) count.
+static double naive_tau_b(const std::vector<double>& x, const std::vector<double>& y) {
+  double s = 0, n1 = 0, n2 = 0;
+  const std::size_t n = x.size();
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = i + 1; j < n; ++j) {
+      const double dx = x[i] - x[j], dy = y[i] - y[j];
+      n1 += dx == 0;
+      n2 += dy == 0;
+      if (dx != 0 && dy != 0) s += (dx > 0) == (dy > 0) ? 1 : -1;
+    }
+  const double n0 = static_cast<double>(n) * static_cast<double>(n - 1) / 2;
+  const double d = std::sqrt((n0 - n1) * (n0 - n2));
+  return d > 0 ? std::clamp(s / d, -1.0, 1.0) : std::nan("");
+}
+
+TEST(Correlation, KendallEqualsTheQuadraticDefinitionWithTies) {
+  std::mt19937_64 rng(4);
+  for (int trial = 0; trial < 300; ++trial) {
+    const std::size_t n = 2 + rng() % 120;
+    const int levels = 1 + static_cast<int>(rng() % 12);  // few levels: many ties
+    std::vector<double> x(n), y(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      x[i] = static_cast<double>(rng() % levels);
+      y[i] = trial % 3 == 0 ? x[i] + static_cast<double>(rng() % 2)
+                            : static_cast<double>(rng() % (levels + 3));
+    }
+    const double want = naive_tau_b(x, y), got = kendall_tau_b(x, y);
+    if (std::isnan(want))
+      EXPECT_TRUE(std::isnan(got)) << "trial " << trial;
+    else
+      EXPECT_EQ(got, want) << "trial " << trial << " n " << n;
+  }
+}
+
+TEST(Correlation, CoefficientFiniteSkipsNonFiniteAndNeedsThree) {
+  const double nan = std::nan("");
+  const std::vector<double> x = {1, 2, nan, 4, 5}, y = {2, 1, 3, 5, 4};
+  for (auto m : {Method::Pearson, Method::Spearman, Method::Kendall})
+    EXPECT_EQ(coefficient_finite(x, y, m), correlate({1, 2, 4, 5}, {2, 1, 5, 4}, m).r);
+  EXPECT_TRUE(std::isnan(coefficient_finite({1, nan, 3}, {1, 2, 3}, Method::Pearson)));
 }

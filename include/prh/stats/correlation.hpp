@@ -36,4 +36,9 @@ inline constexpr int kExactMaxN = 8;
 // (Kendall). Throws InputError for vectors of different length or n < 3.
 Correlation correlate(const std::vector<double>& x, const std::vector<double>& y, Method m);
 
+// The coefficient alone (no p-value: for permutation and bootstrap loops,
+// whose reference is their own distribution) over the positions where both x
+// and y are finite; NaN with fewer than 3 of them.
+double coefficient_finite(const std::vector<double>& x, const std::vector<double>& y, Method m);
+
 }  // namespace prh::stats
