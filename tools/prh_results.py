@@ -881,10 +881,15 @@ def sweep_brief(r, out=sys.stdout):
             a, b = names.index("mutual_knn@k=10"), names.index("cknna@k=10")
             test = {1: "calibration null", 2: "Mantel"}.get(int(w["correlation_test"][a, b]), "no test")
             rr = w["r"][:, a, b] if w.get("r") is not None else []
+            brk = cb[a, b]
+            verdict = ("no test" if np.isnan(brk) else
+                       "exceeds its null at every level" if np.isinf(brk) else
+                       f"no longer exceeds its null from level {brk:g} on (correlation breaking level)")
+            nm = w.get("r_null_mean")
             p(f"  {w['method']}(mutual_knn@k=10, cknna@k=10) per level: "
               + " ".join(f"{x:.2f}" for x in rr)
-              + f"; exceeds its null ({test}, p < {w['alpha']}) up to before level {_level(cb[a, b])} "
-              "(correlation breaking level)")
+              + ("" if nm is None else "; null mean " + " ".join(f"{x:.2f}" for x in nm[:, a, b]))
+              + f"; {verdict} ({test}, p < {w['alpha']})")
 
 
 def main(argv):
