@@ -151,10 +151,12 @@ struct PairNull::LayerPair {
   std::vector<std::int64_t> hist;
   std::int64_t epoch = 0;
 
-  // cycle_knn: A's rows over the first kcyc columns sorted by column.
+  // cycle_knn: A's reverse lists over the first kcyc columns: for row i, the
+  // rows j (with the position of i in N_A(j)) that hold i.
   std::vector<std::size_t> cycle;
   int kcyc = 0;
-  std::vector<std::pair<std::int32_t, std::int32_t>> a_sorted;
+  std::vector<Index> rev_start;
+  std::vector<std::pair<std::int32_t, std::int32_t>> rev_list;
 
   // lcs_knn, edit_distance_knn
   std::vector<std::size_t> sequence;
@@ -235,13 +237,23 @@ struct PairNull::LayerPair {
     }
     if (kcyc > 0) {
       const auto k = static_cast<std::size_t>(kcyc);
-      a_sorted.resize(un * k);
-      for (std::size_t j = 0; j < un; ++j) {
-        const std::int32_t* r = ra.neighbors->row(static_cast<Index>(j));
+      const NeighborLists& la = *ra.neighbors;
+      rev_start.assign(un + 1, 0);
+      for (std::size_t j = 0; j < un; ++j)
         for (std::size_t c = 0; c < k; ++c)
-          a_sorted[j * k + c] = {r[c], static_cast<std::int32_t>(c)};
-        std::sort(a_sorted.begin() + static_cast<std::ptrdiff_t>(j * k),
-                  a_sorted.begin() + static_cast<std::ptrdiff_t>((j + 1) * k));
+          ++rev_start[static_cast<std::size_t>(la.row(static_cast<Index>(j))[c]) + 1];
+      for (std::size_t i = 0; i < un; ++i) rev_start[i + 1] += rev_start[i];
+      rev_list.resize(un * k);
+      std::vector<Index> fill(rev_start.begin(), rev_start.end() - 1);
+      for (std::size_t j = 0; j < un; ++j)
+        for (std::size_t c = 0; c < k; ++c) {
+          const auto i = static_cast<std::size_t>(la.row(static_cast<Index>(j))[c]);
+          rev_list[static_cast<std::size_t>(fill[i]++)] = {static_cast<std::int32_t>(j),
+                                                           static_cast<std::int32_t>(c)};
+        }
+      if (stamp.empty()) {
+        stamp.assign(un, 0);
+        pos_b.assign(un, 0);
       }
     }
     if (!linear.empty()) {
@@ -355,27 +367,29 @@ struct PairNull::LayerPair {
     }
   }
 
-  // cycle_knn: i is a hit when some j in N_B'(i)[:k] has i in N_A(j)[:k].
+  // cycle_knn: i is a hit when some j in N_B'(i)[:k] has i in N_A(j)[:k]:
+  // the rows holding i (A's reverse list of i) are stamped with i's
+  // position in them, then N_B'(i) = inv(N_B(perm(i))) is looked up.
   void score_cycle(const Permutation& perm, const Permutation& inv, std::vector<double>& out) {
     const NeighborLists& lb = *b->neighbors;
-    const auto kc = static_cast<std::size_t>(kcyc);
     for (std::size_t s : cycle) {
       const int k = specs_k(s);
       Index hits = 0;
       for (Index i = 0; i < n; ++i) {
-        const std::int32_t* rb = lb.row(perm[static_cast<std::size_t>(i)]);
-        const auto key =
-            std::make_pair(static_cast<std::int32_t>(i), std::numeric_limits<std::int32_t>::min());
-        for (int c = 0; c < k; ++c) {
-          const auto j = static_cast<std::size_t>(inv[static_cast<std::size_t>(rb[c])]);
-          const auto first = a_sorted.begin() + static_cast<std::ptrdiff_t>(j * kc);
-          const auto last = first + static_cast<std::ptrdiff_t>(kc);
-          const auto it = std::lower_bound(first, last, key);
-          if (it != last && it->first == key.first && it->second < k) {
+        const auto ui = static_cast<std::size_t>(i);
+        const std::int64_t e = ++epoch;
+        for (Index r = rev_start[ui]; r < rev_start[ui + 1]; ++r) {
+          const auto& [j, pos] = rev_list[static_cast<std::size_t>(r)];
+          if (pos < k) {
+            stamp[static_cast<std::size_t>(j)] = e;
+          }
+        }
+        const std::int32_t* rb = lb.row(perm[ui]);
+        for (int c = 0; c < k; ++c)
+          if (stamp[static_cast<std::size_t>(inv[static_cast<std::size_t>(rb[c])])] == e) {
             ++hits;
             break;
           }
-        }
       }
       out[s] = static_cast<double>(hits) / static_cast<double>(n);
     }

@@ -49,7 +49,7 @@ Representation permute(const Representation& b, const Permutation& perm);
 //       (j, i) is found through precomputed reverse positions of A and of B
 //       (invariant under relabelling), so HSIC's transpose term needs no
 //       search;
-//   cycle_knn   O(N k log k) (A's rows sorted once); lcs_knn,
+//   cycle_knn   O(N k) (A's reverse lists kept); lcs_knn,
 //       edit_distance_knn   O(N k) relabelling plus the sequence comparison;
 //   cka, unbiased_cka (linear)  the cross product Xc_A^T P Xc_B, O(N D_A D_B);
 //   svcca       U_A^T P U_B with the cached bases U = Xc w, O(N cca_dim^2).
