@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -686,11 +687,16 @@ std::int64_t calibrate_pairs(const Plan& plan, const store::ResultsLayout& L,
         aspecs.empty() ? std::vector<metrics::LayerMax>{} : metrics::compare_models(B, A, aspecs);
     std::vector<std::vector<double>> null_ab(cspecs.size(), std::vector<double>(K));
     std::vector<std::vector<double>> null_ba(aspecs.size(), std::vector<double>(K));
+    // What a permutation cannot change is computed once per pair and
+    // orientation (metrics::PairNull); each permutation then relabels only.
+    metrics::PairNull fast_ab(A, B, cspecs);
+    std::optional<metrics::PairNull> fast_ba;
+    if (!aspecs.empty()) fast_ba.emplace(B, A, aspecs);
     for (std::size_t k = 0; k < K; ++k) {
-      const auto ab = metrics::null_layer_max(A, B, cspecs, ps[k]);
+      const auto ab = fast_ab.layer_max(ps[k]);
       for (std::size_t c = 0; c < cspecs.size(); ++c) null_ab[c][k] = ab[c];
-      if (!aspecs.empty()) {
-        const auto ba = metrics::null_layer_max(B, A, aspecs, ps[k]);
+      if (fast_ba) {
+        const auto ba = fast_ba->layer_max(ps[k]);
         for (std::size_t c = 0; c < aspecs.size(); ++c) null_ba[c][k] = ba[c];
       }
     }

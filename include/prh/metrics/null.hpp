@@ -19,6 +19,7 @@
 // would need the N x N Gram kept per layer (not done; a clear error).
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "prh/metrics/engine.hpp"
@@ -38,6 +39,45 @@ NeighborLists relabel(const NeighborLists& b, const Permutation& perm, const Per
 // self terms). x is left empty: the null of an RBF kernel is not supported.
 Representation permute(const Representation& b, const Permutation& perm);
 
+// The null of one model pair (A, B): everything a permutation of B's rows
+// cannot change is computed once in the constructor, so that each
+// permutation costs (per layer pair):
+//
+//   mutual_knn, cknna (every k at once)  O(N kmax): one pass over the hits of
+//       A's lists against B's relabelled lists; a hit (i, j) at list positions
+//       (ca, cb) is in the mask of every k > max(ca, cb); the reverse entry
+//       (j, i) is found through precomputed reverse positions of A and of B
+//       (invariant under relabelling), so HSIC's transpose term needs no
+//       search;
+//   cycle_knn   O(N k) (A's reverse lists kept); lcs_knn,
+//       edit_distance_knn   O(N k) relabelling plus the sequence comparison;
+//   cka, unbiased_cka (linear)  the cross product Xc_A^T P Xc_B, O(N D_A D_B);
+//   svcca       U_A^T P U_B with the cached bases U = Xc w, O(N cca_dim^2).
+//
+// Scores equal those of score_layer_pair on permute(b, perm) (the kNN
+// metrics exactly, the rest to rounding; docs/calibration.md). Holds
+// references to a and b: they must outlive it. Not thread-safe (scratch
+// buffers are reused across calls).
+class PairNull {
+ public:
+  PairNull(const std::vector<Representation>& a, const std::vector<Representation>& b,
+           std::vector<MetricSpec> specs);
+  ~PairNull();
+  PairNull(const PairNull&) = delete;
+  PairNull& operator=(const PairNull&) = delete;
+
+  // The layer maximum of every configuration for (A, P B), as null_layer_max.
+  std::vector<double> layer_max(const Permutation& perm);
+  // The scores of every layer pair (l, m), at [l * layers(B) + m][spec].
+  std::vector<std::vector<double>> layer_pairs(const Permutation& perm);
+
+ private:
+  struct LayerPair;
+  std::vector<MetricSpec> specs_;
+  std::vector<std::unique_ptr<LayerPair>> pairs_;
+  Permutation inv_;
+};
+
 // Throws InputError naming the configuration when its null cannot be computed
 // from relabelled parts (cka / unbiased_cka with kernel = rbf).
 void check_calibratable(const std::vector<MetricSpec>& specs);
@@ -45,7 +85,8 @@ void check_calibratable(const std::vector<MetricSpec>& specs);
 // The layer maximum of every configuration for (A, P B): every layer of B
 // permuted by the same perm, the maximum over all layer pairs taken for this
 // permutation (engine.hpp: compare_models). NaN where no layer pair gave a
-// number.
+// number. One PairNull per call: to score many permutations of one pair,
+// build a PairNull once.
 std::vector<double> null_layer_max(const std::vector<Representation>& a,
                                    const std::vector<Representation>& b,
                                    const std::vector<MetricSpec>& specs, const Permutation& perm);
