@@ -203,7 +203,7 @@ const Family* find_family(const std::string& name) {
 // (blend, patch_shuffle, phase_scramble) limits its base.
 json limited(json spec, std::int64_t n) {
   const std::string kind = spec.value("kind", "");
-  if (kind == "noise") {
+  if (kind == "noise" || kind == "shapes" || kind == "patches") {
     spec["count"] = std::min(spec["count"].get<std::int64_t>(), n);
   } else if (spec.contains("base")) {
     spec["base"] = limited(spec["base"], n);
@@ -333,9 +333,9 @@ SourceSpec parse_source(const json& node, const std::string& where,
                         std::vector<std::string>& problems) {
   SourceSpec out;
   Fields f(node, where, problems);
-  out.kind =
-      f.str("kind", "", true,
-            {"idx", "folder", "list", "hdf5", "noise", "blend", "patch_shuffle", "phase_scramble"});
+  out.kind = f.str("kind", "", true,
+                   {"idx", "folder", "list", "hdf5", "noise", "shapes", "patches", "blend",
+                    "patch_shuffle", "phase_scramble"});
   json& s = out.spec;
   s["kind"] = out.kind;
   const std::int64_t big = std::int64_t{1} << 40;
@@ -381,6 +381,37 @@ SourceSpec parse_source(const json& node, const std::string& where,
     s["distribution"] = f.str("distribution", "uniform", false, {"uniform", "gaussian"});
     s["mean"] = f.number("mean", 127.5, 0, 255);
     s["std"] = f.number("std", 64.0, 0, 1e6);
+    s["seed"] = f.integer("seed", 0, 0, big);
+  } else if (out.kind == "shapes") {
+    s["count"] = f.integer("count", 0, 1, big, true);
+    s["size"] = f.integer("size", 28, 8, 1024);
+    s["seed"] = f.integer("seed", 0, 0, big);
+  } else if (out.kind == "patches") {
+    json files = json::array();
+    if (const json* fl = f.node("files")) {
+      if (!fl->is_array() || fl->empty()) {
+        problems.push_back(fmt::format("{}.files: must be a non-empty list of image paths", where));
+      } else {
+        for (const auto& e : *fl) {
+          if (!e.is_string() || e.get<std::string>().empty())
+            problems.push_back(
+                fmt::format("{}.files: must be a list of image paths, got {}", where, e.dump()));
+          else
+            files.push_back(e);
+        }
+      }
+    } else {
+      problems.push_back(fmt::format("{}.files: required (a list of photographs)", where));
+    }
+    s["files"] = files;
+    s["count"] = f.integer("count", 0, 1, big, true);
+    s["size"] = f.integer("size", 28, 1, 4096);
+    s["min_crop"] = f.integer("min_crop", 32, 1, 65536);
+    s["max_crop"] = f.integer("max_crop", 96, 1, 65536);
+    if (s["min_crop"].get<std::int64_t>() > s["max_crop"].get<std::int64_t>())
+      problems.push_back(fmt::format("{}: min_crop {} is larger than max_crop {}", where,
+                                     s["min_crop"].get<std::int64_t>(),
+                                     s["max_crop"].get<std::int64_t>()));
     s["seed"] = f.integer("seed", 0, 0, big);
   } else if (out.kind == "blend") {
     if (const json* base = f.node("base")) {
@@ -589,6 +620,9 @@ Sweep parse(const std::string& text, const std::string& origin) {
       m.sidecar = mf.str("sidecar", "");
       if (m.sidecar.empty() && !m.path.empty())
         m.sidecar = std::filesystem::path(m.path).replace_extension(".yaml").string();
+      m.training_data = mf.str("training_data", "");
+      m.family = mf.str("family", "");
+      m.objective = mf.str("objective", "");
       mf.finish();
       s.models.push_back(m);
     }
