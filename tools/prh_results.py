@@ -840,17 +840,18 @@ def _brief_groups(r, p):
         return
     k = names.index("mutual_knn@k=10")
     sets = [s for s in r.sets if s in g["sets"]]
+    w = max([10] + [len(s) + 1 for s in sets])
     for factor in g["factors"]:
         p("")
         p(f"mutual_knn@k=10 of model pairs within vs across {factor.replace('_', ' ')} "
           f"[95% bootstrap CI over models]; p: permutation of the labels, within > across:")
-        p(f"  {'image set':<10}{'within':>8}{'CI':>16}{'across':>8}{'CI':>16}{'gap':>8}{'p':>8}")
+        p(f"  {'image set':<{w}}{'within':>8}{'CI':>16}{'across':>8}{'CI':>16}{'gap':>8}{'p':>8}")
         for s in sets:
             f = g["sets"][s]["factors"].get(factor)
             if f is None:
                 continue
             ci = lambda lo, hi: f"[{f[lo][k]:.3f}, {f[hi][k]:.3f}]"  # noqa: E731
-            p(f"  {s:<10}{f['within'][k]:>8.3f}{ci('within_ci_low', 'within_ci_high'):>16}"
+            p(f"  {s:<{w}}{f['within'][k]:>8.3f}{ci('within_ci_low', 'within_ci_high'):>16}"
               f"{f['across'][k]:>8.3f}{ci('across_ci_low', 'across_ci_high'):>16}"
               f"{f['gap'][k]:>8.3f}{f['pvalue'][k]:>8.3f}")
     if "cknna@k=10" in names:
@@ -865,7 +866,7 @@ def _brief_groups(r, p):
                 ci = (f"[{c['spearman_across_training_data_ci_low'][k, b]:.2f}, "
                       f"{c['spearman_across_training_data_ci_high'][k, b]:.2f}]")
             n = int(c["spearman_across_training_data_n"][k, b])
-            rows.append(f"  {s:<10}{c['spearman_across_training_data'][k, b]:>10.3f}{ci:>18}{n:>7}")
+            rows.append(f"  {s:<{w}}{c['spearman_across_training_data'][k, b]:>10.3f}{ci:>18}{n:>7}")
         if rows:
             p("")
             p("Spearman(mutual_knn@k=10, cknna@k=10) over the pairs of models trained on different")
