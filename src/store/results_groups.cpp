@@ -2,6 +2,8 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "h5.hpp"
@@ -18,10 +20,19 @@ void write_groups(const std::string& path, const std::vector<std::string>& train
   h5::Handle file(id, H5Fclose);
   const hid_t f = file.id();
   {
+    // A label attribute only where some model has that label (readers take
+    // its absence as "not recorded").
     auto models = h5::open_dataset(f, "models");
-    h5::write_attr(models.id(), "training_data", nlohmann::json(training_data).dump());
-    h5::write_attr(models.id(), "family", nlohmann::json(family).dump());
-    h5::write_attr(models.id(), "objective", nlohmann::json(objective).dump());
+    for (const auto& [name, values] :
+         {std::pair{"training_data", &training_data}, std::pair{"family", &family},
+          std::pair{"objective", &objective}}) {
+      const bool any = std::any_of(values->begin(), values->end(),
+                                   [](const std::string& v) { return !v.empty(); });
+      if (any)
+        h5::write_attr(models.id(), name, nlohmann::json(*values).dump());
+      else if (h5::has_attr(models.id(), name))
+        H5Adelete(models.id(), name);
+    }
   }
   h5::remove(f, "groups");
   if (g.factors.empty()) return;
