@@ -378,8 +378,10 @@ void export_results(const std::string& results_path, const std::string& format,
   for (const auto& s : r.sets) calibrated = calibrated || !s.calibration.empty();
   if (calibrated) tables.push_back(calibration_table(r));  // only when the file has one
   const auto groups = store::read_groups(results_path);
-  tables.push_back(models_table(r, groups));
-  if (!groups.groups.factors.empty()) {  // only when the file has a group analysis
+  // The models' labels and the group analysis, only when the file has them.
+  if (!groups.training_data.empty() || !groups.family.empty() || !groups.objective.empty())
+    tables.push_back(models_table(r, groups));
+  if (!groups.groups.factors.empty()) {
     tables.push_back(groups_table(r, groups));
     tables.push_back(groups_correlations_table(r, groups));
   }
