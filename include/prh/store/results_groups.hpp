@@ -40,8 +40,8 @@ struct Groups {
 };
 
 // Writes /models attributes training_data, family, objective (JSON arrays of
-// M strings, "" where not given; an attribute no model has is not written) and replaces /groups with g (no /groups when
-// g.factors is empty).
+// M strings, "" where not given; an attribute that no model has is not
+// written) and replaces /groups with g (no /groups when g.factors is empty).
 void write_groups(const std::string& path, const std::vector<std::string>& training_data,
                   const std::vector<std::string>& family, const std::vector<std::string>& objective,
                   const Groups& g);
