@@ -17,6 +17,12 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev libboost-dev
   libopencv-imgcodecs-dev libopencv-imgproc-dev libopencv-core-dev
   dataset-fashion-mnist
+  # The natural photographs of the default zoo's `natural` members and probe
+  # set (skimage/data: astronaut, camera, coffee, chelsea, rocket, ...; docs/zoo.md).
+  # Not small (a 20.7 MB download, apt-cache show, plus scipy, networkx,
+  # imageio, pywavelets and tifffile), but the only Debian package found
+  # that ships a set of ordinary photographs.
+  python3-skimage
   python3-h5py python3-numpy python3-pandas
   # `prh report` (tools/prh_report.py) draws its figures with matplotlib.
   python3-matplotlib
@@ -30,12 +36,11 @@ PACKAGES=(
 # Only for the tests (tools/test.sh): PyTorch and torchvision for Debian's
 # /usr/bin/python3, to export the test models with tools/export_*.py and to
 # compute the reference features of the parity test (tests/e2e/test_parity.py);
-# PIL for torchvision's eval transforms; python3-skimage for the natural
-# photographs it ships (skimage/data: astronaut.png, chelsea.png, rocket.jpg,
-# camera.png, ...). About 45 MB of downloads and 36 s on top of PACKAGES.
+# PIL for torchvision's eval transforms (python3-skimage, whose photographs the
+# parity test also uses, is in PACKAGES).
 # chromium: tests/e2e/test_report.py renders the report in headless Chromium.
 TEST_PACKAGES=(
-  python3-torch python3-torchvision python3-pil python3-skimage chromium
+  python3-torch python3-torchvision python3-pil chromium
 )
 
 case "${1:-}" in

@@ -227,8 +227,9 @@ class Results:
             if "sweeps" in f:
                 for name in f["sweeps"].keys():
                     self.sweeps[name] = self._read_sweep(f["sweeps"][name], len(self.configurations), m)
+            self.groups = self._read_groups(f) if "groups" in f else None
             self._model_attrs = {}
-            for key in ("family", "training_data"):
+            for key in ("family", "training_data", "objective"):
                 if key in f["models"].attrs:
                     v = _attr_list(f["models"], key)
                     if len(v) != m:
@@ -237,6 +238,27 @@ class Results:
                     self._model_attrs[key] = [str(x) for x in v]
 
     # --- reading ---------------------------------------------------------------
+
+    @staticmethod
+    def _read_groups(f):
+        """/groups (docs/results.md): {"attrs": {...}, "configurations": [...],
+        "sets": {set: {"factors": {factor: {name: array [K]}}, "correlations":
+        {name: array [K, K]}}}}."""
+        g = f["groups"]
+        attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in g.attrs.items()}
+        configs = _json(attrs.get("configurations", "[]")) or []
+        factors = _json(attrs.get("factors", "[]")) or []
+        out = {"attrs": attrs, "configurations": list(configs), "factors": list(factors), "sets": {}}
+        for s in g.keys():
+            d = {"factors": {}, "correlations": {}}
+            for name in g[s].keys():
+                obj = g[s][name]
+                if isinstance(obj, h5py.Group):
+                    d["factors"][name] = {k: obj[k][()] for k in obj.keys()}
+                else:
+                    d["correlations"][name] = obj[()]
+            out["sets"][s] = d
+        return out
 
     @staticmethod
     def _read_alignment(g, name, m):
@@ -729,6 +751,7 @@ def summary(r, out=sys.stdout):
                 p(f"  mean top-1 probability: {_fmt(_nanmean(pr['mean_prob']))}")
             if "accuracy" in pr:
                 p("  accuracy: " + ", ".join(f"{name} {_fmt(a)}" for name, a in zip(r.models, pr["accuracy"])))
+    _brief_groups(r, p)
 
 
 def _first(configs, prefix):
@@ -824,6 +847,7 @@ def brief(r, out=sys.stdout):
                 vals = [c["r"][a, b]] + [c[k][a, b] if c.get(k) is not None else float("nan")
                                          for k in ("mantel_p", "null_mean", "null_p")]
         p(f"  {s:<10}{vals[0]:>10.3f}{vals[1]:>10.3f}{vals[2]:>11.3f}{vals[3]:>8.3f}")
+    _brief_groups(r, p)
     comps = getattr(r, "comparisons", None)
     if callable(comps):
         comps = comps()
@@ -890,6 +914,53 @@ def sweep_brief(r, out=sys.stdout):
               + " ".join(f"{x:.2f}" for x in rr)
               + ("" if nm is None else "; null mean " + " ".join(f"{x:.2f}" for x in nm[:, a, b]))
               + f"; {verdict} ({test}, p < {w['alpha']})")
+
+
+def _brief_groups(r, p):
+    """The group analysis: mutual_knn@k=10 within vs across training distributions
+    and architecture families, and the cross-metric correlation over the
+    cross-distribution pairs."""
+    g = getattr(r, "groups", None)
+    if not g or not g["factors"]:
+        return
+    names = g["configurations"]
+    if "mutual_knn@k=10" not in names:
+        return
+    k = names.index("mutual_knn@k=10")
+    sets = [s for s in r.sets if s in g["sets"]]
+    w = max([10] + [len(s) + 1 for s in sets])
+    for factor in g["factors"]:
+        p("")
+        p(f"mutual_knn@k=10 of model pairs within vs across {factor.replace('_', ' ')} "
+          f"[95% bootstrap CI over models]; p: permutation of the labels, within > across:")
+        p(f"  {'image set':<{w}}{'within':>8}{'CI':>16}{'across':>8}{'CI':>16}{'gap':>8}{'p':>8}")
+        for s in sets:
+            f = g["sets"][s]["factors"].get(factor)
+            if f is None:
+                continue
+            ci = lambda lo, hi: f"[{f[lo][k]:.3f}, {f[hi][k]:.3f}]"  # noqa: E731
+            p(f"  {s:<{w}}{f['within'][k]:>8.3f}{ci('within_ci_low', 'within_ci_high'):>16}"
+              f"{f['across'][k]:>8.3f}{ci('across_ci_low', 'across_ci_high'):>16}"
+              f"{f['gap'][k]:>8.3f}{f['pvalue'][k]:>8.3f}")
+    if "cknna@k=10" in names:
+        b = names.index("cknna@k=10")
+        rows = []
+        for s in sets:
+            c = g["sets"][s]["correlations"]
+            if "spearman_across_training_data" not in c:
+                continue
+            ci = ""
+            if "spearman_across_training_data_ci_low" in c:
+                ci = (f"[{c['spearman_across_training_data_ci_low'][k, b]:.2f}, "
+                      f"{c['spearman_across_training_data_ci_high'][k, b]:.2f}]")
+            n = int(c["spearman_across_training_data_n"][k, b])
+            rows.append(f"  {s:<{w}}{c['spearman_across_training_data'][k, b]:>10.3f}{ci:>18}{n:>7}")
+        if rows:
+            p("")
+            p("Spearman(mutual_knn@k=10, cknna@k=10) over the pairs of models trained on different")
+            p("data only [95% bootstrap CI over models], pairs:")
+            for row in rows:
+                p(row)
 
 
 def main(argv):

@@ -258,13 +258,16 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
 
   prh::pipeline::ZooOptions zoo_opt;
-  auto* zoo = app.add_subcommand("zoo", "prh's own model zoo (Fashion-MNIST classes 0-4)");
+  auto* zoo = app.add_subcommand(
+      "zoo", "prh's own model zoo (Fashion-MNIST, generated shapes, photographs)");
   zoo->require_subcommand(1);
   auto* zoo_train = zoo->add_subcommand(
       "train", "Train the zoo's members not yet trained (MPI: members spread over ranks)");
   zoo_train->add_option("--out", zoo_opt.out_dir, "directory for NAME.pt, NAME.yaml, NAME.json")
       ->required();
   zoo_train->add_option("--data", zoo_opt.data_dir, "Fashion-MNIST IDX directory");
+  zoo_train->add_option("--photos", zoo_opt.photo_dir,
+                        "photographs of the natural members (python3-skimage's skimage/data)");
   zoo_train->add_option("--only", zoo_opt.only, "train only these members (repeatable)");
   zoo_train->add_option("--epochs", zoo_opt.epochs, "override every member's epochs")
       ->check(CLI::Range(1, 1 << 30).description(">= 1"));

@@ -252,7 +252,7 @@ const Family* find_family(const std::string& name) {
 // (blend, patch_shuffle, phase_scramble) limits its base.
 json limited(json spec, std::int64_t n) {
   const std::string kind = spec.value("kind", "");
-  if (kind == "noise") {
+  if (kind == "noise" || kind == "shapes" || kind == "patches") {
     spec["count"] = std::min(spec["count"].get<std::int64_t>(), n);
   } else if (spec.contains("base")) {
     spec["base"] = limited(spec["base"], n);
@@ -456,6 +456,39 @@ void read_noise(Fields& f, json& s, const std::string& where, std::vector<std::s
   read_noise_params(f, s);
 }
 
+// shapes (prh's generated labelled shapes) and patches (crops of photographs).
+void read_generated(const std::string& kind, Fields& f, json& s, const std::string& where,
+                    std::vector<std::string>& problems) {
+  s["count"] = f.integer("count", 0, 1, kBig, true);
+  s["seed"] = f.integer("seed", 0, 0, kBig);
+  if (kind == "shapes") {
+    s["size"] = f.integer("size", 28, 8, 1024);
+    return;
+  }
+  json files = json::array();
+  const json* fl = f.node("files");
+  if (!fl)
+    problems.push_back(fmt::format("{}.files: required (a list of photographs)", where));
+  else if (!fl->is_array() || fl->empty())
+    problems.push_back(fmt::format("{}.files: must be a non-empty list of image paths", where));
+  else
+    for (const auto& e : *fl) {
+      if (!e.is_string() || e.get<std::string>().empty())
+        problems.push_back(
+            fmt::format("{}.files: must be a list of image paths, got {}", where, e.dump()));
+      else
+        files.push_back(e);
+    }
+  s["files"] = files;
+  s["size"] = f.integer("size", 28, 1, 4096);
+  s["min_crop"] = f.integer("min_crop", 32, 1, 65536);
+  s["max_crop"] = f.integer("max_crop", 96, 1, 65536);
+  if (s["min_crop"].get<std::int64_t>() > s["max_crop"].get<std::int64_t>())
+    problems.push_back(fmt::format("{}: min_crop {} is larger than max_crop {}", where,
+                                   s["min_crop"].get<std::int64_t>(),
+                                   s["max_crop"].get<std::int64_t>()));
+}
+
 // blend, patch_shuffle, phase_scramble: a base source and the kind's parameter.
 void read_derived(const std::string& kind, Fields& f, json& s, const std::string& where,
                   std::vector<std::string>& problems) {
@@ -593,6 +626,9 @@ Model parse_model(const json& node, std::size_t i, std::set<std::string>& names,
   m.sidecar = mf.str("sidecar", "");
   if (m.sidecar.empty() && !m.path.empty())
     m.sidecar = std::filesystem::path(m.path).replace_extension(".yaml").string();
+  m.training_data = mf.str("training_data", "");
+  m.family = mf.str("family", "");
+  m.objective = mf.str("objective", "");
   mf.finish();
   return m;
 }
@@ -636,9 +672,9 @@ SourceSpec parse_source(const json& node, const std::string& where,
                         std::vector<std::string>& problems) {
   SourceSpec out;
   Fields f(node, where, problems);
-  out.kind =
-      f.str("kind", "", true,
-            {"idx", "folder", "list", "hdf5", "noise", "blend", "patch_shuffle", "phase_scramble"});
+  out.kind = f.str("kind", "", true,
+                   {"idx", "folder", "list", "hdf5", "noise", "shapes", "patches", "blend",
+                    "patch_shuffle", "phase_scramble"});
   json& s = out.spec;
   s["kind"] = out.kind;
   if (out.kind == "idx") {
@@ -657,6 +693,8 @@ SourceSpec parse_source(const json& node, const std::string& where,
     s["limit"] = f.integer("limit", 0, 0, kBig);
   } else if (out.kind == "noise") {
     read_noise(f, s, where, problems);
+  } else if (out.kind == "shapes" || out.kind == "patches") {
+    read_generated(out.kind, f, s, where, problems);
   } else if (!out.kind.empty()) {
     read_derived(out.kind, f, s, where, problems);
   }

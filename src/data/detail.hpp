@@ -62,6 +62,26 @@ Image patch_shuffle(const Image& img, int patch, std::uint64_t seed);
 std::vector<double> phase_scramble(const std::vector<double>& plane, int h, int w,
                                    const std::vector<double>& noise_plane, double amount);
 
+// --- Generated sources (generated.cpp) ----------------------------------------
+
+// `shapes`: labels 0..kShapeClasses-1 = disc, square, triangle, ring, cross.
+constexpr std::uint64_t kShapeClasses = 5;
+// Whether the shape contains (x, y), in units of its radius, y up.
+bool shape_contains(int shape, double x, double y);
+// Image i of a shapes source of this seed and size: a pure function of them.
+Item shapes_item(std::uint64_t seed, int size, std::int64_t i);
+
+// Where patch i of a patches source lies: photograph, top-left corner, side.
+struct PatchPlace {
+  int file = 0, y = 0, x = 0, crop = 0;
+};
+PatchPlace patch_place(std::uint64_t seed, std::int64_t i, const std::vector<int>& heights,
+                       const std::vector<int>& widths, int min_crop, int max_crop);
+// The crop x crop square at (y0, x0) of a grey image (row stride `stride`)
+// averaged down to size x size (area weights).
+std::vector<std::uint8_t> area_resize(const std::uint8_t* src, int stride, int y0, int x0, int crop,
+                                      int size);
+
 // --- Spec fields (the canonical JSON of config::parse_source) ------------------
 
 std::string spec_string(const nlohmann::json& spec, const char* key, const std::string& what,
@@ -81,6 +101,8 @@ std::unique_ptr<Source> make_folder_source(const nlohmann::json& spec, const std
 std::unique_ptr<Source> make_list_source(const nlohmann::json& spec, const std::string& what);
 std::unique_ptr<Source> make_noise_source(const nlohmann::json& spec, const std::string& what);
 std::unique_ptr<Source> make_blend_source(const nlohmann::json& spec, const std::string& what);
+std::unique_ptr<Source> make_shapes_source(const nlohmann::json& spec, const std::string& what);
+std::unique_ptr<Source> make_patches_source(const nlohmann::json& spec, const std::string& what);
 std::unique_ptr<Source> make_patch_shuffle_source(const nlohmann::json& spec,
                                                   const std::string& what);
 std::unique_ptr<Source> make_phase_scramble_source(const nlohmann::json& spec,

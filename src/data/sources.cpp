@@ -96,13 +96,15 @@ std::unique_ptr<Source> make_source(const nlohmann::json& spec, const std::strin
   if (kind == "folder") return detail::make_folder_source(spec, what);
   if (kind == "list") return detail::make_list_source(spec, what);
   if (kind == "noise") return detail::make_noise_source(spec, what);
+  if (kind == "shapes") return detail::make_shapes_source(spec, what);
+  if (kind == "patches") return detail::make_patches_source(spec, what);
   if (kind == "blend") return detail::make_blend_source(spec, what);
   if (kind == "hdf5") return detail::make_hdf5_source(spec, what);
   if (kind == "patch_shuffle") return detail::make_patch_shuffle_source(spec, what);
   if (kind == "phase_scramble") return detail::make_phase_scramble_source(spec, what);
   throw InputError(
-      fmt::format("{}: unknown source kind '{}' (known: idx, folder, list, hdf5, noise, blend, "
-                  "patch_shuffle, phase_scramble)",
+      fmt::format("{}: unknown source kind '{}' (known: idx, folder, list, hdf5, noise, shapes, "
+                  "patches, blend, patch_shuffle, phase_scramble)",
                   what, kind));
 }
 

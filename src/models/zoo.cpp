@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 
 #include "prh/core/error.hpp"
 
@@ -19,21 +20,33 @@ namespace prh::models {
 
 std::vector<ZooMember> default_zoo() {
   // name, family, objective, width, depth, seed, epochs, lr, seconds per
-  // epoch on one core of the 2-core test machine (measured, for balancing)
+  // epoch on one core of the 2-core test machine (measured, for balancing),
+  // training distribution (pipeline/zoo.cpp: the data behind each key)
   return {
-      {"mlp_w256_d2_s0", "mlp", "supervised", 256, 2, 0, 3, 1e-3, 1.2},
-      {"mlp_w256_d2_s1", "mlp", "supervised", 256, 2, 1, 3, 1e-3, 1.2},
-      {"mlp_w512_d3_s0", "mlp", "supervised", 512, 3, 0, 3, 1e-3, 3.5},
-      {"cnn_w16_d2_s0", "cnn", "supervised", 16, 2, 0, 2, 2e-3, 12.5},
-      {"cnn_w16_d2_s1", "cnn", "supervised", 16, 2, 1, 2, 2e-3, 12.5},
-      {"cnn_w32_d3_s0", "cnn", "supervised", 32, 3, 0, 2, 2e-3, 42},
-      {"resnet_w16_d1_s0", "resnet", "supervised", 16, 1, 0, 2, 2e-3, 15},
-      {"resnet_w24_d2_s0", "resnet", "supervised", 24, 2, 0, 2, 2e-3, 38},
-      {"vit_w32_d2_s0", "vit", "supervised", 32, 2, 0, 3, 2e-3, 9.5},
-      {"vit_w64_d4_s0", "vit", "supervised", 64, 4, 0, 2, 1e-3, 23.5},
-      {"mlp_ae_w256_d2_s0", "mlp", "autoencoder", 256, 2, 0, 3, 1e-3, 2.3},
-      {"cnn_ae_w16_d2_s0", "cnn", "autoencoder", 16, 2, 0, 2, 2e-3, 12.4},
-      {"cnn_clr_w16_d2_s0", "cnn", "contrastive", 16, 2, 0, 2, 2e-3, 25},
+      {"mlp_w256_d2_s0", "mlp", "supervised", 256, 2, 0, 3, 1e-3, 1.2, "fashion04"},
+      {"mlp_w256_d2_s1", "mlp", "supervised", 256, 2, 1, 3, 1e-3, 1.2, "fashion04"},
+      {"mlp_w512_d3_s0", "mlp", "supervised", 512, 3, 0, 3, 1e-3, 3.5, "fashion04"},
+      {"cnn_w16_d2_s0", "cnn", "supervised", 16, 2, 0, 2, 2e-3, 12.5, "fashion04"},
+      {"cnn_w16_d2_s1", "cnn", "supervised", 16, 2, 1, 2, 2e-3, 12.5, "fashion04"},
+      {"cnn_w32_d3_s0", "cnn", "supervised", 32, 3, 0, 2, 2e-3, 42, "fashion04"},
+      {"resnet_w16_d1_s0", "resnet", "supervised", 16, 1, 0, 2, 2e-3, 15, "fashion04"},
+      {"resnet_w24_d2_s0", "resnet", "supervised", 24, 2, 0, 2, 2e-3, 38, "fashion04"},
+      {"vit_w32_d2_s0", "vit", "supervised", 32, 2, 0, 3, 2e-3, 9.5, "fashion04"},
+      {"vit_w64_d4_s0", "vit", "supervised", 64, 4, 0, 2, 1e-3, 23.5, "fashion04"},
+      {"mlp_ae_w256_d2_s0", "mlp", "autoencoder", 256, 2, 0, 3, 1e-3, 2.3, "fashion04"},
+      {"cnn_ae_w16_d2_s0", "cnn", "autoencoder", 16, 2, 0, 2, 2e-3, 12.4, "fashion04"},
+      {"cnn_clr_w16_d2_s0", "cnn", "contrastive", 16, 2, 0, 2, 2e-3, 25, "fashion04"},
+      // The same architectures on other data (issue 15): Fashion-MNIST
+      // classes 5-9, all ten classes, prh's generated shapes, and patches of
+      // natural photographs (no labels: autoencoders).
+      {"f59_mlp_w256_d2_s0", "mlp", "supervised", 256, 2, 0, 3, 1e-3, 1.2, "fashion59"},
+      {"f59_cnn_w16_d2_s0", "cnn", "supervised", 16, 2, 0, 2, 2e-3, 12.5, "fashion59"},
+      {"f10_mlp_w256_d2_s0", "mlp", "supervised", 256, 2, 0, 3, 1e-3, 1.2, "fashion10"},
+      {"f10_cnn_w16_d2_s0", "cnn", "supervised", 16, 2, 0, 2, 2e-3, 12.5, "fashion10"},
+      {"shp_mlp_w256_d2_s0", "mlp", "supervised", 256, 2, 0, 3, 1e-3, 1.2, "shapes"},
+      {"shp_cnn_w16_d2_s0", "cnn", "supervised", 16, 2, 0, 2, 2e-3, 12.5, "shapes"},
+      {"nat_mlp_ae_w256_d2_s0", "mlp", "autoencoder", 256, 2, 0, 3, 1e-3, 2.3, "natural"},
+      {"nat_cnn_ae_w16_d2_s0", "cnn", "autoencoder", 16, 2, 0, 2, 2e-3, 12.4, "natural"},
   };
 }
 
@@ -65,135 +78,152 @@ std::string S(std::int64_t v) {
   return std::to_string(v);
 }
 
+// The encoders of the four families: each appends its lines to encode() and
+// returns the width of its last layer.
+
+// MLP: `depth` hidden layers of `width` on the flattened pixels.
+std::int64_t build_mlp(Builder& b, const ZooMember& m) {
+  const std::int64_t w = m.width;
+  std::int64_t in = 784;
+  b.line("h = x.reshape([n, 784])");
+  for (int i = 0; i < m.depth; ++i) {
+    b.param("w" + S(i), {in, w}, static_cast<double>(in));
+    b.param("b" + S(i), {w}, static_cast<double>(in));
+    b.line("h = torch.relu(torch.addmm(self.b" + S(i) + ", h, self.w" + S(i) + "))");
+    b.line("out.append(h)");
+    b.layer_names.push_back("fc" + S(i));
+    in = w;
+  }
+  return w;
+}
+
+// A hidden fully connected layer of 128 on the flattened maps (the CNNs' and
+// ResNets' last layer).
+std::int64_t fc_on_maps(Builder& b, std::int64_t flat) {
+  const std::int64_t fc = 128;
+  b.param("fw", {flat, fc}, static_cast<double>(flat));
+  b.param("fb", {fc}, static_cast<double>(flat));
+  b.line("h = torch.relu(torch.addmm(self.fb, h.reshape([n, " + S(flat) + "]), self.fw))");
+  b.line("out.append(h)");
+  b.layer_names.push_back("fc");
+  return fc;
+}
+
+// CNN: `depth` stages of 3x3 conv (width, 2 width, ...), ReLU, max-pool 2.
+std::int64_t build_cnn(Builder& b, const ZooMember& m) {
+  std::int64_t cin = 1, c = m.width, size = 28;
+  b.line("h = x");
+  for (int i = 0; i < m.depth; ++i) {
+    b.param("c" + S(i) + "w", {c, cin, 3, 3}, static_cast<double>(cin * 9));
+    b.param("c" + S(i) + "b", {c}, static_cast<double>(cin * 9));
+    b.line("h = torch.relu(torch.conv2d(h, self.c" + S(i) + "w, self.c" + S(i) +
+           "b, [1, 1], [1, 1]))");
+    b.line("h = torch.max_pool2d(h, [2, 2])");
+    b.line("out.append(h.mean([2, 3]))");
+    b.layer_names.push_back("conv" + S(i));
+    size /= 2;
+    cin = c;
+    c *= 2;
+  }
+  return fc_on_maps(b, cin * size * size);
+}
+
+// ResNet-style: stem (3x3 conv, max-pool 2: 28 -> 14), `depth` residual
+// blocks, a stride-2 transition (14 -> 7) to 2w channels, `depth` more blocks.
+std::int64_t build_resnet(Builder& b, const ZooMember& m) {
+  const std::int64_t w = m.width;
+  b.param("stem_w", {w, 1, 3, 3}, 9.0);
+  b.param("stem_b", {w}, 9.0);
+  b.line(
+      "h = torch.max_pool2d(torch.relu(torch.conv2d(x, self.stem_w, self.stem_b, [1, 1], "
+      "[1, 1])), [2, 2])");
+  b.line("out.append(h.mean([2, 3]))");
+  b.layer_names.push_back("stem");
+  std::int64_t c = w;
+  for (int stage = 0; stage < 2; ++stage) {
+    if (stage == 1) {
+      b.param("tr_w", {2 * w, w, 3, 3}, static_cast<double>(w * 9));
+      b.param("tr_b", {2 * w}, static_cast<double>(w * 9));
+      b.line("h = torch.relu(torch.conv2d(h, self.tr_w, self.tr_b, [2, 2], [1, 1]))");
+      c = 2 * w;
+    }
+    for (int i = 0; i < m.depth; ++i) {
+      const std::string p = "s" + S(stage) + "b" + S(i);
+      b.param(p + "w1", {c, c, 3, 3}, static_cast<double>(c * 9));
+      b.zeros(p + "b1", {c});
+      b.param(p + "w2", {c, c, 3, 3}, static_cast<double>(c * 9) * 4);
+      b.zeros(p + "b2", {c});
+      b.line("r = torch.relu(torch.conv2d(h, self." + p + "w1, self." + p + "b1, [1, 1], [1, 1]))");
+      b.line("h = torch.relu(h + torch.conv2d(r, self." + p + "w2, self." + p +
+             "b2, [1, 1], [1, 1]))");
+      b.line("out.append(h.mean([2, 3]))");
+      b.layer_names.push_back("stage" + S(stage) + ".block" + S(i));
+    }
+  }
+  // A hidden fully connected layer on the flattened 7 x 7 maps, as the CNNs
+  // have (global pooling alone loses the layout that tells a coat from a
+  // pullover: 83% instead of 88%).
+  return fc_on_maps(b, c * 49);
+}
+
+// One pre-norm transformer block (4 heads, MLP of 2 d) on the t tokens h,
+// its parameters prefixed by p.
+void vit_block(Builder& b, const std::string& p, std::int64_t d, std::int64_t t) {
+  const std::int64_t heads = 4, dh = d / 4, hidden = 2 * d;
+  const std::string scale = std::to_string(1.0 / std::sqrt(static_cast<double>(dh)));
+  b.ones(p + "ln1w", d);
+  b.zeros(p + "ln1b", {d});
+  b.param(p + "qkv", {d, 3 * d}, static_cast<double>(d));
+  b.zeros(p + "qkvb", {3 * d});
+  b.param(p + "proj", {d, d}, static_cast<double>(d) * 4);
+  b.zeros(p + "projb", {d});
+  b.ones(p + "ln2w", d);
+  b.zeros(p + "ln2b", {d});
+  b.param(p + "fc1", {d, hidden}, static_cast<double>(d));
+  b.zeros(p + "fc1b", {hidden});
+  b.param(p + "fc2", {hidden, d}, static_cast<double>(hidden) * 4);
+  b.zeros(p + "fc2b", {d});
+  b.line("y = torch.layer_norm(h, [" + S(d) + "], self." + p + "ln1w, self." + p + "ln1b)");
+  b.line("qkv = (torch.matmul(y, self." + p + "qkv) + self." + p + "qkvb).reshape([n, " + S(t) +
+         ", 3, " + S(heads) + ", " + S(dh) + "]).permute([2, 0, 3, 1, 4])");
+  b.line("a = torch.softmax(torch.matmul(qkv[0], qkv[1].transpose(-2, -1)) * " + scale + ", -1)");
+  b.line("o = torch.matmul(a, qkv[2]).transpose(1, 2).reshape([n, " + S(t) + ", " + S(d) + "])");
+  b.line("h = h + torch.matmul(o, self." + p + "proj) + self." + p + "projb");
+  b.line("y = torch.layer_norm(h, [" + S(d) + "], self." + p + "ln2w, self." + p + "ln2b)");
+  b.line("h = h + torch.matmul(torch.gelu(torch.matmul(y, self." + p + "fc1) + self." + p +
+         "fc1b), self." + p + "fc2) + self." + p + "fc2b");
+}
+
+// ViT: patches of 7 x 7 (16 tokens) and a class token; `depth` blocks; each
+// block's class token is a layer.
+std::int64_t build_vit(Builder& b, const ZooMember& m) {
+  const std::int64_t d = m.width, t = 17;
+  PRH_CHECK_INPUT(d % 4 == 0, "zoo member '{}': vit width {} is not a multiple of 4", m.name, d);
+  b.param("pw", {49, d}, 49.0);
+  b.zeros("pb", {d});
+  b.module.register_parameter("cls", torch::randn({1, 1, d}) * 0.02, false);
+  b.module.register_parameter("pos", torch::randn({1, t, d}) * 0.02, false);
+  b.line("p = x.reshape([n, 1, 4, 7, 4, 7]).permute([0, 2, 4, 1, 3, 5]).reshape([n, 16, 49])");
+  b.line("h = torch.cat([self.cls.expand([n, 1, " + S(d) +
+         "]), torch.matmul(p, self.pw) + self.pb], 1) + self.pos");
+  for (int i = 0; i < m.depth; ++i) {
+    vit_block(b, "blk" + S(i) + "_", d, t);
+    b.line("out.append(h[:, 0])");
+    b.layer_names.push_back("block" + S(i) + ".cls");
+  }
+  return d;
+}
+
 // encode(x) -> List[Tensor]: the layers whose features prh compares; the last
 // one feeds the objective's head. Returns the width of the last layer.
 std::int64_t build_encoder(Builder& b, const ZooMember& m) {
   b.src += "def encode(self, x: Tensor) -> List[Tensor]:\n";
   b.line("n = x.size(0)");
   b.line("out: List[Tensor] = []");
-  const std::int64_t w = m.width;
-  if (m.family == "mlp") {
-    std::int64_t in = 784;
-    b.line("h = x.reshape([n, 784])");
-    for (int i = 0; i < m.depth; ++i) {
-      b.param("w" + S(i), {in, w}, static_cast<double>(in));
-      b.param("b" + S(i), {w}, static_cast<double>(in));
-      b.line("h = torch.relu(torch.addmm(self.b" + S(i) + ", h, self.w" + S(i) + "))");
-      b.line("out.append(h)");
-      b.layer_names.push_back("fc" + S(i));
-      in = w;
-    }
-    return w;
-  }
-  if (m.family == "cnn") {
-    std::int64_t cin = 1, c = w, size = 28;
-    b.line("h = x");
-    for (int i = 0; i < m.depth; ++i) {
-      b.param("c" + S(i) + "w", {c, cin, 3, 3}, static_cast<double>(cin * 9));
-      b.param("c" + S(i) + "b", {c}, static_cast<double>(cin * 9));
-      b.line("h = torch.relu(torch.conv2d(h, self.c" + S(i) + "w, self.c" + S(i) +
-             "b, [1, 1], [1, 1]))");
-      b.line("h = torch.max_pool2d(h, [2, 2])");
-      b.line("out.append(h.mean([2, 3]))");
-      b.layer_names.push_back("conv" + S(i));
-      size /= 2;
-      cin = c;
-      c *= 2;
-    }
-    const std::int64_t flat = cin * size * size, fc = 128;
-    b.param("fw", {flat, fc}, static_cast<double>(flat));
-    b.param("fb", {fc}, static_cast<double>(flat));
-    b.line("h = torch.relu(torch.addmm(self.fb, h.reshape([n, " + S(flat) + "]), self.fw))");
-    b.line("out.append(h)");
-    b.layer_names.push_back("fc");
-    return fc;
-  }
-  if (m.family == "resnet") {
-    // Stem (3x3 conv, max-pool 2: 28 -> 14), `depth` residual blocks, a stride-2
-    // transition (14 -> 7) to 2w channels, `depth` more blocks.
-    b.param("stem_w", {w, 1, 3, 3}, 9.0);
-    b.param("stem_b", {w}, 9.0);
-    b.line(
-        "h = torch.max_pool2d(torch.relu(torch.conv2d(x, self.stem_w, self.stem_b, [1, 1], "
-        "[1, 1])), [2, 2])");
-    b.line("out.append(h.mean([2, 3]))");
-    b.layer_names.push_back("stem");
-    std::int64_t c = w;
-    for (int stage = 0; stage < 2; ++stage) {
-      if (stage == 1) {
-        b.param("tr_w", {2 * w, w, 3, 3}, static_cast<double>(w * 9));
-        b.param("tr_b", {2 * w}, static_cast<double>(w * 9));
-        b.line("h = torch.relu(torch.conv2d(h, self.tr_w, self.tr_b, [2, 2], [1, 1]))");
-        c = 2 * w;
-      }
-      for (int i = 0; i < m.depth; ++i) {
-        const std::string p = "s" + S(stage) + "b" + S(i);
-        b.param(p + "w1", {c, c, 3, 3}, static_cast<double>(c * 9));
-        b.zeros(p + "b1", {c});
-        b.param(p + "w2", {c, c, 3, 3}, static_cast<double>(c * 9) * 4);
-        b.zeros(p + "b2", {c});
-        b.line("r = torch.relu(torch.conv2d(h, self." + p + "w1, self." + p +
-               "b1, [1, 1], [1, 1]))");
-        b.line("h = torch.relu(h + torch.conv2d(r, self." + p + "w2, self." + p +
-               "b2, [1, 1], [1, 1]))");
-        b.line("out.append(h.mean([2, 3]))");
-        b.layer_names.push_back("stage" + S(stage) + ".block" + S(i));
-      }
-    }
-    // A hidden fully connected layer on the flattened 7 x 7 maps, as the CNNs
-    // have (global pooling alone loses the layout that tells a coat from a
-    // pullover: 83% instead of 88%).
-    const std::int64_t fc = 128, flat = c * 49;
-    b.param("fw", {flat, fc}, static_cast<double>(flat));
-    b.param("fb", {fc}, static_cast<double>(flat));
-    b.line("h = torch.relu(torch.addmm(self.fb, h.reshape([n, " + S(flat) + "]), self.fw))");
-    b.line("out.append(h)");
-    b.layer_names.push_back("fc");
-    return fc;
-  }
-  if (m.family == "vit") {
-    // Patches of 7 x 7 (16 tokens) and a class token; pre-norm blocks with 4
-    // heads; each block's class token is a layer.
-    const std::int64_t d = w, heads = 4, dh = w / 4, hidden = 2 * w, t = 17;
-    PRH_ASSERT(w % 4 == 0, "vit width must be a multiple of 4");
-    b.param("pw", {49, d}, 49.0);
-    b.zeros("pb", {d});
-    b.module.register_parameter("cls", torch::randn({1, 1, d}) * 0.02, false);
-    b.module.register_parameter("pos", torch::randn({1, t, d}) * 0.02, false);
-    b.line("p = x.reshape([n, 1, 4, 7, 4, 7]).permute([0, 2, 4, 1, 3, 5]).reshape([n, 16, 49])");
-    b.line("h = torch.cat([self.cls.expand([n, 1, " + S(d) +
-           "]), torch.matmul(p, self.pw) + self.pb], 1) + self.pos");
-    const std::string scale = std::to_string(1.0 / std::sqrt(static_cast<double>(dh)));
-    for (int i = 0; i < m.depth; ++i) {
-      const std::string p = "blk" + S(i) + "_";
-      b.ones(p + "ln1w", d);
-      b.zeros(p + "ln1b", {d});
-      b.param(p + "qkv", {d, 3 * d}, static_cast<double>(d));
-      b.zeros(p + "qkvb", {3 * d});
-      b.param(p + "proj", {d, d}, static_cast<double>(d) * 4);
-      b.zeros(p + "projb", {d});
-      b.ones(p + "ln2w", d);
-      b.zeros(p + "ln2b", {d});
-      b.param(p + "fc1", {d, hidden}, static_cast<double>(d));
-      b.zeros(p + "fc1b", {hidden});
-      b.param(p + "fc2", {hidden, d}, static_cast<double>(hidden) * 4);
-      b.zeros(p + "fc2b", {d});
-      b.line("y = torch.layer_norm(h, [" + S(d) + "], self." + p + "ln1w, self." + p + "ln1b)");
-      b.line("qkv = (torch.matmul(y, self." + p + "qkv) + self." + p + "qkvb).reshape([n, " + S(t) +
-             ", 3, " + S(heads) + ", " + S(dh) + "]).permute([2, 0, 3, 1, 4])");
-      b.line("a = torch.softmax(torch.matmul(qkv[0], qkv[1].transpose(-2, -1)) * " + scale +
-             ", -1)");
-      b.line("o = torch.matmul(a, qkv[2]).transpose(1, 2).reshape([n, " + S(t) + ", " + S(d) +
-             "])");
-      b.line("h = h + torch.matmul(o, self." + p + "proj) + self." + p + "projb");
-      b.line("y = torch.layer_norm(h, [" + S(d) + "], self." + p + "ln2w, self." + p + "ln2b)");
-      b.line("h = h + torch.matmul(torch.gelu(torch.matmul(y, self." + p + "fc1) + self." + p +
-             "fc1b), self." + p + "fc2) + self." + p + "fc2b");
-      b.line("out.append(h[:, 0])");
-      b.layer_names.push_back("block" + S(i) + ".cls");
-    }
-    return d;
-  }
+  if (m.family == "mlp") return build_mlp(b, m);
+  if (m.family == "cnn") return build_cnn(b, m);
+  if (m.family == "resnet") return build_resnet(b, m);
+  if (m.family == "vit") return build_vit(b, m);
   throw InputError(fmt::format("zoo member '{}': unknown family '{}'", m.name, m.family));
 }
 
@@ -283,6 +313,85 @@ Tensor nt_xent(const Tensor& z1, const Tensor& z2, double temperature) {
   return torch::nn::functional::cross_entropy(sim, target);
 }
 
+// The last layer of encode() (the contrastive members' features).
+Tensor last_layer(torch::jit::Module& module, const Tensor& x) {
+  const auto layers = module.get_method("encode")({x}).toTensorList();
+  return layers.get(layers.size() - 1);
+}
+
+// Held-out quality on `test` (models/zoo.hpp, HeldOut), in chunks of 500.
+HeldOut evaluate(torch::jit::Module& module, const ZooMember& m, const ImageData& train,
+                 const ImageData& test) {
+  torch::NoGradGuard no_grad;
+  const std::int64_t chunk = 500;
+  HeldOut h;
+  h.images = test.n;
+  const Tensor xt = to_tensor(test);
+  std::set<std::int64_t> seen(test.labels.begin(), test.labels.end());
+  if (m.objective == "autoencoder") {
+    // Baseline: every test image predicted by the training images' mean image.
+    const Tensor mean = (to_tensor(train) * 0.5 + 0.5).reshape({train.n, 784}).mean(0);
+    double err = 0, base = 0;
+    for (std::int64_t s = 0; s < test.n; s += chunk) {
+      const auto e = std::min(test.n, s + chunk);
+      const Tensor x = xt.narrow(0, s, e - s);
+      const Tensor target = x.reshape({e - s, 784}) * 0.5 + 0.5;
+      err +=
+          (module.get_method("reconstruct")({x}).toTensor() - target).pow(2).sum().item<double>();
+      base += (target - mean).pow(2).sum().item<double>();
+    }
+    h.metric = "reconstruction_mse";
+    h.value = err / (static_cast<double>(test.n) * 784);
+    h.baseline = base / (static_cast<double>(test.n) * 784);
+    return h;
+  }
+  h.baseline = seen.empty() ? std::nan("") : 1.0 / static_cast<double>(seen.size());
+  std::vector<std::int64_t> pred(static_cast<std::size_t>(test.n));
+  if (m.objective == "supervised") {
+    h.metric = "accuracy";
+    for (std::int64_t s = 0; s < test.n; s += chunk) {
+      const auto e = std::min(test.n, s + chunk);
+      const Tensor p =
+          module.get_method("logits")({xt.narrow(0, s, e - s)}).toTensor().argmax(1).contiguous();
+      std::copy(p.data_ptr<std::int64_t>(), p.data_ptr<std::int64_t>() + (e - s), pred.begin() + s);
+    }
+  } else {
+    // Nearest class centroid of the last layer, centroids from (at most) the
+    // first 5000 training images.
+    h.metric = "centroid_accuracy";
+    const std::int64_t nt = std::min<std::int64_t>(train.n, 5000);
+    const Tensor xtr = to_tensor(train).narrow(0, 0, nt);
+    std::vector<Tensor> feats;
+    for (std::int64_t s = 0; s < nt; s += chunk)
+      feats.push_back(last_layer(module, xtr.narrow(0, s, std::min(nt, s + chunk) - s)));
+    const Tensor f = torch::cat(feats);
+    const std::vector<std::int64_t> classes(seen.begin(), seen.end());
+    std::vector<Tensor> cents;
+    for (const auto c : classes) {
+      std::vector<std::int64_t> idx;
+      for (std::int64_t i = 0; i < nt; ++i)
+        if (train.labels[static_cast<std::size_t>(i)] == c) idx.push_back(i);
+      PRH_CHECK_INPUT(!idx.empty(), "zoo member '{}': no training image of class {}", m.name, c);
+      cents.push_back(
+          f.index_select(0, torch::tensor(idx, torch::kInt64)).mean(0, /*keepdim=*/true));
+    }
+    const Tensor cent = torch::cat(cents);
+    for (std::int64_t s = 0; s < test.n; s += chunk) {
+      const auto e = std::min(test.n, s + chunk);
+      const Tensor d = torch::cdist(last_layer(module, xt.narrow(0, s, e - s)), cent);
+      const Tensor p = d.argmin(1).contiguous();
+      for (std::int64_t i = 0; i < e - s; ++i)
+        pred[static_cast<std::size_t>(s + i)] =
+            classes[static_cast<std::size_t>(p.data_ptr<std::int64_t>()[i])];
+    }
+  }
+  std::int64_t correct = 0;
+  for (std::int64_t i = 0; i < test.n; ++i)
+    correct += pred[static_cast<std::size_t>(i)] == test.labels[static_cast<std::size_t>(i)];
+  h.value = static_cast<double>(correct) / static_cast<double>(test.n);
+  return h;
+}
+
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
@@ -357,18 +466,9 @@ TrainReport train_member(const ZooMember& m, const ImageData& train, const Image
   rep.parameters = count;
   rep.epochs = epochs;
   rep.train_images = train.n;
-  if (m.objective == "supervised" && test.n > 0) {
-    torch::NoGradGuard no_grad;
-    const Tensor xt = to_tensor(test);
-    std::int64_t correct = 0;
-    for (std::int64_t s = 0; s < test.n; s += 500) {
-      const auto e = std::min(test.n, s + 500);
-      auto pred = module.get_method("logits")({xt.narrow(0, s, e - s)}).toTensor().argmax(1);
-      auto acc = pred.data_ptr<std::int64_t>();
-      for (std::int64_t i = 0; i < e - s; ++i)
-        correct += acc[i] == test.labels[static_cast<std::size_t>(s + i)];
-    }
-    rep.test_accuracy = static_cast<double>(correct) / static_cast<double>(test.n);
+  if (test.n > 0) {
+    rep.held_out = evaluate(module, m, train, test);
+    if (m.objective == "supervised") rep.test_accuracy = rep.held_out.value;
   }
   // Atomic: the .pt appears complete or not at all; the sidecar first.
   std::filesystem::create_directories(out_dir);

@@ -292,6 +292,9 @@ std::vector<store::ModelLayout> probe_models(const config::Sweep& sweep,
     store::ModelLayout ml;
     ml.name = m.name;
     ml.spec = config::Sweep::model_json(m);
+    ml.training_data = m.training_data;
+    ml.family = m.family;
+    ml.objective = m.objective;
     if (probes.contains(m.name)) {  // else: not used by this array task
       const json& p = probes.at(m.name);
       ml.spec["checksum"] = p["checksum"];

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "prh/core/error.hpp"
+#include "prh/store/results_groups.hpp"
 #include "prh/store/results_reader.hpp"
 
 namespace prh::pipeline {
@@ -339,6 +340,71 @@ Table sweep_correlations_table(const ResultsData& r) {
   return t;
 }
 
+// The models with their labels (training distribution, family, objective).
+Table models_table(const ResultsData& r, const store::GroupsData& g) {
+  Table t{"models", {"i", "model", "training_data", "family", "objective", "classes"}, {}};
+  auto label = [](const std::vector<std::string>& v, std::size_t i) {
+    return i < v.size() && !v[i].empty() ? text(v[i]) : Cell{};
+  };
+  for (std::size_t i = 0; i < r.models.size(); ++i)
+    t.rows.push_back({integer(static_cast<std::int64_t>(i)), text(r.models[i]),
+                      label(g.training_data, i), label(g.family, i), label(g.objective, i),
+                      i < r.classes.size() ? integer(r.classes[i]) : Cell{}});
+  return t;
+}
+
+// /groups: within vs across per set, factor and configuration; in the sets'
+// order of the file.
+std::vector<const store::SetGroups*> groups_in_order(const ResultsData& r,
+                                                     const store::GroupsData& g) {
+  std::vector<const store::SetGroups*> out;
+  for (const auto& s : r.sets)
+    for (const auto& x : g.groups.sets)
+      if (x.set == s.name) out.push_back(&x);
+  return out;
+}
+
+Table groups_table(const ResultsData& r, const store::GroupsData& g) {
+  Table t{"groups",
+          {"set", "factor", "configuration", "within", "within_ci_low", "within_ci_high", "across",
+           "across_ci_low", "across_ci_high", "gap", "gap_ci_low", "gap_ci_high", "pvalue",
+           "n_within", "n_across"},
+          {}};
+  const auto& cf = g.groups.configurations;
+  auto at = [](const std::vector<double>& v, std::size_t k) {
+    return number(k < v.size() ? v[k] : kNaN);
+  };
+  for (const auto* s : groups_in_order(r, g))
+    for (const auto& f : s->factors)
+      for (std::size_t k = 0; k < cf.size(); ++k)
+        t.rows.push_back({text(s->set), text(f.factor), text(cf[k]), at(f.within, k),
+                          at(f.within_low, k), at(f.within_high, k), at(f.across, k),
+                          at(f.across_low, k), at(f.across_high, k), at(f.gap, k), at(f.gap_low, k),
+                          at(f.gap_high, k), at(f.pvalue, k), integer(f.n_within[k]),
+                          integer(f.n_across[k])});
+  return t;
+}
+
+Table groups_correlations_table(const ResultsData& r, const store::GroupsData& g) {
+  Table t{"groups_correlations",
+          {"set", "correlation", "config_a", "config_b", "r", "p", "n", "ci_low", "ci_high"},
+          {}};
+  const auto& cf = g.groups.configurations;
+  const std::size_t K = cf.size();
+  auto at = [](const std::vector<double>& v, std::size_t k) {
+    return number(k < v.size() ? v[k] : kNaN);
+  };
+  for (const auto* s : groups_in_order(r, g))
+    for (const auto& c : s->correlations)
+      for (std::size_t a = 0; a < K; ++a)
+        for (std::size_t b = a + 1; b < K; ++b) {
+          const std::size_t x = a * K + b;
+          t.rows.push_back({text(s->set), text(c.name), text(cf[a]), text(cf[b]), at(c.r, x),
+                            at(c.p, x), integer(c.n[x]), at(c.ci_low, x), at(c.ci_high, x)});
+        }
+  return t;
+}
+
 }  // namespace
 
 void export_results(const std::string& results_path, const std::string& format,
@@ -365,6 +431,14 @@ void export_results(const std::string& results_path, const std::string& format,
   if (!r.sweeps.empty()) {
     tables.push_back(sweeps_table(r));
     tables.push_back(sweep_correlations_table(r));
+  }
+  const auto groups = store::read_groups(results_path);
+  // The models' labels and the group analysis, only when the file has them.
+  if (!groups.training_data.empty() || !groups.family.empty() || !groups.objective.empty())
+    tables.push_back(models_table(r, groups));
+  if (!groups.groups.factors.empty()) {
+    tables.push_back(groups_table(r, groups));
+    tables.push_back(groups_correlations_table(r, groups));
   }
   std::vector<std::string> written;
   json files = json::array();

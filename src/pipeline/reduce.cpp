@@ -20,6 +20,7 @@
 #include "prh/metrics/preprocess.hpp"
 #include "prh/parallel/decide.hpp"
 #include "prh/parallel/mpi.hpp"
+#include "prh/pipeline/groups.hpp"
 #include "prh/pipeline/stage.hpp"
 #include "prh/stats/bootstrap.hpp"
 #include "prh/stats/calibration.hpp"
@@ -1026,6 +1027,7 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
         stats_out.units_prepared, stats_out.pairs_scored, stats_out.pairs_calibrated,
         seconds_since(t0));
     const auto d = derive(sweep, plan, layout, hash, cal, spec_of);
+    analyse_groups(sweep, layout);  // /groups (groups.cpp), before `complete` is set
     store::write_derived(sweep.results, d);
     log_summary(d, layout);
     if (!opt.keep_cache) {

@@ -19,13 +19,14 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-// Images in a source whose size its spec says (noise count; a blend has its
-// base's size); nullopt where only the files can tell (`limit` is only an
-// upper bound).
+// Images in a source whose size its spec says (the count of a noise, shapes
+// or patches source; a blend has its base's size); nullopt where only the
+// files can tell (`limit` is only an upper bound).
 std::optional<std::int64_t> size_from_spec(const json& spec) {
   if (!spec.is_object() || !spec.contains("kind")) return std::nullopt;
   const auto kind = spec.at("kind");
-  if (kind == "noise" && spec.contains("count") && spec.at("count").is_number_integer())
+  if ((kind == "noise" || kind == "shapes" || kind == "patches") && spec.contains("count") &&
+      spec.at("count").is_number_integer())
     return spec.at("count").get<std::int64_t>();
   if (kind == "blend" && spec.contains("base")) return size_from_spec(spec.at("base"));
   return std::nullopt;

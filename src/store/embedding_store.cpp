@@ -88,6 +88,9 @@ void create_model(hid_t file, const ModelLayout& m) {
   h5::write_attr(g.id(), "classes", m.classes);
   h5::write_attr(g.id(), "parameters", m.parameters);
   h5::write_attr(g.id(), "sidecar", m.sidecar.dump());
+  h5::write_attr(g.id(), "training_data", m.training_data);
+  h5::write_attr(g.id(), "family", m.family);
+  h5::write_attr(g.id(), "objective", m.objective);
 }
 
 // Serial (rank 0): ids and labels of a set, then the flag saying they are there.

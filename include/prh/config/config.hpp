@@ -47,6 +47,10 @@ struct Model {
   std::string name;
   std::string path;     // TorchScript file
   std::string sidecar;  // its preprocessing (YAML); default: path with .yaml
+  // Descriptive metadata (optional; not part of the config hash): what the
+  // model was trained on, its architecture family and objective. reduce's
+  // group analysis compares pairs within and across them.
+  std::string training_data, family, objective;
 };
 
 struct Preprocess {

@@ -8,6 +8,7 @@
 // list of per-layer [B, D_l] features, and, for classifiers, "logits") with
 // its sidecar. Training is deterministic for a given seed on one thread.
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -25,6 +26,7 @@ struct ZooMember {
   int epochs = 1;
   double lr = 1e-3;
   double epoch_seconds = 1;  // measured on one core here; balances members over ranks
+  std::string data;  // training distribution: fashion04 | fashion59 | fashion10 | shapes | natural
 };
 
 // The default zoo, in a fixed order.
@@ -37,10 +39,23 @@ struct ImageData {
   std::vector<std::int64_t> labels;
 };
 
+// How well a member does on held-out data of its own distribution: top-1
+// accuracy (supervised), nearest-class-centroid accuracy of the last layer
+// (contrastive; centroids from the training images), or reconstruction MSE on
+// [0, 1] pixels (autoencoder), with a trivial baseline beside it (chance
+// 1 / classes seen, or the MSE of the training images' mean image).
+struct HeldOut {
+  std::string metric;  // accuracy | centroid_accuracy | reconstruction_mse
+  double value = std::nan("");
+  double baseline = std::nan("");
+  std::int64_t images = 0;
+};
+
 struct TrainReport {
   std::string name;
   double seconds = 0;
   double test_accuracy = -1;  // < 0: no classifier
+  HeldOut held_out;
   double final_loss = 0;
   std::int64_t parameters = 0;
   int epochs = 0;

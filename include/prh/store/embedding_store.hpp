@@ -40,6 +40,9 @@ struct ModelLayout {
   std::int64_t classes = 0;  // 0: no classifier head
   std::int64_t parameters = 0;
   nlohmann::json sidecar;
+  // Descriptive metadata from the config (empty: not given), written as
+  // attributes of /models/NAME.
+  std::string training_data, family, objective;
 };
 
 struct StoreLayout {

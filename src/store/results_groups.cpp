@@ -1,0 +1,177 @@
+#include "prh/store/results_groups.hpp"
+
+#include <hdf5.h>
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "h5.hpp"
+#include "prh/core/error.hpp"
+
+namespace prh::store {
+
+void write_groups(const std::string& path, const std::vector<std::string>& training_data,
+                  const std::vector<std::string>& family, const std::vector<std::string>& objective,
+                  const Groups& g) {
+  h5::quiet();
+  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  PRH_CHECK_INPUT(id >= 0, "{}: cannot open for writing: {}", path, h5::error_stack());
+  h5::Handle file(id, H5Fclose);
+  const hid_t f = file.id();
+  {
+    // A label attribute only where some model has that label (readers take
+    // its absence as "not recorded").
+    auto models = h5::open_dataset(f, "models");
+    for (const auto& [name, values] :
+         {std::pair{"training_data", &training_data}, std::pair{"family", &family},
+          std::pair{"objective", &objective}}) {
+      const bool any = std::any_of(values->begin(), values->end(),
+                                   [](const std::string& v) { return !v.empty(); });
+      if (any)
+        h5::write_attr(models.id(), name, nlohmann::json(*values).dump());
+      else if (h5::has_attr(models.id(), name))
+        H5Adelete(models.id(), name);
+    }
+  }
+  h5::remove(f, "groups");
+  if (g.factors.empty()) return;
+  const auto K = static_cast<hsize_t>(g.configurations.size());
+  auto root = h5::create_group(f, "/groups");
+  h5::write_attr(root.id(), "configurations", nlohmann::json(g.configurations).dump());
+  h5::write_attr(root.id(), "factors", nlohmann::json(g.factors).dump());
+  h5::write_attr(root.id(), "permutations", g.permutations);
+  h5::write_attr(root.id(), "bootstrap", g.bootstrap);
+  h5::write_attr(root.id(), "confidence", g.confidence);
+  h5::write_attr(root.id(), "seed", g.seed);
+  h5::write_attr(root.id(), "score", std::string("(scores[i, j] + scores[j, i]) / 2, i < j"));
+  h5::write_attr(root.id(), "test",
+                 std::string("one-sided permutation of the labelled models' labels: "
+                             "(1 + #{gap* >= gap}) / (1 + valid)"));
+  h5::write_attr(root.id(), "resampling", std::string("models"));
+  for (const auto& s : g.sets) {
+    auto gs = h5::create_group(root.id(), s.set);
+    for (const auto& x : s.factors) {
+      auto gf = h5::create_group(gs.id(), x.factor);
+      h5::write_doubles(gf.id(), "within", {K}, x.within);
+      h5::write_doubles(gf.id(), "across", {K}, x.across);
+      h5::write_doubles(gf.id(), "gap", {K}, x.gap);
+      h5::write_doubles(gf.id(), "pvalue", {K}, x.pvalue);
+      h5::write_doubles(gf.id(), "within_ci_low", {K}, x.within_low);
+      h5::write_doubles(gf.id(), "within_ci_high", {K}, x.within_high);
+      h5::write_doubles(gf.id(), "across_ci_low", {K}, x.across_low);
+      h5::write_doubles(gf.id(), "across_ci_high", {K}, x.across_high);
+      h5::write_doubles(gf.id(), "gap_ci_low", {K}, x.gap_low);
+      h5::write_doubles(gf.id(), "gap_ci_high", {K}, x.gap_high);
+      h5::write_int64s(gf.id(), "n_within", {K}, x.n_within);
+      h5::write_int64s(gf.id(), "n_across", {K}, x.n_across);
+    }
+    for (const auto& c : s.correlations) {
+      h5::write_doubles(gs.id(), c.name, {K, K}, c.r);
+      h5::write_doubles(gs.id(), c.name + "_pvalue", {K, K}, c.p);
+      h5::write_int64s(gs.id(), c.name + "_n", {K, K}, c.n);
+      if (!c.ci_low.empty()) {
+        h5::write_doubles(gs.id(), c.name + "_ci_low", {K, K}, c.ci_low);
+        h5::write_doubles(gs.id(), c.name + "_ci_high", {K, K}, c.ci_high);
+      }
+    }
+  }
+  H5Fflush(f, H5F_SCOPE_GLOBAL);
+}
+
+namespace {
+
+std::vector<std::string> json_strings(hid_t obj, const std::string& name) {
+  if (!h5::has_attr(obj, name)) return {};
+  return nlohmann::json::parse(h5::read_attr_string(obj, name)).get<std::vector<std::string>>();
+}
+
+template <class T>
+std::vector<T> read_all(hid_t parent, const std::string& name, hid_t mem_type) {
+  if (!h5::exists(parent, name)) return {};
+  auto ds = h5::open_dataset(parent, name);
+  const auto shape = h5::dataset_shape(ds);
+  std::size_t n = 1;
+  for (auto d : shape) n *= static_cast<std::size_t>(d);
+  std::vector<T> out(n);
+  std::vector<hsize_t> start(shape.size(), 0);
+  if (n > 0) h5::read_box(ds.id(), mem_type, start, shape, out.data());
+  return out;
+}
+
+}  // namespace
+
+GroupsData read_groups(const std::string& path) {
+  h5::quiet();
+  auto file = h5::open_file_readonly(path);
+  const hid_t f = file.id();
+  GroupsData d;
+  {
+    auto models = h5::open_dataset(f, "models");
+    d.training_data = json_strings(models.id(), "training_data");
+    d.family = json_strings(models.id(), "family");
+    d.objective = json_strings(models.id(), "objective");
+  }
+  if (!h5::exists(f, "groups")) return d;
+  auto root = h5::open_group(f, "/groups");
+  Groups& g = d.groups;
+  g.configurations = json_strings(root.id(), "configurations");
+  g.factors = json_strings(root.id(), "factors");
+  g.permutations = h5::read_attr_int(root.id(), "permutations");
+  g.bootstrap = h5::read_attr_int(root.id(), "bootstrap");
+  g.seed = h5::read_attr_int(root.id(), "seed");
+  std::vector<std::string> sets;
+  H5Literate(
+      root.id(), H5_INDEX_NAME, H5_ITER_INC, nullptr,
+      [](hid_t, const char* name, const H5L_info_t*, void* op) -> herr_t {
+        static_cast<std::vector<std::string>*>(op)->push_back(name);
+        return 0;
+      },
+      &sets);
+  const auto dbl = [](hid_t p, const std::string& n) {
+    return read_all<double>(p, n, H5T_NATIVE_DOUBLE);
+  };
+  const auto i64 = [](hid_t p, const std::string& n) {
+    return read_all<std::int64_t>(p, n, H5T_NATIVE_INT64);
+  };
+  for (const auto& name : sets) {
+    auto gs = h5::open_group(root.id(), name);
+    SetGroups sg;
+    sg.set = name;
+    for (const auto& factor : g.factors) {
+      if (!h5::exists(gs.id(), factor)) continue;
+      auto gf = h5::open_group(gs.id(), factor);
+      GroupFactor x;
+      x.factor = factor;
+      x.within = dbl(gf.id(), "within");
+      x.across = dbl(gf.id(), "across");
+      x.gap = dbl(gf.id(), "gap");
+      x.pvalue = dbl(gf.id(), "pvalue");
+      x.within_low = dbl(gf.id(), "within_ci_low");
+      x.within_high = dbl(gf.id(), "within_ci_high");
+      x.across_low = dbl(gf.id(), "across_ci_low");
+      x.across_high = dbl(gf.id(), "across_ci_high");
+      x.gap_low = dbl(gf.id(), "gap_ci_low");
+      x.gap_high = dbl(gf.id(), "gap_ci_high");
+      x.n_within = i64(gf.id(), "n_within");
+      x.n_across = i64(gf.id(), "n_across");
+      sg.factors.push_back(std::move(x));
+    }
+    for (const std::string m : {"spearman", "pearson", "kendall"}) {
+      const std::string n = m + "_across_training_data";
+      if (!h5::exists(gs.id(), n)) continue;
+      RestrictedCorrelation c;
+      c.name = n;
+      c.r = dbl(gs.id(), n);
+      c.p = dbl(gs.id(), n + "_pvalue");
+      c.n = i64(gs.id(), n + "_n");
+      c.ci_low = dbl(gs.id(), n + "_ci_low");
+      c.ci_high = dbl(gs.id(), n + "_ci_high");
+      sg.correlations.push_back(std::move(c));
+    }
+    g.sets.push_back(std::move(sg));
+  }
+  return d;
+}
+
+}  // namespace prh::store
