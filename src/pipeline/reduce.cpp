@@ -329,9 +329,13 @@ std::string derived_hash(const store::ResultsLayout& L, const config::Sweep& swe
     sets.push_back({{"name", s.name}, {"n", s.n}, {"present", s.models_present}});
   json configs = json::array();
   for (const auto& c : L.configurations) configs.push_back(c.name);
+  // The models' labels feed /groups (and the report's grouping) only.
+  json labels = json::array();
+  for (const auto& m : sweep.models) labels.push_back({m.training_data, m.family, m.objective});
   // "tables": bumped when the derived tables change, so that complete files
-  // are derived again (2: /sweeps, set comparisons within sweeps).
-  return config::hash_json({{"tables", 2},
+  // are derived again (3: /sweeps, set comparisons within sweeps, /groups).
+  return config::hash_json({{"tables", 3},
+                            {"labels", labels},
                             {"identity", L.identity},
                             {"configurations", configs},
                             {"sets", sets},
