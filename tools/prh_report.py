@@ -974,6 +974,8 @@ class Report:
                 if key in ("raw", "cal"):
                     for n, conf in enumerate(confs):
                         y = np.array([means.get((s, conf), {}).get(key, np.nan) for s in sets])
+                        if not np.isfinite(y).any():
+                            continue  # not calibrated: no curve, no legend entry
                         ci = np.array([means.get((s, conf), {}).get(key + "_ci", (np.nan, np.nan)) for s in sets])
                         ax.plot(lv, y, marker=markers[n % 5], color=colours[n], ms=4, lw=1.2, label=short(conf))
                         ax.fill_between(lv, ci[:, 0], ci[:, 1], color=colours[n], alpha=0.2, lw=0)
@@ -1015,6 +1017,8 @@ class Report:
                         bad = [n for n in range(len(lv)) if not (np.isfinite(pv[n]) and pv[n] < self.alpha)]
                         breaks["corr"] = lv[bad[0]] if bad else None
                 ax.set_xlabel(sw["parameter"])
+                if len(lv) > 1 and lv[0] > lv[-1]:
+                    ax.invert_xaxis()  # the sweep's order: from the base towards no structure
                 ax.grid(color="#eeeeee", lw=0.6)
                 ax.set_axisbelow(True)
                 ax.legend(loc=legend_loc if key == "corr" else "best", frameon=False, fontsize=7)
