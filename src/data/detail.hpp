@@ -17,6 +17,11 @@ namespace prh::data::detail {
 
 // --- Image files (OpenCV) -------------------------------------------------------
 
+// Throws InputError(without_opencv(what, needs)) when prh was built without
+// OpenCV: called where a source that reads image files is made, so the error
+// names the image set before any work starts.
+void require_opencv(const std::string& what, const std::string& needs);
+
 // Decodes a JPEG/PNG file (cv::imread, IMREAD_UNCHANGED) to 8-bit grey (1
 // channel) or RGB (3 channels): BGR -> RGB, BGRA -> RGB (alpha dropped), grey +
 // alpha -> grey, 16-bit -> 8-bit. Throws InputError "<path>: no such image file"

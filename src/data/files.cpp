@@ -67,6 +67,7 @@ bool is_image_file(const fs::path& p) {
 }  // namespace
 
 std::unique_ptr<Source> make_folder_source(const nlohmann::json& spec, const std::string& what) {
+  require_opencv(what, "a folder source (JPEG/PNG files)");
   const std::string root_str = spec_string(spec, "root", what, true);
   const std::int64_t limit = spec_int(spec, "limit", 0, what);
   PRH_CHECK_INPUT(limit >= 0, "{}: folder source 'limit' must be >= 0 (got {})", what, limit);
@@ -115,6 +116,7 @@ std::unique_ptr<Source> make_folder_source(const nlohmann::json& spec, const std
 }
 
 std::unique_ptr<Source> make_list_source(const nlohmann::json& spec, const std::string& what) {
+  require_opencv(what, "a list source (JPEG/PNG files)");
   const std::string file = spec_string(spec, "file", what, true);
   const std::string root = spec_string(spec, "root", what, false);
   const std::int64_t limit = spec_int(spec, "limit", 0, what);

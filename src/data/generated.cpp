@@ -237,6 +237,7 @@ std::unique_ptr<Source> make_shapes_source(const nlohmann::json& spec, const std
 }
 
 std::unique_ptr<Source> make_patches_source(const nlohmann::json& spec, const std::string& what) {
+  require_opencv(what, "a patches source (photographs: JPEG/PNG files)");
   PRH_CHECK_INPUT(spec.contains("files") && spec["files"].is_array() && !spec["files"].empty(),
                   "{}: patches source needs 'files' (a non-empty list of photographs)", what);
   std::vector<std::string> files;

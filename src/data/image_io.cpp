@@ -1,18 +1,49 @@
 // Decoding (and, for test fixtures, encoding) JPEG/PNG files with OpenCV.
+// Without OpenCV (PRH_WITH_OPENCV=OFF: machines whose only OpenCV is
+// opencv-python, e.g. the GPU image) every use of a file is a clear
+// InputError, raised where the source that needs files is made.
 
 #include <filesystem>
 #include <string>
 #include <system_error>
 #include <vector>
 
+#ifdef PRH_HAVE_OPENCV
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#endif
 
 #include "detail.hpp"
 #include "prh/core/error.hpp"
 
+namespace prh::data {
+
+bool have_opencv() {
+#ifdef PRH_HAVE_OPENCV
+  return true;
+#else
+  return false;
+#endif
+}
+
+std::string without_opencv(const std::string& what, const std::string& needs) {
+  return fmt::format(
+      "{}: {} needs OpenCV, but this prh was built without OpenCV (PRH_WITH_OPENCV=OFF); the "
+      "noise, shapes and generated sources and the 'pil' resampler work without it, or rebuild "
+      "prh with OpenCV's C++ libraries",
+      what, needs);
+}
+
+}  // namespace prh::data
+
 namespace prh::data::detail {
+
+void require_opencv(const std::string& what, const std::string& needs) {
+  if (!have_opencv()) throw InputError(without_opencv(what, needs));
+}
+
+#ifdef PRH_HAVE_OPENCV
 
 namespace {
 
@@ -98,10 +129,24 @@ void write_image(const std::string& path, const Image& img, int bits, bool alpha
   PRH_ASSERT(ok, "{}: cannot write image", path);
 }
 
+#else  // no OpenCV
+
+Image read_image(const std::string& path) {
+  throw InputError(without_opencv(path, "decoding an image file"));
+}
+
+void write_image(const std::string& path, const Image&, int, bool) {
+  throw InternalError(without_opencv(path, "writing an image file"));
+}
+
+#endif
+
 }  // namespace prh::data::detail
 
 namespace prh::data {
-void set_threads(int n) {
+void set_threads([[maybe_unused]] int n) {
+#ifdef PRH_HAVE_OPENCV
   cv::setNumThreads(n);
+#endif
 }
 }  // namespace prh::data

@@ -9,8 +9,10 @@
 #include <utility>
 #include <vector>
 
+#ifdef PRH_HAVE_OPENCV
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
+#endif
 
 #include "prh/core/error.hpp"
 #include "prh/data/resample.hpp"
@@ -81,6 +83,10 @@ void apply(const Transform& t, const Image& img, std::vector<float>& out) {
                   t.interpolation);
   PRH_CHECK_INPUT(t.resampler == "pil" || t.resampler == "opencv",
                   "transform: 'resampler' must be 'pil' or 'opencv' (got '{}')", t.resampler);
+  // Sidecars are checked when loaded (models::load_sidecar names the model);
+  // this is the last line of defence for a Transform made in code.
+  if (t.resampler == "opencv" && !have_opencv())
+    throw InputError(without_opencv("transform", "resampler 'opencv'"));
 
   // 1. Channels, on the 8-bit image.
   const int h = img.height, w = img.width;
@@ -120,7 +126,9 @@ void apply(const Transform& t, const Image& img, std::vector<float>& out) {
   const std::uint8_t* pixels = nullptr;  // the window, rows of `row_stride` bytes
   std::size_t row_stride = 0;
   std::vector<std::uint8_t> resampled;
+#ifdef PRH_HAVE_OPENCV
   cv::Mat resized;
+#endif
   if (rh == h && rw == w) {  // no resize (PIL and torchvision copy the image)
     row_stride = static_cast<std::size_t>(w) * nc;
     pixels = src + static_cast<std::size_t>(window.top) * row_stride +
@@ -132,11 +140,15 @@ void apply(const Transform& t, const Image& img, std::vector<float>& out) {
     pixels = resampled.data();
     row_stride = static_cast<std::size_t>(ow) * nc;
   } else {
+#ifdef PRH_HAVE_OPENCV
     const cv::Mat m(h, w, CV_8UC(t.channels), const_cast<std::uint8_t*>(src));
     cv::resize(m, resized, cv::Size(rw, rh), 0, 0,
                t.interpolation == "bilinear" ? cv::INTER_LINEAR : cv::INTER_CUBIC);
     row_stride = resized.step[0];
     pixels = resized.ptr<std::uint8_t>(window.top) + static_cast<std::size_t>(window.left) * nc;
+#else
+    PRH_ASSERT(false, "transform: resampler 'opencv' without OpenCV (checked above)");
+#endif
   }
 
   // 4. Scale, normalise, HWC -> CHW.

@@ -14,6 +14,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "prh/core/error.hpp"
+#include "prh/data/image.hpp"
 #include "prh/models/model.hpp"
 
 namespace prh::models {
@@ -149,6 +150,8 @@ Sidecar load_sidecar(const std::string& path) {
                     "sidecar {}: field 'resampler' must be 'pil' (PIL's antialiased resize, as "
                     "timm and torchvision) or 'opencv' (OpenCV's plain resize) (got {})",
                     path, describe(n));
+    if (v == "opencv" && !data::have_opencv())
+      throw InputError(data::without_opencv(fmt::format("sidecar {}", path), "resampler 'opencv'"));
     t.resampler = v;
   }
 

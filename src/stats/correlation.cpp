@@ -4,12 +4,38 @@
 #include <cmath>
 #include <numeric>
 
+// Boost.Math where Boost is installed; prh's own distributions (the GPU image
+// has no Boost; distributions.hpp) otherwise. The unit test compares the two.
+#ifdef PRH_HAVE_BOOST
 #include <boost/math/distributions/normal.hpp>
 #include <boost/math/distributions/students_t.hpp>
+#endif
 
 #include "prh/core/error.hpp"
+#include "prh/stats/distributions.hpp"
 
 namespace prh::stats {
+
+namespace {
+
+// Two-sided p-values: P(|Z| > |z|) and P(|T_df| > |t|).
+double two_sided_normal_p(double z) {
+#ifdef PRH_HAVE_BOOST
+  return 2 * boost::math::cdf(boost::math::complement(boost::math::normal(), std::fabs(z)));
+#else
+  return 2 * normal_sf(std::fabs(z));
+#endif
+}
+
+double two_sided_t_p(double t, double df) {
+#ifdef PRH_HAVE_BOOST
+  return 2 * boost::math::cdf(boost::math::complement(boost::math::students_t(df), std::fabs(t)));
+#else
+  return 2 * student_t_sf(std::fabs(t), df);
+#endif
+}
+
+}  // namespace
 
 Method parse_method(const std::string& name) {
   if (name == "pearson") return Method::Pearson;
@@ -235,7 +261,7 @@ Correlation correlate(const std::vector<double>& x, const std::vector<double>& y
       return out;
     }
     const double z = c.s / std::sqrt(var);
-    out.p = 2 * boost::math::cdf(boost::math::complement(boost::math::normal(), std::fabs(z)));
+    out.p = two_sided_normal_p(z);
     return out;
   }
   if (std::fabs(out.r) >= 1.0) {
@@ -243,8 +269,7 @@ Correlation correlate(const std::vector<double>& x, const std::vector<double>& y
     return out;
   }
   const double t = out.r * std::sqrt((n - 2) / (1 - out.r * out.r));
-  out.p =
-      2 * boost::math::cdf(boost::math::complement(boost::math::students_t(n - 2), std::fabs(t)));
+  out.p = two_sided_t_p(t, n - 2);
   return out;
 }
 

@@ -44,6 +44,13 @@ class Source {
 // 'id'") for a missing file, an unknown kind or an empty set.
 std::unique_ptr<Source> make_source(const nlohmann::json& spec, const std::string& what);
 
+// Whether this prh was built with OpenCV (PRH_WITH_OPENCV): without it,
+// image files (folder, list, patches sources) and the "opencv" resampler are
+// refused with an InputError from without_opencv(what, needs), which names
+// `what` (the image set, the model's sidecar) and `needs` (what wanted OpenCV).
+bool have_opencv();
+std::string without_opencv(const std::string& what, const std::string& needs);
+
 // Threads OpenCV may use for decoding and resizing (one MPI rank per core
 // wants 1: OpenCV's own pool would oversubscribe the cores).
 void set_threads(int n);
