@@ -13,7 +13,10 @@ double normal_sf(double z);
 
 // P(T > t) for Student's t with df > 0 degrees of freedom (df need not be an
 // integer): I_x(df/2, 1/2) / 2 with x = df / (df + t^2) for t >= 0, and
-// 1 - P(T > -t) for t < 0. NaN for df <= 0 or a NaN argument.
+// 1 - P(T > -t) for t < 0. NaN for df <= 0 or a NaN argument. Relative
+// error against Boost.Math: below 1e-12 up to df = 1000 (prh's p-values use
+// df = pairs - 2), growing about linearly with df beyond (2e-11 at 10^6: the
+// continued fraction's terms cancel for x near (a + 1) / (a + b + 2)).
 double student_t_sf(double t, double df);
 
 // The regularised incomplete beta function I_x(a, b) for a, b > 0 and x in
