@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "prh/core/error.hpp"
+#include "prh/data/image.hpp"
 #include "prh/models/model.hpp"
 
 namespace {
@@ -63,6 +64,7 @@ TEST_F(SidecarTest, DefaultsFromInputSizeOnly) {
 }
 
 TEST_F(SidecarTest, AllFields) {
+  if (!prh::data::have_opencv()) GTEST_SKIP() << "built without OpenCV: see OpenCVResampler";
   const auto s = load_sidecar(write("m.yaml",
                                     "# a ViT\n"
                                     "input_size: 224\n"
@@ -82,6 +84,17 @@ TEST_F(SidecarTest, AllFields) {
   EXPECT_EQ(s.transform.mean, (std::vector<float>{0.5f, 0.5f, 0.5f}));
   EXPECT_EQ(s.transform.std, (std::vector<float>{0.25f, 0.5f, 1.0f}));
   EXPECT_EQ(s.layer_names, (std::vector<std::string>{"blocks.0", "blocks.1", "head"}));
+}
+
+// Without OpenCV (PRH_WITH_OPENCV=OFF) a sidecar asking for its resampler is
+// refused when loaded, naming the sidecar; with OpenCV it loads (AllFields).
+TEST_F(SidecarTest, OpenCVResampler) {
+  const std::string text = "input_size: 8\nresampler: opencv\n";
+  if (prh::data::have_opencv()) {
+    EXPECT_EQ(load_sidecar(write("m.yaml", text)).transform.resampler, "opencv");
+  } else {
+    expect_error(text, {"resampler 'opencv'", "built without OpenCV", "PRH_WITH_OPENCV=OFF"});
+  }
 }
 
 TEST_F(SidecarTest, GreyModelDefaultsToHalfMeanAndStd) {
