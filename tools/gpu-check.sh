@@ -139,8 +139,11 @@ built=1
 if [ "$mode" = gpu ]; then
   cmake_args=(--preset pytorch -B "$build" -DPRH_PYTHON="$(command -v "$py")"
     -DPRH_PARALLEL_HDF5=OFF -DPRH_GPU_TESTS=ON -DPRH_BUILD_BENCH=OFF)
-  if ! ls /usr/include/opencv4/opencv2/imgcodecs.hpp /usr/local/include/opencv4/opencv2/imgcodecs.hpp \
-    >/dev/null 2>&1; then
+  opencv_headers=0
+  for h in /usr/include/opencv4/opencv2/imgcodecs.hpp /usr/local/include/opencv4/opencv2/imgcodecs.hpp; do
+    [ -f "$h" ] && opencv_headers=1
+  done
+  if [ "$opencv_headers" = 0 ]; then
     cmake_args+=(-DPRH_WITH_OPENCV=OFF)  # only opencv-python here: no C++ headers
   fi
   if command -v ccache >/dev/null; then
@@ -186,9 +189,20 @@ prh="$root/$build/prh"
 
 # --- 3. GPU tests ------------------------------------------------------------------
 gpu_tests="not run"
+count_gpu_tests() {
+  local c
+  c=$( (cd "$build" && ctest -L gpu -N 2>/dev/null) | sed -n 's/^Total Tests: *//p')
+  echo "${c:-0}"
+}
 if [ "$built" = 1 ]; then
-  ntests=$( (cd "$build" && ctest -L gpu -N 2>/dev/null) | sed -n 's/^Total Tests: *//p')
-  ntests=${ntests:-0}
+  ntests=$(count_gpu_tests)
+  if [ "$mode" = gpu ] && [ "$ntests" = 0 ] && grep -q 'PRH_GPU_TESTS' CMakeLists.txt tests/CMakeLists.txt; then
+    # GPU tests exist in the tree but none is listed yet: tests found by
+    # gtest_discover_tests appear only once their binary is built, and their
+    # target's name was not guessed. Build everything configured (no benchmarks).
+    step build-all 600 cmake --build "$build" --parallel "$jobs" || true
+    ntests=$(count_gpu_tests)
+  fi
   if [ "$mode" = cpu ]; then
     gpu_tests="not run (--cpu); $ntests tests labelled gpu in $build"
   elif [ "$ntests" = 0 ]; then
@@ -258,12 +272,11 @@ EOF
 fi
 
 # --- 5. The eight metrics ------------------------------------------------------------
-metrics_ok=0
+# (the table is written even when some cells failed: those say FAILED)
 if [ "$built" = 1 ] &&
-  step features 60 "$py" tools/gpu_check_reference.py features "$log/features.h5" --n "$n" --d "$d" &&
+  step features 60 "$py" tools/gpu_check_reference.py features "$log/features.h5" --n "$n" --d "$d"; then
   step metrics 300 "$py" tools/gpu_check_reference.py compare "$log/features.h5" --prh "$prh" \
-    --device "$device" --json "$log/metrics.json" --table "$log/metrics-table.txt"; then
-  metrics_ok=1
+    --device "$device" --json "$log/metrics.json" --table "$log/metrics-table.txt" || true
 fi
 
 # --- 6. The table ---------------------------------------------------------------------
@@ -280,7 +293,7 @@ fi
   echo "seconds: prh's own 'embed: done ... in S s' (the stage: model load, CUDA start-up and"
   echo "the forward passes); steady/s: (images - images/4) / (S - S of a run on images/4)"
   echo
-  if [ "$metrics_ok" = 1 ]; then cat "$log/metrics-table.txt"; else echo "metrics: (not run or failed)"; fi
+  if [ -s "$log/metrics-table.txt" ]; then cat "$log/metrics-table.txt"; else echo "metrics: (not run or failed)"; fi
   echo
   if [ -s "$failed_file" ]; then
     echo "FAILED steps: $(tr '\n' ' ' <"$failed_file")(logs in $log)"

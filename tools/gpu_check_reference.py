@@ -268,53 +268,82 @@ def cmd_features(args):
 
 
 def cmd_compare(args):
+    """Each side may fail on its own (a metric prh refuses, the reference out of
+    memory): the table then says so in that cell, the rest is still measured,
+    and the exit status is 1."""
+    import h5py
     import torch
     specs = args.metric or DEFAULT_SPECS
     use_flag = prh_supports_device(args.prh)
     if not use_flag:
         print(f"note: {args.prh} compare has no --device option (yet): prh runs on the CPU",
               file=sys.stderr)
-    rows = []
+    rows, failures = [], 0
     for spec in specs:  # prh first, with the GPU to itself
-        p = run_prh(args.prh, args.features, [spec], args.device, use_flag)
-        print(f"prh: {p['cmd']}: {p['seconds']:.3f} s ({p['seconds_from']}), device {p['device']}",
-              file=sys.stderr)
-        rows.append({"spec": spec, "prh": p})
-    a, b = load_features(torch, args.features, args.device, args.dtype)
-    n = a.shape[0]
-    # Warm-up (CUDA context, cuBLAS/cuSOLVER handles, kernels): every metric once on 256 rows.
-    for spec in specs:
-        timed_reference(torch, a[:256], b[:256], spec, args.device)
+        row = {"spec": spec, "prh": None, "reference": None}
+        try:
+            p = run_prh(args.prh, args.features, [spec], args.device, use_flag)
+            print(f"prh: {p['cmd']}: {p['seconds']:.3f} s ({p['seconds_from']}), "
+                  f"device {p['device']}", file=sys.stderr)
+            row["prh"] = p
+        except (RuntimeError, ValueError, KeyError) as e:
+            print(f"prh: {spec}: FAILED: {e}", file=sys.stderr)
+            row["prh_error"] = str(e)
+            failures += 1
+        rows.append(row)
+    with h5py.File(args.features, "r") as f:
+        n, d = (int(x) for x in f["a"].shape)
+    try:
+        a, b = load_features(torch, args.features, args.device, args.dtype)
+        # Warm-up (CUDA context, cuBLAS/cuSOLVER handles, kernels): each metric on 256 rows.
+        for spec in specs:
+            timed_reference(torch, a[:256], b[:256], spec, args.device)
+    except Exception as e:  # the device itself is unusable: no reference at all
+        print(f"reference: FAILED before any metric: {e!r}", file=sys.stderr)
+        a = b = None
+        failures += 1
     for row in rows:
-        s, secs = timed_reference(torch, a, b, row["spec"], args.device)
-        row["reference"] = {"score": s, "seconds": secs}
-        print(f"reference: {row['spec']}: {secs:.3f} s", file=sys.stderr)
+        if a is None:
+            break
+        try:
+            s, secs = timed_reference(torch, a, b, row["spec"], args.device)
+            row["reference"] = {"score": s, "seconds": secs}
+            print(f"reference: {row['spec']}: {secs:.3f} s", file=sys.stderr)
+        except Exception as e:  # e.g. out of memory: report it, go on
+            print(f"reference: {row['spec']}: FAILED: {e!r}", file=sys.stderr)
+            row["reference_error"] = repr(e)
+            failures += 1
         if args.device.startswith("cuda"):
             torch.cuda.empty_cache()
-    lines = [f"Metrics at N = {n}, D = {a.shape[1]}: `prh compare --metric SPEC --json"
+    lines = [f"Metrics at N = {n}, D = {d}: `prh compare --metric SPEC --json"
              + (f" --device {args.device}`" if use_flag else "` (no --device in this prh: CPU)")
              + f" vs dense PyTorch ({args.dtype}, {args.device}; tools/gpu_check_reference.py)",
              f"{'metric':<26} {'prh s':>9} {'ref s':>9} {'ref/prh':>8} {'prh score':>11} "
              f"{'ref score':>11} {'|diff|':>9}"]
-    worst = 0.0
     for row in rows:
-        res = row["prh"]["results"][0]
-        ps = res["score"]
-        rs = row["reference"]["score"]
-        diff = (abs(ps - rs) if ps is not None and not math.isnan(rs) else math.nan)
-        if not math.isnan(diff):
-            worst = max(worst, diff)
-        row["name"], row["diff"] = res["name"], diff
-        pt, rt = row["prh"]["seconds"], row["reference"]["seconds"]
-        lines.append(f"{res['name']:<26} {pt:>9.3f} {rt:>9.3f} {rt / pt if pt > 0 else math.nan:>8.1f} "
-                     f"{fmt_num(ps):>11} {fmt_num(rs):>11} {fmt_num(diff, '{:.1e}'):>9}")
-    secs_from = {r["prh"]["seconds_from"] for r in rows}
+        p, r = row["prh"], row["reference"]
+        name = p["results"][0]["name"] if p else row["spec"]
+        ps = p["results"][0]["score"] if p else None
+        rs = r["score"] if r else None
+        diff = (abs(ps - rs) if ps is not None and rs is not None and not math.isnan(rs)
+                else math.nan)
+        row["name"], row["diff"] = name, diff
+        pt = f"{p['seconds']:>9.4g}" if p else f"{'FAILED':>9}"
+        rt = f"{r['seconds']:>9.4g}" if r else f"{'FAILED':>9}"
+        ratio = (f"{r['seconds'] / p['seconds']:>8.1f}" if p and r and p["seconds"] > 0
+                 else f"{'-':>8}")
+        lines.append(f"{name:<26} {pt} {rt} {ratio} {fmt_num(ps):>11} {fmt_num(rs):>11} "
+                     f"{fmt_num(diff, '{:.1e}'):>9}")
+    done = [r for r in rows if r["prh"]]
+    secs_from = {r["prh"]["seconds_from"] for r in done}
     lines.append("prh s: " + ("the compute time prh reports (JSON \"seconds\")" if secs_from == {"prh"}
                               else "wall time of each `prh compare` call (this prh reports no "
                                    "\"seconds\")" if secs_from == {"wall"} else "mixed")
-                 + f"; prh device: {', '.join(sorted({str(r['prh']['device']) for r in rows}))}; "
+                 + f"; prh device: {', '.join(sorted({str(r['prh']['device']) for r in done}))}; "
                  "ref s: preprocessing + metric, synchronised, after a warm-up; "
                  "ref/prh: reference seconds / prh seconds (> 1: prh is faster)")
+    if failures:
+        lines.append(f"{failures} FAILED (see the log above the table)")
     text = "\n".join(lines)
     print(text)
     if args.table:
@@ -322,8 +351,8 @@ def cmd_compare(args):
             f.write(text + "\n")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"n": n, "d": int(a.shape[1]), "rows": rows}, f, indent=1)
-    return 0
+            json.dump({"n": n, "d": d, "rows": rows}, f, indent=1)
+    return 1 if failures else 0
 
 
 def cmd_check(args):
