@@ -21,7 +21,7 @@ for b in "$par" "$ser" build/tests/prh-make-test-models; do
 done
 work=$(mktemp -d /tmp/prh-serial-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-build/tests/prh-make-test-models "$work/models" 0 2 >/dev/null
+build/tests/prh-make-test-models "$work/models" --wide 2 >/dev/null
 fashion=/usr/share/datasets/fashion-mnist
 cat >"$work/bench.yaml" <<YAML
 store: STORE

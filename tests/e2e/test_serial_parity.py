@@ -16,6 +16,7 @@ correlations, bootstrap) is run with `prh run`:
 """
 import os
 import re
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -64,7 +65,8 @@ def same_run(tmp, a, b, what):
 
 def main(tmp):
     harness.make_models(MAKE_MODELS, f"{tmp}/models")
-    os.system(f"{MAKE_MODELS} {tmp}/models 0 2 > /dev/null")  # wide_0, wide_1
+    subprocess.run([MAKE_MODELS, f"{tmp}/models", "--wide", "2"], check=True,
+                   capture_output=True)  # wide_0, wide_1
     r = serial("--version")
     check("(serial HDF5)" in r.stdout, f"the serial build says so: {r.stdout!r}")
     r = parallel("--version")
@@ -90,12 +92,16 @@ def main(tmp):
     check(holds and all(left > 0 for _, _, left in holds),
           f"killed mid-embedding: {holds} ({harness.why_no_hold(log)})")
     parts = harness.parts_waiting(f"{tmp}/killed.store.h5")
-    check(parts >= 6, f"the killed ranks' finished items wait in parts: {parts}")
+    check(parts >= 3, f"the killed ranks' finished items wait in parts: {parts}")
     r = serial.mpi(2, "embed", cfg)
     check(r.returncode == 0, f"resumed embed: {r.stderr[-2000:]}")
+    # (A rank may finish an item more after mpirun is killed: at least `parts`.)
     m = re.search(r"merged (\d+) work items from parts", r.stderr)
-    check(m is not None and int(m.group(1)) == parts,
-          f"the resume merges the {parts} parts first: {m.group(0) if m else r.stderr[-800:]}")
+    todo = re.search(r"(\d+) work items in all, (\d+) to do", r.stderr)
+    check(m is not None and int(m.group(1)) >= parts and todo is not None and
+          int(todo.group(2)) == int(todo.group(1)) - int(m.group(1)),
+          f"the resume merges the parts first ({parts} or more) and does not redo them: "
+          f"{m.group(0) if m else ''} {todo.group(0) if todo else r.stderr[-800:]}")
     log = f"{tmp}/kill-score.log"
     holds = harness.kill_held(cmd, ENV, "score", 2, log)
     check(holds and all(left > 0 for _, _, left in holds),
