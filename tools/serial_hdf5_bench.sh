@@ -21,18 +21,19 @@ for b in "$par" "$ser" build/tests/prh-make-test-models; do
 done
 work=$(mktemp -d /tmp/prh-serial-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/models"
 build/tests/prh-make-test-models "$work/models" --wide 2 >/dev/null
 fashion=/usr/share/datasets/fashion-mnist
 cat >"$work/bench.yaml" <<YAML
 store: STORE
 results: RESULTS
-shard_size: 250
+shard_size: 500
 batch_size: 50
 image_sets:
   - name: id
-    source: {kind: idx, images: $fashion/t10k-images-idx3-ubyte.gz, labels: $fashion/t10k-labels-idx1-ubyte.gz, limit: 2000}
+    source: {kind: idx, images: $fashion/t10k-images-idx3-ubyte.gz, labels: $fashion/t10k-labels-idx1-ubyte.gz, limit: 4000}
   - name: uniform
-    source: {kind: noise, count: 2000, height: 28, width: 28, channels: 1, seed: 3}
+    source: {kind: noise, count: 4000, height: 28, width: 28, channels: 1, seed: 3}
 models:
   - {name: dict, path: $work/models/dict_model.pt}
   - {name: tuple, path: $work/models/tuple_model.pt}
@@ -55,9 +56,9 @@ run() {  # BINARY NAME -> "wall embed merge reduce"
     { echo "serial_hdf5_bench: $1 failed, log $out/log:" >&2; tail -20 "$out/log" >&2; exit 1; }
   t1=$(date +%s.%N)
   local embed merge reduce
-  embed=$(grep -oP 'embed: done, \d+ items embedded in \K[0-9.]+' "$out/log" | tail -1)
-  merge=$(grep -oP 'from parts into the store in \K[0-9.]+' "$out/log" | tail -1)
-  reduce=$(grep -oP 'reduce: done in \K[0-9.]+' "$out/log" | tail -1)
+  embed=$(grep -oP 'embed: done, \d+ items embedded in \K[0-9.]+' "$out/log" | tail -1 || true)
+  merge=$(grep -oP 'from parts into the store in \K[0-9.]+' "$out/log" | tail -1 || true)
+  reduce=$(grep -oP 'reduce: done in \K[0-9.]+' "$out/log" | tail -1 || true)
   echo "$(echo "$t1 - $t0" | bc -l) ${embed:-nan} ${merge:-0} ${reduce:-nan}"
   rm -rf "$out"
 }
