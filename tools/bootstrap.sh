@@ -39,8 +39,12 @@ PACKAGES=(
 # PIL for torchvision's eval transforms (python3-skimage, whose photographs the
 # parity test also uses, is in PACKAGES).
 # chromium: tests/e2e/test_report.py renders the report in headless Chromium.
+# libhdf5-dev and ccache: the tests build prh a second time against Debian's
+# serial HDF5 (build-serial/, docs/store.md "Serial HDF5"); ccache makes that
+# build recompile only the files that include HDF5's headers.
 TEST_PACKAGES=(
   python3-torch python3-torchvision python3-pil chromium
+  libhdf5-dev ccache
 )
 
 case "${1:-}" in

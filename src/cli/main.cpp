@@ -24,6 +24,7 @@
 #include "prh/pipeline/submit.hpp"
 #include "prh/pipeline/validate.hpp"
 #include "prh/pipeline/zoo.hpp"
+#include "prh/store/hdf5_library.hpp"
 
 #ifdef PRH_LEAN
 #include <unistd.h>
@@ -175,7 +176,9 @@ int main(int argc, char** argv) {
   prh::parallel::install_usr1_handler();  // first: a job script may forward USR1 at any time
   prh::log::init("prh");
   CLI::App app{"prh: how alike are the representations of many neural networks?", "prh"};
-  app.set_version_flag("--version", std::string("prh ") + prh::kVersion);
+  app.set_version_flag("--version",
+                       std::string("prh ") + prh::kVersion +
+                           (prh::store::parallel_hdf5() ? " (parallel HDF5)" : " (serial HDF5)"));
   app.require_subcommand(1);
 
   CompareArgs cmp;

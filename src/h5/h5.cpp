@@ -142,6 +142,7 @@ void checked(herr_t rc, const char* what, const std::string& name) {
 }
 }  // namespace
 
+#ifdef H5_HAVE_PARALLEL
 Handle fapl_mpio(MPI_Comm comm) {
   Handle p(checked(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"), H5Pclose);
   checked(H5Pset_fapl_mpio(p.id(), comm, MPI_INFO_NULL), "H5Pset_fapl_mpio", "");
@@ -153,6 +154,17 @@ Handle dxpl_independent() {
   checked(H5Pset_dxpl_mpio(p.id(), H5FD_MPIO_INDEPENDENT), "H5Pset_dxpl_mpio", "");
   return p;
 }
+#else
+// A serial HDF5 has no MPI-IO driver: the store never asks for it there
+// (store::kParallelHdf5).
+Handle fapl_mpio(MPI_Comm) {
+  throw InternalError("HDF5: the MPI-IO driver was asked for, but this prh uses a serial HDF5");
+}
+
+Handle dxpl_independent() {
+  throw InternalError("HDF5: an MPI-IO transfer was asked for, but this prh uses a serial HDF5");
+}
+#endif
 
 Handle create_group(hid_t parent, const std::string& name) {
   return Handle(checked(H5Gcreate2(parent, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),

@@ -6,6 +6,14 @@
 // the data layer's HDF5 image reader both use it.
 
 #include <hdf5.h>
+// The C API of MPI only (a parallel hdf5.h does the same before it includes
+// mpi.h; a serial one does not include it at all): no C++ bindings to link.
+#ifndef OMPI_SKIP_MPICXX
+#define OMPI_SKIP_MPICXX 1
+#endif
+#ifndef MPICH_SKIP_MPICXX
+#define MPICH_SKIP_MPICXX 1
+#endif
 #include <mpi.h>
 
 #include <cstdint>

@@ -167,6 +167,19 @@ void tidy_parts(const std::string& store) {
   for (const auto& d : dirs) fs::remove(d, ec);  // fails (kept) unless empty
 }
 
+// Serial HDF5, rank 0 alone: opens the store (the only writer) and merges
+// the parts of `items` into it, then tidies the parts' folder. Returns the
+// items merged. (A serial-HDF5 store ignores the communicator.)
+std::int64_t merge_into_store(const std::string& store, const store::StoreLayout& layout,
+                              const std::vector<WorkItem>& items, MPI_Comm comm) {
+  if (!std::filesystem::is_directory(store::parts_dir(store))) return 0;
+  auto writer = store::open_item_writer(store, layout, comm);
+  const auto n = merge_parts(store, layout, items, *writer);
+  writer.reset();
+  tidy_parts(store);
+  return n;
+}
+
 // Refuses (InputError) the parts of `items` made with another configuration.
 void check_parts(const std::string& store, const store::StoreLayout& layout,
                  const std::vector<WorkItem>& items) {
@@ -337,8 +350,26 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
 
   std::unique_ptr<store::ItemWriter> writer;
   std::int64_t merged = 0;
+  // Serial HDF5 (docs/store.md, "Serial HDF5"): rank 0 alone creates and
+  // writes the store; every rank embeds its items into part files, as an
+  // array task does, and rank 0 merges them when the stage ends.
+  const bool serial = !task_mode && !store::parallel_hdf5();
   if (task_mode) {
     writer = store::open_for_array_task(sweep.store, layout, used);
+  } else if (serial) {
+    merged = parallel::decide_on_root(session, [&] {
+      check_parts(sweep.store, layout, slice);
+      const auto plan = store::inspect_store(sweep.store, layout);
+      store::create_or_extend_store(sweep.store, layout, plan, session.comm());
+      store::finish_store_metadata(sweep.store, layout, plan);
+      // Parts left by an earlier run (cut off, or a job array).
+      return merge_into_store(sweep.store, layout, slice, session.comm());
+    });
+    if (session.root() && merged > 0)
+      spdlog::info("embed: merged {} work items from parts ({}) into the store", merged,
+                   store::parts_dir(sweep.store));
+    writer = store::open_for_array_task(sweep.store, layout, used);
+    session.barrier();
   } else {
     // 1. Rank 0 decides: parts made with another configuration are refused
     //    before the store is created or extended; then the store itself.
@@ -402,6 +433,19 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
     }
     embed_item(sweep, layout, *sources[static_cast<std::size_t>(it.set)], it, *model, *writer);
   });
+
+  // Serial HDF5: rank 0 merges every rank's parts, once every rank is done.
+  if (serial) {
+    writer.reset();
+    session.barrier();  // no rank holds the store open when rank 0 writes it
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto n = parallel::decide_on_root(
+        session, [&] { return merge_into_store(sweep.store, layout, slice, session.comm()); });
+    if (session.root())
+      spdlog::info(
+          "embed: merged the {} work items of this run from parts into the store in {:.1f} s", n,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
 
   // 5. The accounting.
   if (session.root()) {

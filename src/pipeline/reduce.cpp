@@ -1013,6 +1013,9 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
       // Stopped on every rank after a stop request: prepared units are saved).
       stats_out.units_prepared = prepare_units(sweep, plan, units, *cache, req, session, needed);
       cache.reset();  // collective close: every unit is in the file
+      // Serial HDF5: rank 0 merges every rank's journal (docs/store.md).
+      session.barrier();
+      parallel::decide_on_root(session, [&] { store::finish_unit_writes(cache_path); });
       cache = std::make_unique<store::PrepCache>(cache_path, units, req, session.comm());
       session.barrier();
       stats_out.pairs_scored = score_pairs(plan, layout, specs, unit_of, *cache, *writer, session);
@@ -1022,6 +1025,8 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
     }
     cwriter.reset();
     writer.reset();  // collective close
+    session.barrier();
+    parallel::decide_on_root(session, [&] { store::finish_unit_writes(sweep.results); });
   }
   session.barrier();
   if (session.root()) {

@@ -13,6 +13,7 @@
 #include "prh/core/error.hpp"
 #include "prh/core/version.hpp"
 #include "prh/store/done_flags.hpp"
+#include "unit_file.hpp"
 
 namespace prh::store {
 
@@ -170,9 +171,15 @@ std::string refusal(const std::string& path, const std::vector<std::string>& pro
 
 class MpioWriter : public ItemWriter {
  public:
+  // Parallel HDF5: every rank, through MPI-IO. Serial HDF5: one process
+  // alone (rank 0 merging the parts of the other ranks, docs/store.md),
+  // flushing the file around each done flag.
   MpioWriter(const std::string& path, const StoreLayout& layout, MPI_Comm comm)
-      : layout_(layout), dxpl_(h5::dxpl_independent()) {
-    auto fapl = h5::fapl_mpio(comm);
+      : layout_(layout),
+        dxpl_(kParallelHdf5 ? h5::dxpl_independent()
+                            : h5::Handle(H5Pcreate(H5P_DATASET_XFER), H5Pclose)) {
+    h5::Handle fapl =
+        kParallelHdf5 ? h5::fapl_mpio(comm) : h5::Handle(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
     const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.id());
     if (f < 0)
       throw InternalError(fmt::format("{}: cannot open for writing: {}", path, h5::error_stack()));
@@ -184,8 +191,9 @@ class MpioWriter : public ItemWriter {
         Item it;
         const std::string p = item_path(s.name, m.name);
         it.features = h5::open_dataset(f, p + "/features");
-        it.done =
-            std::make_unique<DoneFlags>(file_, p + "/done", Durability::kWritesReachFile, &dxpl_);
+        it.done = std::make_unique<DoneFlags>(
+            file_, p + "/done",
+            kParallelHdf5 ? Durability::kWritesReachFile : Durability::kFlushFile, &dxpl_);
         if (m.classes > 0) {
           it.top1 = h5::open_dataset(f, p + "/top1");
           it.prob = h5::open_dataset(f, p + "/prob");
@@ -294,8 +302,10 @@ void create_or_extend_store(const std::string& path, const StoreLayout& layout,
   h5::quiet();
   const std::set<std::string> new_sets(plan.new_sets.begin(), plan.new_sets.end());
   const std::set<std::string> new_models(plan.new_models.begin(), plan.new_models.end());
-  // Collective metadata: every rank makes the same calls in the same order.
-  auto fapl = h5::fapl_mpio(comm);
+  // Collective metadata: every rank makes the same calls in the same order
+  // (serial HDF5: rank 0 alone).
+  h5::Handle fapl =
+      kParallelHdf5 ? h5::fapl_mpio(comm) : h5::Handle(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
   h5::Handle file;
   if (plan.create) {
     const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id());

@@ -25,4 +25,12 @@ std::string hdf5_library() {
   return fmt::format("{} (HDF5 {}.{}.{}, {})", file, major, minor, release, kind);
 }
 
+bool parallel_hdf5() {
+#ifdef H5_HAVE_PARALLEL
+  return true;
+#else
+  return false;
+#endif
+}
+
 }  // namespace prh::store

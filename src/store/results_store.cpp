@@ -13,6 +13,7 @@
 #include "prh/core/error.hpp"
 #include "prh/core/version.hpp"
 #include "prh/store/done_flags.hpp"
+#include "unit_file.hpp"
 
 namespace prh::store {
 
@@ -35,13 +36,6 @@ h5::Handle create_file(const std::string& path) {
 h5::Handle open_rw(const std::string& path) {
   const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
   PRH_CHECK_INPUT(f >= 0, "{}: cannot open for writing: {}", path, h5::error_stack());
-  return h5::Handle(f, H5Fclose);
-}
-
-h5::Handle open_mpio(const std::string& path, MPI_Comm comm) {
-  auto fapl = h5::fapl_mpio(comm);
-  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.id());
-  if (f < 0) throw InternalError(fmt::format("{}: cannot open: {}", path, h5::error_stack()));
   return h5::Handle(f, H5Fclose);
 }
 
@@ -101,6 +95,8 @@ std::vector<std::string> names_of(const std::vector<ConfigurationInfo>& cs) {
 
 void prepare_results_file(const std::string& path, const ResultsLayout& L) {
   h5::quiet();
+  // Units a serial-HDF5 run finished before it was cut off (docs/store.md).
+  replay_journals(path);
   h5::Handle file;
   bool fresh = !std::filesystem::exists(path);
   if (!fresh) {
@@ -201,31 +197,28 @@ std::pair<int, int> ResultsLayout::pair_at(std::int64_t p) const {
 
 struct AlignmentWriter::Impl {
   struct Block {
-    h5::Handle scores, layers;
-    std::unique_ptr<DoneFlags> done;
+    std::size_t scores = 0, layers = 0, done = 0;  // slots in `file`
   };
-  h5::Handle file, dxpl;
+  std::unique_ptr<UnitFile> file;
   std::vector<std::vector<Block>> blocks;  // [set][config]
 };
 
 AlignmentWriter::AlignmentWriter(const std::string& path, const ResultsLayout& layout,
                                  MPI_Comm comm)
     : impl_(std::make_unique<Impl>()) {
-  h5::quiet();
-  impl_->file = open_mpio(path, comm);
-  impl_->dxpl = h5::dxpl_independent();
+  impl_->file = std::make_unique<UnitFile>(path, comm);
+  auto& file = *impl_->file;
   for (const auto& s : layout.sets) {
     std::vector<Impl::Block> row;
     for (const auto& c : layout.configurations) {
       Impl::Block b;
       const std::string p = config_path(s.name, c.name);
-      b.scores = h5::open_dataset(impl_->file.id(), p + "/scores");
-      b.layers = h5::open_dataset(impl_->file.id(), p + "/layers");
-      b.done = std::make_unique<DoneFlags>(impl_->file, p + "/done", Durability::kWritesReachFile,
-                                           &impl_->dxpl);
-      PRH_ASSERT(static_cast<std::int64_t>(b.done->size()) == layout.pairs(),
-                 "{}: {} done flags for {} pairs", p, b.done->size(), layout.pairs());
-      row.push_back(std::move(b));
+      b.scores = file.dataset(p + "/scores");
+      b.layers = file.dataset(p + "/layers");
+      b.done = file.flags(p + "/done");
+      PRH_ASSERT(static_cast<std::int64_t>(file.flag_count(b.done)) == layout.pairs(),
+                 "{}: {} done flags for {} pairs", p, file.flag_count(b.done), layout.pairs());
+      row.push_back(b);
     }
     impl_->blocks.push_back(std::move(row));
   }
@@ -234,28 +227,32 @@ AlignmentWriter::AlignmentWriter(const std::string& path, const ResultsLayout& l
 AlignmentWriter::~AlignmentWriter() = default;
 
 bool AlignmentWriter::done(int set, int config, std::int64_t pair) const {
-  return impl_->blocks[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)].done->done(
-      static_cast<std::size_t>(pair));
+  const auto& b = impl_->blocks[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)];
+  return impl_->file->done(b.done, static_cast<std::size_t>(pair));
 }
 
 void AlignmentWriter::write(int set, int config, int i, int j, double s_ij, int li, int lj,
                             double s_ji, int lj2, int li2) {
-  auto& b = impl_->blocks[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)];
-  const hid_t dx = impl_->dxpl.id();
+  const auto& b = impl_->blocks[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)];
+  auto& file = *impl_->file;
   const auto I = static_cast<hsize_t>(i), J = static_cast<hsize_t>(j);
-  h5::write_box(b.scores.id(), H5T_NATIVE_DOUBLE, {I, J}, {1, 1}, &s_ij, dx);
+  file.write(b.scores, H5T_NATIVE_DOUBLE, {I, J}, {1, 1}, &s_ij);
   const std::int32_t lij[2] = {li, lj};
-  h5::write_box(b.layers.id(), H5T_NATIVE_INT32, {I, J, 0}, {1, 1, 2}, lij, dx);
+  file.write(b.layers, H5T_NATIVE_INT32, {I, J, 0}, {1, 1, 2}, lij);
   if (i != j) {
-    h5::write_box(b.scores.id(), H5T_NATIVE_DOUBLE, {J, I}, {1, 1}, &s_ji, dx);
+    file.write(b.scores, H5T_NATIVE_DOUBLE, {J, I}, {1, 1}, &s_ji);
     const std::int32_t lji[2] = {lj2, li2};
-    h5::write_box(b.layers.id(), H5T_NATIVE_INT32, {J, I, 0}, {1, 1, 2}, lji, dx);
+    file.write(b.layers, H5T_NATIVE_INT32, {J, I, 0}, {1, 1, 2}, lji);
   }
 }
 
 void AlignmentWriter::mark_done(int set, int config, std::int64_t pair) {
-  impl_->blocks[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)].done->mark(
-      static_cast<std::size_t>(pair));
+  const auto& b = impl_->blocks[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)];
+  impl_->file->mark(b.done, static_cast<std::size_t>(pair));
+}
+
+void finish_unit_writes(const std::string& path) {
+  replay_journals(path);
 }
 
 // --- preparation cache -------------------------------------------------------
@@ -312,72 +309,64 @@ void create_prep(const std::string& path, const std::vector<PrepUnit>& units,
 struct PrepCache::Impl {
   std::vector<PrepUnit> units;
   metrics::Requirements req;
-  h5::Handle file, dxpl;
-  std::unique_ptr<DoneFlags> done;
+  std::unique_ptr<UnitFile> file;
+  std::size_t done = 0;  // slot of the done flags
 };
 
 PrepCache::PrepCache(const std::string& path, const std::vector<PrepUnit>& units,
                      const metrics::Requirements& req, MPI_Comm comm)
     : impl_(std::make_unique<Impl>()) {
-  h5::quiet();
   impl_->units = units;
   impl_->req = req;
-  impl_->file = open_mpio(path, comm);
-  impl_->dxpl = h5::dxpl_independent();
-  impl_->done =
-      std::make_unique<DoneFlags>(impl_->file, "done", Durability::kWritesReachFile, &impl_->dxpl);
-  PRH_ASSERT(impl_->done->size() == units.size(), "{}: {} done flags for {} units", path,
-             impl_->done->size(), units.size());
+  impl_->file = std::make_unique<UnitFile>(path, comm);
+  impl_->done = impl_->file->flags("done");
+  PRH_ASSERT(impl_->file->flag_count(impl_->done) == units.size(), "{}: {} done flags for {} units",
+             path, impl_->file->flag_count(impl_->done), units.size());
 }
 
 PrepCache::~PrepCache() = default;
 
 bool PrepCache::done(std::size_t unit) const {
-  return impl_->done->done(unit);
+  return impl_->file->done(impl_->done, unit);
 }
 
 void PrepCache::write(std::size_t unit, const metrics::Representation& rep) {
   const auto& x = impl_->units[unit];
-  auto g = h5::open_group(impl_->file.id(), unit_path(unit));
+  auto& file = *impl_->file;
+  const std::string g = unit_path(unit) + "/";
   const auto n = static_cast<hsize_t>(x.n), d = static_cast<hsize_t>(x.dim);
   PRH_ASSERT(rep.n() == x.n && rep.d() == x.dim, "prep unit {}: {}x{} vs {}x{}", unit, rep.n(),
              rep.d(), x.n, x.dim);
-  const hid_t dx = impl_->dxpl.id();
-  auto xs = h5::open_dataset(g.id(), "x");
-  h5::write_box(xs.id(), H5T_NATIVE_FLOAT, {0, 0}, {n, d}, rep.x.data(), dx);
+  file.write(g + "x", H5T_NATIVE_FLOAT, {0, 0}, {n, d}, rep.x.data());
   if (impl_->req.max_k > 0) {
     PRH_ASSERT(rep.neighbors && rep.neighbors->k == impl_->req.max_k, "prep unit {}: neighbours",
                unit);
     const auto k = static_cast<hsize_t>(impl_->req.max_k);
-    auto idx = h5::open_dataset(g.id(), "nbr_index");
-    h5::write_box(idx.id(), H5T_NATIVE_INT32, {0, 0}, {n, k}, rep.neighbors->index.data(), dx);
-    auto sim = h5::open_dataset(g.id(), "nbr_sim");
-    h5::write_box(sim.id(), H5T_NATIVE_FLOAT, {0, 0}, {n, k}, rep.neighbors->sim.data(), dx);
+    file.write(g + "nbr_index", H5T_NATIVE_INT32, {0, 0}, {n, k}, rep.neighbors->index.data());
+    file.write(g + "nbr_sim", H5T_NATIVE_FLOAT, {0, 0}, {n, k}, rep.neighbors->sim.data());
   }
   if (impl_->req.moments || !impl_->req.svcca_dims.empty()) {
     PRH_ASSERT(rep.moments, "prep unit {}: moments", unit);
-    auto gram = h5::open_dataset(g.id(), "gram");
-    h5::write_box(gram.id(), H5T_NATIVE_DOUBLE, {0, 0}, {d, d}, rep.moments->gram.data(), dx);
+    file.write(g + "gram", H5T_NATIVE_DOUBLE, {0, 0}, {d, d}, rep.moments->gram.data());
   }
   for (int dim : impl_->req.svcca_dims) {
     const auto& b = rep.svcca.at(dim);
-    auto w = h5::open_dataset(g.id(), "svcca_" + std::to_string(dim));
     if (b.problem.empty())
-      h5::write_box(w.id(), H5T_NATIVE_DOUBLE, {0, 0}, {d, static_cast<hsize_t>(dim)}, b.w.data(),
-                    dx);
+      file.write(g + "svcca_" + std::to_string(dim), H5T_NATIVE_DOUBLE, {0, 0},
+                 {d, static_cast<hsize_t>(dim)}, b.w.data());
     std::string text = b.problem.empty() ? std::string() : b.problem.substr(0, 511);
     text.resize(512, '\0');
-    auto p = h5::open_dataset(g.id(), "svcca_problem_" + std::to_string(dim));
-    h5::write_box(p.id(), H5T_NATIVE_UINT8, {0}, {512}, text.data(), dx);
+    file.write(g + "svcca_problem_" + std::to_string(dim), H5T_NATIVE_UINT8, {0}, {512},
+               text.data());
   }
-  impl_->done->mark(unit);
+  file.mark(impl_->done, unit);
 }
 
 metrics::Representation PrepCache::read(std::size_t unit) const {
   const auto& x = impl_->units[unit];
-  auto g = h5::open_group(impl_->file.id(), unit_path(unit));
+  auto g = h5::open_group(impl_->file->file().id(), unit_path(unit));
   const auto n = static_cast<hsize_t>(x.n), d = static_cast<hsize_t>(x.dim);
-  const hid_t dx = impl_->dxpl.id();
+  const hid_t dx = impl_->file->dxpl();
   metrics::Representation rep;
   rep.x.resize(x.n, x.dim);
   auto xs = h5::open_dataset(g.id(), "x");
@@ -425,6 +414,14 @@ std::string prep_cache_path(const std::string& results) {
 void prepare_prep_cache(const std::string& path, const std::vector<PrepUnit>& units,
                         const metrics::Requirements& req, const nlohmann::json& identity) {
   h5::quiet();
+  try {
+    replay_journals(path);  // units a serial-HDF5 run finished before it was cut off
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: {}; the cache is remade", path, e.what());
+    std::error_code ec;
+    std::filesystem::remove_all(journal_dir(path), ec);
+    std::filesystem::remove(path, ec);
+  }
   const json ident = prep_identity(units, req, identity);
   bool reuse = false;
   if (std::filesystem::exists(path)) {
@@ -527,21 +524,20 @@ void prepare_calibration(const std::string& path, const ResultsLayout& L,
 
 struct CalibrationWriter::Impl {
   struct Block {
-    std::vector<h5::Handle> fields;  // kCalibrationFields but qvalue
-    h5::Handle null_scores;
+    std::vector<std::size_t> fields;  // slots of kCalibrationFields but qvalue
+    std::size_t null_scores = 0;
   };
-  h5::Handle file, dxpl;
+  std::unique_ptr<UnitFile> file;
   int M = 0, K = 0;
   std::vector<std::vector<Block>> blocks;  // [set][config]
-  std::vector<std::unique_ptr<DoneFlags>> done;
+  std::vector<std::size_t> done;           // [set]: slots of the done flags
 };
 
 CalibrationWriter::CalibrationWriter(const std::string& path, const ResultsLayout& layout,
                                      const CalibrationLayout& c, MPI_Comm comm)
     : impl_(std::make_unique<Impl>()) {
-  h5::quiet();
-  impl_->file = open_mpio(path, comm);
-  impl_->dxpl = h5::dxpl_independent();
+  impl_->file = std::make_unique<UnitFile>(path, comm);
+  auto& file = *impl_->file;
   impl_->M = static_cast<int>(layout.models.size());
   impl_->K = c.permutations;
   const auto P = CalibrationLayout::pairs(impl_->M);
@@ -550,34 +546,31 @@ CalibrationWriter::CalibrationWriter(const std::string& path, const ResultsLayou
     for (const auto& name : c.configurations) {
       Impl::Block b;
       const std::string p = paths::calibration(s.name, name);
-      for (int k = 0; k < 5; ++k)
-        b.fields.push_back(h5::open_dataset(impl_->file.id(), p + "/" + kCalibrationFields[k]));
-      if (P > 0) b.null_scores = h5::open_dataset(impl_->file.id(), p + "/null_scores");
+      for (int k = 0; k < 5; ++k) b.fields.push_back(file.dataset(p + "/" + kCalibrationFields[k]));
+      if (P > 0) b.null_scores = file.dataset(p + "/null_scores");
       row.push_back(std::move(b));
     }
     impl_->blocks.push_back(std::move(row));
-    impl_->done.push_back(std::make_unique<DoneFlags>(impl_->file,
-                                                      paths::calibration(s.name) + "/done",
-                                                      Durability::kWritesReachFile, &impl_->dxpl));
-    PRH_ASSERT(static_cast<std::int64_t>(impl_->done.back()->size()) == P,
+    impl_->done.push_back(file.flags(paths::calibration(s.name) + "/done"));
+    PRH_ASSERT(static_cast<std::int64_t>(file.flag_count(impl_->done.back())) == P,
                "calibration of set {}: {} done flags for {} pairs", s.name,
-               impl_->done.back()->size(), P);
+               file.flag_count(impl_->done.back()), P);
   }
 }
 
 CalibrationWriter::~CalibrationWriter() = default;
 
 bool CalibrationWriter::done(int set, std::int64_t pair) const {
-  return impl_->done[static_cast<std::size_t>(set)]->done(static_cast<std::size_t>(pair));
+  return impl_->file->done(impl_->done[static_cast<std::size_t>(set)],
+                           static_cast<std::size_t>(pair));
 }
 
 void CalibrationWriter::write(int set, int config, int a, int b, const CalibrationCell& cell) {
   auto& blk = impl_->blocks[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)];
   const double v[5] = {cell.pvalue, cell.threshold, cell.calibrated, cell.null_mean, cell.null_sd};
   for (int k = 0; k < 5; ++k)
-    h5::write_box(blk.fields[static_cast<std::size_t>(k)].id(), H5T_NATIVE_DOUBLE,
-                  {static_cast<hsize_t>(a), static_cast<hsize_t>(b)}, {1, 1}, &v[k],
-                  impl_->dxpl.id());
+    impl_->file->write(blk.fields[static_cast<std::size_t>(k)], H5T_NATIVE_DOUBLE,
+                       {static_cast<hsize_t>(a), static_cast<hsize_t>(b)}, {1, 1}, &v[k]);
 }
 
 void CalibrationWriter::write_null(int set, int config, std::int64_t pair,
@@ -585,12 +578,12 @@ void CalibrationWriter::write_null(int set, int config, std::int64_t pair,
   auto& blk = impl_->blocks[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)];
   PRH_ASSERT(static_cast<int>(null.size()) == impl_->K, "null scores: {} of {}", null.size(),
              impl_->K);
-  h5::write_box(blk.null_scores.id(), H5T_NATIVE_FLOAT, {static_cast<hsize_t>(pair), 0},
-                {1, static_cast<hsize_t>(impl_->K)}, null.data(), impl_->dxpl.id());
+  impl_->file->write(blk.null_scores, H5T_NATIVE_FLOAT, {static_cast<hsize_t>(pair), 0},
+                     {1, static_cast<hsize_t>(impl_->K)}, null.data());
 }
 
 void CalibrationWriter::mark_done(int set, std::int64_t pair) {
-  impl_->done[static_cast<std::size_t>(set)]->mark(static_cast<std::size_t>(pair));
+  impl_->file->mark(impl_->done[static_cast<std::size_t>(set)], static_cast<std::size_t>(pair));
 }
 
 std::vector<double> read_calibration(const std::string& path, const std::string& set,

@@ -200,6 +200,55 @@ def same_h5(a, b, what, attrs=False):
 HOLD = re.compile(r"test hold: (\w+) after (\d+) of (\d+) units on this rank \((\d+) left\)")
 
 
+def journal_flags(path):
+    """The done flags waiting in the journals of `path` (a serial-HDF5 build's
+    reduce, docs/store.md "Serial HDF5"): {flag dataset path: set of units},
+    read from whole frames only, as prh replays them. Empty when there is none
+    (every parallel-HDF5 run)."""
+    import struct
+    out = {}
+    folder = path + ".journal"
+    if not os.path.isdir(folder):
+        return out
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), "rb") as f:
+            data = f.read()
+        if len(data) < 20 or not data.startswith(b"prh-journal-1\n"):
+            continue
+        pos = 20
+        while pos + 16 <= len(data):
+            begin, n = struct.unpack_from("<QQ", data, pos)
+            end = pos + 16 + n
+            if begin != 0x314D5246484A5250 or end + 8 > len(data) or \
+                    struct.unpack_from("<Q", data, end)[0] != 0x31444E45484A5250:
+                break  # torn: dropped
+            q = pos + 16
+            while q < end:
+                kind = data[q]
+                (plen,) = struct.unpack_from("<I", data, q + 1)
+                dpath = data[q + 5:q + 5 + plen].decode()
+                q += 5 + plen
+                if kind == 2:
+                    out.setdefault(dpath, set()).add(struct.unpack_from("<Q", data, q)[0])
+                    q += 8
+                else:
+                    rank = data[q + 1]
+                    q += 2 + 16 * rank
+                    (nbytes,) = struct.unpack_from("<Q", data, q)
+                    q += 8 + nbytes
+            pos = end + 8
+    return out
+
+
+def parts_waiting(store):
+    """Work items in part files beside `store` (job-array tasks, or the ranks
+    of a serial-HDF5 build before rank 0 merges them)."""
+    n = 0
+    for _, _, files in os.walk(store + ".parts"):
+        n += sum(1 for f in files if f.endswith(".h5"))
+    return n
+
+
 def start_held(cmd, env, stage, after, log, timeout=300):
     """Starts cmd (its own process group) holding after `after` units of `stage`.
 

@@ -123,12 +123,17 @@ def prepared_units(log):
 
 
 def done_flags(results):
+    """Pairs x configurations done: in the file, or waiting in a serial-HDF5
+    build's journals (harness.journal_flags)."""
+    waiting = harness.journal_flags(results)
     try:
         with h5py.File(results, "r") as f:
             total = done = 0
             for s in f["alignment"]:
                 for c in f[f"alignment/{s}"]:
-                    d = f[f"alignment/{s}/{c}/done"][()]
+                    name = f"/alignment/{s}/{c}/done"
+                    d = f[name][()].copy()
+                    d[list(waiting.get(name, ()))] = 1
                     total += d.size
                     done += int(d.sum())
             return done, total
@@ -137,9 +142,11 @@ def done_flags(results):
 
 
 def prep_flags(cache):
+    waiting = harness.journal_flags(cache)
     try:
         with h5py.File(cache, "r") as f:
-            d = f["done"][()]
+            d = f["done"][()].copy()
+            d[list(waiting.get("done", ()))] = 1
             return int(d.sum()), d.size
     except Exception:
         return 0, 0

@@ -26,16 +26,25 @@ def libs(binary):
 
 
 def main(tmp):
-    lean, full = libs(PRH), libs(MODELS)
-    for lib in ("libtorch", "libopencv", "libhdf5_serial", "libgdal"):
-        check(lib not in lean, f"prh does not load {lib}")
-    check("openmpi" in lean and "libhdf5" in lean, "prh loads the parallel HDF5")
-    # The case the check below is about: prh-models maps both HDF5 libraries.
-    check("libtorch" in full and "libhdf5_serial" in full and "openmpi" in full,
-          "prh-models loads LibTorch, and with it serial HDF5 beside the parallel one")
-
     r = prh("--version")
     check(r.returncode == 0 and r.stdout.startswith("prh "), f"prh --version: {r.stdout!r}")
+    parallel = "(parallel HDF5)" in r.stdout
+    check(parallel or "(serial HDF5)" in r.stdout, f"prh --version names its HDF5: {r.stdout!r}")
+    lean, full = libs(PRH), libs(MODELS)
+    for lib in ("libtorch", "libopencv", "libgdal"):
+        check(lib not in lean, f"prh does not load {lib}")
+    if parallel:
+        check("libhdf5_serial" not in lean, "prh does not load the serial HDF5")
+        check("openmpi" in lean and "libhdf5" in lean, "prh loads the parallel HDF5")
+        # The case the check below is about: prh-models maps both HDF5 libraries.
+        check("libtorch" in full and "libhdf5_serial" in full and "openmpi" in full,
+              "prh-models loads LibTorch, and with it serial HDF5 beside the parallel one")
+    else:
+        check("libhdf5_serial" in lean and "libhdf5_openmpi" not in lean,
+              "a serial-HDF5 prh loads the serial HDF5 alone")
+        check("libtorch" in full and "libhdf5_openmpi" not in full,
+              "prh-models loads LibTorch, and no parallel HDF5")
+
     r = prh("embed", f"{tmp}/missing.yaml")
     check(r.returncode == 2 and "missing.yaml" in r.stderr,
           f"prh embed runs in prh-models, bad input is exit 2 there too: {r.returncode} "
@@ -53,8 +62,9 @@ def main(tmp):
         [("m", f"{tmp}/models/dict_model.pt")])
     r = prh("embed", cfg, env=dict(os.environ, PRH_LOG_LEVEL="debug"))
     line = next((l for l in r.stderr.splitlines() if "HDF5 calls reach" in l), "")
-    check(r.returncode == 0 and "openmpi" in line and "parallel" in line,
-          f"with LibTorch loaded, prh's HDF5 calls reach the parallel library: {line!r} "
+    want = ("openmpi", "parallel") if parallel else ("serial", "serial")
+    check(r.returncode == 0 and all(w in line for w in want),
+          f"with LibTorch loaded, prh's HDF5 calls reach the library it was built for: {line!r} "
           f"(rc {r.returncode}) {r.stderr[-300:] if r.returncode else ''}")
 
 

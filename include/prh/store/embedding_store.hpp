@@ -5,11 +5,14 @@
 // killed mid-write cannot corrupt the file's structure. A work item (image
 // set, model, shard) is marked done only after its rows are written.
 //
-// Writes go through one interface (ItemWriter) so that a serial-HDF5 mode
-// (one writer rank, or per-rank files merged) can be added later without
-// touching the pipeline. MPI_Comm appears below only because the MPI-IO
-// file driver of parallel HDF5 needs the communicator; the store makes no
-// MPI call itself.
+// Writes go through one interface (ItemWriter). With parallel HDF5 every
+// rank writes the store through MPI-IO; with a serial HDF5 (a build with
+// PRH_PARALLEL_HDF5=OFF) rank 0 alone creates and writes it, and every rank
+// embeds into part files (the job-array mechanism below) that rank 0 merges
+// when the stage ends (docs/store.md, "Serial HDF5"). MPI_Comm appears below
+// only because the MPI-IO file driver of parallel HDF5 needs the
+// communicator (a serial build ignores it); the store makes no MPI call
+// itself.
 
 #include <mpi.h>
 
@@ -81,7 +84,8 @@ class ItemWriter {
 //    that is not a prh store, or cannot be read (damaged, locked), gets its
 //    own InputError. New sets and models are to be added (extension).
 // 2. create_or_extend_store, on every rank with the same arguments: the
-//    collective HDF5 metadata calls (the MPI-IO driver needs `comm`).
+//    collective HDF5 metadata calls (the MPI-IO driver needs `comm`); with
+//    serial HDF5, on rank 0 alone.
 // 3. finish_store_metadata, on rank 0 alone: ids and labels of new sets,
 //    then the completion attribute.
 // Then every rank opens its writer (open_item_writer) and reads every done
@@ -98,7 +102,9 @@ void create_or_extend_store(const std::string& path, const StoreLayout& layout,
                             const StorePlan& plan, MPI_Comm comm);
 void finish_store_metadata(const std::string& path, const StoreLayout& layout,
                            const StorePlan& plan);
-// A writer using parallel HDF5 (MPI-IO, independent raw-data writes).
+// A writer using parallel HDF5 (MPI-IO, independent raw-data writes); with
+// serial HDF5, the one writer of the store (rank 0 alone), flushing the file
+// before and after each done flag.
 std::unique_ptr<ItemWriter> open_item_writer(const std::string& path, const StoreLayout& layout,
                                              MPI_Comm comm);
 

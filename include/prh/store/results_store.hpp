@@ -65,15 +65,23 @@ struct ResultsLayout {
   std::pair<int, int> pair_at(std::int64_t p) const;
 };
 
-// Rank 0 alone (serial HDF5), before any rank opens a writer: creates the
+// After every rank closed its writers of a file (results or preparation
+// cache), rank 0 alone: merges the journals of a serial-HDF5 build into it
+// (nothing to do with parallel HDF5).
+void finish_unit_writes(const std::string& path);
+
+// Rank 0 alone (serial HDF5), before any rank opens a writer: merges the
+// journals a serial-HDF5 run left (finish_unit_writes), then creates the
 // results file, or opens an existing one and checks its identity (an
 // InputError listing what changed when it was made from another config);
 // new configurations are added. Marks the file incomplete.
 void prepare_results_file(const std::string& path, const ResultsLayout& layout);
 
-// Every rank, once the file is prepared: opens it with parallel HDF5 (the
-// MPI-IO driver needs the communicator `comm`) and reads every done flag.
-// Scores are written with independent raw-data writes.
+// Every rank, once the file is prepared: opens it and reads every done flag.
+// With parallel HDF5 (the MPI-IO driver needs the communicator `comm`),
+// scores are written with independent raw-data writes; with serial HDF5, the
+// file is opened read-only and each pair goes to this process's journal,
+// which finish_unit_writes merges (docs/store.md, "Serial HDF5").
 class AlignmentWriter {
  public:
   AlignmentWriter(const std::string& path, const ResultsLayout& layout, MPI_Comm comm);
@@ -105,7 +113,8 @@ struct PrepUnit {
 void prepare_prep_cache(const std::string& path, const std::vector<PrepUnit>& units,
                         const metrics::Requirements& req, const nlohmann::json& identity);
 
-// Every rank, once prepared: the cache opened with parallel HDF5.
+// Every rank, once prepared: the cache opened with parallel HDF5, or
+// read-only with a journal (serial HDF5; as AlignmentWriter).
 class PrepCache {
  public:
   PrepCache(const std::string& path, const std::vector<PrepUnit>& units,
