@@ -1,0 +1,48 @@
+#pragma once
+// The heavy steps of the metric engine behind one interface, so that they can
+// run elsewhere than on the CPU (docs/gpu.md): the kNN search (Gram tiles and
+// top-k), the double-accumulated feature products behind linear CKA, unbiased
+// CKA and SVCCA, and the RBF-kernel HSIC pass. Everything else (preprocessing,
+// the kNN metrics on the lists, cknna's sparse HSIC, SVCCA's eigenproblem and
+// small products) is O(N k + N D) or O(D^3) on the host and stays there.
+//
+// The metrics layer stays torch-free: cpu_backend() is today's Eigen/BLAS
+// code, unchanged; a LibTorch implementation lives in prh_accel
+// (include/prh/accel/torch_backend.hpp), linked into prh-models only. The
+// backend is passed explicitly (engine.hpp, representation.hpp, null.hpp),
+// defaulting to cpu_backend().
+
+#include <string>
+
+#include "prh/metrics/knn.hpp"
+#include "prh/metrics/matrix.hpp"
+
+namespace prh::metrics {
+
+// The six HSIC values of a pair under one kernel.
+struct HsicSet {
+  double biased_kl = 0, biased_kk = 0, biased_ll = 0;
+  double unbiased_kl = 0, unbiased_kk = 0, unbiased_ll = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // What runs the steps, for logs and results: "cpu", "cuda:0", "torch:cpu".
+  virtual std::string name() const = 0;
+  // Top-k neighbour lists of the rows of x (knn.hpp: self excluded, by
+  // decreasing similarity, ties to the lower index).
+  virtual NeighborLists knn(const MatrixF& x, int k) const = 0;
+  // X^T X [D, D] (symmetric), float products accumulated in double.
+  virtual MatrixD self_product(const MatrixF& x) const = 0;
+  // X^T Y [Dx, Dy] over the rows of X and Y, likewise.
+  virtual MatrixD cross_product(const MatrixF& x, const MatrixF& y) const = 0;
+  // HSIC of the RBF kernels of a and b (hsic.hpp: hsic_rbf).
+  virtual HsicSet hsic_rbf(const MatrixF& a, const MatrixF& b, double sigma) const = 0;
+};
+
+// The CPU implementation: knn(), self_product(), cross_product(), hsic_rbf()
+// of this layer, bit for bit.
+const Backend& cpu_backend();
+
+}  // namespace prh::metrics
