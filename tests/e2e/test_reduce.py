@@ -228,6 +228,8 @@ def main(tmp):
         check(len(configs) == len(METRICS), "one configuration per metric spec")
         check(f.attrs["complete"] == 1, "results complete")
         check(json.loads(f.attrs["config"])["bootstrap"] == 200, "config stored")
+        check(f.attrs["device"] == "cpu", f"device recorded: {f.attrs['device']}")
+        check(json.loads(f.attrs["config"])["reduce_device"] == "cpu", "reduce_device in the config")
         M = len(models)
         ia, ic, ir, iz, izc, iw = range(M)
         for s in ("id", "noise"):
