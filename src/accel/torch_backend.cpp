@@ -178,6 +178,27 @@ class TorchBackend final : public metrics::Backend {
                                    download_vector(rk), download_vector(rl));
   }
 
+  metrics::Eigenpairs top_eigenpairs(const MatrixD& g, int count) const override {
+    const Index d = g.rows();
+    PRH_ASSERT(g.cols() == d && count >= 1 && count <= d, "top_eigenpairs: {} of a {}x{} matrix",
+               count, g.rows(), g.cols());
+    // A full symmetric eigendecomposition in double (cuSOLVER on a GPU),
+    // from the lower triangle as the CPU path; eigenvalues ascend.
+    const at::Tensor t =
+        at::from_blob(const_cast<double*>(g.data()), {d, d}, at::TensorOptions().dtype(at::kDouble))
+            .to(device_);
+    const auto vv = at::linalg_eigh(t, "L");
+    const at::Tensor values = std::get<0>(vv).narrow(0, d - count, count).to(at::kCPU).contiguous();
+    const at::Tensor vectors =
+        std::get<1>(vv).narrow(1, d - count, count).to(at::kCPU).contiguous();
+    metrics::Eigenpairs e;
+    e.values.assign(values.data_ptr<double>(), values.data_ptr<double>() + count);
+    e.vectors.resize(d, count);
+    std::memcpy(e.vectors.data(), vectors.data_ptr<double>(),
+                sizeof(double) * static_cast<std::size_t>(d * count));
+    return e;
+  }
+
  private:
   // Host to device (a copy; on LibTorch's CPU device a view of the matrix,
   // which is only read).

@@ -1,6 +1,7 @@
 #include "prh/metrics/backend.hpp"
 
 #include "prh/metrics/hsic.hpp"
+#include "prh/metrics/svcca.hpp"
 #include "prh/metrics/tiles.hpp"
 
 namespace prh::metrics {
@@ -17,6 +18,9 @@ class CpuBackend final : public Backend {
   }
   HsicSet hsic_rbf(const MatrixF& a, const MatrixF& b, double sigma) const override {
     return metrics::hsic_rbf(a, b, sigma);
+  }
+  Eigenpairs top_eigenpairs(const MatrixD& g, int count) const override {
+    return metrics::top_eigenpairs(g, count);
   }
 };
 

@@ -71,7 +71,7 @@ void prepare(Representation& rep, const Requirements& req, const Backend& backen
   if ((req.moments || !req.svcca_dims.empty()) && !rep.moments)
     rep.moments = make_moments(rep.x, nullptr, backend);
   for (int dim : req.svcca_dims)
-    if (!rep.svcca.count(dim)) rep.svcca.emplace(dim, svcca_basis(*rep.moments, dim));
+    if (!rep.svcca.count(dim)) rep.svcca.emplace(dim, svcca_basis(*rep.moments, dim, backend));
 }
 
 }  // namespace prh::metrics

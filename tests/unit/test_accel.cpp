@@ -25,6 +25,7 @@
 #include "prh/metrics/engine.hpp"
 #include "prh/metrics/hsic.hpp"
 #include "prh/metrics/null.hpp"
+#include "prh/metrics/svcca.hpp"
 
 using namespace prh::metrics;
 
@@ -244,6 +245,36 @@ TEST(AccelHsic, RbfRandomAndTies) {
     }
   }
   report("hsic_rbf (relative)", worst);
+}
+
+TEST(AccelEigen, TopEigenpairs) {
+  // A Gram matrix with a spread spectrum, and one with a planted repeated
+  // eigenvalue below the top ones; eigenvectors compared up to sign.
+  const MatrixF x = naive::random_matrix(400, 60, 71);
+  MatrixD g = self_product(x);
+  double worst = 0;
+  for (int count : {1, 10, 60}) {
+    const Eigenpairs c = top_eigenpairs(g, count), d = device_backend().top_eigenpairs(g, count);
+    ASSERT_EQ(d.values.size(), static_cast<std::size_t>(count));
+    ASSERT_EQ(d.vectors.rows(), 60);
+    ASSERT_EQ(d.vectors.cols(), count);
+    for (int k = 0; k < count; ++k) {
+      const double rel = std::abs(c.values[k] - d.values[k]) / std::abs(c.values.back());
+      worst = std::max(worst, rel);
+      EXPECT_LE(rel, 1e-10) << "count " << count << " value " << k;
+      if (k + 1 < count && c.values[k + 1] - c.values[k] < 1e-6 * c.values.back()) continue;
+      const double dot = std::abs(c.vectors.col(k).dot(d.vectors.col(k)));
+      EXPECT_NEAR(dot, 1.0, 1e-8) << "count " << count << " vector " << k;
+    }
+  }
+  report("top_eigenpairs (eigenvalues relative to the largest)", worst);
+  // Only the lower triangle is read: garbage above the diagonal changes nothing.
+  MatrixD lower = g;
+  for (Index i = 0; i < 60; ++i)
+    for (Index j = i + 1; j < 60; ++j) lower(i, j) = 1e6;
+  const Eigenpairs c = top_eigenpairs(g, 5), d = device_backend().top_eigenpairs(lower, 5);
+  for (int k = 0; k < 5; ++k) EXPECT_NEAR(c.values[k], d.values[k], 1e-10 * c.values[4]);
+  EXPECT_EQ(top_eigenpairs(lower, 5).values, c.values);  // the CPU's too
 }
 
 namespace {
