@@ -1,9 +1,11 @@
 // prh: the command-line entry point. Parses arguments and dispatches; the
 // work lives in the pipeline layer.
 
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <string>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -88,6 +90,15 @@ int run_compare(const CompareArgs& args) {
   return prh::kExitOk;
 }
 
+// Test hook (docs/testing.md): PRH_TEST_REDUCE_BACKEND=torch-cpu makes a
+// reduce with reduce_device: cpu run its heavy steps through the LibTorch
+// backend on LibTorch's CPU device, so that reduce's device path is tested
+// where there is no GPU.
+bool torch_cpu_hook() {
+  const char* hook = std::getenv("PRH_TEST_REDUCE_BACKEND");
+  return hook != nullptr && std::string(hook) == "torch-cpu";
+}
+
 // The MPI stages: embed, reduce, or both (run).
 struct StageArgs {
   std::string config;
@@ -140,7 +151,7 @@ int run_stages(const StageArgs& args, int* argc, char*** argv) {
     // reduce_device: cuda: the backend first, so that a missing GPU is
     // reported before any work (before embedding, before the results file).
     std::unique_ptr<prh::metrics::Backend> backend;
-    if (args.reduce && sweep.reduce_device != "cpu") {
+    if (args.reduce && (sweep.reduce_device != "cpu" || torch_cpu_hook())) {
       backend = prh::accel::make_torch_backend(
           {sweep.reduce_device,
            fmt::format("{}: reduce_device: {}", sweep.file, sweep.reduce_device),
@@ -187,7 +198,7 @@ bool reduce_on_device(int argc, char** argv, int from) {
     const std::string a = argv[i];
     if (a.empty() || a[0] == '-') continue;  // reduce's options are flags
     try {
-      return prh::config::load(a).reduce_device != "cpu";
+      return prh::config::load(a).reduce_device != "cpu" || torch_cpu_hook();
     } catch (const std::exception&) {
       return false;
     }

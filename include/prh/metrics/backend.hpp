@@ -11,8 +11,8 @@
 // code, unchanged; a LibTorch implementation lives in prh_accel
 // (include/prh/accel/torch_backend.hpp), linked into prh-models only. The
 // backend is passed explicitly (engine.hpp, representation.hpp, svcca.hpp,
-// null.hpp),
-// defaulting to cpu_backend().
+// null.hpp), defaulting to cpu_backend(): no process-wide setting, so one
+// process can compare two backends (tests/unit/test_accel.cpp).
 
 #include <string>
 #include <vector>
@@ -56,7 +56,7 @@ class Backend {
 };
 
 // The CPU implementation: knn(), self_product(), cross_product(), hsic_rbf()
-// of this layer, bit for bit.
+// and top_eigenpairs() of this layer, bit for bit.
 const Backend& cpu_backend();
 
 }  // namespace prh::metrics
