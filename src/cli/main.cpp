@@ -160,6 +160,12 @@ int run_stages(const StageArgs& args, int* argc, char*** argv) {
       reduce_opt.backend = backend.get();
       spdlog::info("reduce: heavy metric steps on {}", backend->name());
     }
+    // The embedding's device: checked up front as well (the models are
+    // loaded later, some only when their first work item comes).
+    if (args.embed)
+      prh::accel::check_device({sweep.device,
+                                fmt::format("{}: device: {}", sweep.file, sweep.device),
+                                fmt::format("set device: cpu in {}", sweep.file)});
     if (args.embed) prh::pipeline::embed(sweep, session, args.embed_opt);
 #else  // and reduce with reduce_device: cuda (main)
     PRH_CHECK_INPUT(sweep.reduce_device == "cpu",

@@ -100,6 +100,11 @@ def main(tmp):
         run.expect_error(["run", cfg], needles, "run with reduce_device: cuda without a GPU")
         check(not os.path.exists(params["store"]), "run: no store when the device is missing")
         check(not os.path.exists(os.path.dirname(params["store"])), "run: no output folder either")
+        # The embedding's own device key, likewise.
+        cfg, params = config("embed_cuda", "cpu", {"device": "cuda"})
+        run.expect_error(["embed", cfg], [f"{cfg}: device: cuda", "CUDA is not available",
+                                          f"set device: cpu in {cfg}"], "device: cuda without a GPU")
+        check(not os.path.exists(os.path.dirname(params["store"])), "embed: no store folder")
     cfg, _ = config("cpu", "cpu")
     run.expect_error(["reduce", cfg], ["the store does not exist"], "reduce_device: cpu, no store")
     cfg, _ = config("bad", "gpu")
