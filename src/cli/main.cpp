@@ -1,9 +1,11 @@
 // prh: the command-line entry point. Parses arguments and dispatches; the
 // work lives in the pipeline layer.
 
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <string>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -26,6 +28,10 @@
 #include "prh/pipeline/zoo.hpp"
 #include "prh/store/hdf5_library.hpp"
 
+#ifndef PRH_LEAN
+#include "prh/accel/torch_backend.hpp"
+#endif
+
 #ifdef PRH_LEAN
 #include <unistd.h>
 
@@ -45,6 +51,7 @@ struct CompareArgs {
   bool json = false;
   double q = 0.95;
   int threads = 0;
+  std::string device = "cpu";
 };
 
 int run_compare(const CompareArgs& args) {
@@ -58,6 +65,22 @@ int run_compare(const CompareArgs& args) {
   PRH_CHECK_INPUT(args.q > 0 && args.q <= 1, "--clamp-q must be in (0, 1], got {}", args.q);
   PRH_CHECK_INPUT(args.threads >= 0, "--threads must be >= 0, got {}", args.threads);
   prh::configure_threads(args.threads);
+  opt.device = args.device;
+  if (args.device != "cpu") {
+#ifdef PRH_LEAN
+    // main() hands `compare --device cuda` to prh-models before parsing.
+    throw prh::InputError(fmt::format(
+        "--device {}: runs in prh-models, which this prh did not start (build the target "
+        "prh-models beside prh, or set PRH_MODELS)",
+        args.device));
+#else
+    // Before the inputs are read: a missing GPU is reported before any work.
+    const prh::accel::DeviceRequest request{args.device, "--device " + args.device,
+                                            "use --device cpu"};
+    prh::accel::check_device(request);
+    opt.make_backend = [request] { return prh::accel::make_torch_backend(request, 0); };
+#endif
+  }
   const auto a = prh::store::parse_dataset_ref(args.a);
   const auto b = prh::store::parse_dataset_ref(args.b);
   const auto result = prh::pipeline::compare(a, b, opt);
@@ -66,6 +89,15 @@ int run_compare(const CompareArgs& args) {
   else
     prh::pipeline::print_table(std::cout, result, a, b);
   return prh::kExitOk;
+}
+
+// Test hook (docs/testing.md): PRH_TEST_REDUCE_BACKEND=torch-cpu makes a
+// reduce with reduce_device: cpu run its heavy steps through the LibTorch
+// backend on LibTorch's CPU device, so that reduce's device path is tested
+// where there is no GPU.
+bool torch_cpu_hook() {
+  const char* hook = std::getenv("PRH_TEST_REDUCE_BACKEND");
+  return hook != nullptr && std::string(hook) == "torch-cpu";
 }
 
 // The MPI stages: embed, reduce, or both (run).
@@ -115,10 +147,34 @@ int run_stages(const StageArgs& args, int* argc, char*** argv) {
   return in_session(argc, argv, [&](const prh::parallel::Session& session) {
     const auto sweep = prh::config::load(args.config);
     prh::configure_threads(sweep.threads_per_rank);
+    auto reduce_opt = args.reduce_opt;
 #ifndef PRH_LEAN  // the lean prh hands embed and run to prh-models (main)
+    // reduce_device: cuda: the backend first, so that a missing GPU is
+    // reported before any work (before embedding, before the results file).
+    std::unique_ptr<prh::metrics::Backend> backend;
+    if (args.reduce && (sweep.reduce_device != "cpu" || torch_cpu_hook())) {
+      backend = prh::accel::make_torch_backend(
+          {sweep.reduce_device,
+           fmt::format("{}: reduce_device: {}", sweep.file, sweep.reduce_device),
+           fmt::format("set reduce_device: cpu in {}", sweep.file)},
+          session.local_rank());
+      reduce_opt.backend = backend.get();
+      spdlog::info("reduce: heavy metric steps on {}", backend->name());
+    }
+    // The embedding's device: checked up front as well (the models are
+    // loaded later, some only when their first work item comes).
+    if (args.embed)
+      prh::accel::check_device({sweep.device,
+                                fmt::format("{}: device: {}", sweep.file, sweep.device),
+                                fmt::format("set device: cpu in {}", sweep.file)});
     if (args.embed) prh::pipeline::embed(sweep, session, args.embed_opt);
+#else  // and reduce with reduce_device: cuda (main)
+    PRH_CHECK_INPUT(sweep.reduce_device == "cpu",
+                    "{}: reduce_device: {} runs in prh-models, which this prh did not start "
+                    "(build the target prh-models beside prh, or set PRH_MODELS)",
+                    sweep.file, sweep.reduce_device);
 #endif
-    if (args.reduce) prh::pipeline::reduce(sweep, session, args.reduce_opt);
+    if (args.reduce) prh::pipeline::reduce(sweep, session, reduce_opt);
   });
 }
 
@@ -132,11 +188,39 @@ int run_zoo(const prh::pipeline::ZooOptions& opt, int* argc, char*** argv) {
 #endif
 
 #ifdef PRH_LEAN
-// The commands that run models or read images: prh-models does them.
+// `compare ... --device D` / `--device=D` with D other than cpu.
+bool compare_on_device(int argc, char** argv, int from) {
+  for (int i = from; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--device" && i + 1 < argc) return std::string(argv[i + 1]) != "cpu";
+    if (a.rfind("--device=", 0) == 0) return a.substr(9) != "cpu";
+  }
+  return false;
+}
+
+// `reduce CONFIG` whose config asks for reduce_device other than cpu. A
+// config that does not load stays with prh, which reports its problems.
+bool reduce_on_device(int argc, char** argv, int from) {
+  for (int i = from; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.empty() || a[0] == '-') continue;  // reduce's options are flags
+    try {
+      return prh::config::load(a).reduce_device != "cpu" || torch_cpu_hook();
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  return false;
+}
+
+// The commands that run models, read images or use LibTorch's devices:
+// prh-models does them.
 bool is_model_command(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a.empty() || a[0] == '-') continue;  // --help, --version: prh answers
+    if (a == "compare") return compare_on_device(argc, argv, i + 1);
+    if (a == "reduce") return reduce_on_device(argc, argv, i + 1);
     return a == "embed" || a == "run" || a == "zoo" || a == "validate";
   }
   return false;
@@ -160,8 +244,9 @@ bool is_model_command(int argc, char** argv) {
   prh::parallel::block_usr1();
   ::execv(path.c_str(), argv);
   std::fprintf(stderr,
-               "prh: error: cannot start %s (%s): the commands embed, run, zoo and validate run "
-               "there; build the target prh-models beside prh, or set PRH_MODELS\n",
+               "prh: error: cannot start %s (%s): the commands embed, run, zoo and validate, and "
+               "compare and reduce on a GPU, run there; build the target prh-models beside prh, "
+               "or set PRH_MODELS\n",
                path.c_str(), std::strerror(errno));
   std::exit(prh::kExitInternal);
 }
@@ -198,6 +283,12 @@ int main(int argc, char** argv) {
   compare->add_flag("--json", cmp.json, "print one JSON object on stdout");
   compare->add_option("--threads", cmp.threads,
                       "threads (0: all cores, or OMP_NUM_THREADS); results do not depend on it");
+  compare
+      ->add_option("--device", cmp.device,
+                   "where the heavy metric steps run: cpu (default) or cuda (GPU 0 of those "
+                   "visible; runs in prh-models; values agree with cpu within docs/gpu.md's "
+                   "tolerance)")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
 
   std::string status_config;
   StageArgs embed_args, reduce_args, run_args;

@@ -600,6 +600,7 @@ void parse_reduction(Fields& f, Sweep& s, std::vector<std::string>& problems) {
   if (const json* c = f.node("confidence"))
     s.confidence = open_unit(*c, "confidence", s.confidence, problems);
   if (const json* c = f.node("calibration")) s.calibration = parse_calibration(*c, problems);
+  s.reduce_device = f.str("reduce_device", "cpu", false, {"cpu", "cuda"});
 }
 
 ImageSet parse_image_set(const json& node, std::size_t i, std::set<std::string>& names,

@@ -17,30 +17,30 @@ namespace prh::metrics {
 std::vector<Representation> make_representations(std::vector<MatrixF> layers,
                                                  const PreprocessOptions& pre,
                                                  const std::vector<MetricSpec>& specs,
-                                                 const std::string& what) {
+                                                 const std::string& what, const Backend& backend) {
   const Requirements req = Requirements::of(specs);
   std::vector<Representation> reps(layers.size());
   for (std::size_t l = 0; l < layers.size(); ++l) {
     check_finite(layers[l], layers.size() > 1 ? fmt::format("{} (layer {})", what, l) : what);
     reps[l].x = std::move(layers[l]);
     preprocess(reps[l].x, pre);
-    prepare(reps[l], req);
+    prepare(reps[l], req, backend);
   }
   return reps;
 }
 
 std::vector<double> score_layer_pair(const Representation& a, const Representation& b,
-                                     const std::vector<MetricSpec>& specs) {
+                                     const std::vector<MetricSpec>& specs, const Backend& backend) {
   PRH_CHECK_INPUT(a.n() == b.n(), "the two feature sets have different N ({} vs {})", a.n(), b.n());
   std::optional<MatrixD> cross;   // Xc_A^T Xc_B, shared by linear CKA, unbiased CKA, SVCCA
   std::map<double, HsicSet> rbf;  // one tile pass per sigma
   auto get_cross = [&]() -> const MatrixD& {
-    if (!cross) cross = cross_product(a.moments->centred, b.moments->centred);
+    if (!cross) cross = backend.cross_product(a.moments->centred, b.moments->centred);
     return *cross;
   };
   auto get_rbf = [&](double sigma) -> const HsicSet& {
     auto it = rbf.find(sigma);
-    if (it == rbf.end()) it = rbf.emplace(sigma, hsic_rbf(a.x, b.x, sigma)).first;
+    if (it == rbf.end()) it = rbf.emplace(sigma, backend.hsic_rbf(a.x, b.x, sigma)).first;
     return it->second;
   };
   std::vector<double> out;
@@ -115,8 +115,8 @@ std::string nan_reason(const MetricSpec& s, const Representation& a, const Repre
 
 std::vector<LayerMax> compare_models(const std::vector<Representation>& a,
                                      const std::vector<Representation>& b,
-                                     const std::vector<MetricSpec>& specs,
-                                     const NanHandler& on_nan) {
+                                     const std::vector<MetricSpec>& specs, const NanHandler& on_nan,
+                                     const Backend& backend) {
   PRH_CHECK_INPUT(!a.empty() && !b.empty(), "a model has no layers");
   for (const auto& s : specs) validate(s, a[0].n(), a[0].d(), b[0].d());
   for (const auto& s : specs)
@@ -125,7 +125,7 @@ std::vector<LayerMax> compare_models(const std::vector<Representation>& a,
   for (auto& m : best) m.score = -std::numeric_limits<double>::infinity();
   for (std::size_t l = 0; l < a.size(); ++l) {
     for (std::size_t m = 0; m < b.size(); ++m) {
-      const auto scores = score_layer_pair(a[l], b[m], specs);
+      const auto scores = score_layer_pair(a[l], b[m], specs, backend);
       for (std::size_t s = 0; s < specs.size(); ++s) {
         if (std::isnan(scores[s])) {
           if (on_nan)

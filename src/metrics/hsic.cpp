@@ -108,6 +108,11 @@ HsicSet hsic_rbf(const MatrixF& a, const MatrixF& b, double sigma, Index tile) {
       }
     }
   }
+  return hsic_from_sums(n, s_kl, s_kk, s_ll, rk, rl);
+}
+
+HsicSet hsic_from_sums(Index n, double s_kl, double s_kk, double s_ll, const VectorD& rk,
+                       const VectorD& rl) {
   const auto nd = static_cast<double>(n);
   const double sum_k = rk.sum(), sum_l = rl.sum();  // off-diagonal totals
   auto biased = [&](double s_off, const VectorD& r1, double t1, const VectorD& r2, double t2) {

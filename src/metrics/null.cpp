@@ -131,6 +131,7 @@ std::vector<std::int32_t> reverse_positions(const NeighborLists& l, int kmax) {
 struct PairNull::LayerPair {
   const Representation* a;
   const Representation* b;
+  const Backend* backend;
   Index n = 0;
 
   // mutual_knn and cknna, all k in one pass over the first kmc columns.
@@ -176,8 +177,8 @@ struct PairNull::LayerPair {
   std::vector<Bases> svcca;
 
   LayerPair(const Representation& ra, const Representation& rb,
-            const std::vector<MetricSpec>& specs)
-      : a(&ra), b(&rb), n(ra.n()) {
+            const std::vector<MetricSpec>& specs, const Backend& be)
+      : a(&ra), b(&rb), backend(&be), n(ra.n()) {
     for (std::size_t s = 0; s < specs.size(); ++s) {
       const auto& sp = specs[s];
       switch (sp.kind) {
@@ -426,7 +427,7 @@ struct PairNull::LayerPair {
       pm.sq_norms(i) = m.sq_norms(src);
       pm.row_dot(i) = m.row_dot(src);
     }
-    const MatrixD cross = cross_product(a->moments->centred, pm.centred);
+    const MatrixD cross = backend->cross_product(a->moments->centred, pm.centred);
     const HsicSet h = hsic_linear(*a->moments, pm, cross);
     for (std::size_t s : linear)
       out[s] = kinds[s] == MetricKind::Cka ? cka_ratio(h.biased_kl, h.biased_kk, h.biased_ll)
@@ -440,7 +441,7 @@ struct PairNull::LayerPair {
 };
 
 PairNull::PairNull(const std::vector<Representation>& a, const std::vector<Representation>& b,
-                   std::vector<MetricSpec> specs)
+                   std::vector<MetricSpec> specs, const Backend& backend)
     : specs_(std::move(specs)) {
   check_calibratable(specs_);
   PRH_CHECK_INPUT(!a.empty() && !b.empty(), "a model has no layers");
@@ -453,7 +454,7 @@ PairNull::PairNull(const std::vector<Representation>& a, const std::vector<Repre
       }
   for (const auto& ra : a)
     for (const auto& rb : b) {
-      pairs_.push_back(std::make_unique<LayerPair>(ra, rb, specs_));
+      pairs_.push_back(std::make_unique<LayerPair>(ra, rb, specs_, backend));
       for (const auto& s : specs_) {
         pairs_.back()->ks.push_back(s.k);
         pairs_.back()->kinds.push_back(s.kind);

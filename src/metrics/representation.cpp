@@ -23,7 +23,7 @@ Requirements Requirements::of(const std::vector<MetricSpec>& specs) {
   return r;
 }
 
-LinearMoments make_moments(const MatrixF& x, const MatrixD* gram) {
+LinearMoments make_moments(const MatrixF& x, const MatrixD* gram, const Backend& backend) {
   const Index n = x.rows(), d = x.cols();
   LinearMoments m;
   // Column means in double, then centre.
@@ -38,7 +38,7 @@ LinearMoments make_moments(const MatrixF& x, const MatrixD* gram) {
                gram->rows(), gram->cols(), d);
     m.gram = *gram;
   } else {
-    m.gram = self_product(m.centred);
+    m.gram = backend.self_product(m.centred);
   }
   m.sq_norms.resize(n);
   m.col_sum = VectorD::Zero(d);
@@ -65,12 +65,13 @@ double hsic_unbiased_linear(const LinearMoments& a, const LinearMoments& b, doub
   return (t1 + sum_k * sum_l / ((n - 1) * (n - 2)) - 2.0 / (n - 2) * t3) / (n * (n - 3));
 }
 
-void prepare(Representation& rep, const Requirements& req) {
+void prepare(Representation& rep, const Requirements& req, const Backend& backend) {
   if (req.max_k > 0 && (!rep.neighbors || rep.neighbors->k < req.max_k))
-    rep.neighbors = knn(rep.x, req.max_k);
-  if ((req.moments || !req.svcca_dims.empty()) && !rep.moments) rep.moments = make_moments(rep.x);
+    rep.neighbors = backend.knn(rep.x, req.max_k);
+  if ((req.moments || !req.svcca_dims.empty()) && !rep.moments)
+    rep.moments = make_moments(rep.x, nullptr, backend);
   for (int dim : req.svcca_dims)
-    if (!rep.svcca.count(dim)) rep.svcca.emplace(dim, svcca_basis(*rep.moments, dim));
+    if (!rep.svcca.count(dim)) rep.svcca.emplace(dim, svcca_basis(*rep.moments, dim, backend));
 }
 
 }  // namespace prh::metrics

@@ -28,23 +28,18 @@ constexpr double kRankTolerance = 1e-5;
 
 }  // namespace
 
-SvccaBasis svcca_basis(const LinearMoments& m, int cca_dim) {
-  const auto n = static_cast<Index>(m.sq_norms.size());
-  const Index d = m.gram.rows();
-  PRH_CHECK_INPUT(cca_dim >= 1 && cca_dim <= d && cca_dim <= n - 1,
-                  "svcca: cca_dim = {} must be <= min(N-1, D) = {}", cca_dim, std::min(n - 1, d));
-  // Standardisation S = diag(1 / (std_j + 1e-8)), std unbiased: std_j^2 = G_jj / (N-1).
-  VectorD scale(d);
-  for (Index j = 0; j < d; ++j)
-    scale(j) = 1.0 / (std::sqrt(std::max(0.0, m.gram(j, j)) / static_cast<double>(n - 1)) + 1e-8);
-  // Gram of the standardised features, column-major for LAPACK (symmetric:
-  // row-major storage reads the same).
-  MatrixD gs = scale.asDiagonal() * m.gram * scale.asDiagonal();
-  const int dn = static_cast<int>(d), il = static_cast<int>(d) - cca_dim + 1, iu = dn;
+Eigenpairs top_eigenpairs(const MatrixD& g, int count) {
+  const Index d = g.rows();
+  PRH_ASSERT(g.cols() == d && count >= 1 && count <= d, "top_eigenpairs: {} of a {}x{} matrix",
+             count, g.rows(), g.cols());
+  // Row-major storage read as column-major: LAPACK's upper triangle is the
+  // row-major lower one.
+  MatrixD gs = g;
+  const int dn = static_cast<int>(d), il = static_cast<int>(d) - count + 1, iu = dn;
   const double zero = 0.0, abstol = 0.0;
   int found = 0, info = 0;
-  std::vector<double> w(static_cast<std::size_t>(d)), z(static_cast<std::size_t>(d) * cca_dim);
-  std::vector<int> isuppz(2 * static_cast<std::size_t>(cca_dim));
+  std::vector<double> w(static_cast<std::size_t>(d)), z(static_cast<std::size_t>(d) * count);
+  std::vector<int> isuppz(2 * static_cast<std::size_t>(count));
   int lwork = -1, liwork = -1, iwork_query = 0;
   double work_query = 0;
   dsyevr_("V", "I", "U", &dn, gs.data(), &dn, &zero, &zero, &il, &iu, &abstol, &found, w.data(),
@@ -56,8 +51,31 @@ SvccaBasis svcca_basis(const LinearMoments& m, int cca_dim) {
   std::vector<int> iwork(static_cast<std::size_t>(liwork));
   dsyevr_("V", "I", "U", &dn, gs.data(), &dn, &zero, &zero, &il, &iu, &abstol, &found, w.data(),
           z.data(), &dn, isuppz.data(), work.data(), &lwork, iwork.data(), &liwork, &info);
-  PRH_ASSERT(info == 0 && found == cca_dim, "dsyevr failed (info = {}, found {} of {})", info,
-             found, cca_dim);
+  PRH_ASSERT(info == 0 && found == count, "dsyevr failed (info = {}, found {} of {})", info, found,
+             count);
+  // z is column-major [d, count]; eigenvalues ascend.
+  Eigenpairs e;
+  e.values.assign(w.begin(), w.begin() + count);
+  e.vectors.resize(d, count);
+  for (int c = 0; c < count; ++c)
+    for (Index j = 0; j < d; ++j)
+      e.vectors(j, c) = z[static_cast<std::size_t>(c) * d + static_cast<std::size_t>(j)];
+  return e;
+}
+
+SvccaBasis svcca_basis(const LinearMoments& m, int cca_dim, const Backend& backend) {
+  const auto n = static_cast<Index>(m.sq_norms.size());
+  const Index d = m.gram.rows();
+  PRH_CHECK_INPUT(cca_dim >= 1 && cca_dim <= d && cca_dim <= n - 1,
+                  "svcca: cca_dim = {} must be <= min(N-1, D) = {}", cca_dim, std::min(n - 1, d));
+  // Standardisation S = diag(1 / (std_j + 1e-8)), std unbiased: std_j^2 = G_jj / (N-1).
+  VectorD scale(d);
+  for (Index j = 0; j < d; ++j)
+    scale(j) = 1.0 / (std::sqrt(std::max(0.0, m.gram(j, j)) / static_cast<double>(n - 1)) + 1e-8);
+  // Gram of the standardised features.
+  const MatrixD gs = scale.asDiagonal() * m.gram * scale.asDiagonal();
+  const Eigenpairs e = backend.top_eigenpairs(gs, cca_dim);
+  const std::vector<double>& w = e.values;
   SvccaBasis basis;
   const double top = w[static_cast<std::size_t>(cca_dim) - 1];
   const double low = w[0];
@@ -66,13 +84,11 @@ SvccaBasis svcca_basis(const LinearMoments& m, int cca_dim) {
         "the standardised features have fewer than cca_dim = {} non-zero singular values", cca_dim);
     return basis;
   }
-  // z is column-major [d, cca_dim]; eigenvalues ascend. w = S V Lambda^-1/2.
+  // Eigenvalues ascend. w = S V Lambda^-1/2.
   basis.w.resize(d, cca_dim);
   for (int c = 0; c < cca_dim; ++c) {
     const double inv_sigma = 1.0 / std::sqrt(w[static_cast<std::size_t>(c)]);
-    for (Index j = 0; j < d; ++j)
-      basis.w(j, c) =
-          scale(j) * z[static_cast<std::size_t>(c) * d + static_cast<std::size_t>(j)] * inv_sigma;
+    for (Index j = 0; j < d; ++j) basis.w(j, c) = scale(j) * e.vectors(j, c) * inv_sigma;
   }
   return basis;
 }

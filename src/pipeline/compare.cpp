@@ -1,5 +1,6 @@
 #include "prh/pipeline/compare.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <ostream>
@@ -45,13 +46,24 @@ CompareResult compare(const store::DatasetRef& a, const store::DatasetRef& b,
   r.layers_b = static_cast<int>(lb.size());
   spdlog::info("{}: N = {}, {} layer(s) of D = {}; {}: {} layer(s) of D = {}", a.text(), n,
                r.layers_a, la[0].cols(), b.text(), r.layers_b, lb[0].cols());
-  auto ra = metrics::make_representations(std::move(la), opt.pre, r.specs, a.text());
-  auto rb = metrics::make_representations(std::move(lb), opt.pre, r.specs, b.text());
+  // The compute time starts here: the inputs are read.
+  const auto t0 = std::chrono::steady_clock::now();
+  std::unique_ptr<metrics::Backend> owned;
+  if (opt.make_backend) owned = opt.make_backend();
+  const metrics::Backend& backend = owned ? *owned : metrics::cpu_backend();
+  r.device = opt.device;
+  r.backend = backend.name();
+  auto ra = metrics::make_representations(std::move(la), opt.pre, r.specs, a.text(), backend);
+  auto rb = metrics::make_representations(std::move(lb), opt.pre, r.specs, b.text(), backend);
   r.scores = metrics::compare_models(
-      ra, rb, r.specs, [&](const metrics::MetricSpec& s, int l, int m, const std::string& why) {
+      ra, rb, r.specs,
+      [&](const metrics::MetricSpec& s, int l, int m, const std::string& why) {
         spdlog::warn("{} is NaN for {} (layer {}) vs {} (layer {}): {}", s.name(), a.text(), l,
                      b.text(), m, why);
-      });
+      },
+      backend);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  spdlog::info("scored on {} in {:.3f} s (after reading the inputs)", r.backend, r.seconds);
   return r;
 }
 
@@ -75,7 +87,8 @@ nlohmann::json to_json(const CompareResult& r) {
                        {"score", score},
                        {"layers", {s.layer_a, s.layer_b}}});
   }
-  return {{"n", r.n}, {"layers_a", r.layers_a}, {"layers_b", r.layers_b}, {"results", results}};
+  return {{"n", r.n},           {"layers_a", r.layers_a}, {"layers_b", r.layers_b},
+          {"device", r.device}, {"seconds", r.seconds},   {"results", results}};
 }
 
 void print_table(std::ostream& os, const CompareResult& r, const store::DatasetRef& a,

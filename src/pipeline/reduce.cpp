@@ -147,6 +147,7 @@ json sweep_json(const config::Sweep& s) {
             {"alpha", s.calibration.alpha},
             {"seed", s.calibration.seed},
             {"metrics", s.calibration.metrics}}},
+          {"reduce_device", s.reduce_device},
           {"image_sets", sets},
           {"models", models}};
 }
@@ -361,7 +362,8 @@ double seconds_since(clock_type::time_point t0) {
 std::int64_t prepare_units(const config::Sweep& sweep, const Plan& plan,
                            const std::vector<store::PrepUnit>& units, store::PrepCache& cache,
                            const metrics::Requirements& req, const parallel::Session& session,
-                           const std::set<std::pair<int, int>>& needed) {
+                           const std::set<std::pair<int, int>>& needed,
+                           const metrics::Backend& backend) {
   // A unit per (set, model, layer); those of models without pairs left, and
   // those prepared earlier, are done. Longest first, each to the least
   // loaded rank (deterministic).
@@ -408,7 +410,7 @@ std::int64_t prepare_units(const config::Sweep& sweep, const Plan& plan,
     metrics::check_finite(rep.x, fmt::format("store {}, image set '{}', model '{}', layer {}",
                                              sweep.store, s.name, m.name, u.layer));
     metrics::preprocess(rep.x, pre);
-    metrics::prepare(rep, req);
+    metrics::prepare(rep, req, backend);
     cache.write(unit, rep);
   });
   return out.done;
@@ -419,7 +421,7 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
                          const std::vector<MetricSpec>& specs,
                          const std::map<std::tuple<int, int, int>, std::size_t>& unit_of,
                          store::PrepCache& cache, store::AlignmentWriter& writer,
-                         const parallel::Session& session) {
+                         const parallel::Session& session, const metrics::Backend& backend) {
   struct Todo {
     int set;
     std::int64_t pair;
@@ -513,7 +515,7 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
       return l < 0 ? -1 : ml[static_cast<std::size_t>(model)].layers[static_cast<std::size_t>(l)];
     };
     if (!sym.empty()) {
-      const auto best = metrics::compare_models(A, B, sym, on_nan);
+      const auto best = metrics::compare_models(A, B, sym, on_nan, backend);
       for (std::size_t c = 0; c < sym.size(); ++c) {
         const auto& b = best[c];
         writer.write(s, sym_idx[c], i, j, b.score, store_layer(i, b.layer_a),
@@ -522,8 +524,8 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
       }
     }
     if (!asym.empty()) {
-      const auto ab = metrics::compare_models(A, B, asym, on_nan);
-      const auto ba = metrics::compare_models(B, A, asym, on_nan);
+      const auto ab = metrics::compare_models(A, B, asym, on_nan, backend);
+      const auto ba = metrics::compare_models(B, A, asym, on_nan, backend);
       for (std::size_t c = 0; c < asym.size(); ++c)
         writer.write(s, asym_idx[c], i, j, ab[c].score, store_layer(i, ab[c].layer_a),
                      store_layer(j, ab[c].layer_b), ba[c].score, store_layer(j, ba[c].layer_a),
@@ -600,7 +602,7 @@ std::int64_t calibrate_pairs(const Plan& plan, const store::ResultsLayout& L,
                              const store::CalibrationLayout& cal,
                              const std::map<std::tuple<int, int, int>, std::size_t>& unit_of,
                              store::PrepCache& cache, store::CalibrationWriter& writer,
-                             const parallel::Session& session) {
+                             const parallel::Session& session, const metrics::Backend& backend) {
   const int M = static_cast<int>(L.models.size());
   struct Todo {
     int set;
@@ -687,16 +689,16 @@ std::int64_t calibrate_pairs(const Plan& plan, const store::ResultsLayout& L,
     const auto& A = held;
     const auto& B = other;
     // Observed scores, as the score stage computes them.
-    const auto obs_ab = metrics::compare_models(A, B, cspecs);
-    const auto obs_ba =
-        aspecs.empty() ? std::vector<metrics::LayerMax>{} : metrics::compare_models(B, A, aspecs);
+    const auto obs_ab = metrics::compare_models(A, B, cspecs, {}, backend);
+    const auto obs_ba = aspecs.empty() ? std::vector<metrics::LayerMax>{}
+                                       : metrics::compare_models(B, A, aspecs, {}, backend);
     std::vector<std::vector<double>> null_ab(cspecs.size(), std::vector<double>(K));
     std::vector<std::vector<double>> null_ba(aspecs.size(), std::vector<double>(K));
     // What a permutation cannot change is computed once per pair and
     // orientation (metrics::PairNull); each permutation then relabels only.
-    metrics::PairNull fast_ab(A, B, cspecs);
+    metrics::PairNull fast_ab(A, B, cspecs, backend);
     std::optional<metrics::PairNull> fast_ba;
-    if (!aspecs.empty()) fast_ba.emplace(B, A, aspecs);
+    if (!aspecs.empty()) fast_ba.emplace(B, A, aspecs, backend);
     for (std::size_t k = 0; k < K; ++k) {
       const auto ab = fast_ab.layer_max(ps[k]);
       for (std::size_t c = 0; c < cspecs.size(); ++c) null_ab[c][k] = ab[c];
@@ -934,7 +936,11 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
   // Rank 0 reads the store; every rank gets its verdict.
   const Plan plan = plan_from_json(
       parallel::decide_on_root(session, [&] { return to_json(inspect_store(sweep, specs, opt)); }));
-  const auto layout = results_layout(sweep, plan, specs);
+  auto layout = results_layout(sweep, plan, specs);
+  layout.device = sweep.reduce_device;
+  const metrics::Backend& backend = opt.backend ? *opt.backend : metrics::cpu_backend();
+  PRH_ASSERT(sweep.reduce_device == "cpu" || opt.backend,
+             "reduce_device {} without a backend (prh-models makes it)", sweep.reduce_device);
   std::vector<int> spec_of;  // calibrated configurations' indices
   const auto cal = calibration_layout(sweep, specs, spec_of);
   if (session.root() && !cal.skipped.empty())
@@ -1011,17 +1017,19 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
       session.barrier();
       // Only units of models with pairs left are prepared (run_units throws
       // Stopped on every rank after a stop request: prepared units are saved).
-      stats_out.units_prepared = prepare_units(sweep, plan, units, *cache, req, session, needed);
+      stats_out.units_prepared =
+          prepare_units(sweep, plan, units, *cache, req, session, needed, backend);
       cache.reset();  // collective close: every unit is in the file
       // Serial HDF5: rank 0 merges every rank's journal (docs/store.md).
       session.barrier();
       parallel::decide_on_root(session, [&] { store::finish_unit_writes(cache_path); });
       cache = std::make_unique<store::PrepCache>(cache_path, units, req, session.comm());
       session.barrier();
-      stats_out.pairs_scored = score_pairs(plan, layout, specs, unit_of, *cache, *writer, session);
+      stats_out.pairs_scored =
+          score_pairs(plan, layout, specs, unit_of, *cache, *writer, session, backend);
       if (cwriter)
-        stats_out.pairs_calibrated =
-            calibrate_pairs(plan, layout, specs, spec_of, cal, unit_of, *cache, *cwriter, session);
+        stats_out.pairs_calibrated = calibrate_pairs(plan, layout, specs, spec_of, cal, unit_of,
+                                                     *cache, *cwriter, session, backend);
     }
     cwriter.reset();
     writer.reset();  // collective close

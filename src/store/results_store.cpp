@@ -150,6 +150,12 @@ void prepare_results_file(const std::string& path, const ResultsLayout& L) {
   h5::write_attr(f, "config", L.config.dump());
   h5::write_attr(f, "config_hash", L.config_hash);
   h5::write_attr(f, "store", L.store_path);
+  // Every device that reduce runs on this file used, in order ("cuda",
+  // "cuda,cpu" after a resume on another device).
+  std::string devices = h5::has_attr(f, "device") ? h5::read_attr_string(f, "device") : "";
+  if (("," + devices + ",").find("," + L.device + ",") == std::string::npos)
+    devices += (devices.empty() ? "" : ",") + L.device;
+  h5::write_attr(f, "device", devices);
   h5::remove(f, "configurations");
   h5::write_strings(f, "configurations", names_of(L.configurations));
   for (const auto& s : L.sets) {

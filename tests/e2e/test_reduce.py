@@ -210,6 +210,25 @@ def main(tmp):
     same_results(results[1], results[2], "reduce -np 1 vs 2")
     same_results(results[1], results[3], "reduce -np 1 vs 3")
 
+    # reduce's device path (prepare, score through metrics::Backend) with the
+    # LibTorch backend on the CPU (PRH_TEST_REDUCE_BACKEND, docs/testing.md):
+    # the alignment of the CPU path within docs/gpu.md's tolerance.
+    res = f"{tmp}/known.torch.results.h5"
+    c = config(tmp, "known_torch", models, store=store, results=res)
+    r = mpi(2, "reduce", c, env=harness.mpi_env(locking=False, PRH_TEST_REDUCE_BACKEND="torch-cpu"))
+    check(r.returncode == 0, f"reduce through the torch backend: {r.stderr[-3000:]}")
+    check("heavy metric steps on torch:cpu" in r.stderr, f"the torch backend was used: {r.stderr[-2000:]}")
+    with h5py.File(results[1], "r") as f, h5py.File(res, "r") as g:
+        check(g.attrs["device"] == "cpu", "device attribute")
+        for s in f["alignment"]:
+            for cname in f[f"alignment/{s}"]:
+                if "scores" not in f[f"alignment/{s}/{cname}"]:
+                    continue
+                x, y = f[f"alignment/{s}/{cname}/scores"][()], g[f"alignment/{s}/{cname}/scores"][()]
+                tol = 0 if cname.split("@")[0].endswith("_knn") else 1e-5
+                check(np.allclose(x, y, rtol=0, atol=tol, equal_nan=True),
+                      f"torch backend vs cpu, {s} {cname}: max |diff| {np.nanmax(np.abs(x - y))}")
+
     # A results file from a prh that stored one orientation of cknna in both
     # triangles (symmetric = 1): resuming it recomputes cknna, it does not
     # keep the stale lower triangle.
@@ -235,6 +254,8 @@ def main(tmp):
         check(len(configs) == len(METRICS), "one configuration per metric spec")
         check(f.attrs["complete"] == 1, "results complete")
         check(json.loads(f.attrs["config"])["bootstrap"] == 200, "config stored")
+        check(f.attrs["device"] == "cpu", f"device recorded: {f.attrs['device']}")
+        check(json.loads(f.attrs["config"])["reduce_device"] == "cpu", "reduce_device in the config")
         M = len(models)
         ia, ic, ir, iz, izc, iw = range(M)
         for s in ("id", "noise"):

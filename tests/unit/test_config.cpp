@@ -136,6 +136,18 @@ TEST(Config, ReductionDefaults) {
   EXPECT_TRUE(s.metrics.empty());  // all eight metrics at their defaults
 }
 
+TEST(Config, ReduceDevice) {
+  EXPECT_EQ(parse(kMinimal, "test.yaml").reduce_device, "cpu");
+  const auto c = parse(std::string(kMinimal) + "reduce_device: cuda\n", "test.yaml");
+  EXPECT_EQ(c.reduce_device, "cuda");
+  EXPECT_EQ(c.device, "cpu");  // the embedding's device is another key
+  // Not result-relevant for the store.
+  EXPECT_EQ(c.embed_params(), parse(kMinimal, "test.yaml").embed_params());
+  EXPECT_NE(error_of(std::string(kMinimal) + "reduce_device: gpu\n")
+                .find("reduce_device: 'gpu' is not allowed (allowed: cpu, cuda)"),
+            std::string::npos);
+}
+
 TEST(Config, Calibration) {
   const auto off = parse(kMinimal, "test.yaml");
   EXPECT_EQ(off.calibration.permutations, 0);  // off by default

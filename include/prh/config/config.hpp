@@ -97,6 +97,9 @@ struct Sweep {
   int mantel = 999;
   double confidence = 0.95;
   Calibration calibration;
+  // Where reduce runs the heavy metric steps (docs/gpu.md): cpu | cuda. Not
+  // result-relevant (values agree within docs/gpu.md's tolerance).
+  std::string reduce_device = "cpu";
   std::vector<ImageSet> image_sets;  // the listed sets, then every sweep's generated ones
   std::vector<SweepSpec> sweeps;
   std::vector<Model> models;

@@ -22,16 +22,19 @@ struct LayerMax {
 };
 
 // Preprocesses raw layers and prepares them for `specs` (layer order kept).
-// `what` names the model in error messages (e.g. "a.h5:/feats").
+// `what` names the model in error messages (e.g. "a.h5:/feats"); the heavy
+// steps run on `backend` (backend.hpp).
 std::vector<Representation> make_representations(std::vector<MatrixF> layers,
                                                  const PreprocessOptions& pre,
                                                  const std::vector<MetricSpec>& specs,
-                                                 const std::string& what);
+                                                 const std::string& what,
+                                                 const Backend& backend = cpu_backend());
 
 // Scores every configuration on one pair of representations (one layer each),
 // sharing the cross product and the RBF pass between configurations.
 std::vector<double> score_layer_pair(const Representation& a, const Representation& b,
-                                     const std::vector<MetricSpec>& specs);
+                                     const std::vector<MetricSpec>& specs,
+                                     const Backend& backend = cpu_backend());
 
 // Called for every NaN score: (configuration, layer of A, layer of B, reason).
 using NanHandler = std::function<void(const MetricSpec&, int, int, const std::string&)>;
@@ -41,6 +44,7 @@ using NanHandler = std::function<void(const MetricSpec&, int, int, const std::st
 std::vector<LayerMax> compare_models(const std::vector<Representation>& a,
                                      const std::vector<Representation>& b,
                                      const std::vector<MetricSpec>& specs,
-                                     const NanHandler& on_nan = {});
+                                     const NanHandler& on_nan = {},
+                                     const Backend& backend = cpu_backend());
 
 }  // namespace prh::metrics

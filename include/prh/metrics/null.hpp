@@ -56,12 +56,13 @@ Representation permute(const Representation& b, const Permutation& perm);
 //
 // Scores equal those of score_layer_pair on permute(b, perm) (the kNN
 // metrics exactly, the rest to rounding; docs/calibration.md). Holds
-// references to a and b: they must outlive it. Not thread-safe (scratch
-// buffers are reused across calls).
+// references to a, b and backend (which computes the linear kernels' cross
+// products): they must outlive it. Not thread-safe (scratch buffers are
+// reused across calls).
 class PairNull {
  public:
   PairNull(const std::vector<Representation>& a, const std::vector<Representation>& b,
-           std::vector<MetricSpec> specs);
+           std::vector<MetricSpec> specs, const Backend& backend = cpu_backend());
   ~PairNull();
   PairNull(const PairNull&) = delete;
   PairNull& operator=(const PairNull&) = delete;

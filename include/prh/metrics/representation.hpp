@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "prh/metrics/backend.hpp"
 #include "prh/metrics/knn.hpp"
 #include "prh/metrics/matrix.hpp"
 #include "prh/metrics/registry.hpp"
@@ -57,11 +58,13 @@ struct Representation {
 };
 
 // The moments of x; `gram` (Xc^T Xc, from an earlier make_moments on the same
-// x) skips the O(N D^2) product, the rest is O(N D).
-LinearMoments make_moments(const MatrixF& x, const MatrixD* gram = nullptr);
+// x) skips the O(N D^2) product (else done by `backend`), the rest is O(N D).
+LinearMoments make_moments(const MatrixF& x, const MatrixD* gram = nullptr,
+                           const Backend& backend = cpu_backend());
 
-// Computes whatever `req` asks for and `rep` lacks.
-void prepare(Representation& rep, const Requirements& req);
+// Computes whatever `req` asks for and `rep` lacks; the kNN search and the
+// Gram matrix by `backend`.
+void prepare(Representation& rep, const Requirements& req, const Backend& backend = cpu_backend());
 
 // The HSIC estimators from centred-feature moments: HSIC_b = ||C||_F^2 and
 // HSIC_u per Song et al. eq. 5, with C = Xc_A^T Xc_B (see hsic.cpp).

@@ -24,6 +24,9 @@
 namespace prh::parallel {
 class Session;
 }
+namespace prh::metrics {
+class Backend;
+}
 
 namespace prh::pipeline {
 
@@ -33,6 +36,10 @@ struct ReduceOptions {
   bool partial = false;
   // Keep the preparation cache (results + ".prep.h5") after completion.
   bool keep_cache = false;
+  // Where the heavy metric steps run (docs/gpu.md): made by the caller from
+  // the config's reduce_device before reduce starts (so that a missing GPU
+  // is reported before the results file is opened); null: the CPU path.
+  const metrics::Backend* backend = nullptr;
 };
 
 struct ReduceStats {

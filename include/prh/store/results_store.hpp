@@ -58,6 +58,9 @@ struct ResultsLayout {
   nlohmann::json preprocess;
   bool last_layer_only = false;
   std::vector<SetInfo> sets;
+  // Where this reduce runs the heavy metric steps ("cpu" or "cuda"): not
+  // result-relevant; recorded in the `device` attribute (docs/results.md).
+  std::string device = "cpu";
 
   // Unordered pairs i <= j in row-major order; P = M (M + 1) / 2.
   std::int64_t pairs() const;
