@@ -442,8 +442,10 @@ int main(int argc, char** argv) {
       return prh::kExitOk;
     }
 #ifndef PRH_LEAN
-    if (*validate)
+    if (*validate) {
+      validate_opt.cuda_usable = prh::accel::cuda_usable();
       return prh::pipeline::run_validate(validate_config, validate_opt, std::cout, std::cerr);
+    }
 #endif
     if (*status) {
       prh::pipeline::print_status(std::cout, prh::config::load(status_config));

@@ -148,6 +148,14 @@ ValidateReport validate(const config::Sweep& sweep, const ValidateOptions& opt) 
       check_model_files(sweep.models[i], i, problems);
     check_output("store", sweep.store, problems);
     check_output("results", sweep.results, problems);
+    // The GPUs asked for (docs/gpu.md): embed and reduce would stop before any work.
+    for (const auto& [key, value] :
+         {std::pair{"device", sweep.device}, std::pair{"reduce_device", sweep.reduce_device}})
+      if (value == "cuda" && !opt.cuda_usable)
+        problems.push_back(fmt::format(
+            "{}: cuda, but this prh's LibTorch has no CUDA support or sees no GPU here; set "
+            "{}: cpu, or validate on the GPU node",
+            key, key));
   }
   return r;
 }

@@ -9,6 +9,8 @@ usage: test_validate.py PRH MAKE_TEST_MODELS
   k too large for a small noise set, unwritable store folder): exit 2 and
   every problem listed;
 - --no-paths on the same config: the metric problems, not the path ones;
+- device / reduce_device: cuda on a machine without a GPU: a problem each
+  (not with --no-paths);
 - a schema problem is reported as such;
 - configs/prh-ood.yaml passes --no-paths and, without it, fails naming its
   placeholder model paths and image sources.
@@ -65,6 +67,16 @@ models:
     check(rc == 0, f"good config --no-paths: exit {rc}: {out}")
     check("3 image sets (uniform: 70 images;" in r.stdout and "(paths not checked)" in r.stdout,
           f"--no-paths summary: only the noise set's size is known: {r.stdout!r}")
+    # A GPU asked for on a machine without one (CI's): a problem naming the
+    # key, with paths checked; --no-paths looks at nothing of the machine.
+    if shutil.which("nvidia-smi") is None:
+        gpu = write(f"{tmp}/gpu.yaml", "device: cuda\nreduce_device: cuda\n" + open(good).read())
+        rc, out, r = prh("validate", gpu)
+        check(rc == 2 and "2 problems" in r.stderr and "- device: cuda, but this prh's LibTorch"
+              in r.stderr and "- reduce_device: cuda, but" in r.stderr and
+              "set reduce_device: cpu" in r.stderr, f"cuda without a GPU: {out}")
+        rc, out, r = prh("validate", gpu, "--no-paths")
+        check(rc == 0, f"cuda with --no-paths is not checked: {out}")
     default = write(f"{tmp}/default.yaml", open(good).read().replace(
         "metrics: [mutual_knn:k=10, cknna:k=10, cka]\n", ""))
     rc, out, r = prh("validate", default)

@@ -21,6 +21,10 @@ namespace prh::pipeline {
 
 struct ValidateOptions {
   bool check_paths = true;  // false: --no-paths (nothing on disk is looked at)
+  // Whether this prh's LibTorch has CUDA and sees a GPU (the cli asks
+  // accel::cuda_usable()); with check_paths, a config asking for cuda
+  // (device, reduce_device) on a machine without one is a problem.
+  bool cuda_usable = true;
 };
 
 struct ValidateReport {
