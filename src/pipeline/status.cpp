@@ -10,6 +10,7 @@
 #include "prh/pipeline/submit.hpp"
 #include "prh/store/embedding_store.hpp"
 #include "prh/store/results_reader.hpp"
+#include "prh/store/results_store.hpp"
 
 namespace prh::pipeline {
 
@@ -18,8 +19,8 @@ void print_status(std::ostream& os, const config::Sweep& sweep) {
   const auto parts = store::list_parts(sweep.store);
   if (!parts.empty()) {
     os << fmt::format(
-        "parts {}: {} work items embedded by a job array, not merged yet (`prh embed {}` or "
-        "`prh run` merges them)\n",
+        "parts {}: {} work items embedded by a job array (or by the ranks of a serial-HDF5 "
+        "prh), not merged yet (`prh embed {}` or `prh run` merges them)\n",
         store::parts_dir(sweep.store), parts.size(), sweep.file);
     // Per image set and model (the parts tree is SET/MODEL/SHARD.h5).
     std::map<std::pair<std::string, std::string>, int> per;
@@ -55,6 +56,16 @@ void print_status(std::ostream& os, const config::Sweep& sweep) {
   const auto r = store::read_results(sweep.results);
   os << fmt::format("results {}: {}\n", sweep.results,
                     r.complete ? "complete" : "incomplete; run `prh reduce` again to finish");
+  // A serial-HDF5 reduce (docs/store.md): finished units wait in journals
+  // until rank 0 merges them at the end of the stage (or the next run).
+  const auto waiting = store::journal_units(sweep.results);
+  const auto prepared = store::journal_units(store::prep_cache_path(sweep.results));
+  if (waiting + prepared > 0)
+    os << fmt::format(
+        "journals: {} scored or calibrated (pair, configuration) units and {} prepared "
+        "representations finished but not merged yet (a serial-HDF5 `prh reduce` running, or "
+        "cut off: the next one merges them first); not counted below\n",
+        waiting, prepared);
   os << fmt::format("{:<24} {:>14} {:>16}\n", "image set", "configurations", "model pairs done");
   for (const auto& s : r.sets) {
     std::int64_t pairs = 0, all_done = -1;

@@ -9,11 +9,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include <spdlog/spdlog.h>
 
 #include "prh/core/error.hpp"
 #include "prh/store/done_flags.hpp"
+#include "prh/store/results_store.hpp"
 
 namespace prh::store {
 
@@ -258,14 +260,90 @@ void UnitFile::mark(std::size_t slot, std::size_t unit) {
   f[unit] = 1;
 }
 
+namespace {
+
+std::vector<fs::path> journals_of(const std::string& path) {
+  std::vector<fs::path> journals;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(journal_dir(path), ec))
+    if (e.is_regular_file()) journals.push_back(e.path());
+  std::sort(journals.begin(), journals.end());
+  return journals;
+}
+
+// One operation of a whole frame: a write (data != nullptr) or a flag.
+struct Op {
+  std::string path;
+  std::uint8_t type = 0;  // write: the type code
+  std::vector<hsize_t> start, count;
+  const char* data = nullptr;
+  std::uint64_t unit = 0;  // flag
+};
+
+// Calls `op` for every operation of every whole frame of journal `j`, in
+// order; returns whether the journal ended in a torn frame.
+bool read_journal(const fs::path& j, const std::function<void(const Op&)>& op) {
+  std::ifstream in(j, std::ios::binary);
+  char head[sizeof(kHeader)] = {};
+  std::uint32_t order = 0;
+  in.read(head, sizeof(head));
+  in.read(reinterpret_cast<char*>(&order), sizeof(order));
+  if (!in) return false;  // killed before its first frame: nothing in it
+  PRH_CHECK_INPUT(std::memcmp(head, kHeader, sizeof(kHeader)) == 0 && order == kByteOrder,
+                  "{}: not a prh journal of this machine's byte order; move it away", j.string());
+  std::vector<char> payload;
+  while (true) {
+    std::uint64_t begin = 0, n = 0, end = 0;
+    in.read(reinterpret_cast<char*>(&begin), sizeof(begin));
+    if (in.gcount() == 0) return false;  // the end of the journal
+    in.read(reinterpret_cast<char*>(&n), sizeof(n));
+    if (!in || begin != kFrameBegin) return true;
+    payload.resize(static_cast<std::size_t>(n));
+    in.read(payload.data(), static_cast<std::streamsize>(n));
+    in.read(reinterpret_cast<char*>(&end), sizeof(end));
+    if (!in || end != kFrameEnd) return true;  // torn: killed while appending it
+    Reader r(payload.data(), payload.size());
+    while (!r.empty()) {
+      Op o;
+      const auto kind = r.get<std::uint8_t>();
+      o.path = r.string();
+      if (kind == kFlag) {
+        o.unit = r.get<std::uint64_t>();
+        op(o);
+        continue;
+      }
+      PRH_ASSERT(kind == kWrite, "{}: unknown journal operation {}", j.string(), int(kind));
+      o.type = r.get<std::uint8_t>();
+      PRH_ASSERT(o.type >= 1 && o.type <= mem_types().size(), "{}: unknown type code {}",
+                 j.string(), int(o.type));
+      const auto rank = r.get<std::uint8_t>();
+      o.start.resize(rank);
+      o.count.resize(rank);
+      for (auto& x : o.start) x = r.get<std::uint64_t>();
+      for (auto& c : o.count) c = r.get<std::uint64_t>();
+      const auto bytes = r.get<std::uint64_t>();
+      o.data = r.bytes(static_cast<std::size_t>(bytes));
+      op(o);
+    }
+  }
+}
+
+}  // namespace
+
+std::int64_t journal_units(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_directory(journal_dir(path), ec)) return 0;
+  std::int64_t n = 0;
+  for (const auto& j : journals_of(path))
+    read_journal(j, [&](const Op& o) { n += o.data == nullptr ? 1 : 0; });
+  return n;
+}
+
 std::int64_t replay_journals(const std::string& path) {
   const fs::path dir = journal_dir(path);
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return 0;
-  std::vector<fs::path> journals;
-  for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.is_regular_file()) journals.push_back(e.path());
-  std::sort(journals.begin(), journals.end());
+  const auto journals = journals_of(path);
   if (!fs::exists(path)) {
     spdlog::warn("{}: {} journals of a file that no longer exists; deleted", path, journals.size());
     fs::remove_all(dir, ec);
@@ -286,54 +364,13 @@ std::int64_t replay_journals(const std::string& path) {
   };
   std::vector<std::pair<std::string, std::uint64_t>> marks;
   std::int64_t torn = 0;
-  for (const auto& j : journals) {
-    std::ifstream in(j, std::ios::binary);
-    char head[sizeof(kHeader)] = {};
-    std::uint32_t order = 0;
-    in.read(head, sizeof(head));
-    in.read(reinterpret_cast<char*>(&order), sizeof(order));
-    if (!in) continue;  // killed before its first frame: nothing in it
-    PRH_CHECK_INPUT(std::memcmp(head, kHeader, sizeof(kHeader)) == 0 && order == kByteOrder,
-                    "{}: not a prh journal of this machine's byte order; move it away", j.string());
-    std::vector<char> payload;
-    while (true) {
-      std::uint64_t begin = 0, n = 0, end = 0;
-      in.read(reinterpret_cast<char*>(&begin), sizeof(begin));
-      if (in.gcount() == 0) break;  // the end of the journal
-      in.read(reinterpret_cast<char*>(&n), sizeof(n));
-      if (!in || begin != kFrameBegin) {
-        ++torn;
-        break;
-      }
-      payload.resize(static_cast<std::size_t>(n));
-      in.read(payload.data(), static_cast<std::streamsize>(n));
-      in.read(reinterpret_cast<char*>(&end), sizeof(end));
-      if (!in || end != kFrameEnd) {  // torn: the process was killed appending it
-        ++torn;
-        break;
-      }
-      Reader r(payload.data(), payload.size());
-      while (!r.empty()) {
-        const auto kind = r.get<std::uint8_t>();
-        const std::string p = r.string();
-        if (kind == kFlag) {
-          marks.emplace_back(p, r.get<std::uint64_t>());
-          continue;
-        }
-        PRH_ASSERT(kind == kWrite, "{}: unknown journal operation {}", j.string(), int(kind));
-        const auto code = r.get<std::uint8_t>();
-        PRH_ASSERT(code >= 1 && code <= mem_types().size(), "{}: unknown type code {}", j.string(),
-                   int(code));
-        const auto rank = r.get<std::uint8_t>();
-        std::vector<hsize_t> start(rank), count(rank);
-        for (auto& s : start) s = r.get<std::uint64_t>();
-        for (auto& c : count) c = r.get<std::uint64_t>();
-        const auto bytes = r.get<std::uint64_t>();
-        const char* data = r.bytes(static_cast<std::size_t>(bytes));
-        h5::write_box(dataset(p), mem_types()[code - 1], start, count, data);
-      }
-    }
-  }
+  for (const auto& j : journals)
+    torn += read_journal(j, [&](const Op& o) {
+      if (o.data == nullptr)
+        marks.emplace_back(o.path, o.unit);
+      else
+        h5::write_box(dataset(o.path), mem_types()[o.type - 1], o.start, o.count, o.data);
+    });
   if (H5Fflush(fid, H5F_SCOPE_LOCAL) < 0)
     throw InternalError(fmt::format("{}: flush: {}", path, h5::error_stack()));
   const std::uint8_t one = 1;

@@ -96,4 +96,6 @@ std::string journal_dir(const std::string& path);
 // journal folder (every parallel-HDF5 run).
 std::int64_t replay_journals(const std::string& path);
 
+// journal_units (results_store.hpp): the units waiting in the journals.
+
 }  // namespace prh::store

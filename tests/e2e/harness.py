@@ -281,6 +281,29 @@ def kill_held(cmd, env, stage, after, log, timeout=300):
     return holds
 
 
+def wait_gone(needle, timeout=60):
+    """Polls until no process's command line contains `needle` (ranks that
+    outlive a killed mpirun for a moment); returns whether they are gone."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        alive = False
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit() or int(pid) == os.getpid():
+                continue
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if needle in cmd:
+                alive = True
+                break
+        if not alive:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def why_no_hold(log):
     """One line on why a command never held, from its log."""
     text = open(log).read() if os.path.exists(log) else ""

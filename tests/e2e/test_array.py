@@ -90,7 +90,8 @@ def main(tmp):
               "a part is a readable HDF5 file with features")
     r = run(0, "status", arr)
     per = re.findall(r"^(id|files|noise)\s+(dict_model|tuple_model)\s+(\d+)\s*$", r.stdout, re.M)
-    check(r.returncode == 0 and "20 work items embedded by a job array, not merged" in r.stdout
+    check(r.returncode == 0 and "20 work items embedded by a job array" in r.stdout
+          and "not merged yet" in r.stdout
           and sorted((a, b, int(c)) for a, b, c in per) ==
           sorted((s, m, n) for s, n in (("id", 5), ("files", 2), ("noise", 3))
                  for m in ("dict_model", "tuple_model")),

@@ -91,23 +91,27 @@ def main(tmp):
     holds = harness.kill_held(cmd, ENV, "embed", 3, log)
     check(holds and all(left > 0 for _, _, left in holds),
           f"killed mid-embedding: {holds} ({harness.why_no_hold(log)})")
+    check(harness.wait_gone(cfg), "the killed ranks are gone")
     parts = harness.parts_waiting(f"{tmp}/killed.store.h5")
     check(parts >= 3, f"the killed ranks' finished items wait in parts: {parts}")
     r = serial.mpi(2, "embed", cfg)
     check(r.returncode == 0, f"resumed embed: {r.stderr[-2000:]}")
-    # (A rank may finish an item more after mpirun is killed: at least `parts`.)
     m = re.search(r"merged (\d+) work items from parts", r.stderr)
     todo = re.search(r"(\d+) work items in all, (\d+) to do", r.stderr)
-    check(m is not None and int(m.group(1)) >= parts and todo is not None and
+    check(m is not None and int(m.group(1)) == parts and todo is not None and
           int(todo.group(2)) == int(todo.group(1)) - int(m.group(1)),
-          f"the resume merges the parts first ({parts} or more) and does not redo them: "
+          f"the resume merges the {parts} parts first and does not redo them: "
           f"{m.group(0) if m else ''} {todo.group(0) if todo else r.stderr[-800:]}")
     log = f"{tmp}/kill-score.log"
     holds = harness.kill_held(cmd, ENV, "score", 2, log)
     check(holds and all(left > 0 for _, _, left in holds),
           f"killed mid-scoring: {holds} ({harness.why_no_hold(log)})")
+    check(harness.wait_gone(cfg), "the killed ranks are gone")
     waiting = sum(len(v) for v in harness.journal_flags(f"{tmp}/killed.results.h5").values())
     check(waiting >= 2 * len(METRICS), f"finished pairs wait in journals: {waiting} flags")
+    r = serial("status", cfg)
+    check(r.returncode == 0 and f"journals: {waiting} scored or calibrated" in r.stdout,
+          f"prh status counts the {waiting} units waiting in journals: {r.stdout[-800:]}")
     r = serial.mpi(2, "run", cfg)
     check(r.returncode == 0, f"resumed run: {r.stderr[-2000:]}")
     m = re.search(r"(\d+) pairs scored", r.stderr)

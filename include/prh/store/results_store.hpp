@@ -72,6 +72,9 @@ struct ResultsLayout {
 // cache), rank 0 alone: merges the journals of a serial-HDF5 build into it
 // (nothing to do with parallel HDF5).
 void finish_unit_writes(const std::string& path);
+// The units finished but still in the journals of `path` (0 with parallel
+// HDF5, or when none is waiting): for `prh status`.
+std::int64_t journal_units(const std::string& path);
 
 // Rank 0 alone (serial HDF5), before any rank opens a writer: merges the
 // journals a serial-HDF5 run left (finish_unit_writes), then creates the
