@@ -137,7 +137,11 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=se
 # --- 2. Configure and build --------------------------------------------------------
 built=1
 if [ "$mode" = gpu ]; then
+  # DEBIAN_PYTHON: the interpreter of the Python tests (gpu.e2e.device needs
+  # h5py and numpy, which that machine has in PyTorch's Python, maybe not in
+  # /usr/bin/python3).
   cmake_args=(--preset pytorch -B "$build" -DPRH_PYTHON="$(command -v "$py")"
+    -DDEBIAN_PYTHON="$(command -v "$py")"
     -DPRH_PARALLEL_HDF5=OFF -DPRH_GPU_TESTS=ON -DPRH_BUILD_BENCH=OFF)
   opencv_headers=0
   for h in /usr/include/opencv4/opencv2/imgcodecs.hpp /usr/local/include/opencv4/opencv2/imgcodecs.hpp; do
