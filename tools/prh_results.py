@@ -159,7 +159,9 @@ class Results:
     """The contents of a results file, read eagerly (the file is closed).
 
     Attributes: path, format, prh_version, config_hash, config_file, store,
-    config (dict), identity (dict), complete (bool), models (list),
+    device (where reduce ran its heavy metric steps: "cpu", "cuda", or the
+    devices of successive runs, "cuda,cpu"; "cpu" for files written before
+    prh recorded it), config (dict), identity (dict), complete (bool), models (list),
     layer_counts / classes (int arrays [M] or None), configurations (list),
     sets (list, config order), comparisons (list of (set_a, set_b)).
     """
@@ -175,6 +177,7 @@ class Results:
             self.config_hash = _attr_text(f, "config_hash")
             self.config_file = _attr_text(f, "config_file")
             self.store = _attr_text(f, "store")
+            self.device = _attr_text(f, "device", "cpu")
             self.config = _json(_attr_text(f, "config"))
             self.identity = _json(_attr_text(f, "identity"))
             self.complete = _attr_num(f, "complete", 0) == 1
@@ -718,7 +721,7 @@ def summary(r, out=sys.stdout):
     """Prints a short summary of a loaded results file."""
     p = lambda *a: print(*a, file=out)  # noqa: E731
     p(f"{r.path}: {r.format}, prh {r.prh_version}, config {r.config_hash}, "
-      f"{'complete' if r.complete else 'INCOMPLETE'}")
+      f"{'complete' if r.complete else 'INCOMPLETE'}, heavy metric steps on {r.device}")
     p(f"{len(r.models)} models: {', '.join(r.models)}")
     p(f"{len(r.configurations)} configurations: {', '.join(r.configurations)}")
     m = len(r.models)

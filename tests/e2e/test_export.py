@@ -163,6 +163,7 @@ def write_results(path, t, complete=1, variable_strings=False, fixed_format_attr
     with h5py.File(path, "w") as f:
         if fixed_format_attr:
             f.attrs["format"] = np.bytes_(b"prh-results-1")
+            f.attrs["device"] = np.bytes_(b"cuda,cpu")  # the other files predate it
         else:
             f.attrs["format"] = "prh-results-1"
         f.attrs["prh_version"] = "0.1.0"
@@ -426,6 +427,11 @@ def check_module(path, t, want):
     check(r.sets == t["sets"], f"prh_results sets in config order: {r.sets}")
     check(r.config.get("image_sets", [{}])[0].get("name") == t["sets"][0], "prh_results config dict")
     with h5py.File(path, "r") as h:
+        stored = h.attrs.get("device")
+        want_device = "cpu" if stored is None else (stored.decode() if isinstance(stored, bytes)
+                                                    else str(stored))
+        check(r.device == want_device,
+              f"prh_results device {r.device!r} (stored {stored!r}; 'cpu' when absent)")
         for s in t["sets"]:
             for name in names:
                 g = h[f"alignment/{s}/{name}"]
