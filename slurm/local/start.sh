@@ -65,17 +65,11 @@ CONF=$D/slurm.conf
 MUNGE_DIR=$D/munge
 SOCKET=$MUNGE_DIR/munge.socket.2
 
+# shellcheck source=slurm/local/proc.sh
+source "$HERE/proc.sh"
 # alive PIDFILE NAME: the PID recorded in PIDFILE runs the program NAME (and
 # is not a zombie that PID 1 has yet to reap).
-alive() {
-  local pid comm
-  [ -s "$1" ] || return 1
-  pid=$(head -n1 "$1" 2>/dev/null | tr -dc 0-9)
-  [ -n "$pid" ] || return 1
-  comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
-  [ "$comm" = "$2" ] || return 1
-  [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]
-}
+alive() { proc_alive "$1" "$2" >/dev/null; }
 
 log_tails() {
   local f

@@ -6,7 +6,9 @@
 # Cancels the cluster's jobs (so no slurmstepd is left behind), then stops
 # slurmd, slurmctld and munged, in that order, each by the PID recorded in its
 # PID file under $PRH_SLURM_DIR, and only if that PID still runs that program.
-# Waits for each to exit (SIGTERM, then SIGKILL after 10 s). Idempotent: exits
+# Returns only once each has exited (SIGTERM, then SIGKILL after 10 s; a
+# zombie counts as exited), checked by PID and start time (proc.sh). Exit 1,
+# naming the daemon, if one still runs 5 s after SIGKILL. Idempotent: exits
 # 0 when nothing is running. The state directory is kept (slurmctld's saved
 # state, logs, munge key); remove it by hand for a clean slate.
 set -euo pipefail
@@ -15,34 +17,26 @@ D=${PRH_SLURM_DIR:-/tmp/prh-slurm}
 case "$D" in /*) ;; *) D=$(pwd)/$D ;; esac
 PATH=$PATH:/usr/sbin:/sbin
 
-alive_pid() {  # alive_pid PIDFILE NAME: prints the PID if it runs NAME
-  local pid comm
-  [ -s "$1" ] || return 1
-  pid=$(head -n1 "$1" 2>/dev/null | tr -dc 0-9)
-  [ -n "$pid" ] || return 1
-  comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
-  [ "$comm" = "$2" ] || return 1
-  [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] || return 1  # exited
-  echo "$pid"
-}
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=slurm/local/proc.sh
+source "$HERE/proc.sh"
+alive_pid() { proc_alive "$@"; }
 
+stuck=()
 stop_one() {  # stop_one NAME PIDFILE
-  local pid i
+  local pid start
   pid=$(alive_pid "$2" "$1") || { rm -f "$2"; return 0; }
+  start=$(proc_start_time "$pid") || { rm -f "$2"; return 0; }
   kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    # Gone, or a zombie that PID 1 has not reaped yet: either way it has exited.
-    [ -e "/proc/$pid" ] || break
-    [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ] && break
-    sleep 0.1
-  done
-  if [ -e "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; then
+  if ! proc_wait_gone "$pid" "$start" 100; then
     echo "stop.sh: $1 ($pid) ignored SIGTERM for 10 s: SIGKILL" >&2
     kill -KILL "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-      [ -e "/proc/$pid" ] || break
-      sleep 0.1
-    done
+    if ! proc_wait_gone "$pid" "$start" 50; then
+      echo "stop.sh: error: $1 ($pid) would not stop: still running 5 s after SIGKILL" \
+           "(state $(proc_stat "$pid" | cut -d' ' -f1))" >&2
+      stuck+=("$1 ($pid)")
+      return 0
+    fi
   fi
   rm -f "$2"
   echo "stop.sh: stopped $1 ($pid)" >&2
@@ -66,4 +60,8 @@ fi
 stop_one slurmd "$D/run/slurmd.pid"
 stop_one slurmctld "$D/run/slurmctld.pid"
 stop_one munged "$D/munge/munged.pid"
+if [ "${#stuck[@]}" -gt 0 ]; then
+  echo "stop.sh: error: still running: ${stuck[*]}" >&2
+  exit 1
+fi
 exit 0

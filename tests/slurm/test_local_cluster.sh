@@ -18,6 +18,8 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 START=$ROOT/slurm/local/start.sh
 STOP=$ROOT/slurm/local/stop.sh
+# shellcheck source=slurm/local/proc.sh
+source "$ROOT/slurm/local/proc.sh"
 
 # Not inside somebody else's allocation: SLURM_JOB_ID etc. would steer srun.
 for v in $(compgen -e | grep '^SLURM_' || true); do unset "$v"; done
@@ -54,27 +56,30 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# pids: the PIDs (space separated) of the cluster's daemons right now.
+# pids: the cluster's daemons right now, as PID:STARTTIME (space separated;
+# - where a daemon is missing): the start time tells the daemon from a later
+# process that reuses its PID.
 pids() {
-  local f p out=""
+  local f p t out=""
   for f in munge/munged.pid run/slurmctld.pid run/slurmd.pid; do
     p=$(tr -dc 0-9 <"$PRH_SLURM_DIR/$f" 2>/dev/null)
-    out="$out ${p:--}"
+    t=""
+    [ -n "$p" ] && t=$(proc_start_time "$p")
+    out="$out ${p:--}${t:+:$t}"
   done
   echo "$out"
 }
 # live_daemons: the cluster's daemons still running (zombies count as gone),
 # found by command line (its slurm.conf or munge socket), not by a broad name.
 live_daemons() {
-  local p cmd st
+  local p cmd
   for p in /proc/[0-9]*; do
     cmd=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
     case "$cmd" in
       *"$PRH_SLURM_DIR/slurm.conf"* | *"$PRH_SLURM_DIR/munge/"*) ;;
       *) continue ;;
     esac
-    st=$(awk '{print $3}' "$p/stat" 2>/dev/null)
-    [ "$st" = Z ] && continue
+    proc_runs "${p#/proc/}" || continue
     echo "${p#/proc/}: $cmd"
   done
 }
@@ -228,10 +233,13 @@ if [ -n "$left" ]; then
 else
   ok "stop.sh twice: none of the cluster's daemons ($ids) remain"
 fi
+# Each recorded daemon, by PID and start time: one read of its stat (a
+# process being reaped can vanish between two reads), and a PID reused since
+# by another process does not count.
 for p in $ids; do
   [ "$p" = - ] && continue
-  if [ -e "/proc/$p" ] && [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" != Z ]; then
-    fail "PID $p ($(cat "/proc/$p/comm" 2>/dev/null)) still runs"
+  if proc_runs "${p%%:*}" "${p#*:}"; then
+    fail "PID ${p%%:*} ($(cat "/proc/${p%%:*}/comm" 2>/dev/null)) still runs: $(proc_stat "${p%%:*}")"
   fi
 done
 
