@@ -5,7 +5,9 @@
 # (build-serial/, docs/store.md "Serial HDF5") and runs its e2e and MPI tests,
 # the journal's unit tests and e2e.serial_parity (serial vs parallel, bit for
 # bit).
-# Arguments go to the first ctest and skip the serial run (PRH_TEST_SERIAL=1
+# Then the numerical unit tests again under another OpenBLAS kernel
+# (tools/blas-kernels.sh --quick).
+# Arguments go to the first ctest and skip the kernel and serial runs (PRH_TEST_SERIAL=1
 # runs it anyway; PRH_TEST_SERIAL=0 skips it). Exit status: non-zero if
 # either ctest failed.
 set -euo pipefail
@@ -14,6 +16,11 @@ bash tools/bootstrap.sh --tests
 bash tools/build.sh
 status=0
 (cd build && ctest --output-on-failure --parallel "$(nproc)" --timeout 1500 "$@") || status=$?
+if [ $# -eq 0 ]; then
+  # The numerical unit tests once more under another OpenBLAS kernel
+  # (docs/testing.md, "Numbers across machines").
+  bash tools/blas-kernels.sh --quick build || status=$?
+fi
 serial=${PRH_TEST_SERIAL:-$([ $# -eq 0 ] && echo 1 || echo 0)}
 if [ "$serial" = 1 ]; then
   bash tools/build.sh --serial

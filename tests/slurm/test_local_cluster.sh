@@ -88,6 +88,22 @@ job_field() {
   scontrol -o show job "$1" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$2=//p" | head -n1
 }
 
+# --- proc.sh: the checks stop.sh and this test rely on --------------------------
+sleep 300 &
+sp=$!
+st=$(proc_start_time "$sp")
+proc_runs "$sp" "$st" || fail "proc.sh: a running sleep ($sp) is not seen as running"
+proc_runs "$sp" "$((st + 1))" && fail "proc.sh: another start time (a reused PID) counts as the same process"
+kill -STOP "$sp"
+proc_runs "$sp" "$st" || fail "proc.sh: a stopped (T) process is not seen as running"
+kill -KILL "$sp"
+# Not reaped yet (no wait): a zombie of this shell, which counts as gone.
+proc_wait_gone "$sp" "$st" 50 || fail "proc.sh: a killed process ($sp: $(proc_stat "$sp")) still counts as running"
+wait "$sp" 2>/dev/null
+proc_runs "$sp" "$st" && fail "proc.sh: a reaped process counts as running"
+proc_stat 999999999 >/dev/null && fail "proc.sh: a PID that does not exist has a stat"
+ok "proc.sh: running, stopped, zombie, reaped and reused PIDs told apart"
+
 # --- bring-up, twice ---------------------------------------------------------
 bash "$STOP" >/dev/null 2>&1 || true
 rm -rf "$PRH_SLURM_DIR"

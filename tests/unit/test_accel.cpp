@@ -19,6 +19,7 @@
 #include <tuple>
 #include <vector>
 
+#include "float_bounds.hpp"
 #include "naive.hpp"
 #include "prh/accel/torch_backend.hpp"
 #include "prh/core/error.hpp"
@@ -32,11 +33,28 @@ using namespace prh::metrics;
 namespace {
 
 // The tolerances of docs/gpu.md ("Tolerance").
-// A similarity <x_i, x_j> of unit rows (float32 products of D terms).
-constexpr double kSimTol = 1e-5;
-// An entry of X^T Y, relative to sum_r |x_ri| |y_rj| (float32 products over
-// chunks of 256 rows, accumulated in double on both sides).
-constexpr double kProductTol = 1e-5;
+// A similarity <x_i, x_j>: float32 products of D terms on both sides, in
+// whatever order each kernel sums them, so they differ by at most
+// 2 gamma(D) |x_i| |x_j| (float_bounds.hpp); sim_tolerance(x) gives, per row
+// i, that bound with |x_j| the largest row norm.
+std::vector<double> sim_tolerance(const MatrixF& x) {
+  double max_norm = 0;
+  std::vector<double> norm(static_cast<std::size_t>(x.rows()));
+  for (Index i = 0; i < x.rows(); ++i) {
+    norm[static_cast<std::size_t>(i)] = x.row(i).cast<double>().norm();
+    max_norm = std::max(max_norm, norm[static_cast<std::size_t>(i)]);
+  }
+  for (auto& v : norm)
+    v = prh::testing::dot_difference_bound(static_cast<double>(x.cols()), v * max_norm);
+  return norm;
+}
+// An entry of X^T Y, relative to sum_r |x_ri| |y_rj|: float32 products summed
+// over chunks of at most 256 rows, the chunks accumulated in double, on both
+// sides: each within gamma(256) (float32) + gamma(N / 256) (double) of the
+// exact value (float_bounds.hpp), so twice that apart; the double part is
+// below 1e-12 for any N here.
+constexpr double kProductTol =
+    2 * prh::testing::gamma_n(256, prh::testing::kUnitRoundoff32) + 1e-12;
 // A score of cka, unbiased_cka (linear and RBF), cknna and svcca; also the
 // RBF HSIC values relative to their largest term.
 constexpr double kScoreTol = 1e-5;
@@ -68,10 +86,13 @@ MatrixF integer_matrix(Index n, Index d, int lo, int hi, unsigned seed) {
 }
 
 // The tie check: the two lists of every row hold the same neighbours, except
-// neighbours whose similarity is within kSimTol of the CPU's k-th; the c-th
-// similarities agree within kSimTol. Returns the rows whose sets differ.
-std::set<Index> check_lists(const NeighborLists& cpu, const NeighborLists& dev,
+// neighbours whose similarity is within twice the row's similarity bound of
+// the CPU's k-th; the c-th similarities agree within the bound
+// (sim_tolerance of x, the features both lists come from). Returns the rows
+// whose sets differ.
+std::set<Index> check_lists(const NeighborLists& cpu, const NeighborLists& dev, const MatrixF& x,
                             const std::string& what) {
+  const std::vector<double> tol = sim_tolerance(x);
   EXPECT_EQ(cpu.n, dev.n) << what;
   EXPECT_EQ(cpu.k, dev.k) << what;
   std::set<Index> differ;
@@ -79,24 +100,25 @@ std::set<Index> check_lists(const NeighborLists& cpu, const NeighborLists& dev,
   const int k = cpu.k;
   for (Index i = 0; i < cpu.n; ++i) {
     const float kth = cpu.row_sim(i)[k - 1];
+    const double sim_tol = tol[static_cast<std::size_t>(i)];
     std::set<int> sc(cpu.row(i), cpu.row(i) + k), sd(dev.row(i), dev.row(i) + k);
     EXPECT_EQ(sd.size(), static_cast<std::size_t>(k)) << what << ": row " << i << " repeats";
     EXPECT_EQ(sd.count(static_cast<int>(i)), 0u) << what << ": row " << i << " holds itself";
     for (int c = 0; c < k; ++c) {
       const double diff = std::abs(double(cpu.row_sim(i)[c]) - double(dev.row_sim(i)[c]));
       worst = std::max(worst, diff);
-      EXPECT_LE(diff, kSimTol) << what << ": row " << i << ", position " << c;
+      EXPECT_LE(diff, sim_tol) << what << ": row " << i << ", position " << c;
     }
     if (sc == sd) continue;
     differ.insert(i);
     for (int c = 0; c < k; ++c) {
       if (!sd.count(cpu.row(i)[c])) {
-        EXPECT_LE(std::abs(double(cpu.row_sim(i)[c]) - kth), kSimTol)
+        EXPECT_LE(std::abs(double(cpu.row_sim(i)[c]) - kth), 2 * sim_tol)
             << what << ": row " << i << ": neighbour " << cpu.row(i)[c]
             << " of the CPU is missing on the device and is no tie of the k-th";
       }
       if (!sc.count(dev.row(i)[c])) {
-        EXPECT_LE(std::abs(double(dev.row_sim(i)[c]) - kth), kSimTol)
+        EXPECT_LE(std::abs(double(dev.row_sim(i)[c]) - kth), 2 * sim_tol)
             << what << ": row " << i << ": neighbour " << dev.row(i)[c]
             << " of the device is not the CPU's and is no tie of the k-th";
       }
@@ -168,7 +190,7 @@ TEST(AccelKnn, RandomInputs) {
     const MatrixF x = naive::normalized(naive::random_matrix(c.n, c.d, 11 + c.k));
     const auto cpu = knn(x, c.k);
     const auto dev = device_backend().knn(x, c.k);
-    check_lists(cpu, dev, "knn N=" + std::to_string(c.n) + " k=" + std::to_string(c.k));
+    check_lists(cpu, dev, x, "knn N=" + std::to_string(c.n) + " k=" + std::to_string(c.k));
   }
 }
 
@@ -190,7 +212,7 @@ TEST(AccelKnn, PlantedExactTies) {
   MatrixF base = naive::normalized(naive::random_matrix(40, 12, 3));
   MatrixF x(160, 12);
   for (Index i = 0; i < 160; ++i) x.row(i) = base.row((i * 7) % 40);
-  check_lists(knn(x, 9), device_backend().knn(x, 9), "knn duplicated rows");
+  check_lists(knn(x, 9), device_backend().knn(x, 9), x, "knn duplicated rows");
 }
 
 TEST(AccelProducts, RandomInputs) {
@@ -297,8 +319,13 @@ void expect_scores_close(const std::vector<MatrixF>& a, const std::vector<Matrix
   bool lists_agree = true;
   for (std::size_t l = 0; l < ca.size(); ++l)
     if (ca[l].neighbors) {
-      const auto rows_a = check_lists(*ca[l].neighbors, *da[l].neighbors, what + " lists of A");
-      const auto rows_b = check_lists(*cb[l].neighbors, *db[l].neighbors, what + " lists of B");
+      // Preprocessing runs on the CPU for both: the same features.
+      ASSERT_EQ(ca[l].x, da[l].x) << what;
+      ASSERT_EQ(cb[l].x, db[l].x) << what;
+      const auto rows_a =
+          check_lists(*ca[l].neighbors, *da[l].neighbors, ca[l].x, what + " lists of A");
+      const auto rows_b =
+          check_lists(*cb[l].neighbors, *db[l].neighbors, cb[l].x, what + " lists of B");
       lists_agree = lists_agree && rows_a.empty() && rows_b.empty();
       touched.insert(rows_a.begin(), rows_a.end());
       touched.insert(rows_b.begin(), rows_b.end());
