@@ -22,7 +22,9 @@ namespace prh::testing {
 constexpr double kUnitRoundoff32 = 0x1p-24;  // float32
 constexpr double kUnitRoundoff64 = 0x1p-53;  // double
 
-constexpr double gamma_n(double n, double u) { return n * u / (1.0 - n * u); }
+constexpr double gamma_n(double n, double u) {
+  return n * u / (1.0 - n * u);
+}
 
 // |two float32 computations of x . y| differ by at most this, for a length-n
 // product with sum |x_i| |y_i| <= abs_dot.
