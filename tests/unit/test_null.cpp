@@ -159,9 +159,10 @@ std::set<Index> expect_lists_within_rounding(const NeighborLists& fast, const Ne
     differ.insert(i);
     const double kth = slow.row_sim(i)[slow.k - 1];
     for (int c = 0; c < fast.k; ++c)
-      if (!ss.count(fast.row(i)[c]))
+      if (!ss.count(fast.row(i)[c])) {
         EXPECT_LE(std::abs(double(fast.row_sim(i)[c]) - kth), 2 * tol)
             << what << ": row " << i << ": neighbour " << fast.row(i)[c] << " is no near tie";
+      }
   }
   return differ;
 }
@@ -327,12 +328,14 @@ TEST(Null, FastEqualsSlowPerLayerPairAndLayerMax) {
                 << sp.name() << " PairNull, " << where;
             worst_pair[s] = std::max(worst_pair[s], std::fabs(fast[s] - relabelled[s]));
             worst[s] = std::max(worst[s], std::fabs(relabelled[s] - slow[s]));
-            if (sp.uses_knn() && sp.kind != MetricKind::Cknna && same_lists)
+            if (sp.uses_knn() && sp.kind != MetricKind::Cknna && same_lists) {
               EXPECT_EQ(relabelled[s], slow[s]) << sp.name() << " " << where;
-            if (sp.kind == MetricKind::Cka)
+            }
+            if (sp.kind == MetricKind::Cka) {
               EXPECT_LE(std::fabs(relabelled[s] - slow[s]),
                         cka_recompute_bound(x[l].x, slow_y[m].x, slow[s]))
                   << sp.name() << " " << where;
+            }
           }
         }
       const auto fast_max = pair_null.layer_max(perm);
