@@ -23,10 +23,11 @@ BINARIES=(prh-unit-tests prh-accel-tests prh-stats-tests)
 # nulls and the LibTorch backend); everything in the full run.
 QUICK_FILTER='Null.*:Accel*:Knn*:Hsic*:Cknna*:Svcca*:Engine*:KnnMetrics*:Preprocess*'
 
-# Families of x86-64 kernels in OpenBLAS 0.3.21 and the CPU flag each needs.
-families=(Prescott:sse3 Core2:ssse3 Nehalem:sse4_2 Sandybridge:avx Haswell:avx2 Zen:avx2
+# Families of x86-64 kernels in OpenBLAS 0.3.21 and the CPU flag each needs
+# (as /proc/cpuinfo spells it: SSE3 is "pni").
+families=(Prescott:pni Core2:ssse3 Nehalem:sse4_2 Sandybridge:avx Haswell:avx2 Zen:avx2
           SkylakeX:avx512f Cooperlake:avx512_bf16)
-if [ "$quick" = 1 ]; then families=(Prescott:sse3); threads=(2); else threads=(1 2); fi
+if [ "$quick" = 1 ]; then families=(Prescott:pni); threads=(2); BINARIES=(prh-unit-tests prh-accel-tests); else threads=(1 2); fi
 
 flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true)
 passed=0 failed=0
@@ -38,12 +39,12 @@ for f in "${families[@]}"; do
   esac
   for t in "${threads[@]}"; do
     for bin in "${BINARIES[@]}"; do
-      [ -x "$B/$bin" ] || { echo "FAIL: $B/$bin not built"; failed=$((failed + 1)); continue; }
+      [ -x "$B/tests/$bin" ] || { echo "FAIL: $B/tests/$bin not built"; failed=$((failed + 1)); continue; }
       filter=()
       [ "$quick" = 1 ] && filter=(--gtest_filter="$QUICK_FILTER")
       log=$(mktemp)
       OPENBLAS_CORETYPE=$core OPENBLAS_VERBOSE=2 OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t \
-        "$B/$bin" "${filter[@]}" --gtest_brief=1 >"$log" 2>&1
+        "$B/tests/$bin" "${filter[@]}" --gtest_brief=1 >"$log" 2>&1
       rc=$?
       used=$(grep -m1 -o 'Core: [A-Za-z0-9]*' "$log" | cut -d' ' -f2)
       if [ -n "$used" ] && [ "${used,,}" != "${core,,}" ]; then
