@@ -1142,10 +1142,10 @@ ReduceOutlook reduce_outlook(const config::Sweep& sweep) {
                          plan.models[m].layer_dims[static_cast<std::size_t>(l)]});
       }
     }
-  const auto prep = needed.empty() ? store::PrepProgress{}
-                                   : store::read_prep_progress(sweep.results, units,
-                                                               metrics::Requirements::of(specs),
-                                                               layout.identity);
+  const auto prep =
+      needed.empty() ? store::PrepProgress{}
+                     : store::read_prep_progress(sweep.results, units,
+                                                 metrics::Requirements::of(specs), layout.identity);
   o.journal_units += prep.journal_units;
   for (const auto& [s, m] : needed) {
     const auto& pm = plan.models[m];
@@ -1187,7 +1187,8 @@ ReduceOutlook reduce_outlook(const config::Sweep& sweep) {
         changed.empty()
             ? "made by another prh version, with other model labels, or with other models "
               "complete (--partial)"
-            : fmt::format("the config's {} changed since they were written", fmt::join(changed, ", "));
+            : fmt::format("the config's {} changed since they were written",
+                          fmt::join(changed, ", "));
   } else {
     bool left = false;
     for (const auto& s : o.sets)

@@ -86,6 +86,7 @@ struct Status {
   std::int64_t score_done = 0, score_total = 0, calibrate_done = 0, calibrate_total = 0;
   std::int64_t store_journal_units = 0;
   std::vector<std::string> states, left, problems;
+  std::vector<std::string> left_what;  // `left` without the set's name
   std::string next_command, next_text;
 };
 
@@ -113,8 +114,8 @@ Status gather(const config::Sweep& sweep) {
     if (e.models_done == 0 && e.shards_done == 0)
       state = "not embedded";
     else if (e.models_done < M)
-      state = fmt::format("embedding: {} left", plural(e.shards - e.shards_done + e.unknown,
-                                                          "work item", "work items"));
+      state = fmt::format("embedding: {} left",
+                          plural(e.shards - e.shards_done + e.unknown, "work item", "work items"));
     else if (score_left > 0 && r.score_done == 0 && r.calibrate_done == 0)
       state = "embedded, not reduced";
     else if (score_left > 0)
@@ -126,22 +127,23 @@ Status gather(const config::Sweep& sweep) {
     st.states.push_back(state);
     // What is left of this set, stage by stage.
     std::vector<std::string> what;
-    if (embed_left > 0) {
+    if (e.unknown == M && e.shards_done == 0) {
+      what.push_back("not embedded");
+    } else if (embed_left > 0) {
       std::vector<std::string> models;
       for (std::size_t m = 0; m < e.items.size(); ++m) {
         const auto& it = e.items[m];
         if (it.total < 0 || it.done < it.total)
-          models.push_back(it.total < 0 ? sweep.models[m].name + " (not begun)"
-                                        : fmt::format("{} {}/{}", sweep.models[m].name, it.done,
-                                                      it.total));
+          models.push_back(it.total < 0
+                               ? sweep.models[m].name + " (not begun)"
+                               : fmt::format("{} {}/{}", sweep.models[m].name, it.done, it.total));
       }
       std::string list;
-      for (std::size_t k = 0; k < models.size() && k < 3; ++k)
-        list += (k ? ", " : "") + models[k];
+      for (std::size_t k = 0; k < models.size() && k < 3; ++k) list += (k ? ", " : "") + models[k];
       if (models.size() > 3) list += fmt::format(", {} more", models.size() - 3);
-      what.push_back(fmt::format("embed {} of {} ({})", plural(embed_left, "item", "items"),
-                                 plural(static_cast<std::int64_t>(models.size()), "model", "models"),
-                                 list));
+      what.push_back(
+          fmt::format("embed {} of {} ({})", plural(embed_left, "item", "items"),
+                      plural(static_cast<std::int64_t>(models.size()), "model", "models"), list));
     }
     if (r.prepare_left > 0)
       what.push_back(fmt::format("prepare {}{}", st.reduce.prepare_lower_bound ? ">= " : "",
@@ -151,9 +153,10 @@ Status gather(const config::Sweep& sweep) {
       what.push_back(fmt::format("calibrate {}/{} pairs{}", cal_left, r.calibrate_total,
                                  r.calibration_remade ? " (its calibration is made anew)" : ""));
     if (!what.empty()) {
-      std::string line = e.name + ": ";
+      std::string line;
       for (std::size_t k = 0; k < what.size(); ++k) line += (k ? ", " : "") + what[k];
-      st.left.push_back(line);
+      st.left.push_back(e.name + ": " + line);
+      st.left_what.push_back(line);
     }
     st.items_left += embed_left;
     st.score_left += score_left;
@@ -176,7 +179,8 @@ Status gather(const config::Sweep& sweep) {
   if (prep_left > 0)
     work.push_back(fmt::format("prepare {}{}", st.reduce.prepare_lower_bound ? ">= " : "",
                                plural(prep_left, "unit", "units")));
-  if (st.score_left > 0) work.push_back(fmt::format("score {}", plural(st.score_left, "pair", "pairs")));
+  if (st.score_left > 0)
+    work.push_back(fmt::format("score {}", plural(st.score_left, "pair", "pairs")));
   if (st.calibrate_left > 0)
     work.push_back(fmt::format("calibrate {}", plural(st.calibrate_left, "pair", "pairs")));
   if (st.reduce.derived != "current") work.push_back("write the derived tables");
@@ -205,8 +209,7 @@ void print_details(std::ostream& os, const config::Sweep& sweep, const Status& s
         "prh), not merged yet (`prh embed {}` or `prh run` merges them)\n",
         store::parts_dir(sweep.store), st.parts.size(), sweep.file);
   }
-  os << fmt::format("{:<24} {:<24} {:>12} {:>6}\n", "image set", "model", "shards done",
-                    "parts");
+  os << fmt::format("{:<24} {:<24} {:>12} {:>6}\n", "image set", "model", "shards done", "parts");
   for (std::size_t s = 0; s < st.embed.size(); ++s)
     for (std::size_t m = 0; m < sweep.models.size(); ++m) {
       const auto& it = st.embed[s].items[m];
@@ -238,23 +241,32 @@ void print_summary(std::ostream& os, const config::Sweep& sweep, const Status& s
   const auto& r = st.reduce;
   const auto M = static_cast<std::int64_t>(sweep.models.size());
   os << fmt::format("{}: store {}{}, results {}{}\n", sweep.file, sweep.store,
-                    std::filesystem::exists(sweep.store) ? "" : " (not created yet)",
-                    sweep.results, r.results_exist ? "" : " (not created yet)");
-  os << fmt::format("{:<28} {:>7} {:>13} {:>7}  {}\n", "image set", "models", "shards",
-                    "images", "state");
+                    std::filesystem::exists(sweep.store) ? "" : " (not created yet)", sweep.results,
+                    r.results_exist ? "" : " (not created yet)");
+  os << fmt::format("{:<28} {:>7} {:>13} {:>7}  {}\n", "image set", "models", "shards", "images",
+                    "state");
   for (std::size_t s = 0; s < st.embed.size(); ++s) {
     const auto& e = st.embed[s];
     os << fmt::format(
         "{:<28} {:>7} {:>13} {:>7}  {}\n", e.name, fmt::format("{}/{}", e.models_done, M),
-        e.unknown ? fmt::format("{}/{}+?", e.shards_done, e.shards)
-                  : fmt::format("{}/{}", e.shards_done, e.shards),
+        e.unknown == M  ? std::string("?")
+        : e.unknown > 0 ? fmt::format("{}/{}+?", e.shards_done, e.shards)
+                        : fmt::format("{}/{}", e.shards_done, e.shards),
         r.sets[s].images < 0 ? std::string("?") : std::to_string(r.sets[s].images), st.states[s]);
   }
-  os << fmt::format("embed      {}/{} work items (model, image set, shard) done{}{}\n",
-                    st.items_done, st.items, st.unknown ? " (more in image sets not begun)" : "",
-                    st.parts_waiting ? fmt::format("; {} of them in part files, not merged yet",
-                                                   st.parts_waiting)
-                                     : "");
+  if (st.items == 0)
+    os << fmt::format("embed      nothing embedded yet ({} models x {} image sets){}\n", M,
+                      st.embed.size(),
+                      st.parts_waiting ? fmt::format("; {} work items in part files, not merged "
+                                                     "yet",
+                                                     st.parts_waiting)
+                                       : "");
+  else
+    os << fmt::format("embed      {}/{} work items (model, image set, shard) done{}{}\n",
+                      st.items_done, st.items, st.unknown ? " (more in image sets not begun)" : "",
+                      st.parts_waiting ? fmt::format("; {} of them in part files, not merged yet",
+                                                     st.parts_waiting)
+                                       : "");
   os << fmt::format("reduce     {} configurations, {} calibrated{}{}\n", r.configurations,
                     r.calibrated,
                     r.permutations ? fmt::format(" ({} permutations)", r.permutations) : "",
@@ -277,7 +289,13 @@ void print_summary(std::ostream& os, const config::Sweep& sweep, const Status& s
   os << fmt::format("  derived    {}{}\n", r.derived,
                     r.derived_why.empty() ? "" : ": " + r.derived_why);
   for (const auto& p : st.problems) os << "problem: " << p << "\n";
-  if (!st.left.empty()) {
+  const bool all_alike =
+      st.left.size() == st.embed.size() && st.left.size() > 1 &&
+      std::all_of(st.left_what.begin(), st.left_what.end(),
+                  [&](const std::string& w) { return w == st.left_what.front(); });
+  if (all_alike && !verbose) {
+    os << fmt::format("left:\n  every image set: {}\n", st.left_what.front());
+  } else if (!st.left.empty()) {
     os << "left:\n";
     const auto shown = verbose ? st.left.size() : std::min(st.left.size(), kLeftLines);
     for (std::size_t k = 0; k < shown; ++k) os << "  " << st.left[k] << "\n";

@@ -544,8 +544,8 @@ void prepare_calibration(const std::string& path, const ResultsLayout& L,
         h5::create_dataset_filled(cg.id(), field, H5T_IEEE_F64LE, {M, M}, H5T_NATIVE_DOUBLE, &nan);
       // float64: p, tau and the calibrated score recompute exactly from them.
       if (P > 0) {
-        h5::create_dataset_filled(cg.id(), "null_scores", H5T_IEEE_F64LE, {P, K},
-                                  H5T_NATIVE_DOUBLE, &nan);
+        h5::create_dataset_filled(cg.id(), "null_scores", H5T_IEEE_F64LE, {P, K}, H5T_NATIVE_DOUBLE,
+                                  &nan);
         if (!symmetric_configuration(L, name))
           h5::create_dataset_filled(cg.id(), "null_scores_reverse", H5T_IEEE_F64LE, {P, K},
                                     H5T_NATIVE_DOUBLE, &nan);
@@ -691,8 +691,8 @@ ResultsProgress read_results_progress(const std::string& path, const ResultsLayo
   if (out.exists) {
     try {
       file = h5::open_file_readonly(path);
-      out.readable = h5::has_attr(file.id(), "format") &&
-                     h5::read_attr_string(file.id(), "format") == kFormat;
+      out.readable =
+          h5::has_attr(file.id(), "format") && h5::read_attr_string(file.id(), "format") == kFormat;
     } catch (const std::exception&) {
       out.readable = false;
     }
@@ -701,7 +701,8 @@ ResultsProgress read_results_progress(const std::string& path, const ResultsLayo
   if (out.readable) {
     f = file.id();
     out.complete = h5::has_attr(f, "complete") && h5::read_attr_int(f, "complete") == 1;
-    out.derived_hash = h5::has_attr(f, "derived_hash") ? h5::read_attr_string(f, "derived_hash") : "";
+    out.derived_hash =
+        h5::has_attr(f, "derived_hash") ? h5::read_attr_string(f, "derived_hash") : "";
     out.config = h5::has_attr(f, "config") ? h5::read_attr_string(f, "config") : "";
     std::vector<std::string> changed;
     if (h5::has_attr(f, "identity")) {
@@ -719,14 +720,15 @@ ResultsProgress read_results_progress(const std::string& path, const ResultsLayo
     if (!out.same_identity) f = -1;  // reduce refuses it: nothing in it counts
   }
   const auto journal = f >= 0 ? journal_flags(path) : decltype(journal_flags(path)){};
-  for (const auto& [p, units] : journal) out.journal_units += static_cast<std::int64_t>(units.size());
+  for (const auto& [p, units] : journal)
+    out.journal_units += static_cast<std::int64_t>(units.size());
   for (const auto& s : L.sets) {
     ResultsProgress::Set ps;
     ps.stored = f >= 0 && h5::exists(f, paths::alignment(s.name));
     ps.score_done.assign(P, 1);
     for (const auto& conf : L.configurations) {
-      const auto d = progress_flags(ps.stored ? f : -1, config_path(s.name, conf.name) + "/done",
-                                    P, journal);
+      const auto d =
+          progress_flags(ps.stored ? f : -1, config_path(s.name, conf.name) + "/done", P, journal);
       for (std::size_t p = 0; p < P; ++p) ps.score_done[p] &= d[p];
     }
     if (L.configurations.empty()) ps.score_done.assign(P, 0);
@@ -738,8 +740,7 @@ ResultsProgress read_results_progress(const std::string& path, const ResultsLayo
       if (keep) {
         auto g = h5::open_group(f, sp);
         keep = h5::has_attr(g.id(), "identity") &&
-               h5::read_attr_string(g.id(), "identity") ==
-                   calibration_identity(L, c, s).dump() &&
+               h5::read_attr_string(g.id(), "identity") == calibration_identity(L, c, s).dump() &&
                exact_nulls(g.id(), L, c, Pc > 0);
       }
       ps.calibration_remade = f >= 0 && !keep && h5::exists(f, sp);
@@ -761,11 +762,10 @@ PrepProgress read_prep_progress(const std::string& results, const std::vector<Pr
     try {
       file = h5::open_file_readonly(path);
       const hid_t f = file.id();
-      out.matches = h5::has_attr(f, "format") &&
-                    h5::read_attr_string(f, "format") == kPrepFormat &&
-                    h5::has_attr(f, "identity") &&
-                    json::parse(h5::read_attr_string(f, "identity")) ==
-                        prep_identity(units, req, identity);
+      out.matches =
+          h5::has_attr(f, "format") && h5::read_attr_string(f, "format") == kPrepFormat &&
+          h5::has_attr(f, "identity") &&
+          json::parse(h5::read_attr_string(f, "identity")) == prep_identity(units, req, identity);
     } catch (const std::exception&) {
       out.matches = false;
     }

@@ -10,11 +10,14 @@ Why == holds: prh computes (stats::calibrate, src/stats/calibration.cpp)
     tau   = r-th smallest of the finite nulls and the observed score
     cal   = 0 if tau >= 1 else clamp((observed - tau) / (1 - tau), 0, 1)
     mean  = sum of the sorted finite nulls, left to right, / K
+    sd    = sqrt(sum of (x - mean) (x - mean), left to right, / (K - 1))
 
 each a single IEEE double operation or a comparison, in this order; the
 code below performs the same operations in the same order on the same
 doubles (the nulls are stored as float64, the observed score is
-/alignment/S/C/scores), so every result is the same double. Python's int /
+/alignment/S/C/scores), so every result is the same double (prh is built
+for baseline x86-64, without FMA contraction, and without -ffast-math: no
+reassociated sums). Python's int /
 int is correctly rounded, so (1 + above) / (K + 1) is the double quotient
 that C++ computes from the two exactly representable doubles.
 
@@ -33,25 +36,34 @@ import h5py
 import numpy as np
 
 
+FIELDS = ("pvalue", "threshold", "calibrated", "null_mean", "null_sd")
+
+
 def calibrate(observed, null, alpha):
-    """stats::calibrate, operation for operation: (p, tau, calibrated, null_mean)."""
+    """stats::calibrate, operation for operation: (p, tau, calibrated, null_mean, null_sd)."""
     nan = float("nan")
     finite = np.sort(null[np.isfinite(null)])
     K = len(finite)
     if math.isnan(observed) or K == 0:
-        return nan, nan, nan, nan
+        return nan, nan, nan, nan, nan
     above = K - int(np.searchsorted(finite, observed, side="left"))
     p = (1 + above) / (K + 1)
     total = 0.0
     for x in finite.tolist():  # std::accumulate: left to right, not numpy's pairwise sum
         total += x
     mean = total / float(K)
+    sd = nan
+    if K >= 2:
+        ss = 0.0
+        for x in finite.tolist():
+            ss += (x - mean) * (x - mean)
+        sd = math.sqrt(ss / float(K - 1))
     r = math.ceil((1.0 - alpha) * float(K + 1) - 1e-9)
     r = min(max(r, 1), K + 1)
     scores = np.sort(np.append(finite, observed))
     tau = float(scores[r - 1])
     cal = 0.0 if tau >= 1.0 else min(max((observed - tau) / (1.0 - tau), 0.0), 1.0)
-    return p, tau, cal, mean
+    return p, tau, cal, mean, sd
 
 
 def same(a, b):
@@ -64,7 +76,7 @@ def recompute(path):
     recomputes exactly) and how many (set, configuration, orientation) values
     were checked per field."""
     problems = []
-    counts = {"pvalue": 0, "threshold": 0, "calibrated": 0, "null_mean": 0, "sets": 0,
+    counts = {"pvalue": 0, "threshold": 0, "calibrated": 0, "null_mean": 0, "null_sd": 0, "sets": 0,
               "configurations": 0, "reverse": 0, "layer_max": 0}
     with h5py.File(path, "r") as f:
         if "calibration" not in f:
@@ -84,7 +96,7 @@ def recompute(path):
                 K_attr = int(cg.attrs["permutations"])
                 S = f[f"alignment/{s}/{c}/scores"][()]
                 symmetric = bool(f[f"alignment/{s}/{c}"].attrs["symmetric"])
-                stored = {k: cg[k][()] for k in ("pvalue", "threshold", "calibrated", "null_mean")}
+                stored = {k: cg[k][()] for k in FIELDS}
                 nulls = cg["null_scores"]
                 if nulls.dtype != np.float64:
                     problems.append(f"{s}/{c}: null_scores is {nulls.dtype}, not float64")
@@ -110,7 +122,7 @@ def recompute(path):
                     for a, b, null in ((i, j, nulls[pidx]),
                                        (j, i, nulls[pidx] if symmetric else rev[pidx])):
                         want = calibrate(float(S[a, b]), null, alpha)
-                        for name, w in zip(("pvalue", "threshold", "calibrated", "null_mean"), want):
+                        for name, w in zip(FIELDS, want):
                             got = float(stored[name][a, b])
                             counts[name] += 1
                             if not same(got, w):

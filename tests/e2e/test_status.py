@@ -38,8 +38,11 @@ import harness  # noqa: E402
 from harness import check, fashion  # noqa: E402
 
 PRH, MAKE_MODELS, MPIEXEC = sys.argv[1:4]
-ENV = dict(harness.mpi_env(locking=False), PRH_MODELS="/bin/false")
+ENV = harness.mpi_env(locking=False)
 prh = harness.Prh(PRH, MPIEXEC, ENV)
+# prh status must not need prh-models: pointing PRH_MODELS at a program that
+# fails would fail any command that execs it.
+STATUS_ENV = dict(ENV, PRH_MODELS="/bin/false")
 
 # configs/default.yaml's models (names only; all the same small test model here).
 MODELS = ["mlp_w256_d2_s0", "mlp_w256_d2_s1", "mlp_w512_d3_s0", "cnn_w16_d2_s0", "cnn_w16_d2_s1",
@@ -86,7 +89,7 @@ def config(tmp, bootstrap=20):
 
 
 def status(cfg, *extra):
-    r = prh("status", cfg, *extra)
+    r = prh("status", cfg, *extra, env=STATUS_ENV)
     check(r.returncode == 0, f"prh status {' '.join(extra)}: exit {r.returncode}: {r.stderr[-800:]}")
     return r
 
@@ -164,7 +167,7 @@ def main(tmp):
 
     # The embedded default itself, no store (the summary's shape, in 40 lines).
     r = subprocess.run([PRH, "status", os.path.join(harness.REPO, "configs", "default.yaml")],
-                       cwd=tmp, capture_output=True, text=True, env=ENV)
+                       cwd=tmp, capture_output=True, text=True, env=STATUS_ENV)
     check(r.returncode == 0 and len(r.stdout.splitlines()) <= 40 and
           "would embed every work item" in r.stdout,
           f"prh status configs/default.yaml without a store: {len(r.stdout.splitlines())} lines, "

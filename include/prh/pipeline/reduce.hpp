@@ -64,9 +64,9 @@ struct ReduceOutlook {
   bool results_exist = false, complete = false;
   struct Set {
     std::string name;
-    std::int64_t images = -1;   // usable rows; -1 when not in the store
-    std::int64_t present = 0;   // models whose embeddings of it are complete
-    std::int64_t score_done = 0, score_total = 0;          // model pairs i <= j
+    std::int64_t images = -1;                      // usable rows; -1 when not in the store
+    std::int64_t present = 0;                      // models whose embeddings of it are complete
+    std::int64_t score_done = 0, score_total = 0;  // model pairs i <= j
     std::int64_t calibrate_done = 0, calibrate_total = 0;  // model pairs i < j (0: off)
     bool calibration_remade = false;  // its calibration group would be made anew
     std::int64_t prepare_left = 0;    // (model, layer) units the pairs left need, not prepared

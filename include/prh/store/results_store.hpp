@@ -210,19 +210,19 @@ std::vector<float> read_null_scores(const std::string& path, const std::string& 
 // serially without writing anything; units waiting in a serial-HDF5 build's
 // journals count as done (the next run merges them first).
 struct ResultsProgress {
-  bool exists = false;         // the file exists
-  bool readable = false;       // a prh results file
-  bool same_identity = false;  // made from L's identity (else reduce refuses it)
+  bool exists = false;           // the file exists
+  bool readable = false;         // a prh results file
+  bool same_identity = false;    // made from L's identity (else reduce refuses it)
   std::string identity_changes;  // what differs when not (first few, "; ")
   bool complete = false;
   std::string derived_hash;        // "" when absent
   std::string config;              // the `config` attribute (JSON text; "" when absent)
   std::int64_t journal_units = 0;  // waiting in the journals, counted below
   struct Set {
-    bool stored = false;                        // /alignment/S exists
-    std::vector<std::uint8_t> score_done;       // [M(M+1)/2]: every configuration done
-    std::vector<std::uint8_t> calibrate_done;   // [M(M-1)/2]; empty when calibration is off
-    bool calibration_remade = false;            // its group would be made anew (flags 0)
+    bool stored = false;                       // /alignment/S exists
+    std::vector<std::uint8_t> score_done;      // [M(M+1)/2]: every configuration done
+    std::vector<std::uint8_t> calibrate_done;  // [M(M-1)/2]; empty when calibration is off
+    bool calibration_remade = false;           // its group would be made anew (flags 0)
   };
   std::vector<Set> sets;  // L.sets order
 };
