@@ -263,7 +263,7 @@ def main(tmp):
         check(re.search(rf"^{re.escape(s)}\s+21/21\s+21/21\s+{N}\s+done$", out, re.M),
               f"done: the line of {s}:\n{out}")
     check(f"next: nothing left: `prh run {cfg}` would find everything done" in out and
-          "left:" not in out and re.search(r"^  derived    current$", out, re.M),
+          "\nleft:\n" not in out and re.search(r"^  derived    current$", out, re.M),
           f"done: nothing left, derived tables current:\n{out}")
     j = as_json(cfg, "done")
     if j:
