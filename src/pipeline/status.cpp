@@ -32,7 +32,11 @@ struct Item {
 struct EmbedSet {
   std::string name;
   std::vector<Item> items;  // config model order
+  // Shards over the models whose shard count is known; models whose count
+  // is not (the set is not in the store yet): not begun, or with parts.
   std::int64_t models_done = 0, shards_done = 0, shards = 0, unknown = 0;
+  std::int64_t not_begun = 0, parts_unknown = 0;  // of `unknown`
+  std::int64_t left() const { return shards - shards_done; }
 };
 
 std::vector<EmbedSet> embed_progress(const config::Sweep& sweep,
@@ -60,11 +64,12 @@ std::vector<EmbedSet> embed_progress(const config::Sweep& sweep,
       it.done = it.total < 0 ? it.parts : std::min(it.total, it.done + it.parts);
       if (it.total < 0) {
         ++es.unknown;
+        ++(it.parts > 0 ? es.parts_unknown : es.not_begun);
       } else {
         es.shards += it.total;
+        es.shards_done += it.done;
         es.models_done += it.done == it.total && it.total > 0;
       }
-      es.shards_done += it.done;
       es.items.push_back(it);
     }
     out.push_back(std::move(es));
@@ -107,15 +112,25 @@ Status gather(const config::Sweep& sweep) {
     st.score_total += r.score_total;
     st.calibrate_done += r.calibrate_done;
     st.calibrate_total += r.calibrate_total;
-    const auto embed_left = e.shards - std::min(e.shards, e.shards_done) + e.unknown;
+    // Work items left: known ones, plus at least one per model not begun.
+    const auto embed_left = e.left() + e.not_begun;
+    std::vector<std::string> embed_what;
+    if (e.left() > 0) embed_what.push_back(plural(e.left(), "work item", "work items") + " left");
+    if (e.not_begun > 0)
+      embed_what.push_back(plural(e.not_begun, "model", "models") + " not begun");
+    if (e.parts_unknown > 0)
+      embed_what.push_back(
+          fmt::format("{} in part files", plural(e.parts_unknown, "model", "models")));
+    std::string embed_text;
+    for (std::size_t k = 0; k < embed_what.size(); ++k)
+      embed_text += (k ? ", " : "") + embed_what[k];
     const auto score_left = r.score_total - r.score_done;
     const auto cal_left = r.calibrate_total - r.calibrate_done;
     std::string state;
-    if (e.models_done == 0 && e.shards_done == 0)
+    if (e.not_begun == M)
       state = "not embedded";
     else if (e.models_done < M)
-      state = fmt::format("embedding: {} left",
-                          plural(e.shards - e.shards_done + e.unknown, "work item", "work items"));
+      state = "embedding: " + embed_text;
     else if (score_left > 0 && r.score_done == 0 && r.calibrate_done == 0)
       state = "embedded, not reduced";
     else if (score_left > 0)
@@ -127,23 +142,22 @@ Status gather(const config::Sweep& sweep) {
     st.states.push_back(state);
     // What is left of this set, stage by stage.
     std::vector<std::string> what;
-    if (e.unknown == M && e.shards_done == 0) {
+    if (e.not_begun == M) {
       what.push_back("not embedded");
-    } else if (embed_left > 0) {
+    } else if (e.models_done < M) {
       std::vector<std::string> models;
       for (std::size_t m = 0; m < e.items.size(); ++m) {
         const auto& it = e.items[m];
         if (it.total < 0 || it.done < it.total)
-          models.push_back(it.total < 0
-                               ? sweep.models[m].name + " (not begun)"
-                               : fmt::format("{} {}/{}", sweep.models[m].name, it.done, it.total));
+          models.push_back(
+              it.total >= 0 ? fmt::format("{} {}/{}", sweep.models[m].name, it.done, it.total)
+              : it.parts    ? fmt::format("{} {} in parts", sweep.models[m].name, it.parts)
+                            : sweep.models[m].name + " not begun");
       }
       std::string list;
       for (std::size_t k = 0; k < models.size() && k < 3; ++k) list += (k ? ", " : "") + models[k];
       if (models.size() > 3) list += fmt::format(", {} more", models.size() - 3);
-      what.push_back(
-          fmt::format("embed {} of {} ({})", plural(embed_left, "item", "items"),
-                      plural(static_cast<std::int64_t>(models.size()), "model", "models"), list));
+      what.push_back(fmt::format("embed: {} ({})", embed_text, list));
     }
     if (r.prepare_left > 0)
       what.push_back(fmt::format("prepare {}{}", st.reduce.prepare_lower_bound ? ">= " : "",
@@ -168,13 +182,15 @@ Status gather(const config::Sweep& sweep) {
   std::vector<std::string> work;
   const bool embedding =
       st.items_left > 0 || st.parts_waiting > 0 || !std::filesystem::exists(sweep.store);
-  if (!std::filesystem::exists(sweep.store) && st.items == 0)
+  if (!std::filesystem::exists(sweep.store) && st.items == 0 && st.parts_waiting == 0) {
     work.push_back("embed every work item (no store yet)");
-  else if (st.items_left > 0)
-    work.push_back(fmt::format("embed {}{}", plural(st.items_left, "work item", "work items"),
-                               st.unknown ? " (or more: some image sets not begun)" : ""));
-  else if (st.parts_waiting > 0)
-    work.push_back(fmt::format("merge {}", plural(st.parts_waiting, "part file", "part files")));
+  } else {
+    if (st.items_left > 0)
+      work.push_back(fmt::format("embed {}{}", plural(st.items_left, "work item", "work items"),
+                                 st.unknown ? " (or more: some not begun)" : ""));
+    if (st.parts_waiting > 0)
+      work.push_back(fmt::format("merge {}", plural(st.parts_waiting, "part file", "part files")));
+  }
   const auto prep_left = st.reduce.prepare_needed - st.reduce.prepare_done;
   if (prep_left > 0)
     work.push_back(fmt::format("prepare {}{}", st.reduce.prepare_lower_bound ? ">= " : "",
@@ -257,16 +273,17 @@ void print_summary(std::ostream& os, const config::Sweep& sweep, const Status& s
   if (st.items == 0)
     os << fmt::format("embed      nothing embedded yet ({} models x {} image sets){}\n", M,
                       st.embed.size(),
-                      st.parts_waiting ? fmt::format("; {} work items in part files, not merged "
-                                                     "yet",
+                      st.parts_waiting ? fmt::format("; {} work items wait in part files, not "
+                                                     "merged yet",
                                                      st.parts_waiting)
                                        : "");
   else
-    os << fmt::format("embed      {}/{} work items (model, image set, shard) done{}{}\n",
-                      st.items_done, st.items, st.unknown ? " (more in image sets not begun)" : "",
-                      st.parts_waiting ? fmt::format("; {} of them in part files, not merged yet",
-                                                     st.parts_waiting)
-                                       : "");
+    os << fmt::format(
+        "embed      {}/{} work items (model, image set, shard) done{}{}\n", st.items_done, st.items,
+        st.unknown ? " (more in image sets not begun)" : "",
+        st.parts_waiting
+            ? fmt::format("; {} work items wait in part files, not merged yet", st.parts_waiting)
+            : "");
   os << fmt::format("reduce     {} configurations, {} calibrated{}{}\n", r.configurations,
                     r.calibrated,
                     r.permutations ? fmt::format(" ({} permutations)", r.permutations) : "",

@@ -93,7 +93,7 @@ def main(tmp):
     per = re.findall(r"^(id|files|noise)\s+(dict_model|tuple_model)\s+\d+/\S+\s+(\d+)\s", r.stdout,
                      re.M)
     check(r.returncode == 0 and "20 work items embedded by a job array" in r.stdout
-          and "20 of them in part files, not merged yet" in r.stdout
+          and "20 work items wait in part files, not merged yet" in r.stdout
           and sorted((a, b, int(c)) for a, b, c in per) ==
           sorted((s, m, n) for s, n in (("id", 5), ("files", 2), ("noise", 3))
                  for m in ("dict_model", "tuple_model")),
