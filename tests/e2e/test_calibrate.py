@@ -249,7 +249,17 @@ def main(tmp):
         sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                         "..", "..", "tools"))
         import prh_results
-        t = prh_results.load(res[1]).calibration_table()
+        rr = prh_results.load(res[1])
+        with h5py.File(res[1], "r") as f:
+            g = f["calibration/noise/cknna@k=10"]
+            check(np.array_equal(rr.null_scores("noise", "cknna@k=10"), g["null_scores"][()]) and
+                  np.array_equal(rr.null_scores("noise", "cknna@k=10", reverse=True),
+                                 g["null_scores_reverse"][()]) and
+                  rr.null_scores("noise", "mutual_knn@k=10", reverse=True) is None and
+                  rr.null_scores("noise", "cka@kernel=rbf,sigma=0.5") is None and
+                  rr.pair_index(len(MODELS), ia, iw) == CAL_PAIR(ia, iw),
+                  "prh_results.null_scores reads both orientations (None where absent)")
+        t = rr.calibration_table()
         t = t.to_dict("records") if hasattr(t, "to_dict") else t
         check(len(t) == want, f"prh_results calibration_table: {len(t)} rows, want {want}")
         rows = list(csv.DictReader(open(f"{tmp}/export/correlations.csv")))
