@@ -483,7 +483,7 @@ def main(tmp):
     j = json.loads(r.stdout) if r.returncode == 0 else {"image_sets": []}
     ids = [s for s in j["image_sets"] if s["name"] == "id"]
     check(ids and (ids[0]["score_done"], ids[0]["score_total"], ids[0]["models_done"]) ==
-          (15, 21, 5) and any(x.startswith("id: embed 1 item") and "score 6/21 pairs" in x
+          (15, 21, 5) and any(x.startswith("id: embed: 1 work item left (z 4/5)") and "score 6/21 pairs" in x
                               for x in j["left"]),
           f"prh status shows the reduction's progress: {r.stdout[-2000:]}")
     # Finishing the embedding and reducing again completes the matrix.
