@@ -14,6 +14,7 @@
 Parts that later stages add are read when present and None / [] when not
 (docs/results.md, "Optional parts"):
     r.calibration("id", "mutual_knn@k=10")  # dict of [M, M] arrays + attrs, or None
+    r.null_scores("id", "mutual_knn@k=10")  # [P, K] float64 permutation nulls, or None
     r.correlation("id")["mantel_p"]         # also null_mean, null_q95, null_p: [K, K] or None
     r.sweeps                                # {name: dict} from /sweeps (docs/sweeps.md)
     r.sweep_table()                         # one row per sweep, level, configuration
@@ -458,6 +459,29 @@ class Results:
         if c is None:
             return None
         return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in c.items()}
+
+    def null_scores(self, set, config, reverse=False):
+        """The stored permutation null scores of one image set and calibrated configuration
+        (docs/results.md): [P, K] float64, row p = pair i < j in row-major order
+        (pair_index), column t = permutation t; orientation (i, j) (model j's rows
+        shuffled), or with reverse=True orientation (j, i) (asymmetric configurations
+        only: cknna, cycle_knn). Read from the file on each call (they are large); None
+        when the file has none. p, tau and the calibrated score of docs/calibration.md
+        recompute exactly from them, except in files of a prh older than the float64
+        nulls (dtype float32 there: ties with the observed score may be lost)."""
+        name = "null_scores_reverse" if reverse else "null_scores"
+        with h5py.File(self.path, "r") as f:
+            d = f.get(f"calibration/{set}/{config}/{name}")
+            if not isinstance(d, h5py.Dataset):
+                return None
+            return np.asarray(d[()], np.float64)
+
+    @staticmethod
+    def pair_index(m, i, j):
+        """Row of pair i < j (of m models) in null_scores: row-major over i < j."""
+        if not 0 <= i < j < m:
+            raise ValueError(f"pair ({i}, {j}) of {m} models: need 0 <= i < j < m")
+        return i * (m - 1) - i * (i - 1) // 2 + (j - i - 1)
 
     def has_calibration(self):
         return any(self._calibration.values())

@@ -325,6 +325,10 @@ int main(int argc, char** argv) {
   }
   auto* status = app.add_subcommand("status", "Show what is done and what is left in the store");
   status->add_option("CONFIG", status_config, "sweep config (YAML)")->required();
+  prh::pipeline::StatusOptions status_opt;
+  status->add_flag("-v,--verbose", status_opt.verbose,
+                   "also every (image set, model) and every image set's reduce progress");
+  status->add_flag("--json", status_opt.json, "one JSON object (docs/store.md, \"prh status\")");
 
   std::string export_file, export_format = "csv", export_out;
   auto* export_cmd = app.add_subcommand(
@@ -448,7 +452,7 @@ int main(int argc, char** argv) {
     }
 #endif
     if (*status) {
-      prh::pipeline::print_status(std::cout, prh::config::load(status_config));
+      prh::pipeline::print_status(std::cout, prh::config::load(status_config), status_opt);
       return prh::kExitOk;
     }
   } catch (const prh::InputError& e) {

@@ -715,11 +715,12 @@ std::int64_t calibrate_pairs(const Plan& plan, const store::ResultsLayout& L,
       const auto x = cell(obs_ab[c].score, null_ab[c]);
       writer.write(s, static_cast<int>(c), i, j, x);
       if (cspecs[c].symmetric()) writer.write(s, static_cast<int>(c), j, i, x);
-      writer.write_null(s, static_cast<int>(c), todo[t].pair,
-                        std::vector<float>(null_ab[c].begin(), null_ab[c].end()));
+      writer.write_null(s, static_cast<int>(c), todo[t].pair, null_ab[c]);
     }
-    for (std::size_t c = 0; c < aspecs.size(); ++c)
+    for (std::size_t c = 0; c < aspecs.size(); ++c) {
       writer.write(s, asym_of[c], j, i, cell(obs_ba[c].score, null_ba[c]));
+      writer.write_null(s, asym_of[c], todo[t].pair, null_ba[c], /*reverse=*/true);
+    }
     writer.mark_done(s, todo[t].pair);
   });
   return outcome.done;
@@ -1055,6 +1056,149 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
   }
   session.barrier();
   return stats_out;
+}
+
+// --- prh status: what a reduce would find and do (read-only) ------------------
+
+ReduceOutlook reduce_outlook(const config::Sweep& sweep) {
+  ReduceOutlook o;
+  const auto specs = parse_specs(sweep);
+  std::vector<int> spec_of;
+  const auto cal = calibration_layout(sweep, specs, spec_of);
+  const auto M = static_cast<std::int64_t>(sweep.models.size());
+  o.models = M;
+  o.configurations = static_cast<std::int64_t>(specs.size());
+  o.calibrated = cal.enabled() ? static_cast<std::int64_t>(cal.configurations.size()) : 0;
+  o.permutations = cal.permutations;
+  o.results_exist = std::filesystem::exists(sweep.results);
+  const std::int64_t P = M * (M + 1) / 2, Pc = store::CalibrationLayout::pairs(static_cast<int>(M));
+  for (const auto& s : sweep.image_sets) {
+    ReduceOutlook::Set os;
+    os.name = s.name;
+    os.score_total = P;
+    os.calibrate_total = cal.enabled() ? Pc : 0;
+    o.sets.push_back(os);
+  }
+  o.derived = "absent";
+  o.derived_why = "no results file yet";
+  Plan plan;
+  if (std::filesystem::exists(sweep.store)) {
+    try {
+      ReduceOptions opt;
+      opt.partial = true;
+      plan = inspect_store(sweep, specs, opt);
+    } catch (const InputError& e) {
+      o.problem = e.what();
+    }
+  }
+  if (plan.sets.empty()) {  // no store yet, or one reduce refuses: everything is left
+    for (auto& s : o.sets) s.prepare_left = M;
+    o.prepare_needed = M * static_cast<std::int64_t>(o.sets.size());
+    o.prepare_lower_bound = true;
+    return o;
+  }
+  const auto layout = results_layout(sweep, plan, specs);
+  const auto progress = store::read_results_progress(sweep.results, layout, cal);
+  o.complete = progress.complete;
+  o.journal_units = progress.journal_units;
+  if (progress.exists && !progress.readable)
+    o.problem = fmt::format("{}: exists but is not a prh results file", sweep.results);
+  else if (progress.exists && !progress.same_identity)
+    o.problem = fmt::format(
+        "{}: computed from another configuration ({}), so `prh reduce` refuses to resume it: "
+        "use another `results` path, or delete the file",
+        sweep.results, progress.identity_changes);
+  // Which (set, model) have pairs left, as reduce decides it.
+  std::set<std::pair<std::size_t, std::size_t>> needed;
+  for (std::size_t s = 0; s < plan.sets.size(); ++s) {
+    auto& os = o.sets[s];
+    const auto& ps = progress.sets[s];
+    os.images = plan.sets[s].n_total > 0 ? plan.sets[s].n : -1;
+    os.present = std::count(plan.sets[s].present.begin(), plan.sets[s].present.end(), 1);
+    os.calibration_remade = ps.calibration_remade;
+    os.score_done = std::count(ps.score_done.begin(), ps.score_done.end(), 1);
+    os.calibrate_done = std::count(ps.calibrate_done.begin(), ps.calibrate_done.end(), 1);
+    for (std::int64_t p = 0; p < P; ++p) {
+      const auto [i, j] = layout.pair_at(p);
+      bool left = !ps.score_done[static_cast<std::size_t>(p)];
+      if (!left && cal.enabled() && i < j)
+        left = !ps.calibrate_done[static_cast<std::size_t>(
+            store::CalibrationLayout::pair_index(static_cast<int>(M), i, j))];
+      if (left) {
+        needed.insert({s, static_cast<std::size_t>(i)});
+        needed.insert({s, static_cast<std::size_t>(j)});
+      }
+    }
+  }
+  // The preparation cache, with the units reduce would make now.
+  std::vector<store::PrepUnit> units;
+  std::map<std::tuple<std::size_t, std::size_t, int>, std::size_t> unit_of;
+  for (std::size_t s = 0; s < plan.sets.size(); ++s)
+    for (std::size_t m = 0; m < plan.models.size(); ++m) {
+      if (!plan.sets[s].present[m]) continue;
+      for (int l : plan.models[m].layers) {
+        unit_of[{s, m, l}] = units.size();
+        units.push_back({static_cast<int>(s), static_cast<int>(m), l, plan.sets[s].n,
+                         plan.models[m].layer_dims[static_cast<std::size_t>(l)]});
+      }
+    }
+  const auto prep =
+      needed.empty() ? store::PrepProgress{}
+                     : store::read_prep_progress(sweep.results, units,
+                                                 metrics::Requirements::of(specs), layout.identity);
+  o.journal_units += prep.journal_units;
+  for (const auto& [s, m] : needed) {
+    const auto& pm = plan.models[m];
+    if (!pm.in_store) {
+      o.prepare_lower_bound = true;
+      ++o.prepare_needed;
+      ++o.sets[s].prepare_left;
+      continue;
+    }
+    for (int l : pm.layers) {
+      ++o.prepare_needed;
+      const auto it = unit_of.find({s, m, l});
+      if (it != unit_of.end() && !prep.done.empty() && prep.done[it->second])
+        ++o.prepare_done;
+      else
+        ++o.sets[s].prepare_left;
+    }
+  }
+  // The derived tables.
+  const std::string hash = derived_hash(layout, sweep, cal);
+  if (!progress.exists || !o.problem.empty()) {
+    o.derived = "absent";
+    o.derived_why = progress.exists ? "the results file cannot be resumed" : "no results file yet";
+  } else if (progress.complete && progress.derived_hash == hash) {
+    o.derived = "current";
+    o.derived_why.clear();
+  } else if (progress.complete) {
+    o.derived = "stale";
+    std::vector<std::string> changed;
+    try {
+      const json was = json::parse(progress.config), now = sweep_json(sweep);
+      for (const char* k :
+           {"metrics", "correlations", "bootstrap", "mantel", "confidence", "seed", "calibration"})
+        if (!was.contains(k) || was[k] != now[k]) changed.push_back(k);
+    } catch (const json::exception&) {
+      changed.push_back("config (unreadable in the file)");
+    }
+    o.derived_why =
+        changed.empty()
+            ? "made by another prh version, with other model labels, or with other models "
+              "complete (--partial)"
+            : fmt::format("the config's {} changed since they were written",
+                          fmt::join(changed, ", "));
+  } else {
+    bool left = false;
+    for (const auto& s : o.sets)
+      left = left || s.score_done < s.score_total || s.calibrate_done < s.calibrate_total;
+    o.derived = "absent";
+    o.derived_why = left ? "written once every pair is scored and calibrated"
+                         : "every pair is done, but the last reduce stopped before writing them "
+                           "(killed or still running)";
+  }
+  return o;
 }
 
 }  // namespace prh::pipeline

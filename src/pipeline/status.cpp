@@ -4,9 +4,13 @@
 #include <filesystem>
 #include <map>
 #include <ostream>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
+#include "prh/pipeline/reduce.hpp"
 #include "prh/pipeline/submit.hpp"
 #include "prh/store/embedding_store.hpp"
 #include "prh/store/results_reader.hpp"
@@ -14,69 +18,392 @@
 
 namespace prh::pipeline {
 
-void print_status(std::ostream& os, const config::Sweep& sweep) {
-  print_jobs(os, sweep.store);  // SLURM jobs of `prh submit`, if any
-  const auto parts = store::list_parts(sweep.store);
-  if (!parts.empty()) {
+namespace {
+
+// At most this many lines of "left" in the summary (the rest: --verbose).
+constexpr std::size_t kLeftLines = 8;
+
+// One (image set, model) of the config in the store, part files counted.
+struct Item {
+  std::int64_t done = 0, total = -1;  // shards; total -1: not known yet
+  std::int64_t parts = 0;             // of them, waiting in part files
+};
+
+struct EmbedSet {
+  std::string name;
+  std::vector<Item> items;  // config model order
+  // Shards over the models whose shard count is known; models whose count
+  // is not (the set is not in the store yet): not begun, or with parts.
+  std::int64_t models_done = 0, shards_done = 0, shards = 0, unknown = 0;
+  std::int64_t not_begun = 0, parts_unknown = 0;  // of `unknown`
+  std::int64_t left() const { return shards - shards_done; }
+};
+
+std::vector<EmbedSet> embed_progress(const config::Sweep& sweep,
+                                     const std::vector<std::string>& parts) {
+  std::map<std::pair<std::string, std::string>, Item> by;
+  std::map<std::string, std::int64_t> set_shards;  // shards of a set, from any of its items
+  if (std::filesystem::exists(sweep.store))
+    for (const auto& p : store::read_summary(sweep.store).items) {
+      by[{p.set, p.model}] = {p.done, p.total, 0};
+      set_shards[p.set] = std::max(set_shards[p.set], p.total);
+    }
+  for (const auto& p : parts) {  // SET/MODEL/SHARD.h5
+    const std::filesystem::path path(p);
+    ++by[{path.parent_path().parent_path().filename().string(),
+          path.parent_path().filename().string()}]
+          .parts;
+  }
+  std::vector<EmbedSet> out;
+  for (const auto& s : sweep.image_sets) {
+    EmbedSet es;
+    es.name = s.name;
+    for (const auto& m : sweep.models) {
+      Item it = by.count({s.name, m.name}) ? by[{s.name, m.name}] : Item{};
+      if (it.total < 0 && set_shards.count(s.name)) it.total = set_shards[s.name];
+      it.done = it.total < 0 ? it.parts : std::min(it.total, it.done + it.parts);
+      if (it.total < 0) {
+        ++es.unknown;
+        ++(it.parts > 0 ? es.parts_unknown : es.not_begun);
+      } else {
+        es.shards += it.total;
+        es.shards_done += it.done;
+        es.models_done += it.done == it.total && it.total > 0;
+      }
+      es.items.push_back(it);
+    }
+    out.push_back(std::move(es));
+  }
+  return out;
+}
+
+std::string plural(std::int64_t n, const std::string& one, const std::string& many) {
+  return fmt::format("{} {}", n, n == 1 ? one : many);
+}
+
+// Everything the three outputs print, computed once.
+struct Status {
+  std::vector<std::string> parts;
+  std::vector<EmbedSet> embed;
+  ReduceOutlook reduce;
+  std::int64_t items_done = 0, items = 0, unknown = 0, parts_waiting = 0;
+  std::int64_t items_left = 0, score_left = 0, calibrate_left = 0;
+  std::int64_t score_done = 0, score_total = 0, calibrate_done = 0, calibrate_total = 0;
+  std::int64_t store_journal_units = 0;
+  std::vector<std::string> states, left, problems;
+  std::vector<std::string> left_what;  // `left` without the set's name
+  std::string next_command, next_text;
+};
+
+Status gather(const config::Sweep& sweep) {
+  Status st;
+  st.parts = store::list_parts(sweep.store);
+  st.parts_waiting = static_cast<std::int64_t>(st.parts.size());
+  st.embed = embed_progress(sweep, st.parts);
+  st.reduce = reduce_outlook(sweep);
+  const auto M = static_cast<std::int64_t>(sweep.models.size());
+  for (std::size_t s = 0; s < st.embed.size(); ++s) {
+    const auto& e = st.embed[s];
+    const auto& r = st.reduce.sets[s];
+    st.items_done += e.shards_done;
+    st.items += e.shards;
+    st.unknown += e.unknown;
+    st.score_done += r.score_done;
+    st.score_total += r.score_total;
+    st.calibrate_done += r.calibrate_done;
+    st.calibrate_total += r.calibrate_total;
+    // Work items left: known ones, plus at least one per model not begun.
+    const auto embed_left = e.left() + e.not_begun;
+    std::vector<std::string> embed_what;
+    if (e.left() > 0) embed_what.push_back(plural(e.left(), "work item", "work items") + " left");
+    if (e.not_begun > 0)
+      embed_what.push_back(plural(e.not_begun, "model", "models") + " not begun");
+    if (e.parts_unknown > 0)
+      embed_what.push_back(
+          fmt::format("{} in part files", plural(e.parts_unknown, "model", "models")));
+    std::string embed_text;
+    for (std::size_t k = 0; k < embed_what.size(); ++k)
+      embed_text += (k ? ", " : "") + embed_what[k];
+    const auto score_left = r.score_total - r.score_done;
+    const auto cal_left = r.calibrate_total - r.calibrate_done;
+    std::string state;
+    if (e.not_begun == M)
+      state = "not embedded";
+    else if (e.models_done < M)
+      state = "embedding: " + embed_text;
+    else if (score_left > 0 && r.score_done == 0 && r.calibrate_done == 0)
+      state = "embedded, not reduced";
+    else if (score_left > 0)
+      state = fmt::format("scoring: {} left", plural(score_left, "pair", "pairs"));
+    else if (cal_left > 0)
+      state = fmt::format("calibrating: {} left", plural(cal_left, "pair", "pairs"));
+    else
+      state = st.reduce.derived == "current" ? "done" : "aligned; derived tables left";
+    st.states.push_back(state);
+    // What is left of this set, stage by stage.
+    std::vector<std::string> what;
+    if (e.not_begun == M) {
+      what.push_back("not embedded");
+    } else if (e.models_done < M) {
+      std::vector<std::string> models;
+      for (std::size_t m = 0; m < e.items.size(); ++m) {
+        const auto& it = e.items[m];
+        if (it.total < 0 || it.done < it.total)
+          models.push_back(
+              it.total >= 0 ? fmt::format("{} {}/{}", sweep.models[m].name, it.done, it.total)
+              : it.parts    ? fmt::format("{} {} in parts", sweep.models[m].name, it.parts)
+                            : sweep.models[m].name + " not begun");
+      }
+      std::string list;
+      for (std::size_t k = 0; k < models.size() && k < 3; ++k) list += (k ? ", " : "") + models[k];
+      if (models.size() > 3) list += fmt::format(", {} more", models.size() - 3);
+      what.push_back(fmt::format("embed: {} ({})", embed_text, list));
+    }
+    if (r.prepare_left > 0)
+      what.push_back(fmt::format("prepare {}{}", st.reduce.prepare_lower_bound ? ">= " : "",
+                                 plural(r.prepare_left, "unit", "units")));
+    if (score_left > 0) what.push_back(fmt::format("score {}/{} pairs", score_left, r.score_total));
+    if (cal_left > 0)
+      what.push_back(fmt::format("calibrate {}/{} pairs{}", cal_left, r.calibrate_total,
+                                 r.calibration_remade ? " (its calibration is made anew)" : ""));
+    if (!what.empty()) {
+      std::string line;
+      for (std::size_t k = 0; k < what.size(); ++k) line += (k ? ", " : "") + what[k];
+      st.left.push_back(e.name + ": " + line);
+      st.left_what.push_back(line);
+    }
+    st.items_left += embed_left;
+    st.score_left += score_left;
+    st.calibrate_left += cal_left;
+  }
+  if (!st.reduce.problem.empty()) st.problems.push_back(st.reduce.problem);
+  st.store_journal_units = st.reduce.journal_units;
+  // The next command and what it would do.
+  std::vector<std::string> work;
+  const bool embedding =
+      st.items_left > 0 || st.parts_waiting > 0 || !std::filesystem::exists(sweep.store);
+  if (!std::filesystem::exists(sweep.store) && st.items == 0 && st.parts_waiting == 0) {
+    work.push_back("embed every work item (no store yet)");
+  } else {
+    if (st.items_left > 0)
+      work.push_back(fmt::format("embed {}{}", plural(st.items_left, "work item", "work items"),
+                                 st.unknown ? " (or more: some not begun)" : ""));
+    if (st.parts_waiting > 0)
+      work.push_back(fmt::format("merge {}", plural(st.parts_waiting, "part file", "part files")));
+  }
+  const auto prep_left = st.reduce.prepare_needed - st.reduce.prepare_done;
+  if (prep_left > 0)
+    work.push_back(fmt::format("prepare {}{}", st.reduce.prepare_lower_bound ? ">= " : "",
+                               plural(prep_left, "unit", "units")));
+  if (st.score_left > 0)
+    work.push_back(fmt::format("score {}", plural(st.score_left, "pair", "pairs")));
+  if (st.calibrate_left > 0)
+    work.push_back(fmt::format("calibrate {}", plural(st.calibrate_left, "pair", "pairs")));
+  if (st.reduce.derived != "current") work.push_back("write the derived tables");
+  if (!st.problems.empty()) {
+    st.next_command = "";
+    st.next_text = "fix the problems above first; then `prh run " + sweep.file + "`";
+  } else if (work.empty()) {
+    st.next_command = "";
+    st.next_text = "nothing left: `prh run " + sweep.file + "` would find everything done";
+  } else {
+    st.next_command = (embedding ? "prh run " : "prh reduce ") + sweep.file;
+    std::string list;
+    for (std::size_t k = 0; k < work.size(); ++k)
+      list += (k == 0 ? "" : k + 1 == work.size() ? " and " : ", ") + work[k];
+    st.next_text = fmt::format("`{}` would {}", st.next_command, list);
+    if (!embedding) st.next_text += fmt::format(" (as would `prh run {}`)", sweep.file);
+  }
+  return st;
+}
+
+// The detailed tables (--verbose): per (set, model), per set.
+void print_details(std::ostream& os, const config::Sweep& sweep, const Status& st) {
+  if (!st.parts.empty()) {
     os << fmt::format(
         "parts {}: {} work items embedded by a job array (or by the ranks of a serial-HDF5 "
         "prh), not merged yet (`prh embed {}` or `prh run` merges them)\n",
-        store::parts_dir(sweep.store), parts.size(), sweep.file);
-    // Per image set and model (the parts tree is SET/MODEL/SHARD.h5).
-    std::map<std::pair<std::string, std::string>, int> per;
-    for (const auto& p : parts) {
-      const std::filesystem::path path(p);
-      ++per[{path.parent_path().parent_path().filename().string(),
-             path.parent_path().filename().string()}];
+        store::parts_dir(sweep.store), st.parts.size(), sweep.file);
+  }
+  os << fmt::format("{:<24} {:<24} {:>12} {:>6}\n", "image set", "model", "shards done", "parts");
+  for (std::size_t s = 0; s < st.embed.size(); ++s)
+    for (std::size_t m = 0; m < sweep.models.size(); ++m) {
+      const auto& it = st.embed[s].items[m];
+      os << fmt::format("{:<24} {:<24} {:>5}/{:<6} {:>6}{}\n", st.embed[s].name,
+                        sweep.models[m].name, it.done,
+                        it.total < 0 ? std::string("?") : std::to_string(it.total), it.parts,
+                        it.total >= 0 && it.done == it.total ? "" : "  (incomplete)");
     }
-    os << fmt::format("{:<24} {:<24} {:>12}\n", "image set", "model", "parts");
-    for (const auto& [key, n] : per)
-      os << fmt::format("{:<24} {:<24} {:>12}\n", key.first, key.second, n);
-  }
-  if (!std::filesystem::exists(sweep.store)) {
-    os << fmt::format("store {}: not created yet (`prh embed`)\n", sweep.store);
-    return;
-  }
-  const auto summary = store::read_summary(sweep.store);
-  os << fmt::format("store {} (config {})\n", sweep.store, summary.config_file);
-  os << fmt::format("{:<24} {:<24} {:>12}\n", "image set", "model", "shards done");
-  std::int64_t done = 0, total = 0;
-  for (const auto& p : summary.items) {
-    os << fmt::format("{:<24} {:<24} {:>5}/{:<6}{}\n", p.set, p.model, p.done, p.total,
-                      p.done == p.total ? "" : "  (incomplete)");
-    done += p.done;
-    total += p.total;
-  }
-  os << fmt::format("total: {}/{} work items done{}\n", done, total,
-                    done == total ? "" : "; run `prh embed` again to finish");
-  if (!std::filesystem::exists(sweep.results)) {
-    os << fmt::format("results {}: not started (`prh reduce`)\n", sweep.results);
-    return;
-  }
-  const auto r = store::read_results(sweep.results);
-  os << fmt::format("results {}: {}\n", sweep.results,
-                    r.complete ? "complete" : "incomplete; run `prh reduce` again to finish");
-  // A serial-HDF5 reduce (docs/store.md): finished units wait in journals
-  // until rank 0 merges them at the end of the stage (or the next run).
+  if (!std::filesystem::exists(sweep.results)) return;
   const auto waiting = store::journal_units(sweep.results);
   const auto prepared = store::journal_units(store::prep_cache_path(sweep.results));
   if (waiting + prepared > 0)
     os << fmt::format(
         "journals: {} scored or calibrated (pair, configuration) units and {} prepared "
         "representations finished but not merged yet (a serial-HDF5 `prh reduce` running, or "
-        "cut off: the next one merges them first); not counted below\n",
+        "cut off: the next one merges them first); counted as done above\n",
         waiting, prepared);
-  os << fmt::format("{:<24} {:>14} {:>16}\n", "image set", "configurations", "model pairs done");
-  for (const auto& s : r.sets) {
-    std::int64_t pairs = 0, all_done = -1;
-    for (const auto& c : s.configurations) {
-      pairs = static_cast<std::int64_t>(c.done.size());
-      const auto d = std::count(c.done.begin(), c.done.end(), std::uint8_t{1});
-      all_done = all_done < 0 ? d : std::min<std::int64_t>(all_done, d);
-    }
-    os << fmt::format("{:<24} {:>14} {:>9}/{:<6}\n", s.name, s.configurations.size(),
-                      std::max<std::int64_t>(all_done, 0), pairs);
+  os << fmt::format("{:<24} {:>8} {:>14} {:>16} {:>8}\n", "image set", "images", "prepare left",
+                    "pairs scored", "calibrated");
+  for (const auto& r : st.reduce.sets)
+    os << fmt::format("{:<24} {:>8} {:>14} {:>9}/{:<6} {:>8}\n", r.name,
+                      r.images < 0 ? std::string("?") : std::to_string(r.images), r.prepare_left,
+                      r.score_done, r.score_total,
+                      r.calibrate_total ? fmt::format("{}/{}", r.calibrate_done, r.calibrate_total)
+                                        : std::string("-"));
+}
+
+void print_summary(std::ostream& os, const config::Sweep& sweep, const Status& st, bool verbose) {
+  const auto& r = st.reduce;
+  const auto M = static_cast<std::int64_t>(sweep.models.size());
+  os << fmt::format("{}: store {}{}, results {}{}\n", sweep.file, sweep.store,
+                    std::filesystem::exists(sweep.store) ? "" : " (not created yet)", sweep.results,
+                    r.results_exist ? "" : " (not created yet)");
+  os << fmt::format("{:<28} {:>7} {:>13} {:>7}  {}\n", "image set", "models", "shards", "images",
+                    "state");
+  for (std::size_t s = 0; s < st.embed.size(); ++s) {
+    const auto& e = st.embed[s];
+    os << fmt::format(
+        "{:<28} {:>7} {:>13} {:>7}  {}\n", e.name, fmt::format("{}/{}", e.models_done, M),
+        e.unknown == M  ? std::string("?")
+        : e.unknown > 0 ? fmt::format("{}/{}+?", e.shards_done, e.shards)
+                        : fmt::format("{}/{}", e.shards_done, e.shards),
+        r.sets[s].images < 0 ? std::string("?") : std::to_string(r.sets[s].images), st.states[s]);
   }
+  if (st.items == 0)
+    os << fmt::format("embed      nothing embedded yet ({} models x {} image sets){}\n", M,
+                      st.embed.size(),
+                      st.parts_waiting ? fmt::format("; {} work items wait in part files, not "
+                                                     "merged yet",
+                                                     st.parts_waiting)
+                                       : "");
+  else
+    os << fmt::format(
+        "embed      {}/{} work items (model, image set, shard) done{}{}\n", st.items_done, st.items,
+        st.unknown ? " (more in image sets not begun)" : "",
+        st.parts_waiting
+            ? fmt::format("; {} work items wait in part files, not merged yet", st.parts_waiting)
+            : "");
+  os << fmt::format("reduce     {} configurations, {} calibrated{}{}\n", r.configurations,
+                    r.calibrated,
+                    r.permutations ? fmt::format(" ({} permutations)", r.permutations) : "",
+                    r.journal_units ? fmt::format("; {} units wait in serial-HDF5 journals, "
+                                                  "counted as done (the next run merges them)",
+                                                  r.journal_units)
+                                    : "");
+  if (r.prepare_needed == 0)
+    os << "  prepare    nothing to prepare: no pair is left\n";
+  else
+    os << fmt::format("  prepare    {}/{}{} (set, model, layer) units that the pairs left need\n",
+                      r.prepare_done, r.prepare_lower_bound ? ">=" : "", r.prepare_needed);
+  os << fmt::format("  score      {}/{} model pairs (i <= j) in every configuration\n",
+                    st.score_done, st.score_total);
+  if (r.calibrated)
+    os << fmt::format("  calibrate  {}/{} model pairs (i < j)\n", st.calibrate_done,
+                      st.calibrate_total);
+  else
+    os << "  calibrate  off (no calibration in the config)\n";
+  os << fmt::format("  derived    {}{}\n", r.derived,
+                    r.derived_why.empty() ? "" : ": " + r.derived_why);
+  for (const auto& p : st.problems) os << "problem: " << p << "\n";
+  const bool all_alike =
+      st.left.size() == st.embed.size() && st.left.size() > 1 &&
+      std::all_of(st.left_what.begin(), st.left_what.end(),
+                  [&](const std::string& w) { return w == st.left_what.front(); });
+  if (all_alike && !verbose) {
+    os << fmt::format("left:\n  every image set: {}\n", st.left_what.front());
+  } else if (!st.left.empty()) {
+    os << "left:\n";
+    const auto shown = verbose ? st.left.size() : std::min(st.left.size(), kLeftLines);
+    for (std::size_t k = 0; k < shown; ++k) os << "  " << st.left[k] << "\n";
+    if (shown < st.left.size())
+      os << fmt::format("  ... {} more image sets (prh status --verbose {})\n",
+                        st.left.size() - shown, sweep.file);
+  }
+  os << "next: " << st.next_text << "\n";
+}
+
+nlohmann::json to_json(const config::Sweep& sweep, const Status& st) {
+  using json = nlohmann::json;
+  const auto& r = st.reduce;
+  auto num = [](std::int64_t v) { return v < 0 ? json(nullptr) : json(v); };
+  json sets = json::array();
+  for (std::size_t s = 0; s < st.embed.size(); ++s) {
+    const auto& e = st.embed[s];
+    const auto& x = r.sets[s];
+    json models_left = json::array();
+    for (std::size_t m = 0; m < e.items.size(); ++m)
+      if (e.items[m].total < 0 || e.items[m].done < e.items[m].total)
+        models_left.push_back({{"model", sweep.models[m].name},
+                               {"shards_done", e.items[m].done},
+                               {"shards", num(e.items[m].total)},
+                               {"parts", e.items[m].parts}});
+    sets.push_back({{"name", e.name},
+                    {"images", num(x.images)},
+                    {"models", sweep.models.size()},
+                    {"models_done", e.models_done},
+                    {"shards", e.unknown ? json(nullptr) : json(e.shards)},
+                    {"shards_done", e.shards_done},
+                    {"models_left", models_left},
+                    {"prepare_left", x.prepare_left},
+                    {"score_done", x.score_done},
+                    {"score_total", x.score_total},
+                    {"calibrate_done", x.calibrate_done},
+                    {"calibrate_total", x.calibrate_total},
+                    {"calibration_remade", x.calibration_remade},
+                    {"state", st.states[s]}});
+  }
+  json next = {{"command", st.next_command.empty() ? json(nullptr) : json(st.next_command)},
+               {"embed_items", st.items_left},
+               {"embed_items_lower_bound", st.unknown > 0 || !std::filesystem::exists(sweep.store)},
+               {"prepare_units", r.prepare_needed - r.prepare_done},
+               {"prepare_units_lower_bound", r.prepare_lower_bound},
+               {"score_pairs", st.score_left},
+               {"calibrate_pairs", st.calibrate_left},
+               {"derive", r.derived != "current"},
+               {"text", st.next_text}};
+  return {{"format", "prh-status-1"},
+          {"config", sweep.file},
+          {"store", sweep.store},
+          {"store_exists", std::filesystem::exists(sweep.store)},
+          {"results", sweep.results},
+          {"results_exist", r.results_exist},
+          {"complete", r.complete},
+          {"models", sweep.models.size()},
+          {"image_sets", sets},
+          {"embed",
+           {{"items_done", st.items_done},
+            {"items", st.items},
+            {"items_unknown_sets", st.unknown},
+            {"parts_waiting", st.parts_waiting}}},
+          {"reduce",
+           {{"configurations", r.configurations},
+            {"calibrated", r.calibrated},
+            {"permutations", r.permutations},
+            {"journal_units", r.journal_units},
+            {"prepare",
+             {{"done", r.prepare_done},
+              {"needed", r.prepare_needed},
+              {"lower_bound", r.prepare_lower_bound}}},
+            {"score", {{"done", st.score_done}, {"total", st.score_total}}},
+            {"calibrate", {{"done", st.calibrate_done}, {"total", st.calibrate_total}}},
+            {"derived", {{"state", r.derived}, {"why", r.derived_why}}}}},
+          {"problems", st.problems},
+          {"left", st.left},
+          {"next", next}};
+}
+
+}  // namespace
+
+void print_status(std::ostream& os, const config::Sweep& sweep, const StatusOptions& opt) {
+  const Status st = gather(sweep);
+  if (opt.json) {
+    os << to_json(sweep, st).dump(1) << "\n";
+    return;
+  }
+  print_jobs(os, sweep.store);  // SLURM jobs of `prh submit`, if any
+  print_summary(os, sweep, st, opt.verbose);
+  if (opt.verbose) print_details(os, sweep, st);
 }
 
 }  // namespace prh::pipeline

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
@@ -458,6 +459,29 @@ json calibration_identity(const ResultsLayout& L, const CalibrationLayout& c, co
       {"models_present", s.models_present}};
 }
 
+bool symmetric_configuration(const ResultsLayout& L, const std::string& name) {
+  for (const auto& c : L.configurations)
+    if (c.name == name) return c.symmetric;
+  throw InternalError(fmt::format("calibrated configuration {} is not in the layout", name));
+}
+
+// Whether a calibration group's null scores are stored exactly (float64, and
+// the reverse orientation of asymmetric configurations): a group written
+// before prh stored them so (float32) is made anew.
+bool exact_nulls(hid_t set_group, const ResultsLayout& L, const CalibrationLayout& c,
+                 bool any_pair) {
+  if (!any_pair) return true;
+  for (const auto& name : c.configurations) {
+    for (const bool reverse : {false, true}) {
+      if (reverse && symmetric_configuration(L, name)) continue;
+      const std::string p = name + (reverse ? "/null_scores_reverse" : "/null_scores");
+      if (!h5::exists(set_group, p)) return false;
+      if (h5::dataset_type_name(h5::open_dataset(set_group, p)) != "float64") return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 std::int64_t CalibrationLayout::pair_index(int M, int i, int j) {
@@ -498,14 +522,14 @@ void prepare_calibration(const std::string& path, const ResultsLayout& L,
   const auto P = static_cast<hsize_t>(CalibrationLayout::pairs(static_cast<int>(M)));
   const auto K = static_cast<hsize_t>(c.permutations);
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  const float nanf = std::numeric_limits<float>::quiet_NaN();
   for (const auto& s : L.sets) {
     const std::string ident = calibration_identity(L, c, s).dump();
     const std::string sp = paths::calibration(s.name);
     if (h5::exists(f, sp)) {
       auto g = h5::open_group(f, sp);
-      const bool same =
-          h5::has_attr(g.id(), "identity") && h5::read_attr_string(g.id(), "identity") == ident;
+      const bool same = h5::has_attr(g.id(), "identity") &&
+                        h5::read_attr_string(g.id(), "identity") == ident &&
+                        exact_nulls(g.id(), L, c, P > 0);
       if (same) continue;
       g = h5::Handle();
       h5::remove(root.id(), s.name);
@@ -518,9 +542,14 @@ void prepare_calibration(const std::string& path, const ResultsLayout& L,
       h5::write_attr(cg.id(), "seed", static_cast<std::int64_t>(c.seed));
       for (const char* field : kCalibrationFields)
         h5::create_dataset_filled(cg.id(), field, H5T_IEEE_F64LE, {M, M}, H5T_NATIVE_DOUBLE, &nan);
-      if (P > 0)
-        h5::create_dataset_filled(cg.id(), "null_scores", H5T_IEEE_F32LE, {P, K}, H5T_NATIVE_FLOAT,
-                                  &nanf);
+      // float64: p, tau and the calibrated score recompute exactly from them.
+      if (P > 0) {
+        h5::create_dataset_filled(cg.id(), "null_scores", H5T_IEEE_F64LE, {P, K}, H5T_NATIVE_DOUBLE,
+                                  &nan);
+        if (!symmetric_configuration(L, name))
+          h5::create_dataset_filled(cg.id(), "null_scores_reverse", H5T_IEEE_F64LE, {P, K},
+                                    H5T_NATIVE_DOUBLE, &nan);
+      }
     }
     h5::create_dataset(g.id(), "done", H5T_STD_U8LE, {P}, true);
     // Written last: a group without it is remade.
@@ -532,6 +561,7 @@ struct CalibrationWriter::Impl {
   struct Block {
     std::vector<std::size_t> fields;  // slots of kCalibrationFields but qvalue
     std::size_t null_scores = 0;
+    std::optional<std::size_t> null_reverse;  // asymmetric configurations
   };
   std::unique_ptr<UnitFile> file;
   int M = 0, K = 0;
@@ -553,7 +583,11 @@ CalibrationWriter::CalibrationWriter(const std::string& path, const ResultsLayou
       Impl::Block b;
       const std::string p = paths::calibration(s.name, name);
       for (int k = 0; k < 5; ++k) b.fields.push_back(file.dataset(p + "/" + kCalibrationFields[k]));
-      if (P > 0) b.null_scores = file.dataset(p + "/null_scores");
+      if (P > 0) {
+        b.null_scores = file.dataset(p + "/null_scores");
+        if (!symmetric_configuration(layout, name))
+          b.null_reverse = file.dataset(p + "/null_scores_reverse");
+      }
       row.push_back(std::move(b));
     }
     impl_->blocks.push_back(std::move(row));
@@ -580,12 +614,14 @@ void CalibrationWriter::write(int set, int config, int a, int b, const Calibrati
 }
 
 void CalibrationWriter::write_null(int set, int config, std::int64_t pair,
-                                   const std::vector<float>& null) {
+                                   const std::vector<double>& null, bool reverse) {
   auto& blk = impl_->blocks[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)];
   PRH_ASSERT(static_cast<int>(null.size()) == impl_->K, "null scores: {} of {}", null.size(),
              impl_->K);
-  impl_->file->write(blk.null_scores, H5T_NATIVE_FLOAT, {static_cast<hsize_t>(pair), 0},
-                     {1, static_cast<hsize_t>(impl_->K)}, null.data());
+  PRH_ASSERT(!reverse || blk.null_reverse, "reverse null scores of a symmetric configuration");
+  impl_->file->write(reverse ? *blk.null_reverse : blk.null_scores, H5T_NATIVE_DOUBLE,
+                     {static_cast<hsize_t>(pair), 0}, {1, static_cast<hsize_t>(impl_->K)},
+                     null.data());
 }
 
 void CalibrationWriter::mark_done(int set, std::int64_t pair) {
@@ -609,9 +645,136 @@ std::vector<float> read_null_scores(const std::string& path, const std::string& 
   if (!h5::exists(file.id(), p)) return {};
   auto ds = h5::open_dataset(file, path, p);
   const auto shape = h5::dataset_shape(ds);
-  std::vector<float> v(shape[0] * shape[1]);
-  if (!v.empty()) h5::read_box(ds.id(), H5T_NATIVE_FLOAT, {0, 0}, {shape[0], shape[1]}, v.data());
+  // Stored as float64 (float32 before); the correlation null is computed from
+  // them rounded to float, as it always was.
+  std::vector<double> v(shape[0] * shape[1]);
+  if (!v.empty()) h5::read_box(ds.id(), H5T_NATIVE_DOUBLE, {0, 0}, {shape[0], shape[1]}, v.data());
+  std::vector<float> out(v.size());
+  for (std::size_t k = 0; k < v.size(); ++k) out[k] = static_cast<float>(v[k]);
+  return out;
+}
+
+// --- progress, read-only (prh status) ------------------------------------------
+
+namespace {
+
+// A 1-D uint8 dataset's values, with the units waiting in journals set;
+// `n` zeros when it is absent or has another length.
+std::vector<std::uint8_t> progress_flags(hid_t f, const std::string& p, std::size_t n,
+                                         const std::map<std::string, std::set<std::uint64_t>>& j) {
+  std::vector<std::uint8_t> v;
+  if (f >= 0 && h5::exists(f, p)) {
+    auto ds = h5::open_dataset(f, p);
+    const auto shape = h5::dataset_shape(ds);
+    v.resize(shape.size() == 1 ? shape[0] : 0);
+    if (!v.empty()) h5::read_box(ds.id(), H5T_NATIVE_UINT8, {0}, {v.size()}, v.data());
+  }
+  if (v.size() != n) v.assign(n, 0);
+  if (const auto it = j.find(p); it != j.end())
+    for (const auto u : it->second)
+      if (u < n) v[u] = 1;
+  for (auto& x : v) x = x != 0;
   return v;
+}
+
+}  // namespace
+
+ResultsProgress read_results_progress(const std::string& path, const ResultsLayout& L,
+                                      const CalibrationLayout& c) {
+  ResultsProgress out;
+  const auto M = static_cast<int>(L.models.size());
+  const auto P = static_cast<std::size_t>(L.pairs());
+  const auto Pc = static_cast<std::size_t>(CalibrationLayout::pairs(M));
+  out.exists = std::filesystem::exists(path);
+  h5::quiet();
+  h5::Handle file;
+  if (out.exists) {
+    try {
+      file = h5::open_file_readonly(path);
+      out.readable =
+          h5::has_attr(file.id(), "format") && h5::read_attr_string(file.id(), "format") == kFormat;
+    } catch (const std::exception&) {
+      out.readable = false;
+    }
+  }
+  hid_t f = -1;
+  if (out.readable) {
+    f = file.id();
+    out.complete = h5::has_attr(f, "complete") && h5::read_attr_int(f, "complete") == 1;
+    out.derived_hash =
+        h5::has_attr(f, "derived_hash") ? h5::read_attr_string(f, "derived_hash") : "";
+    out.config = h5::has_attr(f, "config") ? h5::read_attr_string(f, "config") : "";
+    std::vector<std::string> changed;
+    if (h5::has_attr(f, "identity")) {
+      try {
+        detail::json_diff(json::parse(h5::read_attr_string(f, "identity")), L.identity, "",
+                          changed);
+      } catch (const json::exception&) {
+        changed.push_back("its identity attribute is damaged");
+      }
+    }  // no identity: creation was interrupted, and it is started over
+    out.same_identity = changed.empty();
+    for (std::size_t k = 0; k < changed.size() && k < 3; ++k)
+      out.identity_changes += (k ? "; " : "") + changed[k];
+    if (changed.size() > 3) out.identity_changes += fmt::format("; {} more", changed.size() - 3);
+    if (!out.same_identity) f = -1;  // reduce refuses it: nothing in it counts
+  }
+  const auto journal = f >= 0 ? journal_flags(path) : decltype(journal_flags(path)){};
+  for (const auto& [p, units] : journal)
+    out.journal_units += static_cast<std::int64_t>(units.size());
+  for (const auto& s : L.sets) {
+    ResultsProgress::Set ps;
+    ps.stored = f >= 0 && h5::exists(f, paths::alignment(s.name));
+    ps.score_done.assign(P, 1);
+    for (const auto& conf : L.configurations) {
+      const auto d =
+          progress_flags(ps.stored ? f : -1, config_path(s.name, conf.name) + "/done", P, journal);
+      for (std::size_t p = 0; p < P; ++p) ps.score_done[p] &= d[p];
+    }
+    if (L.configurations.empty()) ps.score_done.assign(P, 0);
+    if (c.enabled()) {
+      // As prepare_calibration decides: a group of other settings, or of
+      // float32 nulls, is made anew.
+      const std::string sp = paths::calibration(s.name);
+      bool keep = f >= 0 && h5::exists(f, sp);
+      if (keep) {
+        auto g = h5::open_group(f, sp);
+        keep = h5::has_attr(g.id(), "identity") &&
+               h5::read_attr_string(g.id(), "identity") == calibration_identity(L, c, s).dump() &&
+               exact_nulls(g.id(), L, c, Pc > 0);
+      }
+      ps.calibration_remade = f >= 0 && !keep && h5::exists(f, sp);
+      ps.calibrate_done = progress_flags(keep ? f : -1, sp + "/done", Pc, journal);
+    }
+    out.sets.push_back(std::move(ps));
+  }
+  return out;
+}
+
+PrepProgress read_prep_progress(const std::string& results, const std::vector<PrepUnit>& units,
+                                const metrics::Requirements& req, const nlohmann::json& identity) {
+  PrepProgress out;
+  const std::string path = prep_cache_path(results);
+  out.exists = std::filesystem::exists(path);
+  h5::quiet();
+  h5::Handle file;
+  if (out.exists) {
+    try {
+      file = h5::open_file_readonly(path);
+      const hid_t f = file.id();
+      out.matches =
+          h5::has_attr(f, "format") && h5::read_attr_string(f, "format") == kPrepFormat &&
+          h5::has_attr(f, "identity") &&
+          json::parse(h5::read_attr_string(f, "identity")) == prep_identity(units, req, identity);
+    } catch (const std::exception&) {
+      out.matches = false;
+    }
+  }
+  const auto journal =
+      out.matches ? journal_flags(path) : std::map<std::string, std::set<std::uint64_t>>{};
+  for (const auto& [p, u] : journal) out.journal_units += static_cast<std::int64_t>(u.size());
+  out.done = progress_flags(out.matches ? file.id() : -1, "done", units.size(), journal);
+  return out;
 }
 
 // --- serial readers and the derived tables ----------------------------------

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -337,6 +339,17 @@ std::int64_t journal_units(const std::string& path) {
   for (const auto& j : journals_of(path))
     read_journal(j, [&](const Op& o) { n += o.data == nullptr ? 1 : 0; });
   return n;
+}
+
+std::map<std::string, std::set<std::uint64_t>> journal_flags(const std::string& path) {
+  std::map<std::string, std::set<std::uint64_t>> out;
+  std::error_code ec;
+  if (!fs::is_directory(journal_dir(path), ec)) return out;
+  for (const auto& j : journals_of(path))
+    read_journal(j, [&](const Op& o) {
+      if (o.data == nullptr) out[o.path].insert(o.unit);
+    });
+  return out;
 }
 
 std::int64_t replay_journals(const std::string& path) {

@@ -18,6 +18,7 @@ usage: test_array.py PRH MAKE_TEST_MODELS MPIEXEC
   exit 2.
 """
 import glob
+import json
 import os
 import re
 import sys
@@ -88,14 +89,20 @@ def main(tmp):
     with h5py.File(parts(store)[0], "r") as f:
         check("features" in f and f.attrs["format"] == "prh-store-part-1",
               "a part is a readable HDF5 file with features")
-    r = run(0, "status", arr)
-    per = re.findall(r"^(id|files|noise)\s+(dict_model|tuple_model)\s+(\d+)\s*$", r.stdout, re.M)
+    r = run(0, "status", arr, "--verbose")
+    per = re.findall(r"^(id|files|noise)\s+(dict_model|tuple_model)\s+\d+/\S+\s+(\d+)\s", r.stdout,
+                     re.M)
     check(r.returncode == 0 and "20 work items embedded by a job array" in r.stdout
-          and "not merged yet" in r.stdout
+          and "20 work items wait in part files, not merged yet" in r.stdout
           and sorted((a, b, int(c)) for a, b, c in per) ==
           sorted((s, m, n) for s, n in (("id", 5), ("files", 2), ("noise", 3))
                  for m in ("dict_model", "tuple_model")),
           f"prh status counts the parts:\n{r.stdout}")
+    r = run(0, "status", arr, "--json")
+    j = json.loads(r.stdout) if r.returncode == 0 else {}
+    check(j.get("embed", {}).get("parts_waiting") == 20 and
+          j.get("next", {}).get("command", "").startswith("prh run"),
+          f"prh status --json: 20 parts waiting, `prh run` next: {r.stdout[-1500:]}")
     r = run(0, "reduce", arr)
     check(r.returncode == 2 and "20 work items of a job array wait in" in r.stderr,
           f"prh reduce refuses, naming the parts (rc {r.returncode}): {r.stderr.strip()[-400:]}")

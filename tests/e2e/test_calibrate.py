@@ -12,6 +12,8 @@ and two independent noise models. Checked:
 - a copy gives p = 1/(K+1) and calibrated 1 in both orientations;
 - noise against anything: p spread over (0, 1], calibrated mostly 0;
 - null_mean is the mean of the stored null scores, and p counts them;
+- every stored p, threshold, calibrated score and null mean recomputes
+  exactly (==) from the stored float64 null scores (recompute_calibration.py);
 - one pair's K null scores and p equal a slow recomputation: the
   permutations drawn in Python (std::mt19937_64 written out, splitmix64
   seeds, Fisher-Yates), the permuted features scored by naive_metrics.py;
@@ -106,6 +108,18 @@ def main(tmp):
     tr.same_results(res[1], res[3], "calibrate -np 1 vs 3")
     check("no permutation null for cka@kernel=rbf" in log1 or "rbf" in log1,
           "the RBF configuration is named in a warning")
+
+    # Every stored p, tau, calibrated score and null mean recomputes exactly
+    # (==) from the stored float64 nulls and the stored scores, both
+    # orientations (null_scores_reverse for cknna, cycle_knn), layer maximum
+    # over 2 x 2 layers (recompute_calibration.py).
+    import recompute_calibration
+    problems, counts = recompute_calibration.recompute(res[1])
+    check(not problems, f"recomputed from the stored nulls: {len(problems)} differ: {problems[:5]}")
+    n_cal = 2 * 5 * (5 - 1) * 5  # sets x ordered pairs x calibrated configurations
+    check(counts["pvalue"] == n_cal and counts["reverse"] == 2 * 10 * 2 and
+          counts["layer_max"] == n_cal,
+          f"recomputed every stored value, reverse and layer-maximum cases included: {counts}")
 
     M = len(MODELS)
     ia, ic, iw, iz, iy = range(M)
@@ -235,7 +249,17 @@ def main(tmp):
         sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                         "..", "..", "tools"))
         import prh_results
-        t = prh_results.load(res[1]).calibration_table()
+        rr = prh_results.load(res[1])
+        with h5py.File(res[1], "r") as f:
+            g = f["calibration/noise/cknna@k=10"]
+            check(np.array_equal(rr.null_scores("noise", "cknna@k=10"), g["null_scores"][()]) and
+                  np.array_equal(rr.null_scores("noise", "cknna@k=10", reverse=True),
+                                 g["null_scores_reverse"][()]) and
+                  rr.null_scores("noise", "mutual_knn@k=10", reverse=True) is None and
+                  rr.null_scores("noise", "cka@kernel=rbf,sigma=0.5") is None and
+                  rr.pair_index(len(MODELS), ia, iw) == CAL_PAIR(ia, iw),
+                  "prh_results.null_scores reads both orientations (None where absent)")
+        t = rr.calibration_table()
         t = t.to_dict("records") if hasattr(t, "to_dict") else t
         check(len(t) == want, f"prh_results calibration_table: {len(t)} rows, want {want}")
         rows = list(csv.DictReader(open(f"{tmp}/export/correlations.csv")))

@@ -18,6 +18,9 @@ usage: test_default.py PRH MPIEXEC REPO
   (/groups) equal to an independent numpy computation (within/across means
   exactly, the permutation p within Monte Carlo error, the cross-distribution
   correlation exactly);
+- every stored calibration p, tau and calibrated score recomputes exactly
+  from the stored nulls; `prh status` afterwards fits in 40 lines, nothing
+  left;
 - `prh export` writes the tables with the expected rows; tools/prh_results.py
   --brief prints the summary; a second `prh run` does nothing.
 """
@@ -294,6 +297,22 @@ def main(tmp):
                       for a in f["comparison"] for b in f[f"comparison/{a}"]),
               "no comparison between two levels of a sweep")
         check_groups(f, st, models, configs, sets)
+
+    # Every stored p, tau and calibrated score recomputes exactly from the
+    # stored nulls (recompute_calibration.py), cknna's reverse orientation too.
+    import recompute_calibration
+    with h5py.File(results, "r") as f:
+        calibrated = "calibration" in f
+    if calibrated:
+        problems, counts = recompute_calibration.recompute(results)
+        check(not problems and counts["pvalue"] > 0,
+              f"the default's calibration recomputes from its stored nulls: {counts}, "
+              f"{len(problems)} differ: {problems[:5]}")
+    # prh status on the finished default: one screen, nothing left.
+    r = prh("status", cfg)
+    check(r.returncode == 0 and len(r.stdout.splitlines()) <= 40 and
+          "nothing left" in r.stdout,
+          f"prh status after the run: {len(r.stdout.splitlines())} lines:\n{r.stdout}")
 
     # --- export and summary -----------------------------------------------------------
     out = f"{tmp}/csv"

@@ -79,7 +79,7 @@ def main(tmp):
         same_h5(stores[0], s, f"{n} ranks vs 1 rank")
 
     r = prh("status", config(tmp, "ranks1", models))
-    check(r.returncode == 0 and "total: 20/20 work items done" in r.stdout, f"status: {r.stdout} {r.stderr}")
+    check(r.returncode == 0 and "embed      20/20 work items" in r.stdout, f"status: {r.stdout} {r.stderr}")
 
     # 2. kill -9, then resume: same features as an uninterrupted run. The
     # first kill comes at a random early moment (MPI start-up, store

@@ -479,9 +479,13 @@ def main(tmp):
               "--partial: models_present")
         check(np.isfinite(f["alignment/noise/mutual_knn@k=10/scores"][()]).all(),
               "--partial: the other set is complete")
-    r = prh("status", pcfg)
-    check(r.returncode == 0 and re.search(r"\nid\s+10\s+15/21", r.stdout),
-          f"prh status shows the reduction's progress: {r.stdout}")
+    r = prh("status", pcfg, "--json")
+    j = json.loads(r.stdout) if r.returncode == 0 else {"image_sets": []}
+    ids = [s for s in j["image_sets"] if s["name"] == "id"]
+    check(ids and (ids[0]["score_done"], ids[0]["score_total"], ids[0]["models_done"]) ==
+          (15, 21, 5) and any(x.startswith("id: embed: 1 work item left (z 4/5)") and "score 6/21 pairs" in x
+                              for x in j["left"]),
+          f"prh status shows the reduction's progress: {r.stdout[-2000:]}")
     # Finishing the embedding and reducing again completes the matrix.
     with h5py.File(part, "r+") as f:
         f["sets/id/models/z/done"][1] = 1

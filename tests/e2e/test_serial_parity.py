@@ -109,8 +109,9 @@ def main(tmp):
     check(harness.wait_gone(cfg), "the killed ranks are gone")
     waiting = sum(len(v) for v in harness.journal_flags(f"{tmp}/killed.results.h5").values())
     check(waiting >= 2 * len(METRICS), f"finished pairs wait in journals: {waiting} flags")
-    r = serial("status", cfg)
-    check(r.returncode == 0 and f"journals: {waiting} scored or calibrated" in r.stdout,
+    r = serial("status", cfg, "--verbose")
+    check(r.returncode == 0 and f"journals: {waiting} scored or calibrated" in r.stdout and
+          f"{waiting} units wait in serial-HDF5 journals, counted as done" in r.stdout,
           f"prh status counts the {waiting} units waiting in journals: {r.stdout[-800:]}")
     r = serial.mpi(2, "run", cfg)
     check(r.returncode == 0, f"resumed run: {r.stderr[-2000:]}")

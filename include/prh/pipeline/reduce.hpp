@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "prh/config/config.hpp"
 
@@ -51,5 +52,35 @@ struct ReduceStats {
 
 ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
                    const ReduceOptions& opt);
+
+// What the reduce of `prh run` would find and do now (prh status): read
+// serially from the store, the results file, the preparation cache and the
+// journals of a serial-HDF5 build (their units count as done); writes
+// nothing, loads no model. Totals are over every model of the config (what
+// `prh run` reduces once it has embedded them).
+struct ReduceOutlook {
+  std::string problem;  // why reduce would refuse, other than unfinished embeddings ("": none)
+  std::int64_t models = 0, configurations = 0, calibrated = 0, permutations = 0;
+  bool results_exist = false, complete = false;
+  struct Set {
+    std::string name;
+    std::int64_t images = -1;                      // usable rows; -1 when not in the store
+    std::int64_t present = 0;                      // models whose embeddings of it are complete
+    std::int64_t score_done = 0, score_total = 0;  // model pairs i <= j
+    std::int64_t calibrate_done = 0, calibrate_total = 0;  // model pairs i < j (0: off)
+    bool calibration_remade = false;  // its calibration group would be made anew
+    std::int64_t prepare_left = 0;    // (model, layer) units the pairs left need, not prepared
+  };
+  std::vector<Set> sets;
+  // (set, model, layer) units needed by the pairs left, and those already
+  // prepared (in the preparation cache); lower bound when a model is not in
+  // the store yet (its layers unknown: counted as one).
+  std::int64_t prepare_done = 0, prepare_needed = 0;
+  bool prepare_lower_bound = false;
+  std::int64_t journal_units = 0;  // waiting in journals (results and cache), counted as done
+  std::string derived;             // "current", "stale" or "absent"
+  std::string derived_why;         // for stale and absent
+};
+ReduceOutlook reduce_outlook(const config::Sweep& sweep);
 
 }  // namespace prh::pipeline

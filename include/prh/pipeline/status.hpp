@@ -1,7 +1,15 @@
 #pragma once
-// `prh status CONFIG`: the SLURM jobs of `prh submit` (if any), the job
-// array's parts waiting to be merged, done/total work items per image set
-// and model, and the reduction's progress per image set.
+// `prh status CONFIG`: what is done and what is left, on one screen.
+//
+// Default (a summary): the SLURM jobs of `prh submit` (if any); one line per
+// image set (models embedded of M, shards of S, images, state); one line per
+// reduce stage (prepare, score, calibrate: units done of total; the derived
+// tables current, stale or absent, and why); then only what is incomplete
+// or cannot go on; and one line saying what the next command would do.
+// `verbose` adds the per-(set, model) and per-set tables; `json` prints one
+// JSON object instead (fields in docs/store.md, "prh status"). Reads the
+// store, the results file, the preparation cache, part files and journals
+// (work waiting in them counts as done); loads no model.
 
 #include <iosfwd>
 
@@ -9,6 +17,11 @@
 
 namespace prh::pipeline {
 
-void print_status(std::ostream& os, const config::Sweep& sweep);
+struct StatusOptions {
+  bool verbose = false;
+  bool json = false;
+};
+
+void print_status(std::ostream& os, const config::Sweep& sweep, const StatusOptions& opt = {});
 
 }  // namespace prh::pipeline

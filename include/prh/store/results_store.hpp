@@ -20,7 +20,9 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -75,6 +77,9 @@ void finish_unit_writes(const std::string& path);
 // The units finished but still in the journals of `path` (0 with parallel
 // HDF5, or when none is waiting): for `prh status`.
 std::int64_t journal_units(const std::string& path);
+// The same units by flag dataset ("/calibration/S/done", "done" of the
+// preparation cache): {dataset: unit indices}; empty when none is waiting.
+std::map<std::string, std::set<std::uint64_t>> journal_flags(const std::string& path);
 
 // Rank 0 alone (serial HDF5), before any rank opens a writer: merges the
 // journals a serial-HDF5 run left (finish_unit_writes), then creates the
@@ -140,9 +145,11 @@ class PrepCache {
 // --- calibration (docs/calibration.md, docs/results.md) -----------------------
 // /calibration/S/C/{pvalue, threshold, calibrated, null_mean, null_sd, qvalue}
 // [M, M] float64 (NaN where not computed), /calibration/S/C/null_scores
-// [P, K] float32 (P = M (M - 1) / 2 pairs i < j in row-major order, the null
-// scores of orientation (i, j)), /calibration/S/done [P]: a unit is (set,
-// pair i < j) covering every calibrated configuration.
+// [P, K] float64 (P = M (M - 1) / 2 pairs i < j in row-major order, the null
+// scores of orientation (i, j); float64 so that the stored p, tau and
+// calibrated score recompute exactly from them), null_scores_reverse [P, K]
+// (asymmetric configurations: orientation (j, i)), /calibration/S/done [P]: a
+// unit is (set, pair i < j) covering every calibrated configuration.
 struct CalibrationLayout {
   std::vector<std::string> configurations;  // calibrated ones (names)
   std::vector<std::string> skipped;         // configurations without a null
@@ -158,8 +165,9 @@ struct CalibrationLayout {
 
 // Rank 0 alone, after prepare_results_file: makes /calibration match `c`.
 // A set's group made with other settings (permutations, alpha, seed,
-// configurations, rows, models present) is removed and made anew (NaN data,
-// no done flag); calibration off (permutations = 0) removes /calibration.
+// configurations, rows, models present), or whose null scores are not
+// float64 (a file of an older prh), is removed and made anew (NaN data, no
+// done flag); calibration off (permutations = 0) removes /calibration.
 void prepare_calibration(const std::string& path, const ResultsLayout& L,
                          const CalibrationLayout& c);
 
@@ -179,8 +187,10 @@ class CalibrationWriter {
   // Entry [a][b] of the [M, M] datasets of calibrated configuration `config`
   // (an index into CalibrationLayout::configurations).
   void write(int set, int config, int a, int b, const CalibrationCell& cell);
-  // Row `pair` of null_scores (K values).
-  void write_null(int set, int config, std::int64_t pair, const std::vector<float>& null);
+  // Row `pair` of null_scores (K values), or of null_scores_reverse (the
+  // orientation (j, i) of an asymmetric configuration).
+  void write_null(int set, int config, std::int64_t pair, const std::vector<double>& null,
+                  bool reverse = false);
   void mark_done(int set, std::int64_t pair);
 
  private:
@@ -188,11 +198,47 @@ class CalibrationWriter {
   std::unique_ptr<Impl> impl_;
 };
 
-// Serial readers of the calibration: a [M, M] dataset, and null_scores [P*K].
+// Serial readers of the calibration: a [M, M] dataset, and null_scores [P*K]
+// rounded to float (what the correlation null is computed from).
 std::vector<double> read_calibration(const std::string& path, const std::string& set,
                                      const std::string& config, const std::string& name);
 std::vector<float> read_null_scores(const std::string& path, const std::string& set,
                                     const std::string& config);
+
+// --- progress, read-only (prh status) ------------------------------------------
+// What a reduce of layout `L` and calibration `c` would find in `path`, read
+// serially without writing anything; units waiting in a serial-HDF5 build's
+// journals count as done (the next run merges them first).
+struct ResultsProgress {
+  bool exists = false;           // the file exists
+  bool readable = false;         // a prh results file
+  bool same_identity = false;    // made from L's identity (else reduce refuses it)
+  std::string identity_changes;  // what differs when not (first few, "; ")
+  bool complete = false;
+  std::string derived_hash;        // "" when absent
+  std::string config;              // the `config` attribute (JSON text; "" when absent)
+  std::int64_t journal_units = 0;  // waiting in the journals, counted below
+  struct Set {
+    bool stored = false;                       // /alignment/S exists
+    std::vector<std::uint8_t> score_done;      // [M(M+1)/2]: every configuration done
+    std::vector<std::uint8_t> calibrate_done;  // [M(M-1)/2]; empty when calibration is off
+    bool calibration_remade = false;           // its group would be made anew (flags 0)
+  };
+  std::vector<Set> sets;  // L.sets order
+};
+ResultsProgress read_results_progress(const std::string& path, const ResultsLayout& L,
+                                      const CalibrationLayout& c);
+
+// The preparation cache of `results` as prepare_prep_cache would find it:
+// its done flags (journal units counted) when it was made for exactly these
+// units and requirements, else all 0 (it would be remade).
+struct PrepProgress {
+  bool exists = false, matches = false;
+  std::vector<std::uint8_t> done;  // [units]
+  std::int64_t journal_units = 0;
+};
+PrepProgress read_prep_progress(const std::string& results, const std::vector<PrepUnit>& units,
+                                const metrics::Requirements& req, const nlohmann::json& identity);
 
 // Serial readers used after the parallel phase.
 std::vector<double> read_scores(const std::string& path, const std::string& set,
