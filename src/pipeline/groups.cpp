@@ -134,6 +134,7 @@ void analyse_groups(const config::Sweep& sweep, const store::ResultsLayout& L) {
       if (bo.resamples > 0) {
         rc.ci_low = cm.ci_low;
         rc.ci_high = cm.ci_high;
+        rc.ci_p = cm.ci_p;
       }
       sg.correlations.push_back(std::move(rc));
     }

@@ -854,7 +854,7 @@ store::Derived derive(const config::Sweep& sweep, const Plan& plan, const store:
       t.r = cm.r;
       t.p = cm.p;
       t.n = cm.n;
-      if (bo.resamples > 0) t.ci_low = cm.ci_low, t.ci_high = cm.ci_high;
+      if (bo.resamples > 0) t.ci_low = cm.ci_low, t.ci_high = cm.ci_high, t.ci_p = cm.ci_p;
       // The same model relabellings for every set and method (seeded once).
       if (sweep.mantel > 0)
         t.mantel_p = stats::mantel_matrix(matrices[s], M, method, sweep.mantel,

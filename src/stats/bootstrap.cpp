@@ -282,6 +282,7 @@ CorrelationMatrix correlation_matrix(const std::vector<std::vector<double>>& mat
   out.p.assign(K * K, kNaN);
   out.ci_low.assign(K * K, kNaN);
   out.ci_high.assign(K * K, kNaN);
+  out.ci_p.assign(K * K, kNaN);
   out.n.assign(K * K, 0);
 
   std::vector<std::vector<double>> vectors(K);
@@ -316,7 +317,9 @@ CorrelationMatrix correlation_matrix(const std::vector<std::vector<double>>& mat
     for (std::size_t b = a; b < K; ++b) {
       if (std::isnan(out.r[a * K + b])) continue;
       double low, high;
-      percentile_interval(stars[a * K + b], opt.resamples, opt.confidence, low, high);
+      percentile_interval(stars[a * K + b], opt.resamples, opt.confidence, low, high);  // sorts
+      const double p = std::isnan(low) ? kNaN : percentile_pvalue(stars[a * K + b]);
+      out.ci_p[a * K + b] = out.ci_p[b * K + a] = p;
       if (a == b && !std::isnan(low)) low = high = 1.0;  // r* of a vector with itself
       out.ci_low[a * K + b] = out.ci_low[b * K + a] = low;
       out.ci_high[a * K + b] = out.ci_high[b * K + a] = high;

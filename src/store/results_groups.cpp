@@ -92,6 +92,7 @@ void write_groups(const std::string& path, const std::vector<std::string>& train
       if (!c.ci_low.empty()) {
         h5::write_doubles(gs.id(), c.name + "_ci_low", {K, K}, c.ci_low);
         h5::write_doubles(gs.id(), c.name + "_ci_high", {K, K}, c.ci_high);
+        if (!c.ci_p.empty()) h5::write_doubles(gs.id(), c.name + "_ci_pvalue", {K, K}, c.ci_p);
       }
     }
   }
@@ -192,6 +193,7 @@ GroupsData read_groups(const std::string& path) {
       c.n = i64(gs.id(), n + "_n");
       c.ci_low = dbl(gs.id(), n + "_ci_low");
       c.ci_high = dbl(gs.id(), n + "_ci_high");
+      c.ci_p = dbl(gs.id(), n + "_ci_pvalue");
       sg.correlations.push_back(std::move(c));
     }
     g.sets.push_back(std::move(sg));

@@ -736,6 +736,7 @@ void write_derived(const std::string& path, const Derived& d) {
       if (!t.ci_low.empty()) {
         h5::write_doubles(g.id(), t.method + "_ci_low", {K, K}, t.ci_low);
         h5::write_doubles(g.id(), t.method + "_ci_high", {K, K}, t.ci_high);
+        if (!t.ci_p.empty()) h5::write_doubles(g.id(), t.method + "_ci_pvalue", {K, K}, t.ci_p);
       }
       if (!t.mantel_p.empty())
         h5::write_doubles(g.id(), t.method + "_mantel_p", {K, K}, t.mantel_p);

@@ -515,6 +515,28 @@ TEST(CompareCorrelations, IntervalAndPvalueAgreeOnEveryEntry) {
   EXPECT_LT(excluded, total);
 }
 
+TEST(CorrelationMatrix, IntervalAndItsPvalueAgree) {
+  int excluded = 0, total = 0;
+  for (std::uint64_t seed = 0; seed < 4; ++seed) {
+    const int M = 12;
+    const auto mats = generate(M, {0.2, 1.0, 3.0, 6.0}, 60 + seed);
+    BootstrapOptions opt;
+    opt.resamples = 300;
+    opt.seed = seed;
+    const auto c = correlation_matrix(mats, M, Method::Spearman, opt);
+    for (std::size_t e = 0; e < c.r.size(); ++e) {
+      if (e % 5 == 0) continue;  // the diagonal: [1, 1], p 0
+      ASSERT_FALSE(std::isnan(c.ci_p[e]));
+      const bool out = c.ci_low[e] > 0 || c.ci_high[e] < 0;
+      EXPECT_EQ(out, c.ci_p[e] < 0.05) << e;
+      excluded += out;
+      ++total;
+    }
+  }
+  EXPECT_GT(excluded, 0);
+  EXPECT_LT(excluded, total);
+}
+
 TEST(BootstrapPerf, Report) {
   const int M = 17, K = 26;
   std::vector<double> noise;

@@ -88,7 +88,11 @@ struct CorrelationMatrix {
   int K = 0;
   std::vector<double> r, p;             // coefficient, two-sided p (correlate())
   std::vector<double> ci_low, ci_high;  // percentile bootstrap interval (NaN: none)
-  std::vector<std::int64_t> n;          // model pairs with both scores finite
+  // percentile_pvalue of the same r* as the interval: the two-sided bootstrap
+  // p of "r = 0" that agrees with it (excludes 0 exactly when ci_p < 1 -
+  // confidence); NaN where the interval is.
+  std::vector<double> ci_p;
+  std::vector<std::int64_t> n;  // model pairs with both scores finite
 };
 
 // matrices[k]: configuration k's M x M score matrix. r, p, n: correlate_finite

@@ -29,8 +29,8 @@ struct GroupFactor {
 
 // A correlation between configurations [K x K] over one kind of pair.
 struct RestrictedCorrelation {
-  std::string name;  // e.g. "spearman_across_training_data"
-  std::vector<double> r, p, ci_low, ci_high;
+  std::string name;                                 // e.g. "spearman_across_training_data"
+  std::vector<double> r, p, ci_low, ci_high, ci_p;  // ci_p: the interval's dual p
   std::vector<std::int64_t> n;
 };
 

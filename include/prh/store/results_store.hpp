@@ -204,6 +204,7 @@ std::pair<bool, std::string> results_state(const std::string& path);
 struct CorrelationTable {
   std::string method;
   std::vector<double> r, p, ci_low, ci_high;  // [K*K]; CIs empty when bootstrap = 0
+  std::vector<double> ci_p;                   // [K*K] the interval's dual p; empty with the CIs
   std::vector<double> mantel_p;               // [K*K]; empty when mantel = 0
   // The correlation null (calibration on): over the permutations, the
   // coefficient between the configurations' null scores; NaN for
