@@ -498,7 +498,7 @@ def main(tmp):
                  + ["calibrated_mutual_knn_k_10", "calibrated_cknna_k_10", "sweep_blend", "group_effects"],
                  ["alignment_cka", "calibrated_cka"],
                  ["Mantel p", "Benjamini-Hochberg", "Sweep blend", "docs/sweeps.md",
-                  "training data and family", "Group effects beyond each model's overall alignment",
+                  "training data and family", "Group effects beyond each model",
                   "not the finding"], flags=["--config", "mutual_knn@10", "--config", "cknna@k=10"])
 
     # Written without --out: RESULTS without .h5, plus -report.
