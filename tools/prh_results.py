@@ -942,10 +942,12 @@ def _brief_groups(r, p):
     for factor in g["factors"]:
         p("")
         conf = float(g["attrs"].get("confidence", 0.95))
-        p(f"mutual_knn@k=10, same {factor.replace('_', ' ')}: effect beta beyond each model's "
-          f"overall alignment (OLS with model main effects)")
-        p(f"[{conf:.0%} CI: inverted permutation test], one-sided permutation p, BH q over sets x "
-          f"factors; within/across/gap: descriptive means (confounded by main effects):")
+        p(f"mutual_knn@k=10, same {factor.replace('_', ' ')}: effect beyond each model's overall "
+          f"alignment")
+        p(f"(OLS with model main effects) [{conf:.0%} CI: inverted permutation test], one-sided "
+          f"permutation p,")
+        p("BH q over sets x factors; within/across/gap: descriptive means (confounded by main "
+          "effects):")
         p(f"  {'image set':<{w}}{'effect':>8}{'CI':>18}{'p':>7}{'q':>7}"
           f"{'within':>8}{'across':>8}{'gap':>8}")
         for s in sets:

@@ -361,7 +361,7 @@ def main(tmp):
                         results], capture_output=True, text=True)
     check(r.returncode == 0 and "Spearman(mutual_knn@k=10, cknna@k=10)" in r.stdout
           and "sweep towards_noise" in r.stdout
-          and "same training data: effect beta" in r.stdout
+          and "same training data: effect beyond" in r.stdout
           and "trained on different" in r.stdout,
           f"summary: {r.stdout[-1500:]} {r.stderr[-500:]}")
     print(r.stdout)
