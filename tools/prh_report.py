@@ -22,7 +22,10 @@ Figures (each only when the results file holds what it needs):
   calibrated_CONFIG      the calibrated alignment matrix (when /calibration exists)
   mean_alignment         mean alignment per image set, raw and calibrated, bootstrap intervals
   predictions            accuracy, confidence, agreement (also on images both get wrong)
-  alignment_vs_accuracy  each model's mean alignment against its accuracy
+  alignment_vs_accuracy  each model's mean alignment against its accuracy (models whose label
+                         space matches the set's)
+  group_effects          the effect of a shared training distribution / family on a pair's
+                         alignment beyond each model's overall alignment (when /groups exists)
   sweep_NAME             a sweep's alignment and cross-metric correlation against its level
 
 Exit status: 0 written; 2 bad input (missing file, not a results file, an
@@ -811,7 +814,7 @@ class Report:
             if np.isfinite(acc).any():
                 strip(ax, xi, acc, 0, dark, "o", None)
             else:
-                ax.text(xi, 0.5, "no accuracy\n(no labels within\nthe classes)", ha="center", va="center",
+                ax.text(xi, 0.5, "no accuracy\n(no label space\nmatches the set's)", ha="center", va="center",
                         fontsize=7.5, color="#555555")
         ax.set_title("top-1 accuracy (labelled images)")
         ax.set_ylim(-0.03, 1.03)
@@ -850,9 +853,10 @@ class Report:
                     ({"v": p[k][i, j], "h5": f"/predictions/{s}/{k}", "idx": (i, j)} if k in p else "—")
                     for k in ("agreement", "both_wrong", "agreement_both_wrong")])
         labelled = ", ".join(f"{s}: {preds[s].get('labelled')} of {preds[s].get('n')}" for s in sets)
-        caption = ("Left: each model's top-1 accuracy over the labelled images (a label outside the "
-                   "model's classes counts as wrong: the out-of-distribution case; undefined for models "
-                   "without a head). Middle: mean top-1 softmax probability over all images and over "
+        caption = ("Left: each model's top-1 accuracy over the labelled images, only where the model's "
+                   "label space matches the set's (the same label domain, every label of the set one of "
+                   "the classes the model was trained on: /predictions/S/labels_match); undefined "
+                   "elsewhere and for models without a head. Middle: mean top-1 softmax probability over all images and over "
                    "the images the model gets wrong. Right: for every model pair, the fraction of "
                    "images on which both predict the same class, and the same over the images both "
                    "get wrong: high agreement there means the models fail together. Black bars: "
@@ -887,7 +891,7 @@ class Report:
         if not sets:
             self.section("accuracy", "Alignment against accuracy",
                          "<p class='absent'>No image set with model accuracies and mean alignments "
-                         f"under {esc(conf)} (accuracy needs labels within the models' classes).</p>")
+                         f"under {esc(conf)} (accuracy needs a set whose label space matches the models').</p>")
             return
         fams = list(dict.fromkeys(self.group_of))
         markers = ["o", "s", "^", "D", "v", "P", "X", "<", ">", "*"]
@@ -933,7 +937,10 @@ class Report:
                     crows.append([s, meth2, name, {"v": c["accuracy_r"][k], "h5": p, "idx": (k,)},
                                   {"v": c["accuracy_p"][k], "h5": p + "_pvalue", "idx": (k,)},
                                   {"v": c["accuracy_n"][k], "h5": p + "_n", "idx": (k,)}])
-        caption = (f"Each point is a model: its accuracy on the set's labelled images against its mean "
+        caption = (f"Each point is a model whose label space matches the set's (the same label domain, "
+                   f"and every label of the set one of the classes the model was trained on; "
+                   f"/predictions/S/labels_match; the others have no accuracy and no point): its "
+                   f"accuracy on the set's labelled images against its mean "
                    f"alignment with the other models under {esc(conf)} (mean of (scores[i, j] + "
                    f"scores[j, i]) / 2 over the other models j). The correlation in the titles is over "
                    f"the models with a defined accuracy, read from the results file. "
@@ -946,6 +953,84 @@ class Report:
                                 "accuracy, every configuration", ["set", "method", "configuration", "r",
                                                                   "p", "n"], crows)
         self.section("accuracy", "Alignment against accuracy", body)
+
+    # -- 6b. group effects ---------------------------------------------------------------------------
+
+    def fig_groups(self):
+        """/groups: per factor and set, the effect of sharing the factor's label (OLS with the
+        models' main effects), its interval and q; the raw gap beside it, descriptive only."""
+        g = getattr(self.r, "groups", None)
+        conf = self.pair[0]
+        if not g or not g["factors"] or conf not in g["configurations"]:
+            return
+        k = g["configurations"].index(conf)
+        sets = [s for s in self.r.sets if s in g["sets"]]
+        factors = [f for f in g["factors"]
+                   if any("effect" in g["sets"][s]["factors"].get(f, {}) for s in sets)]
+        if not sets or not factors:
+            return
+        level = float(g["attrs"].get("confidence", 0.95))
+        fig, axes = plt.subplots(1, len(factors), figsize=(4.2 * len(factors) + 1.5, 0.32 * len(sets) + 1.4),
+                                 squeeze=False, layout="constrained", sharey=True)
+        rows = []
+        for n, factor in enumerate(factors):
+            ax = axes[0][n]
+            for y, s in enumerate(sets):
+                f = g["sets"][s]["factors"].get(factor)
+                if f is None or "effect" not in f:
+                    continue
+                e, lo, hi = f["effect"][k], f["effect_ci_low"][k], f["effect_ci_high"][k]
+                q = f["effect_qvalue"][k]
+                sig = np.isfinite(q) and q < self.alpha
+                if np.isfinite(e):
+                    x0 = lo if np.isfinite(lo) else ax.get_xlim()[0]
+                    x1 = hi if np.isfinite(hi) else ax.get_xlim()[1]
+                    ax.plot([x0, x1], [y, y], color="#1f4e79", lw=1.4)
+                    ax.plot([e], [y], "o", color="#1f4e79", mfc="#1f4e79" if sig else "white", ms=5.5,
+                            label=("effect, q < alpha" if sig else "effect") if n == 0 else None)
+                    ax.text(1.01, y, f"q = {fmt_p(q)}", transform=ax.get_yaxis_transform(), fontsize=7,
+                            va="center")
+                ax.plot([f["gap"][k]], [y], "x", color="#999999", ms=4.5,
+                        label="raw gap (descriptive)" if n == 0 and y == 0 else None)
+                base = f"/groups/{s}/{factor}/"
+                rows.append([s, factor] + [{"v": f[d][k], "h5": base + d, "idx": (k,)} for d in
+                                           ("effect", "effect_ci_low", "effect_ci_high", "effect_pvalue",
+                                            "effect_qvalue", "within", "across", "gap")])
+            ax.axvline(0, color="#666666", lw=0.7)
+            ax.set_yticks(range(len(sets)))
+            ax.set_yticklabels(sets, fontsize=8)
+            if n == 0:
+                ax.invert_yaxis()  # shared: once
+            ax.set_title(f"same {factor.replace('_', ' ')}", fontsize=9)
+            ax.set_xlabel(f"effect on {short(conf)}")
+            ax.grid(axis="x", color="#eeeeee", lw=0.6)
+        handles, labels = [], []
+        for ax in axes[0]:
+            for h, lab in zip(*ax.get_legend_handles_labels()):
+                if lab not in labels:
+                    handles.append(h)
+                    labels.append(lab)
+        if handles:
+            axes[0][-1].legend(handles, labels, loc="upper left", bbox_to_anchor=(1.12, 1.0), frameon=False,
+                               fontsize=7.5)
+        self.save(fig, "group_effects")
+        caption = (f"Does sharing a training distribution (or an architecture family) raise a pair's "
+                   f"alignment under {esc(conf)} beyond what each model's overall alignment explains? "
+                   f"The effect is beta_F of the least squares fit s_ij = a_i + a_j + sum_F beta_F "
+                   f"[label_F(i) = label_F(j)] over the model pairs (one main effect a_i per model, all "
+                   f"factors jointly); the line is its {level:.0%} interval from inverting the permutation "
+                   f"test whose one-sided p (F's labels permuted over the models, the fit redone) gives "
+                   f"the q-value (Benjamini-Hochberg over every set and factor of the configuration); "
+                   f"filled: q &lt; {self.alpha}. The grey cross is the raw within - across gap, a "
+                   f"descriptive mean that moves with the models' overall alignment (a group of models "
+                   f"that aligns more with everyone widens it), so it is not the finding. "
+                   f"See docs/results.md (/groups).")
+        body = self.figure_html("group_effects", "Group effects beyond each model's overall alignment",
+                                caption)
+        body += self.table_html("group_effects", "Numbers: effect, interval, p, q, and the descriptive means",
+                                ["set", "factor", "effect", "ci_low", "ci_high", "p", "q", "within",
+                                 "across", "gap"], rows)
+        self.section("groups", "Group effects", body)
 
     # -- 7. sweeps ------------------------------------------------------------------------------------
 
@@ -1240,6 +1325,7 @@ configurations. prh {esc(r.prh_version)}, config hash <code>{esc(r.config_hash)}
         self.fig_means()
         self.fig_predictions()
         self.fig_accuracy()
+        self.fig_groups()
         self.fig_sweeps()
         self.section("methods", "Methods", self.methods_html())
         path = os.path.join(self.out, "index.html")

@@ -259,6 +259,8 @@ class Results:
                 obj = g[s][name]
                 if isinstance(obj, h5py.Group):
                     d["factors"][name] = {k: obj[k][()] for k in obj.keys()}
+                    if "effect_note" in obj.attrs:  # why an effect is NaN ("" where it is not)
+                        d["factors"][name]["effect_note"] = _json(_attr_text(obj, "effect_note"))
                 else:
                     d["correlations"][name] = obj[()]
             out["sets"][s] = d
@@ -366,11 +368,16 @@ class Results:
 
     @staticmethod
     def _read_predictions(g, m):
-        p = {"labelled": _attr_num(g, "labelled", 0), "n": _attr_num(g, "n", 0)}
+        p = {"labelled": _attr_num(g, "labelled", 0), "n": _attr_num(g, "n", 0),
+             # the set's label space ("" not known; absent in files before issue 23)
+             "label_space": _attr_text(g, "label_space", None)}
         for name, shape, dt in (("accuracy", (m,), np.float64), ("mean_prob", (m,), np.float64),
                                 ("mean_prob_wrong", (m,), np.float64),
                                 ("agreement", (m, m), np.float64), ("both_wrong", (m, m), np.int64),
-                                ("agreement_both_wrong", (m, m), np.float64)):
+                                ("agreement_both_wrong", (m, m), np.float64),
+                                # 1 / 0 / -1: label spaces match / do not (accuracy NaN) /
+                                # the model's is not known
+                                ("labels_match", (m,), np.int64)):
             a = _read(g, name, shape, dt)
             if a is not None:
                 p[name] = a
@@ -820,7 +827,7 @@ def brief(r, out=sys.stdout):
     p("")
     p("Spearman(mutual_knn@k=10, cknna@k=10) over model pairs [95% bootstrap CI over models],")
     p("predictions: mean pairwise agreement (on images both get wrong), mean top-1 probability,")
-    p("mean accuracy of the classifiers:")
+    p("mean accuracy of the classifiers whose label space matches the set's (NaN: none):")
     p(f"  {'image set':<10}{'spearman':>10}{'CI':>18}{'agree':>8}{'(wrong)':>9}{'prob':>7}{'acc':>7}")
     iu = np.triu_indices(m, 1)
     for s in r.sets:
@@ -958,17 +965,27 @@ def _brief_groups(r, p):
     w = max([10] + [len(s) + 1 for s in sets])
     for factor in g["factors"]:
         p("")
-        p(f"mutual_knn@k=10 of model pairs within vs across {factor.replace('_', ' ')} "
-          f"[95% bootstrap CI over models]; p: permutation of the labels, within > across:")
-        p(f"  {'image set':<{w}}{'within':>8}{'CI':>16}{'across':>8}{'CI':>16}{'gap':>8}{'p':>8}")
+        conf = float(g["attrs"].get("confidence", 0.95))
+        p(f"mutual_knn@k=10, same {factor.replace('_', ' ')}: effect beyond each model's overall "
+          f"alignment")
+        p(f"(OLS with model main effects) [{conf:.0%} CI: inverted permutation test], one-sided "
+          f"permutation p,")
+        p("BH q over sets x factors; within/across/gap: descriptive means (confounded by main "
+          "effects):")
+        p(f"  {'image set':<{w}}{'effect':>8}{'CI':>18}{'p':>7}{'q':>7}"
+          f"{'within':>8}{'across':>8}{'gap':>8}")
         for s in sets:
             f = g["sets"][s]["factors"].get(factor)
             if f is None:
                 continue
-            ci = lambda lo, hi: f"[{f[lo][k]:.3f}, {f[hi][k]:.3f}]"  # noqa: E731
-            p(f"  {s:<{w}}{f['within'][k]:>8.3f}{ci('within_ci_low', 'within_ci_high'):>16}"
-              f"{f['across'][k]:>8.3f}{ci('across_ci_low', 'across_ci_high'):>16}"
-              f"{f['gap'][k]:>8.3f}{f['pvalue'][k]:>8.3f}")
+            if "effect" not in f:  # a file from before issue 23
+                p(f"  {s:<{w}}{'-':>8}{'-':>18}{'-':>7}{'-':>7}{f['within'][k]:>8.3f}"
+                  f"{f['across'][k]:>8.3f}{f['gap'][k]:>8.3f}")
+                continue
+            ci = f"[{f['effect_ci_low'][k]:.3f}, {f['effect_ci_high'][k]:.3f}]"
+            p(f"  {s:<{w}}{f['effect'][k]:>8.3f}{ci:>18}{f['effect_pvalue'][k]:>7.3f}"
+              f"{f['effect_qvalue'][k]:>7.3f}{f['within'][k]:>8.3f}{f['across'][k]:>8.3f}"
+              f"{f['gap'][k]:>8.3f}")
     if "cknna@k=10" in names:
         b = names.index("cknna@k=10")
         rows = []

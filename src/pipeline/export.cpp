@@ -365,11 +365,12 @@ std::vector<const store::SetGroups*> groups_in_order(const ResultsData& r,
 }
 
 Table groups_table(const ResultsData& r, const store::GroupsData& g) {
-  Table t{"groups",
-          {"set", "factor", "configuration", "within", "within_ci_low", "within_ci_high", "across",
-           "across_ci_low", "across_ci_high", "gap", "gap_ci_low", "gap_ci_high", "pvalue",
-           "n_within", "n_across"},
-          {}};
+  Table t{
+      "groups",
+      {"set", "factor", "configuration", "within", "within_ci_low", "within_ci_high", "across",
+       "across_ci_low", "across_ci_high", "gap", "gap_ci_low", "gap_ci_high", "n_within",
+       "n_across", "effect", "effect_ci_low", "effect_ci_high", "effect_pvalue", "effect_qvalue"},
+      {}};
   const auto& cf = g.groups.configurations;
   auto at = [](const std::vector<double>& v, std::size_t k) {
     return number(k < v.size() ? v[k] : kNaN);
@@ -380,8 +381,9 @@ Table groups_table(const ResultsData& r, const store::GroupsData& g) {
         t.rows.push_back({text(s->set), text(f.factor), text(cf[k]), at(f.within, k),
                           at(f.within_low, k), at(f.within_high, k), at(f.across, k),
                           at(f.across_low, k), at(f.across_high, k), at(f.gap, k), at(f.gap_low, k),
-                          at(f.gap_high, k), at(f.pvalue, k), integer(f.n_within[k]),
-                          integer(f.n_across[k])});
+                          at(f.gap_high, k), integer(f.n_within[k]), integer(f.n_across[k]),
+                          at(f.effect, k), at(f.effect_low, k), at(f.effect_high, k),
+                          at(f.effect_pvalue, k), at(f.effect_qvalue, k)});
   return t;
 }
 

@@ -8,7 +8,9 @@
 
 #include "prh/core/error.hpp"
 #include "prh/stats/bootstrap.hpp"
+#include "prh/stats/calibration.hpp"
 #include "prh/stats/correlation.hpp"
+#include "prh/stats/group_effects.hpp"
 #include "prh/stats/groups.hpp"
 #include "prh/stats/permutation.hpp"
 #include "prh/store/results_groups.hpp"
@@ -20,6 +22,8 @@ namespace {
 // Streams of the sweep seed ("groups" and "groupsbt" in ASCII).
 constexpr std::uint64_t kGroupsStream = 0x67726f757073ULL;
 constexpr std::uint64_t kGroupsBootstrapStream = 0x67726f7570736274ULL;
+// The group effects' permutations ("groupsfx").
+constexpr std::uint64_t kGroupEffectsStream = 0x67726f7570736678ULL;
 
 // Labels as small integers (-1 for ""), and whether there are two groups or more.
 std::vector<int> encode(const std::vector<std::string>& names, bool& usable) {
@@ -68,6 +72,9 @@ void analyse_groups(const config::Sweep& sweep, const store::ResultsLayout& L) {
     g.factors.push_back(name);
   }
   const std::uint64_t perm_seed = stats::stream_seed(sweep.seed, kGroupsStream);
+  const std::uint64_t effect_seed = stats::stream_seed(sweep.seed, kGroupEffectsStream);
+  std::vector<std::vector<int>> all_labels;
+  for (const auto& f : factors) all_labels.push_back(f.second);
   stats::BootstrapOptions bo;
   bo.resamples = sweep.bootstrap;
   bo.confidence = sweep.confidence;
@@ -82,15 +89,21 @@ void analyse_groups(const config::Sweep& sweep, const store::ResultsLayout& L) {
     std::vector<std::vector<double>> mats;
     for (const auto& c : L.configurations)
       mats.push_back(store::read_scores(sweep.results, set.name, c.name));
-    for (const auto& [name, lab] : factors) {
+    // The model with main effects, all factors jointly, per configuration.
+    std::vector<stats::EffectTest> effects;
+    for (std::size_t k = 0; k < K; ++k)
+      effects.push_back(stats::test_group_effects(mats[k], M, all_labels, kGroupPermutations,
+                                                  effect_seed, sweep.confidence));
+    for (std::size_t fi = 0; fi < factors.size(); ++fi) {
+      const auto& [name, lab] = factors[fi];
       store::GroupFactor f;
       f.factor = name;
       for (std::size_t k = 0; k < K; ++k) {
-        const auto t = stats::group_test(mats[k], M, lab, kGroupPermutations, perm_seed, bo);
+        // The raw gap's permutation test is not written (confounded by main effects).
+        const auto t = stats::group_test(mats[k], M, lab, 0, perm_seed, bo);
         f.within.push_back(t.observed.within);
         f.across.push_back(t.observed.across);
         f.gap.push_back(t.observed.gap);
-        f.pvalue.push_back(t.pvalue);
         f.within_low.push_back(t.within_low);
         f.within_high.push_back(t.within_high);
         f.across_low.push_back(t.across_low);
@@ -99,6 +112,13 @@ void analyse_groups(const config::Sweep& sweep, const store::ResultsLayout& L) {
         f.gap_high.push_back(t.gap_high);
         f.n_within.push_back(t.observed.n_within);
         f.n_across.push_back(t.observed.n_across);
+        const auto& e = effects[k];
+        f.effect.push_back(e.fit.beta[fi]);
+        f.effect_low.push_back(e.ci_low[fi]);
+        f.effect_high.push_back(e.ci_high[fi]);
+        f.effect_pvalue.push_back(e.pvalue[fi]);
+        f.effect_valid.push_back(e.valid[fi]);
+        f.effect_note.push_back(e.fit.reason[fi]);
       }
       sg.factors.push_back(std::move(f));
       if (name != "training_data") continue;
@@ -114,10 +134,24 @@ void analyse_groups(const config::Sweep& sweep, const store::ResultsLayout& L) {
       if (bo.resamples > 0) {
         rc.ci_low = cm.ci_low;
         rc.ci_high = cm.ci_high;
+        rc.ci_p = cm.ci_p;
       }
       sg.correlations.push_back(std::move(rc));
     }
     g.sets.push_back(std::move(sg));
+  }
+  // BH over every set x factor of one configuration.
+  for (std::size_t k = 0; k < K; ++k) {
+    std::vector<double> p;
+    for (const auto& sg : g.sets)
+      for (const auto& f : sg.factors) p.push_back(f.effect_pvalue[k]);
+    const auto q = stats::bh_qvalues(p);
+    std::size_t x = 0;
+    for (auto& sg : g.sets)
+      for (auto& f : sg.factors) {
+        f.effect_qvalue.resize(K);
+        f.effect_qvalue[k] = q[x++];
+      }
   }
   store::write_groups(sweep.results, training_data, family, objective, g);
   if (!factors.empty())

@@ -21,6 +21,7 @@
 #include "prh/parallel/decide.hpp"
 #include "prh/parallel/mpi.hpp"
 #include "prh/pipeline/groups.hpp"
+#include "prh/pipeline/label_space.hpp"
 #include "prh/pipeline/stage.hpp"
 #include "prh/stats/bootstrap.hpp"
 #include "prh/stats/calibration.hpp"
@@ -334,8 +335,9 @@ std::string derived_hash(const store::ResultsLayout& L, const config::Sweep& swe
   json labels = json::array();
   for (const auto& m : sweep.models) labels.push_back({m.training_data, m.family, m.objective});
   // "tables": bumped when the derived tables change, so that complete files
-  // are derived again (3: /sweeps, set comparisons within sweeps, /groups).
-  return config::hash_json({{"tables", 3},
+  // are derived again (3: /sweeps, set comparisons within sweeps, /groups;
+  // 4: group effects, the comparison's percentile p, label spaces).
+  return config::hash_json({{"tables", 4},
                             {"labels", labels},
                             {"identity", L.identity},
                             {"configurations", configs},
@@ -750,6 +752,14 @@ store::Derived derive(const config::Sweep& sweep, const Plan& plan, const store:
   bo.seed = sweep.seed;
   std::vector<std::vector<std::vector<double>>> matrices(plan.sets.size());
   store::StoreReader st(sweep.store);
+  std::vector<stats::LabelSpace> model_spaces;  // [M]
+  for (const auto& name : L.models) {
+    stats::LabelSpace ms;
+    for (const auto& m : sweep.models)
+      if (m.name == name) ms = model_label_space(m);
+    model_spaces.push_back(ms);
+    d.model_label_spaces.push_back(stats::label_space_text(ms));
+  }
   for (std::size_t s = 0; s < plan.sets.size(); ++s) {
     const auto& ps = plan.sets[s];
     store::SetDerived sd;
@@ -789,6 +799,14 @@ store::Derived derive(const config::Sweep& sweep, const Plan& plan, const store:
             p.prob.push_back(prob[static_cast<std::size_t>(r)]);
           }
       }
+    }
+    // Accuracy only where the model's label space matches the set's.
+    const auto set_space = set_label_space(sweep, ps.name, labels);
+    sd.label_space = stats::label_space_text(set_space);
+    for (int m = 0; m < M; ++m) {
+      const int match = label_match(model_spaces[static_cast<std::size_t>(m)], set_space);
+      sd.labels_match.push_back(match);
+      preds[static_cast<std::size_t>(m)].labels_match = match != 0;
     }
     const auto ps_sum = stats::summarize_predictions(preds, labels);
     sd.n = ps_sum.n;
@@ -837,7 +855,7 @@ store::Derived derive(const config::Sweep& sweep, const Plan& plan, const store:
       t.r = cm.r;
       t.p = cm.p;
       t.n = cm.n;
-      if (bo.resamples > 0) t.ci_low = cm.ci_low, t.ci_high = cm.ci_high;
+      if (bo.resamples > 0) t.ci_low = cm.ci_low, t.ci_high = cm.ci_high, t.ci_p = cm.ci_p;
       // The same model relabellings for every set and method (seeded once).
       if (sweep.mantel > 0)
         t.mantel_p = stats::mantel_matrix(matrices[s], M, method, sweep.mantel,

@@ -243,6 +243,35 @@ double quantile_sorted(const std::vector<double>& sorted, double q) {
   return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
 }
 
+double percentile_pvalue(const std::vector<double>& v) {
+  const std::size_t n = v.size();
+  if (n == 0) return kNaN;
+  if (n == 1) return v[0] == 0 ? 1.0 : 0.0;
+  const double last = static_cast<double>(n - 1);
+  // q_low: the largest q with Q(q) <= 0.
+  double q_low;
+  if (v[0] > 0) {
+    q_low = 0;
+  } else if (v[n - 1] <= 0) {
+    q_low = 1;
+  } else {
+    const auto k =
+        static_cast<std::size_t>(std::upper_bound(v.begin(), v.end(), 0.0) - v.begin()) - 1;
+    q_low = (static_cast<double>(k) + (0 - v[k]) / (v[k + 1] - v[k])) / last;
+  }
+  // q_high: the smallest q with Q(q) >= 0.
+  double q_high;
+  if (v[n - 1] < 0) {
+    q_high = 1;
+  } else if (v[0] >= 0) {
+    q_high = 0;
+  } else {
+    const auto k = static_cast<std::size_t>(std::lower_bound(v.begin(), v.end(), 0.0) - v.begin());
+    q_high = (static_cast<double>(k - 1) + (0 - v[k - 1]) / (v[k] - v[k - 1])) / last;
+  }
+  return std::min(1.0, 2 * std::min(q_low, 1 - q_high));
+}
+
 CorrelationMatrix correlation_matrix(const std::vector<std::vector<double>>& matrices, int M,
                                      Method m, const BootstrapOptions& opt) {
   check_options(opt);
@@ -253,6 +282,7 @@ CorrelationMatrix correlation_matrix(const std::vector<std::vector<double>>& mat
   out.p.assign(K * K, kNaN);
   out.ci_low.assign(K * K, kNaN);
   out.ci_high.assign(K * K, kNaN);
+  out.ci_p.assign(K * K, kNaN);
   out.n.assign(K * K, 0);
 
   std::vector<std::vector<double>> vectors(K);
@@ -287,7 +317,9 @@ CorrelationMatrix correlation_matrix(const std::vector<std::vector<double>>& mat
     for (std::size_t b = a; b < K; ++b) {
       if (std::isnan(out.r[a * K + b])) continue;
       double low, high;
-      percentile_interval(stars[a * K + b], opt.resamples, opt.confidence, low, high);
+      percentile_interval(stars[a * K + b], opt.resamples, opt.confidence, low, high);  // sorts
+      const double p = std::isnan(low) ? kNaN : percentile_pvalue(stars[a * K + b]);
+      out.ci_p[a * K + b] = out.ci_p[b * K + a] = p;
       if (a == b && !std::isnan(low)) low = high = 1.0;  // r* of a vector with itself
       out.ci_low[a * K + b] = out.ci_low[b * K + a] = low;
       out.ci_high[a * K + b] = out.ci_high[b * K + a] = high;
@@ -345,12 +377,9 @@ CorrelationDifference compare_correlations(const std::vector<std::vector<double>
       auto& s = stars[ab];
       if (std::isnan(d) || s.empty() || 2 * s.size() < static_cast<std::size_t>(opt.resamples))
         continue;
-      std::int64_t extreme = 0;
-      for (double x : s)
-        if (std::fabs(x - d) >= std::fabs(d)) ++extreme;
-      out.p[ab] = out.p[ba] = static_cast<double>(1 + extreme) / static_cast<double>(1 + s.size());
       double low, high;
-      percentile_interval(s, opt.resamples, opt.confidence, low, high);
+      percentile_interval(s, opt.resamples, opt.confidence, low, high);  // sorts s
+      out.p[ab] = out.p[ba] = percentile_pvalue(s);
       out.ci_low[ab] = out.ci_low[ba] = low;
       out.ci_high[ab] = out.ci_high[ba] = high;
     }

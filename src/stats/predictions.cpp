@@ -1,5 +1,6 @@
 #include "prh/stats/predictions.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -12,6 +13,21 @@ namespace {
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 }  // namespace
+
+std::string label_space_text(const LabelSpace& s) {
+  if (s.domain.empty()) return "";
+  std::string out = s.domain + ":";
+  for (std::size_t k = 0; k < s.classes.size(); ++k)
+    out += (k ? "," : "") + std::to_string(s.classes[k]);
+  return out;
+}
+
+bool label_spaces_match(const LabelSpace& model, const LabelSpace& set) {
+  if (model.domain.empty() || set.domain.empty() || model.domain != set.domain) return false;
+  return std::all_of(set.classes.begin(), set.classes.end(), [&](std::int64_t c) {
+    return std::find(model.classes.begin(), model.classes.end(), c) != model.classes.end();
+  });
+}
 
 PredictionSummary summarize_predictions(const std::vector<ModelPredictions>& models,
                                         const std::vector<std::int64_t>& labels) {
@@ -51,7 +67,7 @@ PredictionSummary summarize_predictions(const std::vector<ModelPredictions>& mod
     for (std::size_t i = 0; i < N; ++i) {
       prob_sum += p.prob[i];
       const auto l = labels[i];
-      if (l < 0) continue;
+      if (l < 0 || !p.labels_match) continue;
       const bool inside = l < p.classes;
       classes_match = classes_match && inside;
       if (inside && p.top1[i] == l) {
@@ -63,7 +79,7 @@ PredictionSummary summarize_predictions(const std::vector<ModelPredictions>& mod
       }
     }
     if (N > 0) out.mean_prob[m] = prob_sum / static_cast<double>(N);
-    if (out.labelled > 0 && classes_match)
+    if (out.labelled > 0 && classes_match && p.labels_match)
       out.accuracy[m] = static_cast<double>(right) / static_cast<double>(out.labelled);
     if (n_wrong > 0) out.mean_prob_wrong[m] = prob_wrong_sum / static_cast<double>(n_wrong);
   }

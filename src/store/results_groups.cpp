@@ -45,9 +45,20 @@ void write_groups(const std::string& path, const std::vector<std::string>& train
   h5::write_attr(root.id(), "confidence", g.confidence);
   h5::write_attr(root.id(), "seed", g.seed);
   h5::write_attr(root.id(), "score", std::string("(scores[i, j] + scores[j, i]) / 2, i < j"));
+  h5::write_attr(root.id(), "descriptive",
+                 std::string("within, across, gap and their bootstrap intervals (models "
+                             "resampled) are descriptive means, not a test: the gap moves with "
+                             "the models' overall alignment"));
+  h5::write_attr(root.id(), "effect_model",
+                 std::string("OLS over the pairs i < j with a finite score: s_ij = a_i + a_j + "
+                             "sum_F beta_F [label_F(i) = label_F(j)], all factors jointly"));
   h5::write_attr(root.id(), "test",
-                 std::string("one-sided permutation of the labelled models' labels: "
-                             "(1 + #{gap* >= gap}) / (1 + valid)"));
+                 std::string("effect_pvalue: one-sided permutation test of beta_F > 0, F's "
+                             "labels permuted over the labelled models and the fit redone: "
+                             "(1 + #{beta* >= beta}) / (1 + valid); effect_ci: the hull of the "
+                             "beta0 that the same permutation test, inverted, accepts at "
+                             "(1 - confidence) / 2 on each side; effect_qvalue: BH over every "
+                             "set x factor of one configuration"));
   h5::write_attr(root.id(), "resampling", std::string("models"));
   for (const auto& s : g.sets) {
     auto gs = h5::create_group(root.id(), s.set);
@@ -56,7 +67,6 @@ void write_groups(const std::string& path, const std::vector<std::string>& train
       h5::write_doubles(gf.id(), "within", {K}, x.within);
       h5::write_doubles(gf.id(), "across", {K}, x.across);
       h5::write_doubles(gf.id(), "gap", {K}, x.gap);
-      h5::write_doubles(gf.id(), "pvalue", {K}, x.pvalue);
       h5::write_doubles(gf.id(), "within_ci_low", {K}, x.within_low);
       h5::write_doubles(gf.id(), "within_ci_high", {K}, x.within_high);
       h5::write_doubles(gf.id(), "across_ci_low", {K}, x.across_low);
@@ -65,6 +75,15 @@ void write_groups(const std::string& path, const std::vector<std::string>& train
       h5::write_doubles(gf.id(), "gap_ci_high", {K}, x.gap_high);
       h5::write_int64s(gf.id(), "n_within", {K}, x.n_within);
       h5::write_int64s(gf.id(), "n_across", {K}, x.n_across);
+      if (x.effect.size() == K) {
+        h5::write_doubles(gf.id(), "effect", {K}, x.effect);
+        h5::write_doubles(gf.id(), "effect_ci_low", {K}, x.effect_low);
+        h5::write_doubles(gf.id(), "effect_ci_high", {K}, x.effect_high);
+        h5::write_doubles(gf.id(), "effect_pvalue", {K}, x.effect_pvalue);
+        h5::write_doubles(gf.id(), "effect_qvalue", {K}, x.effect_qvalue);
+        h5::write_int64s(gf.id(), "effect_permutations", {K}, x.effect_valid);
+        h5::write_attr(gf.id(), "effect_note", nlohmann::json(x.effect_note).dump());
+      }
     }
     for (const auto& c : s.correlations) {
       h5::write_doubles(gs.id(), c.name, {K, K}, c.r);
@@ -73,6 +92,7 @@ void write_groups(const std::string& path, const std::vector<std::string>& train
       if (!c.ci_low.empty()) {
         h5::write_doubles(gs.id(), c.name + "_ci_low", {K, K}, c.ci_low);
         h5::write_doubles(gs.id(), c.name + "_ci_high", {K, K}, c.ci_high);
+        if (!c.ci_p.empty()) h5::write_doubles(gs.id(), c.name + "_ci_pvalue", {K, K}, c.ci_p);
       }
     }
   }
@@ -146,7 +166,6 @@ GroupsData read_groups(const std::string& path) {
       x.within = dbl(gf.id(), "within");
       x.across = dbl(gf.id(), "across");
       x.gap = dbl(gf.id(), "gap");
-      x.pvalue = dbl(gf.id(), "pvalue");
       x.within_low = dbl(gf.id(), "within_ci_low");
       x.within_high = dbl(gf.id(), "within_ci_high");
       x.across_low = dbl(gf.id(), "across_ci_low");
@@ -155,6 +174,13 @@ GroupsData read_groups(const std::string& path) {
       x.gap_high = dbl(gf.id(), "gap_ci_high");
       x.n_within = i64(gf.id(), "n_within");
       x.n_across = i64(gf.id(), "n_across");
+      x.effect = dbl(gf.id(), "effect");
+      x.effect_low = dbl(gf.id(), "effect_ci_low");
+      x.effect_high = dbl(gf.id(), "effect_ci_high");
+      x.effect_pvalue = dbl(gf.id(), "effect_pvalue");
+      x.effect_qvalue = dbl(gf.id(), "effect_qvalue");
+      x.effect_valid = i64(gf.id(), "effect_permutations");
+      x.effect_note = json_strings(gf.id(), "effect_note");
       sg.factors.push_back(std::move(x));
     }
     for (const std::string m : {"spearman", "pearson", "kendall"}) {
@@ -167,6 +193,7 @@ GroupsData read_groups(const std::string& path) {
       c.n = i64(gs.id(), n + "_n");
       c.ci_low = dbl(gs.id(), n + "_ci_low");
       c.ci_high = dbl(gs.id(), n + "_ci_high");
+      c.ci_p = dbl(gs.id(), n + "_ci_pvalue");
       sg.correlations.push_back(std::move(c));
     }
     g.sets.push_back(std::move(sg));

@@ -878,6 +878,8 @@ void write_derived(const std::string& path, const Derived& d) {
   h5::write_attr(f, "complete", std::int64_t{0});
   auto corr = h5::create_group(f, "/correlation");
   auto pred = h5::create_group(f, "/predictions");
+  if (!d.model_label_spaces.empty())
+    h5::write_attr(pred.id(), "model_label_spaces", json(d.model_label_spaces).dump());
   for (const auto& s : d.sets) {
     const auto M = static_cast<hsize_t>(s.accuracy.size());
     auto g = h5::create_group(corr.id(), s.set);
@@ -897,6 +899,7 @@ void write_derived(const std::string& path, const Derived& d) {
       if (!t.ci_low.empty()) {
         h5::write_doubles(g.id(), t.method + "_ci_low", {K, K}, t.ci_low);
         h5::write_doubles(g.id(), t.method + "_ci_high", {K, K}, t.ci_high);
+        if (!t.ci_p.empty()) h5::write_doubles(g.id(), t.method + "_ci_pvalue", {K, K}, t.ci_p);
       }
       if (!t.mantel_p.empty())
         h5::write_doubles(g.id(), t.method + "_mantel_p", {K, K}, t.mantel_p);
@@ -918,6 +921,8 @@ void write_derived(const std::string& path, const Derived& d) {
     auto p = h5::create_group(pred.id(), s.set);
     h5::write_attr(p.id(), "n", s.n);
     h5::write_attr(p.id(), "labelled", s.labelled);
+    h5::write_attr(p.id(), "label_space", s.label_space);
+    if (s.labels_match.size() == M) h5::write_int64s(p.id(), "labels_match", {M}, s.labels_match);
     h5::write_doubles(p.id(), "accuracy", {M}, s.accuracy);
     h5::write_doubles(p.id(), "mean_prob", {M}, s.mean_prob);
     h5::write_doubles(p.id(), "mean_prob_wrong", {M}, s.mean_prob_wrong);

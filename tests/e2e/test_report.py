@@ -495,10 +495,11 @@ def main(tmp):
     # Two main configurations, one by its short name (fewer heatmaps to draw).
     check_report(chromium, rich, tmp, "rich",
                  [f for f in base if f != "alignment_cka_kernel_linear"]
-                 + ["calibrated_mutual_knn_k_10", "calibrated_cknna_k_10", "sweep_blend"],
+                 + ["calibrated_mutual_knn_k_10", "calibrated_cknna_k_10", "sweep_blend", "group_effects"],
                  ["alignment_cka", "calibrated_cka"],
                  ["Mantel p", "Benjamini-Hochberg", "Sweep blend", "docs/sweeps.md",
-                  "training data and family"], flags=["--config", "mutual_knn@10", "--config", "cknna@k=10"])
+                  "training data and family", "Group effects beyond each model",
+                  "not the finding"], flags=["--config", "mutual_knn@10", "--config", "cknna@k=10"])
 
     # Written without --out: RESULTS without .h5, plus -report.
     partial = report_fixture.write(os.path.join(tmp, "partial.h5"), partial=True, models=10)

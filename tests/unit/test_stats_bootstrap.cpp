@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -449,6 +450,91 @@ TEST(CompareCorrelations, NaNWhereUndefined) {
   EXPECT_TRUE(std::isnan(d.p[3]));
   EXPECT_EQ(d.diff[0], 0.0);
   EXPECT_EQ(d.p[0], 1.0);
+}
+
+TEST(PercentilePvalue, DualOfThePercentileInterval) {
+  EXPECT_TRUE(std::isnan(percentile_pvalue({})));
+  EXPECT_EQ(percentile_pvalue({0.0}), 1.0);
+  EXPECT_EQ(percentile_pvalue({0.5}), 0.0);
+  EXPECT_EQ(percentile_pvalue({1, 2, 3}), 0.0);       // all on one side
+  EXPECT_EQ(percentile_pvalue({0, 0, 0}), 1.0);       // all at 0
+  EXPECT_DOUBLE_EQ(percentile_pvalue({-1, 1}), 1.0);  // Q(1/2) = 0
+  // -3 -1 1 5 9: Q(q) = 0 at h = 1.5, q = 1.5 / 4; p = 2 * 0.375.
+  EXPECT_DOUBLE_EQ(percentile_pvalue({-3, -1, 1, 5, 9}), 0.75);
+  // For every confidence, the interval excludes 0 exactly when p < 1 - c.
+  Gauss g(3);
+  for (int rep = 0; rep < 200; ++rep) {
+    std::vector<double> v;
+    const double shift = 0.02 * rep - 2;
+    for (int t = 0; t < 101; ++t) v.push_back(shift + std::exp(g()));  // skewed
+    std::sort(v.begin(), v.end());
+    const double p = percentile_pvalue(v);
+    for (double c : {0.5, 0.8, 0.9, 0.95, 0.99}) {
+      auto w = v;
+      double low, high;
+      percentile_interval(w, 101, c, low, high);
+      EXPECT_EQ(low > 0 || high < 0, p < 1 - c) << rep << " " << c << " " << p;
+    }
+  }
+}
+
+TEST(CompareCorrelations, IntervalAndPvalueAgreeOnEveryEntry) {
+  // Skewed, noisy differences: configurations of different noise on two sets
+  // whose second has extra noise in some configurations.
+  int excluded = 0, total = 0;
+  for (std::uint64_t seed = 0; seed < 4; ++seed) {
+    const int M = 15;
+    const auto set1 = generate(M, {0.1, 0.5, 1.0, 2.0, 0.3}, 20 + seed);
+    auto set2 = generate(M, {0.1, 0.5, 1.0, 2.0, 0.3}, 20 + seed);
+    Gauss g(40 + seed);
+    for (int c : {2, 4}) {
+      for (int i = 0; i < M; ++i)
+        for (int j = i + 1; j < M; ++j) {
+          const double x = g();
+          set2[c][i * M + j] += x;
+          set2[c][j * M + i] += x;
+        }
+    }
+    BootstrapOptions opt;
+    opt.resamples = 400;
+    opt.seed = seed;
+    for (double c : {0.9, 0.95}) {
+      opt.confidence = c;
+      const auto d = compare_correlations(set1, set2, M, Method::Spearman, opt);
+      for (std::size_t e = 0; e < d.diff.size(); ++e) {
+        ASSERT_FALSE(std::isnan(d.p[e]));
+        const bool out = d.ci_low[e] > 0 || d.ci_high[e] < 0;
+        EXPECT_EQ(out, d.p[e] < 1 - c)
+            << e << " [" << d.ci_low[e] << ", " << d.ci_high[e] << "] p " << d.p[e];
+        excluded += out;
+        ++total;
+      }
+    }
+  }
+  EXPECT_GT(excluded, 0);  // both kinds of entry occur
+  EXPECT_LT(excluded, total);
+}
+
+TEST(CorrelationMatrix, IntervalAndItsPvalueAgree) {
+  int excluded = 0, total = 0;
+  for (std::uint64_t seed = 0; seed < 4; ++seed) {
+    const int M = 12;
+    const auto mats = generate(M, {0.2, 1.0, 3.0, 6.0}, 60 + seed);
+    BootstrapOptions opt;
+    opt.resamples = 300;
+    opt.seed = seed;
+    const auto c = correlation_matrix(mats, M, Method::Spearman, opt);
+    for (std::size_t e = 0; e < c.r.size(); ++e) {
+      if (e % 5 == 0) continue;  // the diagonal: [1, 1], p 0
+      ASSERT_FALSE(std::isnan(c.ci_p[e]));
+      const bool out = c.ci_low[e] > 0 || c.ci_high[e] < 0;
+      EXPECT_EQ(out, c.ci_p[e] < 0.05) << e;
+      excluded += out;
+      ++total;
+    }
+  }
+  EXPECT_GT(excluded, 0);
+  EXPECT_LT(excluded, total);
 }
 
 TEST(BootstrapPerf, Report) {

@@ -89,6 +89,42 @@ TEST(Predictions, LabelOutsideClasses) {
   EXPECT_EQ(s.both_wrong[0], 2);
 }
 
+TEST(Predictions, LabelSpaces) {
+  using prh::stats::label_space_text;
+  using prh::stats::label_spaces_match;
+  using prh::stats::LabelSpace;
+  const LabelSpace f04{"fashion-mnist", {0, 1, 2, 3, 4}}, f59{"fashion-mnist", {5, 6, 7, 8, 9}},
+      f10{"fashion-mnist", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}}, shapes{"shapes", {0, 1, 2, 3, 4}},
+      unknown{"", {0, 1}};
+  const LabelSpace id{"fashion-mnist", {0, 1, 2, 3, 4}}, ood{"fashion-mnist", {5, 6, 7, 8, 9}};
+  EXPECT_TRUE(label_spaces_match(f04, id));
+  EXPECT_TRUE(label_spaces_match(f10, id));
+  EXPECT_TRUE(label_spaces_match(f10, ood));
+  EXPECT_TRUE(label_spaces_match(f59, ood));
+  EXPECT_FALSE(label_spaces_match(f59, id));     // 10 logits, but never trained on 0-4
+  EXPECT_FALSE(label_spaces_match(f04, ood));    // other classes
+  EXPECT_FALSE(label_spaces_match(shapes, id));  // the same values, another domain
+  EXPECT_TRUE(label_spaces_match(shapes, LabelSpace{"shapes", {0, 1, 2, 3, 4}}));
+  EXPECT_FALSE(label_spaces_match(unknown, id));
+  EXPECT_FALSE(label_spaces_match(f04, LabelSpace{"", {0}}));
+  EXPECT_EQ(label_space_text(f59), "fashion-mnist:5,6,7,8,9");
+  EXPECT_EQ(label_space_text(unknown), "");
+  // A model outside the set's label space: accuracy NaN, no image "wrong",
+  // agreement unchanged.
+  auto models = three_models();
+  const std::vector<std::int64_t> labels = {0, 1, 2, -1, 1, 0};
+  const auto all = summarize_predictions(models, labels);
+  models[0].labels_match = false;
+  const auto s = summarize_predictions(models, labels);
+  EXPECT_TRUE(std::isnan(s.accuracy[0]));
+  EXPECT_TRUE(std::isnan(s.mean_prob_wrong[0]));
+  EXPECT_EQ(s.both_wrong[0 * 3 + 1], 0);
+  EXPECT_TRUE(std::isnan(s.agreement_both_wrong[0 * 3 + 1]));
+  EXPECT_EQ(s.agreement[0 * 3 + 1], all.agreement[0 * 3 + 1]);
+  EXPECT_EQ(s.accuracy[1], all.accuracy[1]);
+  EXPECT_EQ(s.mean_prob[0], all.mean_prob[0]);
+}
+
 TEST(Predictions, NoLabels) {
   const auto s = summarize_predictions(three_models(), std::vector<std::int64_t>(6, -1));
   EXPECT_EQ(s.labelled, 0);

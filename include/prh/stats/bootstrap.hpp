@@ -73,12 +73,26 @@ double quantile_sorted(const std::vector<double>& sorted, double q);
 void percentile_interval(std::vector<double>& values, int resamples, double confidence, double& low,
                          double& high);
 
+// The two-sided bootstrap percentile p-value of "the statistic is 0", the
+// dual of percentile_interval: with Q(q) = quantile_sorted(sorted, q) (a
+// continuous, non-decreasing function of q), q_low = max{q : Q(q) <= 0} (0
+// when Q(0) > 0) and q_high = min{q : Q(q) >= 0} (1 when Q(1) < 0),
+// p = min(1, 2 min(q_low, 1 - q_high)). Then the percentile interval at
+// confidence c, [Q((1-c)/2), Q((1+c)/2)], excludes 0 exactly when p < 1 - c.
+// p = 0 when every value lies strictly on one side of 0. `sorted`: ascending,
+// all finite; NaN when empty.
+double percentile_pvalue(const std::vector<double>& sorted);
+
 // Correlations between K configurations, all K x K row-major.
 struct CorrelationMatrix {
   int K = 0;
   std::vector<double> r, p;             // coefficient, two-sided p (correlate())
   std::vector<double> ci_low, ci_high;  // percentile bootstrap interval (NaN: none)
-  std::vector<std::int64_t> n;          // model pairs with both scores finite
+  // percentile_pvalue of the same r* as the interval: the two-sided bootstrap
+  // p of "r = 0" that agrees with it (excludes 0 exactly when ci_p < 1 -
+  // confidence); NaN where the interval is.
+  std::vector<double> ci_p;
+  std::vector<std::int64_t> n;  // model pairs with both scores finite
 };
 
 // matrices[k]: configuration k's M x M score matrix. r, p, n: correlate_finite
@@ -104,8 +118,9 @@ struct CorrelationDifference {
 // (set1[k], set2[k]: configuration k's score matrices). diff = r1 - r2 (NaN if
 // either is). Paired bootstrap: each resample draws the models once and uses
 // them for both sets, d* = r1* - r2*; the interval is the percentile interval
-// of the finite d*, and p = (1 + #{|d* - diff| >= |diff|}) / (1 + #finite d*)
-// (two-sided test of "no difference"); interval and p are NaN where diff is
+// of the finite d*, and p = percentile_pvalue of the same d* (two-sided test
+// of "no difference", one construction with the interval: the interval
+// excludes 0 exactly when p < 1 - confidence); interval and p are NaN where diff is
 // NaN, where fewer than half of the resamples gave a finite d*, and everywhere
 // when opt.resamples == 0. Diagonal: diff 0 where both r are 1, interval
 // [0, 0], p 1 (with resamples > 0).

@@ -5,9 +5,30 @@
 // of the results file is in docs/results.md (/predictions).
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace prh::stats {
+
+// What a classifier's outputs or a set's labels mean: a domain (e.g.
+// "fashion-mnist", "shapes"; "" = not known) and the class values (sorted,
+// distinct). A model's are the classes it was trained to predict (a Fashion
+// 5-9 member: 5..9 of fashion-mnist, although it has 10 logits); a set's are
+// the label values its images carry.
+struct LabelSpace {
+  std::string domain;
+  std::vector<std::int64_t> classes;
+};
+
+// "domain:c1,c2,..." ("" when the domain is not known).
+std::string label_space_text(const LabelSpace& s);
+
+// A model's label space matches a set's when both are known, the domains are
+// equal and every class of the set is one the model was trained on (a
+// 10-class model matches a set of 5 of its classes; a 5-class model does not
+// match a set of the other 5, nor one of another domain with the same class
+// values).
+bool label_spaces_match(const LabelSpace& model, const LabelSpace& set);
 
 // One model's predictions on the N images of a set.
 struct ModelPredictions {
@@ -15,6 +36,11 @@ struct ModelPredictions {
   std::int64_t classes = 0;        // number of logits
   std::vector<std::int64_t> top1;  // [N] predicted class (empty if !has_head)
   std::vector<float> prob;         // [N] its softmax probability
+  // false: the set's labels are not in this model's label space
+  // (label_spaces_match): its label-based statistics are NaN (accuracy,
+  // mean_prob_wrong) or 0 (both_wrong), as for a set without labels; its
+  // agreement with other models (no labels needed) is unaffected.
+  bool labels_match = true;
 };
 
 struct PredictionSummary {

@@ -11,17 +11,26 @@
 namespace prh::store {
 
 // One factor (e.g. training_data) on one image set: per configuration [K].
+// within, across, gap and their intervals: descriptive means (the gap moves
+// with the models' overall alignment). effect*: the factor's coefficient in
+// the model with main effects (stats/group_effects.hpp), its interval, its
+// one-sided permutation p, the BH q over every set x factor of the
+// configuration, the permutations with an identified fit, and why the effect
+// is NaN ("" where it is not).
 struct GroupFactor {
   std::string factor;
-  std::vector<double> within, across, gap, pvalue;
+  std::vector<double> within, across, gap;
   std::vector<double> within_low, within_high, across_low, across_high, gap_low, gap_high;
   std::vector<std::int64_t> n_within, n_across;
+  std::vector<double> effect, effect_low, effect_high, effect_pvalue, effect_qvalue;
+  std::vector<std::int64_t> effect_valid;
+  std::vector<std::string> effect_note;
 };
 
 // A correlation between configurations [K x K] over one kind of pair.
 struct RestrictedCorrelation {
-  std::string name;  // e.g. "spearman_across_training_data"
-  std::vector<double> r, p, ci_low, ci_high;
+  std::string name;                                 // e.g. "spearman_across_training_data"
+  std::vector<double> r, p, ci_low, ci_high, ci_p;  // ci_p: the interval's dual p
   std::vector<std::int64_t> n;
 };
 

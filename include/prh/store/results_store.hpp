@@ -250,6 +250,7 @@ std::pair<bool, std::string> results_state(const std::string& path);
 struct CorrelationTable {
   std::string method;
   std::vector<double> r, p, ci_low, ci_high;  // [K*K]; CIs empty when bootstrap = 0
+  std::vector<double> ci_p;                   // [K*K] the interval's dual p; empty with the CIs
   std::vector<double> mantel_p;               // [K*K]; empty when mantel = 0
   // The correlation null (calibration on): over the permutations, the
   // coefficient between the configurations' null scores; NaN for
@@ -274,6 +275,10 @@ struct SetDerived {
   std::vector<double> accuracy, mean_prob, mean_prob_wrong;  // [M]
   std::vector<double> agreement, agreement_both_wrong;       // [M*M]
   std::vector<std::int64_t> both_wrong;                      // [M*M]
+  // The set's label space (stats::label_space_text; "" not known) and per
+  // model 1 / 0 / -1: matches / does not (accuracy NaN) / model's not known.
+  std::string label_space;
+  std::vector<std::int64_t> labels_match;  // [M]
 };
 struct ComparisonTable {
   std::string method;
@@ -324,6 +329,7 @@ struct Derived {
   std::vector<SetDerived> sets;
   std::vector<SetComparison> comparisons;
   std::vector<SweepDerived> sweeps;
+  std::vector<std::string> model_label_spaces;  // [M] stats::label_space_text, "" not known
 };
 // Replaces /correlation, /predictions, /comparison and /sweeps, writes the q-values
 // into /calibration/S/C/qvalue, then marks the file complete.
