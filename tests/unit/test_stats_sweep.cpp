@@ -5,6 +5,11 @@
 #include <random>
 
 #include "prh/core/error.hpp"
+#include "prh/metrics/null.hpp"
+#include "prh/stats/calibration.hpp"
+#include "prh/stats/cross_metric.hpp"
+#include "prh/stats/mantel.hpp"
+#include "prh/stats/permutation.hpp"
 #include "prh/stats/sweep.hpp"
 
 using namespace prh::stats;
@@ -195,4 +200,292 @@ TEST(StatsSweep, ShapesAreChecked) {
   EXPECT_THROW(sweep_curves(in, {}), prh::InputError);
   in.scores.push_back({std::vector<double>(9, 0.0)});  // 3 x 3 for 2 models
   EXPECT_THROW(sweep_curves(in, {}), prh::InputError);
+}
+
+TEST(StatsSweep, RelativeCalibratedAndItsBreakingLevelByHand) {
+  // One configuration, calibrated mean 0.8, 0.6, 0.3, 0.5 (constant
+  // matrices): relative 1, 0.75, 0.375, 0.625; below 0.5 first at level 2.
+  const int M = 4;
+  const double cal[] = {0.8, 0.6, 0.3, 0.5};
+  SweepInput in;
+  in.levels = {0, 1, 2, 3};
+  in.M = M;
+  for (int l = 0; l < 4; ++l) {
+    in.scores.push_back({matrix(M, [&](int, int) { return cal[l]; }), matrix(M, [](int, int) {
+                           return 0.0;
+                         })});
+    in.calibrated.push_back({matrix(M, [&](int, int) { return cal[l]; }),
+                             matrix(M, [](int, int) { return 0.0; })});
+    in.qvalues.push_back({qcut(M, 100), qcut(M, 0)});
+  }
+  BootstrapOptions bo;
+  bo.resamples = 50;
+  bo.seed = 1;
+  auto c = sweep_curves(in, bo);
+  for (int l = 0; l < 4; ++l) {
+    EXPECT_DOUBLE_EQ(c.relative[l * 2], cal[l] / cal[0]);
+    EXPECT_DOUBLE_EQ(c.relative_low[l * 2], cal[l] / cal[0]);  // constant: every resample
+    EXPECT_DOUBLE_EQ(c.relative_high[l * 2], cal[l] / cal[0]);
+    EXPECT_TRUE(std::isnan(c.relative[l * 2 + 1]));  // nothing beyond chance at the base
+  }
+  EXPECT_DOUBLE_EQ(c.relative_breaking[0], 2.0);
+  EXPECT_DOUBLE_EQ(c.relative_breaking_low[0], 2.0);
+  EXPECT_DOUBLE_EQ(c.relative_breaking_high[0], 2.0);
+  EXPECT_DOUBLE_EQ(c.relative_breaking_agreement[0], 1.0);
+  EXPECT_TRUE(std::isnan(c.relative_breaking[1]));
+  // The power curve of this configuration never breaks (every pair q < alpha).
+  EXPECT_EQ(c.breaking[0], kInf);
+  // Another fraction moves the break; (0, 1) only.
+  in.relative_fraction = 0.3;
+  c = sweep_curves(in, bo);
+  EXPECT_EQ(c.relative_breaking[0], kInf);
+  in.relative_fraction = 0.7;
+  c = sweep_curves(in, bo);
+  EXPECT_DOUBLE_EQ(c.relative_breaking[0], 2.0);
+  in.relative_fraction = 0.8;
+  c = sweep_curves(in, bo);
+  EXPECT_DOUBLE_EQ(c.relative_breaking[0], 1.0);
+  for (double bad : {0.0, 1.0, -0.5, kNaN}) {
+    in.relative_fraction = bad;
+    EXPECT_THROW(sweep_curves(in, bo), prh::InputError) << bad;
+  }
+}
+
+TEST(StatsSweep, RelativeBootstrapIsTheRatioOfEachResamplesMeans) {
+  const int M = 6;
+  std::mt19937_64 g(5);
+  std::uniform_real_distribution<double> u(0, 1);
+  SweepInput in;
+  in.levels = {0, 0.5, 1};
+  in.M = M;
+  for (int l = 0; l < 3; ++l) {
+    auto c = matrix(M, [&](int, int) { return u(g) / (1 + 2 * l); });
+    in.scores.push_back({c});
+    in.calibrated.push_back({c});
+    in.qvalues.push_back({qcut(M, 100)});
+  }
+  BootstrapOptions bo;
+  bo.resamples = 300;
+  bo.seed = 4;
+  bo.confidence = 0.9;
+  const auto c = sweep_curves(in, bo);
+  std::mt19937_64 rng(bo.seed);
+  std::vector<std::vector<double>> rel(3);
+  std::vector<double> brk;
+  for (int it = 0; it < bo.resamples; ++it) {
+    const auto drawn = resample_models(rng, M);
+    double m[3];
+    for (int l = 0; l < 3; ++l) {
+      double sum = 0, n = 0;
+      for (int a = 0; a < M; ++a)
+        for (int b = 0; b < M; ++b)
+          if (drawn[a] != drawn[b]) sum += in.calibrated[l][0][drawn[a] * M + drawn[b]], ++n;
+      m[l] = sum / n;
+    }
+    double b = kInf;
+    for (int l = 0; l < 3; ++l) {
+      rel[l].push_back(m[l] / m[0]);
+      if (b == kInf && m[l] / m[0] < 0.5) b = in.levels[l];
+    }
+    brk.push_back(b);
+  }
+  for (int l = 0; l < 3; ++l) {
+    EXPECT_NEAR(c.relative[l], mean_offdiagonal(in.calibrated[l][0], M) /
+                                   mean_offdiagonal(in.calibrated[0][0], M),
+                1e-15);
+    auto v = rel[l];
+    std::sort(v.begin(), v.end());
+    EXPECT_NEAR(c.relative_low[l], quantile_sorted(v, 0.05), 1e-12);
+    EXPECT_NEAR(c.relative_high[l], quantile_sorted(v, 0.95), 1e-12);
+  }
+  std::sort(brk.begin(), brk.end());
+  const double n1 = static_cast<double>(brk.size() - 1);
+  EXPECT_EQ(c.relative_breaking_low[0], brk[static_cast<std::size_t>(std::floor(n1 * 0.05))]);
+  EXPECT_EQ(c.relative_breaking_high[0], brk[static_cast<std::size_t>(std::ceil(n1 * 0.95))]);
+}
+
+TEST(StatsSweep, CorrelationBreakingLevelUsesTheNullP) {
+  const std::vector<double> lv = {0, 0.5, 1};
+  EXPECT_DOUBLE_EQ(correlation_breaking_level(lv, {0.01, 0.2, 0.01}, 0.05), 0.5);
+  EXPECT_DOUBLE_EQ(correlation_breaking_level(lv, {0.3, 0.01, 0.01}, 0.05), 0.0);
+  EXPECT_EQ(correlation_breaking_level(lv, {0.01, 0.01, 0.049}, 0.05), kInf);
+  // An undefined coefficient at a level (constant scores) breaks there.
+  EXPECT_DOUBLE_EQ(correlation_breaking_level(lv, {0.01, kNaN, 0.01}, 0.05), 0.5);
+  // No null at any level: not tested.
+  EXPECT_TRUE(std::isnan(correlation_breaking_level(lv, {kNaN, kNaN, kNaN}, 0.05)));
+  EXPECT_THROW(correlation_breaking_level(lv, {0.01}, 0.05), prh::InputError);
+}
+
+TEST(StatsSweep, ChanceShareAndCorrelationNullByHand) {
+  // Three pairs, three permutations. Null variances 1, 0 and 4 (rows
+  // {0, 1, 2}, {5, 5, 5}, {0, 2, 4}); observed 1, 2, 6: variance 7.
+  const std::vector<double> null = {0, 1, 2, 5, 5, 5, 0, 2, 4};
+  EXPECT_NEAR(chance_share({1, 2, 6}, null, 3), (5.0 / 3) / 7, 1e-15);
+  // A NaN score leaves its pair out: pairs 0 and 2, variance of {1, 6} 12.5.
+  EXPECT_NEAR(chance_share({1, kNaN, 6}, null, 3), 2.5 / 12.5, 1e-15);
+  EXPECT_TRUE(std::isnan(chance_share({1, 1, 1}, null, 3)));
+  EXPECT_THROW(chance_share({1, 2}, null, 3), prh::InputError);
+  // The correlation null: per permutation (column) Pearson over the pairs.
+  const std::vector<double> b = {0, 1, 2, 1, 2, 3, 2, 0, 4};
+  std::vector<double> rs;
+  for (int t = 0; t < 3; ++t)
+    rs.push_back(pearson_r({null[t], null[3 + t], null[6 + t]}, {b[t], b[3 + t], b[6 + t]}));
+  const auto want = summarize_null(0.5, rs);
+  const auto got = correlation_null(0.5, null, b, 3, Method::Pearson);
+  EXPECT_DOUBLE_EQ(got.mean, want.mean);
+  EXPECT_DOUBLE_EQ(got.p, want.p);
+  EXPECT_THROW(correlation_null(0.5, null, {1, 2}, 3, Method::Pearson), prh::InputError);
+}
+
+// --- Simulations (issue 23): the cross-metric test and the effect-size
+// breaking level on data with a known answer. -------------------------------
+
+namespace {
+
+using prh::metrics::MatrixF;
+
+// One level of a simulated sweep: M models, N images; model m's features are
+// share * s_m * Z W_m + E_m (Z: N x 4 shared by every model, W_m and E_m the
+// model's own; s_m = 2 m / (M - 1), so that pairs differ in how much they
+// truly share). share = 0: independent random models.
+struct Level {
+  double r = 0, null_p = 0, mantel_p = 0;      // Spearman(mutual_knn@10, cknna@10) and its tests
+  double share_knn = 0, share_cknna = 0;       // chance shares
+  std::vector<double> cka, cka_cal, cka_p;     // [M*M] mirrored
+};
+
+Level simulate(std::uint64_t seed, int M, int N, double share, int K) {
+  using namespace prh::metrics;
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> g;
+  auto gauss = [&](int r, int c) {
+    MatrixF x(r, c);
+    for (int i = 0; i < r; ++i)
+      for (int j = 0; j < c; ++j) x(i, j) = g(rng);
+    return x;
+  };
+  const int D = 16;
+  const MatrixF Z = gauss(N, 4);
+  std::vector<MetricSpec> specs;
+  for (const char* n : {"mutual_knn:k=10", "cknna:k=10", "cka"}) specs.push_back(parse_metric(n));
+  std::vector<std::vector<Representation>> reps;
+  for (int m = 0; m < M; ++m) {
+    const MatrixF W = gauss(4, D);
+    MatrixF x = gauss(N, D);
+    const float s = static_cast<float>(share * 2.0 * m / (M - 1));
+    x += s * (Z * W);
+    reps.push_back(make_representations({x}, PreprocessOptions{}, specs, "m"));
+  }
+  const auto P = static_cast<std::size_t>(M * (M - 1) / 2);
+  std::vector<std::vector<double>> obs(3), null(3, std::vector<double>(P * K));
+  std::vector<std::vector<double>> mat(3, std::vector<double>(M * M, kNaN));
+  Level out;
+  out.cka_cal.assign(M * M, kNaN);
+  out.cka_p.assign(M * M, kNaN);
+  std::size_t p = 0;
+  for (int i = 0; i < M; ++i)
+    for (int j = i + 1; j < M; ++j, ++p) {
+      const auto o = compare_models(reps[i], reps[j], specs);
+      PairNull pn(reps[i], reps[j], specs);
+      for (int t = 0; t < K; ++t) {
+        const auto v = pn.layer_max(prh::stats::seeded_permutation(seed, t, N));
+        for (int c = 0; c < 3; ++c) null[c][p * K + t] = v[c];
+      }
+      for (int c = 0; c < 3; ++c) {
+        obs[c].push_back(o[c].score);
+        mat[c][i * M + j] = mat[c][j * M + i] = o[c].score;
+      }
+      const std::vector<double> cn(null[2].begin() + p * K, null[2].begin() + (p + 1) * K);
+      const auto cal = calibrate(o[2].score, cn, 0.05);
+      out.cka_cal[i * M + j] = out.cka_cal[j * M + i] = cal.calibrated;
+      out.cka_p[i * M + j] = out.cka_p[j * M + i] = cal.pvalue;
+    }
+  out.r = coefficient_finite(obs[0], obs[1], Method::Spearman);
+  out.null_p = correlation_null(out.r, null[0], null[1], K, Method::Spearman).p;
+  out.mantel_p = mantel(mat[0], mat[1], M, Method::Spearman, 999, seed).p;
+  out.share_knn = chance_share(obs[0], null[0], K);
+  out.share_cknna = chance_share(obs[1], null[1], K);
+  out.cka = mat[2];
+  return out;
+}
+
+}  // namespace
+
+TEST(StatsSweepSimulation, IndependentModelsBreakAtTheFirstLevel) {
+  // 10 independent random models, N = 300 (issue 23, point 3): the two kNN
+  // metrics correlate over the pairs through the pairs' shared chance
+  // fluctuations alone. The calibration-null test rejects at about its
+  // nominal rate, so the correlation breaking level is the first level (no
+  // agreement beyond chance), never "never".
+  const int reps = 20, M = 10, N = 300, K = 99;
+  int rejected = 0, mantel_rejected = 0, at_first = 0;
+  double share = 0;
+  for (int r = 0; r < reps; ++r) {
+    const auto lv = simulate(100 + r, M, N, 0.0, K);
+    rejected += lv.null_p < 0.05;
+    mantel_rejected += lv.mantel_p < 0.05;
+    share += (lv.share_knn + lv.share_cknna) / (2.0 * reps);
+    at_first += correlation_breaking_level({0, 0.5}, {lv.null_p, lv.null_p}, 0.05) == 0.0;
+  }
+  std::printf("independent models: Spearman null test rejects %d of %d, Mantel %d of %d; "
+              "mean chance share %.3f\n",
+              rejected, reps, mantel_rejected, reps, share);
+  // Binomial(20, 0.05): P(X >= 5) = 0.003.
+  EXPECT_LE(rejected, 4);
+  EXPECT_EQ(at_first, reps - rejected);
+  // Every pair is null: chance explains about all of the spread.
+  EXPECT_GT(share, 0.5);
+  EXPECT_LT(share, 2.0);
+}
+
+TEST(StatsSweepSimulation, PlantedSharedStructureIsDetectedAndBreaksWhereItEnds) {
+  // Level 0: a shared latent of pair-dependent strength; level 1: independent
+  // models. The metrics agree beyond chance at level 0 (null p = 1/(K+1))
+  // and the correlation breaks at level 1.
+  const int M = 10, N = 300, K = 99;
+  const auto planted = simulate(7, M, N, 1.0, K);
+  const auto none = simulate(8, M, N, 0.0, K);
+  EXPECT_DOUBLE_EQ(planted.null_p, 1.0 / (K + 1));
+  EXPECT_LT(planted.share_knn, 0.2);
+  EXPECT_LT(planted.share_cknna, 0.2);
+  EXPECT_GE(none.null_p, 0.05);
+  EXPECT_DOUBLE_EQ(correlation_breaking_level({0, 1}, {planted.null_p, none.null_p}, 0.05), 1.0);
+}
+
+TEST(StatsSweepSimulation, RelativeCalibratedScoreFindsAPlantedBreak) {
+  // Features s * Z W_m + E with s falling by level; linear CKA calibrated by
+  // its permutation null per pair. The shared latent is strong at levels 0-2
+  // and all but gone from level 3: the relative calibrated score breaks at
+  // level 3, in every resample.
+  const int M = 8, N = 300, K = 99;
+  const std::vector<double> s = {1.0, 0.9, 0.8, 0.15, 0.0};
+  SweepInput in;
+  in.M = M;
+  for (std::size_t l = 0; l < s.size(); ++l) {
+    in.levels.push_back(static_cast<double>(l));
+    const auto lv = simulate(200 + l, M, N, s[l], K);
+    std::vector<double> pv;
+    std::vector<std::size_t> where;
+    for (int i = 0; i < M; ++i)
+      for (int j = i + 1; j < M; ++j) pv.push_back(lv.cka_p[i * M + j]), where.push_back(i * M + j);
+    const auto q = bh_qvalues(pv);
+    std::vector<double> qm(M * M, kNaN);
+    for (std::size_t x = 0; x < q.size(); ++x)
+      qm[where[x]] = qm[(where[x] % M) * M + where[x] / M] = q[x];
+    in.scores.push_back({lv.cka});
+    in.calibrated.push_back({lv.cka_cal});
+    in.qvalues.push_back({qm});
+  }
+  BootstrapOptions bo;
+  bo.resamples = 200;
+  bo.seed = 2;
+  const auto c = sweep_curves(in, bo);
+  for (std::size_t l = 0; l < s.size(); ++l)
+    std::printf("level %zu: relative %.3f [%.3f, %.3f], significant %.2f\n", l, c.relative[l],
+                c.relative_low[l], c.relative_high[l], c.significant[l]);
+  EXPECT_DOUBLE_EQ(c.relative_breaking[0], 3.0);
+  EXPECT_LE(c.relative_breaking_low[0], 3.0);
+  EXPECT_GE(c.relative_breaking_high[0], 3.0);
+  EXPECT_GT(c.relative_breaking_agreement[0], 0.9);
+  EXPECT_DOUBLE_EQ(c.relative[0], 1.0);
 }
