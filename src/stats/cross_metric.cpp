@@ -7,10 +7,10 @@ namespace prh::stats {
 NullSummary correlation_null(double observed, const std::vector<double>& null_a,
                              const std::vector<double>& null_b, std::size_t permutations,
                              Method m) {
-  PRH_CHECK_INPUT(permutations > 0 && null_a.size() == null_b.size() &&
-                      null_a.size() % permutations == 0,
-                  "correlation null: {} and {} null scores for {} permutations", null_a.size(),
-                  null_b.size(), permutations);
+  PRH_CHECK_INPUT(
+      permutations > 0 && null_a.size() == null_b.size() && null_a.size() % permutations == 0,
+      "correlation null: {} and {} null scores for {} permutations", null_a.size(), null_b.size(),
+      permutations);
   const std::size_t P = null_a.size() / permutations;
   std::vector<double> x(P), y(P), rs(permutations);
   for (std::size_t t = 0; t < permutations; ++t) {

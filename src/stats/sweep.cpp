@@ -154,14 +154,13 @@ SweepCurves sweep_curves(const SweepInput& in, const BootstrapOptions& opt) {
   SweepCurves out;
   out.L = static_cast<int>(L);
   out.K = static_cast<int>(K);
-  for (auto* v :
-       {&out.mean, &out.mean_low, &out.mean_high, &out.calibrated, &out.calibrated_low,
-        &out.calibrated_high, &out.significant, &out.significant_low, &out.significant_high,
-        &out.relative, &out.relative_low, &out.relative_high})
+  for (auto* v : {&out.mean, &out.mean_low, &out.mean_high, &out.calibrated, &out.calibrated_low,
+                  &out.calibrated_high, &out.significant, &out.significant_low,
+                  &out.significant_high, &out.relative, &out.relative_low, &out.relative_high})
     v->assign(L * K, kNaN);
   for (auto* v : {&out.breaking, &out.breaking_low, &out.breaking_high, &out.breaking_agreement,
-                  &out.relative_breaking, &out.relative_breaking_low,
-                  &out.relative_breaking_high, &out.relative_breaking_agreement})
+                  &out.relative_breaking, &out.relative_breaking_low, &out.relative_breaking_high,
+                  &out.relative_breaking_agreement})
     v->assign(K, kNaN);
 
   // The statistics of one set of pairs: [L*K] each, and the breaking levels.

@@ -368,12 +368,15 @@ TEST(ConfigSweeps, ProblemsNamed) {
   e = error_of(base + "sweeps: {name: a}\n");
   EXPECT_TRUE(has(e, "sweeps: must be a list")) << e;
   for (const char* bad : {"0", "1", "1.5", "-0.2"}) {
-    e = error_of(base + "sweeps: [{name: a, base: id, family: blend, levels: [1], "
-                        "relative_breaking: " + bad + "}]\n");
+    e = error_of(base +
+                 "sweeps: [{name: a, base: id, family: blend, levels: [1], "
+                 "relative_breaking: " +
+                 bad + "}]\n");
     EXPECT_TRUE(has(e, "sweeps[0].relative_breaking: must be in (0, 1), got")) << e;
   }
-  e = error_of(base + "sweeps: [{name: a, base: id, family: blend, levels: [1], "
-                      "relative_breaking: x}]\n");
+  e = error_of(base +
+               "sweeps: [{name: a, base: id, family: blend, levels: [1], "
+               "relative_breaking: x}]\n");
   EXPECT_TRUE(has(e, "sweeps[0].relative_breaking: must be a number, got a string")) << e;
   // Two sweeps may not share a name, nor generate the same set.
   e = error_of(base + R"(

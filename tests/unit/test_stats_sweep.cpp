@@ -5,11 +5,8 @@
 #include <random>
 
 #include "prh/core/error.hpp"
-#include "prh/metrics/null.hpp"
 #include "prh/stats/calibration.hpp"
 #include "prh/stats/cross_metric.hpp"
-#include "prh/stats/mantel.hpp"
-#include "prh/stats/permutation.hpp"
 #include "prh/stats/sweep.hpp"
 
 using namespace prh::stats;
@@ -211,11 +208,10 @@ TEST(StatsSweep, RelativeCalibratedAndItsBreakingLevelByHand) {
   in.levels = {0, 1, 2, 3};
   in.M = M;
   for (int l = 0; l < 4; ++l) {
-    in.scores.push_back({matrix(M, [&](int, int) { return cal[l]; }), matrix(M, [](int, int) {
-                           return 0.0;
-                         })});
-    in.calibrated.push_back({matrix(M, [&](int, int) { return cal[l]; }),
-                             matrix(M, [](int, int) { return 0.0; })});
+    in.scores.push_back(
+        {matrix(M, [&](int, int) { return cal[l]; }), matrix(M, [](int, int) { return 0.0; })});
+    in.calibrated.push_back(
+        {matrix(M, [&](int, int) { return cal[l]; }), matrix(M, [](int, int) { return 0.0; })});
     in.qvalues.push_back({qcut(M, 100), qcut(M, 0)});
   }
   BootstrapOptions bo;
@@ -290,8 +286,8 @@ TEST(StatsSweep, RelativeBootstrapIsTheRatioOfEachResamplesMeans) {
     brk.push_back(b);
   }
   for (int l = 0; l < 3; ++l) {
-    EXPECT_NEAR(c.relative[l], mean_offdiagonal(in.calibrated[l][0], M) /
-                                   mean_offdiagonal(in.calibrated[0][0], M),
+    EXPECT_NEAR(c.relative[l],
+                mean_offdiagonal(in.calibrated[l][0], M) / mean_offdiagonal(in.calibrated[0][0], M),
                 1e-15);
     auto v = rel[l];
     std::sort(v.begin(), v.end());
@@ -335,157 +331,4 @@ TEST(StatsSweep, ChanceShareAndCorrelationNullByHand) {
   EXPECT_DOUBLE_EQ(got.mean, want.mean);
   EXPECT_DOUBLE_EQ(got.p, want.p);
   EXPECT_THROW(correlation_null(0.5, null, {1, 2}, 3, Method::Pearson), prh::InputError);
-}
-
-// --- Simulations (issue 23): the cross-metric test and the effect-size
-// breaking level on data with a known answer. -------------------------------
-
-namespace {
-
-using prh::metrics::MatrixF;
-
-// One level of a simulated sweep: M models, N images; model m's features are
-// share * s_m * Z W_m + E_m (Z: N x 4 shared by every model, W_m and E_m the
-// model's own; s_m = 2 m / (M - 1), so that pairs differ in how much they
-// truly share). share = 0: independent random models.
-struct Level {
-  double r = 0, null_p = 0, mantel_p = 0;      // Spearman(mutual_knn@10, cknna@10) and its tests
-  double share_knn = 0, share_cknna = 0;       // chance shares
-  std::vector<double> cka, cka_cal, cka_p;     // [M*M] mirrored
-};
-
-Level simulate(std::uint64_t seed, int M, int N, double share, int K) {
-  using namespace prh::metrics;
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> g;
-  auto gauss = [&](int r, int c) {
-    MatrixF x(r, c);
-    for (int i = 0; i < r; ++i)
-      for (int j = 0; j < c; ++j) x(i, j) = g(rng);
-    return x;
-  };
-  const int D = 16;
-  const MatrixF Z = gauss(N, 4);
-  std::vector<MetricSpec> specs;
-  for (const char* n : {"mutual_knn:k=10", "cknna:k=10", "cka"}) specs.push_back(parse_metric(n));
-  std::vector<std::vector<Representation>> reps;
-  for (int m = 0; m < M; ++m) {
-    const MatrixF W = gauss(4, D);
-    MatrixF x = gauss(N, D);
-    const float s = static_cast<float>(share * 2.0 * m / (M - 1));
-    x += s * (Z * W);
-    reps.push_back(make_representations({x}, PreprocessOptions{}, specs, "m"));
-  }
-  const auto P = static_cast<std::size_t>(M * (M - 1) / 2);
-  std::vector<std::vector<double>> obs(3), null(3, std::vector<double>(P * K));
-  std::vector<std::vector<double>> mat(3, std::vector<double>(M * M, kNaN));
-  Level out;
-  out.cka_cal.assign(M * M, kNaN);
-  out.cka_p.assign(M * M, kNaN);
-  std::size_t p = 0;
-  for (int i = 0; i < M; ++i)
-    for (int j = i + 1; j < M; ++j, ++p) {
-      const auto o = compare_models(reps[i], reps[j], specs);
-      PairNull pn(reps[i], reps[j], specs);
-      for (int t = 0; t < K; ++t) {
-        const auto v = pn.layer_max(prh::stats::seeded_permutation(seed, t, N));
-        for (int c = 0; c < 3; ++c) null[c][p * K + t] = v[c];
-      }
-      for (int c = 0; c < 3; ++c) {
-        obs[c].push_back(o[c].score);
-        mat[c][i * M + j] = mat[c][j * M + i] = o[c].score;
-      }
-      const std::vector<double> cn(null[2].begin() + p * K, null[2].begin() + (p + 1) * K);
-      const auto cal = calibrate(o[2].score, cn, 0.05);
-      out.cka_cal[i * M + j] = out.cka_cal[j * M + i] = cal.calibrated;
-      out.cka_p[i * M + j] = out.cka_p[j * M + i] = cal.pvalue;
-    }
-  out.r = coefficient_finite(obs[0], obs[1], Method::Spearman);
-  out.null_p = correlation_null(out.r, null[0], null[1], K, Method::Spearman).p;
-  out.mantel_p = mantel(mat[0], mat[1], M, Method::Spearman, 999, seed).p;
-  out.share_knn = chance_share(obs[0], null[0], K);
-  out.share_cknna = chance_share(obs[1], null[1], K);
-  out.cka = mat[2];
-  return out;
-}
-
-}  // namespace
-
-TEST(StatsSweepSimulation, IndependentModelsBreakAtTheFirstLevel) {
-  // 10 independent random models, N = 300 (issue 23, point 3): the two kNN
-  // metrics correlate over the pairs through the pairs' shared chance
-  // fluctuations alone. The calibration-null test rejects at about its
-  // nominal rate, so the correlation breaking level is the first level (no
-  // agreement beyond chance), never "never".
-  const int reps = 20, M = 10, N = 300, K = 99;
-  int rejected = 0, mantel_rejected = 0, at_first = 0;
-  double share = 0;
-  for (int r = 0; r < reps; ++r) {
-    const auto lv = simulate(100 + r, M, N, 0.0, K);
-    rejected += lv.null_p < 0.05;
-    mantel_rejected += lv.mantel_p < 0.05;
-    share += (lv.share_knn + lv.share_cknna) / (2.0 * reps);
-    at_first += correlation_breaking_level({0, 0.5}, {lv.null_p, lv.null_p}, 0.05) == 0.0;
-  }
-  std::printf("independent models: Spearman null test rejects %d of %d, Mantel %d of %d; "
-              "mean chance share %.3f\n",
-              rejected, reps, mantel_rejected, reps, share);
-  // Binomial(20, 0.05): P(X >= 5) = 0.003.
-  EXPECT_LE(rejected, 4);
-  EXPECT_EQ(at_first, reps - rejected);
-  // Every pair is null: chance explains about all of the spread.
-  EXPECT_GT(share, 0.5);
-  EXPECT_LT(share, 2.0);
-}
-
-TEST(StatsSweepSimulation, PlantedSharedStructureIsDetectedAndBreaksWhereItEnds) {
-  // Level 0: a shared latent of pair-dependent strength; level 1: independent
-  // models. The metrics agree beyond chance at level 0 (null p = 1/(K+1))
-  // and the correlation breaks at level 1.
-  const int M = 10, N = 300, K = 99;
-  const auto planted = simulate(7, M, N, 1.0, K);
-  const auto none = simulate(8, M, N, 0.0, K);
-  EXPECT_DOUBLE_EQ(planted.null_p, 1.0 / (K + 1));
-  EXPECT_LT(planted.share_knn, 0.2);
-  EXPECT_LT(planted.share_cknna, 0.2);
-  EXPECT_GE(none.null_p, 0.05);
-  EXPECT_DOUBLE_EQ(correlation_breaking_level({0, 1}, {planted.null_p, none.null_p}, 0.05), 1.0);
-}
-
-TEST(StatsSweepSimulation, RelativeCalibratedScoreFindsAPlantedBreak) {
-  // Features s * Z W_m + E with s falling by level; linear CKA calibrated by
-  // its permutation null per pair. The shared latent is strong at levels 0-2
-  // and all but gone from level 3: the relative calibrated score breaks at
-  // level 3, in every resample.
-  const int M = 8, N = 300, K = 99;
-  const std::vector<double> s = {1.0, 0.9, 0.8, 0.15, 0.0};
-  SweepInput in;
-  in.M = M;
-  for (std::size_t l = 0; l < s.size(); ++l) {
-    in.levels.push_back(static_cast<double>(l));
-    const auto lv = simulate(200 + l, M, N, s[l], K);
-    std::vector<double> pv;
-    std::vector<std::size_t> where;
-    for (int i = 0; i < M; ++i)
-      for (int j = i + 1; j < M; ++j) pv.push_back(lv.cka_p[i * M + j]), where.push_back(i * M + j);
-    const auto q = bh_qvalues(pv);
-    std::vector<double> qm(M * M, kNaN);
-    for (std::size_t x = 0; x < q.size(); ++x)
-      qm[where[x]] = qm[(where[x] % M) * M + where[x] / M] = q[x];
-    in.scores.push_back({lv.cka});
-    in.calibrated.push_back({lv.cka_cal});
-    in.qvalues.push_back({qm});
-  }
-  BootstrapOptions bo;
-  bo.resamples = 200;
-  bo.seed = 2;
-  const auto c = sweep_curves(in, bo);
-  for (std::size_t l = 0; l < s.size(); ++l)
-    std::printf("level %zu: relative %.3f [%.3f, %.3f], significant %.2f\n", l, c.relative[l],
-                c.relative_low[l], c.relative_high[l], c.significant[l]);
-  EXPECT_DOUBLE_EQ(c.relative_breaking[0], 3.0);
-  EXPECT_LE(c.relative_breaking_low[0], 3.0);
-  EXPECT_GE(c.relative_breaking_high[0], 3.0);
-  EXPECT_GT(c.relative_breaking_agreement[0], 0.9);
-  EXPECT_DOUBLE_EQ(c.relative[0], 1.0);
 }

@@ -30,7 +30,6 @@ namespace prh::stats {
 // summarize_null(observed, {r_t}): mean, q95 and the one-sided p. Throws
 // InputError for inconsistent sizes.
 NullSummary correlation_null(double observed, const std::vector<double>& null_a,
-                             const std::vector<double>& null_b, std::size_t permutations,
-                             Method m);
+                             const std::vector<double>& null_b, std::size_t permutations, Method m);
 
 }  // namespace prh::stats

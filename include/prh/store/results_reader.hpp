@@ -122,10 +122,10 @@ struct SweepResult {
   std::vector<double> relative_breaking_level, relative_breaking_level_low,
       relative_breaking_level_high, relative_breaking_agreement;  // [K]
   std::vector<std::int64_t> images;                               // [L]
-  std::vector<double> r, test_p;                   // [L*K*K]
-  std::vector<std::int64_t> correlation_test;      // [K*K]
-  std::vector<double> correlation_breaking_level;  // [K*K]
-  std::vector<double> accuracy, agreement;         // [L*M], [L]
+  std::vector<double> r, test_p;                                  // [L*K*K]
+  std::vector<std::int64_t> correlation_test;                     // [K*K]
+  std::vector<double> correlation_breaking_level;                 // [K*K]
+  std::vector<double> accuracy, agreement;                        // [L*M], [L]
 };
 
 struct ResultsData {
