@@ -932,32 +932,33 @@ def sweep_brief(r, out=sys.stdout):
         p(f"sweep {name} ({w['description'] or w['family']}), {w['parameter']} = "
           + ", ".join(f"{x:g}" for x in w["levels"]) + ":")
         brk = w.get("breaking_level")
-        if brk is None:
-            continue
         n = w.get("images")
         nt = "" if n is None else " (N = " + ", ".join(str(int(x)) for x in np.unique(n)) + " images per level)"
         rel, rb = w.get("relative_calibrated"), w.get("relative_breaking_level")
         width = max([20] + [len(c) + 1 for c in r.configurations])
         if rel is not None and rb is not None:
             p(f"  breaking level: first level whose mean calibrated score is below "
-              f"{w.get('relative_breaking', 0.5):g} x the first level's [interval over model resamples]:")
+              f"{w.get('relative_breaking', 0.5):g} x the first level's [interval over model")
+            p("  resamples]; then the relative calibrated score per level:")
             lo, hi = w.get("relative_breaking_level_low"), w.get("relative_breaking_level_high")
             for k, c in enumerate(r.configurations):
-                if np.isnan(brk[k]) and np.isnan(rb[k]):
+                if np.isnan(rb[k]) and not np.isfinite(rel[:, k]).any():
                     continue
                 p(f"    {c:<{width}} breaking {_level(rb[k]):>6} [{_level(lo[k] if lo is not None else None)}, "
-                  f"{_level(hi[k] if hi is not None else None)}]  relative calibrated score per level: "
+                  f"{_level(hi[k] if hi is not None else None)}] "
                   + " ".join("-" if np.isnan(x) else f"{x:.2f}" for x in rel[:, k]))
+        if brk is None or w.get("significant_fraction") is None:
+            continue
         frac = w.get("breaking_fraction", 0.5)
-        p(f"  power curve{nt}: share of pairs at q < {w['alpha']} per level, and the first level "
-          f"below {frac:g} [interval]:")
+        p(f"  power curve{nt}: first level with under {frac:g} of the pairs at q < {w['alpha']}")
+        p("  [interval]; then that share per level:")
         for k, c in enumerate(r.configurations):
             if np.isnan(brk[k]):
                 continue
             lo, hi = w["breaking_level_low"], w["breaking_level_high"]
             sig = w["significant_fraction"][:, k]
-            p(f"    {c:<{width}} power below {frac:g} from {_level(brk[k]):>6} "
-              f"[{_level(lo[k] if lo is not None else None)}, {_level(hi[k] if hi is not None else None)}]:  "
+            p(f"    {c:<{width}} {_level(brk[k]):>6} "
+              f"[{_level(lo[k] if lo is not None else None)}, {_level(hi[k] if hi is not None else None)}] "
               + " ".join("-" if np.isnan(x) else f"{x:.2f}" for x in sig))
         cb = w.get("correlation_breaking_levels")
         names = r.configurations
