@@ -876,7 +876,8 @@ def brief(r, out=sys.stdout):
     p("(models relabelled) tests pair-level association only, which chance alone creates between")
     p("two metrics of the same pairs. Chance share: the share of each metric's score variance")
     p("across the pairs that chance explains (mutual_knn, cknna):")
-    p(f"  {'image set':<10}{'spearman':>10}{'null p':>8}{'mantel p':>10}{'chance share':>15}")
+    sw = max([10] + [len(s) + 1 for s in r.sets])
+    p(f"  {'image set':<{sw}}{'spearman':>10}{'null p':>8}{'mantel p':>10}{'chance share':>15}")
     for s in r.sets:
         vals = [float("nan")] * 3
         share = [float("nan")] * 2
@@ -889,7 +890,7 @@ def brief(r, out=sys.stdout):
                                          for k in ("null_p", "mantel_p")]
                 if c.get("chance_share") is not None:
                     share = [c["chance_share"][a], c["chance_share"][b]]
-        p(f"  {s:<10}{vals[0]:>10.3f}{vals[1]:>8.3f}{vals[2]:>10.3f}"
+        p(f"  {s:<{sw}}{vals[0]:>10.3f}{vals[1]:>8.3f}{vals[2]:>10.3f}"
           f"{share[0]:>8.3f}{share[1]:>7.3f}")
     _brief_groups(r, p)
     comps = getattr(r, "comparisons", None)
