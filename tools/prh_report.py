@@ -376,8 +376,11 @@ class Report:
             c = r.correlation(s, meth)
             R = c["r"]
             marks = None
-            if c.get("mantel_p") is not None:
-                marks = (c["mantel_p"] >= self.alpha) & ~np.eye(k, dtype=bool)
+            if c.get("null_p") is not None and np.isfinite(c["null_p"]).any():
+                # The calibration null (agreement beyond chance); cells without one
+                # (configurations not calibrated) carry no mark: Mantel's p tests
+                # pair-level association only.
+                marks = (c["null_p"] >= self.alpha) & ~np.eye(k, dtype=bool)
                 has_null = True
             mesh = self.heatmap(ax, R, [short(x) for x in names], vlow, 1, ylabels=(n % ncol == 0),
                                 xlabels=(n // ncol == nrow - 1) or (n + ncol >= len(sets)),
@@ -393,10 +396,11 @@ class Report:
                 ci = "" if c["ci_low"] is None else f" [{fmt(c['ci_low'][a, b])}, {fmt(c['ci_high'][a, b])}]"
                 title += f"\n{short(self.pair[0])} vs {short(self.pair[1])}:\n{meth} {fmt(R[a, b])}{ci}"
                 extra = []
-                if c.get("null_mean") is not None:
-                    extra.append(f"null {fmt(c['null_mean'][a, b])}")
-                if c.get("null_q95") is not None:
-                    extra.append(f"null q95 {fmt(c['null_q95'][a, b])}")
+                if c.get("null_p") is not None and np.isfinite(c["null_p"][a, b]):
+                    extra.append(f"null p {fmt_p(c['null_p'][a, b])}")
+                cs = c.get("chance_share")
+                if cs is not None and np.isfinite(cs[a]) and np.isfinite(cs[b]):
+                    extra.append(f"chance share {fmt(cs[a])}/{fmt(cs[b])}")
                 if c.get("mantel_p") is not None:
                     extra.append(f"Mantel p {fmt_p(c['mantel_p'][a, b])}")
                 if extra:
@@ -431,8 +435,15 @@ class Report:
                    f"Intervals in the titles: percentile bootstrap over models "
                    f"({cinfo.get('bootstrap', 0)} resamples, pairs of two copies of a model dropped). ")
         if has_null:
-            caption += (f"Dots: cells whose Mantel permutation p &ge; {self.alpha} (not distinguishable "
-                        f"from the null of pairs that share nothing). ")
+            caption += (f"Dots: cells whose calibration-null p &ge; {self.alpha}: the two metrics agree "
+                        f"no more than their scores on pairs that share nothing (the coefficient over "
+                        f"the pairs' permutation-null scores) would; cells of configurations without a "
+                        f"calibration null are not tested. Titles: the chance share, the share of each "
+                        f"configuration's score variance across the pairs that chance explains (mean "
+                        f"per-pair null variance over the variance of the scores), and the Mantel p "
+                        f"(models relabelled), which tests pair-level association only: chance alone "
+                        f"makes two metrics of the same pairs associated, so it is not a test of "
+                        f"agreement beyond construction. ")
         else:
             caption += ("This results file holds no null correlation or Mantel p (the correlation of "
                         "the two metrics over pairs that share nothing is not 0; see the science "
@@ -480,10 +491,10 @@ class Report:
                             f"n = {c['n'][i, j]} pairs"
                     if c.get("mantel_p") is not None:
                         title += f", Mantel p = {fmt_p(c['mantel_p'][i, j])}"
-                    if c.get("null_mean") is not None:
-                        title += f"\nnull {fmt(c['null_mean'][i, j])}"
+                    if c.get("null_p") is not None and np.isfinite(c["null_p"][i, j]):
+                        title += f"\nnull p = {fmt_p(c['null_p'][i, j])}"
                         if c.get("null_q95") is not None:
-                            title += f" (q95 {fmt(c['null_q95'][i, j])})"
+                            title += f" (null q95 {fmt(c['null_q95'][i, j])})"
             ax.set_title(title, fontsize=8.5)
             ax2 = axes[1][n]
             if ok.sum() > 1:
@@ -1046,7 +1057,14 @@ class Report:
             confs = [c for c in self.main if all(c in r.configurations_of(s) for s in sets if s in r._alignment)]
             means = self.mean_table([s for s in sets if s in r._alignment], confs)
             has_cal = any("cal" in e for e in means.values())
-            panels = ["raw"] + (["cal"] if has_cal else []) + ["corr"]
+            # The stored effect-size curve (relative calibrated score) and power curve
+            # (docs/sweeps.md), when the file has them: the main panels.
+            stored = sw.get("relative_calibrated") is not None and sw.get("significant_fraction") is not None
+            panels = ((["rel", "power", "raw"] if stored else ["raw"] + (["cal"] if has_cal else []))
+                      + ["corr"])
+            images = sw.get("images")
+            ntext = ("" if images is None else
+                     "N = " + ", ".join(str(int(x)) for x in np.unique(images)) + " images per level")
             fig, axes = plt.subplots(1, len(panels), figsize=(3.7 * len(panels) + 1.2, 3.5),
                                      squeeze=False, layout="constrained", sharex=True)
             colours = plt.get_cmap(CMAP)(np.linspace(0.05, 0.85, max(len(confs), 1)))
@@ -1056,7 +1074,29 @@ class Report:
             legend_loc = "best"
             for pi, key in enumerate(panels):
                 ax = axes[0][pi]
-                if key in ("raw", "cal"):
+                if key in ("rel", "power"):
+                    arr, lo_k, hi_k, line = (("relative_calibrated", "relative_calibrated_ci_low",
+                                              "relative_calibrated_ci_high", sw.get("relative_breaking", 0.5))
+                                             if key == "rel" else
+                                             ("significant_fraction", "significant_fraction_ci_low",
+                                              "significant_fraction_ci_high", sw.get("breaking_fraction", 0.5)))
+                    for n, conf in enumerate(confs):
+                        kidx = r.configurations.index(conf)
+                        y = sw[arr][:, kidx]
+                        if not np.isfinite(y).any():
+                            continue  # not calibrated: no curve, no legend entry
+                        ax.plot(lv, y, marker=markers[n % 5], color=colours[n], ms=4, lw=1.2, label=short(conf))
+                        if sw.get(lo_k) is not None and sw.get(hi_k) is not None:
+                            ax.fill_between(lv, sw[lo_k][:, kidx], sw[hi_k][:, kidx], color=colours[n],
+                                            alpha=0.2, lw=0)
+                    ax.axhline(line, color="#888888", lw=0.8, ls=":")
+                    if key == "rel":
+                        ax.set_ylabel("mean calibrated score / first level's")
+                        ax.set_title("effect size: relative calibrated score", fontsize=9)
+                    else:
+                        ax.set_ylabel(f"share of pairs with q < {sw.get('alpha') or self.alpha:g}")
+                        ax.set_title("power curve" + (f" ({ntext})" if ntext else ""), fontsize=9)
+                elif key in ("raw", "cal"):
                     for n, conf in enumerate(confs):
                         y = np.array([means.get((s, conf), {}).get(key, np.nan) for s in sets])
                         if not np.isfinite(y).any():
@@ -1077,18 +1117,22 @@ class Report:
                                 i, j = names.index(ca), names.index(cb)
                                 get = lambda key: np.nan if c.get(key) is None else c[key][i, j]  # noqa: E731
                                 v = [c["r"][i, j], get("ci_low"), get("ci_high"), get("null_mean"),
-                                     get("null_q95"), get("mantel_p") if c.get("mantel_p") is not None
-                                     else c["p"][i, j]]
+                                     get("null_q95"), get("null_p")]
                         for lst, val in zip((y, lo, hi, nm, nq, pv), v):
                             lst.append(val)
                     y, lo, hi, nm, nq, pv = map(np.array, (y, lo, hi, nm, nq, pv))
                     ax.plot(lv, y, marker="o", color="#1f3b73", ms=4, lw=1.2, label="observed")
                     legend_loc = "lower left"
                     ax.fill_between(lv, lo, hi, color="#1f3b73", alpha=0.2, lw=0)
-                    if np.isfinite(nm).any():
-                        ax.plot(lv, nm, color="#b8a04a", lw=1.2, ls="--", label="null mean")
+                    # The calibration null's 0.95 quantile: what chance alone reaches (the
+                    # test is the observed value against that distribution; its mean is not
+                    # a baseline to subtract).
                     if np.isfinite(nq).any():
-                        ax.plot(lv, nq, color="#b8a04a", lw=0.8, ls=":", label="null q95")
+                        ax.plot(lv, nq, color="#b8a04a", lw=1.0, ls=":", label="null q95 (chance)")
+                        out = np.isfinite(pv) & (pv >= self.alpha)
+                        if out.any():
+                            ax.plot(np.asarray(lv)[out], y[out], ls="none", marker="x", color="#b8a04a",
+                                    ms=6, label=f"null p ≥ {self.alpha:g}")
                     ax.set_ylabel(f"{meth}({short(ca)}, {short(cb)})")
                     ax.set_title("cross-metric correlation", fontsize=9)
                     stored = sw.get("correlation_breaking_level")
@@ -1107,11 +1151,15 @@ class Report:
                 ax.grid(color="#eeeeee", lw=0.6)
                 ax.set_axisbelow(True)
                 ax.legend(loc=legend_loc if key == "corr" else "best", frameon=False, fontsize=7)
-            # Breaking points: stored per configuration, else the first level at
-            # which fewer than half the model pairs are significant (q < alpha).
+            # Breaking points: stored per configuration (the effect-size one where
+            # stored, else the power curve's), else the first level at which fewer
+            # than half the model pairs are significant (q < alpha).
             for n, conf in enumerate(confs):
                 kidx = r.configurations.index(conf)
-                if sw.get("breaking_level") is not None:
+                if sw.get("relative_breaking_level") is not None:
+                    bl = sw["relative_breaking_level"][kidx]
+                    breaks[conf] = bl if np.isfinite(bl) else None
+                elif sw.get("breaking_level") is not None:
                     bl = sw["breaking_level"][kidx]
                     breaks[conf] = bl if np.isfinite(bl) else None
                 elif has_cal:
@@ -1132,10 +1180,15 @@ class Report:
                     ax.axvline(breaks["corr"], color="black", lw=1, ls="--")
                     ax.annotate("breaks", (breaks["corr"], 1), xycoords=("data", "axes fraction"),
                                 fontsize=7, ha="left", va="top", xytext=(2, -2), textcoords="offset points")
-                if key in ("raw", "cal"):
+                if key in ("raw", "cal", "rel"):
                     for n, conf in enumerate(confs):
                         if breaks.get(conf) is not None:
                             ax.axvline(breaks[conf], color=colours[n], lw=1, ls="--")
+                if key == "power" and sw.get("breaking_level") is not None:
+                    for n, conf in enumerate(confs):
+                        bl = sw["breaking_level"][r.configurations.index(conf)]
+                        if np.isfinite(bl):
+                            ax.axvline(bl, color=colours[n], lw=1, ls=":")
             self.save(fig, "sweep_" + slug(name))
             for li, s in enumerate(sets):
                 for conf in confs:
@@ -1152,6 +1205,13 @@ class Report:
                                     "seed": e["seed"], "confidence": e["confidence"]})
                     else:
                         row.append("—")
+                    kidx = r.configurations.index(conf)
+                    for key in ("relative_calibrated", "significant_fraction"):
+                        a = sw.get(key)
+                        if a is not None and np.isfinite(a[li, kidx]):
+                            row.append({"v": a[li, kidx], "h5": f"/sweeps/{name}/{key}", "idx": (li, kidx)})
+                        else:
+                            row.append("—")
                     if meth in r.correlation_methods(s):
                         c = r.correlation(s, meth)
                         names = c["configurations"]
@@ -1165,27 +1225,45 @@ class Report:
                     rows.append(row)
             brk = "; ".join(f"{short(k) if k != 'corr' else 'cross-metric correlation'}: "
                             f"{'none' if v is None else fmt(float(v), 3)}" for k, v in breaks.items())
+            lead = ""
+            if stored:
+                lead = (f"Left: the effect size, each configuration's mean calibrated score relative "
+                        f"to the first level's (1 there), with its bootstrap band over models; dotted: "
+                        f"{sw.get('relative_breaking', 0.5):g}, below which the sweep breaks (dashed "
+                        f"verticals). Second: the power curve, the share of model pairs whose "
+                        f"calibrated alignment is significant (BH q &lt; {sw.get('alpha') or self.alpha:g}) "
+                        f"at {esc(ntext or 'the images of each level')}; it grows with the images, so it "
+                        f"says where the test can still see the alignment, not how much is left (dotted "
+                        f"verticals: where it falls below {sw.get('breaking_fraction', 0.5):g}). Third: ")
             caption = (f"Sweep {esc(name)} ({esc(sw['description'] or sw['parameter'])}): each level is an "
-                       f"image set of the results file ({esc(', '.join(sets))}). Left: mean alignment "
+                       f"image set of the results file ({esc(', '.join(sets))}). "
+                       + (lead or "Left: ") + "mean alignment "
                        f"over the model pairs with {self.corr_info(sets[0]).get('bootstrap', 0) or 1000}-resample "
                        f"bootstrap bands over models; "
                        + ("middle: the same for the calibrated scores; " if has_cal else "")
                        + f"right: {meth}({esc(ca)}, {esc(cb)}) with its bootstrap band"
-                       + (" and its null" if any(r._correlation.get(s, {}).get("by_method", {}).get(meth, {}).get("null_mean") is not None for s in sets) else "")
+                       + (" and the 0.95 quantile of its calibration null (the coefficient over the "
+                          "pairs' permutation-null scores: what chance alone gives two metrics of the "
+                          "same pairs); crosses: levels whose null p &ge; " + f"{self.alpha:g}"
+                          if any(r._correlation.get(s, {}).get("by_method", {}).get(meth, {}).get("null_q95") is not None for s in sets) else "")
                        + ". Dashed vertical lines: breaking points ("
-                       + ("stored in the file" if sw.get("breaking_level") is not None else
+                       + (f"stored in the file: the first level whose relative calibrated score is below "
+                          f"{sw.get('relative_breaking', 0.5):g}" if sw.get("relative_breaking_level") is not None else
+                          "stored in the file" if sw.get("breaking_level") is not None else
                           "alignment: the first level at which fewer than half the model pairs are "
                           f"significant, q &lt; {self.alpha}; shown only with calibration")
                        + "; correlation: " + ("stored in the file" if sw.get("correlation_breaking_level")
                                               is not None or sw.get("correlation_breaking_levels")
                                               is not None else
-                                              f"the first level whose Mantel p (else asymptotic p) &ge; {self.alpha}")
+                                              f"the first level whose calibration-null p &ge; {self.alpha}; "
+                                              "without a null: not tested")
                        + f"): {esc(brk)} (docs/sweeps.md). "
                        + self.provenance([s for s in sets if s in r._alignment], self.calib_attrs()))
             body += self.figure_html("sweep_" + slug(name), f"Sweep {name}: alignment and cross-metric "
                                      f"correlation against {sw['parameter']}", caption)
             body += self.table_html("sweep_" + slug(name), f"Numbers: sweep {name}",
                                     ["sweep", "level", "set", "configuration", "mean", "calibrated_mean",
+                                     "relative_calibrated", "significant_fraction (power)",
                                      f"{meth}({ca}, {cb})"], rows)
         self.section("sweeps", "Sweeps", body)
 

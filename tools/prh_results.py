@@ -295,7 +295,10 @@ class Results:
         c = {"configurations": configs, "methods": methods,
              "pairs": _attr_num(g, "pairs", 0), "bootstrap": _attr_num(g, "bootstrap", 0),
              "confidence": _attr_num(g, "confidence"), "seed": _attr_num(g, "seed"),
-             "mean_alignment": _read(g, "mean_alignment", (k, m), np.float64), "by_method": {}}
+             "mean_alignment": _read(g, "mean_alignment", (k, m), np.float64),
+             # [K] share of each configuration's score variance across pairs that chance
+             # explains (calibrated configurations; None when calibration is off)
+             "chance_share": _read(g, "chance_share", (k,), np.float64), "by_method": {}}
         for meth in methods:
             if meth not in g:
                 continue
@@ -354,7 +357,17 @@ class Results:
                      "calibrated_mean_ci_high", "significant_fraction", "significant_fraction_ci_low",
                      "significant_fraction_ci_high"):
             w[name] = _read(g, name, (L, k), np.float64)
-        for name in ("breaking_level", "breaking_level_low", "breaking_level_high", "breaking_agreement"):
+        # significant_fraction is a power curve (it grows with the images per level,
+        # `images`); relative_calibrated (the mean calibrated score over the first
+        # level's) is the effect size, with its own breaking level.
+        for name in ("relative_calibrated", "relative_calibrated_ci_low", "relative_calibrated_ci_high",
+                     "chance_share"):
+            w[name] = _read(g, name, (L, k), np.float64)
+        w["images"] = _read(g, "images", (L,), np.int64)
+        w["relative_breaking"] = _attr_num(g, "relative_breaking", 0.5)
+        for name in ("breaking_level", "breaking_level_low", "breaking_level_high", "breaking_agreement",
+                     "relative_breaking_level", "relative_breaking_level_low",
+                     "relative_breaking_level_high", "relative_breaking_agreement"):
             w[name] = _read(g, name, (k,), np.float64)
         w["r"] = _read(g, method, (L, k, k), np.float64) if method else None
         for name in ("ci_low", "ci_high", "mantel_p", "null_mean", "null_q95", "null_p"):
@@ -434,7 +447,12 @@ class Results:
 
         A dict: configurations (K names), r, p, ci_low, ci_high (float [K, K];
         ci_* None when the file has no bootstrap intervals), n (int [K, K]),
-        mean_alignment ([K, M]), accuracy_r, accuracy_p, accuracy_n ([K] or None).
+        mean_alignment ([K, M]), accuracy_r, accuracy_p, accuracy_n ([K] or None);
+        mantel_p (pair-level association only: it is not a test of agreement beyond
+        chance), null_mean, null_q95, null_p (the calibration null: null_p is the test of
+        agreement beyond chance; null_mean is not a baseline to subtract) and
+        chance_share ([K]: the share of each configuration's score variance across the
+        pairs that chance explains), each None when absent.
         """
         if set not in self._correlation:
             raise KeyError(f"{self.path}: no correlation for set {set!r}")
@@ -442,7 +460,8 @@ class Results:
         if method not in c["by_method"]:
             raise KeyError(f"{self.path}: no {method!r} correlation for set {set!r} "
                            f"(methods: {', '.join(c['by_method'])})")
-        out = {"configurations": list(c["configurations"]), "mean_alignment": c["mean_alignment"]}
+        out = {"configurations": list(c["configurations"]), "mean_alignment": c["mean_alignment"],
+               "chance_share": None if c.get("chance_share") is None else c["chance_share"].copy()}
         out.update({k: (None if v is None else v.copy()) for k, v in c["by_method"][method].items()})
         return out
 
@@ -689,24 +708,39 @@ class Results:
                            rows, ints=("both_wrong",))
 
     def sweep_table(self):
-        """sweep, level, set, configuration, mean, mean_ci_low, mean_ci_high, calibrated_mean,
-        significant_fraction, significant_ci_low, significant_ci_high, breaking_level,
-        breaking_level_low, breaking_level_high (the breaking level per configuration, repeated
-        on each level's row; inf: never within the levels; NaN: not calibrated)."""
+        """sweep, level, set, images, configuration, mean, mean_ci_low, mean_ci_high,
+        calibrated_mean, relative_calibrated, relative_ci_low, relative_ci_high (the mean
+        calibrated score over the first level's: the effect size), relative_breaking_level,
+        relative_breaking_level_low, relative_breaking_level_high, significant_fraction,
+        significant_ci_low, significant_ci_high (the power curve: share of pairs with q < alpha
+        at `images` images), breaking_level, breaking_level_low, breaking_level_high (the power
+        curve's breaking level), chance_share. Breaking levels per configuration, repeated on
+        each level's row; inf: never within the levels; NaN: not calibrated."""
         rows = []
         for name, w in self.sweeps.items():
             for li, (lv, s) in enumerate(zip(w["levels"], w["sets"])):
+                n = w.get("images")
                 for k, c in enumerate(self.configurations):
-                    rows.append((name, float(lv), s, c, _at(w["mean"], (li, k)), _at(w["mean_ci_low"], (li, k)),
+                    rows.append((name, float(lv), s, None if n is None else int(n[li]), c,
+                                 _at(w["mean"], (li, k)), _at(w["mean_ci_low"], (li, k)),
                                  _at(w["mean_ci_high"], (li, k)), _at(w["calibrated_mean"], (li, k)),
+                                 _at(w.get("relative_calibrated"), (li, k)),
+                                 _at(w.get("relative_calibrated_ci_low"), (li, k)),
+                                 _at(w.get("relative_calibrated_ci_high"), (li, k)),
+                                 _at(w.get("relative_breaking_level"), k),
+                                 _at(w.get("relative_breaking_level_low"), k),
+                                 _at(w.get("relative_breaking_level_high"), k),
                                  _at(w["significant_fraction"], (li, k)),
                                  _at(w["significant_fraction_ci_low"], (li, k)),
                                  _at(w["significant_fraction_ci_high"], (li, k)), _at(w["breaking_level"], k),
-                                 _at(w["breaking_level_low"], k), _at(w["breaking_level_high"], k)))
-        return self._frame(["sweep", "level", "set", "configuration", "mean", "mean_ci_low", "mean_ci_high",
-                            "calibrated_mean", "significant_fraction", "significant_ci_low",
+                                 _at(w["breaking_level_low"], k), _at(w["breaking_level_high"], k),
+                                 _at(w.get("chance_share"), (li, k))))
+        return self._frame(["sweep", "level", "set", "images", "configuration", "mean", "mean_ci_low",
+                            "mean_ci_high", "calibrated_mean", "relative_calibrated", "relative_ci_low",
+                            "relative_ci_high", "relative_breaking_level", "relative_breaking_level_low",
+                            "relative_breaking_level_high", "significant_fraction", "significant_ci_low",
                             "significant_ci_high", "breaking_level", "breaking_level_low",
-                            "breaking_level_high"], rows)
+                            "breaking_level_high", "chance_share"], rows, ints=("images",))
 
     def _r(self, set, method, a, b):
         c = self._correlation.get(set)
@@ -868,19 +902,27 @@ def brief(r, out=sys.stdout):
                 row += f"{np.mean(q < alpha):>7.2f}" if q.size else f"{'-':>7}"
             p(row)
     p("")
-    p("Spearman(mutual_knn@k=10, cknna@k=10): Mantel p (models relabelled), and under the")
-    p("permutation null of the pairs (calibration): mean, p of the observed value:")
-    p(f"  {'image set':<10}{'spearman':>10}{'mantel p':>10}{'null mean':>11}{'null p':>8}")
+    p("Spearman(mutual_knn@k=10, cknna@k=10) over the model pairs. Agreement beyond chance: null p")
+    p("(calibration null: the same coefficient over the pairs' permutation-null scores). Mantel p")
+    p("(models relabelled) tests pair-level association only, which chance alone creates between")
+    p("two metrics of the same pairs. Chance share: the share of each metric's score variance")
+    p("across the pairs that chance explains (mutual_knn, cknna):")
+    sw = max([10] + [len(s) + 1 for s in r.sets])
+    p(f"  {'image set':<{sw}}{'spearman':>10}{'null p':>8}{'mantel p':>10}{'chance share':>15}")
     for s in r.sets:
-        vals = [float("nan")] * 4
+        vals = [float("nan")] * 3
+        share = [float("nan")] * 2
         if "spearman" in r.correlation_methods(s):
             c = r.correlation(s, "spearman")
             names = c["configurations"]
             if "mutual_knn@k=10" in names and "cknna@k=10" in names:
                 a, b = names.index("mutual_knn@k=10"), names.index("cknna@k=10")
                 vals = [c["r"][a, b]] + [c[k][a, b] if c.get(k) is not None else float("nan")
-                                         for k in ("mantel_p", "null_mean", "null_p")]
-        p(f"  {s:<10}{vals[0]:>10.3f}{vals[1]:>10.3f}{vals[2]:>11.3f}{vals[3]:>8.3f}")
+                                         for k in ("null_p", "mantel_p")]
+                if c.get("chance_share") is not None:
+                    share = [c["chance_share"][a], c["chance_share"][b]]
+        p(f"  {s:<{sw}}{vals[0]:>10.3f}{vals[1]:>8.3f}{vals[2]:>10.3f}"
+          f"{share[0]:>8.3f}{share[1]:>7.3f}")
     _brief_groups(r, p)
     comps = getattr(r, "comparisons", None)
     if callable(comps):
@@ -911,43 +953,62 @@ def _level(x):
 
 
 def sweep_brief(r, out=sys.stdout):
-    """Per sweep: the breaking level of mutual_knn@k=10 and cknna@k=10 (and of every
-    calibrated configuration) with its bootstrap interval, and the level at which their
-    cross-metric correlation stops exceeding its null."""
+    """Per sweep: the effect-size breaking level of every calibrated configuration (the
+    first level whose mean calibrated score, relative to the first level's, is below the
+    sweep's relative_breaking) with its interval; the power curve (share of pairs with
+    q < alpha at N images per level) and its breaking level; and the level at which
+    Spearman(mutual_knn@k=10, cknna@k=10) stops exceeding its calibration null."""
     p = lambda *a: print(*a, file=out)  # noqa: E731
     for name, w in r.sweeps.items():
         p("")
         p(f"sweep {name} ({w['description'] or w['family']}), {w['parameter']} = "
           + ", ".join(f"{x:g}" for x in w["levels"]) + ":")
         brk = w.get("breaking_level")
-        if brk is None:
+        n = w.get("images")
+        nt = "" if n is None else " (N = " + ", ".join(str(int(x)) for x in np.unique(n)) + " images per level)"
+        rel, rb = w.get("relative_calibrated"), w.get("relative_breaking_level")
+        width = max([20] + [len(c) + 1 for c in r.configurations])
+        if rel is not None and rb is not None:
+            p(f"  breaking level: first level whose mean calibrated score is below "
+              f"{w.get('relative_breaking', 0.5):g} x the first level's [interval over model")
+            p("  resamples]; then the relative calibrated score per level:")
+            lo, hi = w.get("relative_breaking_level_low"), w.get("relative_breaking_level_high")
+            for k, c in enumerate(r.configurations):
+                if np.isnan(rb[k]) and not np.isfinite(rel[:, k]).any():
+                    continue
+                p(f"    {c:<{width}} breaking {_level(rb[k]):>6} [{_level(lo[k] if lo is not None else None)}, "
+                  f"{_level(hi[k] if hi is not None else None)}] "
+                  + " ".join("-" if np.isnan(x) else f"{x:.2f}" for x in rel[:, k]))
+        if brk is None or w.get("significant_fraction") is None:
             continue
         frac = w.get("breaking_fraction", 0.5)
-        p(f"  alignment breaking level (first level with < {frac:g} of the pairs at q < {w['alpha']}) "
-          "[interval over model resamples]:")
+        p(f"  power curve{nt}: first level with under {frac:g} of the pairs at q < {w['alpha']}")
+        p("  [interval]; then that share per level:")
         for k, c in enumerate(r.configurations):
             if np.isnan(brk[k]):
                 continue
             lo, hi = w["breaking_level_low"], w["breaking_level_high"]
             sig = w["significant_fraction"][:, k]
-            p(f"    {c:<20} breaking {_level(brk[k]):>6} [{_level(lo[k] if lo is not None else None)}, "
-              f"{_level(hi[k] if hi is not None else None)}]  fraction q<alpha per level: "
+            p(f"    {c:<{width}} {_level(brk[k]):>6} "
+              f"[{_level(lo[k] if lo is not None else None)}, {_level(hi[k] if hi is not None else None)}] "
               + " ".join("-" if np.isnan(x) else f"{x:.2f}" for x in sig))
         cb = w.get("correlation_breaking_levels")
         names = r.configurations
         if cb is not None and "mutual_knn@k=10" in names and "cknna@k=10" in names:
             a, b = names.index("mutual_knn@k=10"), names.index("cknna@k=10")
-            test = {1: "calibration null", 2: "Mantel"}.get(int(w["correlation_test"][a, b]), "no test")
+            tested = w.get("correlation_test") is not None and int(w["correlation_test"][a, b]) == 1
             rr = w["r"][:, a, b] if w.get("r") is not None else []
             brk = cb[a, b]
-            verdict = ("no test" if np.isnan(brk) else
-                       "exceeds its null at every level" if np.isinf(brk) else
-                       f"no longer exceeds its null from level {brk:g} on (correlation breaking level)")
-            nm = w.get("r_null_mean")
+            verdict = ("not tested (no calibration null for both)" if not tested or np.isnan(brk) else
+                       "exceeds its calibration null at every level" if np.isinf(brk) else
+                       f"no longer exceeds its calibration null from level {brk:g} on "
+                       f"(correlation breaking level; p < {w['alpha']})")
+            cs = w.get("chance_share")
             p(f"  {w['method']}(mutual_knn@k=10, cknna@k=10) per level: "
-              + " ".join(f"{x:.2f}" for x in rr)
-              + ("" if nm is None else "; null mean " + " ".join(f"{x:.2f}" for x in nm[:, a, b]))
-              + f"; {verdict} ({test}, p < {w['alpha']})")
+              + " ".join(f"{x:.2f}" for x in rr) + f"; {verdict}")
+            if cs is not None:
+                p("    chance share of the score variance per level (mutual_knn, cknna): "
+                  + " ".join(f"{x:.2f}/{y:.2f}" for x, y in zip(cs[:, a], cs[:, b])))
 
 
 def _brief_groups(r, p):

@@ -356,6 +356,9 @@ SweepDraft read_sweep(const json& node, const std::string& where, std::size_t li
   d.family = find_family(d.spec.family);
   d.limit = f.integer("limit", 0, 0, kBig);
   d.seed = f.integer("seed", 0, 0, kBig);
+  if (const json* rb = f.node("relative_breaking"))
+    d.spec.relative_breaking =
+        open_unit(*rb, where + ".relative_breaking", d.spec.relative_breaking, problems);
   if (d.family && std::string(d.family->name) == "blend") {
     d.extra["distribution"] = f.str("noise", "uniform", false, {"uniform", "gaussian"});
     d.extra["mean"] = f.number("mean", 127.5, 0, 255);

@@ -26,6 +26,7 @@
 #include "prh/stats/bootstrap.hpp"
 #include "prh/stats/calibration.hpp"
 #include "prh/stats/correlation.hpp"
+#include "prh/stats/cross_metric.hpp"
 #include "prh/stats/mantel.hpp"
 #include "prh/stats/permutation.hpp"
 #include "prh/stats/predictions.hpp"
@@ -334,11 +335,14 @@ std::string derived_hash(const store::ResultsLayout& L, const config::Sweep& swe
   // The models' labels feed /groups (and the report's grouping) only.
   json labels = json::array();
   for (const auto& m : sweep.models) labels.push_back({m.training_data, m.family, m.objective});
+  json breaking = json::array();  // the sweeps' effect-size breaking fractions
+  for (const auto& w : sweep.sweeps) breaking.push_back(w.relative_breaking);
   // "tables": bumped when the derived tables change, so that complete files
   // are derived again (3: /sweeps, set comparisons within sweeps, /groups;
   // 4: group effects, the comparison's percentile p, label spaces).
   return config::hash_json({{"tables", 4},
                             {"labels", labels},
+                            {"relative_breaking", breaking},
                             {"identity", L.identity},
                             {"configurations", configs},
                             {"sets", sets},
@@ -821,6 +825,7 @@ store::Derived derive(const config::Sweep& sweep, const Plan& plan, const store:
     // (i < j for symmetric configurations, mirrored; both orientations i != j
     // for asymmetric ones), and the null scores of the correlation null.
     std::vector<std::vector<float>> nulls(K);  // [config][P*Kperm], empty if not calibrated
+    std::vector<std::vector<double>> nd(K);    // the same in double
     const std::int64_t P = store::CalibrationLayout::pairs(M);
     if (cal.enabled()) {
       for (std::size_t c = 0; c < spec_of.size(); ++c) {
@@ -846,6 +851,20 @@ store::Derived derive(const config::Sweep& sweep, const Plan& plan, const store:
         nulls[static_cast<std::size_t>(spec_of[c])] =
             store::read_null_scores(sweep.results, ps.name, cname);
       }
+      // The share of each calibrated configuration's score variance across
+      // the pairs i < j that chance explains (docs/calibration.md).
+      sd.chance_share.assign(K, std::nan(""));
+      for (std::size_t k = 0; k < K; ++k) {
+        if (nulls[k].empty()) continue;
+        nd[k].assign(nulls[k].begin(), nulls[k].end());
+        std::vector<double> obs(static_cast<std::size_t>(P));
+        for (std::int64_t p = 0; p < P; ++p) {
+          const auto [i, j] = store::CalibrationLayout::pair_at(M, p);
+          obs[static_cast<std::size_t>(p)] = matrices[s][k][static_cast<std::size_t>(i * M + j)];
+        }
+        sd.chance_share[k] =
+            stats::chance_share(obs, nd[k], static_cast<std::size_t>(cal.permutations));
+      }
     }
     for (const auto& method_name : sweep.correlations) {
       const auto method = stats::parse_method(method_name);
@@ -863,25 +882,17 @@ store::Derived derive(const config::Sweep& sweep, const Plan& plan, const store:
       if (cal.enabled() && P > 0) {
         // Per permutation t, the coefficient between two configurations'
         // null scores over the pairs i < j (the same permutation t for every
-        // pair), summarised against the observed coefficient.
+        // pair), summarised against the observed coefficient
+        // (stats/cross_metric.hpp).
         const auto Kp = static_cast<std::size_t>(cal.permutations);
         const double nan = std::nan("");
         t.null_mean.assign(K * K, nan);
         t.null_q95.assign(K * K, nan);
         t.null_p.assign(K * K, nan);
-        std::vector<double> x(static_cast<std::size_t>(P)), y(static_cast<std::size_t>(P));
         for (std::size_t a = 0; a < K; ++a)
           for (std::size_t b = a; b < K; ++b) {
             if (nulls[a].empty() || nulls[b].empty()) continue;
-            std::vector<double> rs(Kp);
-            for (std::size_t k = 0; k < Kp; ++k) {
-              for (std::int64_t p = 0; p < P; ++p) {
-                x[static_cast<std::size_t>(p)] = nulls[a][static_cast<std::size_t>(p) * Kp + k];
-                y[static_cast<std::size_t>(p)] = nulls[b][static_cast<std::size_t>(p) * Kp + k];
-              }
-              rs[k] = stats::coefficient_finite(x, y, method);
-            }
-            const auto sum = stats::summarize_null(t.r[a * K + b], rs);
+            const auto sum = stats::correlation_null(t.r[a * K + b], nd[a], nd[b], Kp, method);
             for (auto [u, v] : {std::pair{a, b}, std::pair{b, a}}) {
               t.null_mean[u * K + v] = sum.mean;
               t.null_q95[u * K + v] = sum.q95;

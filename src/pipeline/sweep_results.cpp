@@ -41,8 +41,12 @@ std::string description_of(const config::SweepSpec& s, const config::Sweep& swee
   return s.family + " of " + s.base;
 }
 
-// The correlation breaking levels: per configuration pair, the first level at
-// which the test no longer says that the correlation exceeds its null.
+// The correlation breaking levels: per configuration pair with a calibration
+// null (both configurations calibrated), the first level at which the
+// observed coefficient no longer exceeds the coefficient over the pairs' null
+// scores at alpha. Pairs without a null are not tested (test 0, NaN level):
+// Mantel's model relabellings test pair-level association, which chance
+// alone creates between two metrics of the same pairs (docs/sweeps.md).
 void correlation_breaking(store::SweepDerived& x, std::size_t K) {
   const std::size_t L = x.levels.size();
   x.correlation_test.assign(K * K, 0);
@@ -52,26 +56,18 @@ void correlation_breaking(store::SweepDerived& x, std::size_t K) {
     for (std::size_t b = 0; b < K; ++b) {
       if (a == b) continue;
       const std::size_t ab = a * K + b;
-      // The calibration null where both configurations have one (at some
-      // level), else Mantel.
-      bool null = false, mantel = false;
+      std::vector<double> p(L, kNaN);
+      bool null = false;
       for (std::size_t l = 0; l < L; ++l) {
-        null = null || (!x.null_p.empty() && !std::isnan(x.null_mean[l * K * K + ab]));
-        mantel = mantel || (!x.mantel_p.empty() && !std::isnan(x.mantel_p[l * K * K + ab]));
+        null = null || !std::isnan(x.null_mean[l * K * K + ab]);
+        p[l] = x.null_p[l * K * K + ab];
       }
-      // NaN means "no test for this pair" only when every level lacks one;
-      // a level whose correlation is undefined (constant scores) is broken.
-      if (!null && !mantel) continue;
-      x.correlation_test[ab] = null ? 1 : 2;
-      std::vector<char> broken(L), known(L, 1);
-      for (std::size_t l = 0; l < L; ++l) {
-        const std::size_t i = l * K * K + ab;
-        const double p = null ? x.null_p[i] : x.mantel_p[i];
-        x.test_p[i] = p;
-        const bool exceeds = std::isfinite(p) && p < x.alpha && (null || x.r[i] > 0);
-        broken[l] = !exceeds;
-      }
-      x.correlation_breaking_level[ab] = stats::first_breaking_level(x.levels, broken, known);
+      // NaN means "not tested" only when every level lacks a null; a level
+      // whose coefficient is undefined (constant scores) is broken.
+      if (!null) continue;
+      x.correlation_test[ab] = 1;
+      for (std::size_t l = 0; l < L; ++l) x.test_p[l * K * K + ab] = p[l];
+      x.correlation_breaking_level[ab] = stats::correlation_breaking_level(x.levels, p, x.alpha);
     }
 }
 
@@ -83,8 +79,11 @@ void gather_correlations(store::SweepDerived& x, const store::Derived& d,
   for (auto* v :
        {&x.r, &x.r_ci_low, &x.r_ci_high, &x.mantel_p, &x.null_mean, &x.null_q95, &x.null_p})
     v->assign(L * K * K, kNaN);
+  x.chance_share.assign(L * K, kNaN);
   for (std::size_t l = 0; l < L; ++l) {
     const auto& sd = d.sets[idx[l]];
+    if (sd.chance_share.size() == K)
+      std::copy(sd.chance_share.begin(), sd.chance_share.end(), x.chance_share.begin() + l * K);
     if (sd.correlations.empty()) continue;
     const auto& t = sd.correlations.front();
     auto copy = [&](const std::vector<double>& from, std::vector<double>& to) {
@@ -158,6 +157,8 @@ std::vector<store::SweepDerived> derive_sweeps(
     in.M = M;
     in.alpha = x.alpha;
     in.breaking_fraction = x.breaking_fraction;
+    x.relative_breaking = spec.relative_breaking;
+    in.relative_fraction = x.relative_breaking;
     for (std::size_t l = 0; l < idx.size(); ++l) {
       const auto& sd = d.sets[idx[l]];
       in.scores.push_back(matrices[idx[l]]);
@@ -192,6 +193,14 @@ std::vector<store::SweepDerived> derive_sweeps(
     x.breaking_level_low = std::move(c.breaking_low);
     x.breaking_level_high = std::move(c.breaking_high);
     x.breaking_agreement = std::move(c.breaking_agreement);
+    x.relative = std::move(c.relative);
+    x.relative_ci_low = std::move(c.relative_low);
+    x.relative_ci_high = std::move(c.relative_high);
+    x.relative_breaking_level = std::move(c.relative_breaking);
+    x.relative_breaking_level_low = std::move(c.relative_breaking_low);
+    x.relative_breaking_level_high = std::move(c.relative_breaking_high);
+    x.relative_breaking_agreement = std::move(c.relative_breaking_agreement);
+    for (auto i : idx) x.images.push_back(d.sets[i].n);
     gather_correlations(x, d, idx, K);
     correlation_breaking(x, K);
     gather_predictions(x, d, idx, M);

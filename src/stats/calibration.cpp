@@ -89,4 +89,42 @@ NullSummary summarize_null(double observed, const std::vector<double>& null) {
   return s;
 }
 
+namespace {
+
+// Sample variance (n - 1) of the finite values; NaN with fewer than two.
+double sample_variance(const double* x, std::size_t n) {
+  double sum = 0;
+  std::size_t m = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    if (std::isfinite(x[i])) sum += x[i], ++m;
+  if (m < 2) return kNaN;
+  const double mean = sum / static_cast<double>(m);
+  double ss = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    if (std::isfinite(x[i])) ss += (x[i] - mean) * (x[i] - mean);
+  return ss / static_cast<double>(m - 1);
+}
+
+}  // namespace
+
+double chance_share(const std::vector<double>& observed, const std::vector<double>& null,
+                    std::size_t permutations) {
+  PRH_CHECK_INPUT(null.size() == observed.size() * permutations,
+                  "chance share: {} null scores for {} pairs of {} permutations", null.size(),
+                  observed.size(), permutations);
+  std::vector<double> obs;
+  double null_var = 0;
+  for (std::size_t p = 0; p < observed.size(); ++p) {
+    if (std::isnan(observed[p])) continue;
+    const double v = sample_variance(null.data() + p * permutations, permutations);
+    if (std::isnan(v)) continue;
+    obs.push_back(observed[p]);
+    null_var += v;
+  }
+  if (obs.size() < 2) return kNaN;
+  null_var /= static_cast<double>(obs.size());
+  const double obs_var = sample_variance(obs.data(), obs.size());
+  return obs_var > 0 ? null_var / obs_var : kNaN;
+}
+
 }  // namespace prh::stats

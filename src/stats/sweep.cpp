@@ -82,6 +82,8 @@ void check_input(const SweepInput& in) {
   PRH_CHECK_INPUT(in.scores.size() == L, "sweep: {} levels but score matrices for {}", L,
                   in.scores.size());
   PRH_CHECK_INPUT(in.alpha > 0 && in.alpha < 1, "sweep: alpha {} outside (0, 1)", in.alpha);
+  PRH_CHECK_INPUT(in.relative_fraction > 0 && in.relative_fraction < 1,
+                  "sweep: relative breaking fraction {} outside (0, 1)", in.relative_fraction);
   const std::size_t K = L ? in.scores[0].size() : 0;
   const auto mm = static_cast<std::size_t>(in.M) * static_cast<std::size_t>(in.M);
   for (const auto* set : {&in.scores, &in.calibrated, &in.qvalues}) {
@@ -127,6 +129,19 @@ double first_breaking_level(const std::vector<double>& levels, const std::vector
   return kInf;
 }
 
+double correlation_breaking_level(const std::vector<double>& levels,
+                                  const std::vector<double>& null_p, double alpha) {
+  PRH_CHECK_INPUT(null_p.size() == levels.size(), "correlation breaking: {} levels, {} p-values",
+                  levels.size(), null_p.size());
+  PRH_CHECK_INPUT(alpha > 0 && alpha < 1, "correlation breaking: alpha {} outside (0, 1)", alpha);
+  if (std::all_of(null_p.begin(), null_p.end(), [](double p) { return std::isnan(p); }))
+    return kNaN;
+  std::vector<char> broken(levels.size()), known(levels.size(), 1);
+  for (std::size_t l = 0; l < levels.size(); ++l)
+    broken[l] = !(std::isfinite(null_p[l]) && null_p[l] < alpha);
+  return first_breaking_level(levels, broken, known);
+}
+
 SweepCurves sweep_curves(const SweepInput& in, const BootstrapOptions& opt) {
   check_input(in);
   PRH_CHECK_INPUT(opt.resamples >= 0, "bootstrap resamples must not be negative, got {}",
@@ -139,23 +154,27 @@ SweepCurves sweep_curves(const SweepInput& in, const BootstrapOptions& opt) {
   SweepCurves out;
   out.L = static_cast<int>(L);
   out.K = static_cast<int>(K);
-  for (auto* v :
-       {&out.mean, &out.mean_low, &out.mean_high, &out.calibrated, &out.calibrated_low,
-        &out.calibrated_high, &out.significant, &out.significant_low, &out.significant_high})
+  for (auto* v : {&out.mean, &out.mean_low, &out.mean_high, &out.calibrated, &out.calibrated_low,
+                  &out.calibrated_high, &out.significant, &out.significant_low,
+                  &out.significant_high, &out.relative, &out.relative_low, &out.relative_high})
     v->assign(L * K, kNaN);
-  for (auto* v : {&out.breaking, &out.breaking_low, &out.breaking_high, &out.breaking_agreement})
+  for (auto* v : {&out.breaking, &out.breaking_low, &out.breaking_high, &out.breaking_agreement,
+                  &out.relative_breaking, &out.relative_breaking_low, &out.relative_breaking_high,
+                  &out.relative_breaking_agreement})
     v->assign(K, kNaN);
 
   // The statistics of one set of pairs: [L*K] each, and the breaking levels.
   struct Stats {
-    std::vector<double> mean, cal, sig, brk;
+    std::vector<double> mean, cal, sig, brk, rel, rbrk;
   };
   auto compute = [&](const std::vector<std::size_t>& idx) {
     Stats s;
     s.mean.assign(L * K, kNaN);
     s.cal.assign(L * K, kNaN);
     s.sig.assign(L * K, kNaN);
+    s.rel.assign(L * K, kNaN);
     s.brk.assign(K, kNaN);
+    s.rbrk.assign(K, kNaN);
     for (std::size_t l = 0; l < L; ++l)
       for (std::size_t k = 0; k < K; ++k) {
         s.mean[l * K + k] = mean_at(in.scores[l][k], idx);
@@ -170,6 +189,16 @@ SweepCurves sweep_curves(const SweepInput& in, const BootstrapOptions& opt) {
         broken[l] = known[l] && f < in.breaking_fraction;
       }
       s.brk[k] = first_breaking_level(in.levels, broken, known);
+      // Effect size: the mean calibrated score relative to the first level's.
+      const double base = L ? s.cal[k] : kNaN;
+      if (!(std::isfinite(base) && base > 0)) continue;
+      for (std::size_t l = 0; l < L; ++l) {
+        const double r = s.cal[l * K + k] / base;
+        s.rel[l * K + k] = r;
+        known[l] = std::isfinite(r);
+        broken[l] = known[l] && r < in.relative_fraction;
+      }
+      s.rbrk[k] = first_breaking_level(in.levels, broken, known);
     }
     return s;
   };
@@ -179,18 +208,25 @@ SweepCurves sweep_curves(const SweepInput& in, const BootstrapOptions& opt) {
   out.calibrated = all.cal;
   out.significant = all.sig;
   out.breaking = all.brk;
+  out.relative = all.rel;
+  out.relative_breaking = all.rbrk;
   if (opt.resamples == 0 || M == 0) return out;
 
   std::mt19937_64 rng(opt.seed);
-  std::vector<std::vector<double>> mean_s(L * K), cal_s(L * K), sig_s(L * K), brk_s(K);
+  std::vector<std::vector<double>> mean_s(L * K), cal_s(L * K), sig_s(L * K), rel_s(L * K),
+      brk_s(K), rbrk_s(K);
   for (int it = 0; it < opt.resamples; ++it) {
     const Stats r = compute(ordered_pairs(M, resample_models(rng, M)));
     for (std::size_t x = 0; x < L * K; ++x) {
       mean_s[x].push_back(r.mean[x]);
       cal_s[x].push_back(r.cal[x]);
       sig_s[x].push_back(r.sig[x]);
+      rel_s[x].push_back(r.rel[x]);
     }
-    for (std::size_t k = 0; k < K; ++k) brk_s[k].push_back(r.brk[k]);
+    for (std::size_t k = 0; k < K; ++k) {
+      brk_s[k].push_back(r.brk[k]);
+      rbrk_s[k].push_back(r.rbrk[k]);
+    }
   }
   for (std::size_t x = 0; x < L * K; ++x) {
     interval(mean_s[x], opt.resamples, opt.confidence, out.mean_low[x], out.mean_high[x]);
@@ -200,15 +236,23 @@ SweepCurves sweep_curves(const SweepInput& in, const BootstrapOptions& opt) {
     if (std::isfinite(all.sig[x]))
       interval(sig_s[x], opt.resamples, opt.confidence, out.significant_low[x],
                out.significant_high[x]);
+    if (std::isfinite(all.rel[x]))
+      interval(rel_s[x], opt.resamples, opt.confidence, out.relative_low[x], out.relative_high[x]);
   }
-  for (std::size_t k = 0; k < K; ++k) {
-    if (std::isnan(all.brk[k])) continue;
-    discrete_interval(brk_s[k], opt.resamples, opt.confidence, out.breaking_low[k],
-                      out.breaking_high[k]);
-    std::size_t same = 0;
-    for (double b : brk_s[k]) same += b == all.brk[k];
-    out.breaking_agreement[k] = static_cast<double>(same) / static_cast<double>(opt.resamples);
-  }
+  auto level_interval = [&](const std::vector<double>& full, std::vector<std::vector<double>>& s,
+                            std::vector<double>& low, std::vector<double>& high,
+                            std::vector<double>& agreement) {
+    for (std::size_t k = 0; k < K; ++k) {
+      if (std::isnan(full[k])) continue;
+      discrete_interval(s[k], opt.resamples, opt.confidence, low[k], high[k]);
+      std::size_t same = 0;
+      for (double b : s[k]) same += b == full[k];
+      agreement[k] = static_cast<double>(same) / static_cast<double>(opt.resamples);
+    }
+  };
+  level_interval(all.brk, brk_s, out.breaking_low, out.breaking_high, out.breaking_agreement);
+  level_interval(all.rbrk, rbrk_s, out.relative_breaking_low, out.relative_breaking_high,
+                 out.relative_breaking_agreement);
   return out;
 }
 

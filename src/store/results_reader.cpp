@@ -472,6 +472,18 @@ SweepResult read_sweep(const File& f, const std::string& name, hsize_t k, hsize_
   w.breaking_level_low = read_doubles(f, g + "/breaking_level_low", {k});
   w.breaking_level_high = read_doubles(f, g + "/breaking_level_high", {k});
   w.breaking_agreement = read_doubles(f, g + "/breaking_agreement", {k});
+  // Effect-size breaking and the chance share (absent in older files).
+  if (h5::has_attr(obj.id(), "relative_breaking"))
+    w.relative_breaking = attr_double(f, obj.id(), g, "relative_breaking");
+  w.relative = read_doubles(f, g + "/relative_calibrated", {L, k});
+  w.relative_ci_low = read_doubles(f, g + "/relative_calibrated_ci_low", {L, k});
+  w.relative_ci_high = read_doubles(f, g + "/relative_calibrated_ci_high", {L, k});
+  w.chance_share = read_doubles(f, g + "/chance_share", {L, k});
+  w.relative_breaking_level = read_doubles(f, g + "/relative_breaking_level", {k});
+  w.relative_breaking_level_low = read_doubles(f, g + "/relative_breaking_level_low", {k});
+  w.relative_breaking_level_high = read_doubles(f, g + "/relative_breaking_level_high", {k});
+  w.relative_breaking_agreement = read_doubles(f, g + "/relative_breaking_agreement", {k});
+  w.images = read_ints(f, g + "/images", {L});
   if (!w.method.empty()) w.r = read_doubles(f, g + "/" + w.method, {L, k, k});
   w.test_p = read_doubles(f, g + "/correlation_p", {L, k, k});
   w.correlation_test = read_ints(f, g + "/correlation_test", {k, k});

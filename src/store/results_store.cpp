@@ -821,6 +821,13 @@ void write_sweep(hid_t parent, const SweepDerived& x, hsize_t K) {
   h5::write_attr(g.id(), "description", x.description);
   h5::write_attr(g.id(), "alpha", x.alpha);
   h5::write_attr(g.id(), "breaking_fraction", x.breaking_fraction);
+  h5::write_attr(g.id(), "relative_breaking", x.relative_breaking);
+  h5::write_attr(g.id(), "significant_fraction_is",
+                 std::string("power curve: share of pairs with q < alpha at `images` images per "
+                             "level; it grows with the images, it is not an effect size"));
+  h5::write_attr(g.id(), "correlation_test_codes",
+                 std::string("1: calibration null (one-sided p of the coefficient over the pairs' "
+                             "null scores); 0: not tested (no calibration null)"));
   h5::write_attr(g.id(), "bootstrap", static_cast<std::int64_t>(x.bootstrap));
   h5::write_attr(g.id(), "confidence", x.confidence);
   h5::write_attr(g.id(), "seed", static_cast<std::int64_t>(x.seed));
@@ -829,6 +836,7 @@ void write_sweep(hid_t parent, const SweepDerived& x, hsize_t K) {
   h5::write_attr(g.id(), "method", x.method);
   h5::write_doubles(g.id(), "levels", {L}, x.levels);
   h5::write_strings(g.id(), "sets", x.sets);
+  h5::write_int64s(g.id(), "images", {L}, x.images);
   const std::pair<const char*, const std::vector<double>*> lk[] = {
       {"mean", &x.mean},
       {"mean_ci_low", &x.mean_ci_low},
@@ -838,13 +846,21 @@ void write_sweep(hid_t parent, const SweepDerived& x, hsize_t K) {
       {"calibrated_mean_ci_high", &x.calibrated_ci_high},
       {"significant_fraction", &x.significant},
       {"significant_fraction_ci_low", &x.significant_ci_low},
-      {"significant_fraction_ci_high", &x.significant_ci_high}};
+      {"significant_fraction_ci_high", &x.significant_ci_high},
+      {"relative_calibrated", &x.relative},
+      {"relative_calibrated_ci_low", &x.relative_ci_low},
+      {"relative_calibrated_ci_high", &x.relative_ci_high},
+      {"chance_share", &x.chance_share}};
   for (const auto& [name, v] : lk) h5::write_doubles(g.id(), name, {L, K}, *v);
   const std::pair<const char*, const std::vector<double>*> k1[] = {
       {"breaking_level", &x.breaking_level},
       {"breaking_level_low", &x.breaking_level_low},
       {"breaking_level_high", &x.breaking_level_high},
-      {"breaking_agreement", &x.breaking_agreement}};
+      {"breaking_agreement", &x.breaking_agreement},
+      {"relative_breaking_level", &x.relative_breaking_level},
+      {"relative_breaking_level_low", &x.relative_breaking_level_low},
+      {"relative_breaking_level_high", &x.relative_breaking_level_high},
+      {"relative_breaking_agreement", &x.relative_breaking_agreement}};
   for (const auto& [name, v] : k1) h5::write_doubles(g.id(), name, {K}, *v);
   const std::pair<std::string, const std::vector<double>*> lkk[] = {
       {x.method, &x.r},
@@ -913,6 +929,7 @@ void write_derived(const std::string& path, const Derived& d) {
       h5::write_int64s(g.id(), "accuracy_" + t.method + "_n", {K}, t.acc_n);
     }
     h5::write_doubles(g.id(), "mean_alignment", {K, M}, s.mean_alignment);
+    if (!s.chance_share.empty()) h5::write_doubles(g.id(), "chance_share", {K}, s.chance_share);
     for (const auto& q : s.qvalues) {
       auto ds = h5::open_dataset(f, paths::calibration(s.set, q.config) + "/qvalue");
       h5::write_box(ds.id(), H5T_NATIVE_DOUBLE, {0, 0}, {M, M}, q.qvalue.data());

@@ -10,7 +10,8 @@ plausible numbers, not computed (the report only displays them).
 Optional parts that prh does not write yet can be added (fabricated, for
 the report's code paths): calibration (/calibration/S/C/...), correlation
 nulls (/correlation/S/spearman_null_mean, _null_q95, _null_p, _mantel_p),
-a sweep (/sweeps/NAME, the first layout: levels, sets and breaking levels only), and
+a sweep (/sweeps/NAME: levels and sets; with calibration also the stored effect-size and
+power curves of issue 23), and
 /models attributes family / training_data. `partial=True` writes what
 `prh reduce --partial` leaves: two models without embeddings (NaN, not
 done), complete = 0.
@@ -260,6 +261,29 @@ def _write(path, calibration, nulls, sweep, groups, partial, seed):
             g.attrs["description"] = "(1 - alpha) * id + alpha * uniform noise, per pixel"
             g["levels"] = np.array([lv for lv, _ in sweep_levels], np.float64)
             string_dataset(g, "sets", [name for _, name in sweep_levels])
+            if calibration:
+                # The stored curves of issue 23 (docs/results.md, Sweeps): the effect
+                # size (relative calibrated score) and the power curve with N.
+                L = len(sweep_levels)
+                fall = np.array([max(0.0, 1.0 - lv) ** 1.5 for lv, _ in sweep_levels])
+                rel = fall[:, None] * rng.uniform(0.9, 1.1, (L, k))
+                rel[0] = 1.0
+                g.attrs["alpha"] = 0.05
+                g.attrs["breaking_fraction"] = 0.5
+                g.attrs["relative_breaking"] = 0.5
+                g["images"] = np.full(L, N, np.int64)
+                g["relative_calibrated"] = rel
+                g["relative_calibrated_ci_low"] = rel * 0.85
+                g["relative_calibrated_ci_high"] = rel * 1.15
+                sig = np.clip(fall[:, None] + rng.uniform(-0.05, 0.05, (L, k)), 0, 1)
+                g["significant_fraction"] = sig
+                g["significant_fraction_ci_low"] = np.clip(sig - 0.1, 0, 1)
+                g["significant_fraction_ci_high"] = np.clip(sig + 0.1, 0, 1)
+                brk = np.array([next((lv for (lv, _), x in zip(sweep_levels, rel[:, c]) if x < 0.5), np.inf)
+                                for c in range(k)])
+                g["relative_breaking_level"] = brk
+                g["relative_breaking_level_low"] = brk
+                g["relative_breaking_level_high"] = brk
         if groups:
             # /groups as reduce writes it (docs/results.md): descriptive means and the effect
             # of the model with main effects, its interval, p and q.

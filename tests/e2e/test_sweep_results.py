@@ -18,9 +18,19 @@ the level, and independent noise E. Checked:
 - the mean raw and calibrated alignment equal numpy means of the stored
   matrices, inside their bootstrap intervals; the breaking level's interval
   holds it;
-- the gathered correlations equal /correlation/SET, and the correlation
-  breaking level is the first level whose stored test p is not < alpha (or,
-  for Mantel, whose r is not > 0);
+- the effect size (issue 23): the relative calibrated score of CKA (each
+  level's mean calibrated score over the first level's) and its breaking
+  level (first level below relative_breaking = 0.5) equal numpy's from the
+  stored calibrated matrices; the planted design breaks inside the sweep;
+  the interval holds it; `images` holds N per level;
+- the gathered correlations equal /correlation/SET; the correlation
+  breaking level of cka vs mutual_knn@10 (both calibrated) is the first
+  level whose calibration-null p is not < alpha, with that p recomputed in
+  numpy from the stored null scores (Spearman per permutation over the
+  pairs); cka vs cknna@10 (cknna not calibrated) is "not tested" (test 0,
+  NaN level), never Mantel;
+- the chance share (per set and gathered per level) equals numpy's: mean
+  per-pair null variance over the variance of the scores across pairs;
 - 1 and 2 ranks give identical /sweeps;
 - set comparisons: the listed sets pairwise and every level with its base,
   not two levels with each other;
@@ -48,7 +58,7 @@ SEED = 7
 ALPHA = 0.05
 LEVELS = [0, 0.2, 0.4, 0.6, 0.8, 1.0]
 MODELS = ["m0", "m1", "m2", "m3", "m4", "m5"]
-METRICS = ["cka", "mutual_knn:k=10"]
+METRICS = ["cka", "mutual_knn:k=10", "cknna:k=10"]
 N = 120
 SETS = f"""
   - name: base
@@ -68,7 +78,7 @@ def cfg(tmp, name, store, results):
     return tr.config(tmp, name, MODELS, store=store, results=results, sets=SETS,
                      metrics=METRICS, sweeps=SWEEPS, last_layer_only="true", mantel=99,
                      bootstrap=200, calibration=f"{{permutations: {K}, alpha: {ALPHA}, seed: {SEED}, "
-                     "metrics: [cka]}")
+                     "metrics: [cka, mutual_knn:k=10]}")
 
 
 def bh(p):
@@ -110,15 +120,20 @@ def main(tmp):
     with h5py.File(res[1], "r") as f:
         configs = list(f["configurations"].asstr()[()])
         kc, km = configs.index("cka@kernel=linear"), configs.index("mutual_knn@k=10")
+        kk = configs.index("cknna@k=10")
+        C = len(configs)
         g = f["sweeps/fade"]
         check(list(g["sets"].asstr()[()]) == [level_set(lv) for lv in LEVELS], "sweep sets in order")
         check(np.array_equal(g["levels"][()], LEVELS), "sweep levels")
         check(g.attrs["family"] == "blend" and g.attrs["base"] == "base", "family and base attrs")
         check(g.attrs["calibrated"] == 1 and g.attrs["alpha"] == ALPHA, "calibrated, alpha attrs")
         L = len(LEVELS)
-        for name, shape in (("mean", (L, 2)), ("significant_fraction", (L, 2)),
-                            ("breaking_level", (2,)), ("spearman", (L, 2, 2)),
-                            ("correlation_breaking_level", (2, 2)), ("accuracy", (L, M))):
+        for name, shape in (("mean", (L, C)), ("significant_fraction", (L, C)),
+                            ("breaking_level", (C,)), ("spearman", (L, C, C)),
+                            ("relative_calibrated", (L, C)), ("relative_calibrated_ci_low", (L, C)),
+                            ("relative_breaking_level", (C,)), ("chance_share", (L, C)),
+                            ("images", (L,)),
+                            ("correlation_breaking_level", (C, C)), ("accuracy", (L, M))):
             check(g[name].shape == shape, f"/sweeps/fade/{name} shape {g[name].shape} vs {shape}")
 
         # The independent computation: p-values of linear CKA under prh's
@@ -149,10 +164,35 @@ def main(tmp):
         for li in range(L):
             check(abs(sig[li, kc] - frac[li]) < 1e-12,
                   f"level {LEVELS[li]}: fraction significant {sig[li, kc]} vs numpy {frac[li]}")
-        check(np.isnan(sig[:, km]).all(), "mutual_knn (not calibrated): no fraction")
+        check(np.isnan(sig[:, kk]).all(), "cknna (not calibrated): no fraction")
         brk = g["breaking_level"][()]
         check(brk[kc] == want, f"breaking level of cka {brk[kc]} vs numpy {want}")
-        check(np.isnan(brk[km]), "not calibrated: no breaking level")
+        check(np.isnan(brk[kk]), "not calibrated: no breaking level")
+        check(list(g["images"][()]) == [N] * L, f"images per level {g['images'][()]}")
+
+        # The effect size: relative calibrated score and its breaking level,
+        # from the stored calibrated matrices.
+        calm = np.array([np.mean(f[f"calibration/{level_set(lv)}/cka@kernel=linear/calibrated"][()][off])
+                         for lv in LEVELS])
+        rel = calm / calm[0]
+        check(np.allclose(g["relative_calibrated"][:, kc], rel, rtol=0, atol=1e-12),
+              f"relative calibrated {g['relative_calibrated'][:, kc]} vs numpy {rel}")
+        frac_rel = g.attrs["relative_breaking"]
+        check(frac_rel == 0.5, f"relative_breaking attr {frac_rel}")
+        rwant = next((lv for lv, x in zip(LEVELS, rel) if x < frac_rel), math.inf)
+        print("numpy: relative calibrated per level", rel, "breaking level", rwant)
+        rb = g["relative_breaking_level"][()]
+        check(rb[kc] == rwant, f"relative breaking level {rb[kc]} vs numpy {rwant}")
+        check(0 < rwant < 1, f"the planted design breaks inside the sweep on the effect size (at {rwant})")
+        rlo, rhi = g["relative_breaking_level_low"][kc], g["relative_breaking_level_high"][kc]
+        check(rlo <= rb[kc] <= rhi, f"relative breaking interval [{rlo}, {rhi}] holds {rb[kc]}")
+        check(0 < g["relative_breaking_agreement"][kc] <= 1, "relative breaking agreement in (0, 1]")
+        lo_r, hi_r = g["relative_calibrated_ci_low"][:, kc], g["relative_calibrated_ci_high"][:, kc]
+        check(lo_r[0] == 1 and hi_r[0] == 1, "relative calibrated is 1 at the first level in every resample")
+        check(np.all(lo_r[1:] <= rel[1:] + 1e-12) and np.all(rel[1:] <= hi_r[1:] + 1e-12),
+              "relative calibrated inside its interval")
+        check(np.isnan(g["relative_calibrated"][:, kk]).all() and np.isnan(rb[kk]),
+              "cknna (not calibrated): no relative curve or breaking level")
         lo, hi = g["breaking_level_low"][kc], g["breaking_level_high"][kc]
         check(lo <= brk[kc] <= hi, f"breaking interval [{lo}, {hi}] holds {brk[kc]}")
         check(0 < g["breaking_agreement"][kc] <= 1, "breaking agreement in (0, 1]")
@@ -170,22 +210,44 @@ def main(tmp):
             check(abs(g["calibrated_mean"][li, kc] - np.mean(C[off])) < 1e-12,
                   f"{s}: calibrated mean")
             # Correlations gathered.
-            for name in ("spearman", "spearman_mantel_p", "spearman_null_p"):
+            for name in ("spearman", "spearman_mantel_p", "spearman_null_p", "chance_share"):
                 a, b = g[name][li], f[f"correlation/{s}/{name}"][()]
                 check(np.array_equal(a, b, equal_nan=True), f"{s}: {name} gathered")
-        test = g["correlation_test"][()]
-        check(test[kc, km] == 2 and test[km, kc] == 2,
-              "cka vs mutual_knn: Mantel (mutual_knn has no calibration null)")
-        pv, rr = g["correlation_p"][()], g["spearman"][()]
-        cb = math.inf
+        # The calibration null of Spearman(cka, mutual_knn) and the chance share,
+        # recomputed from the stored null scores (pairs i < j, row-major).
+        iu = np.triu_indices(M, 1)
+        null_p = []
         for li, lv in enumerate(LEVELS):
-            if not (pv[li, kc, km] < ALPHA and rr[li, kc, km] > 0):
-                cb = lv
-                break
+            s = level_set(lv)
+            obs, nul = {}, {}
+            for k, c in ((kc, "cka@kernel=linear"), (km, "mutual_knn@k=10")):
+                obs[k] = f[f"alignment/{s}/{c}/scores"][()][iu]
+                nul[k] = f[f"calibration/{s}/{c}/null_scores"][()].astype(np.float64)
+                share = np.mean(np.var(nul[k], axis=1, ddof=1)) / np.var(obs[k], ddof=1)
+                got = f[f"correlation/{s}/chance_share"][k]
+                check(abs(got - share) <= 1e-9 * max(1.0, abs(share)),
+                      f"{s}/{c}: chance share {got} vs numpy {share}")
+            check(np.isnan(f[f"correlation/{s}/chance_share"][kk]), f"{s}: cknna has no chance share")
+            r_obs = tr.spearman(obs[kc], obs[km])
+            rt = np.array([tr.spearman(nul[kc][:, t], nul[km][:, t]) for t in range(K)])
+            rt = rt[np.isfinite(rt)]
+            null_p.append((1 + np.sum(rt >= r_obs)) / (1 + rt.size))
+            got = f[f"correlation/{s}/spearman_null_p"][kc, km]
+            check(abs(got - null_p[-1]) < 1e-12, f"{s}: null p {got} vs numpy {null_p[-1]}")
+        print("numpy: Spearman(cka, mutual_knn) null p per level", null_p)
+        test = g["correlation_test"][()]
+        check(test[kc, km] == 1 and test[km, kc] == 1, "cka vs mutual_knn: the calibration null")
+        check(test[kc, kk] == 0 and test[kk, km] == 0,
+              "cknna (not calibrated): not tested, never Mantel")
+        check(np.isnan(g["correlation_breaking_level"][kc, kk]), "not tested: NaN breaking level")
+        check(np.isnan(g["correlation_p"][:, kc, kk]).all(), "not tested: no p")
+        check("not tested" in g.attrs["correlation_test_codes"], "correlation_test_codes attr")
+        pv = g["correlation_p"][()]
+        check(np.array_equal(pv[:, kc, km], g["spearman_null_p"][:, kc, km], equal_nan=True),
+              "the calibration-null p is the test's p")
+        cb = next((lv for lv, x in zip(LEVELS, null_p) if not x < ALPHA), math.inf)
         check(g["correlation_breaking_level"][kc, km] == cb,
-              f"correlation breaking level {g['correlation_breaking_level'][kc, km]} vs {cb}")
-        check(np.array_equal(pv[:, kc, km], g["spearman_mantel_p"][:, kc, km], equal_nan=True),
-              "the Mantel p is the test's p")
+              f"correlation breaking level {g['correlation_breaking_level'][kc, km]} vs numpy {cb}")
 
         # Comparisons: listed sets with each other, levels with their base only.
         pairs = {(a, b) for a in f["comparison"] for b in f[f"comparison/{a}"]}
@@ -210,11 +272,30 @@ def main(tmp):
                       "sweeps.csv mean")
                 check(float(row[0]["breaking_level"]) == f["sweeps/fade/breaking_level"][kc],
                       "sweeps.csv breaking level")
+                check(float(row[0]["relative_breaking_level"]) == f["sweeps/fade/relative_breaking_level"][kc],
+                      "sweeps.csv relative breaking level")
+                check(int(row[0]["images"]) == N, "sweeps.csv images")
+                check(abs(float(row[0]["chance_share"]) - f["sweeps/fade/chance_share"][0, kc]) < 1e-12,
+                      "sweeps.csv chance share")
     tools = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools")
     r = subprocess.run(["/usr/bin/python3", os.path.join(tools, "prh_results.py"), "--brief", res[1]],
                        capture_output=True, text=True)
     check(r.returncode == 0, f"prh_results --brief: {r.stderr[-2000:]}")
     check("breaking" in r.stdout and "fade" in r.stdout, f"--brief prints the breaking points: {r.stdout[-1500:]}")
+    check("power curve" in r.stdout and f"N = {N}" in r.stdout and "relative calibrated" in r.stdout,
+          f"--brief labels the power curve with N and prints the effect size: {r.stdout[-1500:]}")
+    print(r.stdout[-2500:])
+    sys.path.insert(0, tools)
+    import prh_results
+    rr = prh_results.load(res[1])
+    t = rr.sweep_table()
+    row = t[(t.configuration == "cka@kernel=linear") & (t.level == LEVELS[-1])]
+    with h5py.File(res[1], "r") as f:
+        check(len(row) == 1 and abs(row.relative_calibrated.iloc[0] - f["sweeps/fade/relative_calibrated"][-1, kc])
+              < 1e-12 and int(row.images.iloc[0]) == N, "prh_results sweep_table: relative_calibrated, images")
+        cs = rr.correlation(level_set(LEVELS[0]))["chance_share"]
+        check(cs is not None and abs(cs[kc] - f[f"correlation/{level_set(LEVELS[0])}/chance_share"][kc]) < 1e-15,
+              "prh_results correlation(): chance_share")
 
 
 if __name__ == "__main__":

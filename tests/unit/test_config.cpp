@@ -254,7 +254,7 @@ TEST(ConfigSweeps, ExpandIntoNamedImageSetsAfterTheListedOnes) {
 sweeps:
   - {name: towards_noise, base: id, family: blend, noise: uniform, levels: [0, 0.1, 0.5, 1.0], limit: 500, seed: 1}
   - {name: shuffle, base: id, family: patch_shuffle, levels: [28, 14, 7, 1]}
-  - {name: phase, base: u, family: phase_scramble, levels: [0, 0.25, 1], limit: 100}
+  - {name: phase, base: u, family: phase_scramble, levels: [0, 0.25, 1], limit: 100, relative_breaking: 0.4}
 )",
                        "t");
   ASSERT_EQ(s.image_sets.size(), 2u + 4u + 4u + 3u);
@@ -294,6 +294,8 @@ sweeps:
   // The sweeps, and the record the store keeps per generated set.
   ASSERT_EQ(s.sweeps.size(), 3u);
   EXPECT_EQ(s.sweeps[1].name, "shuffle");
+  EXPECT_DOUBLE_EQ(s.sweeps[1].relative_breaking, 0.5);  // the default
+  EXPECT_DOUBLE_EQ(s.sweeps[2].relative_breaking, 0.4);
   EXPECT_EQ(s.sweeps[1].sets.size(), 4u);
   EXPECT_EQ(s.sweeps[1].sets[3], "id@patch_shuffle=1");
   const auto j = prh::config::Sweep::image_set_json(b);
@@ -365,6 +367,17 @@ TEST(ConfigSweeps, ProblemsNamed) {
   EXPECT_TRUE(has(e, "sweeps[0].limit: must be in [0,")) << e;
   e = error_of(base + "sweeps: {name: a}\n");
   EXPECT_TRUE(has(e, "sweeps: must be a list")) << e;
+  for (const char* bad : {"0", "1", "1.5", "-0.2"}) {
+    e = error_of(base +
+                 "sweeps: [{name: a, base: id, family: blend, levels: [1], "
+                 "relative_breaking: " +
+                 bad + "}]\n");
+    EXPECT_TRUE(has(e, "sweeps[0].relative_breaking: must be in (0, 1), got")) << e;
+  }
+  e = error_of(base +
+               "sweeps: [{name: a, base: id, family: blend, levels: [1], "
+               "relative_breaking: x}]\n");
+  EXPECT_TRUE(has(e, "sweeps[0].relative_breaking: must be a number, got a string")) << e;
   // Two sweeps may not share a name, nor generate the same set.
   e = error_of(base + R"(
 sweeps:

@@ -5,14 +5,20 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <limits>
 #include <random>
 #include <set>
+#include <string>
 
 #include "float_bounds.hpp"
 #include "prh/core/error.hpp"
 #include "prh/metrics/null.hpp"
 #include "prh/stats/calibration.hpp"
+#include "prh/stats/cross_metric.hpp"
+#include "prh/stats/mantel.hpp"
 #include "prh/stats/permutation.hpp"
+#include "prh/stats/sweep.hpp"
 #include "stats_ks.hpp"
 
 using namespace prh::metrics;
@@ -458,4 +464,166 @@ TEST(Null, Errors) {
   Permutation twice(20, 0);
   EXPECT_THROW(null_layer_max(a, a, specs, twice), prh::InputError);
   EXPECT_THROW(check_calibratable(specs_of({"cka:kernel=rbf"})), prh::InputError);
+}
+
+// --- Simulations (issue 23): the cross-metric test and the effect-size
+// breaking level on data with a known answer. -------------------------------
+
+namespace {
+
+using namespace prh::stats;
+using prh::metrics::MatrixF;
+const double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// One level of a simulated sweep: M models, N images; model m's features are
+// share * s_m * Z W_m + E_m (Z: N x 4 shared by every model, W_m and E_m the
+// model's own; s_m = 2 m / (M - 1), so that pairs differ in how much they
+// truly share). share = 0: independent random models.
+struct Level {
+  double r = 0, null_p = 0, mantel_p = 0;   // Spearman(mutual_knn@10, cknna@10) and its tests
+  double share_knn = 0, share_cknna = 0;    // chance shares
+  std::vector<double> cka, cka_cal, cka_p;  // [M*M] mirrored
+};
+
+Level simulate(std::uint64_t seed, int M, int N, double share, int K, bool with_cka = true) {
+  using namespace prh::metrics;
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> g;
+  auto gauss = [&](int r, int c) {
+    MatrixF x(r, c);
+    for (int i = 0; i < r; ++i)
+      for (int j = 0; j < c; ++j) x(i, j) = g(rng);
+    return x;
+  };
+  const int D = 16;
+  const MatrixF Z = gauss(N, 4);
+  std::vector<MetricSpec> specs;
+  for (const char* n : {"mutual_knn:k=10", "cknna:k=10", "cka"})
+    if (with_cka || std::string(n) != "cka") specs.push_back(parse_metric(n));
+  const int C = static_cast<int>(specs.size());
+  std::vector<std::vector<Representation>> reps;
+  for (int m = 0; m < M; ++m) {
+    const MatrixF W = gauss(4, D);
+    MatrixF x = gauss(N, D);
+    const float s = static_cast<float>(share * 2.0 * m / (M - 1));
+    x += s * (Z * W);
+    reps.push_back(make_representations({x}, PreprocessOptions{}, specs, "m"));
+  }
+  const auto P = static_cast<std::size_t>(M * (M - 1) / 2);
+  std::vector<std::vector<double>> obs(C), null(C, std::vector<double>(P * K));
+  std::vector<std::vector<double>> mat(C, std::vector<double>(M * M, kNaN));
+  Level out;
+  out.cka_cal.assign(M * M, kNaN);
+  out.cka_p.assign(M * M, kNaN);
+  std::size_t p = 0;
+  for (int i = 0; i < M; ++i)
+    for (int j = i + 1; j < M; ++j, ++p) {
+      const auto o = compare_models(reps[i], reps[j], specs);
+      PairNull pn(reps[i], reps[j], specs);
+      for (int t = 0; t < K; ++t) {
+        const auto v = pn.layer_max(prh::stats::seeded_permutation(seed, t, N));
+        for (int c = 0; c < C; ++c) null[c][p * K + t] = v[c];
+      }
+      for (int c = 0; c < C; ++c) {
+        obs[c].push_back(o[c].score);
+        mat[c][i * M + j] = mat[c][j * M + i] = o[c].score;
+      }
+      if (!with_cka) continue;
+      const std::vector<double> cn(null[2].begin() + p * K, null[2].begin() + (p + 1) * K);
+      const auto cal = calibrate(o[2].score, cn, 0.05);
+      out.cka_cal[i * M + j] = out.cka_cal[j * M + i] = cal.calibrated;
+      out.cka_p[i * M + j] = out.cka_p[j * M + i] = cal.pvalue;
+    }
+  out.r = coefficient_finite(obs[0], obs[1], Method::Spearman);
+  out.null_p = correlation_null(out.r, null[0], null[1], K, Method::Spearman).p;
+  out.mantel_p = mantel(mat[0], mat[1], M, Method::Spearman, 999, seed).p;
+  out.share_knn = chance_share(obs[0], null[0], K);
+  out.share_cknna = chance_share(obs[1], null[1], K);
+  if (with_cka) out.cka = mat[2];
+  return out;
+}
+
+}  // namespace
+
+TEST(StatsSweepSimulation, IndependentModelsBreakAtTheFirstLevel) {
+  // 10 independent random models, N = 300 (issue 23, point 3): the two kNN
+  // metrics correlate over the pairs through the pairs' shared chance
+  // fluctuations alone. The calibration-null test rejects at about its
+  // nominal rate, so the correlation breaking level is the first level (no
+  // agreement beyond chance), never "never".
+  const int reps = 20, M = 10, N = 300, K = 99;
+  int rejected = 0, mantel_rejected = 0, at_first = 0;
+  double share = 0;
+  for (int r = 0; r < reps; ++r) {
+    const auto lv = simulate(100 + r, M, N, 0.0, K, /*with_cka=*/false);
+    rejected += lv.null_p < 0.05;
+    mantel_rejected += lv.mantel_p < 0.05;
+    share += (lv.share_knn + lv.share_cknna) / (2.0 * reps);
+    at_first += correlation_breaking_level({0, 0.5}, {lv.null_p, lv.null_p}, 0.05) == 0.0;
+  }
+  std::printf(
+      "independent models: Spearman null test rejects %d of %d, Mantel %d of %d; "
+      "mean chance share %.3f\n",
+      rejected, reps, mantel_rejected, reps, share);
+  // Binomial(20, 0.05): P(X >= 5) = 0.003.
+  EXPECT_LE(rejected, 4);
+  // Mantel (models relabelled) calls the same data associated: it tests
+  // pair-level association, which chance creates (measured: 20 of 20).
+  EXPECT_GE(mantel_rejected, reps / 2);
+  EXPECT_EQ(at_first, reps - rejected);
+  // Every pair is null: chance explains about all of the spread.
+  EXPECT_GT(share, 0.5);
+  EXPECT_LT(share, 2.0);
+}
+
+TEST(StatsSweepSimulation, PlantedSharedStructureIsDetectedAndBreaksWhereItEnds) {
+  // Level 0: a shared latent of pair-dependent strength; level 1: independent
+  // models. The metrics agree beyond chance at level 0 (null p = 1/(K+1))
+  // and the correlation breaks at level 1.
+  const int M = 10, N = 300, K = 99;
+  const auto planted = simulate(7, M, N, 1.0, K, false);
+  const auto none = simulate(8, M, N, 0.0, K, false);
+  EXPECT_DOUBLE_EQ(planted.null_p, 1.0 / (K + 1));
+  EXPECT_LT(planted.share_knn, 0.2);
+  EXPECT_LT(planted.share_cknna, 0.2);
+  EXPECT_GE(none.null_p, 0.05);
+  EXPECT_DOUBLE_EQ(correlation_breaking_level({0, 1}, {planted.null_p, none.null_p}, 0.05), 1.0);
+}
+
+TEST(StatsSweepSimulation, RelativeCalibratedScoreFindsAPlantedBreak) {
+  // Features s * Z W_m + E with s falling by level; linear CKA calibrated by
+  // its permutation null per pair. The shared latent is strong at levels 0-2
+  // and all but gone from level 3: the relative calibrated score breaks at
+  // level 3, in every resample.
+  const int M = 8, N = 300, K = 99;
+  const std::vector<double> s = {1.0, 0.9, 0.8, 0.15, 0.0};
+  SweepInput in;
+  in.M = M;
+  for (std::size_t l = 0; l < s.size(); ++l) {
+    in.levels.push_back(static_cast<double>(l));
+    const auto lv = simulate(200 + l, M, N, s[l], K);
+    std::vector<double> pv;
+    std::vector<std::size_t> where;
+    for (int i = 0; i < M; ++i)
+      for (int j = i + 1; j < M; ++j) pv.push_back(lv.cka_p[i * M + j]), where.push_back(i * M + j);
+    const auto q = bh_qvalues(pv);
+    std::vector<double> qm(M * M, kNaN);
+    for (std::size_t x = 0; x < q.size(); ++x)
+      qm[where[x]] = qm[(where[x] % M) * M + where[x] / M] = q[x];
+    in.scores.push_back({lv.cka});
+    in.calibrated.push_back({lv.cka_cal});
+    in.qvalues.push_back({qm});
+  }
+  BootstrapOptions bo;
+  bo.resamples = 200;
+  bo.seed = 2;
+  const auto c = sweep_curves(in, bo);
+  for (std::size_t l = 0; l < s.size(); ++l)
+    std::printf("level %zu: relative %.3f [%.3f, %.3f], significant %.2f\n", l, c.relative[l],
+                c.relative_low[l], c.relative_high[l], c.significant[l]);
+  EXPECT_DOUBLE_EQ(c.relative_breaking[0], 3.0);
+  EXPECT_LE(c.relative_breaking_low[0], 3.0);
+  EXPECT_GE(c.relative_breaking_high[0], 3.0);
+  EXPECT_GT(c.relative_breaking_agreement[0], 0.9);
+  EXPECT_DOUBLE_EQ(c.relative[0], 1.0);
 }

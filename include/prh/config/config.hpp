@@ -41,6 +41,9 @@ struct SweepSpec {
   std::string name, family, base;
   nlohmann::json levels;          // as given, canonical numbers
   std::vector<std::string> sets;  // the generated image set names
+  // Effect-size breaking (docs/sweeps.md): the first level whose mean
+  // calibrated score, relative to the first level's, is below this; (0, 1).
+  double relative_breaking = 0.5;
 };
 
 struct Model {

@@ -55,4 +55,16 @@ struct NullSummary {
 // NaN fields where observed is NaN or no null value is finite.
 NullSummary summarize_null(double observed, const std::vector<double>& null);
 
+// The share of the variance of a configuration's scores across pairs that
+// chance explains (docs/calibration.md): the mean over the pairs of the
+// variance of the pair's null scores, over the variance of the observed
+// scores across the pairs; both sample variances (n - 1). `observed[p]` is
+// pair p's score and row p of `null` (row-major [P, permutations]) its null
+// scores. Pairs with a NaN score or fewer than two finite null scores are
+// left out. Near 0: the pairs' differences are almost all beyond chance
+// (what a correlation over them reflects); near or above 1: chance alone
+// could give the spread. NaN with fewer than two pairs or constant scores.
+double chance_share(const std::vector<double>& observed, const std::vector<double>& null,
+                    std::size_t permutations);
+
 }  // namespace prh::stats

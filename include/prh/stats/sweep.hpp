@@ -44,9 +44,12 @@ struct SweepInput {
   // where that (level, configuration) is not calibrated.
   std::vector<std::vector<std::vector<double>>> scores, calibrated, qvalues;
   double alpha = 0.05;
-  // Breaking: the first level at which the fraction of significant pairs
-  // falls below this.
+  // Power-curve breaking: the first level at which the fraction of
+  // significant pairs falls below this.
   double breaking_fraction = 0.5;
+  // Effect-size breaking: the first level at which the mean calibrated score
+  // relative to the first level's falls below this (in (0, 1)).
+  double relative_fraction = 0.5;
 };
 
 struct SweepCurves {
@@ -65,7 +68,28 @@ struct SweepCurves {
   std::vector<double> breaking, breaking_low, breaking_high;
   // [K]: the fraction of resamples whose breaking level equals `breaking`.
   std::vector<double> breaking_agreement;
+  // [L*K]: the mean calibrated score relative to the first level's (the base
+  // images; 1 there), calibrated[l] / calibrated[0], each resample's ratio
+  // of its own means (so one draw serves every level); NaN where the
+  // configuration is not calibrated or the first level's mean is not > 0
+  // (nothing beyond chance to lose).
+  std::vector<double> relative, relative_low, relative_high;
+  // [K]: the first level at which relative < relative_fraction (+inf: never;
+  // NaN: relative unknown at or before the break), its interval (order
+  // statistics of the resampled breaking levels, as for `breaking`) and the
+  // fraction of resamples that break at exactly that level.
+  std::vector<double> relative_breaking, relative_breaking_low, relative_breaking_high;
+  std::vector<double> relative_breaking_agreement;
 };
+
+// The correlation breaking level of one configuration pair (docs/sweeps.md):
+// the first level whose calibration-null p (`null_p[l]`, one-sided: the
+// observed coefficient exceeds the coefficient over the pairs' null scores)
+// is not < alpha; a NaN p at a level (no coefficient: constant scores)
+// counts as broken. +inf: every level rejects. NaN: the pair has no null at
+// any level (not tested).
+double correlation_breaking_level(const std::vector<double>& levels,
+                                  const std::vector<double>& null_p, double alpha);
 
 // Throws InputError for inconsistent shapes.
 SweepCurves sweep_curves(const SweepInput& in, const BootstrapOptions& opt);

@@ -116,11 +116,16 @@ struct SweepResult {
   std::vector<double> mean, mean_ci_low, mean_ci_high, calibrated_mean, significant_fraction,
       significant_ci_low, significant_ci_high;  // [L*K]
   std::vector<double> breaking_level, breaking_level_low, breaking_level_high,
-      breaking_agreement;                          // [K]
-  std::vector<double> r, test_p;                   // [L*K*K]
-  std::vector<std::int64_t> correlation_test;      // [K*K]
-  std::vector<double> correlation_breaking_level;  // [K*K]
-  std::vector<double> accuracy, agreement;         // [L*M], [L]
+      breaking_agreement;  // [K]
+  double relative_breaking = 0.5;
+  std::vector<double> relative, relative_ci_low, relative_ci_high, chance_share;  // [L*K]
+  std::vector<double> relative_breaking_level, relative_breaking_level_low,
+      relative_breaking_level_high, relative_breaking_agreement;  // [K]
+  std::vector<std::int64_t> images;                               // [L]
+  std::vector<double> r, test_p;                                  // [L*K*K]
+  std::vector<std::int64_t> correlation_test;                     // [K*K]
+  std::vector<double> correlation_breaking_level;                 // [K*K]
+  std::vector<double> accuracy, agreement;                        // [L*M], [L]
 };
 
 struct ResultsData {

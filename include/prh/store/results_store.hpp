@@ -270,6 +270,10 @@ struct SetDerived {
   std::int64_t model_pairs = 0;
   std::vector<double> mean_alignment;  // [K*M]
   std::vector<CorrelationTable> correlations;
+  // [K]: the share of each configuration's score variance across the pairs
+  // i < j that chance explains (stats::chance_share); NaN where not
+  // calibrated; empty when calibration is off.
+  std::vector<double> chance_share;
   // predictions
   std::int64_t n = 0, labelled = 0;
   std::vector<double> accuracy, mean_prob, mean_prob_wrong;  // [M]
@@ -307,11 +311,21 @@ struct SweepDerived {
   std::vector<double> significant, significant_ci_low, significant_ci_high;
   // [K]
   std::vector<double> breaking_level, breaking_level_low, breaking_level_high, breaking_agreement;
+  // Effect size: [L*K] mean calibrated score relative to the first level's
+  // with its interval; [K] the first level at which it falls below
+  // relative_breaking (stats::SweepCurves), its interval and agreement.
+  double relative_breaking = 0.5;
+  std::vector<double> relative, relative_ci_low, relative_ci_high;
+  std::vector<double> relative_breaking_level, relative_breaking_level_low,
+      relative_breaking_level_high, relative_breaking_agreement;
+  std::vector<std::int64_t> images;  // [L]: images (rows) per level
+  std::vector<double> chance_share;  // [L*K]: the level's /correlation/S/chance_share
   // [L*K*K]: the level's correlation table, and the p of the test used.
   std::vector<double> r, r_ci_low, r_ci_high, mantel_p, null_mean, null_q95, null_p, test_p;
-  // [K*K]: 1 = the calibration null (one-sided), 2 = Mantel (two-sided, with
-  // r > 0), 0 = no test; the first level at which the test no longer says
-  // the correlation exceeds its null (+inf: never; NaN: no test).
+  // [K*K]: 1 = the calibration null (one-sided), 0 = not tested (a
+  // configuration without a calibration null; Mantel is never used here);
+  // the first level at which the test no longer says the correlation
+  // exceeds its null (+inf: never; NaN: not tested).
   std::vector<std::int64_t> correlation_test;
   std::vector<double> correlation_breaking_level;
   // Predictions: [L*M] accuracy and mean top-1 probability per model, [L]
