@@ -328,7 +328,7 @@ std::vector<store::ModelLayout> probe_models(const config::Sweep& sweep,
     } catch (const InputError& e) {
       mine[sweep.models[m].name] = {{"error", e.what()}, {"input", true}};
     } catch (const std::exception& e) {
-      mine[sweep.models[m].name] = {{"error", e.what()}, {"input", false}};
+      mine[sweep.models[m].name] = {{"error", utf8_escaped(e.what())}, {"input", false}};
     }
   }
   json probes = json::object();
