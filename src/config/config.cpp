@@ -25,9 +25,9 @@ using json = nlohmann::json;
 // small hand-written file; anything beyond these is a mistake or an attack
 // (a YAML alias bomb expands exponentially), refused with the line named.
 constexpr std::size_t kMaxConfigBytes = std::size_t{4} << 20;  // the file
-constexpr std::size_t kMaxScalar = 4096;   // bytes of one value or key
-constexpr std::size_t kMaxNodes = 100000;  // values, aliases expanded
-constexpr int kMaxDepth = 64;              // nesting of lists and mappings
+constexpr std::size_t kMaxScalar = 4096;                       // bytes of one value or key
+constexpr std::size_t kMaxNodes = 100000;                      // values, aliases expanded
+constexpr int kMaxDepth = 64;                                  // nesting of lists and mappings
 
 bool is_digits(const std::string& s, std::size_t from, std::size_t to) {
   if (from >= to) return false;
@@ -88,7 +88,8 @@ class YamlToJson {
       case YAML::NodeType::Sequence: {
         json a = json::array();
         std::size_t i = 0;
-        for (const auto& e : n) a.push_back(convert(e, fmt::format("{}[{}]", path, i++), depth + 1));
+        for (const auto& e : n)
+          a.push_back(convert(e, fmt::format("{}[{}]", path, i++), depth + 1));
         return a;
       }
       case YAML::NodeType::Map: {
@@ -96,10 +97,11 @@ class YamlToJson {
         for (const auto& kv : n) {
           const int line = kv.first.Mark().line + 1;
           if (!kv.first.IsScalar()) {
-            problems_.push_back(fmt::format(
-                "{} (line {}): a key must be a plain string, got {}", where, line,
-                kv.first.IsNull() ? "nothing (null)"
-                                  : kv.first.IsSequence() ? "a list" : "a mapping"));
+            problems_.push_back(fmt::format("{} (line {}): a key must be a plain string, got {}",
+                                            where, line,
+                                            kv.first.IsNull()       ? "nothing (null)"
+                                            : kv.first.IsSequence() ? "a list"
+                                                                    : "a mapping"));
             continue;
           }
           const std::string key = kv.first.Scalar();
@@ -124,9 +126,10 @@ class YamlToJson {
   // A scalar's text: at most kMaxScalar bytes, valid UTF-8.
   bool text_ok(const std::string& s, const std::string& where, int line) {
     if (s.size() > kMaxScalar) {
-      problems_.push_back(fmt::format("{} (line {}): {} bytes long, longer than the {} a value may "
-                                      "have (starts '{}...')",
-                                      where, line, s.size(), kMaxScalar, s.substr(0, 40)));
+      problems_.push_back(
+          fmt::format("{} (line {}): {} bytes long, longer than the {} a value may "
+                      "have (starts '{}...')",
+                      where, line, s.size(), kMaxScalar, s.substr(0, 40)));
       return false;
     }
     if (const auto i = s.find('\0'); i != std::string::npos) {
@@ -168,9 +171,10 @@ class YamlToJson {
       errno = 0;
       const double v = std::strtod(s.c_str(), nullptr);
       if (errno == ERANGE && std::isinf(v)) {
-        problems_.push_back(fmt::format("{} (line {}): the number {} is out of range (beyond "
-                                        "1.8e308)",
-                                        where, line, s.size() > 40 ? s.substr(0, 40) + "..." : s));
+        problems_.push_back(
+            fmt::format("{} (line {}): the number {} is out of range (beyond "
+                        "1.8e308)",
+                        where, line, s.size() > 40 ? s.substr(0, 40) + "..." : s));
         return nullptr;
       }
       return v;  // underflow to 0 or a subnormal: a number all the same

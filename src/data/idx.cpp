@@ -239,8 +239,8 @@ std::unique_ptr<Source> make_idx_source(const nlohmann::json& spec, const std::s
                   "{}: IDX images of {} x {} pixels: each side must be in 1..65536", images, rows,
                   cols);
   PRH_CHECK_INPUT(rows * cols <= kMaxImagePixels,
-                  "{}: IDX images of {} x {} pixels: at most {} pixels an image", images, rows, cols,
-                  kMaxImagePixels);
+                  "{}: IDX images of {} x {} pixels: at most {} pixels an image", images, rows,
+                  cols, kMaxImagePixels);
   const std::uint64_t declared = static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(rows) *
                                  static_cast<std::uint64_t>(cols);
   const std::uint64_t most = f.max_data_bytes(16);

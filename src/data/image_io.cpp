@@ -64,7 +64,7 @@ std::string jpeg_truncation(const std::vector<unsigned char>& b) {
     while (i < n && b[i] == 0xFF) ++i;  // fill bytes before a marker
     if (i >= n) return "the file ends before its end-of-image marker";
     const unsigned char marker = b[i++];
-    if (marker == 0xD9) return "";                          // EOI
+    if (marker == 0xD9) return "";                                       // EOI
     if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) continue;  // no length
     if (i + 2 > n) return "the file ends inside a marker segment";
     const std::size_t len = (std::size_t{b[i]} << 8) | b[i + 1];
@@ -98,7 +98,8 @@ void check_jpeg(const std::string& path) {
   in.seekg(0);
   in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
   const std::string why = jpeg_truncation(bytes);
-  PRH_CHECK_INPUT(why.empty(), "{}: truncated or corrupt JPEG ({}); libjpeg would decode it with "
+  PRH_CHECK_INPUT(why.empty(),
+                  "{}: truncated or corrupt JPEG ({}); libjpeg would decode it with "
                   "the missing part grey",
                   path, why);
 }

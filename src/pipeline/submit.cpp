@@ -109,7 +109,8 @@ bool slurm_time(const std::string& t) {
   std::size_t from = 0;
   while (true) {
     const auto colon = rest.find(':', from);
-    parts.push_back(rest.substr(from, colon == std::string::npos ? std::string::npos : colon - from));
+    parts.push_back(
+        rest.substr(from, colon == std::string::npos ? std::string::npos : colon - from));
     if (colon == std::string::npos) break;
     from = colon + 1;
   }

@@ -613,18 +613,17 @@ std::vector<std::string> list_parts(const std::string& store) {
 json part_fingerprint(const StoreLayout& layout, int set, int model) {
   const auto& s = layout.sets[static_cast<std::size_t>(set)];
   const auto& m = layout.models[static_cast<std::size_t>(model)];
-  return {
-      {"embed_params", layout.embed_params},
-      {"shard_size", layout.shard_size},
-      {"feature_dtype", layout.feature_dtype},
-      {"image_set", {{"name", s.name}, {"spec", s.spec}, {"n", s.n}}},
-      {"model",
-       {{"name", m.name},
-        {"spec", m.spec},
-        {"layer_dims", m.layer_dims},
-        {"classes", m.classes},
-        {"sidecar", m.sidecar},
-        {"layer_names", m.layer_names}}}};
+  return {{"embed_params", layout.embed_params},
+          {"shard_size", layout.shard_size},
+          {"feature_dtype", layout.feature_dtype},
+          {"image_set", {{"name", s.name}, {"spec", s.spec}, {"n", s.n}}},
+          {"model",
+           {{"name", m.name},
+            {"spec", m.spec},
+            {"layer_dims", m.layer_dims},
+            {"classes", m.classes},
+            {"sidecar", m.sidecar},
+            {"layer_names", m.layer_names}}}};
 }
 
 ItemPart read_part(const std::string& path, const json& fingerprint, std::int64_t shard,

@@ -477,8 +477,8 @@ TEST(ConfigLimits, AliasBombIsRefusedQuickly) {
   std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
   for (char c = 'b'; c <= 'j'; ++c) {
     const std::string p(1, static_cast<char>(c - 1));
-    bomb += std::string(1, c) + ": &" + c + " [*" + p + ", *" + p + ", *" + p + ", *" + p +
-            ", *" + p + ", *" + p + ", *" + p + ", *" + p + ", *" + p + ", *" + p + "]\n";
+    bomb += std::string(1, c) + ": &" + c + " [*" + p + ", *" + p + ", *" + p + ", *" + p + ", *" +
+            p + ", *" + p + ", *" + p + ", *" + p + ", *" + p + ", *" + p + "]\n";
   }
   const auto e = error_of(with(bomb));
   EXPECT_TRUE(has(e, "more than 100000 values")) << e;
@@ -499,8 +499,8 @@ TEST(ConfigLimits, SilentYamlIsRefused) {
 }
 
 TEST(ConfigLimits, PathsTheFileSystemCannotHold) {
-  auto e = error_of(with("").replace(0, std::string("store: out/s.h5").size(),
-                                     "store: \"out/a\\0b/s.h5\""));
+  auto e = error_of(
+      with("").replace(0, std::string("store: out/s.h5").size(), "store: \"out/a\\0b/s.h5\""));
   EXPECT_TRUE(has(e, "store (line 1): holds a NUL byte")) << e;
   e = error_of(with("").replace(0, std::string("store: out/s.h5").size(),
                                 "store: out/" + std::string(300, 'd') + "/s.h5"));

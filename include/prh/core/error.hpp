@@ -16,10 +16,14 @@ inline std::size_t utf8_sequence(const std::string& s, std::size_t i) {
   const std::size_t n = s.size();
   const unsigned char c = p[i];
   std::size_t len = 0;
-  if (c >= 0x01 && c < 0x80) len = 1;
-  else if (c >= 0xC2 && c <= 0xDF) len = 2;
-  else if (c >= 0xE0 && c <= 0xEF) len = 3;
-  else if (c >= 0xF0 && c <= 0xF4) len = 4;
+  if (c >= 0x01 && c < 0x80)
+    len = 1;
+  else if (c >= 0xC2 && c <= 0xDF)
+    len = 2;
+  else if (c >= 0xE0 && c <= 0xEF)
+    len = 3;
+  else if (c >= 0xF0 && c <= 0xF4)
+    len = 4;
   if (len == 0 || i + len > n) return 0;
   for (std::size_t k = 1; k < len; ++k)
     if ((p[i + k] & 0xC0) != 0x80) return 0;
