@@ -163,7 +163,13 @@ TEST_F(IdxTest, BadFilesAreNamed) {
   EXPECT_TRUE(has_all(input_error([&] {
                         make_source(spec({{"images", huge}}), "s");
                       }),
-                      {huge, "4000000000 images of 65536 x 65536", "more than the file can hold"}));
+                      {huge, "65536 x 65536 pixels", "at most 67108864 pixels"}));
+  const std::string lots = dir.file("lots.idx");
+  write_bytes(lots, idx_file(0x08, {4000000000u, 64, 64}, std::vector<std::uint8_t>(64)));
+  EXPECT_TRUE(has_all(input_error([&] {
+                        make_source(spec({{"images", lots}}), "s");
+                      }),
+                      {lots, "4000000000 images of 64 x 64", "more than the file can hold"}));
   const std::string many = dir.file("many.idx");
   write_bytes(many, idx_file(0x08, {4000000000u}, {1, 2, 3}));
   EXPECT_TRUE(has_all(input_error([&] {
@@ -172,7 +178,7 @@ TEST_F(IdxTest, BadFilesAreNamed) {
                       {many, "4000000000 labels", "more than the file can hold"}));
   const std::string gz = dir.file("huge.idx.gz");
   {
-    const auto raw = idx_file(0x08, {4000000000u, 65536, 65536}, std::vector<std::uint8_t>(64));
+    const auto raw = idx_file(0x08, {4000000000u, 64, 64}, std::vector<std::uint8_t>(64));
     gzFile g = gzopen(gz.c_str(), "wb");
     gzwrite(g, raw.data(), static_cast<unsigned>(raw.size()));
     gzclose(g);
