@@ -20,4 +20,14 @@ if [ "$serial" = 1 ]; then
   (cd build-serial && ctest --output-on-failure --parallel "$(nproc)" --timeout 1500 \
     -R '^(e2e|mpi)\.|^UnitFileJournal\.') || status=$?
 fi
+# --- Fuzzing and sanitizers (docs/testing.md, "Fuzzing and sanitizers"):
+# the sanitize preset (build-sanitize/): unit, MPI and e2e.export under
+# ASan + UBSan + LSan, then each libFuzzer target for 20 s. Like the serial
+# run, only for the whole suite (no arguments) or PRH_TEST_SANITIZE=1.
+sanitize=${PRH_TEST_SANITIZE:-$([ $# -eq 0 ] && echo 1 || echo 0)}
+if [ "$sanitize" = 1 ]; then
+  bash tools/sanitize.sh --ci || status=$?
+  bash tools/fuzz.sh --ci || status=$?
+fi
+# --- end of fuzzing and sanitizers
 exit $status
