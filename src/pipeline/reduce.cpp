@@ -510,7 +510,10 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
         asym.push_back(specs[static_cast<std::size_t>(c)]), asym_idx.push_back(c);
     }
     const auto& ml = plan.models;
-    auto on_nan = [&](const MetricSpec& spec, int la, int lb, const std::string& why) {
+    // i and j by copy: a lambda may not capture structured bindings before
+    // C++20 (clang 14, the sanitize preset, refuses; GCC allows it).
+    auto on_nan = [&, i = i, j = j](const MetricSpec& spec, int la, int lb,
+                                    const std::string& why) {
       if (++nan_warnings <= 20)
         spdlog::warn("image set '{}', {} on models '{}' (layer {}) and '{}' (layer {}): NaN: {}",
                      L.sets[static_cast<std::size_t>(s)].name, spec.name(), L.models[i],
