@@ -912,7 +912,7 @@ def brief(r, out=sys.stdout):
     p("Spearman(mutual_knn@k=10, cknna@k=10) over the pairs [95% CI, models resampled], null p")
     p(f"(calibration null), chance share of the score variance (mknn/cknna), rho({first}) - rho [CI] p:")
     p(f"  {'image set':<{sw}}" + "".join(f"{short[x]:>6}" for x in cal_metrics)
-      + f"{'rho':>7}{'CI':>14}{'null p':>8}{'chance':>13}{'rho(' + first + ') - rho':>27}")
+      + f"{'rho':>7}{'CI':>14}{'null p':>8}{'chance':>13}{'rho(' + first + ') - rho':>28}")
     for s in base:
         row = f"  {s:<{sw}}"
         cs = r.configurations_of(s)
@@ -944,7 +944,7 @@ def brief(r, out=sys.stdout):
                 i, j = names.index("mutual_knn@k=10"), names.index("cknna@k=10")
                 diff = (f"{d['diff'][i, j]:+.3f} [{d['ci_low'][i, j]:.2f}, {d['ci_high'][i, j]:.2f}]"
                         f" {d['p'][i, j]:.3f}")
-        p(row + f"{_num(rho, '{:.3f}'):>7}{ci:>14}{_num(nullp, '{:.3f}'):>8}{share:>13}{diff:>27}")
+        p(row + f"{_num(rho, '{:.3f}'):>7}{ci:>14}{_num(nullp, '{:.3f}'):>8}{share:>13}{diff:>28}")
     _brief_effects(r, p, base, sw)
     sweep_brief(r, out)
 

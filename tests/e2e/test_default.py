@@ -384,8 +384,11 @@ def main(tmp):
           and "trained on different" in r.stdout,
           f"summary: {r.stdout[-1500:]} {r.stderr[-500:]}")
     lines = r.stdout.splitlines()
-    check(len(lines) <= 60 and max(len(x) for x in lines) <= 100,
-          f"--brief fits one screen: {len(lines)} lines, widest {max(len(x) for x in lines)} columns")
+    # The first line starts with the store's path, whose length is the user's; the
+    # rest is what the brief lays out and must fit 100 columns.
+    body = [x.replace(str(results), "results.h5") for x in lines]
+    check(len(lines) <= 60 and max(len(x) for x in body) <= 100,
+          f"--brief fits one screen: {len(lines)} lines, widest {max(len(x) for x in body)} columns")
     print(r.stdout)
     r = mpi(2, "run", cfg)
     check(r.returncode == 0 and "0 to do" in r.stderr and "nothing to do" in r.stderr,
