@@ -42,9 +42,10 @@ PACKAGES=(
 # libhdf5-dev and ccache: the tests build prh a second time against Debian's
 # serial HDF5 (build-serial/, docs/store.md "Serial HDF5"); ccache makes that
 # build recompile only the files that include HDF5's headers.
+# tcl: e2e.install evaluates the installed module file with tclsh.
 TEST_PACKAGES=(
   python3-torch python3-torchvision python3-pil chromium
-  libhdf5-dev ccache
+  libhdf5-dev ccache tcl
 )
 
 case "${1:-}" in
