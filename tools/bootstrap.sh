@@ -42,10 +42,14 @@ PACKAGES=(
 # libhdf5-dev and ccache: the tests build prh a second time against Debian's
 # serial HDF5 (build-serial/, docs/store.md "Serial HDF5"); ccache makes that
 # build recompile only the files that include HDF5's headers.
+# clang, libclang-rt-14-dev (ASan, UBSan, LSan and libFuzzer's runtimes) and
+# libomp-14-dev (clang's OpenMP): the sanitize preset, tools/sanitize.sh and
+# tools/fuzz.sh (docs/testing.md, "Fuzzing and sanitizers").
 # tcl: e2e.install evaluates the installed module file with tclsh.
 TEST_PACKAGES=(
   python3-torch python3-torchvision python3-pil chromium
   libhdf5-dev ccache tcl
+  clang libclang-rt-14-dev libomp-14-dev
 )
 
 case "${1:-}" in

@@ -1461,9 +1461,14 @@ def main(argv):
     if not 0 < args.alpha < 1:
         fail(f"--alpha must be in (0, 1), got {args.alpha}")
     out = args.out or (path[:-3] if path.endswith(".h5") else path) + "-report"
-    os.makedirs(out, exist_ok=True)
-    rep = Report(r, out, tuple(pair), main_confs, args.method, args.alpha)
-    index = rep.build()
+    if os.path.exists(out) and not os.path.isdir(out):
+        fail(f"--out {out}: exists and is not a folder (the report is a folder of files)")
+    try:
+        os.makedirs(out, exist_ok=True)
+        rep = Report(r, out, tuple(pair), main_confs, args.method, args.alpha)
+        index = rep.build()
+    except OSError as e:
+        fail(f"--out {out}: cannot write the report: {e.filename or out}: {e.strerror or e}")
     print(index)
     return 0
 

@@ -833,117 +833,164 @@ def _first(configs, prefix):
     return None
 
 
+BRIEF_SETS = 12  # rows per table in the one-screen summary (more: the full summary)
+
+
+def _spearman_pair(r, s, a="mutual_knn@k=10", b="cknna@k=10"):
+    """(correlation dict, i, j) for the pair (a, b) on set s, or None."""
+    if "spearman" not in r.correlation_methods(s):
+        return None
+    c = r.correlation(s, "spearman")
+    names = c["configurations"]
+    if a not in names or b not in names:
+        return None
+    return c, names.index(a), names.index(b)
+
+
+def _num(x, fmt="{:.2f}"):
+    return "-" if x is None or not np.isfinite(x) else fmt.format(x)
+
+
 def brief(r, out=sys.stdout):
-    """One screen: a line per image set with the mean off-diagonal alignment of
-    each metric (its k = 10 / default configuration), the Spearman correlation
-    of mutual_knn@k=10 with cknna@k=10 and its bootstrap interval, and the
-    prediction summary; then the comparison of that correlation between sets."""
+    """One screen (at most 60 lines of 100 columns on the default): the base image sets
+    (not the levels of a sweep) in three tables, then one block per sweep.
+
+    1. alignment: the mean off-diagonal score of each metric (k = 10 where it has k) and
+       the prediction summary;
+    2. beyond chance: the share of pairs whose score exceeds its permutation null, the
+       Spearman correlation of mutual_knn@k=10 with cknna@k=10 with its bootstrap interval,
+       its calibration-null p, the chance share of the score variance, and its difference
+       from the first set's;
+    3. groups: the same-training-data and same-family effects beyond each model's overall
+       alignment, with interval and BH q;
+    4. per sweep: relative calibrated score per level and its breaking level (effect size),
+       the share of pairs at q < alpha (power curve, N images per level), and whether the
+       cross-metric correlation exceeds its calibration null.
+    The full summary (no --brief), the CSV tables and the report have the rest."""
     p = lambda *a: print(*a, file=out)  # noqa: E731
     m = len(r.models)
     off = ~np.eye(m, dtype=bool)
+    iu = np.triu_indices(m, 1)
     metrics = ["mutual_knn", "cknna", "cycle_knn", "lcs_knn", "edit_distance_knn", "cka",
                "unbiased_cka", "svcca"]
     short = {"mutual_knn": "mknn", "cknna": "cknna", "cycle_knn": "cycle", "lcs_knn": "lcs",
              "edit_distance_knn": "edit", "cka": "cka", "unbiased_cka": "ucka", "svcca": "svcca"}
+    in_sweep = {s for w in r.sweeps.values() for s in w["sets"]}
+    base = [s for s in r.sets if s not in in_sweep] or list(r.sets)
+    more = len(base) - BRIEF_SETS
+    base = base[:BRIEF_SETS]
+    sw = max([10] + [len(s) + 1 for s in base])
     p(f"{r.path}: {len(r.models)} models, {len(r.configurations)} metric configurations, "
-      f"{'complete' if r.complete else 'INCOMPLETE'}")
+      f"{len(r.sets)} image sets, {'complete' if r.complete else 'INCOMPLETE'}"
+      + (f"; {more} more sets in the full summary" if more > 0 else ""))
+
     p("")
-    p("mean off-diagonal alignment (k = 10 where the metric has k):")
-    head = f"  {'image set':<10}" + "".join(f"{short[x]:>7}" for x in metrics)
-    p(head)
-    for s in r.sets:
+    p("mean off-diagonal alignment (k = 10); predictions: mean pairwise agreement, mean top-1")
+    p("probability, mean accuracy over the classifiers whose label space is the set's (- none):")
+    p(f"  {'image set':<{sw}}" + "".join(f"{short[x]:>6}" for x in metrics)
+      + f"{'agree':>7}{'prob':>6}{'acc':>6}")
+    for s in base:
         cs = r.configurations_of(s)
-        row = f"  {s:<10}"
+        row = f"  {s:<{sw}}"
         for x in metrics:
             c = _first(cs, x)
-            row += f"{_nanmean(r.scores(s, c)[off]):>7.3f}" if c else f"{'-':>7}"
-        p(row)
-    p("")
-    p("Spearman(mutual_knn@k=10, cknna@k=10) over model pairs [95% bootstrap CI over models],")
-    p("predictions: mean pairwise agreement (on images both get wrong), mean top-1 probability,")
-    p("mean accuracy of the classifiers whose label space matches the set's (NaN: none):")
-    p(f"  {'image set':<10}{'spearman':>10}{'CI':>18}{'agree':>8}{'(wrong)':>9}{'prob':>7}{'acc':>7}")
-    iu = np.triu_indices(m, 1)
-    for s in r.sets:
-        rho, ci = float("nan"), "-"
-        if "spearman" in r.correlation_methods(s):
-            c = r.correlation(s, "spearman")
-            names = c["configurations"]
-            if "mutual_knn@k=10" in names and "cknna@k=10" in names:
-                a, b = names.index("mutual_knn@k=10"), names.index("cknna@k=10")
-                rho = c["r"][a, b]
-                if c["ci_low"] is not None:
-                    ci = f"[{c['ci_low'][a, b]:.2f}, {c['ci_high'][a, b]:.2f}]"
-        agree = wrong = prob = acc = float("nan")
+            row += f"{_num(_nanmean(r.scores(s, c)[off]), '{:.3f}'):>6}" if c else f"{'-':>6}"
+        agree = prob = acc = float("nan")
         if s in r._predictions:
             pr = r.predictions(s)
             agree = _nanmean(pr.get("agreement", np.full((m, m), np.nan))[iu])
-            wrong = _nanmean(pr.get("agreement_both_wrong", np.full((m, m), np.nan))[iu])
             prob = _nanmean(pr.get("mean_prob", []))
             acc = _nanmean(pr.get("accuracy", []))
-        p(f"  {s:<10}{rho:>10.3f}{ci:>18}{agree:>8.3f}{wrong:>9.3f}{prob:>7.3f}{acc:>7.3f}")
-    if r.has_calibration():
-        p("")
-        p("calibrated alignment (permutation null per pair, docs/calibration.md): fraction of")
-        p("model pairs with Benjamini-Hochberg q < alpha (both orientations for cknna, cycle):")
-        p(head)
-        for s in r.sets:
-            cs = r.configurations_of(s)
-            row = f"  {s:<10}"
-            for x in metrics:
-                c = _first(cs, x)
-                cal = r.calibration(s, c) if c else None
-                if cal is None or cal.get("qvalue") is None:
-                    row += f"{'-':>7}"
-                    continue
-                alpha = cal["attrs"].get("alpha", 0.05)
+        p(row + f"{_num(agree):>7}{_num(prob):>6}{_num(acc):>6}")
+
+    p("")
+    cal_metrics = [x for x in ("mutual_knn", "cknna", "cka")
+                   if any(_first(r.configurations_of(s), x) and
+                          r.calibration(s, _first(r.configurations_of(s), x)) for s in base)]
+    first = base[0]
+    p("beyond chance: share of pairs at BH q < 0.05 against their permutation null; rho =")
+    p("Spearman(mutual_knn@k=10, cknna@k=10) over the pairs [95% CI, models resampled], null p")
+    p(f"(calibration null), chance share of the score variance (mknn/cknna), rho({first}) - rho [CI] p:")
+    p(f"  {'image set':<{sw}}" + "".join(f"{short[x]:>6}" for x in cal_metrics)
+      + f"{'rho':>7}{'CI':>14}{'null p':>8}{'chance':>13}{'rho(' + first + ') - rho':>27}")
+    for s in base:
+        row = f"  {s:<{sw}}"
+        cs = r.configurations_of(s)
+        for x in cal_metrics:
+            c = _first(cs, x)
+            cal = r.calibration(s, c) if c else None
+            frac = float("nan")
+            if cal is not None and cal.get("qvalue") is not None:
                 q = cal["qvalue"][off]
                 q = q[np.isfinite(q)]
-                row += f"{np.mean(q < alpha):>7.2f}" if q.size else f"{'-':>7}"
-            p(row)
-    p("")
-    p("Spearman(mutual_knn@k=10, cknna@k=10) over the model pairs. Agreement beyond chance: null p")
-    p("(calibration null: the same coefficient over the pairs' permutation-null scores). Mantel p")
-    p("(models relabelled) tests pair-level association only, which chance alone creates between")
-    p("two metrics of the same pairs. Chance share: the share of each metric's score variance")
-    p("across the pairs that chance explains (mutual_knn, cknna):")
-    sw = max([10] + [len(s) + 1 for s in r.sets])
-    p(f"  {'image set':<{sw}}{'spearman':>10}{'null p':>8}{'mantel p':>10}{'chance share':>15}")
-    for s in r.sets:
-        vals = [float("nan")] * 3
-        share = [float("nan")] * 2
-        if "spearman" in r.correlation_methods(s):
-            c = r.correlation(s, "spearman")
-            names = c["configurations"]
+                if q.size:
+                    frac = float(np.mean(q < cal["attrs"].get("alpha", 0.05)))
+            row += f"{_num(frac):>6}"
+        rho, ci, nullp, share, diff = float("nan"), "-", float("nan"), "-", "-"
+        pair = _spearman_pair(r, s)
+        if pair:
+            c, a, b = pair
+            rho = c["r"][a, b]
+            if c["ci_low"] is not None:
+                ci = f"[{c['ci_low'][a, b]:.2f}, {c['ci_high'][a, b]:.2f}]"
+            if c.get("null_p") is not None:
+                nullp = c["null_p"][a, b]
+            if c.get("chance_share") is not None:
+                share = f"{_num(c['chance_share'][a], '{:.3f}')}/{_num(c['chance_share'][b], '{:.3f}')}"
+        if s != first and (first, s) in r.comparisons:
+            d = r.comparison(first, s, "spearman")
+            names = d["configurations"]
             if "mutual_knn@k=10" in names and "cknna@k=10" in names:
-                a, b = names.index("mutual_knn@k=10"), names.index("cknna@k=10")
-                vals = [c["r"][a, b]] + [c[k][a, b] if c.get(k) is not None else float("nan")
-                                         for k in ("null_p", "mantel_p")]
-                if c.get("chance_share") is not None:
-                    share = [c["chance_share"][a], c["chance_share"][b]]
-        p(f"  {s:<{sw}}{vals[0]:>10.3f}{vals[1]:>8.3f}{vals[2]:>10.3f}"
-          f"{share[0]:>8.3f}{share[1]:>7.3f}")
-    _brief_groups(r, p)
-    comps = getattr(r, "comparisons", None)
-    if callable(comps):
-        comps = comps()
-    lines = []
-    for (a, b) in (comps or []):
-        try:
-            d = r.comparison(a, b, "spearman")
-        except Exception:
-            continue
-        names = d["configurations"]
-        if "mutual_knn@k=10" in names and "cknna@k=10" in names:
-            i, j = names.index("mutual_knn@k=10"), names.index("cknna@k=10")
-            lines.append(f"  {a} - {b}: {d['diff'][i, j]:+.3f} "
-                         f"[{d['ci_low'][i, j]:.2f}, {d['ci_high'][i, j]:.2f}], p = {d['p'][i, j]:.3f}")
-    if lines:
-        p("")
-        p("difference of that correlation between image sets (paired bootstrap over models):")
-        for line in lines:
-            p(line)
+                i, j = names.index("mutual_knn@k=10"), names.index("cknna@k=10")
+                diff = (f"{d['diff'][i, j]:+.3f} [{d['ci_low'][i, j]:.2f}, {d['ci_high'][i, j]:.2f}]"
+                        f" {d['p'][i, j]:.3f}")
+        p(row + f"{_num(rho, '{:.3f}'):>7}{ci:>14}{_num(nullp, '{:.3f}'):>8}{share:>13}{diff:>27}")
+    _brief_effects(r, p, base, sw)
     sweep_brief(r, out)
+
+
+def _brief_effects(r, p, sets, sw):
+    """The group effects of mutual_knn@k=10 (issue 23: beyond each model's overall
+    alignment), both factors side by side, and the cross-metric correlation over the
+    pairs trained on different data."""
+    g = getattr(r, "groups", None)
+    if not g or not g["factors"] or "mutual_knn@k=10" not in g["configurations"]:
+        return
+    names = g["configurations"]
+    k = names.index("mutual_knn@k=10")
+    b = names.index("cknna@k=10") if "cknna@k=10" in names else None
+    factors = list(g["factors"])[:2]
+    sets = [s for s in sets if s in g["sets"]]
+    conf = float(g["attrs"].get("confidence", 0.95))
+    p("")
+    p("mutual_knn@k=10 between models that share " + " / ".join(f.replace("_", " ") for f in factors)
+      + ": effect beyond each")
+    p(f"model's overall alignment (OLS with model main effects) [{conf:.0%} CI, inverted permutation "
+      "test],")
+    p("BH q; rho_x: Spearman(mknn, cknna) over the pairs trained on different data [CI]:")
+    head = f"  {'image set':<{sw}}"
+    for f in factors:
+        lab = {"training_data": "data", "family": "family"}.get(f, f)
+        head += f"{lab:>7}{'CI':>17}{'q':>7}"
+    p(head + (f"{'rho_x':>7}{'CI':>14}" if b is not None else ""))
+    for s in sets:
+        row = f"  {s:<{sw}}"
+        for f in factors:
+            d = g["sets"][s]["factors"].get(f)
+            if d is None or "effect" not in d:
+                row += f"{'-':>7}{'-':>17}{'-':>7}"
+                continue
+            ci = f"[{_num(d['effect_ci_low'][k], '{:.3f}')}, {_num(d['effect_ci_high'][k], '{:.3f}')}]"
+            row += (f"{_num(d['effect'][k], '{:.3f}'):>7}{ci:>17}"
+                    f"{_num(d['effect_qvalue'][k], '{:.3f}'):>7}")
+        c = g["sets"][s]["correlations"]
+        if b is not None and "spearman_across_training_data" in c:
+            ci = "-"
+            if "spearman_across_training_data_ci_low" in c:
+                ci = (f"[{c['spearman_across_training_data_ci_low'][k, b]:.2f}, "
+                      f"{c['spearman_across_training_data_ci_high'][k, b]:.2f}]")
+            row += f"{_num(c['spearman_across_training_data'][k, b], '{:.3f}'):>7}{ci:>14}"
+        p(row)
 
 
 def _level(x):
@@ -953,62 +1000,59 @@ def _level(x):
 
 
 def sweep_brief(r, out=sys.stdout):
-    """Per sweep: the effect-size breaking level of every calibrated configuration (the
-    first level whose mean calibrated score, relative to the first level's, is below the
-    sweep's relative_breaking) with its interval; the power curve (share of pairs with
-    q < alpha at N images per level) and its breaking level; and the level at which
-    Spearman(mutual_knn@k=10, cknna@k=10) stops exceeding its calibration null."""
+    """Per sweep and calibrated configuration: the relative calibrated score per level
+    (effect size: the mean calibrated score over the first level's) with its breaking
+    level and interval, and the share of pairs at q < alpha (a power curve: it grows with
+    the images per level) with its own; then whether Spearman(mutual_knn@k=10, cknna@k=10)
+    exceeds its calibration null at each level."""
     p = lambda *a: print(*a, file=out)  # noqa: E731
+    if not r.sweeps:
+        return
+    first = True
     for name, w in r.sweeps.items():
-        p("")
-        p(f"sweep {name} ({w['description'] or w['family']}), {w['parameter']} = "
-          + ", ".join(f"{x:g}" for x in w["levels"]) + ":")
-        brk = w.get("breaking_level")
-        n = w.get("images")
-        nt = "" if n is None else " (N = " + ", ".join(str(int(x)) for x in np.unique(n)) + " images per level)"
         rel, rb = w.get("relative_calibrated"), w.get("relative_breaking_level")
-        width = max([20] + [len(c) + 1 for c in r.configurations])
-        if rel is not None and rb is not None:
-            p(f"  breaking level: first level whose mean calibrated score is below "
-              f"{w.get('relative_breaking', 0.5):g} x the first level's [interval over model")
-            p("  resamples]; then the relative calibrated score per level:")
-            lo, hi = w.get("relative_breaking_level_low"), w.get("relative_breaking_level_high")
-            for k, c in enumerate(r.configurations):
-                if np.isnan(rb[k]) and not np.isfinite(rel[:, k]).any():
-                    continue
-                p(f"    {c:<{width}} breaking {_level(rb[k]):>6} [{_level(lo[k] if lo is not None else None)}, "
-                  f"{_level(hi[k] if hi is not None else None)}] "
-                  + " ".join("-" if np.isnan(x) else f"{x:.2f}" for x in rel[:, k]))
-        if brk is None or w.get("significant_fraction") is None:
-            continue
-        frac = w.get("breaking_fraction", 0.5)
-        p(f"  power curve{nt}: first level with under {frac:g} of the pairs at q < {w['alpha']}")
-        p("  [interval]; then that share per level:")
+        sig, brk = w.get("significant_fraction"), w.get("breaking_level")
+        alpha = w.get("alpha") or 0.05
+        p("")
+        if first:
+            p(f"sweeps: 'effect' = mean calibrated score over the first level's, breaking below "
+              f"{w.get('relative_breaking', 0.5):g} [interval")
+            p(f"over model resamples]; 'power' = share of pairs at q < {alpha:g}, breaking below "
+              f"{w.get('breaking_fraction', 0.5):g} (grows with N);")
+            p("'rho': Spearman(mutual_knn@k=10, cknna@k=10), breaking where not above its calibration null.")
+            first = False
+        n = w.get("images")
+        nt = "" if n is None else ", N = " + ", ".join(str(int(x)) for x in np.unique(n)) + " images per level"
+        p(f"sweep {name}{nt}:")
+        p(f"  {w['description'] or w['family']}")
+        shown = [k for k, c in enumerate(r.configurations)
+                 if (rel is not None and rb is not None and (np.isfinite(rel[:, k]).any() or not np.isnan(rb[k])))
+                 or (sig is not None and brk is not None and not np.isnan(brk[k]))]
+        cw = max([17] + [len(r.configurations[k]) + 1 for k in shown])
+        lv = "".join(f"{x:>6g}" for x in w["levels"])
+        p(f"  {w['parameter']:<{cw}}{'':>7}{lv}  breaks [interval]")
         for k, c in enumerate(r.configurations):
-            if np.isnan(brk[k]):
-                continue
-            lo, hi = w["breaking_level_low"], w["breaking_level_high"]
-            sig = w["significant_fraction"][:, k]
-            p(f"    {c:<{width}} {_level(brk[k]):>6} "
-              f"[{_level(lo[k] if lo is not None else None)}, {_level(hi[k] if hi is not None else None)}] "
-              + " ".join("-" if np.isnan(x) else f"{x:.2f}" for x in sig))
+            rows = []
+            if rel is not None and rb is not None and (np.isfinite(rel[:, k]).any() or not np.isnan(rb[k])):
+                lo, hi = w.get("relative_breaking_level_low"), w.get("relative_breaking_level_high")
+                rows.append(("effect", rel[:, k], rb[k], lo[k] if lo is not None else None,
+                             hi[k] if hi is not None else None))
+            if sig is not None and brk is not None and not np.isnan(brk[k]):
+                lo, hi = w.get("breaking_level_low"), w.get("breaking_level_high")
+                rows.append(("power", sig[:, k], brk[k], lo[k] if lo is not None else None,
+                             hi[k] if hi is not None else None))
+            for i, (lab, vals, bl, lo, hi) in enumerate(rows):
+                p(f"  {c if i == 0 else '':<{cw}}{lab:>7}" + "".join(f"{_num(x):>6}" for x in vals)
+                  + f"  {_level(bl)} [{_level(lo)}, {_level(hi)}]")
         cb = w.get("correlation_breaking_levels")
         names = r.configurations
-        if cb is not None and "mutual_knn@k=10" in names and "cknna@k=10" in names:
+        if cb is not None and w.get("r") is not None and "mutual_knn@k=10" in names and "cknna@k=10" in names:
             a, b = names.index("mutual_knn@k=10"), names.index("cknna@k=10")
             tested = w.get("correlation_test") is not None and int(w["correlation_test"][a, b]) == 1
-            rr = w["r"][:, a, b] if w.get("r") is not None else []
-            brk = cb[a, b]
-            verdict = ("not tested (no calibration null for both)" if not tested or np.isnan(brk) else
-                       "exceeds its calibration null at every level" if np.isinf(brk) else
-                       f"no longer exceeds its calibration null from level {brk:g} on "
-                       f"(correlation breaking level; p < {w['alpha']})")
-            cs = w.get("chance_share")
-            p(f"  {w['method']}(mutual_knn@k=10, cknna@k=10) per level: "
-              + " ".join(f"{x:.2f}" for x in rr) + f"; {verdict}")
-            if cs is not None:
-                p("    chance share of the score variance per level (mutual_knn, cknna): "
-                  + " ".join(f"{x:.2f}/{y:.2f}" for x, y in zip(cs[:, a], cs[:, b])))
+            bl = cb[a, b]
+            verdict = ("not tested (no calibration null)" if not tested or np.isnan(bl) else _level(bl))
+            p(f"  {'':<{cw}}{'rho':>7}" + "".join(f"{_num(x):>6}" for x in w["r"][:, a, b])
+              + f"  {verdict}")
 
 
 def _brief_groups(r, p):

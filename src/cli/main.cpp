@@ -44,6 +44,9 @@
 
 namespace {
 
+// The most threads a flag may ask for, as `threads_per_rank` in a config.
+constexpr int kMaxThreads = 1024;
+
 struct CompareArgs {
   std::string a, b;
   std::vector<std::string> metrics;
@@ -63,7 +66,9 @@ int run_compare(const CompareArgs& args) {
   opt.pre.normalize = !args.no_normalize;
   opt.last_layer = args.last_layer;
   PRH_CHECK_INPUT(args.q > 0 && args.q <= 1, "--clamp-q must be in (0, 1], got {}", args.q);
-  PRH_CHECK_INPUT(args.threads >= 0, "--threads must be >= 0, got {}", args.threads);
+  // Bounded as threads_per_rank is: OpenMP crashes on a team of 100000.
+  PRH_CHECK_INPUT(args.threads >= 0 && args.threads <= kMaxThreads,
+                  "--threads must be in 0..{} (0: all cores), got {}", kMaxThreads, args.threads);
   prh::configure_threads(args.threads);
   opt.device = args.device;
   if (args.device != "cpu") {
@@ -376,7 +381,7 @@ int main(int argc, char** argv) {
   zoo_train->add_option("--test-limit", zoo_opt.test_limit, "use the first N test images")
       ->check(CLI::Range(1, 1 << 30).description(">= 1"));
   zoo_train->add_option("--threads", zoo_opt.threads, "LibTorch threads per rank (default 1)")
-      ->check(CLI::Range(1, 1 << 30).description(">= 1"));
+      ->check(CLI::Range(1, kMaxThreads).description("1..1024"));
 
   std::string validate_config;
   prh::pipeline::ValidateOptions validate_opt;
@@ -416,6 +421,21 @@ int main(int argc, char** argv) {
                      "--ntasks ranks (default 1), writing part files the reduce job merges");
   submit->add_flag("--dry-run", submit_opt.dry_run, "print the rendered scripts; submit nothing");
 
+  // An unknown first word is named (CLI11 would only say that a subcommand
+  // is required).
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string names;
+    bool known = false;
+    for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      known = known || sub->get_name() == argv[1];
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      spdlog::error("prh: unknown command '{}' (commands: {}; prh --help)",
+                    prh::utf8_escaped(argv[1]), names);
+      return prh::kExitBadInput;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -3,14 +3,17 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 
 #include "prh/core/error.hpp"
 #include "prh/core/files.hpp"
+#include "prh/core/limits.hpp"
 
 namespace prh::config {
 
@@ -18,37 +21,170 @@ namespace {
 
 using json = nlohmann::json;
 
-// YAML -> JSON, keeping scalars' natural types.
-json to_json(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Null:
-      return nullptr;
-    case YAML::NodeType::Scalar: {
-      const std::string s = n.Scalar();
-      if (n.Tag() == "!") return s;  // quoted
-      if (s == "true" || s == "True") return true;
-      if (s == "false" || s == "False") return false;
-      if (s == "null" || s == "~") return nullptr;
-      static const std::regex integer("[-+]?[0-9]+");
-      static const std::regex number("[-+]?([0-9]*\\.[0-9]+|[0-9]+\\.?[0-9]*)([eE][-+]?[0-9]+)?");
-      if (std::regex_match(s, integer)) return std::stoll(s);
-      if (std::regex_match(s, number)) return std::stod(s);
-      return s;
-    }
-    case YAML::NodeType::Sequence: {
-      json a = json::array();
-      for (const auto& e : n) a.push_back(to_json(e));
-      return a;
-    }
-    case YAML::NodeType::Map: {
-      json o = json::object();
-      for (const auto& kv : n) o[kv.first.as<std::string>()] = to_json(kv.second);
-      return o;
-    }
-    default:
-      return nullptr;
-  }
+// Limits of the config reader (docs/config.md, "Limits"): a config is a
+// small hand-written file; anything beyond these is a mistake or an attack
+// (a YAML alias bomb expands exponentially), refused with the line named.
+constexpr std::size_t kMaxConfigBytes = std::size_t{4} << 20;  // the file
+constexpr std::size_t kMaxScalar = 4096;                       // bytes of one value or key
+constexpr std::size_t kMaxNodes = 100000;                      // values, aliases expanded
+constexpr int kMaxDepth = 64;                                  // nesting of lists and mappings
+
+bool is_digits(const std::string& s, std::size_t from, std::size_t to) {
+  if (from >= to) return false;
+  for (std::size_t i = from; i < to; ++i)
+    if (s[i] < '0' || s[i] > '9') return false;
+  return true;
 }
+
+// [-+]?[0-9]+ (no regex: std::regex recurses per character and overflows
+// the stack on long input).
+bool is_integer(const std::string& s) {
+  const std::size_t b = !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  return is_digits(s, b, s.size());
+}
+
+// [-+]?([0-9]*\.[0-9]+|[0-9]+\.?[0-9]*)([eE][-+]?[0-9]+)?
+bool is_number(const std::string& s) {
+  std::size_t i = !s.empty() && (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  std::size_t e = s.find_first_of("eE", i);
+  if (e == std::string::npos) e = s.size();
+  const std::size_t dot = s.find('.', i);
+  bool mantissa = false;
+  if (dot == std::string::npos || dot > e) {
+    mantissa = is_digits(s, i, e);
+  } else {
+    const bool before = dot == i || is_digits(s, i, dot);
+    const bool after = dot + 1 == e || is_digits(s, dot + 1, e);
+    mantissa = before && after && (dot > i || dot + 1 < e);
+  }
+  if (!mantissa) return false;
+  if (e == s.size()) return true;
+  std::size_t x = e + 1;
+  if (x < s.size() && (s[x] == '-' || s[x] == '+')) ++x;
+  return is_digits(s, x, s.size());
+}
+
+// YAML -> JSON, keeping scalars' natural types; every problem recorded with
+// the field's path and line.
+class YamlToJson {
+ public:
+  explicit YamlToJson(std::vector<std::string>& problems) : problems_(problems) {}
+
+  json convert(const YAML::Node& n, const std::string& path, int depth) {
+    const std::string where = path.empty() ? "(top level)" : path;
+    if (++nodes_ > kMaxNodes)
+      throw InputError(fmt::format(
+          "{} (line {}): the config has more than {} values (aliases expanded): a YAML alias "
+          "bomb, or far more than a sweep needs",
+          where, n.Mark().line + 1, kMaxNodes));
+    if (depth > kMaxDepth)
+      throw InputError(fmt::format("{} (line {}): nested more than {} levels deep", where,
+                                   n.Mark().line + 1, kMaxDepth));
+    switch (n.Type()) {
+      case YAML::NodeType::Null:
+        return nullptr;
+      case YAML::NodeType::Scalar:
+        return scalar(n, where);
+      case YAML::NodeType::Sequence: {
+        json a = json::array();
+        std::size_t i = 0;
+        for (const auto& e : n)
+          a.push_back(convert(e, fmt::format("{}[{}]", path, i++), depth + 1));
+        return a;
+      }
+      case YAML::NodeType::Map: {
+        json o = json::object();
+        for (const auto& kv : n) {
+          const int line = kv.first.Mark().line + 1;
+          if (!kv.first.IsScalar()) {
+            problems_.push_back(fmt::format("{} (line {}): a key must be a plain string, got {}",
+                                            where, line,
+                                            kv.first.IsNull()       ? "nothing (null)"
+                                            : kv.first.IsSequence() ? "a list"
+                                                                    : "a mapping"));
+            continue;
+          }
+          const std::string key = kv.first.Scalar();
+          const std::string kpath = path.empty() ? key : path + "." + key;
+          if (!text_ok(key, kpath, line)) continue;
+          if (o.contains(key)) {
+            problems_.push_back(fmt::format(
+                "{} (line {}): given twice (YAML keeps only one of them silently; prh refuses)",
+                kpath, line));
+            continue;
+          }
+          o[key] = convert(kv.second, kpath, depth + 1);
+        }
+        return o;
+      }
+      default:
+        return nullptr;
+    }
+  }
+
+ private:
+  // A scalar's text: at most kMaxScalar bytes, valid UTF-8.
+  bool text_ok(const std::string& s, const std::string& where, int line) {
+    if (s.size() > kMaxScalar) {
+      problems_.push_back(
+          fmt::format("{} (line {}): {} bytes long, longer than the {} a value may "
+                      "have (starts '{}...')",
+                      where, line, s.size(), kMaxScalar, s.substr(0, 40)));
+      return false;
+    }
+    if (const auto i = s.find('\0'); i != std::string::npos) {
+      problems_.push_back(fmt::format(
+          "{} (line {}): holds a NUL byte (at {}); no path or name may hold one", where, line, i));
+      return false;
+    }
+    if (const auto i = first_invalid_utf8(s); i != std::string::npos) {
+      problems_.push_back(fmt::format(
+          "{} (line {}): not valid UTF-8 (byte {} is 0x{:02x}: '{}'); prh records paths and names "
+          "in UTF-8 (rename the file or folder)",
+          where, line, i, static_cast<unsigned char>(s[i]), s));
+      return false;
+    }
+    return true;
+  }
+
+  json scalar(const YAML::Node& n, const std::string& where) {
+    const std::string s = n.Scalar();
+    const int line = n.Mark().line + 1;
+    if (!text_ok(s, where, line)) return nullptr;
+    if (n.Tag() == "!") return s;  // quoted
+    if (s == "true" || s == "True") return true;
+    if (s == "false" || s == "False") return false;
+    if (s == "null" || s == "~") return nullptr;
+    if (is_integer(s)) {
+      errno = 0;
+      char* end = nullptr;
+      const long long v = std::strtoll(s.c_str(), &end, 10);
+      if (errno == ERANGE) {
+        problems_.push_back(fmt::format(
+            "{} (line {}): the integer {} is out of range (at most {} digits, |x| < 2^63)", where,
+            line, s.size() > 40 ? s.substr(0, 40) + "..." : s, 18));
+        return nullptr;
+      }
+      return static_cast<std::int64_t>(v);
+    }
+    if (is_number(s)) {
+      errno = 0;
+      const double v = std::strtod(s.c_str(), nullptr);
+      if (errno == ERANGE && std::isinf(v)) {
+        problems_.push_back(
+            fmt::format("{} (line {}): the number {} is out of range (beyond "
+                        "1.8e308)",
+                        where, line, s.size() > 40 ? s.substr(0, 40) + "..." : s));
+        return nullptr;
+      }
+      return v;  // underflow to 0 or a subnormal: a number all the same
+    }
+    return s;
+  }
+
+  std::vector<std::string>& problems_;
+  std::size_t nodes_ = 0;
+};
 
 std::string type_name(const json& j) {
   if (j.is_boolean()) return "a boolean";
@@ -172,7 +308,20 @@ class Fields {
 
 // Names become HDF5 group names and directory names (the parts of job
 // arrays): no '/', and not '.' or '..' (or any name of dots only).
-const std::regex kName("(?!\\.+$)[A-Za-z0-9_.-]+");
+constexpr std::size_t kMaxName = 128;  // characters of a name
+
+// Letters, digits, '_', '.', '-', not dots only, at most kMaxName long.
+bool valid_name(const std::string& name) {
+  if (name.empty() || name.size() > kMaxName) return false;
+  bool dots_only = true;
+  for (const char c : name) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+    if (!ok) return false;
+    dots_only = dots_only && c == '.';
+  }
+  return !dots_only;
+}
 
 // Largest count, offset, limit or seed a source or sweep accepts.
 constexpr std::int64_t kBig = std::int64_t{1} << 40;
@@ -182,9 +331,11 @@ constexpr std::int64_t kBig = std::int64_t{1} << 40;
 std::string name_field(Fields& f, const std::string& where, const std::string& kind,
                        std::set<std::string>& names, std::vector<std::string>& problems) {
   const std::string name = f.str("name", "", true);
-  if (!name.empty() && !std::regex_match(name, kName))
+  if (!name.empty() && !valid_name(name))
     problems.push_back(fmt::format(
-        "{}.name: '{}' may hold only letters, digits, '_', '.', '-' (not dots only)", where, name));
+        "{}.name: '{}' may hold only letters, digits, '_', '.', '-' (not dots only), at most {} "
+        "characters",
+        where, name.size() > 60 ? name.substr(0, 60) + "..." : name, kMaxName));
   if (!name.empty() && !names.insert(kind + ":" + name).second)
     problems.push_back(fmt::format("{}.name: '{}' is used twice", where, name));
   return name;
@@ -451,9 +602,13 @@ void read_noise_params(Fields& f, json& s) {
 }
 
 void read_noise(Fields& f, json& s, const std::string& where, std::vector<std::string>& problems) {
-  s["count"] = f.integer("count", 0, 1, kBig, true);
+  s["count"] = f.integer("count", 0, 1, kMaxSetImages, true);
   s["height"] = f.integer("height", 0, 1, 65536, true);
   s["width"] = f.integer("width", 0, 1, 65536, true);
+  if (s["height"].get<std::int64_t>() * s["width"].get<std::int64_t>() > kMaxImagePixels)
+    problems.push_back(fmt::format("{}: images of {} x {} pixels: at most {} pixels an image",
+                                   where, s["height"].get<std::int64_t>(),
+                                   s["width"].get<std::int64_t>(), kMaxImagePixels));
   s["channels"] = f.integer("channels", 3, 1, 3);
   if (s["channels"] == 2) problems.push_back(fmt::format("{}.channels: must be 1 or 3", where));
   read_noise_params(f, s);
@@ -462,7 +617,7 @@ void read_noise(Fields& f, json& s, const std::string& where, std::vector<std::s
 // shapes (prh's generated labelled shapes) and patches (crops of photographs).
 void read_generated(const std::string& kind, Fields& f, json& s, const std::string& where,
                     std::vector<std::string>& problems) {
-  s["count"] = f.integer("count", 0, 1, kBig, true);
+  s["count"] = f.integer("count", 0, 1, kMaxSetImages, true);
   s["seed"] = f.integer("seed", 0, 0, kBig);
   if (kind == "shapes") {
     s["size"] = f.integer("size", 28, 8, 1024);
@@ -514,20 +669,62 @@ void read_derived(const std::string& kind, Fields& f, json& s, const std::string
 
 // --- The config's sections ----------------------------------------------------
 
+void throw_problems(const std::vector<std::string>& problems, const std::string& origin) {
+  if (problems.empty()) return;
+  std::string msg = fmt::format("{}: {} problem{} in the config:", origin, problems.size(),
+                                problems.size() == 1 ? "" : "s");
+  for (const auto& p : problems) msg += "\n  - " + p;
+  throw InputError(msg);
+}
+
 json load_yaml(const std::string& text, const std::string& origin) {
-  YAML::Node root;
+  std::vector<YAML::Node> docs;
   try {
-    root = YAML::Load(text);
+    docs = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     throw InputError(fmt::format("{}: not valid YAML: {}", origin, e.what()));
   }
-  return to_json(root);
+  PRH_CHECK_INPUT(docs.size() <= 1,
+                  "{}: holds {} YAML documents (separated by '---'); a config is one document, "
+                  "and prh would silently ignore the others",
+                  origin, docs.size());
+  if (docs.empty()) return nullptr;
+  std::vector<std::string> problems;
+  json out;
+  try {
+    out = YamlToJson(problems).convert(docs[0], "", 0);
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("{}: {}", origin, e.what()));
+  }
+  throw_problems(problems, origin);
+  return out;
+}
+
+// An output path the file system can hold: every folder or file name of at
+// most 255 bytes (NAME_MAX). Checked before anything is created, so that
+// embed never leaves a stray folder behind a path it cannot finish.
+void check_output_path(const std::string& field, const std::string& path,
+                       std::vector<std::string>& problems) {
+  std::size_t from = 0;
+  while (from <= path.size()) {
+    auto slash = path.find('/', from);
+    if (slash == std::string::npos) slash = path.size();
+    if (slash - from > 255) {
+      problems.push_back(fmt::format(
+          "{}: a folder or file name of {} bytes (starts '{}...'); at most 255 (NAME_MAX)", field,
+          slash - from, path.substr(from, 40)));
+      return;
+    }
+    from = slash + 1;
+  }
 }
 
 // Where the files go and how the embedding runs.
-void parse_embedding(Fields& f, Sweep& s) {
+void parse_embedding(Fields& f, Sweep& s, std::vector<std::string>& problems) {
   s.store = f.str("store", "", true);
+  check_output_path("store", s.store, problems);
   s.results = f.str("results", "");
+  check_output_path("results", s.results, problems);
   if (s.results.empty() && !s.store.empty())
     s.results = (std::filesystem::path(s.store).parent_path() / "results.h5").string();
   s.seed = static_cast<std::uint64_t>(f.integer("seed", 0, 0, std::int64_t{1} << 62));
@@ -662,13 +859,6 @@ void parse_inputs(Fields& f, Sweep& s, std::vector<std::string>& problems) {
 }
 
 // Every problem at once, one a line.
-void throw_problems(const std::vector<std::string>& problems, const std::string& origin) {
-  if (problems.empty()) return;
-  std::string msg = fmt::format("{}: {} problem{} in the config:", origin, problems.size(),
-                                problems.size() == 1 ? "" : "s");
-  for (const auto& p : problems) msg += "\n  - " + p;
-  throw InputError(msg);
-}
 
 }  // namespace
 
@@ -733,7 +923,7 @@ Sweep parse(const std::string& text, const std::string& origin) {
   Sweep s;
   s.file = origin;
   Fields f(j, "", problems);
-  parse_embedding(f, s);
+  parse_embedding(f, s, problems);
   parse_reduction(f, s, problems);
   parse_inputs(f, s, problems);
   f.finish();
@@ -742,7 +932,7 @@ Sweep parse(const std::string& text, const std::string& origin) {
 }
 
 Sweep load(const std::string& path) {
-  return parse(read_text(path, "config file"), path);
+  return parse(read_text(path, "config file", kMaxConfigBytes), path);
 }
 
 std::string hash_json(const json& j) {

@@ -1,19 +1,31 @@
 #include "prh/core/files.hpp"
 
+#include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "prh/core/error.hpp"
 
 namespace prh {
 
-std::string read_text(const std::string& path, const std::string& what) {
+std::string read_text(const std::string& path, const std::string& what, std::size_t max_bytes) {
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  PRH_CHECK_INPUT(std::filesystem::exists(st), "{}: cannot read the {}: no such file", path, what);
+  // A FIFO would block, /dev/zero never ends: only regular files.
+  PRH_CHECK_INPUT(std::filesystem::is_regular_file(st),
+                  "{}: cannot read the {}: not a regular file", path, what);
+  const auto size = std::filesystem::file_size(path, ec);
+  PRH_CHECK_INPUT(!ec && size <= max_bytes,
+                  "{}: the {} is {} bytes, more than the {} bytes prh reads as one", path, what,
+                  size, max_bytes);
   std::ifstream in(path, std::ios::binary);
   PRH_CHECK_INPUT(in.good(), "{}: cannot read the {}", path, what);
-  std::stringstream ss;
-  ss << in.rdbuf();
+  std::string text(static_cast<std::size_t>(size) + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
   PRH_CHECK_INPUT(!in.bad(), "{}: error while reading the {}", path, what);
-  return ss.str();
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  PRH_CHECK_INPUT(text.size() <= size, "{}: the {} grew while it was read", path, what);
+  return text;
 }
 
 }  // namespace prh

@@ -22,6 +22,7 @@
 #include "detail.hpp"
 #include "h5.hpp"
 #include "prh/core/error.hpp"
+#include "prh/core/limits.hpp"
 
 namespace prh::data::detail {
 
@@ -261,6 +262,9 @@ std::unique_ptr<Source> make_hdf5_source(const nlohmann::json& spec, const std::
   PRH_CHECK_INPUT(h >= 1 && w >= 1 && h <= 65536 && w <= 65536,
                   "{}: images of {} x {} pixels: each side must be in 1..65536", where, h, w);
   PRH_CHECK_INPUT(n >= 1, "{}: the dataset holds no images (shape {})", where, shape_str(dims));
+  PRH_CHECK_INPUT(static_cast<std::int64_t>(h * w) <= kMaxImagePixels,
+                  "{}: images of {} x {} pixels (shape {}): at most {} pixels an image", where, h,
+                  w, shape_str(dims), kMaxImagePixels);
   const std::int64_t count = limit > 0 ? std::min<std::int64_t>(limit, static_cast<std::int64_t>(n))
                                        : static_cast<std::int64_t>(n);
 

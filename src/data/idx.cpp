@@ -15,10 +15,15 @@
 
 #include "detail.hpp"
 #include "prh/core/error.hpp"
+#include "prh/core/limits.hpp"
 
 namespace prh::data::detail {
 
 namespace {
+
+// Deflate expands at most 1032-fold: the most bytes a gzip file of this
+// size can hold.
+constexpr std::uint64_t kMaxDeflateRatio = 1032;
 
 class GzFile {
  public:
@@ -26,6 +31,17 @@ class GzFile {
     f_ = gzopen(path.c_str(), "rb");
     PRH_CHECK_INPUT(f_ != nullptr, "{}: cannot open the file", path);
     gzbuffer(f_, 1 << 17);
+    std::error_code ec;
+    file_size_ = std::filesystem::file_size(path, ec);
+    if (ec) file_size_ = 0;
+  }
+
+  // The most data bytes the file can hold after `header` bytes: its size
+  // (not compressed) or 1032 times it (gzip). Headers declaring more are
+  // refused before anything is allocated.
+  std::uint64_t max_data_bytes(std::uint64_t header) {
+    if (gzdirect(f_)) return file_size_ > header ? file_size_ - header : 0;
+    return file_size_ * kMaxDeflateRatio;
   }
   ~GzFile() {
     if (f_) gzclose(f_);
@@ -55,6 +71,7 @@ class GzFile {
  private:
   std::string path_;
   gzFile f_ = nullptr;
+  std::uint64_t file_size_ = 0;
 };
 
 struct IdxHeader {
@@ -118,6 +135,11 @@ std::vector<std::int64_t> read_labels(const std::string& path) {
                   path, type_name(h.type), h.type);
   const std::int64_t n = h.dims[0];
   const std::size_t width = h.type == 0x08 ? 1 : 4;
+  const std::uint64_t most = f.max_data_bytes(8);
+  PRH_CHECK_INPUT(static_cast<std::uint64_t>(n) * width <= most,
+                  "{}: truncated, or a wrong header: it declares {} labels ({} bytes), more "
+                  "than the file can hold ({} bytes)",
+                  path, n, static_cast<std::uint64_t>(n) * width, most);
   std::vector<unsigned char> raw(static_cast<std::size_t>(n) * width);
   const std::size_t got = f.read(raw.data(), raw.size());
   PRH_CHECK_INPUT(got == raw.size(), "{}: truncated: the header says {} labels, the file holds {}",
@@ -216,6 +238,16 @@ std::unique_ptr<Source> make_idx_source(const nlohmann::json& spec, const std::s
   PRH_CHECK_INPUT(rows >= 1 && cols >= 1 && rows <= 65536 && cols <= 65536,
                   "{}: IDX images of {} x {} pixels: each side must be in 1..65536", images, rows,
                   cols);
+  PRH_CHECK_INPUT(rows * cols <= kMaxImagePixels,
+                  "{}: IDX images of {} x {} pixels: at most {} pixels an image", images, rows,
+                  cols, kMaxImagePixels);
+  const std::uint64_t declared = static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(rows) *
+                                 static_cast<std::uint64_t>(cols);
+  const std::uint64_t most = f.max_data_bytes(16);
+  PRH_CHECK_INPUT(declared <= most,
+                  "{}: truncated, or a wrong header: it declares {} images of {} x {} pixels "
+                  "({} bytes), more than the file can hold ({} bytes)",
+                  images, n, rows, cols, declared, most);
   PRH_CHECK_INPUT(labels_path.empty() || static_cast<std::int64_t>(all_labels.size()) == n,
                   "{}: {} labels, but the images file {} holds {} images", labels_path,
                   all_labels.size(), images, n);

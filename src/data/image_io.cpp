@@ -4,6 +4,7 @@
 // InputError, raised where the source that needs files is made.
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -51,11 +52,64 @@ namespace {
   throw InputError(fmt::format("{}: cannot decode image (corrupt or not JPEG/PNG)", path));
 }
 
+// Where a JPEG's structure ends early, or "" when it is whole: the marker
+// segments from SOI are walked by their lengths, each scan's entropy-coded
+// data up to the next marker, until EOI. libjpeg decodes a cut file with
+// only a warning ("Premature end of JPEG file"), filling the rest grey; an
+// embedded thumbnail's EOI lies inside its APP1 segment and is skipped.
+std::string jpeg_truncation(const std::vector<unsigned char>& b) {
+  const std::size_t n = b.size();
+  std::size_t i = 2;  // after SOI
+  while (true) {
+    while (i < n && b[i] == 0xFF) ++i;  // fill bytes before a marker
+    if (i >= n) return "the file ends before its end-of-image marker";
+    const unsigned char marker = b[i++];
+    if (marker == 0xD9) return "";                                       // EOI
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) continue;  // no length
+    if (i + 2 > n) return "the file ends inside a marker segment";
+    const std::size_t len = (std::size_t{b[i]} << 8) | b[i + 1];
+    if (len < 2 || i + len > n) return "the file ends inside a marker segment";
+    i += len;
+    if (marker != 0xDA) continue;
+    // SOS: entropy-coded data until a marker other than a stuffed 0xFF00
+    // or a restart marker.
+    while (true) {
+      while (i < n && b[i] != 0xFF) ++i;
+      if (i + 1 >= n) return "the file ends inside the image data";
+      const unsigned char next = b[i + 1];
+      if (next == 0x00 || (next >= 0xD0 && next <= 0xD7) || next == 0xFF) {
+        i += next == 0xFF ? 1 : 2;
+        continue;
+      }
+      break;
+    }
+  }
+}
+
+// A JPEG file (it starts with SOI) is checked whole before decoding.
+void check_jpeg(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char soi[2] = {0, 0};
+  in.read(reinterpret_cast<char*>(soi), 2);
+  if (in.gcount() != 2 || soi[0] != 0xFF || soi[1] != 0xD8) return;
+  in.seekg(0, std::ios::end);
+  const auto size = static_cast<std::size_t>(in.tellg());
+  std::vector<unsigned char> bytes(size);
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
+  const std::string why = jpeg_truncation(bytes);
+  PRH_CHECK_INPUT(why.empty(),
+                  "{}: truncated or corrupt JPEG ({}); libjpeg would decode it with "
+                  "the missing part grey",
+                  path, why);
+}
+
 }  // namespace
 
 Image read_image(const std::string& path) {
   std::error_code ec;
   PRH_CHECK_INPUT(std::filesystem::exists(path, ec), "{}: no such image file", path);
+  check_jpeg(path);
   cv::Mat m;
   try {
     m = cv::imread(path, cv::IMREAD_UNCHANGED);

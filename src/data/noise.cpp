@@ -9,6 +9,7 @@
 
 #include "detail.hpp"
 #include "prh/core/error.hpp"
+#include "prh/core/limits.hpp"
 
 namespace prh::data::detail {
 
@@ -121,6 +122,9 @@ std::unique_ptr<Source> make_noise_source(const nlohmann::json& spec, const std:
   PRH_CHECK_INPUT(height >= 1 && height <= 65536 && width >= 1 && width <= 65536,
                   "{}: noise source needs 'height' and 'width' in 1..65536 (got {} x {})", what,
                   height, width);
+  PRH_CHECK_INPUT(height * width <= kMaxImagePixels,
+                  "{}: noise images of {} x {} pixels: at most {} pixels an image", what, height,
+                  width, kMaxImagePixels);
   PRH_CHECK_INPUT(channels == 1 || channels == 3,
                   "{}: noise source 'channels' must be 1 or 3 (got {})", what, channels);
   return std::make_unique<NoiseSource>(count, static_cast<int>(height), static_cast<int>(width),

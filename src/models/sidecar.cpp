@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <string>
 #include <vector>
@@ -14,12 +15,19 @@
 #include <yaml-cpp/yaml.h>
 
 #include "prh/core/error.hpp"
+#include "prh/core/files.hpp"
 #include "prh/data/image.hpp"
 #include "prh/models/model.hpp"
 
 namespace prh::models {
 
 namespace {
+
+// Limits (docs/models.md, "Sidecar"): the file, the model's input and the
+// resize before the crop.
+constexpr std::size_t kMaxSidecarBytes = std::size_t{1} << 20;
+constexpr int kMaxInputSize = 4096;
+constexpr int kMaxResize = 8192;
 
 const std::set<std::string> kKnownKeys{"input_size", "resize", "crop", "interpolation", "resampler",
                                        "channels",   "mean",   "std",  "layer_names"};
@@ -79,6 +87,11 @@ std::vector<float> get_numbers(const YAML::Node& n, const std::string& path,
     PRH_CHECK_INPUT(ok && std::isfinite(v),
                     "sidecar {}: field '{}' must be a list of numbers; element {} is {}", path, key,
                     i, describe(e));
+    // Stored as float32: beyond its range the value would be inf and every
+    // feature NaN.
+    PRH_CHECK_INPUT(std::fabs(v) <= static_cast<double>(std::numeric_limits<float>::max()),
+                    "sidecar {}: field '{}': element {} ({}) is beyond the float32 range (+-{:g})",
+                    path, key, i, e.Scalar(), std::numeric_limits<float>::max());
     out.push_back(static_cast<float>(v));
   }
   return out;
@@ -90,27 +103,30 @@ Sidecar load_sidecar(const std::string& path) {
   std::error_code ec;
   PRH_CHECK_INPUT(std::filesystem::is_regular_file(path, ec), "sidecar {}: no such file", path);
 
-  YAML::Node loaded;
+  // A regular file of at most 1 MiB (a FIFO would block, /dev/zero never ends).
+  const std::string text = read_text(path, "sidecar", kMaxSidecarBytes);
+  std::vector<YAML::Node> docs;
   try {
-    loaded = YAML::LoadFile(path);
+    docs = YAML::LoadAll(text);
   } catch (const YAML::ParserException& e) {
     throw InputError(fmt::format("sidecar {}: not valid YAML (line {}, column {}): {}", path,
                                  e.mark.line + 1, e.mark.column + 1, e.msg));
   } catch (const YAML::Exception& e) {
     throw InputError(fmt::format("sidecar {}: cannot read: {}", path, e.what()));
   }
+  PRH_CHECK_INPUT(docs.size() <= 1,
+                  "sidecar {}: holds {} YAML documents (separated by '---'); a sidecar is one",
+                  path, docs.size());
+  const YAML::Node loaded = docs.empty() ? YAML::Node() : docs[0];
   const YAML::Node& root = loaded;  // const: looking a key up must not insert it
   PRH_CHECK_INPUT(root.IsMap(), "sidecar {}: must be a mapping of fields (input_size, ...), got {}",
                   path, describe(root));
 
   std::set<std::string> seen;
   for (const auto& kv : root) {
-    std::string key;
-    try {
-      key = kv.first.as<std::string>();
-    } catch (const YAML::Exception&) {
-      key = "?";
-    }
+    PRH_CHECK_INPUT(kv.first.IsScalar(), "sidecar {}: line {}: a key must be a plain string", path,
+                    kv.first.Mark().line + 1);
+    const std::string key = kv.first.Scalar();
     PRH_CHECK_INPUT(kKnownKeys.count(key) == 1,
                     "sidecar {}: unknown field '{}' (known: input_size, resize, crop, "
                     "interpolation, resampler, channels, mean, std, layer_names)",
@@ -121,6 +137,11 @@ Sidecar load_sidecar(const std::string& path) {
   Sidecar s;
   PRH_CHECK_INPUT(root["input_size"], "sidecar {}: missing required field 'input_size'", path);
   s.input_size = get_positive_int(root["input_size"], path, "input_size");
+  // Bounded: an image of input_size^2 x channels floats is allocated per row.
+  PRH_CHECK_INPUT(s.input_size <= kMaxInputSize,
+                  "sidecar {}: field 'input_size' ({}) is larger than {} pixels, the most prh "
+                  "accepts",
+                  path, s.input_size, kMaxInputSize);
 
   data::Transform& t = s.transform;
   t.resize = root["resize"] ? get_positive_int(root["resize"], path, "resize") : s.input_size;
@@ -129,6 +150,9 @@ Sidecar load_sidecar(const std::string& path) {
                   "sidecar {}: field 'crop' ({}) must equal 'input_size' ({}): the centre crop is "
                   "what the model sees",
                   path, t.crop, s.input_size);
+  PRH_CHECK_INPUT(t.resize <= kMaxResize,
+                  "sidecar {}: field 'resize' ({}) is larger than {} pixels, the most prh accepts",
+                  path, t.resize, kMaxResize);
   PRH_CHECK_INPUT(t.resize >= t.crop,
                   "sidecar {}: field 'resize' ({}) must be at least 'crop' ({}): the shorter side "
                   "is resized before the centre crop",

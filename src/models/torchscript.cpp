@@ -296,6 +296,9 @@ std::unique_ptr<Model> load_torchscript(const std::string& name, const std::stri
   } catch (const InputError& e) {
     throw InputError(fmt::format("{}: {}", name, e.what()));
   }
+  // LibTorch does not check the members' CRCs: damaged weights would load.
+  if (const auto why = zip_integrity_problem(path); !why.empty())
+    throw InputError(fmt::format("{}: cannot load TorchScript file {}: {}", name, path, why));
   const torch::Device dev = pick_device(name, device, local_rank);
   torch::jit::Module module;
   try {

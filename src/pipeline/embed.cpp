@@ -19,6 +19,7 @@
 #include "prh/pipeline/submit.hpp"
 #include "prh/store/embedding_store.hpp"
 #include "prh/store/hdf5_library.hpp"
+#include "prh/store/output_paths.hpp"
 #include "prh/store/results_reader.hpp"
 #include "progress.hpp"
 
@@ -90,6 +91,12 @@ json probe_model(const config::Model& m, const std::string& device, int local_ra
           {"parameters", model->parameter_count()},
           {"checksum", models::file_checksum(m.path)},
           {"sidecar", sidecar_json(model->sidecar())}};
+}
+
+std::uintmax_t file_size_or_zero(const std::string& path) {
+  std::error_code ec;
+  const auto n = std::filesystem::file_size(path, ec);
+  return ec ? 0 : n;
 }
 
 // Top-1 class (ties: lower index) and its softmax probability, per row.
@@ -203,7 +210,16 @@ void embed_item(const config::Sweep& sweep, const store::StoreLayout& layout,
   const auto& ml = layout.models[static_cast<std::size_t>(it.model)];
   const auto L = static_cast<std::int64_t>(ml.layer_dims.size());
   const std::int64_t dmax = *std::max_element(ml.layer_dims.begin(), ml.layer_dims.end());
-  std::vector<float> feats(static_cast<std::size_t>(it.rows * L * dmax), 0.0f);
+  std::vector<float> feats;
+  try {
+    feats.assign(static_cast<std::size_t>(it.rows * L * dmax), 0.0f);
+  } catch (const std::bad_alloc&) {
+    throw InputError(fmt::format(
+        "model '{}', image set '{}': out of memory for a work item's features: {} bytes ({} "
+        "rows x {} layers x {} floats); lower shard_size",
+        ml.name, layout.sets[static_cast<std::size_t>(it.set)].name,
+        static_cast<std::uint64_t>(it.rows * L * dmax) * sizeof(float), it.rows, L, dmax));
+  }
   std::vector<float> batch_in, one, prob, item_prob;
   std::vector<std::int64_t> top1, item_top1;
   for (std::int64_t b0 = 0; b0 < it.rows; b0 += sweep.batch_size) {
@@ -231,8 +247,19 @@ void embed_item(const config::Sweep& sweep, const store::StoreLayout& layout,
     for (std::int64_t r = 0; r < nb; ++r)
       for (std::int64_t l = 0; l < L; ++l) {
         const auto d = ml.layer_dims[static_cast<std::size_t>(l)];
-        std::copy_n(out.layers[static_cast<std::size_t>(l)].data() + r * d, d,
-                    feats.data() + ((b0 + r) * L + l) * dmax);
+        const float* src = out.layers[static_cast<std::size_t>(l)].data() + r * d;
+        // A NaN or inf feature would poison every score of the model.
+        for (std::int64_t k = 0; k < d; ++k)
+          PRH_CHECK_INPUT(std::isfinite(src[k]),
+                          "model '{}' gave a non-finite feature ({}) for image {} of set '{}' "
+                          "(layer '{}', element {}); check the model and its sidecar's mean and "
+                          "std. Nothing of this work item was stored",
+                          ml.name, src[k], it.row0 + b0 + r,
+                          layout.sets[static_cast<std::size_t>(it.set)].name,
+                          ml.layer_names.empty() ? std::to_string(l)
+                                                 : ml.layer_names[static_cast<std::size_t>(l)],
+                          k);
+        std::copy_n(src, d, feats.data() + ((b0 + r) * L + l) * dmax);
       }
     predictions(out, top1, prob);
     item_top1.insert(item_top1.end(), top1.begin(), top1.end());
@@ -253,16 +280,25 @@ store::StoreLayout set_layout(const config::Sweep& sweep,
   layout.feature_dtype = sweep.feature_dtype;
   for (std::size_t i = 0; i < sweep.image_sets.size(); ++i) {
     const auto& s = sweep.image_sets[i];
-    sources.push_back(
-        data::make_source(s.source.spec, fmt::format("image_sets[{}] '{}'", i, s.name)));
     store::SetLayout sl;
-    sl.name = s.name;
-    sl.spec = config::Sweep::image_set_json(s);
-    sl.n = sources.back()->size();
-    PRH_CHECK_INPUT(sl.n > 0, "image set '{}' is empty", s.name);
-    for (std::int64_t r = 0; r < sl.n; ++r) {
-      sl.ids.push_back(sources.back()->id(r));
-      sl.labels.push_back(sources.back()->label(r));
+    try {
+      sources.push_back(
+          data::make_source(s.source.spec, fmt::format("image_sets[{}] '{}'", i, s.name)));
+      sl.name = s.name;
+      sl.spec = config::Sweep::image_set_json(s);
+      sl.n = sources.back()->size();
+      PRH_CHECK_INPUT(sl.n > 0, "image set '{}' is empty", s.name);
+      sl.ids.reserve(static_cast<std::size_t>(sl.n));
+      sl.labels.reserve(static_cast<std::size_t>(sl.n));
+      for (std::int64_t r = 0; r < sl.n; ++r) {
+        sl.ids.push_back(sources.back()->id(r));
+        sl.labels.push_back(sources.back()->label(r));
+      }
+    } catch (const std::bad_alloc&) {
+      throw InputError(fmt::format(
+          "image_sets[{}] '{}': out of memory opening the source ({} images known so far; ids "
+          "and labels take about {} bytes)",
+          i, s.name, sl.n, static_cast<std::uint64_t>(sl.n) * 48));
     }
     layout.sets.push_back(std::move(sl));
   }
@@ -282,10 +318,17 @@ std::vector<store::ModelLayout> probe_models(const config::Sweep& sweep,
     if (static_cast<int>(k++) % session.size() != session.rank()) continue;
     try {
       mine[sweep.models[m].name] = probe_model(sweep.models[m], sweep.device, session.local_rank());
+    } catch (const std::bad_alloc&) {
+      mine[sweep.models[m].name] = {
+          {"error", fmt::format("model '{}': out of memory while loading it and running one "
+                                "image through it (file {}: {} bytes)",
+                                sweep.models[m].name, sweep.models[m].path,
+                                file_size_or_zero(sweep.models[m].path))},
+          {"input", true}};
     } catch (const InputError& e) {
       mine[sweep.models[m].name] = {{"error", e.what()}, {"input", true}};
     } catch (const std::exception& e) {
-      mine[sweep.models[m].name] = {{"error", e.what()}, {"input", false}};
+      mine[sweep.models[m].name] = {{"error", utf8_escaped(e.what())}, {"input", false}};
     }
   }
   json probes = json::object();
@@ -330,6 +373,8 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
   PRH_CHECK_INPUT(!task_mode || (opt.array_size > 0 && opt.array_task < opt.array_size),
                   "--array-task {} --array-size {}: the task must be in 0..size-1", opt.array_task,
                   opt.array_size);
+  // Store, parts, results and the preparation cache must not collide.
+  parallel::decide_on_root(session, [&] { store::check_output_paths(sweep.store, sweep.results); });
   models::set_torch_threads(sweep.threads_per_rank);
   data::set_threads(sweep.threads_per_rank);
   // LibTorch and OpenCV bring a serial HDF5 too: say which one prh's calls reach.

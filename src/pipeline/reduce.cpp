@@ -32,6 +32,7 @@
 #include "prh/stats/predictions.hpp"
 #include "prh/store/embedding_reader.hpp"
 #include "prh/store/embedding_store.hpp"
+#include "prh/store/output_paths.hpp"
 #include "prh/store/results_store.hpp"
 #include "progress.hpp"
 #include "sweep_results.hpp"
@@ -509,7 +510,10 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
         asym.push_back(specs[static_cast<std::size_t>(c)]), asym_idx.push_back(c);
     }
     const auto& ml = plan.models;
-    auto on_nan = [&](const MetricSpec& spec, int la, int lb, const std::string& why) {
+    // i and j by copy: a lambda may not capture structured bindings before
+    // C++20 (clang 14, the sanitize preset, refuses; GCC allows it).
+    auto on_nan = [&, i = i, j = j](const MetricSpec& spec, int la, int lb,
+                                    const std::string& why) {
       if (++nan_warnings <= 20)
         spdlog::warn("image set '{}', {} on models '{}' (layer {}) and '{}' (layer {}): NaN: {}",
                      L.sets[static_cast<std::size_t>(s)].name, spec.name(), L.models[i],
@@ -962,6 +966,8 @@ void log_summary(const store::Derived& d, const store::ResultsLayout& L) {
 ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
                    const ReduceOptions& opt) {
   ReduceStats stats_out;
+  // Store, results, preparation cache and their folders must not collide.
+  parallel::decide_on_root(session, [&] { store::check_output_paths(sweep.store, sweep.results); });
   const auto specs = parse_specs(sweep);
   // Rank 0 reads the store; every rank gets its verdict.
   const Plan plan = plan_from_json(
@@ -1077,10 +1083,7 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
     analyse_groups(sweep, layout);  // /groups (groups.cpp), before `complete` is set
     store::write_derived(sweep.results, d);
     log_summary(d, layout);
-    if (!opt.keep_cache) {
-      std::error_code ec;
-      std::filesystem::remove(store::prep_cache_path(sweep.results), ec);
-    }
+    if (!opt.keep_cache) store::remove_prep_cache(store::prep_cache_path(sweep.results));
     spdlog::info("reduce: done in {:.1f} s; results {}", seconds_since(t0), sweep.results);
   }
   session.barrier();

@@ -63,6 +63,10 @@ std::string find_report_script() {
 
 int run_report(const ReportOptions& opt) {
   PRH_CHECK_INPUT(fs::exists(opt.results), "{}: no such file", opt.results);
+  std::error_code ec;
+  PRH_CHECK_INPUT(opt.out.empty() || !fs::exists(opt.out, ec) || fs::is_directory(opt.out, ec),
+                  "--out {}: exists and is not a folder (the report is a folder of files)",
+                  opt.out);
   std::string python = env("PRH_PYTHON");
   if (python.empty()) python = kDefaultPython;
   PRH_CHECK_INPUT(::access(python.c_str(), X_OK) == 0,

@@ -79,11 +79,65 @@ std::string option_key(const std::string& opt) {
   return e == std::string::npos ? opt : opt.substr(0, e);
 }
 
+// A value written into a job script's #SBATCH line: one line, no control
+// characters (a newline would inject a command into every job script).
+void check_one_line(const std::string& flag, const std::string& value) {
+  for (const char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    PRH_CHECK_INPUT(c >= 0x20 && c != 0x7F,
+                    "{} '{}': holds a {} (byte 0x{:02x}); an sbatch option is one line of text",
+                    flag, value, c == '\n' || c == '\r' ? "line break" : "control character", c);
+  }
+}
+
+bool all_digits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// SLURM's time formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S, or UNLIMITED /
+// infinite.
+bool slurm_time(const std::string& t) {
+  if (t == "UNLIMITED" || t == "unlimited" || t == "infinite" || t == "INFINITE") return true;
+  std::string rest = t;
+  bool days = false;
+  if (const auto dash = t.find('-'); dash != std::string::npos) {
+    if (!all_digits(t.substr(0, dash))) return false;
+    rest = t.substr(dash + 1);
+    days = true;
+  }
+  std::vector<std::string> parts;
+  std::size_t from = 0;
+  while (true) {
+    const auto colon = rest.find(':', from);
+    parts.push_back(
+        rest.substr(from, colon == std::string::npos ? std::string::npos : colon - from));
+    if (colon == std::string::npos) break;
+    from = colon + 1;
+  }
+  if (parts.size() > 3) return false;
+  for (const auto& p : parts)
+    if (!all_digits(p) || p.size() > 9) return false;
+  return !days || !parts.empty();
+}
+
+void check_time(const std::string& flag, const std::string& t) {
+  PRH_CHECK_INPUT(slurm_time(t),
+                  "{} '{}': not a SLURM time (minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, "
+                  "D-HH:MM:SS or UNLIMITED)",
+                  flag, t);
+}
+
 std::string normalize_sbatch_line(std::string line) {
+  check_one_line("--sbatch", line);
   line = trim(line);
   if (line.rfind("#SBATCH", 0) == 0) line = trim(line.substr(7));
   PRH_CHECK_INPUT(!line.empty() && line[0] == '-',
                   "--sbatch '{}': expected an sbatch option such as --qos=normal", line);
+  const std::string key = option_key(line);
+  if (key == "--time" || key == "-t" || key == "--time-min") {
+    const auto e = line.find_first_of("= \t");
+    check_time("--sbatch " + key, e == std::string::npos ? "" : trim(line.substr(e + 1)));
+  }
   return line;
 }
 
@@ -270,6 +324,10 @@ Chain resolve(const config::Sweep& sweep, const SubmitOptions& opt) {
   const fs::path tools = (c.jobs_dir.parent_path() / "tools").lexically_normal();
   c.cwd = fs::current_path().string();
 
+  check_one_line("--partition", opt.partition);
+  check_one_line("--account", opt.account);
+  check_one_line("--time", opt.time);
+  if (!opt.time.empty()) check_time("--time", opt.time);
   c.common.push_back("--chdir=" + c.cwd);
   if (!opt.partition.empty()) c.common.push_back("--partition=" + opt.partition);
   if (!opt.account.empty()) c.common.push_back("--account=" + opt.account);

@@ -11,6 +11,7 @@
 #include "prh/data/image.hpp"
 #include "prh/metrics/registry.hpp"
 #include "prh/models/model.hpp"
+#include "prh/store/output_paths.hpp"
 
 namespace prh::pipeline {
 
@@ -148,6 +149,8 @@ ValidateReport validate(const config::Sweep& sweep, const ValidateOptions& opt) 
       check_model_files(sweep.models[i], i, problems);
     check_output("store", sweep.store, problems);
     check_output("results", sweep.results, problems);
+    for (const auto& p : store::output_path_problems(sweep.store, sweep.results))
+      problems.push_back(p);
     // The GPUs asked for (docs/gpu.md): embed and reduce would stop before any work.
     for (const auto& [key, value] :
          {std::pair{"device", sweep.device}, std::pair{"reduce_device", sweep.reduce_device}})

@@ -118,6 +118,32 @@ struct Verdict {
   bool incomplete = false;  // creation never finished: safe to start over
 };
 
+// The model's parsed sidecar (its preprocessing: sizes, interpolation,
+// resampler, channels, mean, std) and layer names against what the store
+// recorded when the model was added: the spec holds only the sidecar's path,
+// and a sidecar edited in place would mix two preprocessings in one store.
+void sidecar_problems(hid_t g, const ModelLayout& m, std::vector<std::string>& problems) {
+  if (!h5::has_attr(g, "sidecar")) {
+    problems.push_back(fmt::format(
+        "model '{}': the store does not record its sidecar, so it cannot be checked", m.name));
+    return;
+  }
+  json stored = json::parse(h5::read_attr_string(g, "sidecar"));
+  // Stores made before prh had the 'resampler' key were resized by OpenCV,
+  // the only resampler then.
+  if (stored.is_object() && !stored.contains("resampler")) stored["resampler"] = "opencv";
+  std::vector<std::string> d;
+  detail::json_diff(detail::float_view(stored), detail::float_view(m.sidecar), "", d);
+  for (const auto& c : d)
+    problems.push_back(fmt::format("model '{}': sidecar changed: {}", m.name, c));
+  if (!m.layer_names.empty() && h5::has_attr(g, "layer_names")) {
+    const json names = json::parse(h5::read_attr_string(g, "layer_names"));
+    if (names != json(m.layer_names))
+      problems.push_back(fmt::format("model '{}': sidecar changed: layer_names: {} -> {}", m.name,
+                                     names.dump(), json(m.layer_names).dump()));
+  }
+}
+
 Verdict inspect(const std::string& path, const StoreLayout& layout) {
   Verdict v;
   auto file = h5::open_file_readonly(path);
@@ -155,6 +181,7 @@ Verdict inspect(const std::string& path, const StoreLayout& layout) {
     std::vector<std::string> d;
     detail::json_diff(json::parse(h5::read_attr_string(g.id(), "spec")), m.spec, "", d);
     for (const auto& c : d) v.problems.push_back(fmt::format("model '{}': {}", m.name, c));
+    if (!m.sidecar.is_null()) sidecar_problems(g.id(), m, v.problems);
   }
   return v;
 }
@@ -388,8 +415,17 @@ json read_part_header(hid_t f, const std::string& path, const json& fingerprint)
                       h5::has_attr(f, "item"),
                   "{}: not a prh part file (no format attribute '{}')", path, kPartFormat);
   const json item = json::parse(h5::read_attr_string(f, "item"));
+  const json& made = item.at("fingerprint");
+  // Parts of a prh that did not record the model's sidecar cannot be
+  // checked against it: refused, never merged unchecked.
+  PRH_CHECK_INPUT(!fingerprint.at("model").contains("sidecar") ||
+                      (made.contains("model") && made.at("model").contains("sidecar")),
+                  "{}: this part was made by an older prh that did not record the model's "
+                  "sidecar (preprocessing), so it cannot be checked against the current one. "
+                  "Delete it to embed that work item again.",
+                  path);
   std::vector<std::string> changed;
-  detail::json_diff(item.at("fingerprint"), fingerprint, "", changed);
+  detail::json_diff(detail::float_view(made), detail::float_view(fingerprint), "", changed);
   if (!changed.empty()) {
     std::string msg = fmt::format(
         "{}: this part (work item of an embed job array) was made with another configuration, "
@@ -577,13 +613,17 @@ std::vector<std::string> list_parts(const std::string& store) {
 json part_fingerprint(const StoreLayout& layout, int set, int model) {
   const auto& s = layout.sets[static_cast<std::size_t>(set)];
   const auto& m = layout.models[static_cast<std::size_t>(model)];
-  return {
-      {"embed_params", layout.embed_params},
-      {"shard_size", layout.shard_size},
-      {"feature_dtype", layout.feature_dtype},
-      {"image_set", {{"name", s.name}, {"spec", s.spec}, {"n", s.n}}},
-      {"model",
-       {{"name", m.name}, {"spec", m.spec}, {"layer_dims", m.layer_dims}, {"classes", m.classes}}}};
+  return {{"embed_params", layout.embed_params},
+          {"shard_size", layout.shard_size},
+          {"feature_dtype", layout.feature_dtype},
+          {"image_set", {{"name", s.name}, {"spec", s.spec}, {"n", s.n}}},
+          {"model",
+           {{"name", m.name},
+            {"spec", m.spec},
+            {"layer_dims", m.layer_dims},
+            {"classes", m.classes},
+            {"sidecar", m.sidecar},
+            {"layer_names", m.layer_names}}}};
 }
 
 ItemPart read_part(const std::string& path, const json& fingerprint, std::int64_t shard,

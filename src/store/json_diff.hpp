@@ -2,6 +2,7 @@
 // Internal to the store layer: what changed between two canonical JSON
 // documents, as readable lines ("source.limit: 1000 -> 2000").
 
+#include <cstdlib>
 #include <set>
 #include <string>
 #include <vector>
@@ -30,6 +31,22 @@ inline void json_diff(const nlohmann::json& a, const nlohmann::json& b, const st
   } else if (a != b) {
     out.push_back(fmt::format("{}: {} -> {}", path.empty() ? "(value)" : path, a.dump(), b.dump()));
   }
+}
+
+// `j` with every non-integer number replaced by the shortest decimal of its
+// float32 value: sidecar numbers (mean, std) are floats, so 0.1 shows as
+// 0.1 in a diff, not 0.10000000149011612, and values equal as floats are equal.
+inline nlohmann::json float_view(const nlohmann::json& j) {
+  if (j.is_number_float()) {
+    const std::string s = fmt::format("{}", static_cast<float>(j.get<double>()));
+    return std::strtod(s.c_str(), nullptr);
+  }
+  if (j.is_array() || j.is_object()) {
+    nlohmann::json out = j;
+    for (auto it = out.begin(); it != out.end(); ++it) *it = float_view(*it);
+    return out;
+  }
+  return j;
 }
 
 }  // namespace prh::store::detail

@@ -418,31 +418,69 @@ std::string prep_cache_path(const std::string& results) {
   return results + ".prep.h5";
 }
 
+namespace {
+
+// Whether `path` is a preparation cache prh made (its format attribute):
+// only such a file is ever remade or deleted.
+bool is_prep_cache(const std::string& path) {
+  try {
+    auto ro = h5::open_file_readonly(path);
+    return h5::has_attr(ro.id(), "format") &&
+           h5::read_attr_string(ro.id(), "format") == kPrepFormat;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+void refuse_foreign(const std::string& path) {
+  throw InputError(fmt::format(
+      "{}: exists but is not a prh preparation cache (no format attribute '{}'), and prh never "
+      "overwrites a file it did not make. This is where the results file's preparation cache "
+      "goes (RESULTS.prep.h5): move the file away, or use another `results` path",
+      path, kPrepFormat));
+}
+
+}  // namespace
+
 void prepare_prep_cache(const std::string& path, const std::vector<PrepUnit>& units,
                         const metrics::Requirements& req, const nlohmann::json& identity) {
   h5::quiet();
+  std::error_code ec;
+  const bool existed = std::filesystem::exists(path, ec);
+  if (existed && !is_prep_cache(path)) refuse_foreign(path);
   try {
     replay_journals(path);  // units a serial-HDF5 run finished before it was cut off
   } catch (const std::exception& e) {
     spdlog::warn("{}: {}; the cache is remade", path, e.what());
-    std::error_code ec;
     std::filesystem::remove_all(journal_dir(path), ec);
-    std::filesystem::remove(path, ec);
+    if (is_prep_cache(path)) std::filesystem::remove(path, ec);
   }
   const json ident = prep_identity(units, req, identity);
   bool reuse = false;
-  if (std::filesystem::exists(path)) {
+  if (std::filesystem::exists(path, ec)) {
+    if (!is_prep_cache(path)) refuse_foreign(path);
     try {
       auto ro = h5::open_file_readonly(path);
-      reuse = h5::has_attr(ro.id(), "format") &&
-              h5::read_attr_string(ro.id(), "format") == kPrepFormat &&
-              h5::has_attr(ro.id(), "identity") &&
+      reuse = h5::has_attr(ro.id(), "identity") &&
               json::parse(h5::read_attr_string(ro.id(), "identity")) == ident;
     } catch (const std::exception&) {
-      reuse = false;  // unreadable: a cache, remade
+      reuse = false;  // a cache, damaged: remade
     }
   }
-  if (!reuse) create_prep(path, units, req, ident);
+  if (reuse) return;
+  // Made under a temporary name and renamed: a file at `path` is always a
+  // whole cache (or not prh's, and refused above), never a cut-off creation.
+  const std::string tmp = path + ".tmp";
+  create_prep(tmp, units, req, ident);
+  std::filesystem::rename(tmp, path, ec);
+  PRH_CHECK_INPUT(!ec, "{}: cannot rename the new preparation cache {} into place: {}", path, tmp,
+                  ec.message());
+}
+
+void remove_prep_cache(const std::string& path) {
+  h5::quiet();
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && is_prep_cache(path)) std::filesystem::remove(path, ec);
 }
 
 // --- calibration ---------------------------------------------------------------

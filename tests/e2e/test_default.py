@@ -380,9 +380,12 @@ def main(tmp):
                         results], capture_output=True, text=True)
     check(r.returncode == 0 and "Spearman(mutual_knn@k=10, cknna@k=10)" in r.stdout
           and "sweep towards_noise" in r.stdout
-          and "same training data: effect beyond" in r.stdout
+          and "share training data / family: effect beyond" in r.stdout
           and "trained on different" in r.stdout,
           f"summary: {r.stdout[-1500:]} {r.stderr[-500:]}")
+    lines = r.stdout.splitlines()
+    check(len(lines) <= 60 and max(len(x) for x in lines) <= 100,
+          f"--brief fits one screen: {len(lines)} lines, widest {max(len(x) for x in lines)} columns")
     print(r.stdout)
     r = mpi(2, "run", cfg)
     check(r.returncode == 0 and "0 to do" in r.stderr and "nothing to do" in r.stderr,

@@ -40,6 +40,7 @@ the level, and independent noise E. Checked:
 import csv
 import math
 import os
+import re
 import subprocess
 import sys
 
@@ -283,8 +284,12 @@ def main(tmp):
     r = subprocess.run(["/usr/bin/python3", os.path.join(tools, "prh_results.py"), "--brief", res[1]],
                        capture_output=True, text=True)
     check(r.returncode == 0, f"prh_results --brief: {r.stderr[-2000:]}")
-    check("breaking" in r.stdout and "fade" in r.stdout, f"--brief prints the breaking points: {r.stdout[-1500:]}")
-    check("power curve" in r.stdout and f"N = {N}" in r.stdout and "relative calibrated" in r.stdout,
+    check("breaks [interval]" in r.stdout and "sweep fade" in r.stdout,
+          f"--brief prints the breaking points: {r.stdout[-1500:]}")
+    check("'power' = share of pairs" in r.stdout and f"N = {N}" in r.stdout
+          and "'effect' = mean calibrated score" in r.stdout
+          and re.search(r"^ +power( +[0-9.]+)+ ", r.stdout, re.M)
+          and re.search(r"^  cka@kernel=linear +effect( +[0-9.]+)+ ", r.stdout, re.M),
           f"--brief labels the power curve with N and prints the effect size: {r.stdout[-1500:]}")
     print(r.stdout[-2500:])
     sys.path.insert(0, tools)

@@ -1,5 +1,7 @@
 // Sources of image files (folder, list), decoding, and make_source's errors.
 
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -72,6 +74,29 @@ TEST(DataDecode, MissingAndCorruptFilesNameThePath) {
   write_bytes(corrupt, junk);
   EXPECT_EQ(input_error([&] { prh::data::detail::read_image(corrupt); }),
             corrupt + ": cannot decode image (corrupt or not JPEG/PNG)");
+}
+
+// libjpeg decodes a cut JPEG with only a warning, the missing part grey: prh
+// refuses it, naming the file (issue 24). Bytes after the end-of-image
+// marker are harmless.
+TEST(DataDecode, TruncatedJpegIsRefused) {
+  TempDir dir;
+  write_image(dir.file("whole.jpg"), pattern(64, 48, 3, 7));
+  std::ifstream in(dir.file("whole.jpg"), std::ios::binary);
+  const std::vector<std::uint8_t> all((std::istreambuf_iterator<char>(in)),
+                                      std::istreambuf_iterator<char>());
+  ASSERT_GT(all.size(), 300u);
+  EXPECT_NO_THROW(prh::data::detail::read_image(dir.file("whole.jpg")));
+  for (const std::size_t keep : {all.size() / 3, all.size() - 2, std::size_t{20}}) {
+    const std::string cut = dir.file("cut" + std::to_string(keep) + ".jpg");
+    write_bytes(cut, std::vector<std::uint8_t>(all.begin(), all.begin() + keep));
+    const std::string e = input_error([&] { prh::data::detail::read_image(cut); });
+    EXPECT_NE(e.find(cut + ": truncated or corrupt JPEG"), std::string::npos) << keep << ": " << e;
+  }
+  auto padded = all;
+  padded.insert(padded.end(), {0, 0, 0, 0x12});
+  write_bytes(dir.file("padded.jpg"), padded);
+  EXPECT_NO_THROW(prh::data::detail::read_image(dir.file("padded.jpg")));
 }
 
 // --- Folder ---------------------------------------------------------------------

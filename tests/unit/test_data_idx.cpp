@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include "test_data_helpers.hpp"
 
@@ -154,6 +155,38 @@ TEST_F(IdxTest, BadFilesAreNamed) {
                         make_source(spec({{"images", trunc}}), "s");
                       }),
                       {trunc, "truncated"}));
+
+  // Headers declaring more than the file holds are refused before anything
+  // is allocated (4e9 x 65536 x 65536 images, 4e9 labels), plain or gzip.
+  const std::string huge = dir.file("huge.idx");
+  write_bytes(huge, idx_file(0x08, {4000000000u, 65536, 65536}, std::vector<std::uint8_t>(64)));
+  EXPECT_TRUE(has_all(input_error([&] {
+                        make_source(spec({{"images", huge}}), "s");
+                      }),
+                      {huge, "65536 x 65536 pixels", "at most 67108864 pixels"}));
+  const std::string lots = dir.file("lots.idx");
+  write_bytes(lots, idx_file(0x08, {4000000000u, 64, 64}, std::vector<std::uint8_t>(64)));
+  EXPECT_TRUE(has_all(input_error([&] {
+                        make_source(spec({{"images", lots}}), "s");
+                      }),
+                      {lots, "4000000000 images of 64 x 64", "more than the file can hold"}));
+  const std::string many = dir.file("many.idx");
+  write_bytes(many, idx_file(0x08, {4000000000u}, {1, 2, 3}));
+  EXPECT_TRUE(has_all(input_error([&] {
+                        make_source(spec({{"labels", many}}), "s");
+                      }),
+                      {many, "4000000000 labels", "more than the file can hold"}));
+  const std::string gz = dir.file("huge.idx.gz");
+  {
+    const auto raw = idx_file(0x08, {4000000000u, 64, 64}, std::vector<std::uint8_t>(64));
+    gzFile g = gzopen(gz.c_str(), "wb");
+    gzwrite(g, raw.data(), static_cast<unsigned>(raw.size()));
+    gzclose(g);
+  }
+  EXPECT_TRUE(has_all(input_error([&] {
+                        make_source(spec({{"images", gz}}), "s");
+                      }),
+                      {gz, "more than the file can hold"}));
 
   const std::string four = dir.file("four.idx");
   write_bytes(four, idx_file(0x08, {4}, {1, 2, 3, 4}));

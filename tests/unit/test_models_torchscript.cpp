@@ -507,6 +507,33 @@ TEST_F(TorchScriptTest, CorruptModelFile) {
   }
 }
 
+// LibTorch does not check the zip members' CRCs: a weight byte flipped in
+// the file is refused before loading, naming the member.
+TEST_F(TorchScriptTest, FlippedWeightBytesAreRefused) {
+  torch::jit::Module m = tiny_cnn();
+  const std::string good = save(m, "good.pt");
+  std::ifstream gin(good, std::ios::binary);
+  std::string all((std::istreambuf_iterator<char>(gin)), std::istreambuf_iterator<char>());
+  // The first tensor's data: its local header precedes the name "data/0".
+  const auto name = all.find("data/0");
+  ASSERT_NE(name, std::string::npos);
+  const std::size_t local = all.rfind(std::string("PK\x03\x04", 4), name);
+  ASSERT_NE(local, std::string::npos);
+  auto u16 = [&](std::size_t at) {
+    return static_cast<std::size_t>(static_cast<unsigned char>(all[at])) |
+           (static_cast<std::size_t>(static_cast<unsigned char>(all[at + 1])) << 8);
+  };
+  const std::size_t data = local + 30 + u16(local + 26) + u16(local + 28);
+  std::string flipped = all;
+  flipped[data + 1] = static_cast<char>(flipped[data + 1] ^ 0x40);
+  const std::string bad = write("flipped.pt", flipped);
+  expect_input_error([&] { load_torchscript("flip", bad, sidecar(), "cpu", 0); },
+                     {"flip: cannot load TorchScript file " + bad, "data/0", "CRC-32"});
+  // The file as saved loads.
+  EXPECT_TRUE(prh::models::zip_integrity_problem(good).empty())
+      << prh::models::zip_integrity_problem(good);
+}
+
 TEST_F(TorchScriptTest, BadSidecarThroughTheLoader) {
   torch::jit::Module m = tiny_cnn();
   const std::string model = save(m);

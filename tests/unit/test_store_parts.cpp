@@ -133,4 +133,41 @@ TEST(StoreParts, AnotherConfigurationOrItemIsRefused) {
                prh::InputError);
 }
 
+// A sidecar edited in place (same path, same model file): the part records
+// the parsed preprocessing, so a merge or resume with the new one is refused,
+// naming the field and both values as written (floats shown as floats).
+TEST(StoreParts, SidecarEditedInPlaceIsRefused) {
+  Dir dir;
+  auto l = layout("float32");
+  for (auto& m : l.models) {
+    m.sidecar = {{"input_size", 28}, {"mean", std::vector<float>{0.5f}}, {"resampler", "pil"}};
+    m.layer_names = {"a", "b"};
+  }
+  {
+    auto w = prh::store::open_for_array_task(dir.store(), l, {true, true});
+    std::vector<float> f(4 * 2 * 3, 2.0f);
+    w->write_rows(0, 0, 4, 4, f, {}, {});
+    w->mark_done(0, 0, 1);
+  }
+  const auto path = prh::store::part_path(dir.store(), "id", "headless", 1);
+  // Unchanged: accepted.
+  EXPECT_NO_THROW(
+      prh::store::read_part(path, prh::store::part_fingerprint(l, 0, 0), 1, 4, 4, 2, 3));
+  auto changed = l;
+  changed.models[0].sidecar["mean"] = std::vector<float>{0.1f};
+  try {
+    prh::store::read_part(path, prh::store::part_fingerprint(changed, 0, 0), 1, 4, 4, 2, 3);
+    FAIL() << "a part made with another sidecar was accepted";
+  } catch (const prh::InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("model.sidecar.mean: [0.5] -> [0.1]"), std::string::npos) << msg;
+  }
+  auto renamed = l;
+  renamed.models[0].layer_names = {"a", "c"};
+  EXPECT_THROW(prh::store::check_part(path, prh::store::part_fingerprint(renamed, 0, 0)),
+               prh::InputError);
+  auto w = prh::store::open_for_array_task(dir.store(), changed, {true, true});
+  EXPECT_THROW(w->is_done(0, 0, 1), prh::InputError);
+}
+
 }  // namespace

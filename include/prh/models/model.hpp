@@ -30,6 +30,11 @@ struct Sidecar {
 // Parses and validates a sidecar file; InputError naming the file and field.
 Sidecar load_sidecar(const std::string& path);
 
+// What is wrong with the zip archive at `path` (a TorchScript file): a
+// member whose CRC-32 differs from the one the archive records (flipped
+// bytes), a damaged directory; "" when every member checks out.
+std::string zip_integrity_problem(const std::string& path);
+
 // What one forward pass returns: layers [B][L][D_l] flattened per layer, and
 // logits [B][C] (empty when the model has none).
 struct Output {

@@ -124,7 +124,8 @@ std::string part_path(const std::string& store, const std::string& set, const st
 std::vector<std::string> list_parts(const std::string& store);
 
 // What a part must match to be merged: embedding parameters, the image set's
-// spec and size, the model's spec (checksum included), layer dims and head.
+// spec and size, the model's spec (checksum included), layer dims, head,
+// parsed sidecar (preprocessing) and layer names.
 nlohmann::json part_fingerprint(const StoreLayout& layout, int set, int model);
 
 // Checks a part's header only (fast): InputError as read_part's if it was

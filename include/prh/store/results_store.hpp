@@ -120,9 +120,13 @@ struct PrepUnit {
 
 // Rank 0 alone, before any rank opens the cache: keeps the cache at `path`
 // if its identity (units, requirements, `identity`) is this one, else makes
-// it anew (a cache is never refused: it is remade).
+// it anew (under a temporary name, renamed: a cut-off creation leaves no
+// file at `path`). A file at `path` that is not a prh preparation cache (no
+// format attribute) is never remade: InputError.
 void prepare_prep_cache(const std::string& path, const std::vector<PrepUnit>& units,
                         const metrics::Requirements& req, const nlohmann::json& identity);
+// Deletes the cache at `path` once the results are complete, if it is one.
+void remove_prep_cache(const std::string& path);
 
 // Every rank, once prepared: the cache opened with parallel HDF5, or
 // read-only with a journal (serial HDF5; as AlignmentWriter).
