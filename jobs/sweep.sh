@@ -30,8 +30,10 @@
 #                        runs `prh run`, which merges them (PRH_MERGE=1)
 # SBATCH OPTIONS given here come last and so win, for all three jobs.
 # PRH (the prh binary) is passed to the jobs in the environment; when it is
-# unset and there is no prh on PATH, this tree's build/prh is used; likewise
-# PRH_TOOLS (default this tree's tools/) for the report job's prh_results.py.
+# unset: the prh installed beside this script (P/bin/prh for
+# P/share/prh/jobs/sweep.sh), else prh on PATH, else this tree's build/prh;
+# likewise PRH_TOOLS (default ../tools beside jobs/: the tree's tools/, or
+# P/share/prh/tools) for the report job's prh_results.py.
 #
 # A requeued job (prh stopped before a time limit, exit 75) keeps its id, so
 # the chain holds. If a stage fails, the jobs after it stay PENDING with reason
@@ -53,7 +55,9 @@ fi
 command -v sbatch >/dev/null || { echo "sweep.sh: error: sbatch not found" >&2; exit 2; }
 
 if [ -z "${PRH:-}" ]; then
-  if command -v prh >/dev/null 2>&1; then
+  if [ "$HERE" -ef "$HERE/../../../share/prh/jobs" ] && [ -x "$HERE/../../../bin/prh" ]; then
+    PRH=$(cd "$HERE/../../../bin" && pwd)/prh  # installed: P/share/prh/jobs beside P/bin
+  elif command -v prh >/dev/null 2>&1; then
     PRH=$(command -v prh)
   else
     PRH=$(cd "$HERE/.." && pwd)/build/prh
@@ -61,7 +65,7 @@ if [ -z "${PRH:-}" ]; then
 fi
 [ -x "$PRH" ] || { echo "sweep.sh: error: prh binary $PRH not found: set PRH=/path/to/prh" >&2; exit 2; }
 export PRH
-# tools/prh_results.py for the report job: this tree's.
+# tools/prh_results.py for the report job: this tree's, or the prefix's.
 PRH_TOOLS=${PRH_TOOLS:-$(cd "$HERE/.." && pwd)/tools}
 export PRH_TOOLS
 

@@ -45,9 +45,10 @@ PACKAGES=(
 # clang, libclang-rt-14-dev (ASan, UBSan, LSan and libFuzzer's runtimes) and
 # libomp-14-dev (clang's OpenMP): the sanitize preset, tools/sanitize.sh and
 # tools/fuzz.sh (docs/testing.md, "Fuzzing and sanitizers").
+# tcl: e2e.install evaluates the installed module file with tclsh.
 TEST_PACKAGES=(
   python3-torch python3-torchvision python3-pil chromium
-  libhdf5-dev ccache
+  libhdf5-dev ccache tcl
   clang libclang-rt-14-dev libomp-14-dev
 )
 

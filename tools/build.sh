@@ -2,7 +2,10 @@
 # Installs what is missing (tools/bootstrap.sh), then configures and builds
 # prh with the release preset into build/. Idempotent and incremental.
 #
-#   bash tools/build.sh            build/ (parallel HDF5: the default)
+#   bash tools/build.sh            build/ (parallel HDF5: the default), every
+#                                  target: prh, the tests and the benchmarks
+#   bash tools/build.sh --main     build/, only what the main job needs: prh
+#                                  and prh-models (tools/run-demo; cmake --install)
 #   bash tools/build.sh --serial   also build-serial/ against Debian's serial
 #                                  HDF5 (libhdf5-dev; docs/store.md), with
 #                                  e2e.serial_parity comparing it to build/
@@ -20,6 +23,10 @@ fi
 if [ ! -f build/CMakeCache.txt ]; then
   cmake --preset release "${launcher[@]}" >/dev/null
 fi
+if [ "${1:-}" = --main ]; then
+  cmake --build build --parallel "$(nproc)" --target prh prh-models
+  exit 0
+fi
 cmake --build build --parallel "$(nproc)"
 case "${1:-}" in
   "") ;;
@@ -30,7 +37,7 @@ case "${1:-}" in
     cmake --build build-serial --parallel "$(nproc)"
     ;;
   *)
-    echo "build: unknown option '$1' (usage: build.sh [--serial])" >&2
+    echo "build: unknown option '$1' (usage: build.sh [--main | --serial])" >&2
     exit 2
     ;;
 esac

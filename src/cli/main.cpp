@@ -413,7 +413,8 @@ int main(int argc, char** argv) {
                    "another sbatch option for all jobs, e.g. --sbatch=--qos=normal (repeatable)")
       ->allow_extra_args(false);
   submit->add_option("--jobs-dir", submit_opt.jobs_dir,
-                     "directory of the job templates embed/reduce/report.sbatch (default: jobs)");
+                     "directory of the job templates embed/reduce/report.sbatch (default: jobs, "
+                     "else the installed ones, PREFIX/share/prh/jobs)");
   submit->add_option("--prh", submit_opt.prh, "the prh binary the jobs run (default: this one)");
   submit->add_option("--array", submit_opt.array,
                      "run embed as a job array of N tasks (N%M: at most M at once), each with "

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "prh/core/error.hpp"
 
@@ -41,14 +42,14 @@ std::string find_report_script() {
     PRH_CHECK_INPUT(fs::is_regular_file(p), "PRH_TOOLS={}: no {} there", override_dir, kScript);
     return p.string();
   }
+  // An installed prh (P/bin/prh) runs the tools installed with it
+  // (P/share/prh/tools), whatever became of the source tree it was built from.
   std::vector<fs::path> dirs;
-  if (std::strlen(PRH_SOURCE_TOOLS_DIR) > 0) dirs.emplace_back(PRH_SOURCE_TOOLS_DIR);
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    dirs.push_back(exe.parent_path().parent_path() / "tools");
-    dirs.push_back(exe.parent_path().parent_path() / "share" / "prh" / "tools");
-  }
+  if (!ec) dirs.push_back(exe.parent_path().parent_path() / "share" / "prh" / "tools");
+  if (std::strlen(PRH_SOURCE_TOOLS_DIR) > 0) dirs.emplace_back(PRH_SOURCE_TOOLS_DIR);
+  if (!ec) dirs.push_back(exe.parent_path().parent_path() / "tools");
   std::string looked;
   for (const auto& d : dirs) {
     if (fs::is_regular_file(d / kScript)) return (d / kScript).string();
@@ -74,6 +75,7 @@ int run_report(const ReportOptions& opt) {
                   "tools/bootstrap.sh; PRH_PYTHON=PATH names another interpreter)",
                   python);
   const std::string script = find_report_script();
+  spdlog::debug("report: {} {}", python, script);
 
   std::vector<std::string> args = {python, script, opt.results};
   if (!opt.out.empty()) args.insert(args.end(), {"--out", opt.out});

@@ -296,13 +296,24 @@ struct Chain {
   int array_tasks = 0, array_limit = 0;
 };
 
+// The job templates: --jobs-dir, else jobs/ in the working directory (the
+// source tree) when it holds them, else those installed beside this prh
+// (P/bin/prh: P/share/prh/jobs).
+fs::path default_jobs_dir() {
+  if (fs::is_regular_file(fs::path("jobs") / "embed.sbatch")) return "jobs";
+  const fs::path installed =
+      fs::path(self_exe()).parent_path().parent_path() / "share" / "prh" / "jobs";
+  return fs::is_regular_file(installed / "embed.sbatch") ? installed : fs::path("jobs");
+}
+
 Chain resolve(const config::Sweep& sweep, const SubmitOptions& opt) {
   Chain c;
-  c.jobs_dir = fs::absolute(opt.jobs_dir);
+  c.jobs_dir = fs::absolute(opt.jobs_dir.empty() ? default_jobs_dir() : fs::path(opt.jobs_dir));
   for (const char* n : {"embed.sbatch", "reduce.sbatch", "report.sbatch"})
     PRH_CHECK_INPUT(fs::is_regular_file(c.jobs_dir / n),
-                    "job template {} not found: run prh submit from the prh source tree or give "
-                    "--jobs-dir DIR (the tree's jobs/ directory)",
+                    "job template {} not found: run prh submit from the prh source tree, use an "
+                    "installed prh (P/share/prh/jobs) or give --jobs-dir DIR (the tree's jobs/ "
+                    "directory)",
                     (c.jobs_dir / n).string());
   c.config = fs::absolute(opt.config).lexically_normal().string();
   const fs::path store = fs::absolute(sweep.store).lexically_normal();

@@ -1,9 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <random>
 
 #include "prh/core/error.hpp"
@@ -535,28 +533,4 @@ TEST(CorrelationMatrix, IntervalAndItsPvalueAgree) {
   }
   EXPECT_GT(excluded, 0);
   EXPECT_LT(excluded, total);
-}
-
-TEST(BootstrapPerf, Report) {
-  const int M = 17, K = 26;
-  std::vector<double> noise;
-  for (int k = 0; k < K; ++k) noise.push_back(0.05 * (k + 1));
-  auto mats = generate(M, noise, 13);
-  BootstrapOptions opt;  // 1000 resamples
-  auto time = [&](const char* what, Method m) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const auto c = correlation_matrix(mats, M, m, opt);
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::printf("[ BootstrapPerf ] K=%d M=%d resamples=%d %s: %.3f s\n", K, M, opt.resamples, what,
-                s);
-    EXPECT_FALSE(std::isnan(c.ci_low[1]));
-  };
-  time("spearman", Method::Spearman);
-  time("pearson", Method::Pearson);
-  time("kendall", Method::Kendall);
-  for (auto& s : mats)
-    for (int j = 0; j < M; ++j) s[5 * M + j] = s[j * M + 5] = kNaN;
-  time("spearman, one model missing everywhere", Method::Spearman);
-  for (int k = 0; k < K; k += 5) mats[k][1 * M + 2] = mats[k][2 * M + 1] = kNaN;
-  time("spearman, one model missing + NaN pairs in 6 configurations", Method::Spearman);
 }

@@ -4,8 +4,9 @@
 // (matplotlib, through tools/prh_results.py) run with Debian's python3; this
 // is the thin C++ side that finds the script and the interpreter and runs it.
 //
-// The script is looked up in $PRH_TOOLS (a directory) when set, else in the
-// source tree prh was built from, else in ../tools and ../share/prh/tools
+// The script is looked up in $PRH_TOOLS (a directory) when set, else in
+// ../share/prh/tools beside the executable (an installed prefix: cmake
+// --install), else in the source tree prh was built from, else in ../tools
 // beside the executable. The interpreter is $PRH_PYTHON, else /usr/bin/python3.
 
 #include <string>

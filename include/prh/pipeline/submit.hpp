@@ -24,7 +24,7 @@ struct SubmitOptions {
   int nodes = 0, ntasks = 0;              // 0: the templates' defaults
   int gpus_per_node = -1;                 // -1: none asked for
   std::vector<std::string> sbatch_lines;  // "--qos=x" or "#SBATCH --qos=x"
-  std::string jobs_dir = "jobs";          // the templates
+  std::string jobs_dir;                   // the templates ("": jobs/, else P/share/prh/jobs)
   std::string prh;                        // the prh binary for the jobs (default: this one)
   // "N" or "N%M": the embed stage as a job array of N tasks (at most M at a
   // time), each with --ntasks ranks (default 1), writing part files that the
