@@ -1,0 +1,135 @@
+#pragma once
+// The parts of `prh reduce` (reduce.cpp drives them), internal to the
+// pipeline layer:
+//   reduce_plan.cpp       what rank 0 learns from the store (Plan), the
+//                         results' layout and identity, the calibrated
+//                         configurations, the preparation cache's units;
+//   reduce_score.cpp      phase 1, prepare every (set, model, layer) unit;
+//                         phase 2, score the model pairs;
+//   reduce_calibrate.cpp  phase 2b, the permutation null of every pair;
+//   reduce_derive.cpp     phase 3 (rank 0), the derived tables, one function
+//                         per table.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "prh/config/config.hpp"
+#include "prh/metrics/engine.hpp"
+#include "prh/pipeline/reduce.hpp"
+#include "prh/store/results_store.hpp"
+
+namespace prh::parallel {
+class Session;
+}
+
+namespace prh::pipeline::reduce_parts {
+
+using json = nlohmann::json;
+using metrics::MetricSpec;
+
+// What rank 0 learned from the store, shared with every rank.
+struct Plan {
+  struct Set {
+    std::string name;
+    std::int64_t n_total = 0, n = 0;
+    std::vector<std::int64_t> skipped_rows;
+    std::vector<std::uint8_t> present;  // [M]
+  };
+  struct Model {
+    std::string name;
+    bool in_store = false;
+    std::vector<std::int64_t> layer_dims;
+    std::int64_t classes = 0;
+    std::vector<int> layers;  // store layers used
+  };
+  std::vector<Set> sets;
+  std::vector<Model> models;
+};
+
+json to_json(const Plan& p);
+Plan plan_from_json(const json& j);
+
+// The sweep's metric configurations; one InputError listing every bad one.
+std::vector<MetricSpec> parse_specs(const config::Sweep& sweep);
+
+// The config as the results file records it (/config).
+json sweep_json(const config::Sweep& s);
+
+// Rank 0: reads the store, checks it against the config and the metric
+// configurations, lists every problem at once.
+Plan inspect_store(const config::Sweep& sweep, const std::vector<MetricSpec>& specs,
+                   const ReduceOptions& opt);
+
+store::ResultsLayout results_layout(const config::Sweep& sweep, const Plan& plan,
+                                    const std::vector<MetricSpec>& specs);
+
+// The identity of the derived tables: a complete file whose stored hash
+// differs is derived again.
+std::string derived_hash(const store::ResultsLayout& L, const config::Sweep& sweep,
+                         const store::CalibrationLayout& cal);
+
+// Which configurations are calibrated (docs/calibration.md); spec_of gets
+// their indices in `specs`.
+store::CalibrationLayout calibration_layout(const config::Sweep& sweep,
+                                            const std::vector<MetricSpec>& specs,
+                                            std::vector<int>& spec_of);
+
+// Every present (set, model, layer) as a unit of the preparation cache (so
+// that the cache's identity does not change as pairs finish), and the index
+// of each.
+struct PrepUnits {
+  std::vector<store::PrepUnit> units;
+  std::map<std::tuple<int, int, int>, std::size_t> index;  // (set, model, layer) -> unit
+};
+PrepUnits prep_units(const Plan& plan);
+
+// The work of comparing models i and j on set s once: the sum over their
+// layer pairs of D_i D_j + n, times n (the unit plans' cost).
+double pair_cost(const Plan& plan, std::size_t s, int i, int j);
+
+// Model `model`'s prepared layers of set `set`, from the cache.
+std::vector<metrics::Representation> read_model(const Plan& plan, const PrepUnits& pu,
+                                                store::PrepCache& cache, int set, int model);
+
+using clock_type = std::chrono::steady_clock;
+double seconds_since(clock_type::time_point t0);
+
+// Phase 1: prepare every needed (set, model, layer) unit; returns how many
+// this rank prepared.
+std::int64_t prepare_units(const config::Sweep& sweep, const Plan& plan, const PrepUnits& pu,
+                           store::PrepCache& cache, const metrics::Requirements& req,
+                           const parallel::Session& session,
+                           const std::set<std::pair<int, int>>& needed,
+                           const metrics::Backend& backend);
+
+// Phase 2: score the model pairs not yet done.
+std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
+                         const std::vector<MetricSpec>& specs, const PrepUnits& pu,
+                         store::PrepCache& cache, store::AlignmentWriter& writer,
+                         const parallel::Session& session, const metrics::Backend& backend);
+
+// Phase 2b: the permutation null of every pair i < j (both orientations for
+// asymmetric configurations), for every calibrated configuration.
+std::int64_t calibrate_pairs(const Plan& plan, const store::ResultsLayout& L,
+                             const std::vector<MetricSpec>& specs, const std::vector<int>& spec_of,
+                             const store::CalibrationLayout& cal, const PrepUnits& pu,
+                             store::PrepCache& cache, store::CalibrationWriter& writer,
+                             const parallel::Session& session, const metrics::Backend& backend);
+
+// Phase 3 (rank 0): the tables derived from the alignment and predictions.
+store::Derived derive(const config::Sweep& sweep, const Plan& plan, const store::ResultsLayout& L,
+                      const std::string& hash, const store::CalibrationLayout& cal,
+                      const std::vector<int>& spec_of);
+
+// One log line per set: each configuration's mean alignment.
+void log_summary(const store::Derived& d, const store::ResultsLayout& L);
+
+}  // namespace prh::pipeline::reduce_parts
