@@ -211,7 +211,7 @@ def _brief_effects(r, p, sets, sw):
     """The group effects of mutual_knn@k=10 (issue 23: beyond each model's overall
     alignment), both factors side by side, and the cross-metric correlation over the
     pairs trained on different data."""
-    g = getattr(r, "groups", None)
+    g = r.groups
     if not g or not g["factors"] or "mutual_knn@k=10" not in g["configurations"]:
         return
     names = g["configurations"]
@@ -268,8 +268,6 @@ def sweep_brief(r, out=sys.stdout):
         return
     first = True
     for name, w in r.sweeps.items():
-        rel, rb = w.get("relative_calibrated"), w.get("relative_breaking_level")
-        sig, brk = w.get("significant_fraction"), w.get("breaking_level")
         alpha = w.get("alpha") or 0.05
         p("")
         if first:
@@ -279,45 +277,56 @@ def sweep_brief(r, out=sys.stdout):
               f"{w.get('breaking_fraction', 0.5):g} (grows with N);")
             p("'rho': Spearman(mutual_knn@k=10, cknna@k=10), breaking where not above its calibration null.")
             first = False
-        n = w.get("images")
-        nt = "" if n is None else ", N = " + ", ".join(str(int(x)) for x in np.unique(n)) + " images per level"
-        p(f"sweep {name}{nt}:")
-        p(f"  {w['description'] or w['family']}")
-        shown = [k for k, c in enumerate(r.configurations)
-                 if (rel is not None and rb is not None and (np.isfinite(rel[:, k]).any() or not np.isnan(rb[k])))
-                 or (sig is not None and brk is not None and not np.isnan(brk[k]))]
-        cw = max([17] + [len(r.configurations[k]) + 1 for k in shown])
-        lv = "".join(f"{x:>6g}" for x in w["levels"])
-        p(f"  {w['parameter']:<{cw}}{'':>7}{lv}  breaks [interval]")
-        for k, c in enumerate(r.configurations):
-            rows = []
-            if rel is not None and rb is not None and (np.isfinite(rel[:, k]).any() or not np.isnan(rb[k])):
-                lo, hi = w.get("relative_breaking_level_low"), w.get("relative_breaking_level_high")
-                rows.append(("effect", rel[:, k], rb[k], lo[k] if lo is not None else None,
-                             hi[k] if hi is not None else None))
-            if sig is not None and brk is not None and not np.isnan(brk[k]):
-                lo, hi = w.get("breaking_level_low"), w.get("breaking_level_high")
-                rows.append(("power", sig[:, k], brk[k], lo[k] if lo is not None else None,
-                             hi[k] if hi is not None else None))
-            for i, (lab, vals, bl, lo, hi) in enumerate(rows):
-                p(f"  {c if i == 0 else '':<{cw}}{lab:>7}" + "".join(f"{_num(x):>6}" for x in vals)
-                  + f"  {_level(bl)} [{_level(lo)}, {_level(hi)}]")
-        cb = w.get("correlation_breaking_levels")
-        names = r.configurations
-        if cb is not None and w.get("r") is not None and "mutual_knn@k=10" in names and "cknna@k=10" in names:
-            a, b = names.index("mutual_knn@k=10"), names.index("cknna@k=10")
-            tested = w.get("correlation_test") is not None and int(w["correlation_test"][a, b]) == 1
-            bl = cb[a, b]
-            verdict = ("not tested (no calibration null)" if not tested or np.isnan(bl) else _level(bl))
-            p(f"  {'':<{cw}}{'rho':>7}" + "".join(f"{_num(x):>6}" for x in w["r"][:, a, b])
-              + f"  {verdict}")
+        _sweep_brief_one(r, p, name, w)
+
+
+def _sweep_curve_rows(w, k):
+    """(label, values per level, breaking level, low, high) of configuration k: the
+    effect size and the power curve, where the sweep has them."""
+    rel, rb = w.get("relative_calibrated"), w.get("relative_breaking_level")
+    sig, brk = w.get("significant_fraction"), w.get("breaking_level")
+    rows = []
+    if rel is not None and rb is not None and (np.isfinite(rel[:, k]).any() or not np.isnan(rb[k])):
+        lo, hi = w.get("relative_breaking_level_low"), w.get("relative_breaking_level_high")
+        rows.append(("effect", rel[:, k], rb[k], lo[k] if lo is not None else None,
+                     hi[k] if hi is not None else None))
+    if sig is not None and brk is not None and not np.isnan(brk[k]):
+        lo, hi = w.get("breaking_level_low"), w.get("breaking_level_high")
+        rows.append(("power", sig[:, k], brk[k], lo[k] if lo is not None else None,
+                     hi[k] if hi is not None else None))
+    return rows
+
+
+def _sweep_brief_one(r, p, name, w):
+    """One sweep: its curves per configuration, then the cross-metric correlation."""
+    n = w.get("images")
+    nt = "" if n is None else ", N = " + ", ".join(str(int(x)) for x in np.unique(n)) + " images per level"
+    p(f"sweep {name}{nt}:")
+    p(f"  {w['description'] or w['family']}")
+    shown = [k for k in range(len(r.configurations)) if _sweep_curve_rows(w, k)]
+    cw = max([17] + [len(r.configurations[k]) + 1 for k in shown])
+    lv = "".join(f"{x:>6g}" for x in w["levels"])
+    p(f"  {w['parameter']:<{cw}}{'':>7}{lv}  breaks [interval]")
+    for k, c in enumerate(r.configurations):
+        for i, (lab, vals, bl, lo, hi) in enumerate(_sweep_curve_rows(w, k)):
+            p(f"  {c if i == 0 else '':<{cw}}{lab:>7}" + "".join(f"{_num(x):>6}" for x in vals)
+              + f"  {_level(bl)} [{_level(lo)}, {_level(hi)}]")
+    cb = w.get("correlation_breaking_levels")
+    names = r.configurations
+    if cb is not None and w.get("r") is not None and "mutual_knn@k=10" in names and "cknna@k=10" in names:
+        a, b = names.index("mutual_knn@k=10"), names.index("cknna@k=10")
+        tested = w.get("correlation_test") is not None and int(w["correlation_test"][a, b]) == 1
+        bl = cb[a, b]
+        verdict = ("not tested (no calibration null)" if not tested or np.isnan(bl) else _level(bl))
+        p(f"  {'':<{cw}}{'rho':>7}" + "".join(f"{_num(x):>6}" for x in w["r"][:, a, b])
+          + f"  {verdict}")
 
 
 def _brief_groups(r, p):
     """The group analysis: mutual_knn@k=10 within vs across training distributions
     and architecture families, and the cross-metric correlation over the
     cross-distribution pairs."""
-    g = getattr(r, "groups", None)
+    g = r.groups
     if not g or not g["factors"]:
         return
     names = g["configurations"]
@@ -327,47 +336,57 @@ def _brief_groups(r, p):
     sets = [s for s in r.sets if s in g["sets"]]
     w = max([10] + [len(s) + 1 for s in sets])
     for factor in g["factors"]:
-        p("")
-        conf = float(g["attrs"].get("confidence", 0.95))
-        p(f"mutual_knn@k=10, same {factor.replace('_', ' ')}: effect beyond each model's overall "
-          f"alignment")
-        p(f"(OLS with model main effects) [{conf:.0%} CI: inverted permutation test], one-sided "
-          f"permutation p,")
-        p("BH q over sets x factors; within/across/gap: descriptive means (confounded by main "
-          "effects):")
-        p(f"  {'image set':<{w}}{'effect':>8}{'CI':>18}{'p':>7}{'q':>7}"
-          f"{'within':>8}{'across':>8}{'gap':>8}")
-        for s in sets:
-            f = g["sets"][s]["factors"].get(factor)
-            if f is None:
-                continue
-            if "effect" not in f:  # a file from before issue 23
-                p(f"  {s:<{w}}{'-':>8}{'-':>18}{'-':>7}{'-':>7}{f['within'][k]:>8.3f}"
-                  f"{f['across'][k]:>8.3f}{f['gap'][k]:>8.3f}")
-                continue
-            ci = f"[{f['effect_ci_low'][k]:.3f}, {f['effect_ci_high'][k]:.3f}]"
-            p(f"  {s:<{w}}{f['effect'][k]:>8.3f}{ci:>18}{f['effect_pvalue'][k]:>7.3f}"
-              f"{f['effect_qvalue'][k]:>7.3f}{f['within'][k]:>8.3f}{f['across'][k]:>8.3f}"
-              f"{f['gap'][k]:>8.3f}")
+        _brief_group_factor(p, g, factor, k, sets, w)
     if "cknna@k=10" in names:
-        b = names.index("cknna@k=10")
-        rows = []
-        for s in sets:
-            c = g["sets"][s]["correlations"]
-            if "spearman_across_training_data" not in c:
-                continue
-            ci = ""
-            if "spearman_across_training_data_ci_low" in c:
-                ci = (f"[{c['spearman_across_training_data_ci_low'][k, b]:.2f}, "
-                      f"{c['spearman_across_training_data_ci_high'][k, b]:.2f}]")
-            n = int(c["spearman_across_training_data_n"][k, b])
-            rows.append(f"  {s:<{w}}{c['spearman_across_training_data'][k, b]:>10.3f}{ci:>18}{n:>7}")
-        if rows:
-            p("")
-            p("Spearman(mutual_knn@k=10, cknna@k=10) over the pairs of models trained on different")
-            p("data only [95% bootstrap CI over models], pairs:")
-            for row in rows:
-                p(row)
+        _brief_across_training_data(p, g, k, names.index("cknna@k=10"), sets, w)
+
+
+def _brief_group_factor(p, g, factor, k, sets, w):
+    """One factor's effect on mutual_knn@k=10 (configuration k) per set."""
+    p("")
+    conf = float(g["attrs"].get("confidence", 0.95))
+    p(f"mutual_knn@k=10, same {factor.replace('_', ' ')}: effect beyond each model's overall "
+      f"alignment")
+    p(f"(OLS with model main effects) [{conf:.0%} CI: inverted permutation test], one-sided "
+      f"permutation p,")
+    p("BH q over sets x factors; within/across/gap: descriptive means (confounded by main "
+      "effects):")
+    p(f"  {'image set':<{w}}{'effect':>8}{'CI':>18}{'p':>7}{'q':>7}"
+      f"{'within':>8}{'across':>8}{'gap':>8}")
+    for s in sets:
+        f = g["sets"][s]["factors"].get(factor)
+        if f is None:
+            continue
+        if "effect" not in f:  # a file from before issue 23
+            p(f"  {s:<{w}}{'-':>8}{'-':>18}{'-':>7}{'-':>7}{f['within'][k]:>8.3f}"
+              f"{f['across'][k]:>8.3f}{f['gap'][k]:>8.3f}")
+            continue
+        ci = f"[{f['effect_ci_low'][k]:.3f}, {f['effect_ci_high'][k]:.3f}]"
+        p(f"  {s:<{w}}{f['effect'][k]:>8.3f}{ci:>18}{f['effect_pvalue'][k]:>7.3f}"
+          f"{f['effect_qvalue'][k]:>7.3f}{f['within'][k]:>8.3f}{f['across'][k]:>8.3f}"
+          f"{f['gap'][k]:>8.3f}")
+
+
+def _brief_across_training_data(p, g, k, b, sets, w):
+    """Spearman(mutual_knn@k=10, cknna@k=10) (configurations k, b) over the pairs of
+    models trained on different data, per set."""
+    rows = []
+    for s in sets:
+        c = g["sets"][s]["correlations"]
+        if "spearman_across_training_data" not in c:
+            continue
+        ci = ""
+        if "spearman_across_training_data_ci_low" in c:
+            ci = (f"[{c['spearman_across_training_data_ci_low'][k, b]:.2f}, "
+                  f"{c['spearman_across_training_data_ci_high'][k, b]:.2f}]")
+        n = int(c["spearman_across_training_data_n"][k, b])
+        rows.append(f"  {s:<{w}}{c['spearman_across_training_data'][k, b]:>10.3f}{ci:>18}{n:>7}")
+    if rows:
+        p("")
+        p("Spearman(mutual_knn@k=10, cknna@k=10) over the pairs of models trained on different")
+        p("data only [95% bootstrap CI over models], pairs:")
+        for row in rows:
+            p(row)
 
 
 def main(argv):

@@ -79,9 +79,10 @@ def calib_attrs(ctx, s=None, c=None):
     return ("calibration: " + "; ".join(seen)) if seen else None
 
 
-def methods_html(ctx):
+def _methods_inputs(ctx):
+    """The file, its image sets and its models, as list items."""
     r = ctx.r
-    out = ["<ul>"]
+    out = []
     out.append(f"<li>Results file <code>{esc(r.path)}</code> ({esc(r.format)}), written by prh "
                f"{esc(r.prh_version)} from config <code>{esc(r.config_file)}</code> (hash "
                f"<code>{esc(r.config_hash)}</code>), store <code>{esc(r.store)}</code>; "
@@ -98,6 +99,12 @@ def methods_html(ctx):
     out.append(f"<li>M = {ctx.m} models{lc}; {ctx.m * (ctx.m - 1) // 2} model pairs. Groups: "
                f"family from {esc(ctx.groups['family_source'])}, training data "
                f"{esc(ctx.groups['training_source'])}.</li>")
+    return out
+
+
+def _methods_configurations(r):
+    """The metric configurations and their preprocessing, as list items."""
+    out = []
     cs = []
     first = next((s for s in r.sets if r.has_alignment(s)), None)
     for c in r.configurations:
@@ -113,6 +120,14 @@ def methods_html(ctx):
         out.append(f" Preprocessing {esc(json.dumps(a0.get('preprocess')))}; "
                    + ("last layers only." if a0.get("last_layer_only") else
                       "each score the maximum over layer pairs.") + "</li>")
+    return out
+
+
+def methods_html(ctx):
+    """The Methods section: what the file holds and how each number was computed."""
+    r = ctx.r
+    out = ["<ul>"] + _methods_inputs(ctx)
+    out += _methods_configurations(r)
     c = ctx.corr_info(ctx.sets[0]) if ctx.sets else {}
     if c:
         out.append(f"<li>Correlations between configurations ({esc(', '.join(c.get('methods', [])))}) "
