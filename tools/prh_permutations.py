@@ -6,3 +6,4 @@ module prh.permutations, re-exported for scripts that import this file.
 """
 import _prh_path  # noqa: F401  (puts the prh package first on sys.path)
 from prh.permutations import MASK, MT64, seeded_permutation, splitmix64  # noqa: F401,E402
+__all__ = ["MASK", "MT64", "seeded_permutation", "splitmix64"]

@@ -19,6 +19,8 @@ import _prh_path  # noqa: F401  (puts the prh package first on sys.path)
 try:
     from prh.report.cli import main  # noqa: E402
 except ImportError as e:  # no prh package beside this script nor on PYTHONPATH
+    if getattr(e, "name", None) != "prh":
+        raise
     print(f"prh report: error: cannot import the prh Python package ({e}): run this script "
           f"from a prh source tree or install (cmake --install), or set PYTHONPATH", file=sys.stderr)
     sys.exit(2)

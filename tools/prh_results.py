@@ -15,8 +15,17 @@ scripts that import this file as a module.
 import sys
 
 import _prh_path  # noqa: F401  (puts the prh package first on sys.path)
-from prh.results import FORMAT, Results, family_from_name, load  # noqa: F401,E402
-from prh.summary import brief, main, summary, sweep_brief  # noqa: F401,E402
+
+try:
+    from prh.results import FORMAT, Results, family_from_name, load  # noqa: F401,E402
+    from prh.summary import brief, main, summary, sweep_brief  # noqa: F401,E402
+except ImportError as e:
+    if __name__ != "__main__" or getattr(e, "name", None) != "prh":
+        raise
+    print(f"prh_results: cannot import the prh Python package ({e}): run this script from a prh "
+          f"source tree or install (cmake --install), or set PYTHONPATH", file=sys.stderr)
+    sys.exit(2)
+__all__ = ["FORMAT", "Results", "family_from_name", "load", "brief", "main", "summary", "sweep_brief"]
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv))
