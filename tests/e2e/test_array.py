@@ -25,7 +25,6 @@ import sys
 
 import h5py
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import check, fashion, kill_held, read_h5, same_h5, why_no_hold  # noqa: E402
 from pngs import write_png  # noqa: E402

@@ -30,7 +30,6 @@ import shutil
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import REPO, check  # noqa: E402
 from harness import write_text as write  # noqa: E402

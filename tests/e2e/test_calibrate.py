@@ -29,14 +29,11 @@ and two independent noise models. Checked:
   and gives the same file; kill -9 mid-calibration, then re-run: identical;
 - bad settings: exit 2 with the field named.
 """
-import os
 import re
-import sys
 
 import h5py
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import test_reduce as tr  # noqa: E402  (argv: PRH MAKE_TEST_MODELS MPIEXEC)
 from harness import check  # noqa: E402
@@ -59,8 +56,7 @@ def bh(p):
     return out
 
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
-from prh_permutations import MT64, seeded_permutation  # noqa: E402,F401  (test_sweep_results uses it too)
+from prh.permutations import MT64, seeded_permutation  # noqa: E402,F401  (test_sweep_results uses it too)
 
 
 def cfg(tmp, name, store, results, calibration=CAL, metrics=METRICS):
@@ -246,9 +242,7 @@ def main(tmp):
                 check(float(row["pvalue"]) == g["pvalue"][i, j] and
                       float(row["qvalue"]) == g["qvalue"][i, j],
                       f"calibration.csv row {row} equals the file")
-        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                        "..", "..", "tools"))
-        import prh_results
+        from prh import results as prh_results
         rr = prh_results.load(res[1])
         with h5py.File(res[1], "r") as f:
             g = f["calibration/noise/cknna@k=10"]

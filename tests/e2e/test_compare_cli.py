@@ -13,7 +13,6 @@ import sys
 import h5py
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import naive_metrics as nm  # noqa: E402
 from harness import check  # noqa: E402

@@ -25,7 +25,6 @@ import time
 import h5py
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import check, fashion, kill_held, same_h5, why_no_hold  # noqa: E402
 from pngs import write_png  # noqa: E402

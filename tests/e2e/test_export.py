@@ -27,13 +27,11 @@ import sys
 import h5py
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import check  # noqa: E402
 
 TOOLS = os.path.join(harness.REPO, "tools")
-sys.path.insert(0, TOOLS)
-import prh_results  # noqa: E402
+from prh import results as prh_results  # noqa: E402  (PYTHONPATH: python/, set by CTest)
 
 try:
     import pandas as pd

@@ -7,8 +7,10 @@ usage: test_install.py CMAKE BUILD MAKE_TEST_MODELS MPIEXEC
 
 - `cmake --install BUILD --prefix P` into a fresh folder installs P/bin/prh and
   prh-models, the job scripts (P/share/prh/jobs), the SLURM profiles, the
-  configs, the report tools and a module file; the module file, evaluated by
-  tclsh with modules' commands stubbed, puts P/bin on PATH and sets PRH_SHARE;
+  configs, the report tools, the Python package (P/lib/python3/dist-packages/prh,
+  every module of the source tree's python/prh) and a module file; the module
+  file, evaluated by tclsh with modules' commands stubbed, puts P/bin on PATH,
+  sets PRH_SHARE and puts the package on PYTHONPATH;
 - in a folder holding only test models (prh-make-test-models) and a config
   made from the *installed* configs/default.yaml (the test models in place of
   the zoo, 100 images per set, each sweep's end points, k <= 99, 100
@@ -18,8 +20,11 @@ usage: test_install.py CMAKE BUILD MAKE_TEST_MODELS MPIEXEC
   calibration, /groups; finite scores), bit for bit the results of the build
   folder's prh on the same config; `prh export` writes the tables;
   `prh report` runs P/share/prh/tools/prh_report.py (its debug line says so)
-  and writes index.html with its figures; the installed prh_results.py
-  --brief prints the summary;
+  and writes index.html with its figures, with the installed package (the
+  source tree's python/ on no path: PYTHONPATH cleared); the installed
+  prh_results.py --brief prints the summary; with PYTHONPATH as the module
+  file sets it, `import prh.results` (a notebook on the cluster) finds the
+  installed package and reads the results;
 - the job scripts from the prefix: embed.sbatch run by bash with a stand-in
   srun and P/bin not on PATH finds the prh beside it; report.sbatch (P/bin on
   PATH, as `module load prh` leaves it) writes the CSV tables and the report;
@@ -37,13 +42,13 @@ import sys
 import h5py
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import check  # noqa: E402
 
 CMAKE, BUILD, MAKE_MODELS, MPIEXEC = sys.argv[1:5]
 N = 100
 # The test models in place of the zoo; labels so that /groups has both kinds of pairs.
+PYTHONDIR = "lib/python3/dist-packages"  # CMakeLists.txt PRH_PYTHONDIR
 MODELS = {"dict_model": ("fashion04", "mlp"), "wide_0": ("fashion04", "wide"),
           "wide_1": ("shapes", "wide"), "wide_2": ("shapes", "mlp")}
 
@@ -117,6 +122,18 @@ source [lindex $argv 0]
     lines = r.stdout.splitlines()
     check(f"prepend PATH {prefix}/bin" in lines, f"module file: PATH gets P/bin: {lines}")
     check(f"setenv PRH_SHARE {share}" in lines, f"module file: PRH_SHARE=P/share/prh: {lines}")
+    check(f"prepend PYTHONPATH {prefix}/{PYTHONDIR}" in lines,
+          f"module file: PYTHONPATH gets P/{PYTHONDIR}: {lines}")
+
+
+def check_package(prefix):
+    """P/lib/python3/dist-packages/prh holds every module of python/prh (and no cache)."""
+    src = os.path.join(harness.REPO, "python")
+    want = sorted(os.path.relpath(os.path.join(d, f), src) for d, _, fs in os.walk(src)
+                  for f in fs if f.endswith(".py") and "__pycache__" not in d)
+    dest = os.path.join(prefix, PYTHONDIR)
+    got = sorted(os.path.relpath(os.path.join(d, f), dest) for d, _, fs in os.walk(dest) for f in fs)
+    check(want and got == want, f"installed package P/{PYTHONDIR}: {got}, want {want}")
 
 
 def check_results(path, cfg):
@@ -152,6 +169,7 @@ def main(tmp):
     if r.returncode != 0:
         return
     check_install(prefix)
+    check_package(prefix)
     share = f"{prefix}/share/prh"
     prh = f"{prefix}/bin/prh"
 
@@ -167,8 +185,8 @@ def main(tmp):
     env["PATH"] = f"{prefix}/bin:{system_path}"
 
     def run(cmd, **kw):
-        return subprocess.run(cmd, cwd=work, env=kw.pop("env", env), capture_output=True,
-                              text=True, **kw)
+        return subprocess.run(cmd, cwd=kw.pop("cwd", work), env=kw.pop("env", env),
+                              capture_output=True, text=True, **kw)
 
     r = run([MPIEXEC, "-n", "2", "--oversubscribe", prh, "run", "small.yaml"])
     check(r.returncode == 0, f"installed prh run: exit {r.returncode}: {r.stderr[-1500:]}")
@@ -205,6 +223,15 @@ def main(tmp):
     r = run(["/usr/bin/python3", f"{share}/tools/prh_results.py", "--brief", results])
     check(r.returncode == 0 and len(r.stdout.splitlines()) > 5,
           f"installed prh_results.py --brief: {r.stdout[-400:]} {r.stderr[-800:]}")
+    # A notebook on the cluster: module load prh (PYTHONPATH = P/lib/python3/dist-packages).
+    code = ("import prh.results, prh.report.cli; r = prh.results.load('results.h5'); "
+            "print(prh.results.__file__); print(prh.report.cli.__file__); print(len(r.models))")
+    r = run(["/usr/bin/python3", "-c", code], cwd=os.path.dirname(results),
+            env=dict(env, PYTHONPATH=f"{prefix}/{PYTHONDIR}"))
+    out = r.stdout.splitlines()
+    check(r.returncode == 0 and len(out) == 3 and all(x.startswith(f"{prefix}/{PYTHONDIR}/prh/")
+                                                      for x in out[:2]) and out[2] == str(len(MODELS)),
+          f"import prh.results from the installed prefix: {out} {r.stderr[-800:]}")
 
     # The job scripts from the prefix, run by bash with a stand-in srun that
     # drops its options and runs the command.

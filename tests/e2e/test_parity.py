@@ -32,7 +32,6 @@ import torchvision
 from PIL import Image
 from torchvision import transforms as T
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import SKIMAGE, check  # noqa: E402
 

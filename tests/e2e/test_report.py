@@ -55,7 +55,6 @@ import time
 import h5py
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import report_fixture  # noqa: E402
 from harness import check  # noqa: E402

@@ -33,7 +33,6 @@ import time
 
 import h5py
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import check, fashion  # noqa: E402
 

@@ -42,12 +42,10 @@ import math
 import os
 import re
 import subprocess
-import sys
 
 import h5py
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import naive_metrics as nm  # noqa: E402
 import test_calibrate as tc  # noqa: E402  (argv: PRH MAKE_TEST_MODELS MPIEXEC)
@@ -292,8 +290,7 @@ def main(tmp):
           and re.search(r"^  cka@kernel=linear +effect( +[0-9.]+)+ ", r.stdout, re.M),
           f"--brief labels the power curve with N and prints the effect size: {r.stdout[-1500:]}")
     print(r.stdout[-2500:])
-    sys.path.insert(0, tools)
-    import prh_results
+    from prh import results as prh_results
     rr = prh_results.load(res[1])
     t = rr.sweep_table()
     row = t[(t.configuration == "cka@kernel=linear") & (t.level == LEVELS[-1])]

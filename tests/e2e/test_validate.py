@@ -20,7 +20,6 @@ import shutil
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import REPO, check, fashion  # noqa: E402
 from harness import write_text as write  # noqa: E402

@@ -1,0 +1,665 @@
+"""Read a prh results file (results.h5, docs/results.md) into numpy and pandas.
+
+    import prh.results
+    r = prh.results.load("out/default/results.h5")
+    r.models, r.configurations, r.sets, r.config        # names, the sweep config (dict)
+    r.scores("id", "mutual_knn@k=10")                   # numpy [M, M]
+    r.layers("id", "mutual_knn@k=10")                   # numpy [M, M, 2]
+    r.correlation("id")                                 # dict: r, p, n, ci_low, ci_high [K, K]
+    r.predictions("id")                                 # dict of arrays
+    r.alignment_table()                                 # pandas, the columns of `prh export`
+
+Parts that later stages add are read when present and None / [] when not
+(docs/results.md, "Optional parts"):
+    r.calibration("id", "mutual_knn@k=10")  # dict of [M, M] arrays + attrs, or None
+    r.null_scores("id", "mutual_knn@k=10")  # [P, K] float64 permutation nulls, or None
+    r.correlation("id")["mantel_p"]         # also null_mean, null_q95, null_p: [K, K] or None
+    r.sweeps                                # {name: dict} from /sweeps (docs/sweeps.md)
+    r.sweep_table()                         # one row per sweep, level, configuration
+    r.model_groups()                        # family / training data per model, and where from
+    r.missing()                             # what an incomplete file lacks, as sentences
+
+The tables have the same columns and rows as the files `prh export` writes
+(include/prh/pipeline/export.hpp; built in prh.tables). Matrices are over all
+models in /models order; a model pair whose `done` flag is not set (an
+incomplete file) reads as NaN with layers -1. The public API is listed in
+docs/python.md; everything whose name starts with `_` is private.
+
+Needs numpy and h5py; pandas only for the *_table() methods.
+"""
+import json
+
+import h5py
+import numpy as np
+
+from prh import tables as _tables
+
+FORMAT = "prh-results-1"
+
+
+def _text(x):
+    """A str from whatever h5py gives for a string (str, bytes, numpy scalar)."""
+    if isinstance(x, np.ndarray) and x.shape == ():
+        x = x[()]
+    if isinstance(x, (bytes, np.bytes_)):
+        return bytes(x).decode("utf-8")
+    return str(x)
+
+
+def _texts(x):
+    """A list of str from a string attribute or dataset value of any shape."""
+    if isinstance(x, (str, bytes, np.bytes_)):
+        return [_text(x)]
+    return [_text(v) for v in np.asarray(x).ravel()]
+
+
+def _attr_text(obj, name, default=""):
+    if name not in obj.attrs:
+        return default
+    v = _texts(obj.attrs[name])
+    if len(v) != 1:
+        raise ValueError(f"{obj.file.filename}: {obj.name}: attribute {name!r} is not one string")
+    return v[0]
+
+
+def _attr_list(obj, name, default=None):
+    """A JSON array in one string (the contract) or a string array attribute."""
+    if name not in obj.attrs:
+        return list(default or [])
+    v = _texts(obj.attrs[name])
+    return list(json.loads(v[0])) if len(v) == 1 else v
+
+
+def _attr_num(obj, name, default=None):
+    if name not in obj.attrs:
+        return default
+    v = np.asarray(obj.attrs[name])
+    return v.reshape(-1)[0].item() if v.size == 1 else v
+
+
+def _json(text):
+    try:
+        return json.loads(text) if text else {}
+    except ValueError:
+        return {}
+
+
+def _ordered(names, order):
+    """`names` in the order of `order`; the others follow in their own order."""
+    rank = {n: i for i, n in enumerate(order)}
+    return sorted(names, key=lambda n: rank.get(n, len(order)))
+
+
+def _set_order(config, identity):
+    """Image-set names in config order, as far as the config/identity say."""
+    for doc, key in ((config, "image_sets"), (config, "sets"), (identity, "sets"),
+                     (identity, "image_sets")):
+        v = doc.get(key) if isinstance(doc, dict) else None
+        if isinstance(v, list):
+            names = [e if isinstance(e, str) else e.get("name") for e in v
+                     if isinstance(e, str) or (isinstance(e, dict) and isinstance(e.get("name"), str))]
+            if names:
+                return names
+    return []
+
+
+def _read(obj, name, shape, dtype):
+    """Dataset `name` of `obj` as `dtype`, checked against `shape`; None if absent."""
+    if name not in obj:
+        return None
+    a = obj[name][()]
+    if a.shape != tuple(shape):
+        raise ValueError(f"{obj.file.filename}: {obj.name}/{name} has shape {a.shape}, "
+                         f"expected {tuple(shape)}")
+    return a.astype(dtype)
+
+
+SIZE_WORDS = {"tiny", "small", "base", "medium", "large", "huge", "giant", "gigantic"}
+
+
+def family_from_name(name):
+    """A model's family guessed from its name: the `_`-separated parts before
+    the first part that holds a digit or names a size (tiny ... giant), plus
+    the first part of a timm pretrained tag after `.` (the training recipe):
+    mlp_w256_d2_s0 -> mlp, cnn_ae_w16_d2_s0 -> cnn_ae,
+    vit_base_patch16_224.mae -> vit.mae,
+    vit_huge_patch14_clip_224.laion2b_ft_in12k -> vit.laion2b.
+    A name whose first part already holds a digit is its own family."""
+    base, _, tag = name.partition(".")
+    parts = base.split("_")
+    head = []
+    for p in parts:
+        if any(ch.isdigit() for ch in p) or p.lower() in SIZE_WORDS:
+            break
+        head.append(p)
+    family = "_".join(head) if head else parts[0]
+    return family + ("." + tag.split("_")[0] if tag else "")
+
+
+class Results:
+    """The contents of a results file, read eagerly (the file is closed).
+
+    Attributes: path, format, prh_version, config_hash, config_file, store,
+    device (where reduce ran its heavy metric steps: "cpu", "cuda", or the
+    devices of successive runs, "cuda,cpu"; "cpu" for files written before
+    prh recorded it), config (dict), identity (dict), complete (bool), models (list),
+    layer_counts / classes (int arrays [M] or None), configurations (list),
+    sets (list, config order), comparisons (list of (set_a, set_b)).
+    """
+
+    def __init__(self, path):
+        self.path = str(path)
+        with h5py.File(path, "r") as f:
+            self._read_root(f, path)
+            self._read_sets(f)
+            self._read_comparisons(f)
+            # Optional parts (calibration: written by prh reduce when `calibration` is on).
+            self._read_calibrations(f)
+            self.sweeps = {}
+            if "sweeps" in f:
+                for name in f["sweeps"].keys():
+                    self.sweeps[name] = self._read_sweep(f["sweeps"][name], len(self.configurations),
+                                                         len(self.models))
+            self.groups = self._read_groups(f) if "groups" in f else None
+            self._read_model_attrs(f, path)
+
+    # --- reading ---------------------------------------------------------------
+
+    def _read_root(self, f, path):
+        """The root attributes, /models and /configurations."""
+        self.format = _attr_text(f, "format", None)
+        if self.format != FORMAT:
+            raise ValueError(f"{path}: not a prh results file (format {self.format!r}, "
+                             f"expected {FORMAT!r})")
+        self.prh_version = _attr_text(f, "prh_version")
+        self.config_hash = _attr_text(f, "config_hash")
+        self.config_file = _attr_text(f, "config_file")
+        self.store = _attr_text(f, "store")
+        self.device = _attr_text(f, "device", "cpu")
+        self.config = _json(_attr_text(f, "config"))
+        self.identity = _json(_attr_text(f, "identity"))
+        self.complete = _attr_num(f, "complete", 0) == 1
+        self.models = _texts(f["models"][()])
+        self.configurations = _texts(f["configurations"][()])
+        self.layer_counts = (np.asarray(f["models"].attrs["layer_counts"], dtype=np.int64)
+                             if "layer_counts" in f["models"].attrs else None)
+        self.classes = (np.asarray(f["models"].attrs["classes"], dtype=np.int64)
+                        if "classes" in f["models"].attrs else None)
+
+    def _read_sets(self, f):
+        """/alignment, /correlation and /predictions of every image set (config order)."""
+        m = len(self.models)
+        names = []
+        for top in ("alignment", "correlation", "predictions"):
+            for s in (f[top].keys() if top in f else []):
+                if s not in names:
+                    names.append(s)
+        self.sets = _ordered(names, _set_order(self.config, self.identity))
+        self._set_attrs, self._alignment, self._correlation, self._predictions = {}, {}, {}, {}
+        for s in self.sets:
+            if f"alignment/{s}" in f:
+                g = f["alignment"][s]
+                mp = g.attrs.get("models_present")
+                self._set_attrs[s] = {"n": _attr_num(g, "n", 0), "skipped": _attr_num(g, "skipped", 0),
+                                      "models_present": None if mp is None else np.asarray(mp, np.uint8)}
+                self._alignment[s] = {}
+                for c in _ordered(list(g.keys()), self.configurations):
+                    self._alignment[s][c] = self._read_alignment(g[c], c, m)
+            if f"correlation/{s}" in f:
+                self._correlation[s] = self._read_correlation(f["correlation"][s], m)
+            if f"predictions/{s}" in f:
+                self._predictions[s] = self._read_predictions(f["predictions"][s], m)
+
+    def _read_comparisons(self, f):
+        self._comparison = {}
+        if "comparison" in f:
+            for s1 in _ordered(list(f["comparison"].keys()), self.sets):
+                for s2 in _ordered(list(f["comparison"][s1].keys()), self.sets):
+                    self._comparison[(s1, s2)] = self._read_comparison(f["comparison"][s1][s2], s1)
+        self.comparisons = list(self._comparison)
+
+    def _read_calibrations(self, f):
+        m = len(self.models)
+        self._calibration = {}
+        if "calibration" in f:
+            for s in _ordered(list(f["calibration"].keys()), self.sets):
+                g = f["calibration"][s]
+                self._calibration[s] = {c: self._read_calibration(g[c], m)
+                                        for c in _ordered(list(g.keys()), self.configurations)
+                                        if isinstance(g[c], h5py.Group)}
+
+    def _read_model_attrs(self, f, path):
+        """/models attributes family, training_data, objective (one entry per model)."""
+        m = len(self.models)
+        self._model_attrs = {}
+        for key in ("family", "training_data", "objective"):
+            if key in f["models"].attrs:
+                v = _attr_list(f["models"], key)
+                if len(v) != m:
+                    raise ValueError(f"{path}: /models attribute {key!r} has {len(v)} entries, "
+                                     f"expected {m}")
+                self._model_attrs[key] = [str(x) for x in v]
+
+    @staticmethod
+    def _read_groups(f):
+        """/groups (docs/results.md): {"attrs": {...}, "configurations": [...],
+        "sets": {set: {"factors": {factor: {name: array [K]}}, "correlations":
+        {name: array [K, K]}}}}."""
+        g = f["groups"]
+        attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in g.attrs.items()}
+        configs = _json(attrs.get("configurations", "[]")) or []
+        factors = _json(attrs.get("factors", "[]")) or []
+        out = {"attrs": attrs, "configurations": list(configs), "factors": list(factors), "sets": {}}
+        for s in g.keys():
+            d = {"factors": {}, "correlations": {}}
+            for name in g[s].keys():
+                obj = g[s][name]
+                if isinstance(obj, h5py.Group):
+                    d["factors"][name] = {k: obj[k][()] for k in obj.keys()}
+                    if "effect_note" in obj.attrs:  # why an effect is NaN ("" where it is not)
+                        d["factors"][name]["effect_note"] = _json(_attr_text(obj, "effect_note"))
+                else:
+                    d["correlations"][name] = obj[()]
+            out["sets"][s] = d
+        return out
+
+    @staticmethod
+    def _read_alignment(g, name, m):
+        a = {"metric": _attr_text(g, "metric", name.split("@")[0]),
+             "params": _json(_attr_text(g, "params", "{}")),
+             "symmetric": bool(_attr_num(g, "symmetric", 1)),
+             "preprocess": _json(_attr_text(g, "preprocess")),
+             "last_layer_only": bool(_attr_num(g, "last_layer_only", 0)),
+             "scores": _read(g, "scores", (m, m), np.float64),
+             "layers": _read(g, "layers", (m, m, 2), np.int64),
+             "done": _read(g, "done", (m * (m + 1) // 2,), np.uint8)}
+        if a["scores"] is None or a["layers"] is None:
+            raise ValueError(f"{g.file.filename}: {g.name} lacks scores or layers")
+        # Mask the pairs not written yet.
+        if a["done"] is not None:
+            iu = np.triu_indices(m)  # row-major i <= j: the order of `done`
+            ok = np.zeros((m, m), bool)
+            ok[iu] = a["done"] != 0
+            ok |= ok.T
+            a["scores"] = np.where(ok, a["scores"], np.nan)
+            a["layers"] = np.where(ok[..., None], a["layers"], -1)
+        return a
+
+    def _read_correlation(self, g, m):
+        configs = _attr_list(g, "configurations", self.configurations)
+        methods = _attr_list(g, "methods") or [n for n in g.keys() if "_" not in n]
+        k = len(configs)
+        c = {"configurations": configs, "methods": methods,
+             "pairs": _attr_num(g, "pairs", 0), "bootstrap": _attr_num(g, "bootstrap", 0),
+             "confidence": _attr_num(g, "confidence"), "seed": _attr_num(g, "seed"),
+             "mean_alignment": _read(g, "mean_alignment", (k, m), np.float64),
+             # [K] share of each configuration's score variance across pairs that chance
+             # explains (calibrated configurations; None when calibration is off)
+             "chance_share": _read(g, "chance_share", (k,), np.float64), "by_method": {}}
+        for meth in methods:
+            if meth not in g:
+                continue
+            c["by_method"][meth] = {
+                "r": _read(g, meth, (k, k), np.float64),
+                "p": _read(g, meth + "_pvalue", (k, k), np.float64),
+                "n": _read(g, meth + "_n", (k, k), np.int64),
+                "ci_low": _read(g, meth + "_ci_low", (k, k), np.float64),
+                "ci_high": _read(g, meth + "_ci_high", (k, k), np.float64),
+                "accuracy_r": _read(g, "accuracy_" + meth, (k,), np.float64),
+                "accuracy_p": _read(g, f"accuracy_{meth}_pvalue", (k,), np.float64),
+                "accuracy_n": _read(g, f"accuracy_{meth}_n", (k,), np.int64),
+                # Optional (later stages): the correlation under the null of
+                # pairs that share nothing, and the Mantel permutation p.
+                "null_mean": _read(g, meth + "_null_mean", (k, k), np.float64),
+                "null_q95": _read(g, meth + "_null_q95", (k, k), np.float64),
+                "null_p": _read(g, meth + "_null_p", (k, k), np.float64),
+                "mantel_p": _read(g, meth + "_mantel_p", (k, k), np.float64)}
+        return c
+
+    CALIBRATION_DATASETS = ("pvalue", "qvalue", "threshold", "calibrated", "null_mean", "null_sd")
+
+    @staticmethod
+    def _read_calibration(g, m):
+        """/calibration/S/C: the [M, M] datasets present, and every attribute."""
+        c = {"attrs": {k: (_text(v) if isinstance(v, (str, bytes, np.bytes_)) else
+                           (np.asarray(v).reshape(-1)[0].item() if np.asarray(v).size == 1
+                            else np.asarray(v)))
+                       for k, v in g.attrs.items()}}
+        for name in Results.CALIBRATION_DATASETS:
+            c[name] = _read(g, name, (m, m), np.float64)
+        return c
+
+    @staticmethod
+    def _read_sweep(g, k, m):
+        """/sweeps/NAME (docs/results.md, docs/sweeps.md): levels [L], the image set of each
+        level [L], the curves [L, K], the breaking levels [K] and the gathered correlations
+        [L, K, K]; every array but levels and sets is optional (None when absent)."""
+        if "levels" not in g or "sets" not in g:
+            raise ValueError(f"{g.file.filename}: {g.name} lacks 'levels' or 'sets'")
+        levels = np.asarray(g["levels"][()], np.float64).reshape(-1)
+        sets = _texts(g["sets"][()])
+        L = len(levels)
+        if len(sets) != L:
+            raise ValueError(f"{g.file.filename}: {g.name}: {len(sets)} sets for {L} levels")
+        method = _attr_text(g, "method", "")
+        w = {"levels": levels, "sets": sets,
+             "family": _attr_text(g, "family", ""), "base": _attr_text(g, "base", ""),
+             "parameter": _attr_text(g, "parameter", "level"),
+             "description": _attr_text(g, "description", ""),
+             "alpha": _attr_num(g, "alpha", None), "method": method,
+             "breaking_fraction": _attr_num(g, "breaking_fraction", 0.5),
+             "correlation_breaking_level": (float(np.asarray(g.attrs["correlation_breaking_level"]).reshape(-1)[0])
+                                            if "correlation_breaking_level" in g.attrs else None)}
+        for name in ("mean", "mean_ci_low", "mean_ci_high", "calibrated_mean", "calibrated_mean_ci_low",
+                     "calibrated_mean_ci_high", "significant_fraction", "significant_fraction_ci_low",
+                     "significant_fraction_ci_high"):
+            w[name] = _read(g, name, (L, k), np.float64)
+        # significant_fraction is a power curve (it grows with the images per level,
+        # `images`); relative_calibrated (the mean calibrated score over the first
+        # level's) is the effect size, with its own breaking level.
+        for name in ("relative_calibrated", "relative_calibrated_ci_low", "relative_calibrated_ci_high",
+                     "chance_share"):
+            w[name] = _read(g, name, (L, k), np.float64)
+        w["images"] = _read(g, "images", (L,), np.int64)
+        w["relative_breaking"] = _attr_num(g, "relative_breaking", 0.5)
+        for name in ("breaking_level", "breaking_level_low", "breaking_level_high", "breaking_agreement",
+                     "relative_breaking_level", "relative_breaking_level_low",
+                     "relative_breaking_level_high", "relative_breaking_agreement"):
+            w[name] = _read(g, name, (k,), np.float64)
+        w["r"] = _read(g, method, (L, k, k), np.float64) if method else None
+        for name in ("ci_low", "ci_high", "mantel_p", "null_mean", "null_q95", "null_p"):
+            w["r_" + name] = _read(g, f"{method}_{name}", (L, k, k), np.float64) if method else None
+        w["correlation_p"] = _read(g, "correlation_p", (L, k, k), np.float64)
+        w["correlation_test"] = _read(g, "correlation_test", (k, k), np.int64)
+        w["correlation_breaking_levels"] = _read(g, "correlation_breaking_level", (k, k), np.float64)
+        w["accuracy"] = _read(g, "accuracy", (L, m), np.float64)
+        w["agreement"] = _read(g, "agreement", (L,), np.float64)
+        return w
+
+    @staticmethod
+    def _read_predictions(g, m):
+        p = {"labelled": _attr_num(g, "labelled", 0), "n": _attr_num(g, "n", 0),
+             # the set's label space ("" not known; absent in files before issue 23)
+             "label_space": _attr_text(g, "label_space", None)}
+        for name, shape, dt in (("accuracy", (m,), np.float64), ("mean_prob", (m,), np.float64),
+                                ("mean_prob_wrong", (m,), np.float64),
+                                ("agreement", (m, m), np.float64), ("both_wrong", (m, m), np.int64),
+                                ("agreement_both_wrong", (m, m), np.float64),
+                                # 1 / 0 / -1: label spaces match / do not (accuracy NaN) /
+                                # the model's is not known
+                                ("labels_match", (m,), np.int64)):
+            a = _read(g, name, shape, dt)
+            if a is not None:
+                p[name] = a
+        return p
+
+    def _read_comparison(self, g, s1):
+        default = (self._correlation[s1]["configurations"] if s1 in self._correlation
+                   else self.configurations)
+        configs = _attr_list(g, "configurations", default)
+        methods = _attr_list(g, "methods") or [n[:-5] for n in g.keys() if n.endswith("_diff")]
+        k = len(configs)
+        c = {"configurations": configs, "methods": methods, "bootstrap": _attr_num(g, "bootstrap", 0),
+             "confidence": _attr_num(g, "confidence"), "seed": _attr_num(g, "seed"), "by_method": {}}
+        for meth in methods:
+            if meth + "_diff" not in g:
+                continue
+            c["by_method"][meth] = {
+                key: _read(g, meth + "_diff" + suffix, (k, k), np.float64)
+                for key, suffix in (("diff", ""), ("ci_low", "_ci_low"), ("ci_high", "_ci_high"),
+                                    ("p", "_pvalue"))}
+        return c
+
+    # --- access ----------------------------------------------------------------
+
+    def _config(self, set, config):
+        try:
+            return self._alignment[set][config]
+        except KeyError:
+            raise KeyError(f"{self.path}: no alignment for set {set!r}, configuration {config!r}") from None
+
+    def set_info(self, set):
+        """{'n', 'skipped', 'models_present'} of an image set."""
+        return dict(self._set_attrs[set])
+
+    def has_alignment(self, set):
+        """Whether the file holds alignment matrices (/alignment/SET) for an image set."""
+        return set in self._alignment
+
+    def has_correlation(self, set):
+        """Whether the file holds correlations between configurations for an image set."""
+        return set in self._correlation
+
+    def has_predictions(self, set):
+        """Whether the file holds a prediction summary (/predictions/SET) for an image set."""
+        return set in self._predictions
+
+    def alignment_info(self, set, config):
+        """What a configuration's matrices are: metric, params (dict), symmetric (bool),
+        preprocess (dict, the preprocessing applied to the features) and
+        last_layer_only (bool: scores of the last layers, not the best layer pair)."""
+        a = self._config(set, config)
+        return {"metric": a["metric"], "params": a["params"], "symmetric": a["symmetric"],
+                "preprocess": a["preprocess"], "last_layer_only": a["last_layer_only"]}
+
+    def correlation_info(self, set):
+        """How the correlations of an image set were computed, None when the file has none:
+        configurations (K names), methods, pairs, bootstrap (resamples), confidence, seed,
+        mean_alignment ([K, M]: each model's mean alignment with the others, or None)
+        and chance_share ([K] or None)."""
+        c = self._correlation.get(set)
+        if c is None:
+            return None
+        return {k: (v.copy() if isinstance(v, np.ndarray) else list(v) if isinstance(v, list) else v)
+                for k, v in c.items() if k != "by_method"}
+
+    def configurations_of(self, set):
+        """The configurations present for an image set (file order)."""
+        return list(self._alignment.get(set, {}))
+
+    def scores(self, set, config):
+        """scores[i, j] = metric(model i as A, model j as B): numpy float64 [M, M]."""
+        return self._config(set, config)["scores"].copy()
+
+    def layers(self, set, config):
+        """The best layer pair (layer of i, layer of j): numpy int64 [M, M, 2], -1 undefined."""
+        return self._config(set, config)["layers"].copy()
+
+    def metric(self, set, config):
+        """Metric name, params (dict) and symmetric (bool) of a configuration."""
+        a = self._config(set, config)
+        return {"metric": a["metric"], "params": a["params"], "symmetric": a["symmetric"]}
+
+    def correlation(self, set, method="spearman"):
+        """Correlations between configurations of one image set.
+
+        A dict: configurations (K names), r, p, ci_low, ci_high (float [K, K];
+        ci_* None when the file has no bootstrap intervals), n (int [K, K]),
+        mean_alignment ([K, M]), accuracy_r, accuracy_p, accuracy_n ([K] or None);
+        mantel_p (pair-level association only: it is not a test of agreement beyond
+        chance), null_mean, null_q95, null_p (the calibration null: null_p is the test of
+        agreement beyond chance; null_mean is not a baseline to subtract) and
+        chance_share ([K]: the share of each configuration's score variance across the
+        pairs that chance explains), each None when absent.
+        """
+        if set not in self._correlation:
+            raise KeyError(f"{self.path}: no correlation for set {set!r}")
+        c = self._correlation[set]
+        if method not in c["by_method"]:
+            raise KeyError(f"{self.path}: no {method!r} correlation for set {set!r} "
+                           f"(methods: {', '.join(c['by_method'])})")
+        out = {"configurations": list(c["configurations"]), "mean_alignment": c["mean_alignment"],
+               "chance_share": None if c.get("chance_share") is None else c["chance_share"].copy()}
+        out.update({k: (None if v is None else v.copy()) for k, v in c["by_method"][method].items()})
+        return out
+
+    def correlation_methods(self, set):
+        """The correlation methods stored for an image set ([] when none)."""
+        return list(self._correlation.get(set, {}).get("by_method", {}))
+
+    def predictions(self, set):
+        """Predictions of one image set: accuracy, mean_prob, mean_prob_wrong ([M]),
+        agreement, both_wrong, agreement_both_wrong ([M, M]), labelled, n."""
+        if set not in self._predictions:
+            raise KeyError(f"{self.path}: no predictions for set {set!r}")
+        return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self._predictions[set].items()}
+
+    def calibration(self, set, config):
+        """Calibration of one image set and configuration (docs/results.md,
+        optional part): pvalue, qvalue, threshold, calibrated, null_mean,
+        null_sd ([M, M] arrays, None where absent) and attrs (dict); None when
+        the file has no calibration for it."""
+        c = self._calibration.get(set, {}).get(config)
+        if c is None:
+            return None
+        return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in c.items()}
+
+    def null_scores(self, set, config, reverse=False):
+        """The stored permutation null scores of one image set and calibrated configuration
+        (docs/results.md): [P, K] float64, row p = pair i < j in row-major order
+        (pair_index), column t = permutation t; orientation (i, j) (model j's rows
+        shuffled), or with reverse=True orientation (j, i) (asymmetric configurations
+        only: cknna, cycle_knn). Read from the file on each call (they are large); None
+        when the file has none. p, tau and the calibrated score of docs/calibration.md
+        recompute exactly from them, except in files of a prh older than the float64
+        nulls (dtype float32 there: ties with the observed score may be lost)."""
+        name = "null_scores_reverse" if reverse else "null_scores"
+        with h5py.File(self.path, "r") as f:
+            d = f.get(f"calibration/{set}/{config}/{name}")
+            if not isinstance(d, h5py.Dataset):
+                return None
+            return np.asarray(d[()], np.float64)
+
+    @staticmethod
+    def pair_index(m, i, j):
+        """Row of pair i < j (of m models) in null_scores: row-major over i < j."""
+        if not 0 <= i < j < m:
+            raise ValueError(f"pair ({i}, {j}) of {m} models: need 0 <= i < j < m")
+        return i * (m - 1) - i * (i - 1) // 2 + (j - i - 1)
+
+    def has_calibration(self):
+        """Whether any image set has a calibrated configuration."""
+        return any(self._calibration.values())
+
+    def calibrations(self):
+        """The (set, configuration) pairs with a calibration, in file order (sets in
+        config order, then configurations in /configurations order)."""
+        return [(s, c) for s, d in self._calibration.items() for c in d]
+
+    def model_groups(self):
+        """Per model: family and training data, and where they came from.
+
+        A dict: family (list [M]), training_data (list [M] or None),
+        family_source / training_source (a phrase). Read from /models
+        attributes `family` / `training_data` when present, else from the
+        config's model entries (`family`, `training_data`), else the family is
+        guessed from the model name (family_from_name: `cnn_ae_w16_d2_s0` ->
+        `cnn_ae`, `vit_base_patch16_224.mae` -> `vit.mae`) and the training
+        data is unknown."""
+        m = len(self.models)
+        entries = {}
+        for e in (self.config.get("models") or []) if isinstance(self.config, dict) else []:
+            if isinstance(e, dict) and isinstance(e.get("name"), str):
+                entries[e["name"]] = e
+        out = {}
+        for key in ("family", "training_data"):
+            if key in self._model_attrs:
+                out[key], out[key.split("_")[0] + "_source"] = list(self._model_attrs[key]), \
+                    f"/models attribute {key!r}"
+            elif entries and all(isinstance(entries.get(n, {}).get(key), str) for n in self.models):
+                out[key], out[key.split("_")[0] + "_source"] = [entries[n][key] for n in self.models], \
+                    f"the config's model entries ({key!r})"
+        if "family" not in out:
+            out["family"] = [family_from_name(n) for n in self.models]
+            out["family_source"] = "the model names (prh_results.family_from_name)"
+        if "training_data" not in out:
+            out["training_data"], out["training_source"] = None, "not recorded"
+        assert len(out["family"]) == m
+        return out
+
+    def missing(self):
+        """What an incomplete results file lacks: a list of sentences (empty
+        when the file is complete and every set has its tables)."""
+        out = []
+        m = len(self.models)
+        if not self.complete:
+            out.append("the file is marked incomplete (complete = 0): a reduce was interrupted "
+                       "or run with --partial")
+        for s in self.sets:
+            info = self._set_attrs.get(s)
+            if info is None:
+                out.append(f"image set {s}: no alignment matrices")
+                continue
+            mp = info.get("models_present")
+            if mp is not None and not np.all(mp == 1):
+                absent = [self.models[i] for i in range(m) if mp[i] != 1]
+                out.append(f"image set {s}: {len(absent)} of {m} models without complete embeddings "
+                           f"(left out, NaN): {', '.join(absent)}")
+            unscored = {}  # pairs left -> configurations
+            for c in self.configurations:
+                a = self._alignment[s].get(c)
+                if a is None:
+                    out.append(f"image set {s}: configuration {c} not computed")
+                    continue
+                if a["done"] is not None:
+                    left = int(np.sum(a["done"] == 0))
+                    if left:
+                        unscored.setdefault((left, len(a["done"])), []).append(c)
+            for (left, total), cs in unscored.items():
+                which = (f"all {len(cs)} configurations" if len(cs) == len(self.configurations) > 1
+                         else ", ".join(cs))
+                out.append(f"image set {s}: {left} of {total} model pairs (i <= j) not scored in {which}")
+            if s not in self._correlation:
+                out.append(f"image set {s}: no correlations between configurations")
+            if s not in self._predictions:
+                out.append(f"image set {s}: no prediction summary")
+        return out
+
+    def comparison(self, set_a, set_b, method="spearman"):
+        """Comparison of two image sets: configurations, diff, ci_low, ci_high, p ([K, K])."""
+        c = self._comparison[(set_a, set_b)]
+        return dict(c["by_method"][method], configurations=list(c["configurations"]))
+
+    def comparison_methods(self, set_a, set_b):
+        """The correlation methods of a comparison of two image sets (r.comparisons)."""
+        return list(self._comparison[(set_a, set_b)]["by_method"])
+
+    # --- tables (pandas), as `prh export` writes them (prh.tables) ---------------
+
+    def alignment_table(self):
+        """prh.tables.alignment_table: one row per set, configuration and pair i <= j."""
+        return _tables.alignment_table(self)
+
+    def correlation_table(self):
+        """prh.tables.correlation_table: configurations a < b per set and method."""
+        return _tables.correlation_table(self)
+
+    def accuracy_correlation_table(self):
+        """prh.tables.accuracy_correlation_table: mean alignment vs accuracy over models."""
+        return _tables.accuracy_correlation_table(self)
+
+    def predictions_table(self):
+        """prh.tables.predictions_table: accuracy and confidence per set and model."""
+        return _tables.predictions_table(self)
+
+    def calibration_table(self):
+        """prh.tables.calibration_table: the calibrated pairs (as calibration.csv)."""
+        return _tables.calibration_table(self)
+
+    def agreement_table(self):
+        """prh.tables.agreement_table: prediction agreement per set and pair i < j."""
+        return _tables.agreement_table(self)
+
+    def sweep_table(self):
+        """prh.tables.sweep_table: one row per sweep, level and configuration."""
+        return _tables.sweep_table(self)
+
+    def comparison_table(self):
+        """prh.tables.comparison_table: the comparisons of image sets."""
+        return _tables.comparison_table(self)
+
+
+def load(path):
+    """Reads a results file; ValueError if it is not one (OSError if unreadable)."""
+    return Results(path)
+
