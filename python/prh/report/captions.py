@@ -158,7 +158,7 @@ def sweep(ctx, name, sw, sets, has_cal, has_null_q95, ntext, lead, brk):
             + (_sweep_lead(ctx, sw, ntext) if lead else "Left: ") + "mean alignment "
             f"over the model pairs with {ctx.corr_info(sets[0]).get('bootstrap', 0) or 1000}-resample "
             f"bootstrap bands over models; "
-            + ("middle: the same for the calibrated scores; " if has_cal else "")
+            + ("middle: the same for the calibrated scores; " if has_cal and not lead else "")
             + f"right: {meth}({esc(ca)}, {esc(cb)}) with its bootstrap band"
             + (" and the 0.95 quantile of its calibration null (the coefficient over the "
                "pairs' permutation-null scores: what chance alone gives two metrics of the "

@@ -485,10 +485,9 @@ def sweep(ctx, name, sw):
     rows = _sweep_rows(ctx, name, sw, sets, confs, means_)
     brk = "; ".join(f"{short(k) if k != 'corr' else 'cross-metric correlation'}: "
                     f"{'none' if v is None else fmt(float(v), 3)}" for k, v in breaks.items())
-    # The caption describes the stored effect-size and power panels only when the
-    # sweep has a correlation_breaking_level attribute (a quirk kept from before the
-    # package: the dataset of that name does not count; see docs/python.md).
-    lead = bool(sw.get("correlation_breaking_level"))
+    # The caption describes the panels drawn: the stored effect-size and power
+    # curves first when the file has them.
+    lead = stored
     has_null_q95 = any(meth in r.correlation_methods(s) and r.correlation(s, meth)["null_q95"] is not None
                        for s in sets)
     caption = captions.sweep(ctx, name, sw, sets, has_cal, has_null_q95, ntext, lead, brk)
