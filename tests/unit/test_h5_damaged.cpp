@@ -16,6 +16,7 @@
 #include "paths.hpp"
 #include "prh/core/error.hpp"
 #include "prh/store/embedding_reader.hpp"
+#include "prh/store/results_groups.hpp"
 #include "prh/store/results_reader.hpp"
 
 namespace fs = std::filesystem;
@@ -165,4 +166,44 @@ TEST(H5Damaged, StringsReadOneWay) {
   EXPECT_NE(missing.find(path), std::string::npos) << missing;
   f.reset();
   fs::remove(path);
+}
+
+// The fuzz reproducers of damaged stores and results files (tests/fuzz/store,
+// tests/fuzz/results: crash-*), read as the fuzz targets read them (without
+// a sanitizer build): each is an InputError naming the file, and none hangs.
+TEST(H5Damaged, FuzzReproducersAreInputErrors) {
+  int replayed = 0;
+  for (const char* target : {"store", "results"}) {
+    const fs::path dir = fs::path(PRH_FUZZ_DIR) / target;
+    for (const auto& e : fs::directory_iterator(dir)) {
+      if (e.path().filename().string().rfind("crash-", 0) != 0) continue;
+      // The readers name the path they were given; a copy under a known name.
+      const std::string path = temp_path(std::string(target) + "-" + e.path().filename().string());
+      fs::copy_file(e.path(), path, fs::copy_options::overwrite_existing);
+      SCOPED_TRACE(e.path().string());
+      const std::string what = input_error_of([&] {
+        if (std::string(target) == "store") {
+          const prh::store::StoreReader st(path);
+          (void)st.embed_params();
+          if (!st.has_set("fuzzset") || !st.has_model("fuzzmodel")) return;
+          const auto s = st.set("fuzzset");
+          const auto m = st.model("fuzzmodel");
+          (void)st.done("fuzzset", "fuzzmodel");
+          for (std::size_t l = 0; l < m.layer_dims.size() && l < 8; ++l)
+            (void)st.read_layer("fuzzset", "fuzzmodel", static_cast<int>(l), m.layer_dims[l]);
+          std::vector<std::int64_t> top1;
+          std::vector<float> prob;
+          st.read_predictions("fuzzset", "fuzzmodel", top1, prob);
+          (void)s;
+        } else {
+          (void)prh::store::read_results(path);
+          (void)prh::store::read_groups(path);
+        }
+      });
+      EXPECT_NE(what.find(path), std::string::npos) << what;
+      fs::remove(path);
+      ++replayed;
+    }
+  }
+  EXPECT_GE(replayed, 2);
 }
