@@ -222,40 +222,64 @@ namespace {
 // of many GB is read by its features, not scanned for its heaps).
 constexpr std::uint64_t kMaxScan = std::uint64_t{256} << 20;
 
+// Little-endian integers of `bytes` at `at`.
+std::uint64_t le(const std::string& bytes, std::size_t at, int n) {
+  std::uint64_t v = 0;
+  for (int i = n - 1; i >= 0; --i)
+    v = v << 8 | static_cast<unsigned char>(bytes[at + static_cast<std::size_t>(i)]);
+  return v;
+}
+
+// True when the collection `heap` (its bytes, header included) has an object
+// that HDF5's loader would not advance past.
+bool collection_hangs(const std::string& heap) {
+  constexpr std::uint64_t kHeader = 16;  // "GCOL", version 1, 3 reserved, size (8)
+  const std::uint64_t size = heap.size();
+  std::uint64_t p = kHeader;
+  while (p < size) {
+    if (p + kHeader > size) break;  // too small for an object: free space
+    const std::uint64_t index = le(heap, p, 2), object = le(heap, p + 8, 8);
+    const std::uint64_t need = index > 0 ? kHeader + ((object + 7) & ~std::uint64_t{7}) : object;
+    if (need == 0) return true;
+    if (need > size - p) break;
+    p += need;
+  }
+  return false;
+}
+
 std::int64_t hanging_global_heap(const std::string& path) {
   std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
+  const std::uint64_t size = std::filesystem::file_size(path, ec);
   if (ec || size > kMaxScan) return -1;
   std::ifstream in(path, std::ios::binary);
-  std::string data(static_cast<std::size_t>(size), '\0');
-  if (!in.read(data.data(), static_cast<std::streamsize>(size))) return -1;
-  const auto u16 = [&](std::size_t at) {
-    return static_cast<std::uint64_t>(static_cast<unsigned char>(data[at])) |
-           static_cast<std::uint64_t>(static_cast<unsigned char>(data[at + 1])) << 8;
-  };
-  const auto u64 = [&](std::size_t at) {
-    std::uint64_t v = 0;
-    for (int i = 7; i >= 0; --i)
-      v = v << 8 | static_cast<unsigned char>(data[at + static_cast<std::size_t>(i)]);
-    return v;
-  };
-  constexpr std::size_t kHeader = 16;  // "GCOL", version 1, 3 reserved, size (8)
-  for (std::size_t at = data.find("GCOL"); at != std::string::npos;
-       at = data.find("GCOL", at + 1)) {
-    if (at + kHeader > data.size() || data[at + 4] != 1) continue;
-    const std::uint64_t heap = u64(at + 8);
-    // HDF5's smallest collection is 4096 bytes; HDF5 reads a collection's
-    // bytes from the file, so one running past its end fails there instead.
-    if (heap < 4096 || heap > data.size() - at) continue;
-    std::uint64_t p = kHeader;
-    while (p < heap) {
-      if (p + kHeader > heap) break;  // too small for an object: free space
-      const std::uint64_t index = u16(at + p), object = u64(at + p + 8);
-      const std::uint64_t need = index > 0 ? kHeader + ((object + 7) & ~std::uint64_t{7}) : object;
-      if (need == 0) return static_cast<std::int64_t>(at);
-      if (need > heap - p) break;
-      p += need;
+  // Blocks of 1 MiB, each overlapping the last by 3 bytes (a signature across
+  // the boundary).
+  constexpr std::uint64_t kBlock = std::uint64_t{1} << 20;
+  std::string block;
+  for (std::uint64_t base = 0; base < size; base += kBlock - 3) {
+    const std::uint64_t n = std::min(kBlock, size - base);
+    block.assign(static_cast<std::size_t>(n), '\0');
+    in.clear();
+    in.seekg(static_cast<std::streamoff>(base));
+    if (!in.read(block.data(), static_cast<std::streamsize>(n))) return -1;
+    for (auto i = block.find("GCOL"); i != std::string::npos; i = block.find("GCOL", i + 1)) {
+      const std::uint64_t at = base + i;
+      if (at + 16 > size) continue;
+      std::string header(16, '\0');
+      in.clear();
+      in.seekg(static_cast<std::streamoff>(at));
+      if (!in.read(header.data(), 16) || header[4] != 1) continue;
+      const std::uint64_t heap = le(header, 8, 8);
+      // HDF5's smallest collection is 4096 bytes; HDF5 reads a collection's
+      // bytes from the file, so one running past its end fails there instead.
+      if (heap < 4096 || heap > size - at) continue;
+      std::string bytes(static_cast<std::size_t>(heap), '\0');
+      in.clear();
+      in.seekg(static_cast<std::streamoff>(at));
+      if (!in.read(bytes.data(), static_cast<std::streamsize>(heap))) continue;
+      if (collection_hangs(bytes)) return static_cast<std::int64_t>(at);
     }
+    if (base + n >= size) break;
   }
   return -1;
 }
