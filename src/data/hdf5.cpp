@@ -39,47 +39,41 @@ using Hid = h5::Handle;
 using h5::error_stack;
 using h5::type_name;
 
-std::vector<hsize_t> shape(hid_t dataset) {
-  Hid space(H5Dget_space(dataset), H5Sclose);
-  PRH_ASSERT(space, "H5Dget_space failed: {}", error_stack());
-  const int rank = H5Sget_simple_extent_ndims(space.id());
-  PRH_ASSERT(rank >= 0, "H5Sget_simple_extent_ndims failed: {}", error_stack());
-  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-  if (rank > 0) H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr);
-  return dims;
+using hsize = h5::hsize;
+
+std::vector<hsize> shape(const Hid& dataset) {
+  return h5::dataset_shape(dataset);
 }
 
-std::string shape_str(const std::vector<hsize_t>& dims) {
+std::string shape_str(const std::vector<hsize>& dims) {
   return fmt::format("[{}]", fmt::join(dims, ", "));
 }
 
 // Opens `dataset` of `file` (a path like "images" or "/group/images"), checking
 // it link by link so that a missing group or a group in its place is named.
-// dapl: the dataset access property list (H5P_DEFAULT or a chunk cache).
-Hid open_dataset(hid_t file, const std::string& where, const std::string& dataset, hid_t dapl) {
+// dapl: the dataset access property list (h5::kDefault or a chunk cache).
+Hid open_dataset(h5::Id file, const std::string& where, const std::string& dataset, h5::Id dapl) {
   PRH_CHECK_INPUT(!dataset.empty() && dataset != "/", "{}: the dataset path is empty", where);
   std::size_t pos = 0;
   while (pos != std::string::npos) {
     const std::size_t next = dataset.find('/', pos + 1);
     const std::string prefix = dataset.substr(0, next);
     if (!prefix.empty() && prefix != "/" && prefix.back() != '/') {
-      const htri_t exists = H5Lexists(file, prefix.c_str(), H5P_DEFAULT);
-      H5Eclear2(H5E_DEFAULT);
-      PRH_CHECK_INPUT(exists > 0, "{}: no such dataset in the file (no object '{}')", where,
-                      prefix);
+      PRH_CHECK_INPUT(h5::exists(file, prefix), "{}: no such dataset in the file (no object '{}')",
+                      where, prefix);
     }
     pos = next;
   }
   {
-    Hid obj(H5Oopen(file, dataset.c_str(), H5P_DEFAULT), H5Oclose);
+    Hid obj = h5::try_open_object(file, dataset);
     PRH_CHECK_INPUT(obj, "{}: cannot open it: {}", where, error_stack());
-    const H5I_type_t kind = H5Iget_type(obj.id());
-    PRH_CHECK_INPUT(kind == H5I_DATASET, "{}: not a dataset (it is a {})", where,
-                    kind == H5I_GROUP      ? "group"
-                    : kind == H5I_DATATYPE ? "named datatype"
-                                           : "?");
+    const h5::Kind kind = h5::kind_of(obj);
+    PRH_CHECK_INPUT(kind == h5::Kind::dataset, "{}: not a dataset (it is a {})", where,
+                    kind == h5::Kind::group      ? "group"
+                    : kind == h5::Kind::datatype ? "named datatype"
+                                                 : "?");
   }
-  Hid d(H5Dopen2(file, dataset.c_str(), dapl), H5Dclose);
+  Hid d = h5::try_open_dataset(file, dataset, dapl);
   PRH_CHECK_INPUT(d, "{}: cannot open the dataset: {}", where, error_stack());
   return d;
 }
@@ -87,22 +81,14 @@ Hid open_dataset(hid_t file, const std::string& where, const std::string& datase
 // A chunk cache big enough for two chunks of the images (HDF5's default of
 // 1 MiB holds no chunk of, say, 64 RGB images of 224 x 224, so reading them
 // one by one would re-read and re-decompress each chunk 64 times).
-Hid image_access(hid_t dataset) {
-  Hid dapl(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose);
-  PRH_ASSERT(dapl, "H5Pcreate failed: {}", error_stack());
-  Hid dcpl(H5Dget_create_plist(dataset), H5Pclose);
-  PRH_ASSERT(dcpl, "H5Dget_create_plist failed: {}", error_stack());
-  if (H5Pget_layout(dcpl.id()) != H5D_CHUNKED) return dapl;
-  const int rank = H5Pget_chunk(dcpl.id(), 0, nullptr);
-  if (rank <= 0) return dapl;
-  std::vector<hsize_t> chunk(static_cast<std::size_t>(rank));
-  H5Pget_chunk(dcpl.id(), rank, chunk.data());
+Hid image_access(const Hid& dataset) {
+  const std::vector<hsize> chunk = h5::chunk_dims(dataset);
+  if (chunk.empty()) return Hid();  // not chunked: the default access list
   std::size_t bytes = 1;
-  for (const hsize_t c : chunk) bytes *= static_cast<std::size_t>(c);
+  for (const hsize c : chunk) bytes *= static_cast<std::size_t>(c);
   const std::size_t want =
       std::clamp<std::size_t>(2 * bytes, std::size_t{1} << 20, std::size_t{256} << 20);
-  H5Pset_chunk_cache(dapl.id(), 521, want, 1.0);
-  return dapl;
+  return h5::dapl_chunk_cache(want);
 }
 
 class Hdf5Source final : public Source {
@@ -141,22 +127,15 @@ class Hdf5Source final : public Source {
                              static_cast<std::size_t>(channels_));
     {
       std::lock_guard<std::mutex> lock(h5_mutex());
-      Hid space(H5Dget_space(images_.id()), H5Sclose);
-      PRH_ASSERT(space, "H5Dget_space failed: {}", error_stack());
-      const hsize_t start[4] = {static_cast<hsize_t>(i), 0, 0, 0};
-      const hsize_t count[4] = {1, static_cast<hsize_t>(height_), static_cast<hsize_t>(width_),
-                                static_cast<hsize_t>(channels_)};
-      PRH_ASSERT(
-          H5Sselect_hyperslab(space.id(), H5S_SELECT_SET, start, nullptr, count, nullptr) >= 0,
-          "H5Sselect_hyperslab failed: {}", error_stack());
-      const hsize_t n = item.image.pixels.size();
-      Hid mem(H5Screate_simple(1, &n, nullptr), H5Sclose);
-      PRH_ASSERT(mem, "H5Screate_simple failed: {}", error_stack());
-      const herr_t rc = H5Dread(images_.id(), H5T_NATIVE_UINT8, mem.id(), space.id(), H5P_DEFAULT,
-                                item.image.pixels.data());
-      if (rc < 0)
+      const std::vector<hsize> start = {static_cast<hsize>(i), 0, 0, 0};
+      const std::vector<hsize> count = {1, static_cast<hsize>(height_), static_cast<hsize>(width_),
+                                        static_cast<hsize>(channels_)};
+      try {
+        h5::read_box(images_.id(), h5::native_uint8(), start, count, item.image.pixels.data());
+      } catch (const InputError& e) {
         throw InputError(
-            fmt::format("{}:{}: cannot read image {}: {}", file_, dataset_, i, error_stack()));
+            fmt::format("{}:{}: cannot read image {}: {}", file_, dataset_, i, e.what()));
+      }
     }
     item.label = label(i);
     item.id = id(i);
@@ -187,34 +166,29 @@ class Hdf5Source final : public Source {
 };
 
 // The first n labels of `path` in `file`, which must be integers [total].
-std::vector<std::int64_t> read_labels(hid_t file, const std::string& file_path,
-                                      const std::string& path, hsize_t total, std::int64_t n,
+std::vector<std::int64_t> read_labels(h5::Id file, const std::string& file_path,
+                                      const std::string& path, hsize total, std::int64_t n,
                                       const std::string& images, const std::string& what) {
   const std::string where =
       fmt::format("{}: hdf5 file '{}', labels dataset '{}'", what, file_path, path);
-  Hid d = open_dataset(file, where, path, H5P_DEFAULT);
+  Hid d = open_dataset(file, where, path, h5::kDefault);
   {
-    Hid type(H5Dget_type(d.id()), H5Tclose);
-    PRH_ASSERT(type, "H5Dget_type failed: {}", error_stack());
-    PRH_CHECK_INPUT(H5Tget_class(type.id()) == H5T_INTEGER, "{}: labels must be integers, got {}",
-                    where, type_name(type.id()));
+    Hid type = h5::dataset_type(d);
+    PRH_CHECK_INPUT(h5::type_class(type.id()) == h5::Class::integer,
+                    "{}: labels must be integers, got {}", where, type_name(type.id()));
   }
-  const std::vector<hsize_t> dims = shape(d.id());
+  const std::vector<hsize> dims = shape(d);
   PRH_CHECK_INPUT(dims.size() == 1, "{}: labels must be 1-dimensional [N], got shape {}", where,
                   shape_str(dims));
   PRH_CHECK_INPUT(dims[0] == total, "{}: {} labels, but dataset '{}' holds {} images", where,
                   dims[0], images, total);
   std::vector<std::int64_t> labels(static_cast<std::size_t>(n));
-  Hid space(H5Dget_space(d.id()), H5Sclose);
-  PRH_ASSERT(space, "H5Dget_space failed: {}", error_stack());
-  const hsize_t start = 0, count = static_cast<hsize_t>(n);
-  PRH_ASSERT(H5Sselect_hyperslab(space.id(), H5S_SELECT_SET, &start, nullptr, &count, nullptr) >= 0,
-             "H5Sselect_hyperslab failed: {}", error_stack());
-  Hid mem(H5Screate_simple(1, &count, nullptr), H5Sclose);
-  PRH_ASSERT(mem, "H5Screate_simple failed: {}", error_stack());
-  PRH_CHECK_INPUT(
-      H5Dread(d.id(), H5T_NATIVE_INT64, mem.id(), space.id(), H5P_DEFAULT, labels.data()) >= 0,
-      "{}: cannot read the labels: {}", where, error_stack());
+  if (n == 0) return labels;
+  try {
+    h5::read_box(d.id(), h5::native_int64(), {0}, {static_cast<hsize>(n)}, labels.data());
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("{}: cannot read the labels: {}", where, e.what()));
+  }
   return labels;
 }
 
@@ -234,27 +208,24 @@ std::unique_ptr<Source> make_hdf5_source(const nlohmann::json& spec, const std::
   PRH_CHECK_INPUT(std::filesystem::is_regular_file(file, ec), "{}: the file does not exist", where);
 
   std::lock_guard<std::mutex> lock(h5_mutex());  // before any Hid: they close under it
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  const htri_t is_h5 = H5Fis_hdf5(file.c_str());
-  H5Eclear2(H5E_DEFAULT);
-  PRH_CHECK_INPUT(is_h5 > 0, "{}: not an HDF5 file", where);
-  Hid h5file(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  h5::quiet();
+  PRH_CHECK_INPUT(h5::is_hdf5(file) > 0, "{}: not an HDF5 file", where);
+  Hid h5file = h5::try_open_file(file, /*write=*/false);
   PRH_CHECK_INPUT(h5file, "{}: cannot open the file: {}", where, error_stack());
 
-  Hid images = open_dataset(h5file.id(), where, dataset, H5P_DEFAULT);
+  Hid images = open_dataset(h5file.id(), where, dataset, h5::kDefault);
   {
-    Hid type(H5Dget_type(images.id()), H5Tclose);
-    PRH_ASSERT(type, "H5Dget_type failed: {}", error_stack());
-    PRH_CHECK_INPUT(H5Tget_class(type.id()) == H5T_INTEGER && H5Tget_size(type.id()) == 1 &&
-                        H5Tget_sign(type.id()) == H5T_SGN_NONE,
+    Hid type = h5::dataset_type(images);
+    PRH_CHECK_INPUT(h5::type_class(type.id()) == h5::Class::integer &&
+                        h5::type_size(type.id()) == 1 && h5::type_is_unsigned(type.id()),
                     "{}: images must be uint8, got {}", where, type_name(type.id()));
   }
-  const std::vector<hsize_t> dims = shape(images.id());
+  const std::vector<hsize> dims = shape(images);
   PRH_CHECK_INPUT(dims.size() == 3 || dims.size() == 4,
                   "{}: images must be [N, H, W] (grey) or [N, H, W, C] with C = 1 or 3, got shape "
                   "{}",
                   where, shape_str(dims));
-  const hsize_t n = dims[0], h = dims[1], w = dims[2], c = dims.size() == 4 ? dims[3] : 1;
+  const hsize n = dims[0], h = dims[1], w = dims[2], c = dims.size() == 4 ? dims[3] : 1;
   PRH_CHECK_INPUT(c == 1 || c == 3,
                   "{}: images [N, H, W, C] must have C = 1 (grey) or 3 (RGB) channels, got shape "
                   "{}",
@@ -274,8 +245,8 @@ std::unique_ptr<Source> make_hdf5_source(const nlohmann::json& spec, const std::
 
   // Reopen the images with a chunk cache that fits their chunks.
   {
-    Hid dapl = image_access(images.id());
-    Hid cached(H5Dopen2(h5file.id(), dataset.c_str(), dapl.id()), H5Dclose);
+    Hid dapl = image_access(images);
+    Hid cached = h5::try_open_dataset(h5file.id(), dataset, dapl ? dapl.id() : h5::kDefault);
     PRH_CHECK_INPUT(cached, "{}: cannot open the dataset: {}", where, error_stack());
     images = std::move(cached);
   }

@@ -8,9 +8,9 @@
 namespace prh::store {
 
 struct DoneFlags::Impl {
-  hid_t file = H5I_INVALID_HID;  // not owned: the writer that holds the file owns it
+  h5::Id file = h5::kInvalid;  // not owned: the writer that holds the file owns it
   h5::Handle dataset;
-  hid_t dxpl = H5P_DEFAULT;
+  h5::Id dxpl = h5::kDefault;
   Durability durability = Durability::kWritesReachFile;
   std::string name;
 };
@@ -20,14 +20,14 @@ DoneFlags::DoneFlags(const h5::Handle& file, const std::string& dataset, Durabil
     : impl_(std::make_unique<Impl>()) {
   impl_->file = file.id();
   impl_->dataset = h5::open_dataset(file.id(), dataset);
-  impl_->dxpl = dxpl != nullptr ? dxpl->id() : H5P_DEFAULT;
+  impl_->dxpl = dxpl != nullptr ? dxpl->id() : h5::kDefault;
   impl_->durability = durability;
   impl_->name = dataset;
   const auto shape = h5::dataset_shape(impl_->dataset);
   PRH_ASSERT(shape.size() == 1, "done dataset {}: rank {}, expected 1", dataset, shape.size());
   flags_.assign(static_cast<std::size_t>(shape[0]), 0);
   if (!flags_.empty())
-    h5::read_box(impl_->dataset.id(), H5T_NATIVE_UINT8, {0}, {shape[0]}, flags_.data(),
+    h5::read_box(impl_->dataset.id(), h5::native_uint8(), {0}, {shape[0]}, flags_.data(),
                  impl_->dxpl);
 }
 
@@ -41,16 +41,14 @@ std::int64_t DoneFlags::count() const {
 
 void DoneFlags::flush_data() {
   if (impl_->durability != Durability::kFlushFile) return;
-  if (H5Fflush(impl_->file, H5F_SCOPE_LOCAL) < 0)
-    throw InternalError(
-        fmt::format("flushing before the done flag {}: {}", impl_->name, h5::error_stack()));
+  h5::flush(impl_->file);
 }
 
 void DoneFlags::mark(std::size_t unit) {
   PRH_ASSERT(unit < flags_.size(), "done flag {} of {} in {}", unit, flags_.size(), impl_->name);
   flush_data();
   const std::uint8_t one = 1;
-  h5::write_box(impl_->dataset.id(), H5T_NATIVE_UINT8, {static_cast<hsize_t>(unit)}, {1}, &one,
+  h5::write_box(impl_->dataset.id(), h5::native_uint8(), {static_cast<h5::hsize>(unit)}, {1}, &one,
                 impl_->dxpl);
   flush_data();
   flags_[unit] = 1;

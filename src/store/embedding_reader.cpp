@@ -14,22 +14,16 @@ std::string item_path(const std::string& set, const std::string& model) {
   return paths::item(set, model);
 }
 
-std::int64_t read_attr_int(hid_t obj, const std::string& name) {
+std::int64_t read_attr_int(h5::Id obj, const std::string& name) {
   return h5::read_attr_int(obj, name);
 }
 
-std::vector<std::int64_t> read_attr_ints(hid_t obj, const std::string& name) {
-  h5::Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);
-  PRH_CHECK_INPUT(attr, "attribute '{}' is missing", name);
-  h5::Handle space(H5Aget_space(attr.id()), H5Sclose);
-  const auto n = H5Sget_simple_extent_npoints(space.id());
-  std::vector<std::int64_t> v(static_cast<std::size_t>(std::max<hssize_t>(n, 0)));
-  if (!v.empty()) H5Aread(attr.id(), H5T_NATIVE_INT64, v.data());
-  return v;
+std::vector<std::int64_t> read_attr_ints(h5::Id obj, const std::string& name) {
+  return h5::read_attr_ints(obj, name);
 }
 
 template <typename T>
-std::vector<T> read_vector(hid_t file, const std::string& path, hid_t type) {
+std::vector<T> read_vector(h5::Id file, const std::string& path, h5::Id type) {
   auto ds = h5::open_dataset(file, path);
   const auto shape = h5::dataset_shape(ds);
   std::vector<T> v(shape.empty() ? 0 : shape[0]);
@@ -42,7 +36,7 @@ std::vector<T> read_vector(hid_t file, const std::string& path, hid_t type) {
 StoreReader::StoreReader(const std::string& path) : path_(path) {
   h5::quiet();
   file_ = std::make_shared<h5::Handle>(h5::open_file_readonly(path));
-  const hid_t f = file_->id();
+  const h5::Id f = file_->id();
   PRH_CHECK_INPUT(
       h5::has_attr(f, "format") && h5::read_attr_string(f, "format") == paths::kStoreFormat,
       "{}: not a prh embedding store (no format attribute 'prh-store-1')", path);
@@ -72,8 +66,8 @@ StoredSet StoreReader::set(const std::string& name) const {
   s.name = name;
   s.spec = json::parse(h5::read_attr_string(g.id(), "spec"));
   s.n = read_attr_int(g.id(), "n");
-  s.labels = read_vector<std::int64_t>(g.id(), "labels", H5T_NATIVE_INT64);
-  s.skipped = read_vector<std::uint8_t>(g.id(), "skipped", H5T_NATIVE_UINT8);
+  s.labels = read_vector<std::int64_t>(g.id(), "labels", h5::native_int64());
+  s.skipped = read_vector<std::uint8_t>(g.id(), "skipped", h5::native_uint8());
   PRH_CHECK_INPUT(static_cast<std::int64_t>(s.labels.size()) == s.n &&
                       static_cast<std::int64_t>(s.skipped.size()) == s.n,
                   "{}: image set '{}' has inconsistent sizes", path_, name);
@@ -97,21 +91,22 @@ StoredModel StoreReader::model(const std::string& name) const {
 std::vector<std::uint8_t> StoreReader::done(const std::string& set,
                                             const std::string& model) const {
   if (!has_item(set, model)) return {};
-  return read_vector<std::uint8_t>(file_->id(), item_path(set, model) + "/done", H5T_NATIVE_UINT8);
+  return read_vector<std::uint8_t>(file_->id(), item_path(set, model) + "/done",
+                                   h5::native_uint8());
 }
 
 metrics::MatrixF StoreReader::read_layer(const std::string& set, const std::string& model,
                                          int layer, std::int64_t dim) const {
   auto ds = h5::open_dataset(file_->id(), item_path(set, model) + "/features");
   const auto shape = h5::dataset_shape(ds);
-  PRH_CHECK_INPUT(shape.size() == 3 && layer >= 0 && static_cast<hsize_t>(layer) < shape[1] &&
-                      dim >= 1 && static_cast<hsize_t>(dim) <= shape[2],
+  PRH_CHECK_INPUT(shape.size() == 3 && layer >= 0 && static_cast<h5::hsize>(layer) < shape[1] &&
+                      dim >= 1 && static_cast<h5::hsize>(dim) <= shape[2],
                   "{}: features of model '{}' on set '{}' do not hold layer {} of dimension {}",
                   path_, model, set, layer, dim);
   metrics::MatrixF x(static_cast<metrics::Index>(shape[0]), dim);
   if (shape[0] > 0)
-    h5::read_box(ds.id(), H5T_NATIVE_FLOAT, {0, static_cast<hsize_t>(layer), 0},
-                 {shape[0], 1, static_cast<hsize_t>(dim)}, x.data());
+    h5::read_box(ds.id(), h5::native_float(), {0, static_cast<h5::hsize>(layer), 0},
+                 {shape[0], 1, static_cast<h5::hsize>(dim)}, x.data());
   return x;
 }
 
@@ -122,8 +117,8 @@ void StoreReader::read_predictions(const std::string& set, const std::string& mo
   prob.clear();
   const std::string p = item_path(set, model);
   if (!h5::exists(file_->id(), p + "/top1")) return;
-  top1 = read_vector<std::int64_t>(file_->id(), p + "/top1", H5T_NATIVE_INT64);
-  prob = read_vector<float>(file_->id(), p + "/prob", H5T_NATIVE_FLOAT);
+  top1 = read_vector<std::int64_t>(file_->id(), p + "/top1", h5::native_int64());
+  prob = read_vector<float>(file_->id(), p + "/prob", h5::native_float());
 }
 
 }  // namespace prh::store

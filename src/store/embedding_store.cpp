@@ -29,12 +29,12 @@ std::string item_path(const std::string& set, const std::string& model) {
   return paths::item(set, model);
 }
 
-hid_t feature_type(const std::string& dtype, h5::Handle& keep) {
+h5::Id feature_type(const std::string& dtype, h5::Handle& keep) {
   if (dtype == "float16") {
     keep = h5::float16_type();
     return keep.id();
   }
-  return H5T_IEEE_F32LE;
+  return h5::ieee_f32le();
 }
 
 std::int64_t max_dim(const ModelLayout& m) {
@@ -44,42 +44,39 @@ std::int64_t max_dim(const ModelLayout& m) {
 }
 
 // Collective: creates the groups and datasets of one (set, model) item.
-void create_item(hid_t file, const StoreLayout& layout, const SetLayout& s, const ModelLayout& m) {
+void create_item(h5::Id file, const StoreLayout& layout, const SetLayout& s, const ModelLayout& m) {
   auto models = h5::exists(file, set_path(s.name) + "/models")
                     ? h5::open_group(file, set_path(s.name) + "/models")
                     : h5::create_group(file, set_path(s.name) + "/models");
   auto g = h5::create_group(models.id(), m.name);
   h5::Handle f16;
-  const auto n = static_cast<hsize_t>(s.n);
+  const auto n = static_cast<h5::hsize>(s.n);
   h5::create_dataset(
       g.id(), "features", feature_type(layout.feature_dtype, f16),
-      {n, static_cast<hsize_t>(m.layer_dims.size()), static_cast<hsize_t>(max_dim(m))}, false);
+      {n, static_cast<h5::hsize>(m.layer_dims.size()), static_cast<h5::hsize>(max_dim(m))}, false);
   if (m.classes > 0) {
-    h5::create_dataset(g.id(), "top1", H5T_STD_I64LE, {n}, true);
-    h5::create_dataset(g.id(), "prob", H5T_IEEE_F32LE, {n}, true);
+    h5::create_dataset(g.id(), "top1", h5::std_i64le(), {n}, true);
+    h5::create_dataset(g.id(), "prob", h5::ieee_f32le(), {n}, true);
   }
-  h5::create_dataset(g.id(), "done", H5T_STD_U8LE, {static_cast<hsize_t>(layout.shards(s.n))},
+  h5::create_dataset(g.id(), "done", h5::std_u8le(), {static_cast<h5::hsize>(layout.shards(s.n))},
                      true);
   h5::write_attr(g.id(), "layer_dims", m.layer_dims);
 }
 
-void create_set(hid_t file, const SetLayout& s) {
+void create_set(h5::Id file, const SetLayout& s) {
   auto g = h5::create_group(file, set_path(s.name));
   std::size_t width = 1;
   for (const auto& id : s.ids) width = std::max(width, id.size());
-  h5::Handle str(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(str.id(), width);
-  H5Tset_strpad(str.id(), H5T_STR_NULLPAD);
-  H5Tset_cset(str.id(), H5T_CSET_UTF8);
-  const auto n = static_cast<hsize_t>(s.n);
+  h5::Handle str = h5::fixed_string_type(width);
+  const auto n = static_cast<h5::hsize>(s.n);
   h5::create_dataset(g.id(), "ids", str.id(), {n}, true);
-  h5::create_dataset(g.id(), "labels", H5T_STD_I64LE, {n}, true);
-  h5::create_dataset(g.id(), "skipped", H5T_STD_U8LE, {n}, true);
+  h5::create_dataset(g.id(), "labels", h5::std_i64le(), {n}, true);
+  h5::create_dataset(g.id(), "skipped", h5::std_u8le(), {n}, true);
   h5::write_attr(g.id(), "spec", s.spec.dump());
   h5::write_attr(g.id(), "n", s.n);
 }
 
-void create_model(hid_t file, const ModelLayout& m) {
+void create_model(h5::Id file, const ModelLayout& m) {
   auto models = h5::exists(file, "/models") ? h5::open_group(file, "/models")
                                             : h5::create_group(file, "/models");
   auto g = h5::create_group(models.id(), m.name);
@@ -95,17 +92,18 @@ void create_model(hid_t file, const ModelLayout& m) {
 }
 
 // Serial (rank 0): ids and labels of a set, then the flag saying they are there.
-void write_set_metadata(hid_t file, const SetLayout& s) {
+void write_set_metadata(h5::Id file, const SetLayout& s) {
   auto g = h5::open_group(file, set_path(s.name));
   auto ids = h5::open_dataset(g.id(), "ids");
-  h5::Handle ftype(H5Dget_type(ids.id()), H5Tclose);
-  const std::size_t width = H5Tget_size(ftype.id());
+  h5::Handle ftype = h5::dataset_type(ids);
+  const std::size_t width = h5::type_size(ftype.id());
   std::string buf(width * s.ids.size(), '\0');
   for (std::size_t i = 0; i < s.ids.size(); ++i) buf.replace(i * width, s.ids[i].size(), s.ids[i]);
   if (s.n > 0) {
-    h5::write_box(ids.id(), ftype.id(), {0}, {static_cast<hsize_t>(s.n)}, buf.data());
+    h5::write_box(ids.id(), ftype.id(), {0}, {static_cast<h5::hsize>(s.n)}, buf.data());
     auto labels = h5::open_dataset(g.id(), "labels");
-    h5::write_box(labels.id(), H5T_NATIVE_INT64, {0}, {static_cast<hsize_t>(s.n)}, s.labels.data());
+    h5::write_box(labels.id(), h5::native_int64(), {0}, {static_cast<h5::hsize>(s.n)},
+                  s.labels.data());
   }
   h5::write_attr(g.id(), "metadata_written", std::int64_t{1});
 }
@@ -122,7 +120,7 @@ struct Verdict {
 // resampler, channels, mean, std) and layer names against what the store
 // recorded when the model was added: the spec holds only the sidecar's path,
 // and a sidecar edited in place would mix two preprocessings in one store.
-void sidecar_problems(hid_t g, const ModelLayout& m, std::vector<std::string>& problems) {
+void sidecar_problems(h5::Id g, const ModelLayout& m, std::vector<std::string>& problems) {
   if (!h5::has_attr(g, "sidecar")) {
     problems.push_back(fmt::format(
         "model '{}': the store does not record its sidecar, so it cannot be checked", m.name));
@@ -147,7 +145,7 @@ void sidecar_problems(hid_t g, const ModelLayout& m, std::vector<std::string>& p
 Verdict inspect(const std::string& path, const StoreLayout& layout) {
   Verdict v;
   auto file = h5::open_file_readonly(path);
-  const hid_t f = file.id();
+  const h5::Id f = file.id();
   if (!h5::has_attr(f, "format") || h5::read_attr_string(f, "format") != kFormat) {
     v.problems.push_back(
         fmt::format("{} is not a prh store (no format attribute '{}')", path, kFormat));
@@ -202,15 +200,12 @@ class MpioWriter : public ItemWriter {
   // alone (rank 0 merging the parts of the other ranks, docs/store.md),
   // flushing the file around each done flag.
   MpioWriter(const std::string& path, const StoreLayout& layout, MPI_Comm comm)
-      : layout_(layout),
-        dxpl_(kParallelHdf5 ? h5::dxpl_independent()
-                            : h5::Handle(H5Pcreate(H5P_DATASET_XFER), H5Pclose)) {
-    h5::Handle fapl =
-        kParallelHdf5 ? h5::fapl_mpio(comm) : h5::Handle(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
-    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.id());
-    if (f < 0)
+      : layout_(layout), dxpl_(kParallelHdf5 ? h5::dxpl_independent() : h5::dxpl_default()) {
+    h5::Handle fapl = kParallelHdf5 ? h5::fapl_mpio(comm) : h5::fapl_default();
+    file_ = h5::try_open_file(path, /*write=*/true, fapl.id());
+    if (!file_)
       throw InternalError(fmt::format("{}: cannot open for writing: {}", path, h5::error_stack()));
-    file_ = h5::Handle(f, H5Fclose);
+    const h5::Id f = file_.id();
     for (const auto& s : layout.sets) {
       skipped_.push_back(h5::open_dataset(f, set_path(s.name) + "/skipped"));
       std::vector<Item> row;
@@ -227,8 +222,8 @@ class MpioWriter : public ItemWriter {
         }
         PRH_ASSERT(static_cast<std::int64_t>(it.done->size()) == layout.shards(s.n),
                    "{}: {} done flags for {} shards", p, it.done->size(), layout.shards(s.n));
-        it.layers = static_cast<hsize_t>(m.layer_dims.size());
-        it.dmax = static_cast<hsize_t>(max_dim(m));
+        it.layers = static_cast<h5::hsize>(m.layer_dims.size());
+        it.dmax = static_cast<h5::hsize>(max_dim(m));
         row.push_back(std::move(it));
       }
       items_.push_back(std::move(row));
@@ -239,22 +234,22 @@ class MpioWriter : public ItemWriter {
                   const std::vector<float>& features, const std::vector<std::int64_t>& top1,
                   const std::vector<float>& prob) override {
     Item& it = items_[static_cast<std::size_t>(set)][static_cast<std::size_t>(model)];
-    const auto r0 = static_cast<hsize_t>(row0), n = static_cast<hsize_t>(rows);
+    const auto r0 = static_cast<h5::hsize>(row0), n = static_cast<h5::hsize>(rows);
     PRH_ASSERT(features.size() == n * it.layers * it.dmax, "write_rows: {} floats for {} rows",
                features.size(), rows);
-    h5::write_box(it.features.id(), H5T_NATIVE_FLOAT, {r0, 0, 0}, {n, it.layers, it.dmax},
+    h5::write_box(it.features.id(), h5::native_float(), {r0, 0, 0}, {n, it.layers, it.dmax},
                   features.data(), dxpl_.id());
     if (it.top1) {
       PRH_ASSERT(top1.size() == n && prob.size() == n, "write_rows: predictions of wrong size");
-      h5::write_box(it.top1.id(), H5T_NATIVE_INT64, {r0}, {n}, top1.data(), dxpl_.id());
-      h5::write_box(it.prob.id(), H5T_NATIVE_FLOAT, {r0}, {n}, prob.data(), dxpl_.id());
+      h5::write_box(it.top1.id(), h5::native_int64(), {r0}, {n}, top1.data(), dxpl_.id());
+      h5::write_box(it.prob.id(), h5::native_float(), {r0}, {n}, prob.data(), dxpl_.id());
     }
   }
 
   void mark_skipped(int set, std::int64_t row) override {
     const std::uint8_t one = 1;
-    h5::write_box(skipped_[static_cast<std::size_t>(set)].id(), H5T_NATIVE_UINT8,
-                  {static_cast<hsize_t>(row)}, {1}, &one, dxpl_.id());
+    h5::write_box(skipped_[static_cast<std::size_t>(set)].id(), h5::native_uint8(),
+                  {static_cast<h5::hsize>(row)}, {1}, &one, dxpl_.id());
   }
 
   void mark_done(int set, int model, std::int64_t shard) override {
@@ -273,7 +268,7 @@ class MpioWriter : public ItemWriter {
   struct Item {
     h5::Handle features, top1, prob;
     std::unique_ptr<DoneFlags> done;
-    hsize_t layers = 0, dmax = 0;
+    h5::hsize layers = 0, dmax = 0;
   };
   StoreLayout layout_;
   h5::Handle file_;
@@ -331,14 +326,13 @@ void create_or_extend_store(const std::string& path, const StoreLayout& layout,
   const std::set<std::string> new_models(plan.new_models.begin(), plan.new_models.end());
   // Collective metadata: every rank makes the same calls in the same order
   // (serial HDF5: rank 0 alone).
-  h5::Handle fapl =
-      kParallelHdf5 ? h5::fapl_mpio(comm) : h5::Handle(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+  h5::Handle fapl = kParallelHdf5 ? h5::fapl_mpio(comm) : h5::fapl_default();
   h5::Handle file;
   if (plan.create) {
-    const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id());
-    if (f < 0)
+    file = h5::try_create_file(path, fapl.id());
+    if (!file)
       throw InputError(fmt::format("{}: cannot create the store: {}", path, h5::error_stack()));
-    file = h5::Handle(f, H5Fclose);
+    const h5::Id f = file.id();
     h5::write_attr(f, "format", std::string(kFormat));
     h5::write_attr(f, "prh_version", std::string(kVersion));
     h5::write_attr(f, "config_file", layout.config_file);
@@ -347,12 +341,11 @@ void create_or_extend_store(const std::string& path, const StoreLayout& layout,
     h5::create_group(f, "/sets");
     h5::create_group(f, "/models");
   } else {
-    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.id());
-    if (f < 0)
+    file = h5::try_open_file(path, /*write=*/true, fapl.id());
+    if (!file)
       throw InputError(fmt::format("{}: cannot open the store: {}", path, h5::error_stack()));
-    file = h5::Handle(f, H5Fclose);
   }
-  const hid_t f = file.id();
+  const h5::Id f = file.id();
   for (const auto& m : layout.models)
     if (plan.create || new_models.count(m.name)) create_model(f, m);
   for (const auto& s : layout.sets) {
@@ -374,9 +367,9 @@ void finish_store_metadata(const std::string& path, const StoreLayout& layout,
   if (!plan.create && unwritten.empty()) return;
   h5::quiet();
   // Serial, rank 0 alone: ids and labels, then the completion flag.
-  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-  if (f < 0) throw InternalError(fmt::format("{}: cannot reopen: {}", path, h5::error_stack()));
-  h5::Handle file(f, H5Fclose);
+  h5::Handle file = h5::try_open_file(path, /*write=*/true);
+  if (!file) throw InternalError(fmt::format("{}: cannot reopen: {}", path, h5::error_stack()));
+  const h5::Id f = file.id();
   for (const auto& s : layout.sets)
     if (unwritten.count(s.name)) write_set_metadata(f, s);
   h5::write_attr(f, "complete", std::int64_t{1});
@@ -410,7 +403,7 @@ namespace fs = std::filesystem;
 constexpr const char* kPartFormat = paths::kPartFormat;
 
 // The part's header (attribute "item"), checked against what the caller expects.
-json read_part_header(hid_t f, const std::string& path, const json& fingerprint) {
+json read_part_header(h5::Id f, const std::string& path, const json& fingerprint) {
   PRH_CHECK_INPUT(h5::has_attr(f, "format") && h5::read_attr_string(f, "format") == kPartFormat &&
                       h5::has_attr(f, "item"),
                   "{}: not a prh part file (no format attribute '{}')", path, kPartFormat);
@@ -465,9 +458,9 @@ void write_part(const std::string& path, const json& fingerprint, const std::str
     if (e.path().filename().string().rfind(stale, 0) == 0) fs::remove(e.path(), ec);
   const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
   {
-    const hid_t f = H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) throw InputError(fmt::format("{}: cannot create: {}", tmp, h5::error_stack()));
-    h5::Handle file(f, H5Fclose);
+    h5::Handle file = h5::try_create_file(tmp);
+    if (!file) throw InputError(fmt::format("{}: cannot create: {}", tmp, h5::error_stack()));
+    const h5::Id f = file.id();
     h5::write_attr(f, "format", std::string(kPartFormat));
     h5::write_attr(f, "item",
                    json{{"fingerprint", fingerprint},
@@ -480,15 +473,15 @@ void write_part(const std::string& path, const json& fingerprint, const std::str
                         {"prh_version", kVersion}}
                        .dump());
     h5::Handle f16;
-    const auto n = static_cast<hsize_t>(p.rows);
-    const auto L = static_cast<hsize_t>(layers), D = static_cast<hsize_t>(dmax);
+    const auto n = static_cast<h5::hsize>(p.rows);
+    const auto L = static_cast<h5::hsize>(layers), D = static_cast<h5::hsize>(dmax);
     auto ds = h5::create_dataset(f, "features", feature_type(dtype, f16), {n, L, D}, false);
-    h5::write_box(ds.id(), H5T_NATIVE_FLOAT, {0, 0, 0}, {n, L, D}, p.features.data());
+    h5::write_box(ds.id(), h5::native_float(), {0, 0, 0}, {n, L, D}, p.features.data());
     if (!p.top1.empty()) {
-      auto t = h5::create_dataset(f, "top1", H5T_STD_I64LE, {n}, false);
-      h5::write_box(t.id(), H5T_NATIVE_INT64, {0}, {n}, p.top1.data());
-      auto q = h5::create_dataset(f, "prob", H5T_IEEE_F32LE, {n}, false);
-      h5::write_box(q.id(), H5T_NATIVE_FLOAT, {0}, {n}, p.prob.data());
+      auto t = h5::create_dataset(f, "top1", h5::std_i64le(), {n}, false);
+      h5::write_box(t.id(), h5::native_int64(), {0}, {n}, p.top1.data());
+      auto q = h5::create_dataset(f, "prob", h5::ieee_f32le(), {n}, false);
+      h5::write_box(q.id(), h5::native_float(), {0}, {n}, p.prob.data());
     }
   }  // closed: every byte is in the file before it gets its name
   fs::rename(tmp, path);
@@ -520,7 +513,7 @@ class ArrayTaskWriter : public ItemWriter {
         auto& flags = done_[s][m];
         if (!used[m] || flags.empty() || !h5::exists(file.id(), p)) continue;
         auto ds = h5::open_dataset(file.id(), p);
-        h5::read_box(ds.id(), H5T_NATIVE_UINT8, {0}, {flags.size()}, flags.data());
+        h5::read_box(ds.id(), h5::native_uint8(), {0}, {flags.size()}, flags.data());
       }
   }
 
@@ -630,7 +623,7 @@ ItemPart read_part(const std::string& path, const json& fingerprint, std::int64_
                    std::int64_t row0, std::int64_t rows, std::int64_t layers, std::int64_t dmax) {
   h5::quiet();
   auto file = h5::open_file_readonly(path);
-  const hid_t f = file.id();
+  const h5::Id f = file.id();
   const json item = read_part_header(f, path, fingerprint);
   ItemPart p;
   p.shard = item.at("shard").get<std::int64_t>();
@@ -644,21 +637,23 @@ ItemPart read_part(const std::string& path, const json& fingerprint, std::int64_
                   path, p.shard, p.row0, p.row0 + p.rows, item.at("layers").get<std::int64_t>(),
                   item.at("dmax").get<std::int64_t>(), shard, row0, row0 + rows, layers, dmax);
   p.skipped = item.at("skipped").get<std::vector<std::int64_t>>();
-  const auto n = static_cast<hsize_t>(rows);
+  const auto n = static_cast<h5::hsize>(rows);
   auto ds = h5::open_dataset(file, path, "features");
-  PRH_CHECK_INPUT(h5::dataset_shape(ds) == (std::vector<hsize_t>{n, static_cast<hsize_t>(layers),
-                                                                 static_cast<hsize_t>(dmax)}),
-                  "{}: features have the wrong shape", path);
+  PRH_CHECK_INPUT(
+      h5::dataset_shape(ds) ==
+          (std::vector<h5::hsize>{n, static_cast<h5::hsize>(layers), static_cast<h5::hsize>(dmax)}),
+      "{}: features have the wrong shape", path);
   p.features.resize(static_cast<std::size_t>(rows * layers * dmax));
-  h5::read_box(ds.id(), H5T_NATIVE_FLOAT, {0, 0, 0},
-               {n, static_cast<hsize_t>(layers), static_cast<hsize_t>(dmax)}, p.features.data());
+  h5::read_box(ds.id(), h5::native_float(), {0, 0, 0},
+               {n, static_cast<h5::hsize>(layers), static_cast<h5::hsize>(dmax)},
+               p.features.data());
   if (fingerprint.at("model").at("classes").get<std::int64_t>() > 0) {
     auto t = h5::open_dataset(file, path, "top1");
     auto q = h5::open_dataset(file, path, "prob");
     p.top1.resize(n);
     p.prob.resize(n);
-    h5::read_box(t.id(), H5T_NATIVE_INT64, {0}, {n}, p.top1.data());
-    h5::read_box(q.id(), H5T_NATIVE_FLOAT, {0}, {n}, p.prob.data());
+    h5::read_box(t.id(), h5::native_int64(), {0}, {n}, p.top1.data());
+    h5::read_box(q.id(), h5::native_float(), {0}, {n}, p.prob.data());
   }
   return p;
 }
@@ -677,25 +672,17 @@ std::unique_ptr<ItemWriter> open_for_array_task(const std::string& store, const 
 StoreSummary read_summary(const std::string& path) {
   h5::quiet();
   auto file = h5::open_file_readonly(path);
-  const hid_t f = file.id();
+  const h5::Id f = file.id();
   PRH_CHECK_INPUT(h5::has_attr(f, "format") && h5::read_attr_string(f, "format") == kFormat,
                   "{}: not a prh store", path);
   StoreSummary out;
   out.config_file = h5::read_attr_string(f, "config_file");
   out.embed_params = json::parse(h5::read_attr_string(f, "embed_params"));
   // Iterate sets and their models in name order.
-  auto names = [](hid_t parent, const std::string& group) {
-    std::vector<std::string> v;
-    if (!h5::exists(parent, group)) return v;
+  auto names = [](h5::Id parent, const std::string& group) {
+    if (!h5::exists(parent, group)) return std::vector<std::string>{};
     auto g = h5::open_group(parent, group);
-    H5Literate(
-        g.id(), H5_INDEX_NAME, H5_ITER_INC, nullptr,
-        [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
-          static_cast<std::vector<std::string>*>(data)->push_back(name);
-          return 0;
-        },
-        &v);
-    return v;
+    return h5::members_by_name(g.id());
   };
   for (const auto& s : names(f, "/sets")) {
     for (const auto& m : names(f, "/sets/" + s + "/models")) {
@@ -703,7 +690,7 @@ StoreSummary read_summary(const std::string& path) {
       const auto shape = h5::dataset_shape(done);
       std::vector<std::uint8_t> flags(shape.empty() ? 0 : shape[0]);
       if (!flags.empty())
-        h5::read_box(done.id(), H5T_NATIVE_UINT8, {0}, {flags.size()}, flags.data());
+        h5::read_box(done.id(), h5::native_uint8(), {0}, {flags.size()}, flags.data());
       ItemProgress p{s, m, 0, static_cast<std::int64_t>(flags.size())};
       for (auto x : flags) p.done += x != 0;
       out.items.push_back(p);

@@ -1,7 +1,5 @@
 #include "prh/store/results_groups.hpp"
 
-#include <hdf5.h>
-
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
@@ -15,10 +13,9 @@ void write_groups(const std::string& path, const std::vector<std::string>& train
                   const std::vector<std::string>& family, const std::vector<std::string>& objective,
                   const Groups& g) {
   h5::quiet();
-  const hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-  PRH_CHECK_INPUT(id >= 0, "{}: cannot open for writing: {}", path, h5::error_stack());
-  h5::Handle file(id, H5Fclose);
-  const hid_t f = file.id();
+  h5::Handle file = h5::try_open_file(path, /*write=*/true);
+  PRH_CHECK_INPUT(file, "{}: cannot open for writing: {}", path, h5::error_stack());
+  const h5::Id f = file.id();
   {
     // A label attribute only where some model has that label (readers take
     // its absence as "not recorded").
@@ -31,12 +28,12 @@ void write_groups(const std::string& path, const std::vector<std::string>& train
       if (any)
         h5::write_attr(models.id(), name, nlohmann::json(*values).dump());
       else if (h5::has_attr(models.id(), name))
-        H5Adelete(models.id(), name);
+        h5::delete_attr(models.id(), name);
     }
   }
   h5::remove(f, "groups");
   if (g.factors.empty()) return;
-  const auto K = static_cast<hsize_t>(g.configurations.size());
+  const auto K = static_cast<h5::hsize>(g.configurations.size());
   auto root = h5::create_group(f, "/groups");
   h5::write_attr(root.id(), "configurations", nlohmann::json(g.configurations).dump());
   h5::write_attr(root.id(), "factors", nlohmann::json(g.factors).dump());
@@ -96,25 +93,25 @@ void write_groups(const std::string& path, const std::vector<std::string>& train
       }
     }
   }
-  H5Fflush(f, H5F_SCOPE_GLOBAL);
+  h5::flush(f, /*global=*/true);
 }
 
 namespace {
 
-std::vector<std::string> json_strings(hid_t obj, const std::string& name) {
+std::vector<std::string> json_strings(h5::Id obj, const std::string& name) {
   if (!h5::has_attr(obj, name)) return {};
   return nlohmann::json::parse(h5::read_attr_string(obj, name)).get<std::vector<std::string>>();
 }
 
 template <class T>
-std::vector<T> read_all(hid_t parent, const std::string& name, hid_t mem_type) {
+std::vector<T> read_all(h5::Id parent, const std::string& name, h5::Id mem_type) {
   if (!h5::exists(parent, name)) return {};
   auto ds = h5::open_dataset(parent, name);
   const auto shape = h5::dataset_shape(ds);
   std::size_t n = 1;
   for (auto d : shape) n *= static_cast<std::size_t>(d);
   std::vector<T> out(n);
-  std::vector<hsize_t> start(shape.size(), 0);
+  std::vector<h5::hsize> start(shape.size(), 0);
   if (n > 0) h5::read_box(ds.id(), mem_type, start, shape, out.data());
   return out;
 }
@@ -124,7 +121,7 @@ std::vector<T> read_all(hid_t parent, const std::string& name, hid_t mem_type) {
 GroupsData read_groups(const std::string& path) {
   h5::quiet();
   auto file = h5::open_file_readonly(path);
-  const hid_t f = file.id();
+  const h5::Id f = file.id();
   GroupsData d;
   {
     auto models = h5::open_dataset(f, "models");
@@ -140,19 +137,12 @@ GroupsData read_groups(const std::string& path) {
   g.permutations = h5::read_attr_int(root.id(), "permutations");
   g.bootstrap = h5::read_attr_int(root.id(), "bootstrap");
   g.seed = h5::read_attr_int(root.id(), "seed");
-  std::vector<std::string> sets;
-  H5Literate(
-      root.id(), H5_INDEX_NAME, H5_ITER_INC, nullptr,
-      [](hid_t, const char* name, const H5L_info_t*, void* op) -> herr_t {
-        static_cast<std::vector<std::string>*>(op)->push_back(name);
-        return 0;
-      },
-      &sets);
-  const auto dbl = [](hid_t p, const std::string& n) {
-    return read_all<double>(p, n, H5T_NATIVE_DOUBLE);
+  const std::vector<std::string> sets = h5::members_by_name(root.id());
+  const auto dbl = [](h5::Id p, const std::string& n) {
+    return read_all<double>(p, n, h5::native_double());
   };
-  const auto i64 = [](hid_t p, const std::string& n) {
-    return read_all<std::int64_t>(p, n, H5T_NATIVE_INT64);
+  const auto i64 = [](h5::Id p, const std::string& n) {
+    return read_all<std::int64_t>(p, n, h5::native_int64());
   };
   for (const auto& name : sets) {
     auto gs = h5::open_group(root.id(), name);

@@ -22,116 +22,52 @@ constexpr const char* kFormat = paths::kResultsFormat;
 struct File {
   std::string path;
   h5::Handle handle;
-  hid_t id() const { return handle.id(); }
+  h5::Id id() const { return handle.id(); }
 };
 
-std::string shape_text(const std::vector<hsize_t>& dims) {
+std::string shape_text(const std::vector<h5::hsize>& dims) {
   std::string s = "[";
   for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
   return s + "]";
 }
 
-// The kind of object at `path` (H5I_GROUP, H5I_DATASET), or H5I_BADID when
-// there is none.
-H5I_type_t object_kind(const File& f, const std::string& path) {
-  if (!h5::exists(f.id(), path)) return H5I_BADID;
-  const hid_t obj = H5Oopen(f.id(), path.c_str(), H5P_DEFAULT);
-  if (obj < 0) return H5I_BADID;
-  h5::Handle owned(obj, H5Oclose);
-  return H5Iget_type(obj);
-}
-
 bool has_group(const File& f, const std::string& path) {
-  const auto kind = object_kind(f, path);
-  PRH_CHECK_INPUT(kind == H5I_BADID || kind == H5I_GROUP, "{}: '{}' is not a group", f.path, path);
-  return kind == H5I_GROUP;
+  const auto kind = h5::kind(f.id(), path);
+  PRH_CHECK_INPUT(kind == h5::Kind::none || kind == h5::Kind::group, "{}: '{}' is not a group",
+                  f.path, path);
+  return kind == h5::Kind::group;
 }
 
 bool has_dataset(const File& f, const std::string& path) {
-  const auto kind = object_kind(f, path);
-  PRH_CHECK_INPUT(kind == H5I_BADID || kind == H5I_DATASET, "{}: '{}' is not a dataset", f.path,
-                  path);
-  return kind == H5I_DATASET;
+  const auto kind = h5::kind(f.id(), path);
+  PRH_CHECK_INPUT(kind == h5::Kind::none || kind == h5::Kind::dataset, "{}: '{}' is not a dataset",
+                  f.path, path);
+  return kind == h5::Kind::dataset;
 }
 
 h5::Handle open_object(const File& f, const std::string& path) {
-  const hid_t obj = H5Oopen(f.id(), path.c_str(), H5P_DEFAULT);
-  PRH_CHECK_INPUT(obj >= 0, "{}: cannot open '{}': {}", f.path, path, h5::error_stack());
-  return h5::Handle(obj, H5Oclose);
+  return h5::open_object(f.id(), path);
 }
 
 // The names of a group's members: in creation order where the file tracks
 // it, else in name order.
 std::vector<std::string> children(const File& f, const std::string& path) {
-  std::vector<std::string> names;
-  auto g = open_object(f, path);
-  auto collect = [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
-    static_cast<std::vector<std::string>*>(data)->push_back(name);
-    return 0;
-  };
-  if (H5Literate(g.id(), H5_INDEX_CRT_ORDER, H5_ITER_INC, nullptr, collect, &names) >= 0)
-    return names;
-  h5::error_stack();  // clears the stack
-  names.clear();
-  PRH_CHECK_INPUT(H5Literate(g.id(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names) >= 0,
-                  "{}: cannot list '{}': {}", f.path, path, h5::error_stack());
-  return names;
+  return h5::members(open_object(f, path).id());
 }
 
 // --- Attributes ---------------------------------------------------------------
 
-h5::Handle open_attr(const File& f, hid_t obj, const std::string& where, const std::string& name) {
-  const hid_t a = H5Aopen(obj, name.c_str(), H5P_DEFAULT);
-  PRH_CHECK_INPUT(a >= 0, "{}: '{}': cannot open attribute '{}': {}", f.path, where, name,
-                  h5::error_stack());
-  return h5::Handle(a, H5Aclose);
-}
-
-hssize_t attr_points(const h5::Handle& attr) {
-  h5::Handle space(H5Aget_space(attr.id()), H5Sclose);
-  return H5Sget_simple_extent_npoints(space.id());
-}
-
 // Every element of a string attribute (any shape), fixed- or variable-length.
-std::vector<std::string> attr_strings(const File& f, hid_t obj, const std::string& where,
+std::vector<std::string> attr_strings(const File& f, h5::Id obj, const std::string& where,
                                       const std::string& name) {
-  auto attr = open_attr(f, obj, where, name);
-  h5::Handle ftype(H5Aget_type(attr.id()), H5Tclose);
-  PRH_CHECK_INPUT(H5Tget_class(ftype.id()) == H5T_STRING,
+  auto attr = h5::open_attr(obj, name);
+  PRH_CHECK_INPUT(h5::attr_class(attr) == h5::Class::string,
                   "{}: '{}': attribute '{}' is not a string", f.path, where, name);
-  const hssize_t n = attr_points(attr);
-  PRH_CHECK_INPUT(n >= 0, "{}: '{}': attribute '{}' has no extent", f.path, where, name);
-  std::vector<std::string> out;
-  if (H5Tis_variable_str(ftype.id()) > 0) {
-    h5::Handle mtype(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(mtype.id(), H5T_VARIABLE);
-    H5Tset_cset(mtype.id(), H5Tget_cset(ftype.id()));
-    std::vector<char*> ptrs(static_cast<std::size_t>(n), nullptr);
-    PRH_CHECK_INPUT(n == 0 || H5Aread(attr.id(), mtype.id(), ptrs.data()) >= 0,
-                    "{}: '{}': cannot read attribute '{}': {}", f.path, where, name,
-                    h5::error_stack());
-    for (char* p : ptrs) out.emplace_back(p ? p : "");
-    h5::Handle space(H5Aget_space(attr.id()), H5Sclose);
-    if (n > 0) H5Dvlen_reclaim(mtype.id(), space.id(), H5P_DEFAULT, ptrs.data());
-    return out;
-  }
-  const std::size_t size = H5Tget_size(ftype.id());
-  const bool spaces = H5Tget_strpad(ftype.id()) == H5T_STR_SPACEPAD;
-  std::string buf(size * static_cast<std::size_t>(n), '\0');
-  PRH_CHECK_INPUT(n == 0 || H5Aread(attr.id(), ftype.id(), buf.data()) >= 0,
-                  "{}: '{}': cannot read attribute '{}': {}", f.path, where, name,
-                  h5::error_stack());
-  for (hssize_t i = 0; i < n; ++i) {
-    std::string s = buf.substr(static_cast<std::size_t>(i) * size, size);
-    s = s.substr(0, s.find('\0'));
-    if (spaces) s.erase(s.find_last_not_of(' ') + 1);
-    out.push_back(std::move(s));
-  }
-  return out;
+  return h5::attr_strings(attr);
 }
 
 // A scalar (one-element) string attribute.
-std::string attr_string(const File& f, hid_t obj, const std::string& where,
+std::string attr_string(const File& f, h5::Id obj, const std::string& where,
                         const std::string& name) {
   auto v = attr_strings(f, obj, where, name);
   PRH_CHECK_INPUT(v.size() == 1, "{}: '{}': attribute '{}' has {} strings, expected 1", f.path,
@@ -139,14 +75,14 @@ std::string attr_string(const File& f, hid_t obj, const std::string& where,
   return v[0];
 }
 
-std::string attr_string_or(const File& f, hid_t obj, const std::string& where,
+std::string attr_string_or(const File& f, h5::Id obj, const std::string& where,
                            const std::string& name, const std::string& fallback) {
   return h5::has_attr(obj, name) ? attr_string(f, obj, where, name) : fallback;
 }
 
 // A list of strings stored as a JSON array in one string (the contract), or
 // as a string array attribute.
-std::vector<std::string> attr_string_list(const File& f, hid_t obj, const std::string& where,
+std::vector<std::string> attr_string_list(const File& f, h5::Id obj, const std::string& where,
                                           const std::string& name) {
   auto v = attr_strings(f, obj, where, name);
   if (v.size() != 1) return v;
@@ -165,24 +101,20 @@ std::vector<std::string> attr_string_list(const File& f, hid_t obj, const std::s
 
 // Every element of a numeric attribute, converted to `T` (native type `mem`).
 template <class T>
-std::vector<T> attr_numbers(const File& f, hid_t obj, const std::string& where,
-                            const std::string& name, hid_t mem) {
-  auto attr = open_attr(f, obj, where, name);
-  h5::Handle ftype(H5Aget_type(attr.id()), H5Tclose);
-  const auto cls = H5Tget_class(ftype.id());
-  PRH_CHECK_INPUT(cls == H5T_INTEGER || cls == H5T_FLOAT,
+std::vector<T> attr_numbers(const File& f, h5::Id obj, const std::string& where,
+                            const std::string& name, h5::Id mem) {
+  auto attr = h5::open_attr(obj, name);
+  const auto cls = h5::attr_class(attr);
+  PRH_CHECK_INPUT(cls == h5::Class::integer || cls == h5::Class::floating,
                   "{}: '{}': attribute '{}' is not a number", f.path, where, name);
-  const hssize_t n = attr_points(attr);
-  std::vector<T> out(static_cast<std::size_t>(std::max<hssize_t>(n, 0)));
-  PRH_CHECK_INPUT(out.empty() || H5Aread(attr.id(), mem, out.data()) >= 0,
-                  "{}: '{}': cannot read attribute '{}': {}", f.path, where, name,
-                  h5::error_stack());
+  std::vector<T> out(h5::attr_points(attr));
+  h5::read_attr(attr, mem, out.data());
   return out;
 }
 
 template <class T>
-T attr_number(const File& f, hid_t obj, const std::string& where, const std::string& name,
-              hid_t mem, T fallback) {
+T attr_number(const File& f, h5::Id obj, const std::string& where, const std::string& name,
+              h5::Id mem, T fallback) {
   if (!h5::has_attr(obj, name)) return fallback;
   auto v = attr_numbers<T>(f, obj, where, name, mem);
   PRH_CHECK_INPUT(v.size() == 1, "{}: '{}': attribute '{}' has {} values, expected 1", f.path,
@@ -190,20 +122,20 @@ T attr_number(const File& f, hid_t obj, const std::string& where, const std::str
   return v[0];
 }
 
-std::int64_t attr_int(const File& f, hid_t obj, const std::string& where, const std::string& name,
+std::int64_t attr_int(const File& f, h5::Id obj, const std::string& where, const std::string& name,
                       std::int64_t fallback = 0) {
-  return attr_number<std::int64_t>(f, obj, where, name, H5T_NATIVE_INT64, fallback);
+  return attr_number<std::int64_t>(f, obj, where, name, h5::native_int64(), fallback);
 }
 
-double attr_double(const File& f, hid_t obj, const std::string& where, const std::string& name) {
-  return attr_number<double>(f, obj, where, name, H5T_NATIVE_DOUBLE,
+double attr_double(const File& f, h5::Id obj, const std::string& where, const std::string& name) {
+  return attr_number<double>(f, obj, where, name, h5::native_double(),
                              std::numeric_limits<double>::quiet_NaN());
 }
 
 // An optional numeric vector attribute of `expect` elements (empty if absent).
 template <class T>
-std::vector<T> attr_vector(const File& f, hid_t obj, const std::string& where,
-                           const std::string& name, hid_t mem, std::size_t expect) {
+std::vector<T> attr_vector(const File& f, h5::Id obj, const std::string& where,
+                           const std::string& name, h5::Id mem, std::size_t expect) {
   if (!h5::has_attr(obj, name)) return {};
   auto v = attr_numbers<T>(f, obj, where, name, mem);
   PRH_CHECK_INPUT(v.size() == expect, "{}: '{}': attribute '{}' has {} values, expected {}", f.path,
@@ -215,42 +147,39 @@ std::vector<T> attr_vector(const File& f, hid_t obj, const std::string& where,
 
 // A numeric dataset of exactly the shape `want`, converted to `T`.
 template <class T>
-std::vector<T> read_numbers(const File& f, const std::string& path, hid_t mem,
-                            const std::vector<hsize_t>& want) {
+std::vector<T> read_numbers(const File& f, const std::string& path, h5::Id mem,
+                            const std::vector<h5::hsize>& want) {
   auto ds = h5::open_dataset(f.handle, f.path, path);
   const auto shape = h5::dataset_shape(ds);
   PRH_CHECK_INPUT(shape == want, "{}: '{}' has shape {}, expected {}", f.path, path,
                   shape_text(shape), shape_text(want));
-  h5::Handle ftype(H5Dget_type(ds.id()), H5Tclose);
-  const auto cls = H5Tget_class(ftype.id());
-  PRH_CHECK_INPUT(cls == H5T_INTEGER || cls == H5T_FLOAT, "{}: '{}' is {}, expected numbers",
-                  f.path, path, h5::dataset_type_name(ds));
+  const auto cls = h5::dataset_class(ds);
+  PRH_CHECK_INPUT(cls == h5::Class::integer || cls == h5::Class::floating,
+                  "{}: '{}' is {}, expected numbers", f.path, path, h5::dataset_type_name(ds));
   std::size_t total = 1;
   for (auto d : shape) total *= d;
   std::vector<T> out(total);
-  PRH_CHECK_INPUT(
-      total == 0 || H5Dread(ds.id(), mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0,
-      "{}: cannot read '{}': {}", f.path, path, h5::error_stack());
+  h5::read_all(ds, mem, out.data());
   return out;
 }
 
 // Like read_numbers, empty when the dataset does not exist.
 template <class T>
-std::vector<T> read_optional(const File& f, const std::string& path, hid_t mem,
-                             const std::vector<hsize_t>& want) {
+std::vector<T> read_optional(const File& f, const std::string& path, h5::Id mem,
+                             const std::vector<h5::hsize>& want) {
   if (!has_dataset(f, path)) return {};
   return read_numbers<T>(f, path, mem, want);
 }
 
 std::vector<double> read_doubles(const File& f, const std::string& path,
-                                 const std::vector<hsize_t>& want, bool optional = true) {
-  if (optional) return read_optional<double>(f, path, H5T_NATIVE_DOUBLE, want);
-  return read_numbers<double>(f, path, H5T_NATIVE_DOUBLE, want);
+                                 const std::vector<h5::hsize>& want, bool optional = true) {
+  if (optional) return read_optional<double>(f, path, h5::native_double(), want);
+  return read_numbers<double>(f, path, h5::native_double(), want);
 }
 
 std::vector<std::int64_t> read_ints(const File& f, const std::string& path,
-                                    const std::vector<hsize_t>& want) {
-  return read_optional<std::int64_t>(f, path, H5T_NATIVE_INT64, want);
+                                    const std::vector<h5::hsize>& want) {
+  return read_optional<std::int64_t>(f, path, h5::native_int64(), want);
 }
 
 // A one-dimensional dataset of strings, fixed- or variable-length.
@@ -259,37 +188,9 @@ std::vector<std::string> read_strings(const File& f, const std::string& path) {
   const auto shape = h5::dataset_shape(ds);
   PRH_CHECK_INPUT(shape.size() == 1, "{}: '{}' has shape {}, expected a list of strings", f.path,
                   path, shape_text(shape));
-  h5::Handle ftype(H5Dget_type(ds.id()), H5Tclose);
-  PRH_CHECK_INPUT(H5Tget_class(ftype.id()) == H5T_STRING, "{}: '{}' is {}, expected strings",
+  PRH_CHECK_INPUT(h5::dataset_class(ds) == h5::Class::string, "{}: '{}' is {}, expected strings",
                   f.path, path, h5::dataset_type_name(ds));
-  const std::size_t n = shape[0];
-  std::vector<std::string> out;
-  if (H5Tis_variable_str(ftype.id()) > 0) {
-    h5::Handle mtype(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(mtype.id(), H5T_VARIABLE);
-    H5Tset_cset(mtype.id(), H5Tget_cset(ftype.id()));
-    std::vector<char*> ptrs(n, nullptr);
-    PRH_CHECK_INPUT(
-        n == 0 || H5Dread(ds.id(), mtype.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) >= 0,
-        "{}: cannot read '{}': {}", f.path, path, h5::error_stack());
-    for (char* p : ptrs) out.emplace_back(p ? p : "");
-    h5::Handle space(H5Dget_space(ds.id()), H5Sclose);
-    if (n > 0) H5Dvlen_reclaim(mtype.id(), space.id(), H5P_DEFAULT, ptrs.data());
-    return out;
-  }
-  const std::size_t size = H5Tget_size(ftype.id());
-  const bool spaces = H5Tget_strpad(ftype.id()) == H5T_STR_SPACEPAD;
-  std::string buf(size * n, '\0');
-  PRH_CHECK_INPUT(
-      n == 0 || H5Dread(ds.id(), ftype.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) >= 0,
-      "{}: cannot read '{}': {}", f.path, path, h5::error_stack());
-  for (std::size_t i = 0; i < n; ++i) {
-    std::string s = buf.substr(i * size, size);
-    s = s.substr(0, s.find('\0'));
-    if (spaces) s.erase(s.find_last_not_of(' ') + 1);
-    out.push_back(std::move(s));
-  }
-  return out;
+  return h5::dataset_strings(ds);
 }
 
 // --- Ordering -----------------------------------------------------------------
@@ -343,8 +244,8 @@ AlignmentResult read_alignment(const File& f, const std::string& set, const std:
   a.preprocess = attr_string_or(f, obj.id(), g, "preprocess", "");
   a.last_layer_only = attr_int(f, obj.id(), g, "last_layer_only", 0) != 0;
   a.scores = read_doubles(f, g + "/scores", {m, m}, /*optional=*/false);
-  a.layers = read_numbers<std::int32_t>(f, g + "/layers", H5T_NATIVE_INT32, {m, m, 2});
-  a.done = read_optional<std::uint8_t>(f, g + "/done", H5T_NATIVE_UINT8, {m * (m + 1) / 2});
+  a.layers = read_numbers<std::int32_t>(f, g + "/layers", h5::native_int32(), {m, m, 2});
+  a.done = read_optional<std::uint8_t>(f, g + "/done", h5::native_uint8(), {m * (m + 1) / 2});
   return a;
 }
 
@@ -365,10 +266,10 @@ CorrelationResult read_correlation(const File& f, const std::string& set,
   c.pairs = attr_int(f, obj.id(), g, "pairs");
   c.bootstrap = attr_int(f, obj.id(), g, "bootstrap");
   c.confidence = attr_double(f, obj.id(), g, "confidence");
-  c.seed = attr_number<std::uint64_t>(f, obj.id(), g, "seed", H5T_NATIVE_UINT64, 0);
+  c.seed = attr_number<std::uint64_t>(f, obj.id(), g, "seed", h5::native_uint64(), 0);
   c.resampling = attr_string_or(f, obj.id(), g, "resampling", "");
   c.vector = attr_string_or(f, obj.id(), g, "vector", "");
-  const hsize_t k = c.configurations.size();
+  const h5::hsize k = c.configurations.size();
   c.mean_alignment = read_doubles(f, g + "/mean_alignment", {k, m});
   for (const auto& method : c.methods) {
     const std::string base = g + "/" + method;
@@ -429,9 +330,9 @@ ComparisonResult read_comparison(const File& f, const std::string& s1, const std
   }
   c.bootstrap = attr_int(f, obj.id(), g, "bootstrap");
   c.confidence = attr_double(f, obj.id(), g, "confidence");
-  c.seed = attr_number<std::uint64_t>(f, obj.id(), g, "seed", H5T_NATIVE_UINT64, 0);
+  c.seed = attr_number<std::uint64_t>(f, obj.id(), g, "seed", h5::native_uint64(), 0);
   c.test = attr_string_or(f, obj.id(), g, "test", "");
-  const hsize_t k = c.configurations.size();
+  const h5::hsize k = c.configurations.size();
   for (const auto& method : c.methods) {
     const std::string base = g + "/" + method + "_diff";
     if (!has_dataset(f, base)) continue;
@@ -446,7 +347,7 @@ ComparisonResult read_comparison(const File& f, const std::string& s1, const std
   return c;
 }
 
-SweepResult read_sweep(const File& f, const std::string& name, hsize_t k, hsize_t m) {
+SweepResult read_sweep(const File& f, const std::string& name, h5::hsize k, h5::hsize m) {
   const std::string g = "/sweeps/" + name;
   auto obj = open_object(f, g);
   SweepResult w;
@@ -459,7 +360,7 @@ SweepResult read_sweep(const File& f, const std::string& name, hsize_t k, hsize_
   w.confidence = attr_double(f, obj.id(), g, "confidence");
   w.breaking_fraction = attr_double(f, obj.id(), g, "breaking_fraction");
   w.sets = read_strings(f, g + "/sets");
-  const hsize_t L = w.sets.size();
+  const h5::hsize L = w.sets.size();
   w.levels = read_doubles(f, g + "/levels", {L}, /*optional=*/false);
   w.mean = read_doubles(f, g + "/mean", {L, k}, false);
   w.mean_ci_low = read_doubles(f, g + "/mean_ci_low", {L, k});
@@ -524,7 +425,7 @@ const SetResult* ResultsData::find_set(const std::string& name) const {
 ResultsData read_results(const std::string& path) {
   h5::quiet();
   File f{path, h5::open_file_readonly(path)};
-  const hid_t root = f.id();
+  const h5::Id root = f.id();
   ResultsData r;
   r.path = path;
 
@@ -548,8 +449,8 @@ ResultsData read_results(const std::string& path) {
   {
     auto obj = open_object(f, "/models");
     r.layer_counts =
-        attr_vector<std::int64_t>(f, obj.id(), "/models", "layer_counts", H5T_NATIVE_INT64, m);
-    r.classes = attr_vector<std::int64_t>(f, obj.id(), "/models", "classes", H5T_NATIVE_INT64, m);
+        attr_vector<std::int64_t>(f, obj.id(), "/models", "layer_counts", h5::native_int64(), m);
+    r.classes = attr_vector<std::int64_t>(f, obj.id(), "/models", "classes", h5::native_int64(), m);
   }
   r.configurations = read_strings(f, "/configurations");
 
@@ -573,7 +474,7 @@ ResultsData read_results(const std::string& path) {
       s.n = attr_int(f, obj.id(), g, "n");
       s.skipped = attr_int(f, obj.id(), g, "skipped");
       s.models_present =
-          attr_vector<std::uint8_t>(f, obj.id(), g, "models_present", H5T_NATIVE_UINT8, m);
+          attr_vector<std::uint8_t>(f, obj.id(), g, "models_present", h5::native_uint8(), m);
       for (const auto& c : ordered(children(f, g), r.configurations)) {
         PRH_CHECK_INPUT(has_group(f, g + "/" + c), "{}: '{}/{}' is not a group", path, g, c);
         s.configurations.push_back(read_alignment(f, name, c, m));

@@ -29,18 +29,18 @@ h5::Handle create_file(const std::string& path) {
   std::error_code ec;
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   PRH_CHECK_INPUT(!ec, "{}: cannot create its folder {}: {}", path, parent.string(), ec.message());
-  const hid_t f = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-  PRH_CHECK_INPUT(f >= 0, "{}: cannot create: {}", path, h5::error_stack());
-  return h5::Handle(f, H5Fclose);
+  h5::Handle f = h5::try_create_file(path);
+  PRH_CHECK_INPUT(f, "{}: cannot create: {}", path, h5::error_stack());
+  return f;
 }
 
 h5::Handle open_rw(const std::string& path) {
-  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-  PRH_CHECK_INPUT(f >= 0, "{}: cannot open for writing: {}", path, h5::error_stack());
-  return h5::Handle(f, H5Fclose);
+  h5::Handle f = h5::try_open_file(path, /*write=*/true);
+  PRH_CHECK_INPUT(f, "{}: cannot open for writing: {}", path, h5::error_stack());
+  return f;
 }
 
-h5::Handle open_or_create_group(hid_t parent, const std::string& name) {
+h5::Handle open_or_create_group(h5::Id parent, const std::string& name) {
   return h5::exists(parent, name) ? h5::open_group(parent, name) : h5::create_group(parent, name);
 }
 
@@ -48,7 +48,7 @@ std::string config_path(const std::string& set, const std::string& config) {
   return paths::configuration(set, config);
 }
 
-void write_configuration_group(hid_t file, const ResultsLayout& L, const std::string& set,
+void write_configuration_group(h5::Id file, const ResultsLayout& L, const std::string& set,
                                const ConfigurationInfo& c) {
   auto sg = open_or_create_group(file, paths::alignment(set));
   auto g = h5::create_group(sg.id(), c.name);
@@ -72,16 +72,16 @@ void write_configuration_group(hid_t file, const ResultsLayout& L, const std::st
   h5::write_attr(g.id(), "symmetric", static_cast<std::int64_t>(c.symmetric));
   h5::write_attr(g.id(), "preprocess", L.preprocess.dump());
   h5::write_attr(g.id(), "last_layer_only", static_cast<std::int64_t>(L.last_layer_only));
-  const auto m = static_cast<hsize_t>(L.models.size());
+  const auto m = static_cast<h5::hsize>(L.models.size());
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const std::int32_t minus_one = -1;
-  h5::create_dataset_filled(g.id(), "scores", H5T_IEEE_F64LE, {m, m}, H5T_NATIVE_DOUBLE, &nan);
-  h5::create_dataset_filled(g.id(), "layers", H5T_STD_I32LE, {m, m, 2}, H5T_NATIVE_INT32,
+  h5::create_dataset_filled(g.id(), "scores", h5::ieee_f64le(), {m, m}, h5::native_double(), &nan);
+  h5::create_dataset_filled(g.id(), "layers", h5::std_i32le(), {m, m, 2}, h5::native_int32(),
                             &minus_one);
-  h5::create_dataset(g.id(), "done", H5T_STD_U8LE, {static_cast<hsize_t>(L.pairs())}, true);
+  h5::create_dataset(g.id(), "done", h5::std_u8le(), {static_cast<h5::hsize>(L.pairs())}, true);
 }
 
-bool stored_symmetric(hid_t f, const std::string& config_group) {
+bool stored_symmetric(h5::Id f, const std::string& config_group) {
   auto g = h5::open_group(f, config_group);
   return !h5::has_attr(g.id(), "symmetric") || h5::read_attr_int(g.id(), "symmetric") != 0;
 }
@@ -102,7 +102,7 @@ void prepare_results_file(const std::string& path, const ResultsLayout& L) {
   bool fresh = !std::filesystem::exists(path);
   if (!fresh) {
     auto ro = h5::open_file_readonly(path);
-    const hid_t f = ro.id();
+    const h5::Id f = ro.id();
     PRH_CHECK_INPUT(h5::has_attr(f, "format") && h5::read_attr_string(f, "format") == kFormat,
                     "{}: exists but is not a prh results file; use another `results` path", path);
     if (!h5::has_attr(f, "identity")) {
@@ -132,7 +132,7 @@ void prepare_results_file(const std::string& path, const ResultsLayout& L) {
   }
   if (fresh) {
     file = create_file(path);
-    const hid_t f = file.id();
+    const h5::Id f = file.id();
     h5::write_attr(f, "format", std::string(kFormat));
     h5::write_attr(f, "prh_version", std::string(kVersion));
     h5::write_attr(f, "identity", L.identity.dump());
@@ -144,7 +144,7 @@ void prepare_results_file(const std::string& path, const ResultsLayout& L) {
   } else {
     file = open_rw(path);
   }
-  const hid_t f = file.id();
+  const h5::Id f = file.id();
   h5::write_attr(f, "complete", std::int64_t{0});
   h5::write_attr(f, "config_file", L.config_file);
   h5::write_attr(f, "config_text", L.config_text);
@@ -242,14 +242,14 @@ void AlignmentWriter::write(int set, int config, int i, int j, double s_ij, int 
                             double s_ji, int lj2, int li2) {
   const auto& b = impl_->blocks[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)];
   auto& file = *impl_->file;
-  const auto I = static_cast<hsize_t>(i), J = static_cast<hsize_t>(j);
-  file.write(b.scores, H5T_NATIVE_DOUBLE, {I, J}, {1, 1}, &s_ij);
+  const auto I = static_cast<h5::hsize>(i), J = static_cast<h5::hsize>(j);
+  file.write(b.scores, h5::native_double(), {I, J}, {1, 1}, &s_ij);
   const std::int32_t lij[2] = {li, lj};
-  file.write(b.layers, H5T_NATIVE_INT32, {I, J, 0}, {1, 1, 2}, lij);
+  file.write(b.layers, h5::native_int32(), {I, J, 0}, {1, 1, 2}, lij);
   if (i != j) {
-    file.write(b.scores, H5T_NATIVE_DOUBLE, {J, I}, {1, 1}, &s_ji);
+    file.write(b.scores, h5::native_double(), {J, I}, {1, 1}, &s_ji);
     const std::int32_t lji[2] = {lj2, li2};
-    file.write(b.layers, H5T_NATIVE_INT32, {J, I, 0}, {1, 1, 2}, lji);
+    file.write(b.layers, h5::native_int32(), {J, I, 0}, {1, 1, 2}, lji);
   }
 }
 
@@ -284,29 +284,30 @@ std::string unit_path(std::size_t u) {
 void create_prep(const std::string& path, const std::vector<PrepUnit>& units,
                  const metrics::Requirements& req, const json& ident) {
   auto file = create_file(path);
-  const hid_t f = file.id();
+  const h5::Id f = file.id();
   h5::write_attr(f, "format", std::string(kPrepFormat));
   h5::create_group(f, "/units");
   for (std::size_t u = 0; u < units.size(); ++u) {
     const auto& x = units[u];
     auto g = h5::create_group(f, unit_path(u));
-    const auto n = static_cast<hsize_t>(x.n), d = static_cast<hsize_t>(x.dim);
-    h5::create_dataset(g.id(), "x", H5T_IEEE_F32LE, {n, d}, false);
+    const auto n = static_cast<h5::hsize>(x.n), d = static_cast<h5::hsize>(x.dim);
+    h5::create_dataset(g.id(), "x", h5::ieee_f32le(), {n, d}, false);
     if (req.max_k > 0) {
-      const auto k = static_cast<hsize_t>(req.max_k);
-      h5::create_dataset(g.id(), "nbr_index", H5T_STD_I32LE, {n, k}, false);
-      h5::create_dataset(g.id(), "nbr_sim", H5T_IEEE_F32LE, {n, k}, false);
+      const auto k = static_cast<h5::hsize>(req.max_k);
+      h5::create_dataset(g.id(), "nbr_index", h5::std_i32le(), {n, k}, false);
+      h5::create_dataset(g.id(), "nbr_sim", h5::ieee_f32le(), {n, k}, false);
     }
     if (req.moments || !req.svcca_dims.empty())
-      h5::create_dataset(g.id(), "gram", H5T_IEEE_F64LE, {d, d}, false);
+      h5::create_dataset(g.id(), "gram", h5::ieee_f64le(), {d, d}, false);
     for (int dim : req.svcca_dims) {
-      h5::create_dataset(g.id(), "svcca_" + std::to_string(dim), H5T_IEEE_F64LE,
-                         {d, static_cast<hsize_t>(dim)}, true);
+      h5::create_dataset(g.id(), "svcca_" + std::to_string(dim), h5::ieee_f64le(),
+                         {d, static_cast<h5::hsize>(dim)}, true);
       // The basis's problem ("" = none), a fixed-size text slot written with the unit.
-      h5::create_dataset(g.id(), "svcca_problem_" + std::to_string(dim), H5T_STD_U8LE, {512}, true);
+      h5::create_dataset(g.id(), "svcca_problem_" + std::to_string(dim), h5::std_u8le(), {512},
+                         true);
     }
   }
-  h5::create_dataset(f, "done", H5T_STD_U8LE, {static_cast<hsize_t>(units.size())}, true);
+  h5::create_dataset(f, "done", h5::std_u8le(), {static_cast<h5::hsize>(units.size())}, true);
   // Written last: a cache without it is remade.
   h5::write_attr(f, "identity", ident.dump());
 }
@@ -341,29 +342,29 @@ void PrepCache::write(std::size_t unit, const metrics::Representation& rep) {
   const auto& x = impl_->units[unit];
   auto& file = *impl_->file;
   const std::string g = unit_path(unit) + "/";
-  const auto n = static_cast<hsize_t>(x.n), d = static_cast<hsize_t>(x.dim);
+  const auto n = static_cast<h5::hsize>(x.n), d = static_cast<h5::hsize>(x.dim);
   PRH_ASSERT(rep.n() == x.n && rep.d() == x.dim, "prep unit {}: {}x{} vs {}x{}", unit, rep.n(),
              rep.d(), x.n, x.dim);
-  file.write(g + "x", H5T_NATIVE_FLOAT, {0, 0}, {n, d}, rep.x.data());
+  file.write(g + "x", h5::native_float(), {0, 0}, {n, d}, rep.x.data());
   if (impl_->req.max_k > 0) {
     PRH_ASSERT(rep.neighbors && rep.neighbors->k == impl_->req.max_k, "prep unit {}: neighbours",
                unit);
-    const auto k = static_cast<hsize_t>(impl_->req.max_k);
-    file.write(g + "nbr_index", H5T_NATIVE_INT32, {0, 0}, {n, k}, rep.neighbors->index.data());
-    file.write(g + "nbr_sim", H5T_NATIVE_FLOAT, {0, 0}, {n, k}, rep.neighbors->sim.data());
+    const auto k = static_cast<h5::hsize>(impl_->req.max_k);
+    file.write(g + "nbr_index", h5::native_int32(), {0, 0}, {n, k}, rep.neighbors->index.data());
+    file.write(g + "nbr_sim", h5::native_float(), {0, 0}, {n, k}, rep.neighbors->sim.data());
   }
   if (impl_->req.moments || !impl_->req.svcca_dims.empty()) {
     PRH_ASSERT(rep.moments, "prep unit {}: moments", unit);
-    file.write(g + "gram", H5T_NATIVE_DOUBLE, {0, 0}, {d, d}, rep.moments->gram.data());
+    file.write(g + "gram", h5::native_double(), {0, 0}, {d, d}, rep.moments->gram.data());
   }
   for (int dim : impl_->req.svcca_dims) {
     const auto& b = rep.svcca.at(dim);
     if (b.problem.empty())
-      file.write(g + "svcca_" + std::to_string(dim), H5T_NATIVE_DOUBLE, {0, 0},
-                 {d, static_cast<hsize_t>(dim)}, b.w.data());
+      file.write(g + "svcca_" + std::to_string(dim), h5::native_double(), {0, 0},
+                 {d, static_cast<h5::hsize>(dim)}, b.w.data());
     std::string text = b.problem.empty() ? std::string() : b.problem.substr(0, 511);
     text.resize(512, '\0');
-    file.write(g + "svcca_problem_" + std::to_string(dim), H5T_NATIVE_UINT8, {0}, {512},
+    file.write(g + "svcca_problem_" + std::to_string(dim), h5::native_uint8(), {0}, {512},
                text.data());
   }
   file.mark(impl_->done, unit);
@@ -372,42 +373,42 @@ void PrepCache::write(std::size_t unit, const metrics::Representation& rep) {
 metrics::Representation PrepCache::read(std::size_t unit) const {
   const auto& x = impl_->units[unit];
   auto g = h5::open_group(impl_->file->file().id(), unit_path(unit));
-  const auto n = static_cast<hsize_t>(x.n), d = static_cast<hsize_t>(x.dim);
-  const hid_t dx = impl_->file->dxpl();
+  const auto n = static_cast<h5::hsize>(x.n), d = static_cast<h5::hsize>(x.dim);
+  const h5::Id dx = impl_->file->dxpl();
   metrics::Representation rep;
   rep.x.resize(x.n, x.dim);
   auto xs = h5::open_dataset(g.id(), "x");
-  h5::read_box(xs.id(), H5T_NATIVE_FLOAT, {0, 0}, {n, d}, rep.x.data(), dx);
+  h5::read_box(xs.id(), h5::native_float(), {0, 0}, {n, d}, rep.x.data(), dx);
   if (impl_->req.max_k > 0) {
     metrics::NeighborLists nl;
     nl.n = x.n;
     nl.k = impl_->req.max_k;
-    const auto k = static_cast<hsize_t>(impl_->req.max_k);
+    const auto k = static_cast<h5::hsize>(impl_->req.max_k);
     nl.index.resize(n * k);
     nl.sim.resize(n * k);
     auto idx = h5::open_dataset(g.id(), "nbr_index");
-    h5::read_box(idx.id(), H5T_NATIVE_INT32, {0, 0}, {n, k}, nl.index.data(), dx);
+    h5::read_box(idx.id(), h5::native_int32(), {0, 0}, {n, k}, nl.index.data(), dx);
     auto sim = h5::open_dataset(g.id(), "nbr_sim");
-    h5::read_box(sim.id(), H5T_NATIVE_FLOAT, {0, 0}, {n, k}, nl.sim.data(), dx);
+    h5::read_box(sim.id(), h5::native_float(), {0, 0}, {n, k}, nl.sim.data(), dx);
     rep.neighbors = std::move(nl);
   }
   if (impl_->req.moments || !impl_->req.svcca_dims.empty()) {
     metrics::MatrixD gram(x.dim, x.dim);
     auto gs = h5::open_dataset(g.id(), "gram");
-    h5::read_box(gs.id(), H5T_NATIVE_DOUBLE, {0, 0}, {d, d}, gram.data(), dx);
+    h5::read_box(gs.id(), h5::native_double(), {0, 0}, {d, d}, gram.data(), dx);
     rep.moments = metrics::make_moments(rep.x, &gram);
   }
   for (int dim : impl_->req.svcca_dims) {
     metrics::SvccaBasis b;
     std::string text(512, '\0');
     auto p = h5::open_dataset(g.id(), "svcca_problem_" + std::to_string(dim));
-    h5::read_box(p.id(), H5T_NATIVE_UINT8, {0}, {512}, text.data(), dx);
+    h5::read_box(p.id(), h5::native_uint8(), {0}, {512}, text.data(), dx);
     b.problem = text.substr(0, text.find('\0'));
     if (b.problem.empty()) {
       b.w.resize(x.dim, dim);
       auto w = h5::open_dataset(g.id(), "svcca_" + std::to_string(dim));
-      h5::read_box(w.id(), H5T_NATIVE_DOUBLE, {0, 0}, {d, static_cast<hsize_t>(dim)}, b.w.data(),
-                   dx);
+      h5::read_box(w.id(), h5::native_double(), {0, 0}, {d, static_cast<h5::hsize>(dim)},
+                   b.w.data(), dx);
     }
     rep.svcca.emplace(dim, std::move(b));
   }
@@ -506,7 +507,7 @@ bool symmetric_configuration(const ResultsLayout& L, const std::string& name) {
 // Whether a calibration group's null scores are stored exactly (float64, and
 // the reverse orientation of asymmetric configurations): a group written
 // before prh stored them so (float32) is made anew.
-bool exact_nulls(hid_t set_group, const ResultsLayout& L, const CalibrationLayout& c,
+bool exact_nulls(h5::Id set_group, const ResultsLayout& L, const CalibrationLayout& c,
                  bool any_pair) {
   if (!any_pair) return true;
   for (const auto& name : c.configurations) {
@@ -542,7 +543,7 @@ void prepare_calibration(const std::string& path, const ResultsLayout& L,
                          const CalibrationLayout& c) {
   h5::quiet();
   auto file = open_rw(path);
-  const hid_t f = file.id();
+  const h5::Id f = file.id();
   if (!c.enabled()) {
     h5::remove(f, "calibration");
     return;
@@ -556,9 +557,9 @@ void prepare_calibration(const std::string& path, const ResultsLayout& L,
   h5::write_attr(root.id(), "null",
                  std::string("rows of model B (the second index) shuffled, the same "
                              "permutation for every layer; permutation t seeded from (seed, t)"));
-  const auto M = static_cast<hsize_t>(L.models.size());
-  const auto P = static_cast<hsize_t>(CalibrationLayout::pairs(static_cast<int>(M)));
-  const auto K = static_cast<hsize_t>(c.permutations);
+  const auto M = static_cast<h5::hsize>(L.models.size());
+  const auto P = static_cast<h5::hsize>(CalibrationLayout::pairs(static_cast<int>(M)));
+  const auto K = static_cast<h5::hsize>(c.permutations);
   const double nan = std::numeric_limits<double>::quiet_NaN();
   for (const auto& s : L.sets) {
     const std::string ident = calibration_identity(L, c, s).dump();
@@ -579,17 +580,18 @@ void prepare_calibration(const std::string& path, const ResultsLayout& L,
       h5::write_attr(cg.id(), "alpha", c.alpha);
       h5::write_attr(cg.id(), "seed", static_cast<std::int64_t>(c.seed));
       for (const char* field : kCalibrationFields)
-        h5::create_dataset_filled(cg.id(), field, H5T_IEEE_F64LE, {M, M}, H5T_NATIVE_DOUBLE, &nan);
+        h5::create_dataset_filled(cg.id(), field, h5::ieee_f64le(), {M, M}, h5::native_double(),
+                                  &nan);
       // float64: p, tau and the calibrated score recompute exactly from them.
       if (P > 0) {
-        h5::create_dataset_filled(cg.id(), "null_scores", H5T_IEEE_F64LE, {P, K}, H5T_NATIVE_DOUBLE,
-                                  &nan);
+        h5::create_dataset_filled(cg.id(), "null_scores", h5::ieee_f64le(), {P, K},
+                                  h5::native_double(), &nan);
         if (!symmetric_configuration(L, name))
-          h5::create_dataset_filled(cg.id(), "null_scores_reverse", H5T_IEEE_F64LE, {P, K},
-                                    H5T_NATIVE_DOUBLE, &nan);
+          h5::create_dataset_filled(cg.id(), "null_scores_reverse", h5::ieee_f64le(), {P, K},
+                                    h5::native_double(), &nan);
       }
     }
-    h5::create_dataset(g.id(), "done", H5T_STD_U8LE, {P}, true);
+    h5::create_dataset(g.id(), "done", h5::std_u8le(), {P}, true);
     // Written last: a group without it is remade.
     h5::write_attr(g.id(), "identity", ident);
   }
@@ -647,8 +649,8 @@ void CalibrationWriter::write(int set, int config, int a, int b, const Calibrati
   auto& blk = impl_->blocks[static_cast<std::size_t>(set)][static_cast<std::size_t>(config)];
   const double v[5] = {cell.pvalue, cell.threshold, cell.calibrated, cell.null_mean, cell.null_sd};
   for (int k = 0; k < 5; ++k)
-    impl_->file->write(blk.fields[static_cast<std::size_t>(k)], H5T_NATIVE_DOUBLE,
-                       {static_cast<hsize_t>(a), static_cast<hsize_t>(b)}, {1, 1}, &v[k]);
+    impl_->file->write(blk.fields[static_cast<std::size_t>(k)], h5::native_double(),
+                       {static_cast<h5::hsize>(a), static_cast<h5::hsize>(b)}, {1, 1}, &v[k]);
 }
 
 void CalibrationWriter::write_null(int set, int config, std::int64_t pair,
@@ -657,8 +659,8 @@ void CalibrationWriter::write_null(int set, int config, std::int64_t pair,
   PRH_ASSERT(static_cast<int>(null.size()) == impl_->K, "null scores: {} of {}", null.size(),
              impl_->K);
   PRH_ASSERT(!reverse || blk.null_reverse, "reverse null scores of a symmetric configuration");
-  impl_->file->write(reverse ? *blk.null_reverse : blk.null_scores, H5T_NATIVE_DOUBLE,
-                     {static_cast<hsize_t>(pair), 0}, {1, static_cast<hsize_t>(impl_->K)},
+  impl_->file->write(reverse ? *blk.null_reverse : blk.null_scores, h5::native_double(),
+                     {static_cast<h5::hsize>(pair), 0}, {1, static_cast<h5::hsize>(impl_->K)},
                      null.data());
 }
 
@@ -672,7 +674,8 @@ std::vector<double> read_calibration(const std::string& path, const std::string&
   auto ds = h5::open_dataset(file, path, paths::calibration(set, config) + "/" + name);
   const auto shape = h5::dataset_shape(ds);
   std::vector<double> v(shape[0] * shape[1]);
-  if (!v.empty()) h5::read_box(ds.id(), H5T_NATIVE_DOUBLE, {0, 0}, {shape[0], shape[1]}, v.data());
+  if (!v.empty())
+    h5::read_box(ds.id(), h5::native_double(), {0, 0}, {shape[0], shape[1]}, v.data());
   return v;
 }
 
@@ -686,7 +689,8 @@ std::vector<float> read_null_scores(const std::string& path, const std::string& 
   // Stored as float64 (float32 before); the correlation null is computed from
   // them rounded to float, as it always was.
   std::vector<double> v(shape[0] * shape[1]);
-  if (!v.empty()) h5::read_box(ds.id(), H5T_NATIVE_DOUBLE, {0, 0}, {shape[0], shape[1]}, v.data());
+  if (!v.empty())
+    h5::read_box(ds.id(), h5::native_double(), {0, 0}, {shape[0], shape[1]}, v.data());
   std::vector<float> out(v.size());
   for (std::size_t k = 0; k < v.size(); ++k) out[k] = static_cast<float>(v[k]);
   return out;
@@ -698,14 +702,14 @@ namespace {
 
 // A 1-D uint8 dataset's values, with the units waiting in journals set;
 // `n` zeros when it is absent or has another length.
-std::vector<std::uint8_t> progress_flags(hid_t f, const std::string& p, std::size_t n,
+std::vector<std::uint8_t> progress_flags(h5::Id f, const std::string& p, std::size_t n,
                                          const std::map<std::string, std::set<std::uint64_t>>& j) {
   std::vector<std::uint8_t> v;
   if (f >= 0 && h5::exists(f, p)) {
     auto ds = h5::open_dataset(f, p);
     const auto shape = h5::dataset_shape(ds);
     v.resize(shape.size() == 1 ? shape[0] : 0);
-    if (!v.empty()) h5::read_box(ds.id(), H5T_NATIVE_UINT8, {0}, {v.size()}, v.data());
+    if (!v.empty()) h5::read_box(ds.id(), h5::native_uint8(), {0}, {v.size()}, v.data());
   }
   if (v.size() != n) v.assign(n, 0);
   if (const auto it = j.find(p); it != j.end())
@@ -735,7 +739,7 @@ ResultsProgress read_results_progress(const std::string& path, const ResultsLayo
       out.readable = false;
     }
   }
-  hid_t f = -1;
+  h5::Id f = -1;
   if (out.readable) {
     f = file.id();
     out.complete = h5::has_attr(f, "complete") && h5::read_attr_int(f, "complete") == 1;
@@ -799,7 +803,7 @@ PrepProgress read_prep_progress(const std::string& results, const std::vector<Pr
   if (out.exists) {
     try {
       file = h5::open_file_readonly(path);
-      const hid_t f = file.id();
+      const h5::Id f = file.id();
       out.matches =
           h5::has_attr(f, "format") && h5::read_attr_string(f, "format") == kPrepFormat &&
           h5::has_attr(f, "identity") &&
@@ -823,7 +827,8 @@ std::vector<double> read_scores(const std::string& path, const std::string& set,
   auto ds = h5::open_dataset(file, path, config_path(set, config) + "/scores");
   const auto shape = h5::dataset_shape(ds);
   std::vector<double> v(shape[0] * shape[1]);
-  if (!v.empty()) h5::read_box(ds.id(), H5T_NATIVE_DOUBLE, {0, 0}, {shape[0], shape[1]}, v.data());
+  if (!v.empty())
+    h5::read_box(ds.id(), h5::native_double(), {0, 0}, {shape[0], shape[1]}, v.data());
   return v;
 }
 
@@ -832,7 +837,7 @@ std::pair<bool, std::string> results_state(const std::string& path) {
   h5::quiet();
   try {
     auto file = h5::open_file_readonly(path);
-    const hid_t f = file.id();
+    const h5::Id f = file.id();
     if (!h5::has_attr(f, "format") || h5::read_attr_string(f, "format") != kFormat)
       return {false, ""};
     bool complete = false;
@@ -849,10 +854,10 @@ std::pair<bool, std::string> results_state(const std::string& path) {
 
 namespace {
 
-void write_sweep(hid_t parent, const SweepDerived& x, hsize_t K) {
+void write_sweep(h5::Id parent, const SweepDerived& x, h5::hsize K) {
   auto g = h5::create_group(parent, x.name);
-  const auto L = static_cast<hsize_t>(x.levels.size());
-  const auto M = static_cast<hsize_t>(L ? x.accuracy.size() / L : 0);
+  const auto L = static_cast<h5::hsize>(x.levels.size());
+  const auto M = static_cast<h5::hsize>(L ? x.accuracy.size() / L : 0);
   h5::write_attr(g.id(), "family", x.family);
   h5::write_attr(g.id(), "base", x.base);
   h5::write_attr(g.id(), "parameter", x.parameter);
@@ -922,8 +927,8 @@ void write_sweep(hid_t parent, const SweepDerived& x, hsize_t K) {
 void write_derived(const std::string& path, const Derived& d) {
   h5::quiet();
   auto file = open_rw(path);
-  const hid_t f = file.id();
-  const auto K = static_cast<hsize_t>(d.configurations.size());
+  const h5::Id f = file.id();
+  const auto K = static_cast<h5::hsize>(d.configurations.size());
   const json configs = d.configurations, methods = d.methods;
   h5::remove(f, "correlation");
   h5::remove(f, "predictions");
@@ -935,7 +940,7 @@ void write_derived(const std::string& path, const Derived& d) {
   if (!d.model_label_spaces.empty())
     h5::write_attr(pred.id(), "model_label_spaces", json(d.model_label_spaces).dump());
   for (const auto& s : d.sets) {
-    const auto M = static_cast<hsize_t>(s.accuracy.size());
+    const auto M = static_cast<h5::hsize>(s.accuracy.size());
     auto g = h5::create_group(corr.id(), s.set);
     h5::write_attr(g.id(), "configurations", configs.dump());
     h5::write_attr(g.id(), "methods", methods.dump());
@@ -970,7 +975,7 @@ void write_derived(const std::string& path, const Derived& d) {
     if (!s.chance_share.empty()) h5::write_doubles(g.id(), "chance_share", {K}, s.chance_share);
     for (const auto& q : s.qvalues) {
       auto ds = h5::open_dataset(f, paths::calibration(s.set, q.config) + "/qvalue");
-      h5::write_box(ds.id(), H5T_NATIVE_DOUBLE, {0, 0}, {M, M}, q.qvalue.data());
+      h5::write_box(ds.id(), h5::native_double(), {0, 0}, {M, M}, q.qvalue.data());
     }
 
     auto p = h5::create_group(pred.id(), s.set);

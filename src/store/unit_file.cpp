@@ -39,15 +39,15 @@ constexpr std::uint64_t kFrameEnd = 0x31444e45484a5250ull;    // "PRJHEND1"
 constexpr std::uint8_t kWrite = 1, kFlag = 2;
 
 // The native memory types a writer may use, as codes.
-const std::vector<hid_t>& mem_types() {
-  static const std::vector<hid_t> t = {H5T_NATIVE_FLOAT, H5T_NATIVE_DOUBLE, H5T_NATIVE_INT32,
-                                       H5T_NATIVE_INT64, H5T_NATIVE_UINT8};
+const std::vector<h5::Id>& mem_types() {
+  static const std::vector<h5::Id> t = {h5::native_float(), h5::native_double(), h5::native_int32(),
+                                        h5::native_int64(), h5::native_uint8()};
   return t;
 }
-std::uint8_t type_code(hid_t t) {
+std::uint8_t type_code(h5::Id t) {
   const auto& ts = mem_types();
   for (std::size_t i = 0; i < ts.size(); ++i)
-    if (H5Tequal(t, ts[i]) > 0) return static_cast<std::uint8_t>(i + 1);
+    if (h5::same_type(t, ts[i])) return static_cast<std::uint8_t>(i + 1);
   throw InternalError("journal: a write in an unsupported memory type");
 }
 
@@ -154,16 +154,14 @@ UnitFile::UnitFile(const std::string& path, MPI_Comm comm, bool journal) : path_
   h5::quiet();
   if (!journal) {
     auto fapl = h5::fapl_mpio(comm);
-    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, fapl.id());
-    if (f < 0) throw InternalError(fmt::format("{}: cannot open: {}", path, h5::error_stack()));
-    file_ = h5::Handle(f, H5Fclose);
+    file_ = h5::try_open_file(path, /*write=*/true, fapl.id());
+    if (!file_) throw InternalError(fmt::format("{}: cannot open: {}", path, h5::error_stack()));
     dxpl_ = h5::dxpl_independent();
   } else {
     (void)comm;
-    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) throw InternalError(fmt::format("{}: cannot open: {}", path, h5::error_stack()));
-    file_ = h5::Handle(f, H5Fclose);
-    dxpl_ = h5::Handle(H5Pcreate(H5P_DATASET_XFER), H5Pclose);
+    file_ = h5::try_open_file(path, /*write=*/false);
+    if (!file_) throw InternalError(fmt::format("{}: cannot open: {}", path, h5::error_stack()));
+    dxpl_ = h5::dxpl_default();
     journal_ = std::make_unique<Journal>(path);
   }
 }
@@ -180,12 +178,12 @@ std::size_t UnitFile::dataset(const std::string& path) {
 }
 
 namespace {
-void append_write(std::vector<char>& frame, const std::string& path, hid_t mem_type,
-                  const std::vector<hsize_t>& start, const std::vector<hsize_t>& count,
+void append_write(std::vector<char>& frame, const std::string& path, h5::Id mem_type,
+                  const std::vector<h5::hsize>& start, const std::vector<h5::hsize>& count,
                   const void* buf) {
   PRH_ASSERT(start.size() == count.size(), "journal: box of rank {} and {}", start.size(),
              count.size());
-  std::uint64_t n = H5Tget_size(mem_type);
+  std::uint64_t n = h5::type_size(mem_type);
   for (auto c : count) n *= c;
   put(frame, kWrite);
   put_string(frame, path);
@@ -199,16 +197,16 @@ void append_write(std::vector<char>& frame, const std::string& path, hid_t mem_t
 }
 }  // namespace
 
-void UnitFile::write(std::size_t slot, hid_t mem_type, const std::vector<hsize_t>& start,
-                     const std::vector<hsize_t>& count, const void* buf) {
+void UnitFile::write(std::size_t slot, h5::Id mem_type, const std::vector<h5::hsize>& start,
+                     const std::vector<h5::hsize>& count, const void* buf) {
   if (journal_)
     append_write(journal_->frame, dataset_paths_.at(slot), mem_type, start, count, buf);
   else
     h5::write_box(datasets_.at(slot).id(), mem_type, start, count, buf, dxpl_.id());
 }
 
-void UnitFile::write(const std::string& path, hid_t mem_type, const std::vector<hsize_t>& start,
-                     const std::vector<hsize_t>& count, const void* buf) {
+void UnitFile::write(const std::string& path, h5::Id mem_type, const std::vector<h5::hsize>& start,
+                     const std::vector<h5::hsize>& count, const void* buf) {
   if (journal_) {
     append_write(journal_->frame, path, mem_type, start, count, buf);
   } else {
@@ -224,7 +222,7 @@ std::size_t UnitFile::flags(const std::string& path) {
     const auto shape = h5::dataset_shape(ds);
     PRH_ASSERT(shape.size() == 1, "done dataset {}: rank {}, expected 1", path, shape.size());
     std::vector<std::uint8_t> v(static_cast<std::size_t>(shape[0]), 0);
-    if (!v.empty()) h5::read_box(ds.id(), H5T_NATIVE_UINT8, {0}, {shape[0]}, v.data());
+    if (!v.empty()) h5::read_box(ds.id(), h5::native_uint8(), {0}, {shape[0]}, v.data());
     serial_flags_.push_back(std::move(v));
     return serial_flags_.size() - 1;
   }
@@ -277,7 +275,7 @@ std::vector<fs::path> journals_of(const std::string& path) {
 struct Op {
   std::string path;
   std::uint8_t type = 0;  // write: the type code
-  std::vector<hsize_t> start, count;
+  std::vector<h5::hsize> start, count;
   const char* data = nullptr;
   std::uint64_t unit = 0;  // flag
 };
@@ -363,14 +361,14 @@ std::int64_t replay_journals(const std::string& path) {
     return 0;
   }
   h5::quiet();
-  const hid_t fid = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-  PRH_CHECK_INPUT(fid >= 0,
+  h5::Handle file = h5::try_open_file(path, /*write=*/true);
+  PRH_CHECK_INPUT(file,
                   "{}: cannot open it to merge the journals in {} ({}): locked by another prh "
                   "still running?",
                   path, dir.string(), h5::error_stack());
-  h5::Handle file(fid, H5Fclose);
+  const h5::Id fid = file.id();
   std::map<std::string, h5::Handle> open;
-  auto dataset = [&](const std::string& p) -> hid_t {
+  auto dataset = [&](const std::string& p) -> h5::Id {
     auto it = open.find(p);
     if (it == open.end()) it = open.emplace(p, h5::open_dataset(fid, p)).first;
     return it->second.id();
@@ -384,14 +382,12 @@ std::int64_t replay_journals(const std::string& path) {
       else
         h5::write_box(dataset(o.path), mem_types()[o.type - 1], o.start, o.count, o.data);
     });
-  if (H5Fflush(fid, H5F_SCOPE_LOCAL) < 0)
-    throw InternalError(fmt::format("{}: flush: {}", path, h5::error_stack()));
+  h5::flush(fid);
   const std::uint8_t one = 1;
   for (const auto& [p, unit] : marks)
-    h5::write_box(dataset(p), H5T_NATIVE_UINT8, {static_cast<hsize_t>(unit)}, {1}, &one);
+    h5::write_box(dataset(p), h5::native_uint8(), {static_cast<h5::hsize>(unit)}, {1}, &one);
   open.clear();
-  if (H5Fflush(fid, H5F_SCOPE_LOCAL) < 0)
-    throw InternalError(fmt::format("{}: flush: {}", path, h5::error_stack()));
+  h5::flush(fid);
   file.reset();
   if (torn > 0)
     spdlog::info(

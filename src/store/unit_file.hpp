@@ -33,12 +33,7 @@ namespace prh::store {
 class DoneFlags;
 
 // True when this build's HDF5 is parallel (MPI-IO).
-constexpr bool kParallelHdf5 =
-#ifdef H5_HAVE_PARALLEL
-    true;
-#else
-    false;
-#endif
+constexpr bool kParallelHdf5 = PRH_PARALLEL_HDF5 != 0;
 
 class UnitFile {
  public:
@@ -52,15 +47,15 @@ class UnitFile {
 
   const h5::Handle& file() const { return file_; }
   // The data-transfer property list for reads of this file.
-  hid_t dxpl() const { return dxpl_.id(); }
+  h5::Id dxpl() const { return dxpl_.id(); }
 
   // A dataset written often (opened once); returns its slot.
   std::size_t dataset(const std::string& path);
-  void write(std::size_t slot, hid_t mem_type, const std::vector<hsize_t>& start,
-             const std::vector<hsize_t>& count, const void* buf);
+  void write(std::size_t slot, h5::Id mem_type, const std::vector<h5::hsize>& start,
+             const std::vector<h5::hsize>& count, const void* buf);
   // A dataset written once (opened for this write only).
-  void write(const std::string& path, hid_t mem_type, const std::vector<hsize_t>& start,
-             const std::vector<hsize_t>& count, const void* buf);
+  void write(const std::string& path, h5::Id mem_type, const std::vector<h5::hsize>& start,
+             const std::vector<h5::hsize>& count, const void* buf);
 
   // The done flags in a 1-D uint8 dataset, read now; returns their slot.
   std::size_t flags(const std::string& path);

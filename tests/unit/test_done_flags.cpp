@@ -22,35 +22,35 @@ namespace {
 using prh::store::DoneFlags;
 using prh::store::Durability;
 
-constexpr hsize_t kUnits = 8;
+constexpr prh::h5::hsize kUnits = 8;
 
 std::string make_file() {
   const auto path = (std::filesystem::temp_directory_path() /
                      ("prh-done-flags-" + std::to_string(::getpid()) + ".h5"))
                         .string();
   prh::h5::quiet();
-  prh::h5::Handle f(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+  prh::h5::Handle f = prh::h5::try_create_file(path);
   EXPECT_TRUE(f);
-  prh::h5::create_dataset(f.id(), "data", H5T_STD_I64LE, {kUnits}, true);
-  prh::h5::create_dataset(f.id(), "done", H5T_STD_U8LE, {kUnits}, true);
-  prh::h5::create_dataset(f.id(), "matrix", H5T_STD_U8LE, {2, 2}, true);
+  prh::h5::create_dataset(f.id(), "data", prh::h5::std_i64le(), {kUnits}, true);
+  prh::h5::create_dataset(f.id(), "done", prh::h5::std_u8le(), {kUnits}, true);
+  prh::h5::create_dataset(f.id(), "matrix", prh::h5::std_u8le(), {2, 2}, true);
   return path;
 }
 
 prh::h5::Handle open_rw(const std::string& path) {
-  return prh::h5::Handle(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+  return prh::h5::try_open_file(path, /*write=*/true);
 }
 
-void write_data(const prh::h5::Handle& f, hsize_t unit) {
+void write_data(const prh::h5::Handle& f, prh::h5::hsize unit) {
   auto ds = prh::h5::open_dataset(f.id(), "data");
   const std::int64_t v = 100 + static_cast<std::int64_t>(unit);
-  prh::h5::write_box(ds.id(), H5T_NATIVE_INT64, {unit}, {1}, &v);
+  prh::h5::write_box(ds.id(), prh::h5::native_int64(), {unit}, {1}, &v);
 }
 
 std::vector<std::int64_t> read_data(const prh::h5::Handle& f) {
   auto ds = prh::h5::open_dataset(f.id(), "data");
   std::vector<std::int64_t> v(kUnits);
-  prh::h5::read_box(ds.id(), H5T_NATIVE_INT64, {0}, {kUnits}, v.data());
+  prh::h5::read_box(ds.id(), prh::h5::native_int64(), {0}, {kUnits}, v.data());
   return v;
 }
 
@@ -62,7 +62,7 @@ TEST(DoneFlags, KillBetweenWriteAndFlagLeavesTheUnitUndone) {
     // The child: three units written and flagged, the fourth written only.
     auto f = open_rw(path);
     DoneFlags flags(f, "done", Durability::kFlushFile);
-    for (hsize_t u = 0; u < 3; ++u) {
+    for (prh::h5::hsize u = 0; u < 3; ++u) {
       write_data(f, u);
       flags.mark(u);
     }
@@ -82,9 +82,9 @@ TEST(DoneFlags, KillBetweenWriteAndFlagLeavesTheUnitUndone) {
     EXPECT_EQ(flags.count(), 3);
     EXPECT_EQ(flags.flags(), (std::vector<std::uint8_t>{1, 1, 1, 0, 0, 0, 0, 0}));
     const auto data = read_data(f);
-    for (hsize_t u = 0; u < 3; ++u) EXPECT_EQ(data[u], 100 + static_cast<std::int64_t>(u));
+    for (prh::h5::hsize u = 0; u < 3; ++u) EXPECT_EQ(data[u], 100 + static_cast<std::int64_t>(u));
     // Resume: every unit not done is done again, then flagged.
-    for (hsize_t u = 0; u < kUnits; ++u)
+    for (prh::h5::hsize u = 0; u < kUnits; ++u)
       if (!flags.done(u)) {
         write_data(f, u);
         flags.mark(u);
@@ -95,7 +95,8 @@ TEST(DoneFlags, KillBetweenWriteAndFlagLeavesTheUnitUndone) {
   DoneFlags again(f, "done", Durability::kWritesReachFile);
   EXPECT_EQ(again.count(), static_cast<std::int64_t>(kUnits)) << "the flags reached the file";
   const auto data = read_data(f);
-  for (hsize_t u = 0; u < kUnits; ++u) EXPECT_EQ(data[u], 100 + static_cast<std::int64_t>(u));
+  for (prh::h5::hsize u = 0; u < kUnits; ++u)
+    EXPECT_EQ(data[u], 100 + static_cast<std::int64_t>(u));
   std::filesystem::remove(path);
 }
 

@@ -23,7 +23,7 @@ using prh::store::journal_dir;
 using prh::store::replay_journals;
 using prh::store::UnitFile;
 
-constexpr hsize_t kUnits = 4, kCols = 3;
+constexpr prh::h5::hsize kUnits = 4, kCols = 3;
 
 struct Fixture {
   std::string path;
@@ -32,13 +32,12 @@ struct Fixture {
                                          std::to_string(counter()++) + ".h5"))
                .string();
     fs::remove_all(journal_dir(path));
-    auto f =
-        prh::h5::Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    auto f = prh::h5::try_create_file(path);
     const double nan = std::nan("");
-    prh::h5::create_dataset_filled(f.id(), "x", H5T_IEEE_F64LE, {kUnits, kCols}, H5T_NATIVE_DOUBLE,
-                                   &nan);
-    prh::h5::create_dataset(f.id(), "i", H5T_STD_I32LE, {kUnits}, true);
-    prh::h5::create_dataset(f.id(), "done", H5T_STD_U8LE, {kUnits}, true);
+    prh::h5::create_dataset_filled(f.id(), "x", prh::h5::ieee_f64le(), {kUnits, kCols},
+                                   prh::h5::native_double(), &nan);
+    prh::h5::create_dataset(f.id(), "i", prh::h5::std_i32le(), {kUnits}, true);
+    prh::h5::create_dataset(f.id(), "done", prh::h5::std_u8le(), {kUnits}, true);
   }
   ~Fixture() {
     std::error_code ec;
@@ -53,14 +52,14 @@ struct Fixture {
     auto f = prh::h5::open_file_readonly(path);
     auto ds = prh::h5::open_dataset(f, path, "x");
     std::vector<double> v(kUnits * kCols);
-    prh::h5::read_box(ds.id(), H5T_NATIVE_DOUBLE, {0, 0}, {kUnits, kCols}, v.data());
+    prh::h5::read_box(ds.id(), prh::h5::native_double(), {0, 0}, {kUnits, kCols}, v.data());
     return v;
   }
   std::vector<std::uint8_t> done() const {
     auto f = prh::h5::open_file_readonly(path);
     auto ds = prh::h5::open_dataset(f, path, "done");
     std::vector<std::uint8_t> v(kUnits);
-    prh::h5::read_box(ds.id(), H5T_NATIVE_UINT8, {0}, {kUnits}, v.data());
+    prh::h5::read_box(ds.id(), prh::h5::native_uint8(), {0}, {kUnits}, v.data());
     return v;
   }
   // Writes units [0, n) through a journal: row u = (u, u + 0.5, u + 0.25).
@@ -71,9 +70,9 @@ struct Fixture {
     for (std::int64_t u = first; u < first + n; ++u) {
       EXPECT_FALSE(uf.done(flags, static_cast<std::size_t>(u)));
       const double row[kCols] = {double(u), u + 0.5, u + 0.25};
-      uf.write(x, H5T_NATIVE_DOUBLE, {static_cast<hsize_t>(u), 0}, {1, kCols}, row);
+      uf.write(x, prh::h5::native_double(), {static_cast<prh::h5::hsize>(u), 0}, {1, kCols}, row);
       const std::int32_t iv = static_cast<std::int32_t>(10 * u);
-      uf.write("i", H5T_NATIVE_INT32, {static_cast<hsize_t>(u)}, {1}, &iv);
+      uf.write("i", prh::h5::native_int32(), {static_cast<prh::h5::hsize>(u)}, {1}, &iv);
       uf.mark(flags, static_cast<std::size_t>(u));
       EXPECT_TRUE(uf.done(flags, static_cast<std::size_t>(u)));
     }
@@ -95,12 +94,12 @@ TEST(UnitFileJournal, WritesReachTheFileOnlyThroughReplay) {
   ASSERT_EQ(fx.journals().size(), 1u);
   EXPECT_EQ(replay_journals(fx.path), 3);
   const auto x = fx.x();
-  for (hsize_t u = 0; u < 3; ++u) {
+  for (prh::h5::hsize u = 0; u < 3; ++u) {
     EXPECT_EQ(x[u * kCols + 0], double(u));
     EXPECT_EQ(x[u * kCols + 1], u + 0.5);
     EXPECT_EQ(x[u * kCols + 2], u + 0.25);
   }
-  for (hsize_t c = 0; c < kCols; ++c) EXPECT_TRUE(std::isnan(x[3 * kCols + c]));
+  for (prh::h5::hsize c = 0; c < kCols; ++c) EXPECT_TRUE(std::isnan(x[3 * kCols + c]));
   EXPECT_EQ(fx.done(), (std::vector<std::uint8_t>{1, 1, 1, 0}));
   EXPECT_FALSE(fs::exists(journal_dir(fx.path)));
   // A writer opened now reads the replayed flags.
