@@ -28,4 +28,33 @@ std::string read_text(const std::string& path, const std::string& what, std::siz
   return text;
 }
 
+void write_atomically(const std::string& path,
+                      const std::function<void(const std::string& tmp)>& write,
+                      const std::string& suffix) {
+  const std::string tmp = path + suffix;
+  std::error_code ec;
+  try {
+    write(tmp);
+  } catch (...) {
+    std::filesystem::remove(tmp, ec);
+    throw;
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    const auto why = ec.message();
+    std::filesystem::remove(tmp, ec);
+    throw InputError(fmt::format("{}: cannot rename {} into place: {}", path, tmp, why));
+  }
+}
+
+void write_text_atomically(const std::string& path, const std::string& text) {
+  write_atomically(path, [&](const std::string& tmp) {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    PRH_CHECK_INPUT(out.good(), "cannot write {} (no such folder, or no write permission?)", tmp);
+    out << text;
+    out.flush();
+    PRH_CHECK_INPUT(out.good(), "cannot write {} (disk full?)", tmp);
+  });
+}
+
 }  // namespace prh

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "prh/core/error.hpp"
+#include "prh/core/files.hpp"
 
 namespace prh::models {
 
@@ -392,12 +393,6 @@ HeldOut evaluate(torch::jit::Module& module, const ZooMember& m, const ImageData
   return h;
 }
 
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  PRH_CHECK_INPUT(out.good(), "cannot write {}", path);
-}
-
 }  // namespace
 
 TrainReport train_member(const ZooMember& m, const ImageData& train, const ImageData& test,
@@ -475,13 +470,13 @@ TrainReport train_member(const ZooMember& m, const ImageData& train, const Image
   const std::string base = out_dir + "/" + m.name;
   std::string names;
   for (const auto& n : layer_names) names += (names.empty() ? "" : ", ") + n;
-  write_text(base + ".yaml",
-             "# prh zoo member " + m.name + " (" + m.family + ", " + m.objective +
-                 ")\ninput_size: 28\nresize: 28\ncrop: 28\ninterpolation: bilinear\nchannels: "
-                 "1\nmean: [0.5]\nstd: [0.5]\nlayer_names: [" +
-                 names + "]\n");
-  module.save(base + ".pt.tmp");
-  std::filesystem::rename(base + ".pt.tmp", base + ".pt");
+  write_text_atomically(
+      base + ".yaml",
+      "# prh zoo member " + m.name + " (" + m.family + ", " + m.objective +
+          ")\ninput_size: 28\nresize: 28\ncrop: 28\ninterpolation: bilinear\nchannels: "
+          "1\nmean: [0.5]\nstd: [0.5]\nlayer_names: [" +
+          names + "]\n");
+  write_atomically(base + ".pt", [&](const std::string& tmp) { module.save(tmp); });
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rep;
 }

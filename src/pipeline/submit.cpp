@@ -141,17 +141,6 @@ std::string normalize_sbatch_line(std::string line) {
   return line;
 }
 
-void write_text(const fs::path& p, const std::string& text) {
-  const fs::path tmp = p.string() + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    PRH_CHECK_INPUT(f.good(), "cannot write {}", tmp.string());
-    f << text;
-    PRH_CHECK_INPUT(f.good(), "cannot write {}", tmp.string());
-  }
-  fs::rename(tmp, p);
-}
-
 std::string now_iso() {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -553,11 +542,11 @@ void submit(const config::Sweep& sweep, const SubmitOptions& opt, std::ostream& 
                   "environment, or slurm/local/start.sh's env.sh)");
   fs::create_directories(c.dir);
   for (const auto& j : jobs) {
-    write_text(j.script, j.text);
+    write_text_atomically(j.script, j.text);
     fs::permissions(j.script, fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add);
   }
   const json record = submit_chain(jobs, c, sbatch, out);
-  write_text(jobs_record_path(c.store), record.dump(2) + "\n");
+  write_text_atomically(jobs_record_path(c.store), record.dump(2) + "\n");
 }
 
 void print_jobs(std::ostream& os, const std::string& store) {

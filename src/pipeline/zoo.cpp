@@ -14,6 +14,7 @@
 
 #include "prh/config/config.hpp"
 #include "prh/core/error.hpp"
+#include "prh/core/files.hpp"
 #include "prh/data/image.hpp"
 #include "prh/models/model.hpp"
 #include "prh/models/zoo.hpp"
@@ -241,14 +242,7 @@ int train_zoo(const ZooOptions& opt, const parallel::Session& session) {
       throw;
     }
     // The report last: a member counts as trained once its .json exists.
-    const std::string path = dir + "/" + m.name + ".json";
-    {
-      std::ofstream os(path + ".tmp");
-      os << report_json(m, rep).dump(2) << "\n";
-      PRH_CHECK_INPUT(os.good(), "zoo: cannot write {}.tmp (disk full, or no write permission?)",
-                      path);
-    }
-    std::filesystem::rename(path + ".tmp", path);
+    write_text_atomically(dir + "/" + m.name + ".json", report_json(m, rep).dump(2) + "\n");
     const json h = held_out_json(m, rep.held_out);
     spdlog::info("zoo: {} done in {:.1f} s, held-out {} {:.4f} (floor {:.4f}: {})", m.name,
                  rep.seconds, rep.held_out.metric, rep.held_out.value, h["floor"].get<double>(),

@@ -11,6 +11,7 @@
 #include "json_diff.hpp"
 #include "paths.hpp"
 #include "prh/core/error.hpp"
+#include "prh/core/files.hpp"
 #include "prh/core/version.hpp"
 #include "prh/store/done_flags.hpp"
 #include "unit_file.hpp"
@@ -456,35 +457,37 @@ void write_part(const std::string& path, const json& fingerprint, const std::str
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec))
     if (e.path().filename().string().rfind(stale, 0) == 0) fs::remove(e.path(), ec);
-  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  {
-    h5::Handle file = h5::try_create_file(tmp);
-    if (!file) throw InputError(fmt::format("{}: cannot create: {}", tmp, h5::error_stack()));
-    const h5::Id f = file.id();
-    h5::write_attr(f, "format", std::string(kPartFormat));
-    h5::write_attr(f, "item",
-                   json{{"fingerprint", fingerprint},
-                        {"shard", shard},
-                        {"row0", p.row0},
-                        {"rows", p.rows},
-                        {"layers", layers},
-                        {"dmax", dmax},
-                        {"skipped", skipped},
-                        {"prh_version", kVersion}}
-                       .dump());
-    h5::Handle f16;
-    const auto n = static_cast<h5::hsize>(p.rows);
-    const auto L = static_cast<h5::hsize>(layers), D = static_cast<h5::hsize>(dmax);
-    auto ds = h5::create_dataset(f, "features", feature_type(dtype, f16), {n, L, D}, false);
-    h5::write_box(ds.id(), h5::native_float(), {0, 0, 0}, {n, L, D}, p.features.data());
-    if (!p.top1.empty()) {
-      auto t = h5::create_dataset(f, "top1", h5::std_i64le(), {n}, false);
-      h5::write_box(t.id(), h5::native_int64(), {0}, {n}, p.top1.data());
-      auto q = h5::create_dataset(f, "prob", h5::ieee_f32le(), {n}, false);
-      h5::write_box(q.id(), h5::native_float(), {0}, {n}, p.prob.data());
-    }
-  }  // closed: every byte is in the file before it gets its name
-  fs::rename(tmp, path);
+  write_atomically(
+      path,
+      [&](const std::string& tmp) {
+        h5::Handle file = h5::try_create_file(tmp);
+        if (!file) throw InputError(fmt::format("{}: cannot create: {}", tmp, h5::error_stack()));
+        const h5::Id f = file.id();
+        h5::write_attr(f, "format", std::string(kPartFormat));
+        h5::write_attr(f, "item",
+                       json{{"fingerprint", fingerprint},
+                            {"shard", shard},
+                            {"row0", p.row0},
+                            {"rows", p.rows},
+                            {"layers", layers},
+                            {"dmax", dmax},
+                            {"skipped", skipped},
+                            {"prh_version", kVersion}}
+                           .dump());
+        h5::Handle f16;
+        const auto n = static_cast<h5::hsize>(p.rows);
+        const auto L = static_cast<h5::hsize>(layers), D = static_cast<h5::hsize>(dmax);
+        auto ds = h5::create_dataset(f, "features", feature_type(dtype, f16), {n, L, D}, false);
+        h5::write_box(ds.id(), h5::native_float(), {0, 0, 0}, {n, L, D}, p.features.data());
+        if (!p.top1.empty()) {
+          auto t = h5::create_dataset(f, "top1", h5::std_i64le(), {n}, false);
+          h5::write_box(t.id(), h5::native_int64(), {0}, {n}, p.top1.data());
+          auto q = h5::create_dataset(f, "prob", h5::ieee_f32le(), {n}, false);
+          h5::write_box(q.id(), h5::native_float(), {0}, {n}, p.prob.data());
+        }
+      },
+      fmt::format(".tmp.{}",
+                  ::getpid()));  // closed: every byte is in the file before it gets its name
 }
 
 class ArrayTaskWriter : public ItemWriter {

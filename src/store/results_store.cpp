@@ -12,6 +12,7 @@
 #include "json_diff.hpp"
 #include "paths.hpp"
 #include "prh/core/error.hpp"
+#include "prh/core/files.hpp"
 #include "prh/core/version.hpp"
 #include "prh/store/done_flags.hpp"
 #include "unit_file.hpp"
@@ -471,11 +472,7 @@ void prepare_prep_cache(const std::string& path, const std::vector<PrepUnit>& un
   if (reuse) return;
   // Made under a temporary name and renamed: a file at `path` is always a
   // whole cache (or not prh's, and refused above), never a cut-off creation.
-  const std::string tmp = path + ".tmp";
-  create_prep(tmp, units, req, ident);
-  std::filesystem::rename(tmp, path, ec);
-  PRH_CHECK_INPUT(!ec, "{}: cannot rename the new preparation cache {} into place: {}", path, tmp,
-                  ec.message());
+  write_atomically(path, [&](const std::string& tmp) { create_prep(tmp, units, req, ident); });
 }
 
 void remove_prep_cache(const std::string& path) {
