@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include <ATen/Parallel.h>
+#include <torch/csrc/jit/serialization/pickle.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
 
@@ -310,6 +312,58 @@ std::unique_ptr<Model> load_torchscript(const std::string& name, const std::stri
   PRH_CHECK_INPUT(module.find_method("forward").has_value(),
                   "{}: TorchScript file {} has no forward method", name, path);
   return std::make_unique<TorchScriptModel>(name, std::move(sidecar), std::move(module), dev);
+}
+
+TorchFeatures read_torch_features(const std::string& path) {
+  std::error_code ec;
+  PRH_CHECK_INPUT(std::filesystem::is_regular_file(path, ec),
+                  "{}: no such feature file (or not a regular file)", path);
+  if (const auto why = zip_integrity_problem(path); !why.empty())
+    throw InputError(fmt::format("{}: not a torch.save file (zip format): {}", path, why));
+  std::vector<char> bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    const auto size = std::filesystem::file_size(path, ec);
+    PRH_CHECK_INPUT(in.good() && !ec, "{}: cannot read the feature file", path);
+    bytes.resize(static_cast<std::size_t>(size));
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    PRH_CHECK_INPUT(static_cast<std::size_t>(in.gcount()) == bytes.size(),
+                    "{}: cannot read the feature file", path);
+  }
+  at::Tensor t;
+  try {
+    const c10::IValue v = torch::jit::pickle_load(bytes);
+    bytes = {};
+    PRH_CHECK_INPUT(v.isGenericDict(),
+                    "{}: expected torch.save of a dict with \"feats\" (PRH reference layout), got "
+                    "{}",
+                    path, describe(v));
+    const auto dict = v.toGenericDict();
+    const auto it = dict.find(c10::IValue(std::string("feats")));
+    PRH_CHECK_INPUT(it != dict.end(), "{}: the saved dict has no \"feats\" key", path);
+    PRH_CHECK_INPUT(it->value().isTensor(), "{}: \"feats\" is {}, not a tensor", path,
+                    describe(it->value()));
+    t = it->value().toTensor();
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw InputError(
+        fmt::format("{}: cannot read the feature file (torch.save of a dict with "
+                    "\"feats\"): {}",
+                    path, short_reason(e)));
+  }
+  PRH_CHECK_INPUT(t.is_floating_point(), "{}: \"feats\" must be floating point, got {}", path,
+                  describe(c10::IValue(t)));
+  PRH_CHECK_INPUT(t.dim() == 2 || t.dim() == 3,
+                  "{}: \"feats\" must have shape [N, D] or [N, L, D], got {}", path,
+                  shape_str(t.sizes()));
+  TorchFeatures out;
+  out.shape.assign(t.sizes().begin(), t.sizes().end());
+  for (auto d : out.shape)
+    PRH_CHECK_INPUT(d > 0, "{}: \"feats\" is empty ({})", path, shape_str(t.sizes()));
+  const at::Tensor f = t.to(torch::kCPU).to(torch::kFloat32).contiguous();
+  out.data.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
+  return out;
 }
 
 void set_torch_threads(int n) {
