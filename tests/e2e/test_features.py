@@ -81,6 +81,10 @@ def write_inputs(tmp):
     b_ood = (rng.standard_normal((N["ood"], 8)) * 2).astype(np.float16)
     with h5py.File(f"{d}/imp_b_ood.h5", "w") as f:
         f["feats"] = b_ood
+    # imp_c: ood only, a dict of one item (pickle's SETITEM), float16 [N, 2, 4].
+    c_ood = torch.randn(N["ood"], 2, 4, generator=torch.Generator().manual_seed(3)).half()
+    torch.save({"feats": c_ood}, f"{d}/imp_c_ood.pt")
+    want[("imp_c", "ood")] = c_ood.float().numpy()
     want[("imp_b", "id")] = b_id.astype(np.float32)[:, None, :]
     want[("imp_b", "ood")] = b_ood.astype(np.float32)[:, None, :]
     return want
@@ -94,6 +98,7 @@ def models_main(tmp):
                  "    family: vit\n    training_data: web\n"),
         imported("imp_b", {"id": f"{d}/imp_b_id.npy", "ood": f"{d}/imp_b_ood.h5:/feats"},
                  "    family: cnn\n    training_data: web\n"),
+        imported("imp_c", {"ood": f"{d}/imp_c_ood.pt"}),
         f"  - {{name: dict_model, path: {tmp}/models/dict_model.pt, family: cnn, "
         "training_data: fashion}\n",
     ]
@@ -111,6 +116,8 @@ def check_store(path, want, what):
             check(np.all(g["done"][()] == 1), f"{what}: {m}/{s} every shard done")
             check("top1" not in g and "prob" not in g, f"{what}: {m}/{s}: no predictions")
         check("imp_b" not in f["sets/uniform/models"], f"{what}: imp_b absent from uniform")
+        check("imp_c" not in f["sets/uniform/models"] and "imp_c" not in f["sets/id/models"],
+              f"{what}: imp_c absent from id and uniform")
         check(f["models/imp_a"].attrs["classes"] == 0, f"{what}: imp_a has no head")
         check(list(f["models/imp_a"].attrs["layer_dims"]) == [16, 16, 16], f"{what}: imp_a dims")
         check(list(np.atleast_1d(f["models/imp_b"].attrs["layer_dims"])) == [8], f"{what}: imp_b dims")
@@ -125,7 +132,7 @@ def main(tmp):
     # 1. validate, then 1 and 2 ranks: the same store, the inputs bit for bit.
     cfg1 = write_config(tmp, "r1", models)
     r = prh("validate", cfg1)
-    check(r.returncode == 0 and "3 models" in r.stdout, f"validate: {r.returncode} {r.stdout} {r.stderr[-1500:]}")
+    check(r.returncode == 0 and "4 models" in r.stdout, f"validate: {r.returncode} {r.stdout} {r.stderr[-1500:]}")
     stores = []
     for n in (1, 2):
         cfg = write_config(tmp, f"r{n}", models)
@@ -147,6 +154,7 @@ def main(tmp):
         per = {s["name"]: s for s in st["image_sets"]}
         check(per["uniform"]["models"] == 2 and per["uniform"]["models_done"] == 2,
               f"status: uniform has 2 models, both done: {per['uniform']}")
+        check(per["ood"]["models"] == 4 and per["ood"]["models_done"] == 4, f"status ood: {per['ood']}")
         check(per["id"]["models"] == 3 and per["id"]["models_done"] == 3, f"status id: {per['id']}")
         check(st["embed"]["items_done"] == st["embed"]["items"], f"status embed: {st['embed']}")
     r = prh("status", cfg1, "--verbose")
@@ -177,7 +185,17 @@ def main(tmp):
         check(r.returncode == 0 and os.path.exists(f"{tmp}/report/index.html"),
               f"report: exit {r.returncode}: {r.stderr[-1500:]}")
         r = prh("status", calcfg)
-        check(r.returncode == 0 and "done" in r.stdout, f"status after reduce: {r.stdout[-1500:]}")
+        states = {l.split()[0]: l.split()[-1] for l in r.stdout.splitlines()[2:5]}
+        check(r.returncode == 0 and states == {s: "done" for s in N},
+              f"status after reduce: every set done (absent models have no pairs): {r.stdout[-1500:]}")
+        r = prh("status", calcfg, "--json")
+        if r.returncode == 0:
+            import json
+            st = json.loads(r.stdout)
+            per = {x["name"]: x for x in st["image_sets"]}
+            check(per["uniform"]["score_total"] == 3 and per["uniform"]["calibrate_total"] == 1,
+                  f"status: uniform has 2 models: 3 pairs scored, 1 calibrated: {per['uniform']}")
+            check(st["next"]["command"] is None, f"status: nothing left: {st['next']}")
 
     # 4. kill -9 mid-embedding, then re-run: the uninterrupted store.
     killcfg = write_config(tmp, "killed", models)
@@ -190,6 +208,15 @@ def main(tmp):
     r = mpi(2, "embed", killcfg)
     check(r.returncode == 0, f"embed after kill -9: {r.returncode}: {r.stderr[-2000:]}")
     same_h5(stores[0], f"{tmp}/killed.h5", "resumed after kill -9 vs uninterrupted")
+
+    # Job array: two tasks write parts, a plain embed merges them: the same store.
+    arrcfg = write_config(tmp, "array", models)
+    for t in (0, 1):
+        r = prh("embed", arrcfg, "--array-task", str(t), "--array-size", "2")
+        check(r.returncode == 0, f"array task {t}: {r.returncode}: {r.stderr[-1500:]}")
+    r = mpi(2, "embed", arrcfg)
+    check(r.returncode == 0, f"merge of the array's parts: {r.returncode}: {r.stderr[-1500:]}")
+    same_h5(stores[0], f"{tmp}/array.h5", "job array vs 1 rank")
 
     # 5. A feature file changed after embedding: refused on resume.
     x = np.load(f"{tmp}/feats/imp_a_ood.npy")
@@ -253,7 +280,7 @@ def main(tmp):
         f.write(b"PK\x03\x04 not a zip at all" * 10)
     bad("pt_garbage", {"uniform": f"{bad_dir}/garbage.pt"}, ["'uniform'", f"{bad_dir}/garbage.pt"])
     torch.save({"other": torch.zeros(30, 4)}, f"{bad_dir}/nofeats.pt")
-    bad("pt_no_feats", {"uniform": f"{bad_dir}/nofeats.pt"}, ["'uniform'", "feats"])
+    bad("pt_no_feats", {"uniform": f"{bad_dir}/nofeats.pt"}, ["'uniform'", 'no "feats" key'])
     # Config errors.
     cfg = write_config(tmp, "bad_both", [f"  - {{name: imp_x, path: {tmp}/models/dict_model.pt, "
                                          f"features: {{id: {d}/imp_a_ood.npy}}}}\n"],
