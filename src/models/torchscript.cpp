@@ -1,5 +1,7 @@
 // TorchScript models: loading, forward, and the output contract
-// (docs/models.md). The only source file of prh that includes torch headers.
+// (docs/models.md); and imported features saved with torch.save
+// (docs/config.md, "Imported features"), read here to keep LibTorch's
+// headers in few files.
 
 #include <algorithm>
 #include <cstring>
