@@ -823,10 +823,44 @@ Model parse_model(const json& node, std::size_t i, std::set<std::string>& names,
   Fields mf(node, where, problems);
   Model m;
   m.name = name_field(mf, where, "model", names, problems);
-  m.path = mf.str("path", "", true);
-  m.sidecar = mf.str("sidecar", "");
-  if (m.sidecar.empty() && !m.path.empty())
-    m.sidecar = std::filesystem::path(m.path).replace_extension(".yaml").string();
+  if (mf.has("features")) {
+    // Imported features: a mapping image set -> file; no model file.
+    const json& fm = node.at("features");
+    if (!fm.is_object() || fm.empty())
+      problems.push_back(
+          fmt::format("{}.features: must be a non-empty mapping of image set -> feature file "
+                      "(FILE.h5:/dataset, FILE.npy or FILE.pt), got {}",
+                      where, fm.is_object() ? "an empty mapping" : type_name(fm)));
+    else
+      for (const auto& [set, v] : fm.items()) {
+        const std::string at = fmt::format("{}.features.{}", where, set);
+        if (!v.is_string() || v.get<std::string>().empty()) {
+          problems.push_back(fmt::format("{}: must be a non-empty string (a feature file)", at));
+          continue;
+        }
+        const std::string spec = v.get<std::string>();
+        const std::string ext = std::filesystem::path(spec).extension().string();
+        if (ext != ".npy" && ext != ".pt" && ext != ".pth" && spec.rfind(":/") == std::string::npos)
+          problems.push_back(fmt::format(
+              "{}: '{}' is not a feature file: give FILE.h5:/dataset (HDF5), FILE.npy (NumPy) "
+              "or FILE.pt (torch.save of {{\"feats\": tensor}})",
+              at, spec));
+        m.features[set] = spec;
+      }
+    if (mf.has("path"))
+      problems.push_back(
+          fmt::format("{}: give either path (a TorchScript model) or features "
+                      "(imported features), not both",
+                      where));
+    if (mf.has("sidecar"))
+      problems.push_back(
+          fmt::format("{}.sidecar: a model with imported features has no sidecar", where));
+  } else {
+    m.path = mf.str("path", "", true);  // or features: (docs/config.md)
+    m.sidecar = mf.str("sidecar", "");
+    if (m.sidecar.empty() && !m.path.empty())
+      m.sidecar = std::filesystem::path(m.path).replace_extension(".yaml").string();
+  }
   m.training_data = mf.str("training_data", "");
   m.family = mf.str("family", "");
   m.objective = mf.str("objective", "");
@@ -856,6 +890,17 @@ void parse_inputs(Fields& f, Sweep& s, std::vector<std::string>& problems) {
           f.node("models"), "models: required (a non-empty list of {name, path})", problems))
     for (std::size_t i = 0; i < models->size(); ++i)
       s.models.push_back(parse_model((*models)[i], i, names, problems));
+  // Imported features name image sets of this config (listed or generated).
+  std::set<std::string> sets;
+  for (const auto& is : s.image_sets) sets.insert(is.name);
+  for (std::size_t i = 0; i < s.models.size(); ++i)
+    for (const auto& [set, file] : s.models[i].features)
+      if (!sets.count(set)) {
+        std::string list;
+        for (const auto& is : s.image_sets) list += (list.empty() ? "" : ", ") + is.name;
+        problems.push_back(fmt::format("models[{}].features.{}: no image set '{}' (image sets: {})",
+                                       i, set, set, list));
+      }
 }
 
 // Every problem at once, one a line.
@@ -914,6 +959,7 @@ json Sweep::image_set_json(const ImageSet& s) {
 }
 
 json Sweep::model_json(const Model& m) {
+  if (m.imported()) return {{"name", m.name}, {"features", m.features}};
   return {{"name", m.name}, {"path", m.path}, {"sidecar", m.sidecar}};
 }
 

@@ -1,8 +1,12 @@
 // TorchScript models: loading, forward, and the output contract
-// (docs/models.md). The only source file of prh that includes torch headers.
+// (docs/models.md); and imported features saved with torch.save
+// (docs/config.md, "Imported features"), read here to keep LibTorch's
+// headers in few files.
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -10,6 +14,8 @@
 #include <vector>
 
 #include <ATen/Parallel.h>
+#include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/serialization/unpickler.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
 
@@ -280,6 +286,195 @@ torch::Device pick_device(const std::string& name, const std::string& device, in
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(r % count));
 }
 
+// LibTorch 1.13's unpickler lacks SETITEM ('s'), which Python's pickle
+// writes for a dict of one item (torch.save({"feats": t})). This rewrites
+// each SETITEM as MARK key value SETITEMS, which it reads: it walks the
+// opcodes (protocols 2 to 4, what torch.save writes), tracking where each
+// stack entry began, and inserts the MARK there. Anything it does not know
+// leaves the pickle as it was (LibTorch then names the problem).
+std::string setitem_as_setitems(const std::string& p) {
+  std::vector<std::size_t> stack;  // start offset of each entry (a MARK too)
+  std::vector<bool> is_mark;
+  std::vector<std::size_t> marks_at, setitems;
+  auto pop = [&](std::size_t n) -> std::size_t {
+    if (stack.size() < n || n == 0) throw std::out_of_range("stack");
+    const std::size_t start = stack[stack.size() - n];
+    stack.resize(stack.size() - n);
+    is_mark.resize(is_mark.size() - n);
+    return start;
+  };
+  auto push = [&](std::size_t start, bool mark = false) {
+    stack.push_back(start);
+    is_mark.push_back(mark);
+  };
+  auto to_mark = [&]() -> std::size_t {  // pops through the top MARK; its offset
+    while (!is_mark.empty() && !is_mark.back()) pop(1);
+    if (is_mark.empty()) throw std::out_of_range("mark");
+    return pop(1);
+  };
+  auto u32 = [&](std::size_t at) -> std::size_t {
+    if (at + 4 > p.size()) throw std::out_of_range("arg");
+    std::uint32_t v = 0;
+    for (int k = 3; k >= 0; --k) v = (v << 8) | static_cast<unsigned char>(p[at + k]);
+    return v;
+  };
+  auto u8 = [&](std::size_t at) -> std::size_t {
+    if (at >= p.size()) throw std::out_of_range("arg");
+    return static_cast<unsigned char>(p[at]);
+  };
+  try {
+    for (std::size_t i = 0; i < p.size();) {
+      const std::size_t at = i;
+      const auto op = static_cast<unsigned char>(p[i++]);
+      switch (op) {
+        case 0x80:
+          i += 1;
+          break;  // PROTO
+        case 0x95:
+          i += 8;
+          break;  // FRAME
+        case 'q':
+        case 0x94:
+          i += op == 'q' ? 1 : 0;
+          break;  // BINPUT, MEMOIZE
+        case 'r':
+          i += 4;
+          break;  // LONG_BINPUT
+        case 'h':
+        case 'K':
+          i += 1;
+          push(at);
+          break;  // BINGET, BININT1
+        case 'j':
+        case 'J':
+          i += 4;
+          push(at);
+          break;  // LONG_BINGET, BININT
+        case 'M':
+          i += 2;
+          push(at);
+          break;  // BININT2
+        case 'G':
+          i += 8;
+          push(at);
+          break;  // BINFLOAT
+        case 'X':
+        case 'T':
+        case 'B':
+        case 0x8b:  // 4-byte length
+          i += 4 + u32(i);
+          push(at);
+          break;
+        case 'U':
+        case 'C':
+        case 0x8a:
+        case 0x8c:  // 1-byte length
+          i += 1 + u8(i);
+          push(at);
+          break;
+        case 'c':  // GLOBAL: two lines
+          for (int line = 0; line < 2; ++line) {
+            const auto nl = p.find('\n', i);
+            if (nl == std::string::npos) throw std::out_of_range("global");
+            i = nl + 1;
+          }
+          push(at);
+          break;
+        case 'N':
+        case 0x88:
+        case 0x89:
+        case '}':
+        case ']':
+        case ')':
+        case '2':
+          push(at);
+          break;
+        case '(':
+          push(at, true);
+          break;  // MARK
+        case 0x85:
+        case 'Q':
+          push(pop(1));
+          break;  // TUPLE1, BINPERSID
+        case 0x86:
+        case 'R':
+        case 'b':
+        case 0x81:
+          push(pop(2));
+          break;
+        case 0x87:
+          push(pop(3));
+          break;  // TUPLE3
+        case 't':
+        case 'l':
+        case 'd':
+          push(to_mark());
+          break;  // TUPLE, LIST, DICT
+        case 'e':
+        case 'u':
+        case '1':
+          to_mark();
+          break;  // APPENDS, SETITEMS, POP_MARK
+        case 'a':
+        case '0':
+          pop(1);
+          break;     // APPEND, POP
+        case 's': {  // SETITEM
+          if (stack.size() < 3 || is_mark[stack.size() - 2] || is_mark.back())
+            throw std::out_of_range("setitem");
+          marks_at.push_back(stack[stack.size() - 2]);
+          setitems.push_back(at);
+          pop(2);
+          break;
+        }
+        case '.':
+          i = p.size();
+          break;  // STOP
+        default:
+          return p;
+      }
+    }
+  } catch (const std::out_of_range&) {
+    return p;
+  }
+  if (setitems.empty()) return p;
+  std::string out;
+  out.reserve(p.size() + marks_at.size());
+  std::sort(marks_at.begin(), marks_at.end());
+  std::size_t m = 0;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    while (m < marks_at.size() && marks_at[m] == i) {
+      out += '(';
+      ++m;
+    }
+    out += std::binary_search(setitems.begin(), setitems.end(), i) ? 'u' : p[i];
+  }
+  return out;
+}
+
+// torch.save's zip file read as torch::jit::pickle_load does (data.pkl, the
+// tensors' storages in data/), with SETITEM rewritten (above).
+c10::IValue load_torch_save(const std::string& path) {
+  caffe2::serialize::PyTorchStreamReader reader(path);
+  const auto [pickle_ptr, pickle_size] = reader.getRecord("data.pkl");
+  const std::string pickle = setitem_as_setitems(
+      std::string(reinterpret_cast<const char*>(pickle_ptr.get()), pickle_size));
+  std::size_t read = 0;
+  auto read_bytes = [&](char* buffer, std::size_t len) -> std::size_t {
+    len = std::min(pickle.size() - read, len);
+    std::memcpy(buffer, pickle.data() + read, len);
+    read += len;
+    return len;
+  };
+  auto read_record = [&](const std::string& name) {
+    return std::get<0>(reader.getRecord("data/" + name));
+  };
+  torch::jit::Unpickler unpickler(read_bytes, nullptr, nullptr, std::move(read_record),
+                                  c10::nullopt);
+  unpickler.set_version(reader.version());
+  return unpickler.parse_ivalue();
+}
+
 }  // namespace
 
 std::unique_ptr<Model> load_torchscript(const std::string& name, const std::string& path,
@@ -310,6 +505,47 @@ std::unique_ptr<Model> load_torchscript(const std::string& name, const std::stri
   PRH_CHECK_INPUT(module.find_method("forward").has_value(),
                   "{}: TorchScript file {} has no forward method", name, path);
   return std::make_unique<TorchScriptModel>(name, std::move(sidecar), std::move(module), dev);
+}
+
+TorchFeatures read_torch_features(const std::string& path) {
+  std::error_code ec;
+  PRH_CHECK_INPUT(std::filesystem::is_regular_file(path, ec),
+                  "{}: no such feature file (or not a regular file)", path);
+  if (const auto why = zip_integrity_problem(path); !why.empty())
+    throw InputError(fmt::format("{}: not a torch.save file (zip format): {}", path, why));
+  at::Tensor t;
+  try {
+    const c10::IValue v = load_torch_save(path);
+    PRH_CHECK_INPUT(v.isGenericDict(),
+                    "{}: expected torch.save of a dict with \"feats\" (PRH reference layout), got "
+                    "{}",
+                    path, describe(v));
+    const auto dict = v.toGenericDict();
+    const auto it = dict.find(c10::IValue(std::string("feats")));
+    PRH_CHECK_INPUT(it != dict.end(), "{}: the saved dict has no \"feats\" key", path);
+    PRH_CHECK_INPUT(it->value().isTensor(), "{}: \"feats\" is {}, not a tensor", path,
+                    describe(it->value()));
+    t = it->value().toTensor();
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw InputError(
+        fmt::format("{}: cannot read the feature file (torch.save of a dict with "
+                    "\"feats\"): {}",
+                    path, short_reason(e)));
+  }
+  PRH_CHECK_INPUT(t.is_floating_point(), "{}: \"feats\" must be floating point, got {}", path,
+                  describe(c10::IValue(t)));
+  PRH_CHECK_INPUT(t.dim() == 2 || t.dim() == 3,
+                  "{}: \"feats\" must have shape [N, D] or [N, L, D], got {}", path,
+                  shape_str(t.sizes()));
+  TorchFeatures out;
+  out.shape.assign(t.sizes().begin(), t.sizes().end());
+  for (auto d : out.shape)
+    PRH_CHECK_INPUT(d > 0, "{}: \"feats\" is empty ({})", path, shape_str(t.sizes()));
+  const at::Tensor f = t.to(torch::kCPU).to(torch::kFloat32).contiguous();
+  out.data.assign(f.data_ptr<float>(), f.data_ptr<float>() + f.numel());
+  return out;
 }
 
 void set_torch_threads(int n) {

@@ -19,6 +19,7 @@
 #include "prh/pipeline/submit.hpp"
 #include "prh/store/embedding_store.hpp"
 #include "prh/store/hdf5_library.hpp"
+#include "prh/store/imported_features.hpp"
 #include "prh/store/output_paths.hpp"
 #include "prh/store/results_reader.hpp"
 #include "progress.hpp"
@@ -28,13 +29,14 @@ namespace prh::pipeline {
 using json = nlohmann::json;
 
 std::vector<WorkItem> plan_items(const std::vector<std::int64_t>& set_sizes, int models,
-                                 int shard_size) {
+                                 int shard_size, const std::vector<std::vector<bool>>& present) {
   std::vector<WorkItem> items;
   for (int m = 0; m < models; ++m)
     for (std::size_t s = 0; s < set_sizes.size(); ++s)
-      for (std::int64_t r0 = 0, k = 0; r0 < set_sizes[s]; r0 += shard_size, ++k)
-        items.push_back(
-            {m, static_cast<int>(s), k, r0, std::min<std::int64_t>(shard_size, set_sizes[s] - r0)});
+      if (present.empty() || present[static_cast<std::size_t>(m)][s])
+        for (std::int64_t r0 = 0, k = 0; r0 < set_sizes[s]; r0 += shard_size, ++k)
+          items.push_back({m, static_cast<int>(s), k, r0,
+                           std::min<std::int64_t>(shard_size, set_sizes[s] - r0)});
   return items;
 }
 
@@ -91,6 +93,120 @@ json probe_model(const config::Model& m, const std::string& device, int local_ra
           {"parameters", model->parameter_count()},
           {"checksum", models::file_checksum(m.path)},
           {"sidecar", sidecar_json(model->sidecar())}};
+}
+
+// The shape of one imported feature file (a torch.save file is read whole).
+store::FeatureShape imported_shape(const std::string& spec) {
+  if (store::feature_format(spec) == store::FeatureFormat::kTorch)
+    return store::feature_shape_of(models::read_torch_features(spec).shape, spec);
+  return store::feature_shape(spec);
+}
+
+// A model with imported features (docs/config.md, "Imported features"):
+// every set's file gives the set's image count of rows and the same layers
+// and widths as the others. What the store needs to know: the layers, no
+// head, and each file's checksum (its resume identity).
+json probe_imported(const config::Model& m, const store::StoreLayout& layout) {
+  json checksums = json::object();
+  store::FeatureShape first;
+  std::string first_set, first_spec;
+  for (const auto& set : layout.sets) {
+    const auto f = m.features.find(set.name);
+    if (f == m.features.end()) continue;
+    store::FeatureShape shape;
+    try {
+      shape = imported_shape(f->second);
+      checksums[set.name] = models::file_checksum(store::feature_file(f->second));
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("model '{}', image set '{}': {}", m.name, set.name, e.what()));
+    }
+    PRH_CHECK_INPUT(shape.n == set.n,
+                    "model '{}', image set '{}': {} holds features of {} images, the set has {} "
+                    "images (rows must be the set's images, in its order)",
+                    m.name, set.name, f->second, shape.n, set.n);
+    if (first_set.empty()) {
+      first = shape;
+      first_set = set.name;
+      first_spec = f->second;
+    } else {
+      PRH_CHECK_INPUT(shape.layers == first.layers && shape.dim == first.dim,
+                      "model '{}': image set '{}' ({}) has {} layers of width {}, image set '{}' "
+                      "({}) has {} layers of width {}: every set's features of a model must have "
+                      "the same layers",
+                      m.name, set.name, f->second, shape.layers, shape.dim, first_set, first_spec,
+                      first.layers, first.dim);
+    }
+  }
+  PRH_ASSERT(!first_set.empty(), "model '{}': imported features without a set", m.name);
+  std::vector<std::string> names;
+  for (std::int64_t l = 0; l < first.layers; ++l) names.push_back(fmt::format("layer_{}", l));
+  return {{"dims", std::vector<std::int64_t>(static_cast<std::size_t>(first.layers), first.dim)},
+          {"layer_names", names},
+          {"classes", 0},
+          {"parameters", 0},
+          {"checksum", checksums},
+          {"sidecar", nullptr}};
+}
+
+// The torch.save file of the item being imported, kept across its shards.
+struct TorchCache {
+  std::string spec;
+  models::TorchFeatures feats;
+};
+
+// One work item of a model with imported features: its rows of the set's
+// file as float32 (float32 bit for bit), every value finite (else the first
+// bad row is named and nothing of the item is stored), written, marked done.
+void import_item(const store::StoreLayout& layout, const config::Model& mcfg, const WorkItem& it,
+                 TorchCache& cache, store::ItemWriter& writer) {
+  const auto& ml = layout.models[static_cast<std::size_t>(it.model)];
+  const auto& set = layout.sets[static_cast<std::size_t>(it.set)];
+  const std::string& spec = mcfg.features.at(set.name);
+  const auto L = static_cast<std::int64_t>(ml.layer_dims.size());
+  const std::int64_t d = ml.layer_dims.front();
+  std::vector<float> feats;
+  try {
+    if (store::feature_format(spec) == store::FeatureFormat::kTorch) {
+      if (cache.spec != spec) {
+        cache = {};
+        cache.feats = models::read_torch_features(spec);
+        cache.spec = spec;
+      }
+      const auto shape = store::feature_shape_of(cache.feats.shape, spec);
+      PRH_CHECK_INPUT(shape.n == set.n && shape.layers == L && shape.dim == d,
+                      "{}: changed while prh read it ([{}, {}, {}] now)", spec, shape.n,
+                      shape.layers, shape.dim);
+      const auto per_row = static_cast<std::size_t>(L * d);
+      feats.assign(
+          cache.feats.data.begin() + static_cast<std::ptrdiff_t>(it.row0 * L * d),
+          cache.feats.data.begin() + static_cast<std::ptrdiff_t>((it.row0 + it.rows) * L * d));
+      PRH_ASSERT(feats.size() == per_row * static_cast<std::size_t>(it.rows), "import: size");
+    } else {
+      const auto shape = store::feature_shape(spec);
+      PRH_CHECK_INPUT(shape.n == set.n && shape.layers == L && shape.dim == d,
+                      "{}: changed while prh read it ([{}, {}, {}] now)", spec, shape.n,
+                      shape.layers, shape.dim);
+      store::read_feature_rows(spec, it.row0, it.rows, feats);
+    }
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("model '{}', image set '{}': {}", mcfg.name, set.name, e.what()));
+  }
+  PRH_CHECK_INPUT(feats.size() == static_cast<std::size_t>(it.rows * L * d),
+                  "model '{}', image set '{}': {}: read {} values for {} rows of {} x {}",
+                  mcfg.name, set.name, spec, feats.size(), it.rows, L, d);
+  // A NaN or inf feature would poison every score of the model.
+  for (std::int64_t r = 0; r < it.rows; ++r)
+    for (std::int64_t k = 0; k < L * d; ++k) {
+      const float v = feats[static_cast<std::size_t>(r * L * d + k)];
+      PRH_CHECK_INPUT(std::isfinite(v),
+                      "model '{}', image set '{}': {} has a non-finite value ({}) in row {} "
+                      "(layer {}, element {}; the first such row of rows {}..{}); nothing of "
+                      "this work item was stored",
+                      mcfg.name, set.name, spec, v, it.row0 + r, k / d, k % d, it.row0,
+                      it.row0 + it.rows - 1);
+    }
+  writer.write_rows(it.set, it.model, it.row0, it.rows, feats, {}, {});
+  writer.mark_done(it.set, it.model, it.shard);
 }
 
 std::uintmax_t file_size_or_zero(const std::string& path) {
@@ -310,6 +426,7 @@ store::StoreLayout set_layout(const config::Sweep& sweep,
 // the user gave that cannot be used is bad input (every problem listed);
 // anything else (a bug, out of memory) is an internal error.
 std::vector<store::ModelLayout> probe_models(const config::Sweep& sweep,
+                                             const store::StoreLayout& layout,
                                              const std::vector<bool>& used,
                                              const parallel::Session& session) {
   json mine = json::object();
@@ -317,7 +434,10 @@ std::vector<store::ModelLayout> probe_models(const config::Sweep& sweep,
     if (!used[m]) continue;
     if (static_cast<int>(k++) % session.size() != session.rank()) continue;
     try {
-      mine[sweep.models[m].name] = probe_model(sweep.models[m], sweep.device, session.local_rank());
+      mine[sweep.models[m].name] =
+          sweep.models[m].imported()
+              ? probe_imported(sweep.models[m], layout)
+              : probe_model(sweep.models[m], sweep.device, session.local_rank());
     } catch (const std::bad_alloc&) {
       mine[sweep.models[m].name] = {
           {"error", fmt::format("model '{}': out of memory while loading it and running one "
@@ -351,6 +471,8 @@ std::vector<store::ModelLayout> probe_models(const config::Sweep& sweep,
     ml.training_data = m.training_data;
     ml.family = m.family;
     ml.objective = m.objective;
+    for (const auto& s : sweep.image_sets)
+      if (m.imported() && m.has_set(s.name)) ml.sets.push_back(s.name);
     if (probes.contains(m.name)) {  // else: not used by this array task
       const json& p = probes.at(m.name);
       ml.spec["checksum"] = p["checksum"];
@@ -385,13 +507,20 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
 
   std::vector<std::int64_t> sizes;
   for (const auto& s : layout.sets) sizes.push_back(s.n);
-  const auto all = plan_items(sizes, static_cast<int>(sweep.models.size()), sweep.shard_size);
+  // A model with imported features has items only in the sets it has files for.
+  std::vector<std::vector<bool>> present;
+  for (const auto& m : sweep.models) {
+    present.emplace_back();
+    for (const auto& s : layout.sets) present.back().push_back(m.has_set(s.name));
+  }
+  const auto all =
+      plan_items(sizes, static_cast<int>(sweep.models.size()), sweep.shard_size, present);
   // An array task's items, and the models they need (it probes only those).
   const auto slice = task_mode ? share(all, opt.array_task, opt.array_size) : all;
   std::vector<bool> used(sweep.models.size(), !task_mode);
   for (const auto& it : slice) used[static_cast<std::size_t>(it.model)] = true;
 
-  layout.models = probe_models(sweep, used, session);
+  layout.models = probe_models(sweep, layout, used, session);
 
   std::unique_ptr<store::ItemWriter> writer;
   std::int64_t merged = 0;
@@ -467,8 +596,14 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
   //    units), write them, mark the item done.
   int loaded = -1;
   std::unique_ptr<models::Model> model;
+  TorchCache torch_cache;
   const auto out = run_units(session, plan, [&](std::size_t u) {
     const auto& it = slice[u];
+    const auto& m = sweep.models[static_cast<std::size_t>(it.model)];
+    if (m.imported()) {
+      import_item(layout, m, it, torch_cache, *writer);
+      return;
+    }
     if (loaded != it.model) {
       model.reset();
       const auto& mcfg = sweep.models[static_cast<std::size_t>(it.model)];

@@ -154,8 +154,12 @@ ReduceOutlook reduce_outlook(const config::Sweep& sweep) {
   for (const auto& s : sweep.image_sets) {
     ReduceOutlook::Set os;
     os.name = s.name;
-    os.score_total = P;
-    os.calibrate_total = cal.enabled() ? Pc : 0;
+    // Models with imported features may be absent from a set: no pairs there.
+    const auto Ms = static_cast<std::int64_t>(
+        std::count_if(sweep.models.begin(), sweep.models.end(),
+                      [&](const config::Model& m) { return m.has_set(s.name); }));
+    os.score_total = Ms == M ? P : Ms * (Ms + 1) / 2;
+    os.calibrate_total = !cal.enabled() ? 0 : Ms == M ? Pc : Ms * (Ms - 1) / 2;
     o.sets.push_back(os);
   }
   o.derived = "absent";
@@ -199,6 +203,9 @@ ReduceOutlook reduce_outlook(const config::Sweep& sweep) {
     os.calibrate_done = std::count(ps.calibrate_done.begin(), ps.calibrate_done.end(), 1);
     for (std::int64_t p = 0; p < P; ++p) {
       const auto [i, j] = layout.pair_at(p);
+      if (!sweep.models[static_cast<std::size_t>(i)].has_set(sweep.image_sets[s].name) ||
+          !sweep.models[static_cast<std::size_t>(j)].has_set(sweep.image_sets[s].name))
+        continue;  // an imported model absent from the set: no pair
       bool left = !ps.score_done[static_cast<std::size_t>(p)];
       if (!left && cal.enabled() && i < j)
         left = !ps.calibrate_done[static_cast<std::size_t>(

@@ -121,6 +121,8 @@ Plan::Set inspect_set(const store::StoreReader& st, const config::Sweep& sweep,
   ps.n = ss.n - static_cast<std::int64_t>(ps.skipped_rows.size());
   for (std::size_t m = 0; m < sweep.models.size(); ++m) {
     if (!plan.models[m].in_store) continue;
+    // Imported features without this set: the model is absent from it.
+    if (!sweep.models[m].has_set(s.name)) continue;
     const auto done = st.done(s.name, sweep.models[m].name);
     const auto finished = std::count(done.begin(), done.end(), std::uint8_t{1});
     if (!done.empty() && finished == static_cast<std::int64_t>(done.size())) {
@@ -202,7 +204,9 @@ json sweep_json(const config::Sweep& s) {
   json sets = json::array(), models = json::array();
   for (const auto& x : s.image_sets) sets.push_back({{"name", x.name}, {"source", x.source.spec}});
   for (const auto& m : s.models)
-    models.push_back({{"name", m.name}, {"path", m.path}, {"sidecar", m.sidecar}});
+    models.push_back(m.imported()
+                         ? config::Sweep::model_json(m)
+                         : json{{"name", m.name}, {"path", m.path}, {"sidecar", m.sidecar}});
   return {{"store", s.store},
           {"results", s.results},
           {"seed", s.seed},

@@ -27,11 +27,13 @@ constexpr std::size_t kLeftLines = 8;
 struct Item {
   std::int64_t done = 0, total = -1;  // shards; total -1: not known yet
   std::int64_t parts = 0;             // of them, waiting in part files
+  bool absent = false;  // imported features without this set: no item (docs/config.md)
 };
 
 struct EmbedSet {
   std::string name;
   std::vector<Item> items;  // config model order
+  std::int64_t models = 0;  // models with an item in the set (imported ones may have none)
   // Shards over the models whose shard count is known; models whose count
   // is not (the set is not in the store yet): not begun, or with parts.
   std::int64_t models_done = 0, shards_done = 0, shards = 0, unknown = 0;
@@ -59,6 +61,14 @@ std::vector<EmbedSet> embed_progress(const config::Sweep& sweep,
     EmbedSet es;
     es.name = s.name;
     for (const auto& m : sweep.models) {
+      if (!m.has_set(s.name)) {
+        Item absent;
+        absent.total = 0;
+        absent.absent = true;
+        es.items.push_back(absent);
+        continue;
+      }
+      ++es.models;
       Item it = by.count({s.name, m.name}) ? by[{s.name, m.name}] : Item{};
       if (it.total < 0 && set_shards.count(s.name)) it.total = set_shards[s.name];
       it.done = it.total < 0 ? it.parts : std::min(it.total, it.done + it.parts);
@@ -101,10 +111,10 @@ Status gather(const config::Sweep& sweep) {
   st.parts_waiting = static_cast<std::int64_t>(st.parts.size());
   st.embed = embed_progress(sweep, st.parts);
   st.reduce = reduce_outlook(sweep);
-  const auto M = static_cast<std::int64_t>(sweep.models.size());
   for (std::size_t s = 0; s < st.embed.size(); ++s) {
     const auto& e = st.embed[s];
     const auto& r = st.reduce.sets[s];
+    const auto M = e.models;
     st.items_done += e.shards_done;
     st.items += e.shards;
     st.unknown += e.unknown;
@@ -229,6 +239,11 @@ void print_details(std::ostream& os, const config::Sweep& sweep, const Status& s
   for (std::size_t s = 0; s < st.embed.size(); ++s)
     for (std::size_t m = 0; m < sweep.models.size(); ++m) {
       const auto& it = st.embed[s].items[m];
+      if (it.absent) {
+        os << fmt::format("{:<24} {:<24} {:>12}\n", st.embed[s].name, sweep.models[m].name,
+                          "absent (no imported features for this set)");
+        continue;
+      }
       os << fmt::format("{:<24} {:<24} {:>5}/{:<6} {:>6}{}\n", st.embed[s].name,
                         sweep.models[m].name, it.done,
                         it.total < 0 ? std::string("?") : std::to_string(it.total), it.parts,
@@ -264,10 +279,10 @@ void print_summary(std::ostream& os, const config::Sweep& sweep, const Status& s
   for (std::size_t s = 0; s < st.embed.size(); ++s) {
     const auto& e = st.embed[s];
     os << fmt::format(
-        "{:<28} {:>7} {:>13} {:>7}  {}\n", e.name, fmt::format("{}/{}", e.models_done, M),
-        e.unknown == M  ? std::string("?")
-        : e.unknown > 0 ? fmt::format("{}/{}+?", e.shards_done, e.shards)
-                        : fmt::format("{}/{}", e.shards_done, e.shards),
+        "{:<28} {:>7} {:>13} {:>7}  {}\n", e.name, fmt::format("{}/{}", e.models_done, e.models),
+        e.unknown == e.models ? std::string("?")
+        : e.unknown > 0       ? fmt::format("{}/{}+?", e.shards_done, e.shards)
+                              : fmt::format("{}/{}", e.shards_done, e.shards),
         r.sets[s].images < 0 ? std::string("?") : std::to_string(r.sets[s].images), st.states[s]);
   }
   if (st.items == 0)
@@ -340,7 +355,7 @@ nlohmann::json to_json(const config::Sweep& sweep, const Status& st) {
                                {"parts", e.items[m].parts}});
     sets.push_back({{"name", e.name},
                     {"images", num(x.images)},
-                    {"models", sweep.models.size()},
+                    {"models", e.models},
                     {"models_done", e.models_done},
                     {"shards", e.unknown ? json(nullptr) : json(e.shards)},
                     {"shards_done", e.shards_done},

@@ -11,6 +11,7 @@
 #include "prh/data/image.hpp"
 #include "prh/metrics/registry.hpp"
 #include "prh/models/model.hpp"
+#include "prh/store/imported_features.hpp"
 #include "prh/store/output_paths.hpp"
 
 namespace prh::pipeline {
@@ -52,6 +53,46 @@ void check_size(const Configuration& c, const std::string& set, std::int64_t n,
     problems.push_back(fmt::format("{}: cca_dim = {} is too large: cca_dim <= N - 1 = {}", where,
                                    s.cca_dim, n - 1));
   if (n < 2) problems.push_back(fmt::format("{}: needs at least 2 images", where));
+}
+
+// Imported features: every file exists; HDF5 and .npy headers (cheap) give
+// the rows (against the set's size where known) and the layers (the same in
+// every set). A torch.save file is only checked to exist (reading it means
+// loading it whole; `prh embed` checks it).
+void check_imported(const config::Sweep& sweep, const config::Model& m, std::size_t i,
+                    const std::vector<std::optional<std::int64_t>>& sizes,
+                    std::vector<std::string>& problems) {
+  const std::string who = fmt::format("models[{}] '{}'", i, m.name);
+  std::optional<store::FeatureShape> first;
+  std::string first_set;
+  for (std::size_t s = 0; s < sweep.image_sets.size(); ++s) {
+    const auto& set = sweep.image_sets[s].name;
+    const auto f = m.features.find(set);
+    if (f == m.features.end()) continue;
+    const std::string where = fmt::format("{}, image set '{}'", who, set);
+    try {
+      const std::string file = store::feature_file(f->second);
+      std::error_code ec;
+      PRH_CHECK_INPUT(fs::is_regular_file(file, ec) && ::access(file.c_str(), R_OK) == 0,
+                      "feature file '{}' does not exist or cannot be read", file);
+      if (store::feature_format(f->second) == store::FeatureFormat::kTorch) continue;
+      const auto shape = store::feature_shape(f->second);
+      if (s < sizes.size() && sizes[s] && *sizes[s] != shape.n)
+        problems.push_back(fmt::format("{}: {} holds features of {} images, the set has {} images",
+                                       where, f->second, shape.n, *sizes[s]));
+      if (!first) {
+        first = shape;
+        first_set = set;
+      } else if (first->layers != shape.layers || first->dim != shape.dim) {
+        problems.push_back(fmt::format(
+            "{}: {} has {} layers of width {}, image set '{}' has {} layers of width {}: every "
+            "set's features of a model must have the same layers",
+            where, f->second, shape.layers, shape.dim, first_set, first->layers, first->dim));
+      }
+    } catch (const InputError& e) {
+      problems.push_back(fmt::format("{}: {}", where, e.what()));
+    }
+  }
 }
 
 void check_model_files(const config::Model& m, std::size_t i, std::vector<std::string>& problems) {
@@ -146,7 +187,10 @@ ValidateReport validate(const config::Sweep& sweep, const ValidateOptions& opt) 
 
   if (opt.check_paths) {
     for (std::size_t i = 0; i < sweep.models.size(); ++i)
-      check_model_files(sweep.models[i], i, problems);
+      if (sweep.models[i].imported())
+        check_imported(sweep, sweep.models[i], i, r.set_sizes, problems);
+      else
+        check_model_files(sweep.models[i], i, problems);
     check_output("store", sweep.store, problems);
     check_output("results", sweep.results, problems);
     for (const auto& p : store::output_path_problems(sweep.store, sweep.results))

@@ -212,6 +212,10 @@ class MpioWriter : public ItemWriter {
       std::vector<Item> row;
       for (const auto& m : layout.models) {
         Item it;
+        if (!m.in_set(s.name)) {  // imported features without this set: no item
+          row.push_back(std::move(it));
+          continue;
+        }
         const std::string p = item_path(s.name, m.name);
         it.features = h5::open_dataset(f, p + "/features");
         it.done = std::make_unique<DoneFlags>(
@@ -353,7 +357,8 @@ void create_or_extend_store(const std::string& path, const StoreLayout& layout,
     const bool set_is_new = plan.create || new_sets.count(s.name);
     if (set_is_new) create_set(f, s);
     for (const auto& m : layout.models)
-      if (set_is_new || new_models.count(m.name)) create_item(f, layout, s, m);
+      if ((set_is_new || new_models.count(m.name)) && m.in_set(s.name))
+        create_item(f, layout, s, m);
   }
   file.reset();  // collective close: all metadata is in the file
 }

@@ -545,3 +545,64 @@ TEST(ConfigLimits, OnlyRegularFilesOfBoundedSize) {
     EXPECT_TRUE(has(e.what(), "not a regular file")) << e.what();
   }
 }
+
+TEST(Config, ImportedFeatures) {
+  const auto s = parse(R"(
+store: out/s.h5
+image_sets:
+  - name: id
+    source: {kind: noise, count: 10, height: 8, width: 8}
+  - name: ood
+    source: {kind: noise, count: 10, height: 8, width: 8, seed: 1}
+models:
+  - name: vit
+    features: {id: "f/vit_id.h5:/feats", ood: f/vit_ood.npy}
+    family: vit
+  - name: ref
+    features: {ood: f/ref_ood.pt}
+  - {name: m1, path: zoo/m1.pt}
+)",
+                       "test.yaml");
+  ASSERT_EQ(s.models.size(), 3u);
+  EXPECT_TRUE(s.models[0].imported());
+  EXPECT_EQ(s.models[0].path, "");
+  EXPECT_EQ(s.models[0].sidecar, "");
+  EXPECT_EQ(s.models[0].features.at("id"), "f/vit_id.h5:/feats");
+  EXPECT_TRUE(s.models[1].has_set("ood"));
+  EXPECT_FALSE(s.models[1].has_set("id"));
+  EXPECT_TRUE(s.models[2].has_set("id"));
+  EXPECT_FALSE(s.models[2].imported());
+  EXPECT_EQ(prh::config::Sweep::model_json(s.models[1]).dump(),
+            R"({"features":{"ood":"f/ref_ood.pt"},"name":"ref"})");
+  // A TorchScript model's identity is unchanged.
+  EXPECT_EQ(prh::config::Sweep::model_json(s.models[2]).dump(),
+            R"({"name":"m1","path":"zoo/m1.pt","sidecar":"zoo/m1.yaml"})");
+}
+
+TEST(Config, ImportedFeaturesProblems) {
+  const std::string head = R"(
+store: out/s.h5
+image_sets:
+  - name: id
+    source: {kind: noise, count: 10, height: 8, width: 8}
+models:
+)";
+  auto err = error_of(head + "  - {name: a, path: a.pt, features: {id: a.npy}}\n");
+  EXPECT_NE(err.find("models[0]: give either path"), std::string::npos) << err;
+  err = error_of(head + "  - {name: a, features: {id: a.npy}, sidecar: a.yaml}\n");
+  EXPECT_NE(err.find("models[0].sidecar"), std::string::npos) << err;
+  err = error_of(head + "  - {name: a, features: {nope: a.npy}}\n");
+  EXPECT_NE(err.find("models[0].features.nope: no image set 'nope' (image sets: id)"),
+            std::string::npos)
+      << err;
+  err = error_of(head + "  - {name: a, features: {id: a.h5}}\n");
+  EXPECT_NE(err.find("models[0].features.id: 'a.h5' is not a feature file"), std::string::npos)
+      << err;
+  err = error_of(head + "  - {name: a, features: {id: 3}}\n");
+  EXPECT_NE(err.find("models[0].features.id: must be a non-empty string"), std::string::npos)
+      << err;
+  err = error_of(head + "  - {name: a, features: {}}\n");
+  EXPECT_NE(err.find("models[0].features: must be a non-empty mapping"), std::string::npos) << err;
+  err = error_of(head + "  - {name: a}\n");
+  EXPECT_NE(err.find("models[0].path: required"), std::string::npos) << err;
+}

@@ -5,6 +5,7 @@
 // Reference of every key: docs/config.md.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,8 +49,16 @@ struct SweepSpec {
 
 struct Model {
   std::string name;
-  std::string path;     // TorchScript file
+  std::string path;     // TorchScript file ("" for imported features)
   std::string sidecar;  // its preprocessing (YAML); default: path with .yaml
+  // Imported features (docs/config.md, "Imported features"): image set ->
+  // its feature file, "FILE.h5:/dataset", "FILE.npy" or "FILE.pt" (rows in
+  // the set's image order). Empty for a TorchScript model. A model with
+  // features is absent from the sets it gives none for.
+  std::map<std::string, std::string> features;
+  bool imported() const { return !features.empty(); }
+  // Whether the model has (or will have) features for this image set.
+  bool has_set(const std::string& set) const { return features.empty() || features.count(set); }
   // Descriptive metadata (optional; not part of the config hash): what the
   // model was trained on, its architecture family and objective. reduce's
   // group analysis compares pairs within and across them.

@@ -68,6 +68,18 @@ std::unique_ptr<Model> load_torchscript(const std::string& name, const std::stri
 // Sets LibTorch's intra-op threads (explicitly: default 1 per rank).
 void set_torch_threads(int n);
 
+// Imported features saved with torch.save({"feats": tensor[N, L, D] or
+// [N, D], ...}) (the PRH reference layout; zip format, the default since
+// PyTorch 1.6), read with LibTorch (no Python). `shape` as saved, `data` the
+// tensor converted to float32 (float32 bit for bit), C order. InputError
+// naming the file for a missing or damaged file, no "feats" key, a
+// non-floating-point tensor or another rank.
+struct TorchFeatures {
+  std::vector<std::int64_t> shape;
+  std::vector<float> data;
+};
+TorchFeatures read_torch_features(const std::string& path);
+
 // A short checksum of a file's bytes (FNV-1a 64, hex), for the store.
 std::string file_checksum(const std::string& path);
 

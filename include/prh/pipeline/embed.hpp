@@ -35,9 +35,11 @@ struct WorkItem {
 };
 
 // All items of a sweep, and the contiguous share of rank r of `ranks`
-// (balanced by rows; deterministic).
+// (balanced by rows; deterministic). present[m][s] false: model m has no
+// item in set s (imported features without that set); empty: every item.
 std::vector<WorkItem> plan_items(const std::vector<std::int64_t>& set_sizes, int models,
-                                 int shard_size);
+                                 int shard_size,
+                                 const std::vector<std::vector<bool>>& present = {});
 std::vector<WorkItem> share(const std::vector<WorkItem>& items, int rank, int ranks);
 
 }  // namespace prh::pipeline

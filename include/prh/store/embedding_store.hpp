@@ -16,6 +16,7 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -46,6 +47,13 @@ struct ModelLayout {
   // Descriptive metadata from the config (empty: not given), written as
   // attributes of /models/NAME.
   std::string training_data, family, objective;
+  // Imported features (docs/config.md): the image sets the model has
+  // features for; empty: every set. It has no item (group, datasets, done
+  // flags) in the other sets.
+  std::vector<std::string> sets;
+  bool in_set(const std::string& set) const {
+    return sets.empty() || std::find(sets.begin(), sets.end(), set) != sets.end();
+  }
 };
 
 struct StoreLayout {
