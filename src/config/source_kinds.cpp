@@ -112,7 +112,7 @@ std::vector<SourceKind> declare() {
                {count(), seed(), integer("size", 28, 8, 1024, false, "the side in pixels")}});
   k.push_back({"patches",
                "grey crops of photographs",
-               {count(), seed(), typed("files", FieldType::kPathList, true, "the photographs"),
+               {count(), seed(), typed("files", FieldType::kPathList, true, "photographs"),
                 integer("size", 28, 1, 4096, false, "the side in pixels"),
                 integer("min_crop", 32, 1, 65536, false, "the smallest crop side"),
                 integer("max_crop", 96, 1, 65536, false, "the largest crop side")}});
