@@ -41,8 +41,9 @@ std::uint64_t noise_seed(std::uint64_t seed, std::int64_t i);
 
 struct Noise {
   bool gaussian = false;  // uniform: every byte uniform in 0..255
-  double mean = 127.5;    // gaussian only, on the 0..255 scale
-  double std = 64.0;
+  // gaussian only, on the 0..255 scale; a source's come from its spec
+  // (Spec::noise: the declared defaults, config/source_kinds.hpp).
+  double mean = 0.0, std = 0.0;
   std::uint64_t seed = 0;
 };
 
