@@ -439,114 +439,6 @@ models: [{name: m, path: m.pt}]
   EXPECT_NE(e.find("image_sets[1].source.amount: must be in [0, 1]"), std::string::npos) << e;
 }
 
-// --- The reader's limits (issue 24; docs/config.md "Limits") ---------------------------
-
-namespace {
-
-std::string with(const std::string& head, const std::string& name = "id",
-                 const std::string& count = "10") {
-  return head + "store: out/s.h5\nimage_sets:\n  - name: " + name +
-         "\n    source: {kind: noise, count: " + count +
-         ", height: 8, width: 8}\nmodels:\n  - {name: m1, path: zoo/m1.pt}\n";
-}
-
-bool has(const std::string& msg, const std::string& needle) {
-  return msg.find(needle) != std::string::npos;
-}
-
-}  // namespace
-
-TEST(ConfigLimits, LongScalarsAreRefusedNotRecursedOver) {
-  // std::regex recursed once per character: these crashed with SIGSEGV.
-  auto e = error_of(with("", std::string(50000, 'a')));
-  EXPECT_TRUE(has(e, "image_sets[0].name") && has(e, "longer than the 4096")) << e.substr(0, 300);
-  e = error_of(with("", "id", std::string(100000, '9')));
-  EXPECT_TRUE(has(e, "image_sets[0].source.count") && has(e, "longer than")) << e.substr(0, 300);
-  // A long name within the scalar limit: the name rule's own limit.
-  e = error_of(with("", std::string(200, 'a')));
-  EXPECT_TRUE(has(e, "at most 128 characters")) << e;
-  EXPECT_NO_THROW(parse(with("", std::string(128, 'a')), "t.yaml"));
-}
-
-TEST(ConfigLimits, NumbersOutOfRangeAreFieldErrors) {
-  auto e = error_of(with("", "id", "99999999999999999999"));
-  EXPECT_TRUE(has(e, "image_sets[0].source.count (line 4)") && has(e, "out of range")) << e;
-  e = error_of(with("seed: 1e999\n"));
-  EXPECT_TRUE(has(e, "seed (line 1)") && has(e, "out of range")) << e;
-  e = error_of(with("seed: -99999999999999999999\n"));
-  EXPECT_TRUE(has(e, "seed") && has(e, "out of range")) << e;
-  // Numbers as before: integers, decimals, exponents, underflow to 0.
-  const auto s = parse(with("seed: 12\nbatch_size: +8\n"), "t.yaml");
-  EXPECT_EQ(s.seed, 12u);
-  EXPECT_EQ(s.batch_size, 8);
-  e = error_of(with("batch_size: 1e-999\n"));
-  EXPECT_TRUE(has(e, "batch_size: must be an integer")) << e;
-  e = error_of(with("batch_size: 1.5\n"));
-  EXPECT_TRUE(has(e, "batch_size: must be an integer")) << e;
-  e = error_of(with("batch_size: .5e3\n"));
-  EXPECT_TRUE(has(e, "batch_size: must be an integer, got a number")) << e;
-}
-
-TEST(ConfigLimits, AliasBombIsRefusedQuickly) {
-  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
-  for (char c = 'b'; c <= 'j'; ++c) {
-    const std::string p(1, static_cast<char>(c - 1));
-    bomb += std::string(1, c) + ": &" + c + " [*" + p + ", *" + p + ", *" + p + ", *" + p + ", *" +
-            p + ", *" + p + ", *" + p + ", *" + p + ", *" + p + ", *" + p + "]\n";
-  }
-  const auto e = error_of(with(bomb));
-  EXPECT_TRUE(has(e, "more than 100000 values")) << e;
-  std::string deep(100, '[');
-  deep += std::string(100, ']');
-  EXPECT_TRUE(has(error_of(with("x: " + deep + "\n")), "nested more than 64 levels"));
-}
-
-TEST(ConfigLimits, SilentYamlIsRefused) {
-  auto e = error_of(with("batch_size: 8\n") + "batch_size: 16\n");
-  EXPECT_TRUE(has(e, "batch_size (line 8): given twice")) << e;
-  e = error_of(with("") + "---\nstore: other.h5\n");
-  EXPECT_TRUE(has(e, "holds 2 YAML documents")) << e;
-  e = error_of(with("[a, b]: 1\n"));
-  EXPECT_TRUE(has(e, "a key must be a plain string")) << e;
-  e = error_of(with("{a: 1}: 1\n"));
-  EXPECT_TRUE(has(e, "a key must be a plain string")) << e;
-}
-
-TEST(ConfigLimits, PathsTheFileSystemCannotHold) {
-  auto e = error_of(
-      with("").replace(0, std::string("store: out/s.h5").size(), "store: \"out/a\\0b/s.h5\""));
-  EXPECT_TRUE(has(e, "store (line 1): holds a NUL byte")) << e;
-  e = error_of(with("").replace(0, std::string("store: out/s.h5").size(),
-                                "store: out/" + std::string(300, 'd') + "/s.h5"));
-  EXPECT_TRUE(has(e, "store: a folder or file name of 300 bytes")) << e;
-  e = error_of(with("").replace(0, std::string("store: out/s.h5").size(),
-                                "store: out/" + std::string(5000, 'd') + "/s.h5"));
-  EXPECT_TRUE(has(e, "store (line 1)") && has(e, "longer than")) << e;
-  // Not UTF-8: named, with the bytes escaped (the message is UTF-8).
-  e = error_of(with("").replace(with("").find("zoo/m1.pt"), 9, "zoo/m\xff.pt"));
-  EXPECT_TRUE(has(e, "models[0].path") && has(e, "not valid UTF-8") && has(e, "zoo/m\\xff.pt"))
-      << e;
-  EXPECT_EQ(prh::first_invalid_utf8(e), std::string::npos);
-}
-
-TEST(ConfigLimits, GeneratedSetSizes) {
-  auto e = error_of(with("", "id", std::to_string(std::int64_t{1} << 40)));
-  EXPECT_TRUE(has(e, "image_sets[0].source.count: must be in [1, 10000000]")) << e;
-  e = error_of(
-      "store: s.h5\nimage_sets:\n  - name: n\n    source: {kind: noise, count: 2, height: "
-      "60000, width: 60000}\nmodels:\n  - {name: m1, path: m.pt}\n");
-  EXPECT_TRUE(has(e, "60000 x 60000 pixels")) << e;
-}
-
-TEST(ConfigLimits, OnlyRegularFilesOfBoundedSize) {
-  EXPECT_THROW(prh::config::load("/dev/zero"), prh::InputError);
-  try {
-    prh::config::load("/dev/zero");
-  } catch (const prh::InputError& e) {
-    EXPECT_TRUE(has(e.what(), "not a regular file")) << e.what();
-  }
-}
-
 // --- Image-source kinds: one declaration (config/source_kinds.hpp; issue 26) ----------
 
 namespace {
@@ -667,5 +559,113 @@ TEST(ConfigSourceKinds, ReaderAppliesTheDeclaredRanges) {
             << k.name << ": " << problems[0];
       }
     }
+  }
+}
+
+// --- The reader's limits (issue 24; docs/config.md "Limits") ---------------------------
+
+namespace {
+
+std::string with(const std::string& head, const std::string& name = "id",
+                 const std::string& count = "10") {
+  return head + "store: out/s.h5\nimage_sets:\n  - name: " + name +
+         "\n    source: {kind: noise, count: " + count +
+         ", height: 8, width: 8}\nmodels:\n  - {name: m1, path: zoo/m1.pt}\n";
+}
+
+bool has(const std::string& msg, const std::string& needle) {
+  return msg.find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+TEST(ConfigLimits, LongScalarsAreRefusedNotRecursedOver) {
+  // std::regex recursed once per character: these crashed with SIGSEGV.
+  auto e = error_of(with("", std::string(50000, 'a')));
+  EXPECT_TRUE(has(e, "image_sets[0].name") && has(e, "longer than the 4096")) << e.substr(0, 300);
+  e = error_of(with("", "id", std::string(100000, '9')));
+  EXPECT_TRUE(has(e, "image_sets[0].source.count") && has(e, "longer than")) << e.substr(0, 300);
+  // A long name within the scalar limit: the name rule's own limit.
+  e = error_of(with("", std::string(200, 'a')));
+  EXPECT_TRUE(has(e, "at most 128 characters")) << e;
+  EXPECT_NO_THROW(parse(with("", std::string(128, 'a')), "t.yaml"));
+}
+
+TEST(ConfigLimits, NumbersOutOfRangeAreFieldErrors) {
+  auto e = error_of(with("", "id", "99999999999999999999"));
+  EXPECT_TRUE(has(e, "image_sets[0].source.count (line 4)") && has(e, "out of range")) << e;
+  e = error_of(with("seed: 1e999\n"));
+  EXPECT_TRUE(has(e, "seed (line 1)") && has(e, "out of range")) << e;
+  e = error_of(with("seed: -99999999999999999999\n"));
+  EXPECT_TRUE(has(e, "seed") && has(e, "out of range")) << e;
+  // Numbers as before: integers, decimals, exponents, underflow to 0.
+  const auto s = parse(with("seed: 12\nbatch_size: +8\n"), "t.yaml");
+  EXPECT_EQ(s.seed, 12u);
+  EXPECT_EQ(s.batch_size, 8);
+  e = error_of(with("batch_size: 1e-999\n"));
+  EXPECT_TRUE(has(e, "batch_size: must be an integer")) << e;
+  e = error_of(with("batch_size: 1.5\n"));
+  EXPECT_TRUE(has(e, "batch_size: must be an integer")) << e;
+  e = error_of(with("batch_size: .5e3\n"));
+  EXPECT_TRUE(has(e, "batch_size: must be an integer, got a number")) << e;
+}
+
+TEST(ConfigLimits, AliasBombIsRefusedQuickly) {
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (char c = 'b'; c <= 'j'; ++c) {
+    const std::string p(1, static_cast<char>(c - 1));
+    bomb += std::string(1, c) + ": &" + c + " [*" + p + ", *" + p + ", *" + p + ", *" + p + ", *" +
+            p + ", *" + p + ", *" + p + ", *" + p + ", *" + p + ", *" + p + "]\n";
+  }
+  const auto e = error_of(with(bomb));
+  EXPECT_TRUE(has(e, "more than 100000 values")) << e;
+  std::string deep(100, '[');
+  deep += std::string(100, ']');
+  EXPECT_TRUE(has(error_of(with("x: " + deep + "\n")), "nested more than 64 levels"));
+}
+
+TEST(ConfigLimits, SilentYamlIsRefused) {
+  auto e = error_of(with("batch_size: 8\n") + "batch_size: 16\n");
+  EXPECT_TRUE(has(e, "batch_size (line 8): given twice")) << e;
+  e = error_of(with("") + "---\nstore: other.h5\n");
+  EXPECT_TRUE(has(e, "holds 2 YAML documents")) << e;
+  e = error_of(with("[a, b]: 1\n"));
+  EXPECT_TRUE(has(e, "a key must be a plain string")) << e;
+  e = error_of(with("{a: 1}: 1\n"));
+  EXPECT_TRUE(has(e, "a key must be a plain string")) << e;
+}
+
+TEST(ConfigLimits, PathsTheFileSystemCannotHold) {
+  auto e = error_of(
+      with("").replace(0, std::string("store: out/s.h5").size(), "store: \"out/a\\0b/s.h5\""));
+  EXPECT_TRUE(has(e, "store (line 1): holds a NUL byte")) << e;
+  e = error_of(with("").replace(0, std::string("store: out/s.h5").size(),
+                                "store: out/" + std::string(300, 'd') + "/s.h5"));
+  EXPECT_TRUE(has(e, "store: a folder or file name of 300 bytes")) << e;
+  e = error_of(with("").replace(0, std::string("store: out/s.h5").size(),
+                                "store: out/" + std::string(5000, 'd') + "/s.h5"));
+  EXPECT_TRUE(has(e, "store (line 1)") && has(e, "longer than")) << e;
+  // Not UTF-8: named, with the bytes escaped (the message is UTF-8).
+  e = error_of(with("").replace(with("").find("zoo/m1.pt"), 9, "zoo/m\xff.pt"));
+  EXPECT_TRUE(has(e, "models[0].path") && has(e, "not valid UTF-8") && has(e, "zoo/m\\xff.pt"))
+      << e;
+  EXPECT_EQ(prh::first_invalid_utf8(e), std::string::npos);
+}
+
+TEST(ConfigLimits, GeneratedSetSizes) {
+  auto e = error_of(with("", "id", std::to_string(std::int64_t{1} << 40)));
+  EXPECT_TRUE(has(e, "image_sets[0].source.count: must be in [1, 10000000]")) << e;
+  e = error_of(
+      "store: s.h5\nimage_sets:\n  - name: n\n    source: {kind: noise, count: 2, height: "
+      "60000, width: 60000}\nmodels:\n  - {name: m1, path: m.pt}\n");
+  EXPECT_TRUE(has(e, "60000 x 60000 pixels")) << e;
+}
+
+TEST(ConfigLimits, OnlyRegularFilesOfBoundedSize) {
+  EXPECT_THROW(prh::config::load("/dev/zero"), prh::InputError);
+  try {
+    prh::config::load("/dev/zero");
+  } catch (const prh::InputError& e) {
+    EXPECT_TRUE(has(e.what(), "not a regular file")) << e.what();
   }
 }
