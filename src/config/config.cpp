@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "prh/config/source_kinds.hpp"
 #include "prh/core/error.hpp"
 #include "prh/core/files.hpp"
 #include "prh/core/limits.hpp"
@@ -324,7 +325,7 @@ bool valid_name(const std::string& name) {
 }
 
 // Largest count, offset, limit or seed a source or sweep accepts.
-constexpr std::int64_t kBig = std::int64_t{1} << 40;
+constexpr std::int64_t kBig = kMaxSourceInteger;
 
 // `where`.name: required, a valid name, not used before by a `kind` (set,
 // model, sweep) of this config.
@@ -376,20 +377,21 @@ double open_unit(const json& v, const std::string& where, double def,
 
 // --- Sweeps: families of image sets generated from one base -------------------
 
-// A family: the source kind that makes one level, the spec key its level goes
-// to, and its levels' type and range. A new family is a row here plus its
-// source kind in the data layer; later stages group sets by the recorded
-// (sweep, family, level), never by family name.
+// A family: the source kind that makes one level and the field of that kind
+// its level goes to (whose declaration, source_kinds.hpp, gives the levels'
+// type and range). A new family is a row here plus its source kind;
+// later stages group sets by the recorded (sweep, family, level), never by
+// family name.
 struct Family {
   const char* name;
   const char* kind;
   const char* level_key;
-  bool integer_levels;  // else numbers in [0, 1]
+  const SourceField& level() const { return find_source_kind(kind)->field(level_key); }
 };
 const Family kFamilies[] = {
-    {"blend", "blend", "alpha", false},
-    {"patch_shuffle", "patch_shuffle", "patch", true},
-    {"phase_scramble", "phase_scramble", "amount", false},
+    {"blend", "blend", "alpha"},
+    {"patch_shuffle", "patch_shuffle", "patch"},
+    {"phase_scramble", "phase_scramble", "amount"},
 };
 
 const Family* find_family(const std::string& name) {
@@ -402,8 +404,7 @@ const Family* find_family(const std::string& name) {
 // (or count of a noise source) becomes min(its own, n); a derived source
 // (blend, patch_shuffle, phase_scramble) limits its base.
 json limited(json spec, std::int64_t n) {
-  const std::string kind = spec.value("kind", "");
-  if (kind == "noise" || kind == "shapes" || kind == "patches") {
+  if (spec.contains("count")) {  // noise, shapes, patches
     spec["count"] = std::min(spec["count"].get<std::int64_t>(), n);
   } else if (spec.contains("base")) {
     spec["base"] = limited(spec["base"], n);
@@ -450,17 +451,20 @@ const ImageSet* find_base(const Sweep& s, std::size_t listed, const std::string&
 // levels[j] of a sweep of family `fam`, canonical; null json if it is not one.
 json parse_level(const json& e, const Family& fam, const std::string& at,
                  std::vector<std::string>& problems) {
-  if (fam.integer_levels) {
-    if (e.is_number_integer() && e.get<std::int64_t>() >= 1 && e.get<std::int64_t>() <= 65536)
+  const SourceField& lv = fam.level();
+  if (lv.type == FieldType::kInteger) {
+    if (e.is_number_integer() && e.get<std::int64_t>() >= lv.int_min &&
+        e.get<std::int64_t>() <= lv.int_max)
       return e.get<std::int64_t>();
-    problems.push_back(
-        fmt::format("{}: a {} level is a patch size, an integer in [1, 65536], got {}", at,
-                    fam.name, e.is_number() ? e.dump() : type_name(e)));
+    problems.push_back(fmt::format("{}: a {} level is a {}, an integer in [{}, {}], got {}", at,
+                                   fam.name, lv.doc, lv.int_min, lv.int_max,
+                                   e.is_number() ? e.dump() : type_name(e)));
     return nullptr;
   }
-  if (e.is_number() && e.get<double>() >= 0.0 && e.get<double>() <= 1.0) return e.get<double>();
-  problems.push_back(fmt::format("{}: a {} level is a number in [0, 1], got {}", at, fam.name,
-                                 e.is_number() ? e.dump() : type_name(e)));
+  if (e.is_number() && e.get<double>() >= lv.num_min && e.get<double>() <= lv.num_max)
+    return e.get<double>();
+  problems.push_back(fmt::format("{}: a {} level is a number in [{}, {}], got {}", at, fam.name,
+                                 lv.num_min, lv.num_max, e.is_number() ? e.dump() : type_name(e)));
   return nullptr;
 }
 
@@ -511,9 +515,14 @@ SweepDraft read_sweep(const json& node, const std::string& where, std::size_t li
     d.spec.relative_breaking =
         open_unit(*rb, where + ".relative_breaking", d.spec.relative_breaking, problems);
   if (d.family && std::string(d.family->name) == "blend") {
-    d.extra["distribution"] = f.str("noise", "uniform", false, {"uniform", "gaussian"});
-    d.extra["mean"] = f.number("mean", 127.5, 0, 255);
-    d.extra["std"] = f.number("std", 64.0, 0, 1e6);
+    // The blend kind's own fields (source_kinds.hpp); `noise` names its distribution.
+    const SourceKind& blend = *find_source_kind("blend");
+    const SourceField& dist = blend.field("distribution");
+    d.extra["distribution"] = f.str("noise", dist.text_default, false, dist.choices);
+    for (const char* key : {"mean", "std"}) {
+      const SourceField& x = blend.field(key);
+      d.extra[key] = f.number(key, x.num_default, x.num_min, x.num_max);
+    }
   }
   d.levels = parse_levels(f.node("levels"), d.family, where, problems);
   f.finish();
@@ -568,103 +577,92 @@ void parse_sweeps(const json& node, Sweep& s, std::set<std::string>& names,
   }
 }
 
-// --- Sources ------------------------------------------------------------------
+// --- Sources (their fields: config/source_kinds.hpp) ---------------------------
 
-void read_idx(Fields& f, json& s, const std::string& where, std::vector<std::string>& problems) {
-  s["images"] = f.str("images", "", true);
-  s["labels"] = f.str("labels", "");
-  json classes = json::array();
-  if (const json* c = f.node("classes")) {
-    if (!c->is_array()) {
-      problems.push_back(fmt::format("{}.classes: must be a list of integers", where));
-    } else {
-      for (const auto& e : *c) {
-        if (!e.is_number_integer())
-          problems.push_back(fmt::format("{}.classes: must be a list of integers", where));
-        else
-          classes.push_back(e);
-      }
-    }
-    if (s["labels"].get<std::string>().empty())
-      problems.push_back(fmt::format("{}.classes: needs {}.labels", where, where));
+// A list of integers (idx `classes`); [] when absent.
+json int_list(Fields& f, const char* key, const std::string& where,
+              std::vector<std::string>& problems) {
+  json out = json::array();
+  const json* c = f.node(key);
+  if (!c) return out;
+  if (!c->is_array()) {
+    problems.push_back(fmt::format("{}.{}: must be a list of integers", where, key));
+    return out;
   }
-  s["classes"] = classes;
-  s["offset"] = f.integer("offset", 0, 0, kBig);
-  s["limit"] = f.integer("limit", 0, 0, kBig);
-}
-
-// The noise parameters of noise and blend sources, and their seed.
-void read_noise_params(Fields& f, json& s) {
-  s["distribution"] = f.str("distribution", "uniform", false, {"uniform", "gaussian"});
-  s["mean"] = f.number("mean", 127.5, 0, 255);
-  s["std"] = f.number("std", 64.0, 0, 1e6);
-  s["seed"] = f.integer("seed", 0, 0, kBig);
-}
-
-void read_noise(Fields& f, json& s, const std::string& where, std::vector<std::string>& problems) {
-  s["count"] = f.integer("count", 0, 1, kMaxSetImages, true);
-  s["height"] = f.integer("height", 0, 1, 65536, true);
-  s["width"] = f.integer("width", 0, 1, 65536, true);
-  if (s["height"].get<std::int64_t>() * s["width"].get<std::int64_t>() > kMaxImagePixels)
-    problems.push_back(fmt::format("{}: images of {} x {} pixels: at most {} pixels an image",
-                                   where, s["height"].get<std::int64_t>(),
-                                   s["width"].get<std::int64_t>(), kMaxImagePixels));
-  s["channels"] = f.integer("channels", 3, 1, 3);
-  if (s["channels"] == 2) problems.push_back(fmt::format("{}.channels: must be 1 or 3", where));
-  read_noise_params(f, s);
-}
-
-// shapes (prh's generated labelled shapes) and patches (crops of photographs).
-void read_generated(const std::string& kind, Fields& f, json& s, const std::string& where,
-                    std::vector<std::string>& problems) {
-  s["count"] = f.integer("count", 0, 1, kMaxSetImages, true);
-  s["seed"] = f.integer("seed", 0, 0, kBig);
-  if (kind == "shapes") {
-    s["size"] = f.integer("size", 28, 8, 1024);
-    return;
+  for (const auto& e : *c) {
+    if (!e.is_number_integer())
+      problems.push_back(fmt::format("{}.{}: must be a list of integers", where, key));
+    else
+      out.push_back(e);
   }
-  json files = json::array();
-  const json* fl = f.node("files");
+  return out;
+}
+
+// A non-empty list of paths (patches `files`).
+json path_list(Fields& f, const SourceField& d, const std::string& where,
+               std::vector<std::string>& problems) {
+  json out = json::array();
+  const json* fl = f.node(d.key);
   if (!fl)
-    problems.push_back(fmt::format("{}.files: required (a list of photographs)", where));
+    problems.push_back(fmt::format("{}.{}: required (a list of {})", where, d.key, d.doc));
   else if (!fl->is_array() || fl->empty())
-    problems.push_back(fmt::format("{}.files: must be a non-empty list of image paths", where));
+    problems.push_back(fmt::format("{}.{}: must be a non-empty list of image paths", where, d.key));
   else
     for (const auto& e : *fl) {
       if (!e.is_string() || e.get<std::string>().empty())
         problems.push_back(
-            fmt::format("{}.files: must be a list of image paths, got {}", where, e.dump()));
+            fmt::format("{}.{}: must be a list of image paths, got {}", where, d.key, e.dump()));
       else
-        files.push_back(e);
+        out.push_back(e);
     }
-  s["files"] = files;
-  s["size"] = f.integer("size", 28, 1, 4096);
-  s["min_crop"] = f.integer("min_crop", 32, 1, 65536);
-  s["max_crop"] = f.integer("max_crop", 96, 1, 65536);
-  if (s["min_crop"].get<std::int64_t>() > s["max_crop"].get<std::int64_t>())
+  return out;
+}
+
+// One declared field into the canonical spec s: its value, or its default.
+void read_field(const SourceField& d, Fields& f, json& s, const std::string& where,
+                std::vector<std::string>& problems) {
+  switch (d.type) {
+    case FieldType::kString:
+      s[d.key] = f.str(d.key, d.text_default, d.required, d.choices);
+      break;
+    case FieldType::kInteger:
+      s[d.key] = f.integer(d.key, d.int_default, d.int_min, d.int_max, d.required);
+      break;
+    case FieldType::kNumber:
+      s[d.key] = f.number(d.key, d.num_default, d.num_min, d.num_max);
+      break;
+    case FieldType::kIntList:
+      s[d.key] = int_list(f, d.key, where, problems);
+      break;
+    case FieldType::kPathList:
+      s[d.key] = path_list(f, d, where, problems);
+      break;
+    case FieldType::kSource:
+      if (const json* base = f.node(d.key))
+        s[d.key] = parse_source(*base, where + "." + d.key, problems).spec;
+      else
+        problems.push_back(fmt::format("{}.{}: required ({})", where, d.key, d.doc));
+      break;
+  }
+}
+
+// The checks that tie a kind's fields together (the table declares each alone).
+void check_source(const std::string& kind, const json& node, const json& s,
+                  const std::string& where, std::vector<std::string>& problems) {
+  if (kind == "idx" && node.contains("classes") && !node["classes"].is_null() &&
+      s["labels"].get<std::string>().empty())
+    problems.push_back(fmt::format("{}.classes: needs {}.labels", where, where));
+  if (kind == "noise") {
+    const auto h = s["height"].get<std::int64_t>(), w = s["width"].get<std::int64_t>();
+    if (h * w > kMaxImagePixels)
+      problems.push_back(fmt::format("{}: images of {} x {} pixels: at most {} pixels an image",
+                                     where, h, w, kMaxImagePixels));
+    if (s["channels"] == 2) problems.push_back(fmt::format("{}.channels: must be 1 or 3", where));
+  }
+  if (kind == "patches" && s["min_crop"].get<std::int64_t>() > s["max_crop"].get<std::int64_t>())
     problems.push_back(fmt::format("{}: min_crop {} is larger than max_crop {}", where,
                                    s["min_crop"].get<std::int64_t>(),
                                    s["max_crop"].get<std::int64_t>()));
-}
-
-// blend, patch_shuffle, phase_scramble: a base source and the kind's parameter.
-void read_derived(const std::string& kind, Fields& f, json& s, const std::string& where,
-                  std::vector<std::string>& problems) {
-  if (const json* base = f.node("base"))
-    s["base"] = parse_source(*base, where + ".base", problems).spec;
-  else
-    problems.push_back(fmt::format("{}.base: required (the source to {})", where,
-                                   kind == "blend" ? "blend" : "transform"));
-  if (kind == "blend") {
-    s["alpha"] = f.number("alpha", 0.5, 0.0, 1.0);
-    read_noise_params(f, s);
-    return;
-  }
-  if (kind == "patch_shuffle")
-    s["patch"] = f.integer("patch", 0, 1, 65536, true);
-  else
-    s["amount"] = f.number("amount", 0.5, 0.0, 1.0);
-  s["seed"] = f.integer("seed", 0, 0, kBig);
 }
 
 // --- The config's sections ----------------------------------------------------
@@ -911,31 +909,12 @@ SourceSpec parse_source(const json& node, const std::string& where,
                         std::vector<std::string>& problems) {
   SourceSpec out;
   Fields f(node, where, problems);
-  out.kind = f.str("kind", "", true,
-                   {"idx", "folder", "list", "hdf5", "noise", "shapes", "patches", "blend",
-                    "patch_shuffle", "phase_scramble"});
+  out.kind = f.str("kind", "", true, source_kind_names());
   json& s = out.spec;
   s["kind"] = out.kind;
-  if (out.kind == "idx") {
-    read_idx(f, s, where, problems);
-  } else if (out.kind == "folder") {
-    s["root"] = f.str("root", "", true);
-    s["limit"] = f.integer("limit", 0, 0, kBig);
-  } else if (out.kind == "list") {
-    s["file"] = f.str("file", "", true);
-    s["root"] = f.str("root", "");
-    s["limit"] = f.integer("limit", 0, 0, kBig);
-  } else if (out.kind == "hdf5") {
-    s["file"] = f.str("file", "", true);
-    s["dataset"] = f.str("dataset", "", true);
-    s["labels"] = f.str("labels", "");
-    s["limit"] = f.integer("limit", 0, 0, kBig);
-  } else if (out.kind == "noise") {
-    read_noise(f, s, where, problems);
-  } else if (out.kind == "shapes" || out.kind == "patches") {
-    read_generated(out.kind, f, s, where, problems);
-  } else if (!out.kind.empty()) {
-    read_derived(out.kind, f, s, where, problems);
+  if (const SourceKind* kind = find_source_kind(out.kind)) {
+    for (const auto& d : kind->fields) read_field(d, f, s, where, problems);
+    check_source(out.kind, node, s, where, problems);
   }
   f.finish();
   return out;

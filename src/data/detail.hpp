@@ -41,8 +41,9 @@ std::uint64_t noise_seed(std::uint64_t seed, std::int64_t i);
 
 struct Noise {
   bool gaussian = false;  // uniform: every byte uniform in 0..255
-  double mean = 127.5;    // gaussian only, on the 0..255 scale
-  double std = 64.0;
+  // gaussian only, on the 0..255 scale; a source's come from its spec
+  // (Spec::noise: the declared defaults, config/source_kinds.hpp).
+  double mean = 0.0, std = 0.0;
   std::uint64_t seed = 0;
 };
 
@@ -89,15 +90,62 @@ std::vector<std::uint8_t> area_resize(const std::uint8_t* src, int stride, int y
 
 // --- Spec fields (the canonical JSON of config::parse_source) ------------------
 
-std::string spec_string(const nlohmann::json& spec, const char* key, const std::string& what,
-                        bool required);
-std::int64_t spec_int(const nlohmann::json& spec, const char* key, std::int64_t def,
-                      const std::string& what);
-double spec_number(const nlohmann::json& spec, const char* key, double def,
-                   const std::string& what);
-std::vector<std::int64_t> spec_int_list(const nlohmann::json& spec, const char* key,
-                                        const std::string& what);
-Noise spec_noise(const nlohmann::json& spec, const std::string& what);
+// A spec read by its kind's declaration (include/prh/config/source_kinds.hpp,
+// the table config::parse_source reads a `source:` node by): a field the spec
+// leaves out takes the declared default (a required one is an InputError); a
+// value of the wrong type, outside the declared range or not one of the
+// declared choices is an InputError naming `what`, the kind and the field.
+class Spec {
+ public:
+  // InputError unless spec is an object; InternalError for an undeclared kind.
+  Spec(const nlohmann::json& spec, const std::string& kind, std::string what);
+
+  const std::string& what() const { return what_; }
+  std::string str(const char* key) const;
+  std::int64_t integer(const char* key) const;
+  double number(const char* key) const;
+  std::vector<std::int64_t> int_list(const char* key) const;
+  std::vector<std::string> paths(const char* key) const;
+  std::uint64_t seed() const { return static_cast<std::uint64_t>(integer("seed")); }
+  // distribution, mean, std and seed (noise and blend sources).
+  Noise noise() const;
+  // The base source of a derived kind (blend, patch_shuffle, phase_scramble),
+  // made with `what`.base.
+  std::unique_ptr<Source> base() const;
+
+ private:
+  const nlohmann::json* field(const char* key) const;
+  const nlohmann::json& spec_;
+  std::string kind_;
+  std::string what_;
+};
+
+// A derived source: image i is a transform of the base's image i; its size
+// and labels are the base's, its ids the base's behind `prefix`
+// (`KIND(PARAMETER):`). blend, patch_shuffle and phase_scramble are one each.
+class DerivedSource : public Source {
+ public:
+  DerivedSource(std::unique_ptr<Source> base, std::string prefix)
+      : base_(std::move(base)), prefix_(std::move(prefix)) {}
+
+  std::int64_t size() const final { return base_->size(); }
+  Item get(std::int64_t i) const final {
+    Item item = base_->get(i);
+    transform(item.image, i);
+    item.id = prefix_ + item.id;
+    return item;
+  }
+  std::int64_t label(std::int64_t i) const final { return base_->label(i); }
+  std::string id(std::int64_t i) const final { return prefix_ + base_->id(i); }
+
+ protected:
+  // Image i of the base into image i of this source, in place.
+  virtual void transform(Image& image, std::int64_t i) const = 0;
+
+ private:
+  std::unique_ptr<Source> base_;
+  std::string prefix_;
+};
 
 // --- Sources --------------------------------------------------------------------
 

@@ -68,9 +68,9 @@ bool is_image_file(const fs::path& p) {
 
 std::unique_ptr<Source> make_folder_source(const nlohmann::json& spec, const std::string& what) {
   require_opencv(what, "a folder source (JPEG/PNG files)");
-  const std::string root_str = spec_string(spec, "root", what, true);
-  const std::int64_t limit = spec_int(spec, "limit", 0, what);
-  PRH_CHECK_INPUT(limit >= 0, "{}: folder source 'limit' must be >= 0 (got {})", what, limit);
+  const Spec sp(spec, "folder", what);
+  const std::string root_str = sp.str("root");
+  const std::int64_t limit = sp.integer("limit");
   PRH_CHECK_INPUT(!root_str.empty(), "{}: folder source needs 'root' (a folder)", what);
   const fs::path root(root_str);
   std::error_code ec;
@@ -117,10 +117,10 @@ std::unique_ptr<Source> make_folder_source(const nlohmann::json& spec, const std
 
 std::unique_ptr<Source> make_list_source(const nlohmann::json& spec, const std::string& what) {
   require_opencv(what, "a list source (JPEG/PNG files)");
-  const std::string file = spec_string(spec, "file", what, true);
-  const std::string root = spec_string(spec, "root", what, false);
-  const std::int64_t limit = spec_int(spec, "limit", 0, what);
-  PRH_CHECK_INPUT(limit >= 0, "{}: list source 'limit' must be >= 0 (got {})", what, limit);
+  const Spec sp(spec, "list", what);
+  const std::string file = sp.str("file");
+  const std::string root = sp.str("root");
+  const std::int64_t limit = sp.integer("limit");
   PRH_CHECK_INPUT(!file.empty(), "{}: list source needs 'file' (a text file)", what);
   std::error_code ec;
   PRH_CHECK_INPUT(fs::is_regular_file(file, ec), "{}: list file '{}' does not exist", what, file);

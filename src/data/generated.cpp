@@ -227,36 +227,25 @@ class PatchesSource final : public Source {
 }  // namespace
 
 std::unique_ptr<Source> make_shapes_source(const nlohmann::json& spec, const std::string& what) {
-  const std::int64_t count = spec_int(spec, "count", 0, what);
-  const std::int64_t size = spec_int(spec, "size", 28, what);
-  PRH_CHECK_INPUT(count > 0, "{}: shapes source needs 'count' >= 1 (got {})", what, count);
-  PRH_CHECK_INPUT(size >= 8 && size <= 1024, "{}: shapes source 'size' must be in 8..1024 (got {})",
-                  what, size);
-  return std::make_unique<ShapesSource>(
-      count, static_cast<int>(size), static_cast<std::uint64_t>(spec_int(spec, "seed", 0, what)));
+  const Spec sp(spec, "shapes", what);
+  const std::int64_t count = sp.integer("count");
+  const std::int64_t size = sp.integer("size");
+  return std::make_unique<ShapesSource>(count, static_cast<int>(size), sp.seed());
 }
 
 std::unique_ptr<Source> make_patches_source(const nlohmann::json& spec, const std::string& what) {
   require_opencv(what, "a patches source (photographs: JPEG/PNG files)");
-  PRH_CHECK_INPUT(spec.contains("files") && spec["files"].is_array() && !spec["files"].empty(),
-                  "{}: patches source needs 'files' (a non-empty list of photographs)", what);
-  std::vector<std::string> files;
-  for (const auto& f : spec["files"]) {
-    PRH_CHECK_INPUT(f.is_string(), "{}: patches source 'files' must be a list of paths", what);
-    files.push_back(f.get<std::string>());
-  }
-  const std::int64_t count = spec_int(spec, "count", 0, what);
-  const std::int64_t size = spec_int(spec, "size", 28, what);
-  const std::int64_t lo = spec_int(spec, "min_crop", 32, what);
-  const std::int64_t hi = spec_int(spec, "max_crop", 96, what);
-  PRH_CHECK_INPUT(count > 0, "{}: patches source needs 'count' >= 1 (got {})", what, count);
-  PRH_CHECK_INPUT(size >= 1 && size <= 4096, "{}: patches source 'size' must be in 1..4096", what);
-  PRH_CHECK_INPUT(lo >= 1 && lo <= hi && hi <= 65536,
-                  "{}: patches source needs 1 <= min_crop <= max_crop (got {} and {})", what, lo,
-                  hi);
-  return std::make_unique<PatchesSource>(
-      std::move(files), count, static_cast<int>(size), static_cast<int>(lo), static_cast<int>(hi),
-      static_cast<std::uint64_t>(spec_int(spec, "seed", 0, what)), what);
+  const Spec sp(spec, "patches", what);
+  std::vector<std::string> files = sp.paths("files");
+  const std::int64_t count = sp.integer("count");
+  const std::int64_t size = sp.integer("size");
+  const std::int64_t lo = sp.integer("min_crop");
+  const std::int64_t hi = sp.integer("max_crop");
+  PRH_CHECK_INPUT(lo <= hi, "{}: patches source needs min_crop <= max_crop (got {} and {})", what,
+                  lo, hi);
+  return std::make_unique<PatchesSource>(std::move(files), count, static_cast<int>(size),
+                                         static_cast<int>(lo), static_cast<int>(hi), sp.seed(),
+                                         what);
 }
 
 }  // namespace prh::data::detail

@@ -195,14 +195,14 @@ std::vector<std::int64_t> read_labels(h5::Id file, const std::string& file_path,
 }  // namespace
 
 std::unique_ptr<Source> make_hdf5_source(const nlohmann::json& spec, const std::string& what) {
-  const std::string file = spec_string(spec, "file", what, true);
-  const std::string dataset = spec_string(spec, "dataset", what, true);
-  const std::string labels_path = spec_string(spec, "labels", what, false);
-  const std::int64_t limit = spec_int(spec, "limit", 0, what);
+  const Spec sp(spec, "hdf5", what);
+  const std::string file = sp.str("file");
+  const std::string dataset = sp.str("dataset");
+  const std::string labels_path = sp.str("labels");
+  const std::int64_t limit = sp.integer("limit");
   PRH_CHECK_INPUT(!file.empty(), "{}: hdf5 source needs 'file' (an HDF5 file path)", what);
   PRH_CHECK_INPUT(!dataset.empty(), "{}: hdf5 source needs 'dataset' (a dataset path in {})", what,
                   file);
-  PRH_CHECK_INPUT(limit >= 0, "{}: hdf5 source 'limit' must be >= 0 (got {})", what, limit);
   const std::string where = fmt::format("{}: hdf5 file '{}', dataset '{}'", what, file, dataset);
   std::error_code ec;
   PRH_CHECK_INPUT(std::filesystem::is_regular_file(file, ec), "{}: the file does not exist", where);

@@ -211,13 +211,12 @@ class IdxSource final : public Source {
 }  // namespace
 
 std::unique_ptr<Source> make_idx_source(const nlohmann::json& spec, const std::string& what) {
-  const std::string images = spec_string(spec, "images", what, true);
-  const std::string labels_path = spec_string(spec, "labels", what, false);
-  const std::vector<std::int64_t> classes = spec_int_list(spec, "classes", what);
-  const std::int64_t offset = spec_int(spec, "offset", 0, what);
-  const std::int64_t limit = spec_int(spec, "limit", 0, what);
-  PRH_CHECK_INPUT(offset >= 0, "{}: idx source 'offset' must be >= 0 (got {})", what, offset);
-  PRH_CHECK_INPUT(limit >= 0, "{}: idx source 'limit' must be >= 0 (got {})", what, limit);
+  const Spec sp(spec, "idx", what);
+  const std::string images = sp.str("images");
+  const std::string labels_path = sp.str("labels");
+  const std::vector<std::int64_t> classes = sp.int_list("classes");
+  const std::int64_t offset = sp.integer("offset");
+  const std::int64_t limit = sp.integer("limit");
   PRH_CHECK_INPUT(classes.empty() || !labels_path.empty(),
                   "{}: idx source 'classes' needs 'labels' (a label file)", what);
   check_exists(images, "images", what);

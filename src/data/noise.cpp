@@ -78,68 +78,50 @@ class NoiseSource final : public Source {
   Noise noise_;
 };
 
-class BlendSource final : public Source {
+class BlendSource final : public DerivedSource {
  public:
   BlendSource(std::unique_ptr<Source> base, double alpha, Noise noise)
-      : base_(std::move(base)),
+      : DerivedSource(std::move(base), fmt::format("blend({}):", alpha)),
         alpha_(alpha),
-        noise_(noise),
-        prefix_(fmt::format("blend({}):", alpha)) {}
+        noise_(noise) {}
 
-  std::int64_t size() const override { return base_->size(); }
-
-  Item get(std::int64_t i) const override {
-    Item item = base_->get(i);
-    std::vector<std::uint8_t>& px = item.image.pixels;
+ private:
+  void transform(Image& image, std::int64_t i) const override {
+    std::vector<std::uint8_t>& px = image.pixels;
     std::vector<std::uint8_t> nz(px.size());
     noise_bytes(noise_, i, nz.size(), nz.data());
     for (std::size_t k = 0; k < px.size(); ++k) {
       const double v = (1.0 - alpha_) * px[k] + alpha_ * nz[k];
       px[k] = static_cast<std::uint8_t>(std::lround(std::clamp(v, 0.0, 255.0)));
     }
-    item.id = prefix_ + item.id;
-    return item;
   }
 
-  std::int64_t label(std::int64_t i) const override { return base_->label(i); }
-  std::string id(std::int64_t i) const override { return prefix_ + base_->id(i); }
-
- private:
-  std::unique_ptr<Source> base_;
   double alpha_;
   Noise noise_;
-  std::string prefix_;
 };
 
 }  // namespace
 
 std::unique_ptr<Source> make_noise_source(const nlohmann::json& spec, const std::string& what) {
-  const std::int64_t count = spec_int(spec, "count", 0, what);
-  const std::int64_t height = spec_int(spec, "height", 0, what);
-  const std::int64_t width = spec_int(spec, "width", 0, what);
-  const std::int64_t channels = spec_int(spec, "channels", 3, what);
-  PRH_CHECK_INPUT(count > 0, "{}: noise source needs 'count' >= 1 (got {})", what, count);
-  PRH_CHECK_INPUT(height >= 1 && height <= 65536 && width >= 1 && width <= 65536,
-                  "{}: noise source needs 'height' and 'width' in 1..65536 (got {} x {})", what,
-                  height, width);
+  const Spec sp(spec, "noise", what);
+  const std::int64_t count = sp.integer("count");
+  const std::int64_t height = sp.integer("height");
+  const std::int64_t width = sp.integer("width");
+  const std::int64_t channels = sp.integer("channels");
   PRH_CHECK_INPUT(height * width <= kMaxImagePixels,
                   "{}: noise images of {} x {} pixels: at most {} pixels an image", what, height,
                   width, kMaxImagePixels);
   PRH_CHECK_INPUT(channels == 1 || channels == 3,
                   "{}: noise source 'channels' must be 1 or 3 (got {})", what, channels);
   return std::make_unique<NoiseSource>(count, static_cast<int>(height), static_cast<int>(width),
-                                       static_cast<int>(channels), spec_noise(spec, what));
+                                       static_cast<int>(channels), sp.noise());
 }
 
 std::unique_ptr<Source> make_blend_source(const nlohmann::json& spec, const std::string& what) {
-  PRH_CHECK_INPUT(spec.contains("base") && spec["base"].is_object(),
-                  "{}: blend source needs 'base' (the source to blend)", what);
-  const double alpha = spec_number(spec, "alpha", 0.5, what);
-  PRH_CHECK_INPUT(alpha >= 0.0 && alpha <= 1.0,
-                  "{}: blend source 'alpha' must be in [0, 1] (got {})", what, alpha);
-  const Noise noise = spec_noise(spec, what);
-  auto base = make_source(spec["base"], what + ".base");
-  return std::make_unique<BlendSource>(std::move(base), alpha, noise);
+  const Spec sp(spec, "blend", what);
+  const double alpha = sp.number("alpha");
+  const Noise noise = sp.noise();
+  return std::make_unique<BlendSource>(sp.base(), alpha, noise);
 }
 
 }  // namespace prh::data::detail

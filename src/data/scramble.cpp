@@ -132,46 +132,31 @@ std::vector<double> phase_scramble(const std::vector<double>& plane, int h, int 
 
 namespace {
 
-class PatchShuffleSource final : public Source {
+class PatchShuffleSource final : public DerivedSource {
  public:
   PatchShuffleSource(std::unique_ptr<Source> base, int patch, std::uint64_t seed)
-      : base_(std::move(base)),
+      : DerivedSource(std::move(base), fmt::format("patch_shuffle({}):", patch)),
         patch_(patch),
-        seed_(seed),
-        prefix_(fmt::format("patch_shuffle({}):", patch)) {}
-
-  std::int64_t size() const override { return base_->size(); }
-
-  Item get(std::int64_t i) const override {
-    Item item = base_->get(i);
-    item.image = patch_shuffle(item.image, patch_, noise_seed(seed_, i));
-    item.id = prefix_ + item.id;
-    return item;
-  }
-
-  std::int64_t label(std::int64_t i) const override { return base_->label(i); }
-  std::string id(std::int64_t i) const override { return prefix_ + base_->id(i); }
+        seed_(seed) {}
 
  private:
-  std::unique_ptr<Source> base_;
+  void transform(Image& image, std::int64_t i) const override {
+    image = patch_shuffle(image, patch_, noise_seed(seed_, i));
+  }
+
   int patch_;
   std::uint64_t seed_;
-  std::string prefix_;
 };
 
-class PhaseScrambleSource final : public Source {
+class PhaseScrambleSource final : public DerivedSource {
  public:
   PhaseScrambleSource(std::unique_ptr<Source> base, double amount, std::uint64_t seed)
-      : base_(std::move(base)),
+      : DerivedSource(std::move(base), fmt::format("phase_scramble({}):", amount)),
         amount_(amount),
-        seed_(seed),
-        prefix_(fmt::format("phase_scramble({}):", amount)) {}
+        seed_(seed) {}
 
-  std::int64_t size() const override { return base_->size(); }
-
-  Item get(std::int64_t i) const override {
-    Item item = base_->get(i);
-    Image& img = item.image;
+ private:
+  void transform(Image& img, std::int64_t i) const override {
     const int h = img.height, w = img.width, c = img.channels;
     const std::size_t n = static_cast<std::size_t>(h) * static_cast<std::size_t>(w);
     // One random phase for all channels (keeps their correlation): the phase
@@ -211,52 +196,26 @@ class PhaseScrambleSource final : public Source {
         img.pixels[k * static_cast<std::size_t>(c) + static_cast<std::size_t>(ch)] =
             to_byte(s < 1.0 ? m + s * (p[k] - m) : p[k]);
     }
-    item.id = prefix_ + item.id;
-    return item;
   }
 
-  std::int64_t label(std::int64_t i) const override { return base_->label(i); }
-  std::string id(std::int64_t i) const override { return prefix_ + base_->id(i); }
-
- private:
-  std::unique_ptr<Source> base_;
   double amount_;
   std::uint64_t seed_;
-  std::string prefix_;
 };
-
-std::unique_ptr<Source> base_of(const nlohmann::json& spec, const std::string& what,
-                                const char* kind) {
-  PRH_CHECK_INPUT(spec.contains("base") && spec["base"].is_object(),
-                  "{}: {} source needs 'base' (the source to transform)", what, kind);
-  return make_source(spec["base"], what + ".base");
-}
-
-std::uint64_t seed_of(const nlohmann::json& spec, const std::string& what) {
-  const std::int64_t seed = spec_int(spec, "seed", 0, what);
-  PRH_CHECK_INPUT(seed >= 0, "{}: source field 'seed' must be >= 0, got {}", what, seed);
-  return static_cast<std::uint64_t>(seed);
-}
 
 }  // namespace
 
 std::unique_ptr<Source> make_patch_shuffle_source(const nlohmann::json& spec,
                                                   const std::string& what) {
-  const std::int64_t patch = spec_int(spec, "patch", 0, what);
-  PRH_CHECK_INPUT(patch >= 1 && patch <= 65536,
-                  "{}: patch_shuffle source 'patch' must be in 1..65536 (got {})", what, patch);
-  const std::uint64_t seed = seed_of(spec, what);
-  return std::make_unique<PatchShuffleSource>(base_of(spec, what, "patch_shuffle"),
-                                              static_cast<int>(patch), seed);
+  const Spec sp(spec, "patch_shuffle", what);
+  const auto patch = static_cast<int>(sp.integer("patch"));
+  return std::make_unique<PatchShuffleSource>(sp.base(), patch, sp.seed());
 }
 
 std::unique_ptr<Source> make_phase_scramble_source(const nlohmann::json& spec,
                                                    const std::string& what) {
-  const double amount = spec_number(spec, "amount", 0.0, what);
-  PRH_CHECK_INPUT(amount >= 0.0 && amount <= 1.0,
-                  "{}: phase_scramble source 'amount' must be in [0, 1] (got {})", what, amount);
-  const std::uint64_t seed = seed_of(spec, what);
-  return std::make_unique<PhaseScrambleSource>(base_of(spec, what, "phase_scramble"), amount, seed);
+  const Spec sp(spec, "phase_scramble", what);
+  const double amount = sp.number("amount");
+  return std::make_unique<PhaseScrambleSource>(sp.base(), amount, sp.seed());
 }
 
 }  // namespace prh::data::detail

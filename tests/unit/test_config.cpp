@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "prh/config/config.hpp"
+#include "prh/config/source_kinds.hpp"
 #include "prh/core/error.hpp"
 
 using prh::config::parse;
@@ -436,6 +437,129 @@ models: [{name: m, path: m.pt}]
   EXPECT_NE(e.find("image_sets[0].source.patch: required"), std::string::npos) << e;
   EXPECT_NE(e.find("image_sets[1].source.base: required"), std::string::npos) << e;
   EXPECT_NE(e.find("image_sets[1].source.amount: must be in [0, 1]"), std::string::npos) << e;
+}
+
+// --- Image-source kinds: one declaration (config/source_kinds.hpp; issue 26) ----------
+
+namespace {
+
+using nlohmann::json;
+using prh::config::FieldType;
+using prh::config::source_kinds;
+
+// The smallest valid node of a kind: its required fields only.
+json minimal_source(const prh::config::SourceKind& kind) {
+  json node = {{"kind", kind.name}};
+  for (const auto& f : kind.fields) {
+    if (!f.required) continue;
+    switch (f.type) {
+      case FieldType::kString:
+        node[f.key] = f.choices.empty() ? "x" : f.choices[0];
+        break;
+      case FieldType::kInteger:
+        node[f.key] = f.int_min;
+        break;
+      case FieldType::kNumber:
+        node[f.key] = f.num_min;
+        break;
+      case FieldType::kIntList:
+        node[f.key] = json::array({0});
+        break;
+      case FieldType::kPathList:
+        node[f.key] = json::array({"a.png"});
+        break;
+      case FieldType::kSource:
+        node[f.key] = {{"kind", "noise"}, {"count", 2}, {"height", 4}, {"width", 4}};
+        break;
+    }
+  }
+  return node;
+}
+
+}  // namespace
+
+TEST(ConfigSourceKinds, EveryKindIsDeclaredAndParsed) {
+  std::vector<std::string> names;
+  for (const auto& k : source_kinds()) names.emplace_back(k.name);
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"idx", "folder", "list", "hdf5", "noise", "shapes", "patches",
+                                      "blend", "patch_shuffle", "phase_scramble"}));
+  for (const auto& k : source_kinds())
+    EXPECT_EQ(k.derived(), std::string(k.name) == "blend" ||
+                               std::string(k.name) == "patch_shuffle" ||
+                               std::string(k.name) == "phase_scramble")
+        << k.name;
+}
+
+// What the reader fills in for a field left out is the declared default, and
+// the canonical spec holds exactly the declared fields.
+TEST(ConfigSourceKinds, ReaderAppliesTheDeclaredDefaults) {
+  for (const auto& k : source_kinds()) {
+    std::vector<std::string> problems;
+    const auto out = prh::config::parse_source(minimal_source(k), "s", problems);
+    ASSERT_TRUE(problems.empty()) << k.name << ": " << problems[0];
+    EXPECT_EQ(out.spec.size(), k.fields.size() + 1) << k.name << ": " << out.spec.dump();
+    for (const auto& f : k.fields) {
+      ASSERT_TRUE(out.spec.contains(f.key)) << k.name << "." << f.key;
+      if (f.required) continue;
+      const json& v = out.spec[f.key];
+      switch (f.type) {
+        case FieldType::kString:
+          EXPECT_EQ(v, f.text_default) << k.name << "." << f.key;
+          break;
+        case FieldType::kInteger:
+          ASSERT_TRUE(v.is_number_integer()) << k.name << "." << f.key;
+          EXPECT_EQ(v.get<std::int64_t>(), f.int_default) << k.name << "." << f.key;
+          break;
+        case FieldType::kNumber:
+          ASSERT_TRUE(v.is_number_float()) << k.name << "." << f.key;
+          EXPECT_EQ(v.get<double>(), f.num_default) << k.name << "." << f.key;
+          break;
+        case FieldType::kIntList:
+          EXPECT_EQ(v, json::array()) << k.name << "." << f.key;
+          break;
+        default:
+          ADD_FAILURE() << k.name << "." << f.key << ": an optional field of this type";
+      }
+    }
+  }
+  // The documented defaults (docs/config.md): phase_scramble's amount is 0.5.
+  EXPECT_EQ(prh::config::find_source_kind("phase_scramble")->field("amount").num_default, 0.5);
+  EXPECT_EQ(prh::config::find_source_kind("blend")->field("alpha").num_default, 0.5);
+}
+
+// The reader takes the declared range's ends and refuses what lies beyond.
+TEST(ConfigSourceKinds, ReaderAppliesTheDeclaredRanges) {
+  for (const auto& k : source_kinds()) {
+    for (const auto& f : k.fields) {
+      if (f.type != FieldType::kInteger && f.type != FieldType::kNumber) continue;
+      const bool integer = f.type == FieldType::kInteger;
+      const std::string at = "s." + std::string(f.key);
+      for (int end = 0; end < 2; ++end) {
+        json inside = minimal_source(k), outside = minimal_source(k);
+        if (integer) {
+          inside[f.key] = end == 0 ? f.int_min : f.int_max;
+          outside[f.key] = end == 0 ? f.int_min - 1 : f.int_max + 1;
+        } else {
+          inside[f.key] = end == 0 ? f.num_min : f.num_max;
+          outside[f.key] = end == 0 ? f.num_min - 0.25 : f.num_max + 0.25;
+        }
+        // patches' min_crop <= max_crop ties two fields together: keep the
+        // partner compatible.
+        if (at == "s.min_crop") inside["max_crop"] = 65536;
+        if (at == "s.max_crop") inside["min_crop"] = 1;
+        std::vector<std::string> problems;
+        const auto in = prh::config::parse_source(inside, "s", problems);
+        EXPECT_TRUE(problems.empty())
+            << k.name << "." << f.key << ": " << (problems.empty() ? "" : problems[0]);
+        problems.clear();
+        prh::config::parse_source(outside, "s", problems);
+        ASSERT_FALSE(problems.empty()) << k.name << "." << f.key << " " << outside.dump();
+        EXPECT_NE(problems[0].find(at + ": must be in ["), std::string::npos)
+            << k.name << ": " << problems[0];
+      }
+    }
+  }
 }
 
 // --- The reader's limits (issue 24; docs/config.md "Limits") ---------------------------

@@ -313,3 +313,54 @@ TEST(DataSweep, BadSpecs) {
 }
 
 }  // namespace
+
+namespace {
+
+// A hand-written spec (only the required fields) and the config's canonical
+// one (every field filled in by config::parse_source) make the same source:
+// the data layer's defaults are the config's (config/source_kinds.hpp). Before
+// issue 26 a phase_scramble spec without `amount` scrambled by 0 here and by
+// the documented 0.5 through the config.
+TEST(DataSourceKinds, HandWrittenSpecsTakeTheConfigsDefaults) {
+  const json noise = {{"kind", "noise"}, {"count", 3}, {"height", 9}, {"width", 7}};
+  const std::vector<json> specs = {
+      noise,
+      {{"kind", "shapes"}, {"count", 3}},
+      {{"kind", "blend"}, {"base", noise}},
+      {{"kind", "patch_shuffle"}, {"base", noise}, {"patch", 2}},
+      {{"kind", "phase_scramble"}, {"base", noise}},
+  };
+  for (const auto& spec : specs) {
+    std::vector<std::string> problems;
+    const auto canonical = prh::config::parse_source(spec, "s", problems);
+    ASSERT_TRUE(problems.empty()) << spec.dump() << ": " << problems[0];
+    ASSERT_NE(canonical.spec, spec);
+    const auto a = make_source(spec, "a"), b = make_source(canonical.spec, "b");
+    ASSERT_EQ(a->size(), b->size()) << spec.dump();
+    for (std::int64_t i = 0; i < a->size(); ++i) {
+      EXPECT_EQ(a->id(i), b->id(i)) << spec.dump();
+      EXPECT_EQ(a->label(i), b->label(i)) << spec.dump();
+      EXPECT_EQ(a->get(i).image.pixels, b->get(i).image.pixels) << spec.dump() << " " << i;
+    }
+  }
+  EXPECT_EQ(make_source(specs[4], "q")->id(0), "phase_scramble(0.5):noise:0");
+}
+
+// The data layer refuses what the declaration refuses, naming the field.
+TEST(DataSourceKinds, DeclaredRangesAreChecked) {
+  const json noise = {{"kind", "noise"}, {"count", 3}, {"height", 9}, {"width", 7}};
+  EXPECT_TRUE(has_all(input_error([&] {
+                        make_source({{"kind", "blend"}, {"base", noise}, {"mean", 300}}, "set 'b'");
+                      }),
+                      {"set 'b'", "'mean'", "[0, 255]"}));
+  EXPECT_TRUE(has_all(input_error([&] {
+                        make_source({{"kind", "shapes"}, {"count", 3}, {"seed", -1}}, "set 's'");
+                      }),
+                      {"set 's'", "'seed'"}));
+  EXPECT_TRUE(has_all(input_error([] {
+                        make_source({{"kind", "shapes"}}, "set 's'");
+                      }),
+                      {"set 's'", "'count'", "required"}));
+}
+
+}  // namespace
