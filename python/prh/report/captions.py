@@ -82,8 +82,8 @@ def means(ctx, sets, e0, has_cal):
         how = ("computed by the report from the alignment matrices: this results file does not "
                "store the means and their bootstrap intervals (written before prh reduce stored "
                "them), so no interval is drawn. ")
-    caption = (f"Mean over the model pairs (i &ne; j, both orders; undefined entries left out) of each "
-               f"main configuration's alignment, per image set, " + how
+    caption = ("Mean over the model pairs (i &ne; j, both orders; undefined entries left out) of each "
+               "main configuration's alignment, per image set, " + how
                + "Grey ticks: the chance level k / (N - 1) of mutual_knn. ")
     caption += ("Right: the same for the calibrated scores. " if has_cal else
                 "No calibration in this results file, so raw scores only: raw scores are inflated "
