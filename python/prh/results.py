@@ -36,6 +36,11 @@ from prh import tables as _tables
 
 FORMAT = "prh-results-1"
 
+# /correlation/S: each configuration's mean score over the model pairs and its
+# bootstrap interval over models, raw and calibrated ([K]; docs/results.md).
+MEAN_DATASETS = ("mean", "mean_ci_low", "mean_ci_high", "calibrated_mean",
+                 "calibrated_mean_ci_low", "calibrated_mean_ci_high")
+
 
 def _text(x):
     """A str from whatever h5py gives for a string (str, bytes, numpy scalar)."""
@@ -287,7 +292,7 @@ class Results:
 
     def _read_correlation(self, g, m):
         configs = _attr_list(g, "configurations", self.configurations)
-        methods = _attr_list(g, "methods") or [n for n in g.keys() if "_" not in n]
+        methods = _attr_list(g, "methods") or [n for n in g.keys() if "_" not in n and n != "mean"]
         k = len(configs)
         c = {"configurations": configs, "methods": methods,
              "pairs": _attr_num(g, "pairs", 0), "bootstrap": _attr_num(g, "bootstrap", 0),
@@ -296,6 +301,11 @@ class Results:
              # [K] share of each configuration's score variance across pairs that chance
              # explains (calibrated configurations; None when calibration is off)
              "chance_share": _read(g, "chance_share", (k,), np.float64), "by_method": {}}
+        # [K] the mean score over the model pairs and its bootstrap interval over models,
+        # raw and calibrated (reduce; None in files written before they were stored)
+        for name in MEAN_DATASETS:
+            c[name] = _read(g, name, (k,), np.float64)
+        c["mean_seed"] = _attr_num(g, "mean_seed")
         for meth in methods:
             if meth not in g:
                 continue
@@ -348,6 +358,8 @@ class Results:
              "description": _attr_text(g, "description", ""),
              "alpha": _attr_num(g, "alpha", None), "method": method,
              "breaking_fraction": _attr_num(g, "breaking_fraction", 0.5),
+             "bootstrap": _attr_num(g, "bootstrap", 0), "confidence": _attr_num(g, "confidence"),
+             "seed": _attr_num(g, "seed"),
              "correlation_breaking_level": (float(np.asarray(g.attrs["correlation_breaking_level"]).reshape(-1)[0])
                                             if "correlation_breaking_level" in g.attrs else None)}
         for name in ("mean", "mean_ci_low", "mean_ci_high", "calibrated_mean", "calibrated_mean_ci_low",
@@ -445,8 +457,12 @@ class Results:
     def correlation_info(self, set):
         """How the correlations of an image set were computed, None when the file has none:
         configurations (K names), methods, pairs, bootstrap (resamples), confidence, seed,
-        mean_alignment ([K, M]: each model's mean alignment with the others, or None)
-        and chance_share ([K] or None)."""
+        mean_alignment ([K, M]: each model's mean alignment with the others, or None),
+        chance_share ([K] or None), and mean, mean_ci_low, mean_ci_high,
+        calibrated_mean, calibrated_mean_ci_low, calibrated_mean_ci_high ([K]: the mean
+        score over the model pairs and its percentile interval over model resamples
+        drawn with mean_seed; calibrated_* NaN where not calibrated; each None in files
+        that do not store them)."""
         c = self._correlation.get(set)
         if c is None:
             return None

@@ -15,6 +15,7 @@
 #include "prh/stats/mantel.hpp"
 #include "prh/stats/permutation.hpp"
 #include "prh/stats/predictions.hpp"
+#include "prh/stats/sweep.hpp"
 #include "prh/store/embedding_reader.hpp"
 #include "reduce_parts.hpp"
 #include "sweep_results.hpp"
@@ -25,6 +26,9 @@ namespace {
 // The stream of the sweep seed that the Mantel relabellings draw from
 // (stats::stream_seed; "mantel" in ASCII).
 constexpr std::uint64_t kMantelStream = 0x6d616e74656cULL;
+// The stream of the sweep seed that the sets' mean-alignment resamples draw
+// from ("means"; the same model draws for every set).
+constexpr std::uint64_t kMeansStream = 0x6d65616e73ULL;
 
 // What derive() reads once and every table uses.
 struct Inputs {
@@ -59,6 +63,30 @@ void mean_alignment(const Inputs& in, std::size_t s, store::SetDerived& sd) {
     const auto ma = stats::mean_alignment(mat, in.M);
     sd.mean_alignment.insert(sd.mean_alignment.end(), ma.begin(), ma.end());
   }
+}
+
+// Set s's mean score over the ordered model pairs per configuration and its
+// percentile interval over model resamples, raw and calibrated (NaN where not
+// calibrated): stats::sweep_curves at a single level, the estimator of the
+// sweeps' curves; `bo` is the sweep's bootstrap on the kMeansStream seed.
+void set_means(const Inputs& in, std::size_t s, const stats::BootstrapOptions& bo,
+               store::SetDerived& sd) {
+  stats::SweepInput x;
+  x.levels = {0.0};
+  x.M = in.M;
+  x.scores = {in.matrices[s]};
+  std::vector<std::vector<double>> calm(in.K);
+  for (std::size_t c = 0; in.cal.enabled() && c < in.spec_of.size(); ++c)
+    calm[static_cast<std::size_t>(in.spec_of[c])] = store::read_calibration(
+        in.sweep.results, in.plan.sets[s].name, in.cal.configurations[c], "calibrated");
+  x.calibrated = {std::move(calm)};
+  auto c = stats::sweep_curves(x, bo);
+  sd.mean = std::move(c.mean);
+  sd.mean_ci_low = std::move(c.mean_low);
+  sd.mean_ci_high = std::move(c.mean_high);
+  sd.calibrated_mean = std::move(c.calibrated);
+  sd.calibrated_mean_ci_low = std::move(c.calibrated_low);
+  sd.calibrated_mean_ci_high = std::move(c.calibrated_high);
 }
 
 // Accuracy, confidence and agreement over the rows used; accuracy only where
@@ -273,6 +301,11 @@ store::Derived derive(const config::Sweep& sweep, const Plan& plan, const store:
   in.bo.confidence = sweep.confidence;
   in.bo.seed = sweep.seed;
   in.matrices.resize(plan.sets.size());
+  // The sets' mean-alignment intervals draw from their own stream (as the
+  // sweeps' curves do), so the other tables' resamples are unchanged.
+  stats::BootstrapOptions mean_bo = in.bo;
+  mean_bo.seed = stats::stream_seed(sweep.seed, kMeansStream);
+  d.mean_seed = mean_bo.seed;
   store::StoreReader st(sweep.store);
   const auto model_spaces = model_label_spaces(in, d);
   for (std::size_t s = 0; s < plan.sets.size(); ++s) {
@@ -287,6 +320,7 @@ store::Derived derive(const config::Sweep& sweep, const Plan& plan, const store:
     mean_alignment(in, s, sd);
     predictions(in, st, ps, model_spaces, sd);
     const auto nd = calibration_tables(in, s, sd);
+    set_means(in, s, mean_bo, sd);
     for (const auto& method_name : sweep.correlations)
       sd.correlations.push_back(correlation_table(in, s, method_name, nd, sd));
     d.sets.push_back(std::move(sd));

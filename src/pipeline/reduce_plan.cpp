@@ -300,8 +300,9 @@ std::string derived_hash(const store::ResultsLayout& L, const config::Sweep& swe
   for (const auto& w : sweep.sweeps) breaking.push_back(w.relative_breaking);
   // "tables": bumped when the derived tables change, so that complete files
   // are derived again (3: /sweeps, set comparisons within sweeps, /groups;
-  // 4: group effects, the comparison's percentile p, label spaces).
-  return config::hash_json({{"tables", 4},
+  // 4: group effects, the comparison's percentile p, label spaces; 5: each
+  // set's mean alignment and its interval, /correlation/S/mean*).
+  return config::hash_json({{"tables", 5},
                             {"labels", labels},
                             {"relative_breaking", breaking},
                             {"identity", L.identity},

@@ -261,7 +261,7 @@ CorrelationResult read_correlation(const File& f, const std::string& set,
     c.methods = attr_string_list(f, obj.id(), g, "methods");
   } else {  // the method datasets are the names without '_'
     for (const auto& n : children(f, g))
-      if (n.find('_') == std::string::npos) c.methods.push_back(n);
+      if (n.find('_') == std::string::npos && n != "mean") c.methods.push_back(n);
   }
   c.pairs = attr_int(f, obj.id(), g, "pairs");
   c.bootstrap = attr_int(f, obj.id(), g, "bootstrap");
@@ -271,6 +271,13 @@ CorrelationResult read_correlation(const File& f, const std::string& set,
   c.vector = attr_string_or(f, obj.id(), g, "vector", "");
   const h5::hsize k = c.configurations.size();
   c.mean_alignment = read_doubles(f, g + "/mean_alignment", {k, m});
+  c.mean = read_doubles(f, g + "/mean", {k});
+  c.mean_ci_low = read_doubles(f, g + "/mean_ci_low", {k});
+  c.mean_ci_high = read_doubles(f, g + "/mean_ci_high", {k});
+  c.calibrated_mean = read_doubles(f, g + "/calibrated_mean", {k});
+  c.calibrated_mean_ci_low = read_doubles(f, g + "/calibrated_mean_ci_low", {k});
+  c.calibrated_mean_ci_high = read_doubles(f, g + "/calibrated_mean_ci_high", {k});
+  c.mean_seed = attr_number<std::uint64_t>(f, obj.id(), g, "mean_seed", h5::native_uint64(), 0);
   for (const auto& method : c.methods) {
     const std::string base = g + "/" + method;
     if (!has_dataset(f, base)) continue;  // not written (yet)

@@ -970,6 +970,17 @@ void write_derived(const std::string& path, const Derived& d) {
     }
     h5::write_doubles(g.id(), "mean_alignment", {K, M}, s.mean_alignment);
     if (!s.chance_share.empty()) h5::write_doubles(g.id(), "chance_share", {K}, s.chance_share);
+    if (!s.mean.empty()) {
+      h5::write_attr(g.id(), "mean_seed", static_cast<std::int64_t>(d.mean_seed));
+      const std::pair<const char*, const std::vector<double>*> means[] = {
+          {"mean", &s.mean},
+          {"mean_ci_low", &s.mean_ci_low},
+          {"mean_ci_high", &s.mean_ci_high},
+          {"calibrated_mean", &s.calibrated_mean},
+          {"calibrated_mean_ci_low", &s.calibrated_mean_ci_low},
+          {"calibrated_mean_ci_high", &s.calibrated_mean_ci_high}};
+      for (const auto& [name, v] : means) h5::write_doubles(g.id(), name, {K}, *v);
+    }
     for (const auto& q : s.qvalues) {
       auto ds = h5::open_dataset(f, paths::calibration(s.set, q.config) + "/qvalue");
       h5::write_box(ds.id(), h5::native_double(), {0, 0}, {M, M}, q.qvalue.data());

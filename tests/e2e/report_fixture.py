@@ -17,7 +17,7 @@ power curves of issue 23), and
 done), complete = 0.
 
     /usr/bin/python3 tests/e2e/report_fixture.py OUT.h5 [--calibration] [--nulls]
-        [--sweep] [--groups] [--partial]
+        [--sweep] [--groups] [--partial] [--means]
 """
 import json
 import sys
@@ -95,19 +95,44 @@ def make_scores(rng, signal, latent, config_index, metric, params):
     return np.clip(S, 0, 1.05)
 
 
-def write(path, calibration=False, nulls=False, sweep=False, groups=False, partial=False, seed=0, models=None):
-    """Writes the file; `models`: use the first that many models (default all 20)."""
+def write(path, calibration=False, nulls=False, sweep=False, groups=False, partial=False, seed=0, models=None,
+          means=False):
+    """Writes the file; `models`: use the first that many models (default all 20); `means`:
+    store the sets' (and the sweep's) mean alignment and its interval as reduce does
+    (/correlation/S/mean*; without it, a file written before reduce stored them)."""
     global MODELS, FAMILY
     all_models, all_family = MODELS, FAMILY
     if models:
         MODELS, FAMILY = all_models[:models], all_family[:models]
     try:
-        return _write(path, calibration, nulls, sweep, groups, partial, seed)
+        return _write(path, calibration, nulls, sweep, groups, partial, seed, means)
     finally:
         MODELS, FAMILY = all_models, all_family
 
 
-def _write(path, calibration, nulls, sweep, groups, partial, seed):
+def mean_offdiag(S):
+    """The mean over the finite entries i != j (both orders), as reduce computes it."""
+    v = S[~np.eye(S.shape[0], dtype=bool)]
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if v.size else float("nan")
+
+
+def write_means(g, mats, cals, signal):
+    """/correlation/S/mean* [K]: the means are real (mean_offdiag); the intervals are
+    plausible numbers, not a bootstrap (the report only displays them)."""
+    nan = float("nan")
+    mean = np.array([mean_offdiag(S) for S in mats])
+    cal = np.array([mean_offdiag(C) if C is not None else nan for C in cals])
+    width = 0.01 + 0.03 * (1 - signal)
+    g.attrs["mean_seed"] = np.int64(1234567)
+    for pre, v in (("", mean), ("calibrated_", cal)):
+        g[pre + "mean"] = v
+        g[pre + "mean_ci_low"] = v - width
+        g[pre + "mean_ci_high"] = v + width * 0.8
+    return mean, cal
+
+
+def _write(path, calibration, nulls, sweep, groups, partial, seed, means):
     rng = np.random.default_rng(seed)
     m, k = len(MODELS), len(CONFIGS)
     fam_pos = {f: rng.normal(0, 1.0, 3) for f in dict.fromkeys(FAMILY)}
@@ -116,6 +141,7 @@ def _write(path, calibration, nulls, sweep, groups, partial, seed):
     if partial:
         present[[4, m - 3]] = 0
     sets = list(SETS)
+    set_means = {}  # set: (mean [K], calibrated mean [K]) when `means`
     sweep_levels = []
     if sweep:
         for n, lvl in enumerate([0.0, 0.25, 0.5, 0.75, 1.0]):
@@ -150,7 +176,7 @@ def _write(path, calibration, nulls, sweep, groups, partial, seed):
             g.attrs["n"] = np.int64(N)
             g.attrs["skipped"] = np.int64(0)
             g.attrs["models_present"] = present
-            mats = []
+            mats, cals = [], []
             for ci, (name, metric, params, symmetric) in enumerate(CONFIGS):
                 S = make_scores(rng, signal, latent, ci % 2, metric, params)
                 L = np.full((m, m, 2), 2, np.int32)
@@ -175,6 +201,7 @@ def _write(path, calibration, nulls, sweep, groups, partial, seed):
                 c["layers"] = L
                 c["done"] = done
                 mats.append(S)
+                cals.append(None)
                 if calibration:
                     cal = f.create_group(f"calibration/{s}/{name}")
                     cal.attrs["permutations"] = np.int64(200)
@@ -195,6 +222,7 @@ def _write(path, calibration, nulls, sweep, groups, partial, seed):
                         if partial:
                             val[np.isnan(S)] = np.nan
                         cal[key] = val
+                    cals[-1] = cal["calibrated"][()]
             # correlations: real Spearman over the upper triangle
             g = f.create_group(f"correlation/{s}")
             g.attrs["configurations"] = json.dumps([c[0] for c in CONFIGS])
@@ -215,6 +243,8 @@ def _write(path, calibration, nulls, sweep, groups, partial, seed):
             ma = np.array([[np.nanmean([(S[i, j] + S[j, i]) / 2 for j in range(m) if j != i]) if present[i]
                             else np.nan for i in range(m)] for S in mats])
             g["mean_alignment"] = ma
+            if means:
+                set_means[s] = write_means(g, mats, cals, signal)
             acc = np.array([np.nan if classes[i] == 0 else (0.85 + 0.1 * rng.random()) * (1 if labelled and signal > 0.9 else 0)
                             for i in range(m)]) if labelled else np.full(m, np.nan)
             if s == "ood":
@@ -261,6 +291,15 @@ def _write(path, calibration, nulls, sweep, groups, partial, seed):
             g.attrs["description"] = "(1 - alpha) * id + alpha * uniform noise, per pixel"
             g["levels"] = np.array([lv for lv, _ in sweep_levels], np.float64)
             string_dataset(g, "sets", [name for _, name in sweep_levels])
+            g.attrs["bootstrap"] = np.int64(1000)
+            g.attrs["confidence"] = 0.95
+            g.attrs["seed"] = np.int64(7654321)
+            if means:  # the sweep's curves: the sets' means, intervals 10 % wider
+                for i, pre in enumerate(("", "calibrated_")):
+                    v = np.array([set_means[name][i] for _, name in sweep_levels])
+                    g[pre + "mean"] = v
+                    g[pre + "mean_ci_low"] = v - 0.011
+                    g[pre + "mean_ci_high"] = v + 0.009
             if calibration:
                 # The stored curves of issue 23 (docs/results.md, Sweeps): the effect
                 # size (relative calibrated score) and the power curve with N.
@@ -325,7 +364,7 @@ def main(argv):
         return 2
     flags = set(argv[2:])
     write(argv[1], calibration="--calibration" in flags, nulls="--nulls" in flags, sweep="--sweep" in flags,
-          groups="--groups" in flags, partial="--partial" in flags)
+          groups="--groups" in flags, partial="--partial" in flags, means="--means" in flags)
     print(argv[1])
     return 0
 

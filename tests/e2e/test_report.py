@@ -31,9 +31,11 @@ a pipe (--remote-debugging-pipe: no port, no websocket):
 - every number in the page's tables is parsed back from the DOM (html.parser
   on the rendered document) and compared with the results file read by h5py:
   cells that carry data-h5 / data-idx must equal the dataset entry exactly
-  (the report prints repr of the double); cells computed by the report
-  (data-derived: mean alignment and its bootstrap interval) are recomputed
-  here independently from the h5py arrays and must agree to 1e-12 relative.
+  (the report prints repr of the double), the mean alignment and its
+  bootstrap interval included (/correlation/S/mean*, /sweeps/NAME/mean*:
+  stored by reduce); for a file that does not store them (plain), the
+  report computes the mean (data-derived, no interval), recomputed here
+  independently from the h5py arrays to 1e-12 relative, and says so.
 Bad input: a missing file, a file that is not a results file, an unknown
 --pair, a missing report script (PRH_TOOLS) or a Python without matplotlib
 (PRH_PYTHON) give exit status 2 and one line naming the problem.
@@ -48,6 +50,7 @@ import math
 import os
 import select
 import shutil
+import re
 import subprocess
 import sys
 import time
@@ -309,30 +312,15 @@ def mean_offdiag_ref(S):
     return math.fsum(vals) / len(vals) if vals else float("nan")
 
 
-def bootstrap_ref(S, b, seed, confidence):
-    """Independent: the documented recipe (numpy default_rng(seed).integers(0, M,
-    (B, M)); per resample the mean over entries (u, v) of two different drawn
-    models; percentile interval; NaN when fewer than half give a number)."""
-    m = S.shape[0]
-    draws = np.random.default_rng(seed).integers(0, m, size=(b, m))
-    vals = []
-    for d in draws:
-        sub = S[d][:, d]
-        use = np.not_equal.outer(d, d) & ~np.isnan(sub)
-        if use.any():
-            vals.append(math.fsum(sub[use]) / int(use.sum()))
-    if 2 * len(vals) < b:
-        return float("nan"), float("nan")
-    a = (1 - confidence) / 2
-    return float(np.quantile(vals, a)), float(np.quantile(vals, 1 - a))
+MEAN_CELL = re.compile(r"^/(correlation|sweeps)/[^/]+/(calibrated_)?mean(_ci_low|_ci_high)?$")
 
 
 def check_tables(dom, results, label):
     p = Tables()
     p.feed(dom)
     check(len(p.tables) >= 5, f"{label}: {len(p.tables)} number tables in the page")
-    checked = derived = 0
-    boot_cache, data = {}, {}
+    checked = derived = means = 0
+    data = {}
     with h5py.File(results, "r") as f:
         models = [m.decode() if isinstance(m, bytes) else m for m in f["models"][()]]
         for name, header, rows in p.tables:
@@ -352,21 +340,17 @@ def check_tables(dom, results, label):
                         check(False, f"{label}: table {name} row {r}: {text!r} is not a number")
                         continue
                     if "data-derived" in attrs:
+                        # Only the mean of a file that does not store it (no interval).
                         kind = attrs["data-derived"]
+                        check(kind == "mean_offdiag", f"{label}: table {name} row {r}: computed {kind!r}")
                         S = f[path][()].astype(np.float64)
-                        if kind == "mean_offdiag":
-                            want = mean_offdiag_ref(S)
-                        else:
-                            key = (path, attrs["data-b"], attrs["data-seed"], attrs["data-confidence"])
-                            if key not in boot_cache:
-                                boot_cache[key] = bootstrap_ref(S, int(attrs["data-b"]), int(attrs["data-seed"]),
-                                                                float(attrs["data-confidence"]))
-                            want = boot_cache[key][0 if kind == "bootstrap_low" else 1]
+                        want = mean_offdiag_ref(S)
                         if not check(close(got, want), f"{label}: table {name} row {r}: {kind} of {path} "
                                                        f"= {text}, recomputed {want!r}"):
                             return
                         derived += 1
                         continue
+                    means += bool(MEAN_CELL.match(path))
                     idx = tuple(int(i) for i in attrs["data-idx"].split(",")) if attrs.get("data-idx") else ()
                     if path not in data:
                         data[path] = f[path][()]
@@ -387,9 +371,12 @@ def check_tables(dom, results, label):
                         check({ma, mb} == {models[i], models[j]},
                               f"{label}: table {name} row {r}: models {ma}, {mb} but indices {i}, {j}")
     check(checked > 500, f"{label}: {checked} table numbers compared with the results file")
-    check(derived > 10, f"{label}: {derived} computed numbers checked")
-    print(f"{label}: {checked} numbers equal to the results file, {derived} computed numbers "
-          f"recomputed", flush=True)
+    # The mean alignment and its interval: read from the file (reduce stores them), or for a
+    # file without them the mean recomputed here and no interval.
+    check(derived > 10 or means > 10, f"{label}: {derived} computed, {means} stored means checked")
+    check(not (derived and means), f"{label}: stored and computed means mixed in one file")
+    print(f"{label}: {checked} numbers equal to the results file ({means} stored means), {derived} "
+          f"computed means recomputed", flush=True)
 
 
 # --- one report ------------------------------------------------------------------------------------
@@ -488,9 +475,10 @@ def main(tmp):
     plain = report_fixture.write(os.path.join(tmp, "plain.h5"))
     check_report(chromium, plain, tmp, "plain", base, ["calibrated_", "sweep_"],
                  ["Not in this results file", "calibration (/calibration)", "sweeps (/sweeps)",
-                  "no pair is marked significant"])
+                  "no pair is marked significant", "does not store the mean alignment"])
 
-    rich = report_fixture.write(os.path.join(tmp, "rich.h5"), calibration=True, nulls=True, sweep=True, groups=True)
+    rich = report_fixture.write(os.path.join(tmp, "rich.h5"), calibration=True, nulls=True, sweep=True, groups=True,
+                                means=True)
     # Two main configurations, one by its short name (fewer heatmaps to draw).
     check_report(chromium, rich, tmp, "rich",
                  [f for f in base if f != "alignment_cka_kernel_linear"]
@@ -501,7 +489,7 @@ def main(tmp):
                   "not the finding"], flags=["--config", "mutual_knn@10", "--config", "cknna@k=10"])
 
     # Written without --out: RESULTS without .h5, plus -report.
-    partial = report_fixture.write(os.path.join(tmp, "partial.h5"), partial=True, models=10)
+    partial = report_fixture.write(os.path.join(tmp, "partial.h5"), partial=True, models=10, means=True)
     check_report(chromium, partial, tmp, "partial", base, ["calibrated_", "sweep_"],
                  ["This results file is incomplete", "2 of 10 models without complete embeddings",
                   "cnn_w16_d2_s1", "model pairs (i &lt;= j) not scored"], default_out=True)

@@ -208,6 +208,22 @@ def main(tmp):
             C = f[f"calibration/{s}/cka@kernel=linear/calibrated"][()]
             check(abs(g["calibrated_mean"][li, kc] - np.mean(C[off])) < 1e-12,
                   f"{s}: calibrated mean")
+            # The set's own mean and interval (/correlation/S/mean*): the same
+            # estimator at one level, drawn from the "means" stream.
+            cs = f[f"correlation/{s}"]
+            for k, c in ((kc, "cka@kernel=linear"), (km, "mutual_knn@k=10")):
+                m = np.mean(f[f"alignment/{s}/{c}/scores"][()][off])
+                check(cs["mean"][k] == g["mean"][li, k], f"{s}/{c}: set mean = sweep mean")
+                check(cs["mean_ci_low"][k] <= m + 1e-12 <= cs["mean_ci_high"][k] + 2e-12,
+                      f"{s}/{c}: set mean inside its interval")
+            check(abs(cs["calibrated_mean"][kc] - np.mean(C[off])) < 1e-12, f"{s}: set calibrated mean")
+            check(cs["calibrated_mean_ci_low"][kc] <= cs["calibrated_mean"][kc] + 1e-12
+                  <= cs["calibrated_mean_ci_high"][kc] + 2e-12, f"{s}: calibrated mean inside its interval")
+            check(all(np.isnan(cs[n][kk]) for n in ("calibrated_mean", "calibrated_mean_ci_low",
+                                                      "calibrated_mean_ci_high")),
+                  f"{s}: cknna (not calibrated): no calibrated mean")
+            check(np.isfinite(cs["mean_ci_low"][kk]), f"{s}: cknna has a raw interval")
+            check(cs.attrs["mean_seed"] != cs.attrs["seed"], f"{s}: the means draw from their own stream")
             # Correlations gathered.
             for name in ("spearman", "spearman_mantel_p", "spearman_null_p", "chance_share"):
                 a, b = g[name][li], f[f"correlation/{s}/{name}"][()]
@@ -300,6 +316,10 @@ def main(tmp):
         cs = rr.correlation(level_set(LEVELS[0]))["chance_share"]
         check(cs is not None and abs(cs[kc] - f[f"correlation/{level_set(LEVELS[0])}/chance_share"][kc]) < 1e-15,
               "prh_results correlation(): chance_share")
+        ci = rr.correlation_info(level_set(LEVELS[0]))
+        for name in prh_results.MEAN_DATASETS:
+            check(np.array_equal(ci[name], f[f"correlation/{level_set(LEVELS[0])}/{name}"][()], equal_nan=True),
+                  f"prh_results correlation_info(): {name}")
 
 
 if __name__ == "__main__":

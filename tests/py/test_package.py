@@ -66,7 +66,7 @@ def test_imports():
 
 
 PUBLIC = {
-    "module": ["FORMAT", "Results", "load", "family_from_name"],
+    "module": ["FORMAT", "Results", "load", "family_from_name", "MEAN_DATASETS"],
     "methods": ["set_info", "has_alignment", "has_correlation", "has_predictions", "configurations_of",
                 "scores", "layers", "metric", "alignment_info", "correlation", "correlation_info",
                 "correlation_methods", "predictions", "calibration", "calibrations", "has_calibration",

@@ -53,7 +53,13 @@ struct CorrelationResult {
   double confidence = 0;
   std::uint64_t seed = 0;
   std::string resampling, vector;
-  std::vector<double> mean_alignment;        // [K*M]; empty when not stored
+  std::vector<double> mean_alignment;  // [K*M]; empty when not stored
+  // mean, mean_ci_low, mean_ci_high and calibrated_*: [K] each, the mean
+  // score over the model pairs and its interval over model resamples (drawn
+  // with mean_seed); empty when not stored (files of reduce before 2026-12-06).
+  std::vector<double> mean, mean_ci_low, mean_ci_high;
+  std::vector<double> calibrated_mean, calibrated_mean_ci_low, calibrated_mean_ci_high;
+  std::uint64_t mean_seed = 0;
   std::vector<CorrelationMethod> by_method;  // one per method found
 
   const CorrelationMethod* find(const std::string& method) const;

@@ -278,6 +278,12 @@ struct SetDerived {
   // i < j that chance explains (stats::chance_share); NaN where not
   // calibrated; empty when calibration is off.
   std::vector<double> chance_share;
+  // [K]: the mean score over the ordered model pairs u != v (finite entries)
+  // and its percentile interval over model resamples (stats::sweep_curves at
+  // one level; NaN intervals when bootstrap = 0); the same for the
+  // calibrated scores, NaN where the configuration is not calibrated.
+  std::vector<double> mean, mean_ci_low, mean_ci_high;
+  std::vector<double> calibrated_mean, calibrated_mean_ci_low, calibrated_mean_ci_high;
   // predictions
   std::int64_t n = 0, labelled = 0;
   std::vector<double> accuracy, mean_prob, mean_prob_wrong;  // [M]
@@ -343,7 +349,8 @@ struct Derived {
   int mantel = 0;  // Mantel permutations (0: none)
   double confidence = 0.95;
   std::uint64_t seed = 0;
-  std::string hash;  // of everything the tables depend on
+  std::uint64_t mean_seed = 0;  // of the sets' mean-alignment resamples
+  std::string hash;             // of everything the tables depend on
   std::vector<SetDerived> sets;
   std::vector<SetComparison> comparisons;
   std::vector<SweepDerived> sweeps;

@@ -72,12 +72,19 @@ def alignment(ctx, conf, sets, calibrated, marked):
 
 
 def means(ctx, sets, e0, has_cal):
-    caption = (f"Mean over the model pairs (i &ne; j, both orders; undefined entries left out) of each "
-               f"main configuration's alignment, per image set, computed by the report from the "
-               f"alignment matrices. Bars: {e0['confidence']:.0%} percentile bootstrap interval over "
-               f"models ({e0['b']} resamples of the M models with replacement, numpy default_rng "
-               f"seeded with the file's seed {e0['seed']}; pairs of two copies of one model dropped). "
-               f"Grey ticks: the chance level k / (N - 1) of mutual_knn. ")
+    if e0["stored"]:
+        how = (f"read from the results file (/correlation/S/mean*, computed by prh reduce). Bars: "
+               f"{e0['confidence']:.0%} percentile bootstrap interval over models ({e0['b']} "
+               f"resamples of the M models with replacement, std::mt19937_64 seeded with "
+               f"{e0['seed']}, the stream 'means' of the file's seed; pairs of two copies of one "
+               f"model dropped). ")
+    else:
+        how = ("computed by the report from the alignment matrices: this results file does not "
+               "store the means and their bootstrap intervals (written before prh reduce stored "
+               "them), so no interval is drawn. ")
+    caption = ("Mean over the model pairs (i &ne; j, both orders; undefined entries left out) of each "
+               "main configuration's alignment, per image set, " + how
+               + "Grey ticks: the chance level k / (N - 1) of mutual_knn. ")
     caption += ("Right: the same for the calibrated scores. " if has_cal else
                 "No calibration in this results file, so raw scores only: raw scores are inflated "
                 "by width and depth (Groeger et al. 2026). ")
@@ -156,8 +163,9 @@ def sweep(ctx, name, sw, sets, has_cal, has_null_q95, ntext, lead, brk):
     return (f"Sweep {esc(name)} ({esc(sw['description'] or sw['parameter'])}): each level is an "
             f"image set of the results file ({esc(', '.join(sets))}). "
             + (_sweep_lead(ctx, sw, ntext) if lead else "Left: ") + "mean alignment "
-            f"over the model pairs with {ctx.corr_info(sets[0]).get('bootstrap', 0) or 1000}-resample "
-            f"bootstrap bands over models; "
+            f"over the model pairs with {sw.get('bootstrap') or ctx.corr_info(sets[0]).get('bootstrap', 0)}"
+            f"-resample bootstrap bands over models (stored by prh reduce; none in files that do "
+            f"not store them); "
             + ("middle: the same for the calibrated scores; " if has_cal and not lead else "")
             + f"right: {meth}({esc(ca)}, {esc(cb)}) with its bootstrap band"
             + (" and the 0.95 quantile of its calibration null (the coefficient over the "

@@ -150,8 +150,9 @@ def methods_html(ctx):
     out.append("<li>Report: matplotlib figures (SVG shown, PNG and PDF linked), colour map "
                f"{CMAP}; chosen pair {esc(ctx.pair[0])} vs {esc(ctx.pair[1])}; main configurations "
                f"{esc(', '.join(ctx.main))}; significance level {ctx.alpha}. Numbers in the tables "
-               "are the results file's, printed exactly (repr of the double), except the columns "
-               "marked as computed by the report (mean alignment and its bootstrap interval).</li>")
+               "are the results file's, printed exactly (repr of the double), except cells marked "
+               "as computed by the report: the mean alignment of files that do not store it "
+               "(/correlation/S/mean*), shown without an interval.</li>")
     out.append("</ul>")
     out.append(f"<details><summary>The sweep config (JSON, from the results file)</summary><pre>"
                f"{esc(json.dumps(r.config, indent=1))}</pre></details>")

@@ -185,33 +185,44 @@ def alignment(ctx, page):
 # --- 4. mean alignment per set --------------------------------------------------------------
 
 def mean_table(ctx, sets, confs):
-    """stats.mean_table with the sets' bootstrap settings."""
-    return stats.mean_table(ctx.r, ctx.m, sets, confs, ctx.corr_info)
+    """stats.mean_table: the stored means and intervals (/correlation/S/mean*)."""
+    return stats.mean_table(ctx.r, sets, confs)
 
 
-def _derived(e, cells):
-    for cell in cells:
-        if isinstance(cell, dict):
-            cell.update({"b": e["b"], "seed": e["seed"], "confidence": e["confidence"]})
-    return cells
+def _mean_cells(e, key, h5_plain):
+    """The mean and its interval as cells: read from the file (h5 path and index) when
+    stored, else the mean computed from `h5_plain` (data-derived) and no interval."""
+    info = {"b": e["b"], "seed": e["seed"], "confidence": e["confidence"]}
+    if e["stored"]:
+        pre = "" if key == "raw" else "calibrated_"
+        k = e["idx"]
+        return [{"v": e[key], "h5": f"{e['h5']}/{pre}mean", "idx": k},
+                {"v": e[key + "_ci"][0], "h5": f"{e['h5']}/{pre}mean_ci_low", "idx": k},
+                {"v": e[key + "_ci"][1], "h5": f"{e['h5']}/{pre}mean_ci_high", "idx": k}]
+    return [dict({"v": e[key], "derived": "mean_offdiag", "h5": h5_plain}, **info), "—", "—"]
 
 
 def _means_rows(means):
     rows = []
     for (s, conf), e in means.items():
-        h5 = f"/alignment/{s}/{conf}/scores"
-        row = [s, conf, {"v": e["raw"], "derived": "mean_offdiag", "h5": h5},
-               {"v": e["raw_ci"][0], "derived": "bootstrap_low", "h5": h5},
-               {"v": e["raw_ci"][1], "derived": "bootstrap_high", "h5": h5}]
+        row = [s, conf] + _mean_cells(e, "raw", f"/alignment/{s}/{conf}/scores")
         if "cal" in e:
-            h5c = f"/calibration/{s}/{conf}/calibrated"
-            row += [{"v": e["cal"], "derived": "mean_offdiag", "h5": h5c},
-                    {"v": e["cal_ci"][0], "derived": "bootstrap_low", "h5": h5c},
-                    {"v": e["cal_ci"][1], "derived": "bootstrap_high", "h5": h5c}]
+            row += _mean_cells(e, "cal", f"/calibration/{s}/{conf}/calibrated")
         else:
             row += ["—", "—", "—"]
-        rows.append(row[:2] + _derived(e, row[2:]))
+        rows.append(row)
     return rows
+
+
+def _not_stored_note(means):
+    """A visible note when some means were not stored in the file (older files)."""
+    sets = sorted({s for (s, _), e in means.items() if not e["stored"]})
+    if not sets:
+        return ""
+    return ("<p class='absent'>This results file does not store the mean alignment and its "
+            "bootstrap interval of " + ", ".join(esc(s) for s in sets) + " (/correlation/S/mean*: "
+            "written by prh reduce since 2026-12-06): the means shown there are computed from "
+            "the stored matrices, without intervals. Run prh reduce again to store them.</p>")
 
 
 def means(ctx, page):
@@ -227,6 +238,7 @@ def means(ctx, page):
     e0 = next(iter(table.values()))
     body = figure_html("mean_alignment", "Mean alignment per image set"
                        + (", raw and calibrated" if has_cal else ""), captions.means(ctx, sets, e0, has_cal))
+    body += _not_stored_note(table)
     body += table_html("mean_alignment", "Numbers: mean alignment of every configuration",
                        ["set", "configuration", "mean", "ci_low", "ci_high", "calibrated_mean",
                         "calibrated_ci_low", "calibrated_ci_high"], rows)
@@ -435,14 +447,10 @@ def _sweep_rows(ctx, name, sw, sets, confs, means):
             e = means.get((s, conf))
             if e is None:
                 continue
-            h5 = f"/alignment/{s}/{conf}/scores"
             row = [name, {"v": lv[li], "h5": f"/sweeps/{name}/levels", "idx": (li,)}, s, conf,
-                   {"v": e["raw"], "derived": "mean_offdiag", "h5": h5, "b": e["b"], "seed": e["seed"],
-                    "confidence": e["confidence"]}]
+                   _mean_cells(e, "raw", f"/alignment/{s}/{conf}/scores")[0]]
             if "cal" in e:
-                row.append({"v": e["cal"], "derived": "mean_offdiag",
-                            "h5": f"/calibration/{s}/{conf}/calibrated", "b": e["b"],
-                            "seed": e["seed"], "confidence": e["confidence"]})
+                row.append(_mean_cells(e, "cal", f"/calibration/{s}/{conf}/calibrated")[0])
             else:
                 row.append("—")
             kidx = r.configurations.index(conf)
@@ -469,7 +477,8 @@ def sweep(ctx, name, sw):
     r, meth, (ca, cb) = ctx.r, ctx.method, ctx.pair
     sets = sw["sets"]
     confs = [c for c in ctx.main if all(c in r.configurations_of(s) for s in sets if r.has_alignment(s))]
-    means_ = mean_table(ctx, [s for s in sets if r.has_alignment(s)], confs)
+    means_ = stats.sweep_means(r, name, sw, confs,
+                               mean_table(ctx, [s for s in sets if r.has_alignment(s)], confs))
     has_cal = any("cal" in e for e in means_.values())
     # The stored effect-size curve (relative calibrated score) and power curve
     # (docs/sweeps.md), when the file has them: the main panels.
@@ -493,6 +502,7 @@ def sweep(ctx, name, sw):
     caption = captions.sweep(ctx, name, sw, sets, has_cal, has_null_q95, ntext, lead, brk)
     body = figure_html("sweep_" + slug(name), f"Sweep {name}: alignment and cross-metric "
                        f"correlation against {sw['parameter']}", caption)
+    body += _not_stored_note(means_)
     body += table_html("sweep_" + slug(name), f"Numbers: sweep {name}",
                        ["sweep", "level", "set", "configuration", "mean", "calibrated_mean",
                         "relative_calibrated", "significant_fraction (power)",

@@ -1,8 +1,11 @@
-"""The numbers the report computes itself from the stored arrays (numpy only).
+"""The few numbers the report computes itself from the stored arrays (numpy only).
 
 Everything else the report shows is read from the results file. The mean
-alignment and its bootstrap interval over models are computed here (issue 26
-asks that reduce store them; docs/python.md)."""
+alignment per set and configuration and its bootstrap interval over models are
+read from /correlation/S/mean* (reduce stores them; docs/results.md) and a
+sweep's from /sweeps/NAME/mean*; a file written before reduce stored them gets
+the plain mean of the stored matrix (mean_offdiag) and no interval, and the
+report says so (docs/python.md)."""
 import numpy as np
 
 
@@ -18,29 +21,6 @@ def mean_offdiag(S):
     return float(v.mean()) if v.size else float("nan")
 
 
-def bootstrap_resamples(m, b, seed):
-    """The model resamples of the mean-alignment intervals: B rows of M model
-    indices drawn with replacement by numpy's default_rng(seed)."""
-    return np.random.default_rng(seed).integers(0, m, size=(b, m))
-
-
-def bootstrap_mean(S, draws, confidence):
-    """Percentile interval of mean_offdiag over model resamples: each resample
-    keeps the entries S[u, v] of two different drawn models (pairs of two
-    copies of one model are dropped, as in the pipeline's bootstrap); NaN when
-    fewer than half the resamples give a number."""
-    vals = []
-    for d in draws:
-        sub = S[np.ix_(d, d)]
-        keep = (d[:, None] != d[None, :]) & np.isfinite(sub)
-        if keep.any():
-            vals.append(float(sub[keep].mean()))
-    if len(vals) * 2 < len(draws):
-        return float("nan"), float("nan")
-    a = (1 - confidence) / 2
-    return float(np.quantile(vals, a)), float(np.quantile(vals, 1 - a))
-
-
 def ranks(x):
     """Average ranks (1-based) of a vector, ties sharing their mean rank."""
     order = np.argsort(x, kind="mergesort")
@@ -53,29 +33,68 @@ def ranks(x):
     return r
 
 
-def mean_table(r, m, sets, confs, corr_info):
-    """Per set and configuration: mean raw (and calibrated) alignment over the
-    model pairs with bootstrap intervals over models. corr_info(set) gives the
-    set's bootstrap settings (resamples, seed, confidence; {} when none).
+NO_CI = (float("nan"), float("nan"))
 
-    A dict {(set, configuration): {raw, raw_ci, b, seed, confidence[, cal, cal_ci]}}."""
+
+def mean_table(r, sets, confs):
+    """Per set and configuration: mean raw (and calibrated) alignment over the model
+    pairs with the bootstrap intervals over models that reduce stored
+    (/correlation/S/mean, mean_ci_*, calibrated_mean*).
+
+    A dict {(set, configuration): {raw, raw_ci, b, seed, confidence, stored, h5, idx
+    [, cal, cal_ci]}}: `stored` False (a file without those arrays) gives the mean of
+    the stored matrix (mean_offdiag), no interval (NaN) and h5 None."""
     out = {}
     for s in sets:
-        c = corr_info(s)
-        b = int(c.get("bootstrap") or 1000)
-        seed = int(c.get("seed") or 0)
-        conf_level = float(c.get("confidence") or 0.95)
-        draws = bootstrap_resamples(m, b, seed)
+        c = r.correlation_info(s) or {}
+        names = c.get("configurations") or []
+        stored = c.get("mean") is not None
         for conf in confs:
             if conf not in r.configurations_of(s):
                 continue
-            S = r.scores(s, conf)
-            e = {"raw": mean_offdiag(S), "raw_ci": bootstrap_mean(S, draws, conf_level),
-                 "b": b, "seed": seed, "confidence": conf_level}
-            cal = r.calibration(s, conf)
-            if cal is not None and cal.get("calibrated") is not None:
-                e["cal"] = mean_offdiag(cal["calibrated"])
-                e["cal_ci"] = bootstrap_mean(cal["calibrated"], draws, conf_level)
+            e = {"b": int(c.get("bootstrap") or 0), "seed": c.get("mean_seed"),
+                 "confidence": float(c.get("confidence") or 0.95)}
+            if stored and conf in names:
+                k = names.index(conf)
+                e.update({"stored": True, "h5": f"/correlation/{s}", "idx": (k,),
+                          "raw": float(c["mean"][k]),
+                          "raw_ci": (float(c["mean_ci_low"][k]), float(c["mean_ci_high"][k]))})
+                if c.get("calibrated_mean") is not None and np.isfinite(c["calibrated_mean"][k]):
+                    e["cal"] = float(c["calibrated_mean"][k])
+                    e["cal_ci"] = (float(c["calibrated_mean_ci_low"][k]),
+                                   float(c["calibrated_mean_ci_high"][k]))
+            else:
+                e.update({"stored": False, "h5": None, "idx": None,
+                          "raw": mean_offdiag(r.scores(s, conf)), "raw_ci": NO_CI})
+                cal = r.calibration(s, conf)
+                if cal is not None and cal.get("calibrated") is not None:
+                    e["cal"] = mean_offdiag(cal["calibrated"])
+                    e["cal_ci"] = NO_CI
+            out[(s, conf)] = e
+    return out
+
+
+def sweep_means(r, name, sw, confs, means):
+    """A sweep's mean (calibrated) alignment per level from /sweeps/NAME/mean* (the
+    sweep's own resamples, one draw for every level), in mean_table's form; where the
+    file lacks them, the sets' entries of `means` (mean_table)."""
+    if sw.get("mean") is None:
+        return means
+    out = {}
+    for li, s in enumerate(sw["sets"]):
+        for conf in confs:
+            if conf not in r.configurations:
+                continue
+            k = r.configurations.index(conf)
+            e = {"b": int(sw.get("bootstrap") or 0), "seed": sw.get("seed"),
+                 "confidence": float(sw.get("confidence") or 0.95), "stored": True,
+                 "h5": f"/sweeps/{name}", "idx": (li, k), "raw": float(sw["mean"][li, k]),
+                 "raw_ci": (float(sw["mean_ci_low"][li, k]), float(sw["mean_ci_high"][li, k]))}
+            cm = sw.get("calibrated_mean")
+            if cm is not None and np.isfinite(cm[li, k]):
+                e["cal"] = float(cm[li, k])
+                e["cal_ci"] = (float(sw["calibrated_mean_ci_low"][li, k]),
+                               float(sw["calibrated_mean_ci_high"][li, k]))
             out[(s, conf)] = e
     return out
 
