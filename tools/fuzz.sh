@@ -65,6 +65,7 @@ jobs=${PRH_FUZZ_JOBS:-$(nproc)}
 fuzz_one() {
   local t=$1 start=$SECONDS rc=0
   mkdir -p "$work/corpus/$t" "$work/artifacts/$t" "$work/logs"
+  touch "$work/logs/$t.start"  # this run's artifacts are newer
   # New inputs go to the first folder (the scratch corpus); the committed
   # seeds and reproducers (tests/fuzz/$t) are read, never written.
   build-sanitize/tests/fuzz/prh-fuzz-"$t" "$work/corpus/$t" "tests/fuzz/$t" \
@@ -97,8 +98,8 @@ for t in "${targets[@]}"; do
     failed+=("$t")
     echo "fuzz: $t FAILED (exit $rc) after $took s; the end of $log:" >&2
     grep -v -E '^#[0-9]+\s+(NEW|REDUCE|pulse|INITED)' "$log" | tail -n 40 >&2
-    for f in "$work/artifacts/$t"/*; do
-      [ -e "$f" ] && echo "fuzz: reproducer: $f (replay: build-sanitize/tests/fuzz/prh-fuzz-$t $f)" >&2
+    find "$work/artifacts/$t" -type f -newer "$work/logs/$t.start" | while read -r f; do
+      echo "fuzz: reproducer: $f (replay: build-sanitize/tests/fuzz/prh-fuzz-$t $f)" >&2
     done
   fi
 done
