@@ -116,7 +116,8 @@ std::pair<std::int64_t, std::int64_t> jpeg_size(const std::vector<unsigned char>
 // (libjpeg and libpng would allocate and decode it whole: a 700-byte JPEG
 // can declare 19,000 x 19,000 pixels).
 void check_pixels(const std::string& path, std::int64_t height, std::int64_t width) {
-  PRH_CHECK_INPUT(height * width <= kMaxImagePixels,
+  // Divided, not multiplied: a PNG's sides are 32-bit each.
+  PRH_CHECK_INPUT(width <= 0 || height <= kMaxImagePixels / width,
                   "{}: an image of {} x {} pixels: at most {} pixels an image", path, width, height,
                   kMaxImagePixels);
 }
