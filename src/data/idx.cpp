@@ -43,6 +43,13 @@ class GzFile {
     if (gzdirect(f_)) return file_size_ > header ? file_size_ - header : 0;
     return file_size_ * kMaxDeflateRatio;
   }
+  // What to reserve for `total` data bytes up front: all of them when the
+  // file is not compressed (its size bounds them, checked), at most 8 times
+  // the file's size when it is (MNIST's images compress about 2-fold), so
+  // that a header's claim alone allocates nothing big.
+  std::uint64_t reserve_for(std::uint64_t total) {
+    return gzdirect(f_) ? total : std::min(total, file_size_ * 8);
+  }
   ~GzFile() {
     if (f_) gzclose(f_);
   }
@@ -172,6 +179,7 @@ std::vector<std::int64_t> read_labels(const std::string& path) {
                   "than the file can hold ({} bytes)",
                   path, n, static_cast<std::uint64_t>(n) * width, most);
   std::vector<std::uint8_t> raw;
+  raw.reserve(static_cast<std::size_t>(f.reserve_for(static_cast<std::uint64_t>(n) * width)));
   const std::uint64_t got = f.append(raw, static_cast<std::uint64_t>(n) * width);
   PRH_CHECK_INPUT(got == static_cast<std::uint64_t>(n) * width,
                   "{}: truncated: the header says {} labels, the file holds {}", path, n,
@@ -320,6 +328,8 @@ std::unique_ptr<Source> make_idx_source(const nlohmann::json& spec, const std::s
         images, n, rows, cols, j));
   };
   std::vector<std::uint8_t> pixels;
+  pixels.reserve(
+      static_cast<std::size_t>(f.reserve_for(static_cast<std::uint64_t>(count) * bytes)));
   if (keep.empty()) {
     const std::uint64_t skipped = f.skip(static_cast<std::uint64_t>(first) * bytes);
     if (skipped < static_cast<std::uint64_t>(first) * bytes)
