@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (tests/fuzz/, the sanitize preset: clang,
-# ASan + UBSan, build-sanitize/) and fuzzes each, one after the other.
-# docs/testing.md, "Fuzzing and sanitizers".
+# ASan + UBSan, build-sanitize/) and fuzzes each, as many at once as there
+# are cores (PRH_FUZZ_JOBS). docs/testing.md, "Fuzzing and sanitizers".
 #
 #   bash tools/fuzz.sh --ci                 what CI runs (.ci/run via tools/test.sh):
-#                                           each target 20 s (PRH_FUZZ_SECONDS)
+#                                           each target 15 s (PRH_FUZZ_SECONDS)
 #   bash tools/fuzz.sh [--seconds N] [TARGET...]
 #                                           longer: N s each (default 600), all
 #                                           targets or the named ones (config,
@@ -13,10 +13,11 @@
 # Each run starts from the committed seeds and crash reproducers
 # (tests/fuzz/TARGET/), adds what it finds to build-sanitize/fuzz/corpus/TARGET/
 # (kept between runs, never committed by itself), and fails on any crash,
-# sanitizer report, leak, timeout (10 s for one input) or out-of-memory
-# (2 GB): the input is then saved as build-sanitize/fuzz/artifacts/TARGET/
-# crash-* (or leak-*, timeout-*, oom-*), and the script says how to add it
-# to the corpus. Exit status: 0 when every target ran clean, 1 otherwise.
+# sanitizer report, leak (less tests/sanitize/lsan.supp), timeout (10 s for
+# one input) or out-of-memory (2 GB): the input is then saved as
+# build-sanitize/fuzz/artifacts/TARGET/crash-* (or leak-*, timeout-*, oom-*),
+# and the script says how to add it to the corpus. Exit status: 0 when every
+# target ran clean, 1 otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ALL=(config sidecar idx image results store)
@@ -24,13 +25,13 @@ seconds=600
 targets=()
 while (($#)); do
   case "$1" in
-    --ci) seconds=${PRH_FUZZ_SECONDS:-20} ;;
+    --ci) seconds=${PRH_FUZZ_SECONDS:-15} ;;
     --seconds)
       seconds=${2:?--seconds needs a number}
       shift
       ;;
     -h | --help)
-      sed -n '2,18p' "$0"
+      sed -n '2,20p' "$0"
       exit 0
       ;;
     -*)
@@ -52,31 +53,53 @@ done
 bash tools/sanitize.sh --build-only prh-fuzzers
 
 work=build-sanitize/fuzz
-# Leaks count (libFuzzer checks each input); UBSan stops at its first report.
+# Leaks count (libFuzzer checks each input), less the suppressions of
+# tests/sanitize/lsan.supp (libhdf5's own, on its error paths); UBSan stops
+# at its first report.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/sanitize/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-status=0
-failed=()
-for t in "${targets[@]}"; do
+jobs=${PRH_FUZZ_JOBS:-$(nproc)}
+
+# One target: its log in $work/logs/$t.log, its exit status in $work/logs/$t.rc.
+fuzz_one() {
+  local t=$1 start=$SECONDS rc=0
   mkdir -p "$work/corpus/$t" "$work/artifacts/$t" "$work/logs"
-  log="$work/logs/$t.log"
-  start=$SECONDS
-  rc=0
+  touch "$work/logs/$t.start"  # this run's artifacts are newer
   # New inputs go to the first folder (the scratch corpus); the committed
   # seeds and reproducers (tests/fuzz/$t) are read, never written.
   build-sanitize/tests/fuzz/prh-fuzz-"$t" "$work/corpus/$t" "tests/fuzz/$t" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=2048 \
-    -artifact_prefix="$work/artifacts/$t/" -print_final_stats=1 >"$log" 2>&1 || rc=$?
+    -artifact_prefix="$work/artifacts/$t/" -print_final_stats=1 >"$work/logs/$t.log" 2>&1 || rc=$?
+  echo "$rc $((SECONDS - start))" >"$work/logs/$t.rc"
+}
+
+status=0
+failed=()
+running=0
+for t in "${targets[@]}"; do
+  rm -f "$work/logs/$t.rc"
+  if ((running >= jobs)); then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  fuzz_one "$t" &
+  running=$((running + 1))
+done
+wait || true
+for t in "${targets[@]}"; do
+  log="$work/logs/$t.log"
+  read -r rc took <"$work/logs/$t.rc" || { rc=1 took=?; }
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
   if [ "$rc" -eq 0 ]; then
-    echo "fuzz: $t clean: ${runs:-?} inputs in $((SECONDS - start)) s (log $log)"
+    echo "fuzz: $t clean: ${runs:-?} inputs in $took s (log $log)"
   else
     status=1
     failed+=("$t")
-    echo "fuzz: $t FAILED (exit $rc) after $((SECONDS - start)) s; the end of $log:" >&2
+    echo "fuzz: $t FAILED (exit $rc) after $took s; the end of $log:" >&2
     grep -v -E '^#[0-9]+\s+(NEW|REDUCE|pulse|INITED)' "$log" | tail -n 40 >&2
-    for f in "$work/artifacts/$t"/*; do
-      [ -e "$f" ] && echo "fuzz: reproducer: $f (replay: build-sanitize/tests/fuzz/prh-fuzz-$t $f)" >&2
+    find "$work/artifacts/$t" -type f -newer "$work/logs/$t.start" | while read -r f; do
+      echo "fuzz: reproducer: $f (replay: build-sanitize/tests/fuzz/prh-fuzz-$t $f)" >&2
     done
   fi
 done

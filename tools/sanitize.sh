@@ -4,7 +4,10 @@
 # and runs there the unit tests that link no LibTorch, the MPI tests and
 # e2e.export. docs/testing.md, "Fuzzing and sanitizers".
 #
-#   bash tools/sanitize.sh --ci                     what CI runs (.ci/run via tools/test.sh)
+#   bash tools/sanitize.sh --ci                     what CI runs (.ci/run via tools/test.sh):
+#                                                   also builds the fuzzers (prh-fuzzers,
+#                                                   for tools/fuzz.sh --ci next) in the
+#                                                   same build, so both share its cores
 #   bash tools/sanitize.sh [CTEST ARGS...]          the same, or the tests named
 #                                                   (e.g. -R Unit)
 #   bash tools/sanitize.sh --build-only [TARGET...] configure and build only
@@ -21,7 +24,10 @@ TESTS='^(mpi\.stage_engine\.[0-9]+|e2e\.export)$'
 
 build_only=0
 case "${1:-}" in
-  --ci) shift ;;
+  --ci)
+    TARGETS+=(prh-fuzzers)
+    shift
+    ;;
   --build-only)
     build_only=1
     shift
@@ -33,7 +39,8 @@ if command -v ccache >/dev/null; then
   export CCACHE_BASEDIR="$PWD"
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 fi
-if [ ! -f build-sanitize/CMakeCache.txt ]; then
+# Configured again when the presets changed (their flags are the build's).
+if [ ! -f build-sanitize/CMakeCache.txt ] || [ CMakePresets.json -nt build-sanitize/CMakeCache.txt ]; then
   cmake --preset sanitize "${launcher[@]}" >/dev/null
 fi
 cmake --build build-sanitize --parallel "$(nproc)" --target "${TARGETS[@]}"

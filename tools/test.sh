@@ -7,9 +7,10 @@
 # bit).
 # Then the numerical unit tests again under another OpenBLAS kernel
 # (tools/blas-kernels.sh --quick).
-# Arguments go to the first ctest and skip the kernel and serial runs (PRH_TEST_SERIAL=1
-# runs it anyway; PRH_TEST_SERIAL=0 skips it). Exit status: non-zero if
-# either ctest failed.
+# Then the sanitizers and the fuzzers (tools/sanitize.sh --ci, tools/fuzz.sh --ci).
+# Arguments go to the first ctest and skip the kernel, serial and sanitize runs
+# (PRH_TEST_SERIAL=1 / PRH_TEST_SANITIZE=1 run them anyway; =0 skips them).
+# Exit status: non-zero if any of them failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/bootstrap.sh --tests
@@ -28,11 +29,11 @@ if [ "$serial" = 1 ]; then
     -R '^(e2e|mpi)\.|^UnitFileJournal\.') || status=$?
 fi
 # --- Fuzzing and sanitizers (docs/testing.md, "Fuzzing and sanitizers"):
-# the sanitize preset (build-sanitize/): unit, MPI and e2e.export under
-# ASan + UBSan + LSan, then each libFuzzer target for 20 s. Opt-in for now
-# (PRH_TEST_SANITIZE=1) until the findings of tests/fuzz/findings/ are fixed;
-# then the default becomes: the whole suite (no arguments), like the serial run.
-sanitize=${PRH_TEST_SANITIZE:-0}
+# the sanitize preset (build-sanitize/, with the fuzzers): unit, MPI and
+# e2e.export under ASan + UBSan + LSan, then each libFuzzer target for 15 s,
+# two at a time. For the whole suite (no arguments), like the serial run;
+# PRH_TEST_SANITIZE=0 skips it, PRH_TEST_SANITIZE=1 runs it with arguments too.
+sanitize=${PRH_TEST_SANITIZE:-$([ $# -eq 0 ] && echo 1 || echo 0)}
 if [ "$sanitize" = 1 ]; then
   bash tools/sanitize.sh --ci || status=$?
   bash tools/fuzz.sh --ci || status=$?

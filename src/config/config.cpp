@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "prh/config/source_kinds.hpp"
+#include "prh/config/yaml_documents.hpp"
 #include "prh/core/error.hpp"
 #include "prh/core/files.hpp"
 #include "prh/core/limits.hpp"
@@ -676,21 +677,22 @@ void throw_problems(const std::vector<std::string>& problems, const std::string&
 }
 
 json load_yaml(const std::string& text, const std::string& origin) {
-  std::vector<YAML::Node> docs;
+  YAML::Node doc;
+  std::size_t documents = 0;
   try {
-    docs = YAML::LoadAll(text);
+    doc = load_first_yaml_document(text, documents);  // not LoadAll: it can loop forever
   } catch (const YAML::Exception& e) {
     throw InputError(fmt::format("{}: not valid YAML: {}", origin, e.what()));
   }
-  PRH_CHECK_INPUT(docs.size() <= 1,
+  PRH_CHECK_INPUT(documents <= 1,
                   "{}: holds {} YAML documents (separated by '---'); a config is one document, "
                   "and prh would silently ignore the others",
-                  origin, docs.size());
-  if (docs.empty()) return nullptr;
+                  origin, documents);
+  if (documents == 0) return nullptr;
   std::vector<std::string> problems;
   json out;
   try {
-    out = YamlToJson(problems).convert(docs[0], "", 0);
+    out = YamlToJson(problems).convert(doc, "", 0);
   } catch (const InputError& e) {
     throw InputError(fmt::format("{}: {}", origin, e.what()));
   }

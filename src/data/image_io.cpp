@@ -3,10 +3,12 @@
 // opencv-python, e.g. the GPU image) every use of a file is a clear
 // InputError, raised where the source that needs files is made.
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #ifdef PRH_HAVE_OPENCV
@@ -17,6 +19,7 @@
 
 #include "detail.hpp"
 #include "prh/core/error.hpp"
+#include "prh/core/limits.hpp"
 
 namespace prh::data {
 
@@ -86,6 +89,54 @@ std::string jpeg_truncation(const std::vector<unsigned char>& b) {
   }
 }
 
+// The height and width in a JPEG's frame header (SOF0..SOF15 but DHT, JPG,
+// DAC), walking the marker segments before the first scan; 0 x 0 if none.
+std::pair<std::int64_t, std::int64_t> jpeg_size(const std::vector<unsigned char>& b) {
+  const std::size_t n = b.size();
+  std::size_t i = 2;  // after SOI
+  while (i < n) {
+    while (i < n && b[i] == 0xFF) ++i;
+    if (i >= n) break;
+    const unsigned char marker = b[i++];
+    if (marker == 0xD9 || marker == 0xDA) break;                         // EOI, SOS
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) continue;  // no length
+    if (i + 2 > n) break;
+    const std::size_t len = (std::size_t{b[i]} << 8) | b[i + 1];
+    const bool sof =
+        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (sof && len >= 7 && i + 7 <= n)
+      return {(std::int64_t{b[i + 3]} << 8) | b[i + 4], (std::int64_t{b[i + 5]} << 8) | b[i + 6]};
+    if (len < 2) break;
+    i += len;
+  }
+  return {0, 0};
+}
+
+// An image of more than kMaxImagePixels is refused before it is decoded
+// (libjpeg and libpng would allocate and decode it whole: a 700-byte JPEG
+// can declare 19,000 x 19,000 pixels).
+void check_pixels(const std::string& path, std::int64_t height, std::int64_t width) {
+  // Divided, not multiplied: a PNG's sides are 32-bit each.
+  PRH_CHECK_INPUT(width <= 0 || height <= kMaxImagePixels / width,
+                  "{}: an image of {} x {} pixels: at most {} pixels an image", path, width, height,
+                  kMaxImagePixels);
+}
+
+// A PNG's size, from its IHDR chunk (bytes 16..23), checked before decoding.
+void check_png(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char h[24] = {};
+  in.read(reinterpret_cast<char*>(h), sizeof h);
+  static const unsigned char kSig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  if (in.gcount() != 24 || std::memcmp(h, kSig, 8) != 0 || std::memcmp(h + 12, "IHDR", 4) != 0)
+    return;
+  const auto be32 = [&](int at) {
+    return (std::int64_t{h[at]} << 24) | (std::int64_t{h[at + 1]} << 16) |
+           (std::int64_t{h[at + 2]} << 8) | std::int64_t{h[at + 3]};
+  };
+  check_pixels(path, be32(20), be32(16));
+}
+
 // A JPEG file (it starts with SOI) is checked whole before decoding.
 void check_jpeg(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -102,6 +153,8 @@ void check_jpeg(const std::string& path) {
                   "{}: truncated or corrupt JPEG ({}); libjpeg would decode it with "
                   "the missing part grey",
                   path, why);
+  const auto [height, width] = jpeg_size(bytes);
+  check_pixels(path, height, width);
 }
 
 }  // namespace
@@ -110,6 +163,7 @@ Image read_image(const std::string& path) {
   std::error_code ec;
   PRH_CHECK_INPUT(std::filesystem::exists(path, ec), "{}: no such image file", path);
   check_jpeg(path);
+  check_png(path);
   cv::Mat m;
   try {
     m = cv::imread(path, cv::IMREAD_UNCHANGED);
@@ -117,6 +171,7 @@ Image read_image(const std::string& path) {
     cannot_decode(path);
   }
   if (m.empty() || m.dims != 2 || m.rows <= 0 || m.cols <= 0) cannot_decode(path);
+  check_pixels(path, m.rows, m.cols);  // any other format, once decoded
   try {
     if (m.depth() == CV_16U) {
       cv::Mat m8;

@@ -14,6 +14,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "prh/config/yaml_documents.hpp"
 #include "prh/core/error.hpp"
 #include "prh/core/files.hpp"
 #include "prh/data/image.hpp"
@@ -105,19 +106,20 @@ Sidecar load_sidecar(const std::string& path) {
 
   // A regular file of at most 1 MiB (a FIFO would block, /dev/zero never ends).
   const std::string text = read_text(path, "sidecar", kMaxSidecarBytes);
-  std::vector<YAML::Node> docs;
+  YAML::Node loaded;
+  std::size_t documents = 0;
   try {
-    docs = YAML::LoadAll(text);
+    // Not YAML::LoadAll: it can loop forever (yaml_documents.hpp).
+    loaded = config::load_first_yaml_document(text, documents);
   } catch (const YAML::ParserException& e) {
     throw InputError(fmt::format("sidecar {}: not valid YAML (line {}, column {}): {}", path,
                                  e.mark.line + 1, e.mark.column + 1, e.msg));
   } catch (const YAML::Exception& e) {
     throw InputError(fmt::format("sidecar {}: cannot read: {}", path, e.what()));
   }
-  PRH_CHECK_INPUT(docs.size() <= 1,
+  PRH_CHECK_INPUT(documents <= 1,
                   "sidecar {}: holds {} YAML documents (separated by '---'); a sidecar is one",
-                  path, docs.size());
-  const YAML::Node loaded = docs.empty() ? YAML::Node() : docs[0];
+                  path, documents);
   const YAML::Node& root = loaded;  // const: looking a key up must not insert it
   PRH_CHECK_INPUT(root.IsMap(), "sidecar {}: must be a mapping of fields (input_size, ...), got {}",
                   path, describe(root));
@@ -221,6 +223,11 @@ Sidecar load_sidecar(const std::string& path) {
                       "sidecar {}: field 'layer_names' must be a list of non-empty strings; "
                       "element {} is {}",
                       path, i, describe(e));
+      // Layer names become HDF5 names and JSON text (the store, the
+      // results): UTF-8 without NUL, or the store write fails later.
+      PRH_CHECK_INPUT(first_invalid_utf8(e.Scalar()) == std::string::npos,
+                      "sidecar {}: field 'layer_names': element {} ('{}') is not valid UTF-8", path,
+                      i, e.Scalar());
       s.layer_names.push_back(e.Scalar());
     }
   }

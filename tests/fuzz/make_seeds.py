@@ -85,6 +85,12 @@ def idx():
     put("idx", "labels-int", b"\x03" + idx_bytes(0x0C, [3], b"".join(
         int(v).to_bytes(4, "big", signed=True) for v in (1, -1, 2))))
     put("idx", "labels.gz", b"\x03" + gzip.compress(idx_bytes(8, [3], bytes([1, 1, 2])), mtime=0))
+    # gzip files whose header claims more than they hold, within 1032 x the
+    # file's size: read as the data streams, refused as truncated.
+    put("idx", "gzip-short", b"\x00" + gzip.compress(idx_bytes(8, [100, 8, 8], bytes(range(10))),
+                                                    mtime=0))
+    put("idx", "labels-gzip-short",
+        b"\x03" + gzip.compress(idx_bytes(8, [3000], bytes([1, 2, 3])), mtime=0))
 
 
 def images():

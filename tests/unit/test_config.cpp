@@ -635,6 +635,44 @@ TEST(ConfigLimits, SilentYamlIsRefused) {
   EXPECT_TRUE(has(e, "a key must be a plain string")) << e;
 }
 
+// yaml-cpp's LoadAll loops forever (and grows without bound) on a document
+// that starts with ',' (the fuzzer's tests/fuzz/config/crash-comma-loop):
+// refused at once as invalid YAML, with the line and column.
+TEST(ConfigLimits, YamlThatWouldLoopForeverIsRefused) {
+  auto e = error_of(",e3-5 A, 3rue]");
+  EXPECT_TRUE(has(e, "test.yaml: not valid YAML") && has(e, "line 1, column 1") &&
+              has(e, "unexpected ','"))
+      << e;
+  e = error_of("\"a\",b]");
+  EXPECT_TRUE(has(e, "not valid YAML") && has(e, "line 1, column 4")) << e;
+  e = error_of(with("") + "---\n,\n");
+  EXPECT_TRUE(has(e, "not valid YAML") && has(e, "unexpected ','")) << e;
+}
+
+// A non-UTF-8 byte anywhere in the text (the fuzzer's crash-invalid-utf8: the
+// embedded default with one byte of a model path flipped): an InputError
+// naming the file, the bytes escaped; never nlohmann::json's type_error.316.
+TEST(ConfigLimits, NotUtf8AnywhereIsAnInputError) {
+  for (const std::string& bad : {with("").replace(with("").find("zoo/m1.pt"), 9,
+                                                  "zoo/m1\xf4"
+                                                  "256.pt"),
+                                 with("") + "# a comment \xff\n", with("") + "ke\xffy: 1\n",
+                                 with("").replace(with("").find("name: m1"), 8, "name: m\xc3"),
+                                 std::string("store: \"\xe0\x80\"\n")}) {
+    std::string e;
+    try {
+      const auto s = parse(bad, "test.yaml");
+      for (const auto& m : s.models)
+        (void)prh::config::hash_json(prh::config::Sweep::model_json(m));
+      continue;  // a comment may hold any bytes
+    } catch (const prh::InputError& x) {
+      e = x.what();
+    }
+    EXPECT_TRUE(has(e, "test.yaml")) << e;
+    EXPECT_EQ(prh::first_invalid_utf8(e), std::string::npos) << e;
+  }
+}
+
 TEST(ConfigLimits, PathsTheFileSystemCannotHold) {
   auto e = error_of(
       with("").replace(0, std::string("store: out/s.h5").size(), "store: \"out/a\\0b/s.h5\""));

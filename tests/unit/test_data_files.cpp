@@ -99,6 +99,48 @@ TEST(DataDecode, TruncatedJpegIsRefused) {
   EXPECT_NO_THROW(prh::data::detail::read_image(dir.file("padded.jpg")));
 }
 
+// A header declaring more than 8192 x 8192 pixels is refused before libjpeg
+// or libpng allocates and decodes it (the fuzzer's tests/fuzz/image/
+// crash-jpeg-huge-dims: 727 bytes declaring 379 million pixels, > 10 s).
+TEST(DataDecode, HugeDeclaredSizeIsRefusedBeforeDecoding) {
+  TempDir dir;
+  const auto bytes_of = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::vector<std::uint8_t>((std::istreambuf_iterator<char>(in)),
+                                     std::istreambuf_iterator<char>());
+  };
+  write_image(dir.file("small.jpg"), pattern(64, 48, 3, 7));
+  auto jpg = bytes_of(dir.file("small.jpg"));
+  std::size_t sof = 2;
+  while (sof + 1 < jpg.size() && !(jpg[sof] == 0xFF && jpg[sof + 1] == 0xC0)) ++sof;
+  ASSERT_LT(sof + 9, jpg.size());
+  jpg[sof + 5] = 0x4E;  // height 20000
+  jpg[sof + 6] = 0x20;
+  jpg[sof + 7] = 0x4E;  // width 20000
+  jpg[sof + 8] = 0x20;
+  write_bytes(dir.file("huge.jpg"), jpg);
+  std::string e = input_error([&] { prh::data::detail::read_image(dir.file("huge.jpg")); });
+  EXPECT_NE(e.find(dir.file("huge.jpg") + ": an image of 20000 x 20000 pixels: at most 67108864"),
+            std::string::npos)
+      << e;
+
+  write_image(dir.file("small.png"), pattern(5, 7, 3, 11));
+  auto png = bytes_of(dir.file("small.png"));
+  ASSERT_GT(png.size(), 24u);
+  png[16] = 0, png[17] = 0, png[18] = 0x27, png[19] = 0x10;  // width 10000
+  png[20] = 0, png[21] = 0, png[22] = 0x27, png[23] = 0x10;  // height 10000
+  write_bytes(dir.file("huge.png"), png);
+  e = input_error([&] { prh::data::detail::read_image(dir.file("huge.png")); });
+  EXPECT_NE(e.find(dir.file("huge.png") + ": an image of 10000 x 10000 pixels"), std::string::npos)
+      << e;
+  // Sides of 32 bits each: the product would overflow (the fuzzer's
+  // crash-png-huge-dims-overflow, a UBSan report).
+  for (int k = 16; k < 24; ++k) png[static_cast<std::size_t>(k)] = 0xF0;
+  write_bytes(dir.file("huger.png"), png);
+  e = input_error([&] { prh::data::detail::read_image(dir.file("huger.png")); });
+  EXPECT_NE(e.find("an image of 4042322160 x 4042322160 pixels"), std::string::npos) << e;
+}
+
 // --- Folder ---------------------------------------------------------------------
 
 class FolderTest : public ::testing::Test {

@@ -188,6 +188,48 @@ TEST_F(IdxTest, BadFilesAreNamed) {
                       }),
                       {gz, "more than the file can hold"}));
 
+  // The fuzzer's idx-67M-images-timeout (tests/fuzz/idx/crash-67M-images):
+  // 67,108,864 images of 3 x 5 in a 76-byte file, refused with both numbers.
+  const std::string fuzzed = dir.file("fuzzed.idx");
+  write_bytes(fuzzed, idx_file(0x08, {67108864u, 3, 5}, std::vector<std::uint8_t>(60)));
+  EXPECT_TRUE(has_all(input_error([&] {
+                        make_source(spec({{"images", fuzzed}, {"labels", ""}}), "s");
+                      }),
+                      {fuzzed, "67108864 images of 3 x 5", "(1006632960 bytes)",
+                       "more than the file can hold (60 bytes)"}));
+
+  // gzip: a header within 1032 times the file's size but beyond its data is
+  // found truncated as the data streams in (memory grows with the data read,
+  // not with the header's claim); labels too.
+  const auto write_gz = [](const std::string& path, const std::vector<std::uint8_t>& raw) {
+    gzFile g = gzopen(path.c_str(), "wb");
+    gzwrite(g, raw.data(), static_cast<unsigned>(raw.size()));
+    gzclose(g);
+  };
+  std::vector<std::uint8_t> noise(9000);
+  std::uint32_t x = 12345;
+  for (auto& b : noise) {
+    x = x * 1664525u + 1013904223u;
+    b = static_cast<std::uint8_t>(x >> 24);
+  }
+  const std::string short_gz = dir.file("short.idx.gz");
+  write_gz(short_gz, idx_file(0x08, {1000, 64, 64}, noise));  // 2 images and a bit
+  EXPECT_TRUE(has_all(input_error([&] {
+                        make_source(spec({{"images", short_gz}, {"labels", ""}}), "s");
+                      }),
+                      {short_gz, "truncated", "1000 images of 64 x 64", "ends in image 2"}));
+  EXPECT_TRUE(
+      has_all(input_error([&] {
+                make_source(spec({{"images", short_gz}, {"labels", ""}, {"offset", 5}}), "s");
+              }),
+              {short_gz, "truncated", "ends in image 2"}));
+  const std::string short_labels = dir.file("short-labels.idx.gz");
+  write_gz(short_labels, idx_file(0x0C, {100000}, noise));
+  EXPECT_TRUE(has_all(input_error([&] {
+                        make_source(spec({{"labels", short_labels}}), "s");
+                      }),
+                      {short_labels, "truncated", "100000 labels", "the file holds 2250"}));
+
   const std::string four = dir.file("four.idx");
   write_bytes(four, idx_file(0x08, {4}, {1, 2, 3, 4}));
   EXPECT_TRUE(has_all(input_error([&] {

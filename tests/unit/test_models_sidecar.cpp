@@ -162,6 +162,29 @@ TEST_F(SidecarTest, MeanAndStd) {
 TEST_F(SidecarTest, LayerNames) {
   expect_error("input_size: 8\nlayer_names: a\n", {"layer_names", "list of strings"});
   expect_error("input_size: 8\nlayer_names: [a, [b]]\n", {"layer_names", "element 1"});
+  // Not UTF-8 (or a NUL, which first_invalid_utf8 counts as invalid): refused,
+  // the bytes escaped in the message.
+  expect_error("input_size: 8\nlayer_names: [a, \"b\\0c\", d]\n", {"layer_names", "element 1"});
+  expect_error("input_size: 8\nlayer_names: [a, b\xff]\n",
+               {"layer_names", "element 1", "b\\xff", "not valid UTF-8"});
+}
+
+// Random bytes, non-UTF-8 bytes anywhere and yaml-cpp's endless loop (a
+// document starting with ','; the fuzzer's crash-comma-loop): an InputError
+// whose message is UTF-8 and names the file, quickly.
+TEST_F(SidecarTest, BadBytesAreInputErrors) {
+  expect_error("input_size: 8\nres\xffize: 9\n", {"unknown field", "res\\xffize"});
+  expect_error("input_size: \xfe\xff\n", {"input_size", "\\xfe\\xff"});
+  expect_error(std::string("\x00\x9c\xff\x01,]", 6), {});
+  expect_error(",e3-5 A, 3rue]", {"not valid YAML", "line 1, column 1", "unexpected ','"});
+  expect_error("input_size: 8\n---\n\"a\",b]", {"not valid YAML", "line 3, column 4"});
+  const std::string p = write("bad.yaml", "input_size: 8\nmean: [\xc3]\n");
+  try {
+    load_sidecar(p);
+    ADD_FAILURE() << "no InputError";
+  } catch (const prh::InputError& e) {
+    EXPECT_EQ(prh::first_invalid_utf8(e.what()), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(SidecarTest, NotAMappingOrNotYaml) {
