@@ -610,10 +610,77 @@ struct StringReader {
 
 }  // namespace
 
+namespace {
+
+// A variable-length string is stored as its length (4 bytes) beside its
+// global heap ID (the collection's address (8), the object's index (4)),
+// and HDF5 1.10 allocates and copies that many bytes before it looks at the
+// heap object: a damaged length makes it ask for GB. True when the object
+// header holding `attr` (its first chunk, where HDF5 keeps small
+// attributes) has such an ID whose length exceeds the whole collection it
+// names (no string of a collection is longer than the collection; stale
+// bytes of a deleted attribute never are either).
+bool vlen_length_damaged(const Handle& attr) {
+  H5O_info_t info;
+  if (H5Oget_info2(attr.id(), &info, H5O_INFO_BASIC | H5O_INFO_HDR) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return false;
+  }
+  const std::string path = file_name(attr.id());
+  std::error_code ec;
+  const std::uint64_t size = path.empty() ? 0 : std::filesystem::file_size(path, ec);
+  if (ec || info.addr == HADDR_UNDEF || info.addr >= size) return false;
+  std::ifstream in(path, std::ios::binary);
+  const auto read = [&](std::uint64_t at, std::uint64_t n) {
+    std::string bytes;
+    if (at >= size) return bytes;
+    bytes.assign(static_cast<std::size_t>(std::min({n, std::uint64_t{1} << 20, size - at})), '\0');
+    in.clear();
+    in.seekg(static_cast<std::streamoff>(at));
+    if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) bytes.clear();
+    return bytes;
+  };
+  // The header's chunks: a version-1 header's messages follow its 16-byte
+  // prefix (version, reserved, message count (2), reference count (4), size
+  // of its first chunk (4), padding), and its continuation messages (type
+  // 0x10: address (8), length (8)) name the others; a version-2 header
+  // ("OHDR") is looked at whole from its start.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> chunks;
+  const std::string prefix = read(info.addr, 16);
+  const bool v1 = prefix.size() == 16 && prefix[0] == 1;
+  if (v1)
+    chunks.emplace_back(info.addr + 16, le(prefix, 8, 4));
+  else
+    chunks.emplace_back(info.addr, std::uint64_t{info.hdr.space.total} + 16);
+  for (std::size_t c = 0; c < chunks.size() && c < 64; ++c) {
+    const std::string chunk = read(chunks[c].first, chunks[c].second);
+    for (std::size_t i = 0; i + 16 <= chunk.size(); ++i) {
+      const std::uint64_t len = le(chunk, i, 4), heap = le(chunk, i + 4, 8);
+      const std::uint64_t index = le(chunk, i + 12, 4);
+      // HDF5's smallest collection is 4096 bytes: a shorter length is no harm.
+      if (len <= 4096 || index == 0 || index > 0xffff || heap < 8 || heap > size - 16) continue;
+      const std::string gcol = read(heap, 16);
+      if (gcol.size() != 16 || gcol.compare(0, 4, "GCOL") != 0 || gcol[4] != 1) continue;
+      if (len > le(gcol, 8, 8)) return true;
+    }
+    for (std::size_t p = 0; v1 && p + 8 <= chunk.size();) {
+      const std::uint64_t type = le(chunk, p, 2), n = le(chunk, p + 2, 2);
+      if (type == 0x10 && n >= 16 && p + 24 <= chunk.size())
+        chunks.emplace_back(le(chunk, p + 8, 8), le(chunk, p + 16, 8));
+      p += 8 + n;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 std::vector<std::string> attr_strings(const Handle& attr) {
   Handle ftype(H5Aget_type(attr.id()), H5Tclose);
   if (!ftype) bad_attr(attr, "cannot read its type");
   if (H5Tget_class(ftype.id()) != H5T_STRING) bad_attr(attr, "not a string");
+  if (H5Tis_variable_str(ftype.id()) > 0 && vlen_length_damaged(attr))
+    bad_attr(attr, "a variable-length string's stored length exceeds its global heap collection");
   const std::size_t n = attr_points(attr);
   bool ok = true;
   auto out = StringReader::read(ftype.id(), n, [&](hid_t mem, void* buf) {

@@ -288,3 +288,29 @@ TEST(H5Damaged, InconsistentGlobalHeapIsAnInputError) {
     fs::remove(path);
   }
 }
+
+// A variable-length string attribute whose stored length (beside its global
+// heap ID) is damaged (the fuzz finding crash-hdf5-vlen-4GB-malloc): HDF5
+// 1.10 would allocate and copy that many bytes; prh refuses the attribute.
+TEST(H5Damaged, VlenStringLengthIsAnInputErrorNotAHugeAllocation) {
+  const std::string path = temp_path("vlen-length");
+  write_small_store(path);
+  std::string bytes = read_bytes(path);
+  const auto gcol = bytes.find("GCOL");
+  ASSERT_NE(gcol, std::string::npos);
+  // The heap ID of the root's 'format' attribute: length 11 ("prh-store-1"),
+  // the collection's address, an index.
+  std::string id = {11, 0, 0, 0};
+  for (int i = 0; i < 8; ++i) id.push_back(static_cast<char>(gcol >> (8 * i) & 0xff));
+  int n = 0;
+  for (auto at = bytes.find(id); at != std::string::npos; at = bytes.find(id, at + 1)) {
+    bytes[at + 3] = static_cast<char>(0x7f);  // 2 GB
+    ++n;
+  }
+  ASSERT_GE(n, 1);
+  write_bytes(path, bytes);
+  const std::string what = input_error_of([&] { const prh::store::StoreReader st(path); });
+  EXPECT_NE(what.find(path), std::string::npos) << what;
+  EXPECT_NE(what.find("'format'"), std::string::npos) << what;
+  fs::remove(path);
+}
