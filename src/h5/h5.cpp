@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 #include <type_traits>
+#include <vector>
 
 #include "prh/core/error.hpp"
 
@@ -21,6 +22,18 @@ static_assert(std::is_same_v<hsize, hsize_t>, "prh::h5::hsize must be HDF5's hsi
 static_assert(std::is_same_v<int, herr_t>, "Handle::Closer returns HDF5's herr_t");
 static_assert(kDefault == H5P_DEFAULT, "prh::h5::kDefault must be H5P_DEFAULT");
 static_assert(kInvalid == H5I_INVALID_HID, "prh::h5::kInvalid must be H5I_INVALID_HID");
+
+std::string object_name(Id obj) {
+  const ssize_t n = H5Iget_name(obj, nullptr, 0);
+  if (n <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return "";
+  }
+  std::string s(static_cast<std::size_t>(n) + 1, '\0');
+  H5Iget_name(obj, s.data(), s.size());
+  s.resize(static_cast<std::size_t>(n));
+  return s;
+}
 
 namespace {
 
@@ -34,19 +47,6 @@ Id checked(Id id, const std::string& what) {
 }
 void checked(herr_t rc, const char* what, const std::string& name) {
   if (rc < 0) fail(fmt::format("{} '{}'", what, name));
-}
-
-// The path of the object `obj` inside its file ("" if HDF5 cannot say).
-std::string object_name(Id obj) {
-  const ssize_t n = H5Iget_name(obj, nullptr, 0);
-  if (n <= 0) {
-    H5Eclear2(H5E_DEFAULT);
-    return "";
-  }
-  std::string s(static_cast<std::size_t>(n) + 1, '\0');
-  H5Iget_name(obj, s.data(), s.size());
-  s.resize(static_cast<std::size_t>(n));
-  return s;
 }
 
 // A file that HDF5 cannot read as it should (damaged, or not what prh
@@ -212,14 +212,19 @@ std::string type_name(Id type) {
 
 namespace {
 
-// A global heap collection (variable-length strings live in them) whose
-// objects HDF5's loader would walk forever: HDF5 1.10 decodes a collection
-// object by object, advancing by each object's size, and a free-space object
-// (index 0) of size 0 before the end never advances (a damaged file: reading
-// any string in it hangs inside H5HG_read). Returns the offset of such a
-// collection in `path`, or -1. Files above kMaxScan bytes are not scanned
-// (prh's results files and test stores are far smaller; an embedding store
-// of many GB is read by its features, not scanned for its heaps).
+// A global heap collection (variable-length strings live in them) that
+// HDF5's loader would trust to its harm. HDF5 1.10 decodes a collection
+// object by object (index (2 bytes), reference count (2), reserved (4), size
+// (8), data padded to 8; a free-space object, index 0, spans the rest), and
+// trusts what it decodes: a free-space object of size 0 before the end never
+// advances (reading any string in the collection hangs inside H5HG_read); an
+// object whose size runs past the collection's end, or an index decoded
+// twice (the second replaces the first), makes H5HG_read copy that many
+// bytes from wherever it points (overlapping copies, reads past the
+// collection, allocations of GB). Returns the offset of such a collection in
+// `path`, or -1. Files above kMaxScan bytes are not scanned (prh's results
+// files and test stores are far smaller; an embedding store of many GB is
+// read by its features, not scanned for its heaps).
 constexpr std::uint64_t kMaxScan = std::uint64_t{256} << 20;
 
 // Little-endian integers of `bytes` at `at`.
@@ -231,23 +236,30 @@ std::uint64_t le(const std::string& bytes, std::size_t at, int n) {
 }
 
 // True when the collection `heap` (its bytes, header included) has an object
-// that HDF5's loader would not advance past.
-bool collection_hangs(const std::string& heap) {
+// that HDF5's loader would not advance past, one running past the
+// collection's end (its size larger than the collection, or overlapping the
+// end), or an index that two objects claim.
+bool collection_damaged(const std::string& heap) {
   constexpr std::uint64_t kHeader = 16;  // "GCOL", version 1, 3 reserved, size (8)
   const std::uint64_t size = heap.size();
+  std::vector<bool> seen(std::size_t{1} << 16, false);
   std::uint64_t p = kHeader;
   while (p < size) {
     if (p + kHeader > size) break;  // too small for an object: free space
     const std::uint64_t index = le(heap, p, 2), object = le(heap, p + 8, 8);
+    if (object > size) return true;  // larger than its whole collection
     const std::uint64_t need = index > 0 ? kHeader + ((object + 7) & ~std::uint64_t{7}) : object;
-    if (need == 0) return true;
-    if (need > size - p) break;
+    if (need == 0 || need > size - p) return true;  // never advances; runs past the end
+    if (index > 0) {
+      if (seen[index]) return true;  // a second object with the same index
+      seen[index] = true;
+    }
     p += need;
   }
   return false;
 }
 
-std::int64_t hanging_global_heap(const std::string& path) {
+std::int64_t damaged_global_heap(const std::string& path) {
   std::error_code ec;
   const std::uint64_t size = std::filesystem::file_size(path, ec);
   if (ec || size > kMaxScan) return -1;
@@ -277,7 +289,7 @@ std::int64_t hanging_global_heap(const std::string& path) {
       in.clear();
       in.seekg(static_cast<std::streamoff>(at));
       if (!in.read(bytes.data(), static_cast<std::streamsize>(heap))) continue;
-      if (collection_hangs(bytes)) return static_cast<std::int64_t>(at);
+      if (collection_damaged(bytes)) return static_cast<std::int64_t>(at);
     }
     if (base + n >= size) break;
   }
@@ -294,10 +306,10 @@ Handle open_file_readonly(const std::string& path) {
   const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f < 0) throw InputError(fmt::format("{}: cannot open HDF5 file: {}", path, error_stack()));
   Handle file(f, H5Fclose);
-  const std::int64_t heap = hanging_global_heap(path);
+  const std::int64_t heap = damaged_global_heap(path);
   PRH_CHECK_INPUT(heap < 0,
-                  "{}: the global heap at byte {} is damaged (an object of size 0): its "
-                  "strings cannot be read (a damaged file?)",
+                  "{}: the global heap at byte {} is damaged (its objects are inconsistent): "
+                  "its strings cannot be read (a damaged file?)",
                   path, heap);
   return file;
 }
@@ -598,10 +610,77 @@ struct StringReader {
 
 }  // namespace
 
+namespace {
+
+// A variable-length string is stored as its length (4 bytes) beside its
+// global heap ID (the collection's address (8), the object's index (4)),
+// and HDF5 1.10 allocates and copies that many bytes before it looks at the
+// heap object: a damaged length makes it ask for GB. True when the object
+// header holding `attr` (its first chunk, where HDF5 keeps small
+// attributes) has such an ID whose length exceeds the whole collection it
+// names (no string of a collection is longer than the collection; stale
+// bytes of a deleted attribute never are either).
+bool vlen_length_damaged(const Handle& attr) {
+  H5O_info_t info;
+  if (H5Oget_info2(attr.id(), &info, H5O_INFO_BASIC | H5O_INFO_HDR) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return false;
+  }
+  const std::string path = file_name(attr.id());
+  std::error_code ec;
+  const std::uint64_t size = path.empty() ? 0 : std::filesystem::file_size(path, ec);
+  if (ec || info.addr == HADDR_UNDEF || info.addr >= size) return false;
+  std::ifstream in(path, std::ios::binary);
+  const auto read = [&](std::uint64_t at, std::uint64_t n) {
+    std::string bytes;
+    if (at >= size) return bytes;
+    bytes.assign(static_cast<std::size_t>(std::min({n, std::uint64_t{1} << 20, size - at})), '\0');
+    in.clear();
+    in.seekg(static_cast<std::streamoff>(at));
+    if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) bytes.clear();
+    return bytes;
+  };
+  // The header's chunks: a version-1 header's messages follow its 16-byte
+  // prefix (version, reserved, message count (2), reference count (4), size
+  // of its first chunk (4), padding), and its continuation messages (type
+  // 0x10: address (8), length (8)) name the others; a version-2 header
+  // ("OHDR") is looked at whole from its start.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> chunks;
+  const std::string prefix = read(info.addr, 16);
+  const bool v1 = prefix.size() == 16 && prefix[0] == 1;
+  if (v1)
+    chunks.emplace_back(info.addr + 16, le(prefix, 8, 4));
+  else
+    chunks.emplace_back(info.addr, std::uint64_t{info.hdr.space.total} + 16);
+  for (std::size_t c = 0; c < chunks.size() && c < 64; ++c) {
+    const std::string chunk = read(chunks[c].first, chunks[c].second);
+    for (std::size_t i = 0; i + 16 <= chunk.size(); ++i) {
+      const std::uint64_t len = le(chunk, i, 4), heap = le(chunk, i + 4, 8);
+      const std::uint64_t index = le(chunk, i + 12, 4);
+      // HDF5's smallest collection is 4096 bytes: a shorter length is no harm.
+      if (len <= 4096 || index == 0 || index > 0xffff || heap < 8 || heap > size - 16) continue;
+      const std::string gcol = read(heap, 16);
+      if (gcol.size() != 16 || gcol.compare(0, 4, "GCOL") != 0 || gcol[4] != 1) continue;
+      if (len > le(gcol, 8, 8)) return true;
+    }
+    for (std::size_t p = 0; v1 && p + 8 <= chunk.size();) {
+      const std::uint64_t type = le(chunk, p, 2), n = le(chunk, p + 2, 2);
+      if (type == 0x10 && n >= 16 && p + 24 <= chunk.size())
+        chunks.emplace_back(le(chunk, p + 8, 8), le(chunk, p + 16, 8));
+      p += 8 + n;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 std::vector<std::string> attr_strings(const Handle& attr) {
   Handle ftype(H5Aget_type(attr.id()), H5Tclose);
   if (!ftype) bad_attr(attr, "cannot read its type");
   if (H5Tget_class(ftype.id()) != H5T_STRING) bad_attr(attr, "not a string");
+  if (H5Tis_variable_str(ftype.id()) > 0 && vlen_length_damaged(attr))
+    bad_attr(attr, "a variable-length string's stored length exceeds its global heap collection");
   const std::size_t n = attr_points(attr);
   bool ok = true;
   auto out = StringReader::read(ftype.id(), n, [&](hid_t mem, void* buf) {

@@ -113,6 +113,8 @@ std::string type_name(Id type);
 Handle open_file_readonly(const std::string& path);
 // The file's path as HDF5 knows it, from any object in it ("" if none).
 std::string file_name(Id obj);
+// The path of the object `obj` inside its file ("" if HDF5 cannot say).
+std::string object_name(Id obj);
 
 // 1: an HDF5 file; 0: not one; -1: cannot tell (HDF5's H5Fis_hdf5).
 int is_hdf5(const std::string& path);

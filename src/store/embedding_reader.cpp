@@ -1,6 +1,7 @@
 #include "prh/store/embedding_reader.hpp"
 
 #include "h5.hpp"
+#include "json_attr.hpp"
 #include "paths.hpp"
 #include "prh/core/error.hpp"
 
@@ -46,7 +47,7 @@ StoreReader::StoreReader(const std::string& path) : path_(path) {
 }
 
 json StoreReader::embed_params() const {
-  return json::parse(h5::read_attr_string(file_->id(), "embed_params"));
+  return detail::json_attr(file_->id(), "embed_params");
 }
 
 bool StoreReader::has_set(const std::string& set) const {
@@ -64,7 +65,7 @@ StoredSet StoreReader::set(const std::string& name) const {
   auto g = h5::open_group(file_->id(), paths::set(name));
   StoredSet s;
   s.name = name;
-  s.spec = json::parse(h5::read_attr_string(g.id(), "spec"));
+  s.spec = detail::json_attr(g.id(), "spec");
   s.n = read_attr_int(g.id(), "n");
   s.labels = read_vector<std::int64_t>(g.id(), "labels", h5::native_int64());
   s.skipped = read_vector<std::uint8_t>(g.id(), "skipped", h5::native_uint8());
@@ -79,10 +80,9 @@ StoredModel StoreReader::model(const std::string& name) const {
   auto g = h5::open_group(file_->id(), "/models/" + name);
   StoredModel m;
   m.name = name;
-  m.spec = json::parse(h5::read_attr_string(g.id(), "spec"));
+  m.spec = detail::json_attr(g.id(), "spec");
   m.layer_dims = read_attr_ints(g.id(), "layer_dims");
-  m.layer_names =
-      json::parse(h5::read_attr_string(g.id(), "layer_names")).get<std::vector<std::string>>();
+  m.layer_names = detail::json_attr_strings(g.id(), "layer_names");
   m.classes = read_attr_int(g.id(), "classes");
   m.parameters = read_attr_int(g.id(), "parameters");
   return m;

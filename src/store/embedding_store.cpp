@@ -8,6 +8,7 @@
 #include <set>
 
 #include "h5.hpp"
+#include "json_attr.hpp"
 #include "json_diff.hpp"
 #include "paths.hpp"
 #include "prh/core/error.hpp"
@@ -127,7 +128,7 @@ void sidecar_problems(h5::Id g, const ModelLayout& m, std::vector<std::string>& 
         "model '{}': the store does not record its sidecar, so it cannot be checked", m.name));
     return;
   }
-  json stored = json::parse(h5::read_attr_string(g, "sidecar"));
+  json stored = detail::json_attr(g, "sidecar");
   // Stores made before prh had the 'resampler' key were resized by OpenCV,
   // the only resampler then.
   if (stored.is_object() && !stored.contains("resampler")) stored["resampler"] = "opencv";
@@ -136,7 +137,7 @@ void sidecar_problems(h5::Id g, const ModelLayout& m, std::vector<std::string>& 
   for (const auto& c : d)
     problems.push_back(fmt::format("model '{}': sidecar changed: {}", m.name, c));
   if (!m.layer_names.empty() && h5::has_attr(g, "layer_names")) {
-    const json names = json::parse(h5::read_attr_string(g, "layer_names"));
+    const json names = detail::json_attr(g, "layer_names");
     if (names != json(m.layer_names))
       problems.push_back(fmt::format("model '{}': sidecar changed: layer_names: {} -> {}", m.name,
                                      names.dump(), json(m.layer_names).dump()));
@@ -156,7 +157,7 @@ Verdict inspect(const std::string& path, const StoreLayout& layout) {
     v.incomplete = true;
     return v;
   }
-  const json stored = json::parse(h5::read_attr_string(f, "embed_params"));
+  const json stored = detail::json_attr(f, "embed_params");
   std::vector<std::string> changed;
   detail::json_diff(stored, layout.embed_params, "", changed);
   for (const auto& c : changed) v.problems.push_back("embedding parameter " + c);
@@ -167,7 +168,7 @@ Verdict inspect(const std::string& path, const StoreLayout& layout) {
     }
     auto g = h5::open_group(f, set_path(s.name));
     std::vector<std::string> d;
-    detail::json_diff(json::parse(h5::read_attr_string(g.id(), "spec")), s.spec, "", d);
+    detail::json_diff(detail::json_attr(g.id(), "spec"), s.spec, "", d);
     for (const auto& c : d) v.problems.push_back(fmt::format("image set '{}': {}", s.name, c));
     if (!h5::has_attr(g.id(), "metadata_written")) v.unwritten_sets.push_back(s.name);
   }
@@ -178,7 +179,7 @@ Verdict inspect(const std::string& path, const StoreLayout& layout) {
     }
     auto g = h5::open_group(f, "/models/" + m.name);
     std::vector<std::string> d;
-    detail::json_diff(json::parse(h5::read_attr_string(g.id(), "spec")), m.spec, "", d);
+    detail::json_diff(detail::json_attr(g.id(), "spec"), m.spec, "", d);
     for (const auto& c : d) v.problems.push_back(fmt::format("model '{}': {}", m.name, c));
     if (!m.sidecar.is_null()) sidecar_problems(g.id(), m, v.problems);
   }
@@ -413,7 +414,7 @@ json read_part_header(h5::Id f, const std::string& path, const json& fingerprint
   PRH_CHECK_INPUT(h5::has_attr(f, "format") && h5::read_attr_string(f, "format") == kPartFormat &&
                       h5::has_attr(f, "item"),
                   "{}: not a prh part file (no format attribute '{}')", path, kPartFormat);
-  const json item = json::parse(h5::read_attr_string(f, "item"));
+  const json item = detail::json_attr(f, "item");
   const json& made = item.at("fingerprint");
   // Parts of a prh that did not record the model's sidecar cannot be
   // checked against it: refused, never merged unchecked.
@@ -685,7 +686,7 @@ StoreSummary read_summary(const std::string& path) {
                   "{}: not a prh store", path);
   StoreSummary out;
   out.config_file = h5::read_attr_string(f, "config_file");
-  out.embed_params = json::parse(h5::read_attr_string(f, "embed_params"));
+  out.embed_params = detail::json_attr(f, "embed_params");
   // Iterate sets and their models in name order.
   auto names = [](h5::Id parent, const std::string& group) {
     if (!h5::exists(parent, group)) return std::vector<std::string>{};

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "h5.hpp"
+#include "json_attr.hpp"
 #include "prh/core/error.hpp"
 
 namespace prh::store {
@@ -100,7 +101,7 @@ namespace {
 
 std::vector<std::string> json_strings(h5::Id obj, const std::string& name) {
   if (!h5::has_attr(obj, name)) return {};
-  return nlohmann::json::parse(h5::read_attr_string(obj, name)).get<std::vector<std::string>>();
+  return detail::json_attr_strings(obj, name);
 }
 
 template <class T>

@@ -207,3 +207,110 @@ TEST(H5Damaged, FuzzReproducersAreInputErrors) {
   }
   EXPECT_GE(replayed, 2);
 }
+
+// A store's JSON attributes (embed_params, a set's or model's spec,
+// layer_names), damaged: an InputError naming the store, the object and the
+// attribute, never nlohmann's parse_error or type_error.
+TEST(H5Damaged, JsonAttributeIsAnInputErrorNamingTheAttribute) {
+  const std::string path = temp_path("json");
+  write_small_store(path);
+  {
+    h5::Handle f = h5::try_open_file(path, /*write=*/true);
+    ASSERT_TRUE(f) << h5::error_stack();
+    h5::delete_attr(f.id(), "embed_params");
+    h5::write_attr(f.id(), "embed_params", std::string("{\"seed\": 1,"));
+    auto s = h5::open_group(f.id(), prh::store::paths::set("s"));
+    h5::delete_attr(s.id(), "spec");
+    h5::write_attr(s.id(), "spec", std::string("\x01{"));
+    auto m = h5::create_group(f.id(), "/models/m");
+    h5::write_attr(m.id(), "spec", std::string("{}"));
+    h5::write_attr(m.id(), "layer_dims", std::vector<std::int64_t>{2});
+    h5::write_attr(m.id(), "layer_names", std::string("[\"a\", 3]"));
+    h5::write_attr(m.id(), "classes", std::int64_t{2});
+    h5::write_attr(m.id(), "parameters", std::int64_t{5});
+  }
+  const prh::store::StoreReader st(path);
+  const std::string params = input_error_of([&] { (void)st.embed_params(); });
+  EXPECT_NE(params.find(path), std::string::npos) << params;
+  EXPECT_NE(params.find("'embed_params'"), std::string::npos) << params;
+  const std::string spec = input_error_of([&] { (void)st.set("s"); });
+  EXPECT_NE(spec.find(path), std::string::npos) << spec;
+  EXPECT_NE(spec.find("/sets/s"), std::string::npos) << spec;
+  EXPECT_NE(spec.find("'spec'"), std::string::npos) << spec;
+  const std::string names = input_error_of([&] { (void)st.model("m"); });
+  EXPECT_NE(names.find(path), std::string::npos) << names;
+  EXPECT_NE(names.find("/models/m"), std::string::npos) << names;
+  EXPECT_NE(names.find("'layer_names'"), std::string::npos) << names;
+  fs::remove(path);
+}
+
+// Global heap collections whose objects are inconsistent (the fuzz findings
+// crash-results-hdf5-global-heap-memcpy-overlap): an object larger than its
+// collection, one running past the collection's end, two objects with the
+// same index. HDF5 1.10 would copy that many bytes from wherever they point;
+// prh refuses the file when it opens it.
+TEST(H5Damaged, InconsistentGlobalHeapIsAnInputError) {
+  const auto damage = [](std::string& bytes, int how) {
+    int n = 0;
+    for (auto at = bytes.find("GCOL"); at != std::string::npos; at = bytes.find("GCOL", at + 1)) {
+      if (at + 64 > bytes.size() || bytes[at + 4] != 1) continue;
+      const std::size_t first = at + 16;
+      std::uint64_t size = 0;
+      for (int i = 7; i >= 0; --i)
+        size =
+            size << 8 | static_cast<unsigned char>(bytes[first + 8 + static_cast<std::size_t>(i)]);
+      if (bytes[first] == 0 && bytes[first + 1] == 0) continue;  // no object: free space only
+      std::uint64_t set = 0;
+      if (how == 0) set = std::uint64_t{1} << 40;  // larger than the collection
+      if (how == 1) set = 4096 - 16 - 8;           // runs past the collection's end
+      if (how == 2) {                              // the next object takes the first's index
+        const std::size_t next = first + 16 + ((size + 7) & ~std::uint64_t{7});
+        bytes[next] = bytes[first];
+        bytes[next + 1] = bytes[first + 1];
+      } else {
+        for (int i = 0; i < 8; ++i)
+          bytes[first + 8 + static_cast<std::size_t>(i)] = static_cast<char>(set >> (8 * i) & 0xff);
+      }
+      ++n;
+    }
+    return n;
+  };
+  for (int how = 0; how < 3; ++how) {
+    SCOPED_TRACE(how);
+    const std::string path = temp_path("heap-objects-" + std::to_string(how));
+    write_small_store(path);  // its string attributes: objects of one collection
+    std::string bytes = read_bytes(path);
+    ASSERT_GE(damage(bytes, how), 1);
+    write_bytes(path, bytes);
+    const std::string what = input_error_of([&] { const prh::store::StoreReader st(path); });
+    EXPECT_NE(what.find(path), std::string::npos) << what;
+    EXPECT_NE(what.find("global heap"), std::string::npos) << what;
+    fs::remove(path);
+  }
+}
+
+// A variable-length string attribute whose stored length (beside its global
+// heap ID) is damaged (the fuzz finding crash-hdf5-vlen-4GB-malloc): HDF5
+// 1.10 would allocate and copy that many bytes; prh refuses the attribute.
+TEST(H5Damaged, VlenStringLengthIsAnInputErrorNotAHugeAllocation) {
+  const std::string path = temp_path("vlen-length");
+  write_small_store(path);
+  std::string bytes = read_bytes(path);
+  const auto gcol = bytes.find("GCOL");
+  ASSERT_NE(gcol, std::string::npos);
+  // The heap ID of the root's 'format' attribute: length 11 ("prh-store-1"),
+  // the collection's address, an index.
+  std::string id = {11, 0, 0, 0};
+  for (int i = 0; i < 8; ++i) id.push_back(static_cast<char>(gcol >> (8 * i) & 0xff));
+  int n = 0;
+  for (auto at = bytes.find(id); at != std::string::npos; at = bytes.find(id, at + 1)) {
+    bytes[at + 3] = static_cast<char>(0x7f);  // 2 GB
+    ++n;
+  }
+  ASSERT_GE(n, 1);
+  write_bytes(path, bytes);
+  const std::string what = input_error_of([&] { const prh::store::StoreReader st(path); });
+  EXPECT_NE(what.find(path), std::string::npos) << what;
+  EXPECT_NE(what.find("'format'"), std::string::npos) << what;
+  fs::remove(path);
+}
