@@ -47,7 +47,9 @@ cmake --build build-sanitize --parallel "$(nproc)" --target "${TARGETS[@]}"
 ((build_only)) && exit 0
 
 supp="$PWD/tests/sanitize"
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1}
+# allocator_may_return_null=1: as tools/fuzz.sh (a huge request is NULL, as
+# in a release build, not an abort).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:allocator_may_return_null=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$supp/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cd build-sanitize
