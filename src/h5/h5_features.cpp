@@ -24,8 +24,8 @@ void read_rows_as_float(const Handle& dataset, std::uint64_t row0, std::uint64_t
   try {
     read_box(dataset.id(), native_float(), start, count, out.data());
   } catch (const std::exception& e) {
-    throw InputError(fmt::format("{}: cannot read rows [{}, {}): {}", what, row0, row0 + rows,
-                                 e.what()));
+    throw InputError(
+        fmt::format("{}: cannot read rows [{}, {}): {}", what, row0, row0 + rows, e.what()));
   }
 }
 
