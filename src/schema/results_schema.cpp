@@ -278,16 +278,20 @@ const Entry* find(std::string_view path, std::string_view attribute) {
   return nullptr;
 }
 
-std::string path(std::string_view pattern,
-                 std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
+namespace {
+
+void require_known(const std::string& pattern) {
   static const std::unordered_set<std::string> known = [] {
     std::unordered_set<std::string> s;
     for (const auto& e : entries())
       if (e.kind != Kind::attribute) s.emplace(e.path);
     return s;
   }();
-  if (!known.count(std::string(pattern)))
-    throw std::logic_error("results schema: no object " + std::string(pattern));
+  if (!known.count(pattern)) throw std::logic_error("results schema: no object " + pattern);
+}
+
+std::string expand(std::string_view pattern,
+                   std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
   std::string out;
   std::size_t i = 0;
   while (i < pattern.size()) {
@@ -310,6 +314,22 @@ std::string path(std::string_view pattern,
     i = close + 1;
   }
   return out;
+}
+
+}  // namespace
+
+std::string path(std::string_view pattern,
+                 std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
+  require_known(std::string(pattern));
+  return expand(pattern, values);
+}
+
+std::string child(std::string_view parent, std::string_view name,
+                  std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
+  std::string full(parent);
+  full.append("/").append(name);
+  require_known(full);
+  return expand(name, values);
 }
 
 std::string to_json() {

@@ -71,6 +71,13 @@ const Entry* find(std::string_view path, std::string_view attribute = "");
 std::string path(std::string_view pattern,
                  std::initializer_list<std::pair<std::string_view, std::string_view>> values);
 
+// The name of an object inside `parent` (a group pattern), for code that
+// writes or reads relative to an open group: `name` (a pattern such as
+// "{method}_ci_low") with its symbols replaced; parent + "/" + name must be an
+// entry's path (a logic error otherwise).
+std::string child(std::string_view parent, std::string_view name,
+                  std::initializer_list<std::pair<std::string_view, std::string_view>> values = {});
+
 // The table as JSON (python/prh/results_schema.json; prh-schema-json).
 std::string to_json();
 
