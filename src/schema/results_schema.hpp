@@ -56,6 +56,8 @@ inline constexpr std::string_view kNullScores = "/calibration/{set}/{config}/nul
 inline constexpr std::string_view kNullScoresReverse =
     "/calibration/{set}/{config}/null_scores_reverse";
 inline constexpr std::string_view kGroups = "/groups";
+inline constexpr std::string_view kGroupsSet = "/groups/{set}";
+inline constexpr std::string_view kGroupsFactor = "/groups/{set}/{factor}";
 inline constexpr std::string_view kSweeps = "/sweeps";
 inline constexpr std::string_view kSweep = "/sweeps/{sweep}";
 
