@@ -28,18 +28,116 @@ docs/python.md; everything whose name starts with `_` is private.
 Needs numpy and h5py; pandas only for the *_table() methods.
 """
 import json
+import os
+import re
 
 import h5py
 import numpy as np
 
 from prh import tables as _tables
 
-FORMAT = "prh-results-1"
+# The layout of the file, declared once in src/schema/results_schema.cpp and
+# written as JSON by prh-schema-json (lint.results_schema_json checks that this
+# copy is the generated one; issue 26): entries with kind, path (pattern:
+# "/alignment/{set}/{config}/scores"), attribute, dtype, shape ("[M, M]"),
+# optional, doc.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "results_schema.json"),
+          encoding="utf-8") as _fh:
+    SCHEMA = json.load(_fh)
+
+FORMAT = SCHEMA["format"]
+
+
+def _datasets(parent):
+    """The schema's datasets directly under the pattern `parent`: {name: entry}."""
+    return {e["path"][len(parent) + 1:]: e for e in SCHEMA["entries"]
+            if e["kind"] == "dataset" and e["path"].rsplit("/", 1)[0] == parent}
+
+
+def _shape(entry, sizes):
+    """The entry's shape, its symbols (M, K, L) replaced by `sizes`."""
+    inner = entry["shape"].strip("[]")
+    return tuple(sizes[x.strip()] for x in inner.split(",")) if inner else ()
+
 
 # /correlation/S: each configuration's mean score over the model pairs and its
 # bootstrap interval over models, raw and calibrated ([K]; docs/results.md).
-MEAN_DATASETS = ("mean", "mean_ci_low", "mean_ci_high", "calibrated_mean",
-                 "calibrated_mean_ci_low", "calibrated_mean_ci_high")
+MEAN_DATASETS = tuple(name for name in _datasets("/correlation/{set}")
+                      if re.fullmatch(r"(calibrated_)?mean(_ci_low|_ci_high)?", name))
+# /sweeps/NAME: the datasets named without the correlation method, in schema order.
+_SWEEP_DATASETS = {name: e for name, e in _datasets("/sweeps/{sweep}").items()
+                   if "{" not in name}
+
+
+def _instances(f, pattern, values=None):
+    """The objects of `f` that the schema pattern names: [(path, {symbol: value})].
+    A component that is a {symbol} ranges over the keys present; one with a
+    {method} inside ranges over the `methods` (JSON) or `method` attribute of its
+    parent (none when the parent has neither)."""
+    values = dict(values or {})
+    parts = [p for p in pattern.split("/") if p]
+    out = []
+
+    def walk(obj, path, i, vals):
+        if i == len(parts):
+            out.append((path or "/", vals))
+            return
+        part = parts[i]
+        if not isinstance(obj, h5py.Group):
+            return
+        m = re.fullmatch(r"\{(\w+)\}", part)
+        if m and m.group(1) != "method":
+            for k in obj.keys():
+                walk(obj[k], f"{path}/{k}", i + 1, {**vals, m.group(1): k})
+            return
+        names = [part]
+        if "{method}" in part:
+            methods = _attr_list(obj, "methods", None) or ([_attr_text(obj, "method")]
+                                                           if "method" in obj.attrs else [])
+            names = [part.replace("{method}", x) for x in methods]
+        for name in names:
+            if name in obj:
+                walk(obj[name], f"{path}/{name}", i + 1, vals)
+
+    walk(f, "", 0, values)
+    # a {symbol} ranges over groups only where the schema declares a group there
+    # (/calibration/{set}/{config} is not /calibration/{set}/done)
+    if _KINDS.get(pattern) == "group":
+        out = [(p, v) for p, v in out if isinstance(f[p], h5py.Group)]
+    return out
+
+
+_KINDS = {e["path"]: e["kind"] for e in SCHEMA["entries"] if e["kind"] != "attribute"}
+
+
+def check(f):
+    """The required entries of the schema (python/prh/results_schema.json) that
+    the open file `f` lacks, as sentences: a required dataset, group or
+    attribute of an object that is there (an optional part that is absent is not
+    a problem; neither is an object the schema does not declare)."""
+    problems = []
+    for e in SCHEMA["entries"]:
+        if e["optional"]:
+            continue
+        if e["kind"] == "attribute":
+            for path, _ in _instances(f, e["path"]):
+                if e["attribute"] not in f[path].attrs:
+                    problems.append(f"{path} lacks the attribute {e['attribute']!r}")
+            continue
+        parent, name = e["path"].rsplit("/", 1)
+        if e["path"] == "/" or "{" in name.replace("{method}", ""):
+            continue  # one of a set of objects: as many as there are
+        for path, _ in _instances(f, parent or "/"):
+            obj = f[path]
+            names = [name]
+            if "{method}" in name:
+                methods = _attr_list(obj, "methods", None) or ([_attr_text(obj, "method")]
+                                                               if "method" in obj.attrs else [])
+                names = [name.replace("{method}", x) for x in methods]
+            for n in names:
+                if n not in obj:
+                    problems.append(f"{path.rstrip('/')}/{n} is missing ({e['kind']}: {e['doc']})")
+    return problems
 
 
 def _text(x):
@@ -167,6 +265,9 @@ class Results:
                                                          len(self.models))
             self.groups = self._read_groups(f) if "groups" in f else None
             self._read_model_attrs(f, path)
+            # What the file lacks of the schema's required entries (sentences;
+            # check() below): [] for every file prh writes.
+            self.schema_problems = check(f)
 
     # --- reading ---------------------------------------------------------------
 
@@ -360,32 +461,25 @@ class Results:
              "breaking_fraction": _attr_num(g, "breaking_fraction", 0.5),
              "bootstrap": _attr_num(g, "bootstrap", 0), "confidence": _attr_num(g, "confidence"),
              "seed": _attr_num(g, "seed"),
-             "correlation_breaking_level": (float(np.asarray(g.attrs["correlation_breaking_level"]).reshape(-1)[0])
-                                            if "correlation_breaking_level" in g.attrs else None)}
-        for name in ("mean", "mean_ci_low", "mean_ci_high", "calibrated_mean", "calibrated_mean_ci_low",
-                     "calibrated_mean_ci_high", "significant_fraction", "significant_fraction_ci_low",
-                     "significant_fraction_ci_high"):
-            w[name] = _read(g, name, (L, k), np.float64)
-        # significant_fraction is a power curve (it grows with the images per level,
-        # `images`); relative_calibrated (the mean calibrated score over the first
-        # level's) is the effect size, with its own breaking level.
-        for name in ("relative_calibrated", "relative_calibrated_ci_low", "relative_calibrated_ci_high",
-                     "chance_share"):
-            w[name] = _read(g, name, (L, k), np.float64)
-        w["images"] = _read(g, "images", (L,), np.int64)
-        w["relative_breaking"] = _attr_num(g, "relative_breaking", 0.5)
-        for name in ("breaking_level", "breaking_level_low", "breaking_level_high", "breaking_agreement",
-                     "relative_breaking_level", "relative_breaking_level_low",
-                     "relative_breaking_level_high", "relative_breaking_agreement"):
-            w[name] = _read(g, name, (k,), np.float64)
-        w["r"] = _read(g, method, (L, k, k), np.float64) if method else None
-        for name in ("ci_low", "ci_high", "mantel_p", "null_mean", "null_q95", "null_p"):
-            w["r_" + name] = _read(g, f"{method}_{name}", (L, k, k), np.float64) if method else None
-        w["correlation_p"] = _read(g, "correlation_p", (L, k, k), np.float64)
-        w["correlation_test"] = _read(g, "correlation_test", (k, k), np.int64)
-        w["correlation_breaking_levels"] = _read(g, "correlation_breaking_level", (k, k), np.float64)
-        w["accuracy"] = _read(g, "accuracy", (L, m), np.float64)
-        w["agreement"] = _read(g, "agreement", (L,), np.float64)
+             "relative_breaking": _attr_num(g, "relative_breaking", 0.5)}
+        # Every dataset the schema declares under /sweeps/NAME (levels and sets
+        # above), checked against its shape; None when absent. significant_fraction
+        # is a power curve (it grows with the images per level, `images`);
+        # relative_calibrated (the mean calibrated score over the first level's) is
+        # the effect size, with its own breaking level.
+        sizes = {"L": L, "K": k, "M": m}
+        dtypes = {"float64": np.float64, "int64": np.int64}
+        for name, e in _SWEEP_DATASETS.items():
+            if name not in ("levels", "sets"):
+                w[name] = _read(g, name, _shape(e, sizes), dtypes[e["dtype"]])
+        # [K, K]: the first level not rejecting, per configuration pair
+        w["correlation_breaking_levels"] = w.pop("correlation_breaking_level")
+        # the gathered correlations of the sweep's method: r, r_ci_low, ...
+        for name, e in _datasets("/sweeps/{sweep}").items():
+            if name.startswith("{method}"):
+                key = "r" + name[len("{method}"):]
+                w[key] = (_read(g, name.replace("{method}", method), _shape(e, sizes), np.float64)
+                          if method else None)
         return w
 
     @staticmethod

@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "results_schema.hpp"
+
 namespace prh::store::paths {
 
 inline constexpr const char* kStoreFormat = "prh-store-1";
@@ -23,19 +25,19 @@ inline std::string model(const std::string& model) {
   return "/models/" + model;
 }
 
-// results.h5
+// results.h5: built from the schema's patterns (src/schema/results_schema.hpp)
 inline std::string alignment(const std::string& set) {
-  return "/alignment/" + set;
+  return schema::path(schema::kAlignmentSet, {{"set", set}});
 }
 inline std::string configuration(const std::string& set, const std::string& config) {
-  return "/alignment/" + set + "/" + config;
+  return schema::path(schema::kAlignmentConfig, {{"set", set}, {"config", config}});
 }
 
 inline std::string calibration(const std::string& set) {
-  return "/calibration/" + set;
+  return schema::path(schema::kCalibrationSet, {{"set", set}});
 }
 inline std::string calibration(const std::string& set, const std::string& config) {
-  return "/calibration/" + set + "/" + config;
+  return schema::path(schema::kCalibrationConfig, {{"set", set}, {"config", config}});
 }
 
 }  // namespace prh::store::paths

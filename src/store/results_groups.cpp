@@ -7,8 +7,24 @@
 #include "h5.hpp"
 #include "json_attr.hpp"
 #include "prh/core/error.hpp"
+#include "results_schema.hpp"
 
 namespace prh::store {
+namespace {
+
+// /groups/{set}/{method}_across_training_data + suffix (a schema name), for the
+// restricted correlation named `name` ("spearman_across_training_data").
+std::string across(const std::string& name, std::string_view suffix) {
+  const std::string tail = "_across_training_data";
+  PRH_ASSERT(
+      name.size() > tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0,
+      "restricted correlation '{}' is not METHOD{}", name, tail);
+  const std::string method = name.substr(0, name.size() - tail.size());
+  return schema::child(schema::kGroupsSet, "{method}" + tail + std::string(suffix),
+                       {{"method", method}});
+}
+
+}  // namespace
 
 void write_groups(const std::string& path, const std::vector<std::string>& training_data,
                   const std::vector<std::string>& family, const std::vector<std::string>& objective,
@@ -62,35 +78,47 @@ void write_groups(const std::string& path, const std::vector<std::string>& train
     auto gs = h5::create_group(root.id(), s.set);
     for (const auto& x : s.factors) {
       auto gf = h5::create_group(gs.id(), x.factor);
-      h5::write_doubles(gf.id(), "within", {K}, x.within);
-      h5::write_doubles(gf.id(), "across", {K}, x.across);
-      h5::write_doubles(gf.id(), "gap", {K}, x.gap);
-      h5::write_doubles(gf.id(), "within_ci_low", {K}, x.within_low);
-      h5::write_doubles(gf.id(), "within_ci_high", {K}, x.within_high);
-      h5::write_doubles(gf.id(), "across_ci_low", {K}, x.across_low);
-      h5::write_doubles(gf.id(), "across_ci_high", {K}, x.across_high);
-      h5::write_doubles(gf.id(), "gap_ci_low", {K}, x.gap_low);
-      h5::write_doubles(gf.id(), "gap_ci_high", {K}, x.gap_high);
-      h5::write_int64s(gf.id(), "n_within", {K}, x.n_within);
-      h5::write_int64s(gf.id(), "n_across", {K}, x.n_across);
+      h5::write_doubles(gf.id(), schema::child(schema::kGroupsFactor, "within"), {K}, x.within);
+      h5::write_doubles(gf.id(), schema::child(schema::kGroupsFactor, "across"), {K}, x.across);
+      h5::write_doubles(gf.id(), schema::child(schema::kGroupsFactor, "gap"), {K}, x.gap);
+      h5::write_doubles(gf.id(), schema::child(schema::kGroupsFactor, "within_ci_low"), {K},
+                        x.within_low);
+      h5::write_doubles(gf.id(), schema::child(schema::kGroupsFactor, "within_ci_high"), {K},
+                        x.within_high);
+      h5::write_doubles(gf.id(), schema::child(schema::kGroupsFactor, "across_ci_low"), {K},
+                        x.across_low);
+      h5::write_doubles(gf.id(), schema::child(schema::kGroupsFactor, "across_ci_high"), {K},
+                        x.across_high);
+      h5::write_doubles(gf.id(), schema::child(schema::kGroupsFactor, "gap_ci_low"), {K},
+                        x.gap_low);
+      h5::write_doubles(gf.id(), schema::child(schema::kGroupsFactor, "gap_ci_high"), {K},
+                        x.gap_high);
+      h5::write_int64s(gf.id(), schema::child(schema::kGroupsFactor, "n_within"), {K}, x.n_within);
+      h5::write_int64s(gf.id(), schema::child(schema::kGroupsFactor, "n_across"), {K}, x.n_across);
       if (x.effect.size() == K) {
-        h5::write_doubles(gf.id(), "effect", {K}, x.effect);
-        h5::write_doubles(gf.id(), "effect_ci_low", {K}, x.effect_low);
-        h5::write_doubles(gf.id(), "effect_ci_high", {K}, x.effect_high);
-        h5::write_doubles(gf.id(), "effect_pvalue", {K}, x.effect_pvalue);
-        h5::write_doubles(gf.id(), "effect_qvalue", {K}, x.effect_qvalue);
-        h5::write_int64s(gf.id(), "effect_permutations", {K}, x.effect_valid);
+        h5::write_doubles(gf.id(), schema::child(schema::kGroupsFactor, "effect"), {K}, x.effect);
+        h5::write_doubles(gf.id(), schema::child(schema::kGroupsFactor, "effect_ci_low"), {K},
+                          x.effect_low);
+        h5::write_doubles(gf.id(), schema::child(schema::kGroupsFactor, "effect_ci_high"), {K},
+                          x.effect_high);
+        h5::write_doubles(gf.id(), schema::child(schema::kGroupsFactor, "effect_pvalue"), {K},
+                          x.effect_pvalue);
+        h5::write_doubles(gf.id(), schema::child(schema::kGroupsFactor, "effect_qvalue"), {K},
+                          x.effect_qvalue);
+        h5::write_int64s(gf.id(), schema::child(schema::kGroupsFactor, "effect_permutations"), {K},
+                         x.effect_valid);
         h5::write_attr(gf.id(), "effect_note", nlohmann::json(x.effect_note).dump());
       }
     }
     for (const auto& c : s.correlations) {
-      h5::write_doubles(gs.id(), c.name, {K, K}, c.r);
-      h5::write_doubles(gs.id(), c.name + "_pvalue", {K, K}, c.p);
-      h5::write_int64s(gs.id(), c.name + "_n", {K, K}, c.n);
+      h5::write_doubles(gs.id(), across(c.name, ""), {K, K}, c.r);
+      h5::write_doubles(gs.id(), across(c.name, "_pvalue"), {K, K}, c.p);
+      h5::write_int64s(gs.id(), across(c.name, "_n"), {K, K}, c.n);
       if (!c.ci_low.empty()) {
-        h5::write_doubles(gs.id(), c.name + "_ci_low", {K, K}, c.ci_low);
-        h5::write_doubles(gs.id(), c.name + "_ci_high", {K, K}, c.ci_high);
-        if (!c.ci_p.empty()) h5::write_doubles(gs.id(), c.name + "_ci_pvalue", {K, K}, c.ci_p);
+        h5::write_doubles(gs.id(), across(c.name, "_ci_low"), {K, K}, c.ci_low);
+        h5::write_doubles(gs.id(), across(c.name, "_ci_high"), {K, K}, c.ci_high);
+        if (!c.ci_p.empty())
+          h5::write_doubles(gs.id(), across(c.name, "_ci_pvalue"), {K, K}, c.ci_p);
       }
     }
   }
@@ -154,23 +182,23 @@ GroupsData read_groups(const std::string& path) {
       auto gf = h5::open_group(gs.id(), factor);
       GroupFactor x;
       x.factor = factor;
-      x.within = dbl(gf.id(), "within");
-      x.across = dbl(gf.id(), "across");
-      x.gap = dbl(gf.id(), "gap");
-      x.within_low = dbl(gf.id(), "within_ci_low");
-      x.within_high = dbl(gf.id(), "within_ci_high");
-      x.across_low = dbl(gf.id(), "across_ci_low");
-      x.across_high = dbl(gf.id(), "across_ci_high");
-      x.gap_low = dbl(gf.id(), "gap_ci_low");
-      x.gap_high = dbl(gf.id(), "gap_ci_high");
-      x.n_within = i64(gf.id(), "n_within");
-      x.n_across = i64(gf.id(), "n_across");
-      x.effect = dbl(gf.id(), "effect");
-      x.effect_low = dbl(gf.id(), "effect_ci_low");
-      x.effect_high = dbl(gf.id(), "effect_ci_high");
-      x.effect_pvalue = dbl(gf.id(), "effect_pvalue");
-      x.effect_qvalue = dbl(gf.id(), "effect_qvalue");
-      x.effect_valid = i64(gf.id(), "effect_permutations");
+      x.within = dbl(gf.id(), schema::child(schema::kGroupsFactor, "within"));
+      x.across = dbl(gf.id(), schema::child(schema::kGroupsFactor, "across"));
+      x.gap = dbl(gf.id(), schema::child(schema::kGroupsFactor, "gap"));
+      x.within_low = dbl(gf.id(), schema::child(schema::kGroupsFactor, "within_ci_low"));
+      x.within_high = dbl(gf.id(), schema::child(schema::kGroupsFactor, "within_ci_high"));
+      x.across_low = dbl(gf.id(), schema::child(schema::kGroupsFactor, "across_ci_low"));
+      x.across_high = dbl(gf.id(), schema::child(schema::kGroupsFactor, "across_ci_high"));
+      x.gap_low = dbl(gf.id(), schema::child(schema::kGroupsFactor, "gap_ci_low"));
+      x.gap_high = dbl(gf.id(), schema::child(schema::kGroupsFactor, "gap_ci_high"));
+      x.n_within = i64(gf.id(), schema::child(schema::kGroupsFactor, "n_within"));
+      x.n_across = i64(gf.id(), schema::child(schema::kGroupsFactor, "n_across"));
+      x.effect = dbl(gf.id(), schema::child(schema::kGroupsFactor, "effect"));
+      x.effect_low = dbl(gf.id(), schema::child(schema::kGroupsFactor, "effect_ci_low"));
+      x.effect_high = dbl(gf.id(), schema::child(schema::kGroupsFactor, "effect_ci_high"));
+      x.effect_pvalue = dbl(gf.id(), schema::child(schema::kGroupsFactor, "effect_pvalue"));
+      x.effect_qvalue = dbl(gf.id(), schema::child(schema::kGroupsFactor, "effect_qvalue"));
+      x.effect_valid = i64(gf.id(), schema::child(schema::kGroupsFactor, "effect_permutations"));
       x.effect_note = json_strings(gf.id(), "effect_note");
       sg.factors.push_back(std::move(x));
     }
@@ -179,12 +207,12 @@ GroupsData read_groups(const std::string& path) {
       if (!h5::exists(gs.id(), n)) continue;
       RestrictedCorrelation c;
       c.name = n;
-      c.r = dbl(gs.id(), n);
-      c.p = dbl(gs.id(), n + "_pvalue");
-      c.n = i64(gs.id(), n + "_n");
-      c.ci_low = dbl(gs.id(), n + "_ci_low");
-      c.ci_high = dbl(gs.id(), n + "_ci_high");
-      c.ci_p = dbl(gs.id(), n + "_ci_pvalue");
+      c.r = dbl(gs.id(), across(n, ""));
+      c.p = dbl(gs.id(), across(n, "_pvalue"));
+      c.n = i64(gs.id(), across(n, "_n"));
+      c.ci_low = dbl(gs.id(), across(n, "_ci_low"));
+      c.ci_high = dbl(gs.id(), across(n, "_ci_high"));
+      c.ci_p = dbl(gs.id(), across(n, "_ci_pvalue"));
       sg.correlations.push_back(std::move(c));
     }
     g.sets.push_back(std::move(sg));

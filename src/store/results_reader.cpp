@@ -9,6 +9,7 @@
 #include "h5.hpp"
 #include "paths.hpp"
 #include "prh/core/error.hpp"
+#include "results_schema.hpp"
 
 namespace prh::store {
 
@@ -17,6 +18,14 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kFormat = paths::kResultsFormat;
+
+// The path of dataset `name` (a schema pattern: "scores", "{method}_ci_low") of
+// the group g whose pattern is `parent`; a name the schema
+// (src/schema/results_schema.cpp) does not declare there is a logic error.
+std::string in(const std::string& g, std::string_view parent, std::string_view name,
+               std::string_view method = "") {
+  return g + "/" + schema::child(parent, name, {{"method", method}});
+}
 
 // The open file and its path, for messages that name both.
 struct File {
@@ -234,7 +243,7 @@ std::vector<std::string> ordered(std::vector<std::string> names,
 
 AlignmentResult read_alignment(const File& f, const std::string& set, const std::string& name,
                                std::size_t m) {
-  const std::string g = paths::configuration(set, name);
+  const std::string g = schema::path(schema::kAlignmentConfig, {{"set", set}, {"config", name}});
   auto obj = open_object(f, g);
   AlignmentResult a;
   a.name = name;
@@ -243,15 +252,17 @@ AlignmentResult read_alignment(const File& f, const std::string& set, const std:
   a.symmetric = attr_int(f, obj.id(), g, "symmetric", 1) != 0;
   a.preprocess = attr_string_or(f, obj.id(), g, "preprocess", "");
   a.last_layer_only = attr_int(f, obj.id(), g, "last_layer_only", 0) != 0;
-  a.scores = read_doubles(f, g + "/scores", {m, m}, /*optional=*/false);
-  a.layers = read_numbers<std::int32_t>(f, g + "/layers", h5::native_int32(), {m, m, 2});
-  a.done = read_optional<std::uint8_t>(f, g + "/done", h5::native_uint8(), {m * (m + 1) / 2});
+  a.scores = read_doubles(f, in(g, schema::kAlignmentConfig, "scores"), {m, m}, /*optional=*/false);
+  a.layers = read_numbers<std::int32_t>(f, in(g, schema::kAlignmentConfig, "layers"),
+                                        h5::native_int32(), {m, m, 2});
+  a.done = read_optional<std::uint8_t>(f, in(g, schema::kAlignmentConfig, "done"),
+                                       h5::native_uint8(), {m * (m + 1) / 2});
   return a;
 }
 
 CorrelationResult read_correlation(const File& f, const std::string& set,
                                    const std::vector<std::string>& configurations, std::size_t m) {
-  const std::string g = "/correlation/" + set;
+  const std::string g = schema::path(schema::kCorrelationSet, {{"set", set}});
   auto obj = open_object(f, g);
   CorrelationResult c;
   c.configurations = h5::has_attr(obj.id(), "configurations")
@@ -270,55 +281,61 @@ CorrelationResult read_correlation(const File& f, const std::string& set,
   c.resampling = attr_string_or(f, obj.id(), g, "resampling", "");
   c.vector = attr_string_or(f, obj.id(), g, "vector", "");
   const h5::hsize k = c.configurations.size();
-  c.mean_alignment = read_doubles(f, g + "/mean_alignment", {k, m});
-  c.mean = read_doubles(f, g + "/mean", {k});
-  c.mean_ci_low = read_doubles(f, g + "/mean_ci_low", {k});
-  c.mean_ci_high = read_doubles(f, g + "/mean_ci_high", {k});
-  c.calibrated_mean = read_doubles(f, g + "/calibrated_mean", {k});
-  c.calibrated_mean_ci_low = read_doubles(f, g + "/calibrated_mean_ci_low", {k});
-  c.calibrated_mean_ci_high = read_doubles(f, g + "/calibrated_mean_ci_high", {k});
+  c.mean_alignment = read_doubles(f, in(g, schema::kCorrelationSet, "mean_alignment"), {k, m});
+  c.mean = read_doubles(f, in(g, schema::kCorrelationSet, "mean"), {k});
+  c.mean_ci_low = read_doubles(f, in(g, schema::kCorrelationSet, "mean_ci_low"), {k});
+  c.mean_ci_high = read_doubles(f, in(g, schema::kCorrelationSet, "mean_ci_high"), {k});
+  c.calibrated_mean = read_doubles(f, in(g, schema::kCorrelationSet, "calibrated_mean"), {k});
+  c.calibrated_mean_ci_low =
+      read_doubles(f, in(g, schema::kCorrelationSet, "calibrated_mean_ci_low"), {k});
+  c.calibrated_mean_ci_high =
+      read_doubles(f, in(g, schema::kCorrelationSet, "calibrated_mean_ci_high"), {k});
   c.mean_seed = attr_number<std::uint64_t>(f, obj.id(), g, "mean_seed", h5::native_uint64(), 0);
   for (const auto& method : c.methods) {
-    const std::string base = g + "/" + method;
+    const auto at = [&](std::string_view name) {
+      return in(g, schema::kCorrelationSet, name, method);
+    };
+    const std::string base = at("{method}");
     if (!has_dataset(f, base)) continue;  // not written (yet)
     CorrelationMethod cm;
     cm.name = method;
     cm.r = read_doubles(f, base, {k, k}, /*optional=*/false);
-    cm.p = read_doubles(f, base + "_pvalue", {k, k});
-    cm.n = read_ints(f, base + "_n", {k, k});
-    cm.ci_low = read_doubles(f, base + "_ci_low", {k, k});
-    cm.ci_high = read_doubles(f, base + "_ci_high", {k, k});
-    cm.mantel_p = read_doubles(f, base + "_mantel_p", {k, k});
-    cm.null_mean = read_doubles(f, base + "_null_mean", {k, k});
-    cm.null_q95 = read_doubles(f, base + "_null_q95", {k, k});
-    cm.null_p = read_doubles(f, base + "_null_p", {k, k});
-    const std::string acc = g + "/accuracy_" + method;
+    cm.p = read_doubles(f, at("{method}_pvalue"), {k, k});
+    cm.n = read_ints(f, at("{method}_n"), {k, k});
+    cm.ci_low = read_doubles(f, at("{method}_ci_low"), {k, k});
+    cm.ci_high = read_doubles(f, at("{method}_ci_high"), {k, k});
+    cm.mantel_p = read_doubles(f, at("{method}_mantel_p"), {k, k});
+    cm.null_mean = read_doubles(f, at("{method}_null_mean"), {k, k});
+    cm.null_q95 = read_doubles(f, at("{method}_null_q95"), {k, k});
+    cm.null_p = read_doubles(f, at("{method}_null_p"), {k, k});
+    const std::string acc = at("accuracy_{method}");
     cm.accuracy_r = read_doubles(f, acc, {k});
-    cm.accuracy_p = read_doubles(f, acc + "_pvalue", {k});
-    cm.accuracy_n = read_ints(f, acc + "_n", {k});
+    cm.accuracy_p = read_doubles(f, at("accuracy_{method}_pvalue"), {k});
+    cm.accuracy_n = read_ints(f, at("accuracy_{method}_n"), {k});
     c.by_method.push_back(std::move(cm));
   }
   return c;
 }
 
 PredictionsResult read_predictions(const File& f, const std::string& set, std::size_t m) {
-  const std::string g = "/predictions/" + set;
+  const std::string g = schema::path(schema::kPredictionsSet, {{"set", set}});
   auto obj = open_object(f, g);
   PredictionsResult p;
   p.labelled = attr_int(f, obj.id(), g, "labelled");
   p.n = attr_int(f, obj.id(), g, "n");
-  p.accuracy = read_doubles(f, g + "/accuracy", {m});
-  p.mean_prob = read_doubles(f, g + "/mean_prob", {m});
-  p.mean_prob_wrong = read_doubles(f, g + "/mean_prob_wrong", {m});
-  p.agreement = read_doubles(f, g + "/agreement", {m, m});
-  p.both_wrong = read_ints(f, g + "/both_wrong", {m, m});
-  p.agreement_both_wrong = read_doubles(f, g + "/agreement_both_wrong", {m, m});
+  p.accuracy = read_doubles(f, in(g, schema::kPredictionsSet, "accuracy"), {m});
+  p.mean_prob = read_doubles(f, in(g, schema::kPredictionsSet, "mean_prob"), {m});
+  p.mean_prob_wrong = read_doubles(f, in(g, schema::kPredictionsSet, "mean_prob_wrong"), {m});
+  p.agreement = read_doubles(f, in(g, schema::kPredictionsSet, "agreement"), {m, m});
+  p.both_wrong = read_ints(f, in(g, schema::kPredictionsSet, "both_wrong"), {m, m});
+  p.agreement_both_wrong =
+      read_doubles(f, in(g, schema::kPredictionsSet, "agreement_both_wrong"), {m, m});
   return p;
 }
 
 ComparisonResult read_comparison(const File& f, const std::string& s1, const std::string& s2,
                                  const std::vector<std::string>& configurations) {
-  const std::string g = "/comparison/" + s1 + "/" + s2;
+  const std::string g = schema::path(schema::kComparisonPair, {{"set_a", s1}, {"set_b", s2}});
   auto obj = open_object(f, g);
   ComparisonResult c;
   c.set_a = s1;
@@ -341,21 +358,24 @@ ComparisonResult read_comparison(const File& f, const std::string& s1, const std
   c.test = attr_string_or(f, obj.id(), g, "test", "");
   const h5::hsize k = c.configurations.size();
   for (const auto& method : c.methods) {
-    const std::string base = g + "/" + method + "_diff";
+    const auto at = [&](std::string_view name) {
+      return in(g, schema::kComparisonPair, name, method);
+    };
+    const std::string base = at("{method}_diff");
     if (!has_dataset(f, base)) continue;
     ComparisonMethod cm;
     cm.name = method;
     cm.diff = read_doubles(f, base, {k, k}, /*optional=*/false);
-    cm.ci_low = read_doubles(f, base + "_ci_low", {k, k});
-    cm.ci_high = read_doubles(f, base + "_ci_high", {k, k});
-    cm.pvalue = read_doubles(f, base + "_pvalue", {k, k});
+    cm.ci_low = read_doubles(f, at("{method}_diff_ci_low"), {k, k});
+    cm.ci_high = read_doubles(f, at("{method}_diff_ci_high"), {k, k});
+    cm.pvalue = read_doubles(f, at("{method}_diff_pvalue"), {k, k});
     c.by_method.push_back(std::move(cm));
   }
   return c;
 }
 
 SweepResult read_sweep(const File& f, const std::string& name, h5::hsize k, h5::hsize m) {
-  const std::string g = "/sweeps/" + name;
+  const std::string g = schema::path(schema::kSweep, {{"sweep", name}});
   auto obj = open_object(f, g);
   SweepResult w;
   w.name = name;
@@ -363,41 +383,62 @@ SweepResult read_sweep(const File& f, const std::string& name, h5::hsize k, h5::
   w.base = attr_string_or(f, obj.id(), g, "base", "");
   w.parameter = attr_string_or(f, obj.id(), g, "parameter", "level");
   w.method = attr_string_or(f, obj.id(), g, "method", "");
+  w.description = attr_string_or(f, obj.id(), g, "description", "");
   w.alpha = attr_double(f, obj.id(), g, "alpha");
   w.confidence = attr_double(f, obj.id(), g, "confidence");
   w.breaking_fraction = attr_double(f, obj.id(), g, "breaking_fraction");
-  w.sets = read_strings(f, g + "/sets");
+  w.sets = read_strings(f, in(g, schema::kSweep, "sets"));
   const h5::hsize L = w.sets.size();
-  w.levels = read_doubles(f, g + "/levels", {L}, /*optional=*/false);
-  w.mean = read_doubles(f, g + "/mean", {L, k}, false);
-  w.mean_ci_low = read_doubles(f, g + "/mean_ci_low", {L, k});
-  w.mean_ci_high = read_doubles(f, g + "/mean_ci_high", {L, k});
-  w.calibrated_mean = read_doubles(f, g + "/calibrated_mean", {L, k});
-  w.significant_fraction = read_doubles(f, g + "/significant_fraction", {L, k});
-  w.significant_ci_low = read_doubles(f, g + "/significant_fraction_ci_low", {L, k});
-  w.significant_ci_high = read_doubles(f, g + "/significant_fraction_ci_high", {L, k});
-  w.breaking_level = read_doubles(f, g + "/breaking_level", {k});
-  w.breaking_level_low = read_doubles(f, g + "/breaking_level_low", {k});
-  w.breaking_level_high = read_doubles(f, g + "/breaking_level_high", {k});
-  w.breaking_agreement = read_doubles(f, g + "/breaking_agreement", {k});
+  w.levels = read_doubles(f, in(g, schema::kSweep, "levels"), {L}, /*optional=*/false);
+  w.mean = read_doubles(f, in(g, schema::kSweep, "mean"), {L, k}, false);
+  w.mean_ci_low = read_doubles(f, in(g, schema::kSweep, "mean_ci_low"), {L, k});
+  w.mean_ci_high = read_doubles(f, in(g, schema::kSweep, "mean_ci_high"), {L, k});
+  w.calibrated_mean = read_doubles(f, in(g, schema::kSweep, "calibrated_mean"), {L, k});
+  w.calibrated_ci_low = read_doubles(f, in(g, schema::kSweep, "calibrated_mean_ci_low"), {L, k});
+  w.calibrated_ci_high = read_doubles(f, in(g, schema::kSweep, "calibrated_mean_ci_high"), {L, k});
+  w.significant_fraction = read_doubles(f, in(g, schema::kSweep, "significant_fraction"), {L, k});
+  w.significant_ci_low =
+      read_doubles(f, in(g, schema::kSweep, "significant_fraction_ci_low"), {L, k});
+  w.significant_ci_high =
+      read_doubles(f, in(g, schema::kSweep, "significant_fraction_ci_high"), {L, k});
+  w.breaking_level = read_doubles(f, in(g, schema::kSweep, "breaking_level"), {k});
+  w.breaking_level_low = read_doubles(f, in(g, schema::kSweep, "breaking_level_low"), {k});
+  w.breaking_level_high = read_doubles(f, in(g, schema::kSweep, "breaking_level_high"), {k});
+  w.breaking_agreement = read_doubles(f, in(g, schema::kSweep, "breaking_agreement"), {k});
   // Effect-size breaking and the chance share (absent in older files).
   if (h5::has_attr(obj.id(), "relative_breaking"))
     w.relative_breaking = attr_double(f, obj.id(), g, "relative_breaking");
-  w.relative = read_doubles(f, g + "/relative_calibrated", {L, k});
-  w.relative_ci_low = read_doubles(f, g + "/relative_calibrated_ci_low", {L, k});
-  w.relative_ci_high = read_doubles(f, g + "/relative_calibrated_ci_high", {L, k});
-  w.chance_share = read_doubles(f, g + "/chance_share", {L, k});
-  w.relative_breaking_level = read_doubles(f, g + "/relative_breaking_level", {k});
-  w.relative_breaking_level_low = read_doubles(f, g + "/relative_breaking_level_low", {k});
-  w.relative_breaking_level_high = read_doubles(f, g + "/relative_breaking_level_high", {k});
-  w.relative_breaking_agreement = read_doubles(f, g + "/relative_breaking_agreement", {k});
-  w.images = read_ints(f, g + "/images", {L});
-  if (!w.method.empty()) w.r = read_doubles(f, g + "/" + w.method, {L, k, k});
-  w.test_p = read_doubles(f, g + "/correlation_p", {L, k, k});
-  w.correlation_test = read_ints(f, g + "/correlation_test", {k, k});
-  w.correlation_breaking_level = read_doubles(f, g + "/correlation_breaking_level", {k, k});
-  w.accuracy = read_doubles(f, g + "/accuracy", {L, m});
-  w.agreement = read_doubles(f, g + "/agreement", {L});
+  w.relative = read_doubles(f, in(g, schema::kSweep, "relative_calibrated"), {L, k});
+  w.relative_ci_low = read_doubles(f, in(g, schema::kSweep, "relative_calibrated_ci_low"), {L, k});
+  w.relative_ci_high =
+      read_doubles(f, in(g, schema::kSweep, "relative_calibrated_ci_high"), {L, k});
+  w.chance_share = read_doubles(f, in(g, schema::kSweep, "chance_share"), {L, k});
+  w.relative_breaking_level =
+      read_doubles(f, in(g, schema::kSweep, "relative_breaking_level"), {k});
+  w.relative_breaking_level_low =
+      read_doubles(f, in(g, schema::kSweep, "relative_breaking_level_low"), {k});
+  w.relative_breaking_level_high =
+      read_doubles(f, in(g, schema::kSweep, "relative_breaking_level_high"), {k});
+  w.relative_breaking_agreement =
+      read_doubles(f, in(g, schema::kSweep, "relative_breaking_agreement"), {k});
+  w.images = read_ints(f, in(g, schema::kSweep, "images"), {L});
+  if (!w.method.empty()) {
+    const auto at = [&](std::string_view n) { return in(g, schema::kSweep, n, w.method); };
+    w.r = read_doubles(f, at("{method}"), {L, k, k});
+    w.r_ci_low = read_doubles(f, at("{method}_ci_low"), {L, k, k});
+    w.r_ci_high = read_doubles(f, at("{method}_ci_high"), {L, k, k});
+    w.mantel_p = read_doubles(f, at("{method}_mantel_p"), {L, k, k});
+    w.null_mean = read_doubles(f, at("{method}_null_mean"), {L, k, k});
+    w.null_q95 = read_doubles(f, at("{method}_null_q95"), {L, k, k});
+    w.null_p = read_doubles(f, at("{method}_null_p"), {L, k, k});
+  }
+  w.test_p = read_doubles(f, in(g, schema::kSweep, "correlation_p"), {L, k, k});
+  w.correlation_test = read_ints(f, in(g, schema::kSweep, "correlation_test"), {k, k});
+  w.correlation_breaking_level =
+      read_doubles(f, in(g, schema::kSweep, "correlation_breaking_level"), {k, k});
+  w.accuracy = read_doubles(f, in(g, schema::kSweep, "accuracy"), {L, m});
+  w.mean_prob = read_doubles(f, in(g, schema::kSweep, "mean_prob"), {L, m});
+  w.agreement = read_doubles(f, in(g, schema::kSweep, "agreement"), {L});
   return w;
 }
 
@@ -451,7 +492,7 @@ ResultsData read_results(const std::string& path) {
   r.identity = attr_string_or(f, root, "/", "identity", "");
   r.complete = attr_int(f, root, "/", "complete", 0) == 1;
 
-  r.models = read_strings(f, "/models");
+  r.models = read_strings(f, schema::path(schema::kModels, {}));
   const std::size_t m = r.models.size();
   {
     auto obj = open_object(f, "/models");
@@ -459,7 +500,7 @@ ResultsData read_results(const std::string& path) {
         attr_vector<std::int64_t>(f, obj.id(), "/models", "layer_counts", h5::native_int64(), m);
     r.classes = attr_vector<std::int64_t>(f, obj.id(), "/models", "classes", h5::native_int64(), m);
   }
-  r.configurations = read_strings(f, "/configurations");
+  r.configurations = read_strings(f, schema::path(schema::kConfigurations, {}));
 
   // Image sets: every group under /alignment, /correlation or /predictions.
   std::vector<std::string> set_names;

@@ -15,6 +15,7 @@
 #include "prh/core/files.hpp"
 #include "prh/core/version.hpp"
 #include "prh/store/done_flags.hpp"
+#include "results_schema.hpp"
 #include "unit_file.hpp"
 
 namespace prh::store {
@@ -76,10 +77,12 @@ void write_configuration_group(h5::Id file, const ResultsLayout& L, const std::s
   const auto m = static_cast<h5::hsize>(L.models.size());
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const std::int32_t minus_one = -1;
-  h5::create_dataset_filled(g.id(), "scores", h5::ieee_f64le(), {m, m}, h5::native_double(), &nan);
-  h5::create_dataset_filled(g.id(), "layers", h5::std_i32le(), {m, m, 2}, h5::native_int32(),
-                            &minus_one);
-  h5::create_dataset(g.id(), "done", h5::std_u8le(), {static_cast<h5::hsize>(L.pairs())}, true);
+  h5::create_dataset_filled(g.id(), schema::child(schema::kAlignmentConfig, "scores"),
+                            h5::ieee_f64le(), {m, m}, h5::native_double(), &nan);
+  h5::create_dataset_filled(g.id(), schema::child(schema::kAlignmentConfig, "layers"),
+                            h5::std_i32le(), {m, m, 2}, h5::native_int32(), &minus_one);
+  h5::create_dataset(g.id(), schema::child(schema::kAlignmentConfig, "done"), h5::std_u8le(),
+                     {static_cast<h5::hsize>(L.pairs())}, true);
 }
 
 bool stored_symmetric(h5::Id f, const std::string& config_group) {
@@ -221,9 +224,10 @@ AlignmentWriter::AlignmentWriter(const std::string& path, const ResultsLayout& l
     for (const auto& c : layout.configurations) {
       Impl::Block b;
       const std::string p = config_path(s.name, c.name);
-      b.scores = file.dataset(p + "/scores");
-      b.layers = file.dataset(p + "/layers");
-      b.done = file.flags(p + "/done");
+      b.scores = file.dataset(schema::path(schema::kScores, {{"set", s.name}, {"config", c.name}}));
+      b.layers = file.dataset(schema::path(schema::kLayers, {{"set", s.name}, {"config", c.name}}));
+      b.done =
+          file.flags(schema::path(schema::kAlignmentDone, {{"set", s.name}, {"config", c.name}}));
       PRH_ASSERT(static_cast<std::int64_t>(file.flag_count(b.done)) == layout.pairs(),
                  "{}: {} done flags for {} pairs", p, file.flag_count(b.done), layout.pairs());
       row.push_back(b);
@@ -853,6 +857,10 @@ namespace {
 
 void write_sweep(h5::Id parent, const SweepDerived& x, h5::hsize K) {
   auto g = h5::create_group(parent, x.name);
+  // every dataset name checked against the schema (/sweeps/{sweep}/...)
+  const auto n = [&](std::string_view name) {
+    return schema::child(schema::kSweep, name, {{"method", x.method}});
+  };
   const auto L = static_cast<h5::hsize>(x.levels.size());
   const auto M = static_cast<h5::hsize>(L ? x.accuracy.size() / L : 0);
   h5::write_attr(g.id(), "family", x.family);
@@ -874,49 +882,49 @@ void write_sweep(h5::Id parent, const SweepDerived& x, h5::hsize K) {
   h5::write_attr(g.id(), "resampling", std::string("models"));
   h5::write_attr(g.id(), "calibrated", static_cast<std::int64_t>(x.calibrated));
   h5::write_attr(g.id(), "method", x.method);
-  h5::write_doubles(g.id(), "levels", {L}, x.levels);
-  h5::write_strings(g.id(), "sets", x.sets);
-  h5::write_int64s(g.id(), "images", {L}, x.images);
-  const std::pair<const char*, const std::vector<double>*> lk[] = {
-      {"mean", &x.mean},
-      {"mean_ci_low", &x.mean_ci_low},
-      {"mean_ci_high", &x.mean_ci_high},
-      {"calibrated_mean", &x.calibrated_mean},
-      {"calibrated_mean_ci_low", &x.calibrated_ci_low},
-      {"calibrated_mean_ci_high", &x.calibrated_ci_high},
-      {"significant_fraction", &x.significant},
-      {"significant_fraction_ci_low", &x.significant_ci_low},
-      {"significant_fraction_ci_high", &x.significant_ci_high},
-      {"relative_calibrated", &x.relative},
-      {"relative_calibrated_ci_low", &x.relative_ci_low},
-      {"relative_calibrated_ci_high", &x.relative_ci_high},
-      {"chance_share", &x.chance_share}};
+  h5::write_doubles(g.id(), n("levels"), {L}, x.levels);
+  h5::write_strings(g.id(), n("sets"), x.sets);
+  h5::write_int64s(g.id(), n("images"), {L}, x.images);
+  const std::pair<std::string, const std::vector<double>*> lk[] = {
+      {n("mean"), &x.mean},
+      {n("mean_ci_low"), &x.mean_ci_low},
+      {n("mean_ci_high"), &x.mean_ci_high},
+      {n("calibrated_mean"), &x.calibrated_mean},
+      {n("calibrated_mean_ci_low"), &x.calibrated_ci_low},
+      {n("calibrated_mean_ci_high"), &x.calibrated_ci_high},
+      {n("significant_fraction"), &x.significant},
+      {n("significant_fraction_ci_low"), &x.significant_ci_low},
+      {n("significant_fraction_ci_high"), &x.significant_ci_high},
+      {n("relative_calibrated"), &x.relative},
+      {n("relative_calibrated_ci_low"), &x.relative_ci_low},
+      {n("relative_calibrated_ci_high"), &x.relative_ci_high},
+      {n("chance_share"), &x.chance_share}};
   for (const auto& [name, v] : lk) h5::write_doubles(g.id(), name, {L, K}, *v);
-  const std::pair<const char*, const std::vector<double>*> k1[] = {
-      {"breaking_level", &x.breaking_level},
-      {"breaking_level_low", &x.breaking_level_low},
-      {"breaking_level_high", &x.breaking_level_high},
-      {"breaking_agreement", &x.breaking_agreement},
-      {"relative_breaking_level", &x.relative_breaking_level},
-      {"relative_breaking_level_low", &x.relative_breaking_level_low},
-      {"relative_breaking_level_high", &x.relative_breaking_level_high},
-      {"relative_breaking_agreement", &x.relative_breaking_agreement}};
+  const std::pair<std::string, const std::vector<double>*> k1[] = {
+      {n("breaking_level"), &x.breaking_level},
+      {n("breaking_level_low"), &x.breaking_level_low},
+      {n("breaking_level_high"), &x.breaking_level_high},
+      {n("breaking_agreement"), &x.breaking_agreement},
+      {n("relative_breaking_level"), &x.relative_breaking_level},
+      {n("relative_breaking_level_low"), &x.relative_breaking_level_low},
+      {n("relative_breaking_level_high"), &x.relative_breaking_level_high},
+      {n("relative_breaking_agreement"), &x.relative_breaking_agreement}};
   for (const auto& [name, v] : k1) h5::write_doubles(g.id(), name, {K}, *v);
   const std::pair<std::string, const std::vector<double>*> lkk[] = {
-      {x.method, &x.r},
-      {x.method + "_ci_low", &x.r_ci_low},
-      {x.method + "_ci_high", &x.r_ci_high},
-      {x.method + "_mantel_p", &x.mantel_p},
-      {x.method + "_null_mean", &x.null_mean},
-      {x.method + "_null_q95", &x.null_q95},
-      {x.method + "_null_p", &x.null_p},
-      {"correlation_p", &x.test_p}};
+      {n("{method}"), &x.r},
+      {n("{method}_ci_low"), &x.r_ci_low},
+      {n("{method}_ci_high"), &x.r_ci_high},
+      {n("{method}_mantel_p"), &x.mantel_p},
+      {n("{method}_null_mean"), &x.null_mean},
+      {n("{method}_null_q95"), &x.null_q95},
+      {n("{method}_null_p"), &x.null_p},
+      {n("correlation_p"), &x.test_p}};
   for (const auto& [name, v] : lkk) h5::write_doubles(g.id(), name, {L, K, K}, *v);
-  h5::write_int64s(g.id(), "correlation_test", {K, K}, x.correlation_test);
-  h5::write_doubles(g.id(), "correlation_breaking_level", {K, K}, x.correlation_breaking_level);
-  h5::write_doubles(g.id(), "accuracy", {L, M}, x.accuracy);
-  h5::write_doubles(g.id(), "mean_prob", {L, M}, x.mean_prob);
-  h5::write_doubles(g.id(), "agreement", {L}, x.agreement);
+  h5::write_int64s(g.id(), n("correlation_test"), {K, K}, x.correlation_test);
+  h5::write_doubles(g.id(), n("correlation_breaking_level"), {K, K}, x.correlation_breaking_level);
+  h5::write_doubles(g.id(), n("accuracy"), {L, M}, x.accuracy);
+  h5::write_doubles(g.id(), n("mean_prob"), {L, M}, x.mean_prob);
+  h5::write_doubles(g.id(), n("agreement"), {L}, x.agreement);
 }
 
 }  // namespace
@@ -939,6 +947,10 @@ void write_derived(const std::string& path, const Derived& d) {
   for (const auto& s : d.sets) {
     const auto M = static_cast<h5::hsize>(s.accuracy.size());
     auto g = h5::create_group(corr.id(), s.set);
+    // dataset names checked against the schema (/correlation/{set}/...)
+    const auto cn = [](std::string_view name, std::string_view method = "") {
+      return schema::child(schema::kCorrelationSet, name, {{"method", method}});
+    };
     h5::write_attr(g.id(), "configurations", configs.dump());
     h5::write_attr(g.id(), "methods", methods.dump());
     h5::write_attr(g.id(), "pairs", s.model_pairs);
@@ -949,40 +961,42 @@ void write_derived(const std::string& path, const Derived& d) {
     h5::write_attr(g.id(), "mantel", static_cast<std::int64_t>(d.mantel));
     h5::write_attr(g.id(), "vector", std::string("upper triangle, i < j"));
     for (const auto& t : s.correlations) {
-      h5::write_doubles(g.id(), t.method, {K, K}, t.r);
-      h5::write_doubles(g.id(), t.method + "_pvalue", {K, K}, t.p);
-      h5::write_int64s(g.id(), t.method + "_n", {K, K}, t.n);
+      h5::write_doubles(g.id(), cn("{method}", t.method), {K, K}, t.r);
+      h5::write_doubles(g.id(), cn("{method}_pvalue", t.method), {K, K}, t.p);
+      h5::write_int64s(g.id(), cn("{method}_n", t.method), {K, K}, t.n);
       if (!t.ci_low.empty()) {
-        h5::write_doubles(g.id(), t.method + "_ci_low", {K, K}, t.ci_low);
-        h5::write_doubles(g.id(), t.method + "_ci_high", {K, K}, t.ci_high);
-        if (!t.ci_p.empty()) h5::write_doubles(g.id(), t.method + "_ci_pvalue", {K, K}, t.ci_p);
+        h5::write_doubles(g.id(), cn("{method}_ci_low", t.method), {K, K}, t.ci_low);
+        h5::write_doubles(g.id(), cn("{method}_ci_high", t.method), {K, K}, t.ci_high);
+        if (!t.ci_p.empty())
+          h5::write_doubles(g.id(), cn("{method}_ci_pvalue", t.method), {K, K}, t.ci_p);
       }
       if (!t.mantel_p.empty())
-        h5::write_doubles(g.id(), t.method + "_mantel_p", {K, K}, t.mantel_p);
+        h5::write_doubles(g.id(), cn("{method}_mantel_p", t.method), {K, K}, t.mantel_p);
       if (!t.null_mean.empty()) {
-        h5::write_doubles(g.id(), t.method + "_null_mean", {K, K}, t.null_mean);
-        h5::write_doubles(g.id(), t.method + "_null_q95", {K, K}, t.null_q95);
-        h5::write_doubles(g.id(), t.method + "_null_p", {K, K}, t.null_p);
+        h5::write_doubles(g.id(), cn("{method}_null_mean", t.method), {K, K}, t.null_mean);
+        h5::write_doubles(g.id(), cn("{method}_null_q95", t.method), {K, K}, t.null_q95);
+        h5::write_doubles(g.id(), cn("{method}_null_p", t.method), {K, K}, t.null_p);
       }
-      h5::write_doubles(g.id(), "accuracy_" + t.method, {K}, t.acc_r);
-      h5::write_doubles(g.id(), "accuracy_" + t.method + "_pvalue", {K}, t.acc_p);
-      h5::write_int64s(g.id(), "accuracy_" + t.method + "_n", {K}, t.acc_n);
+      h5::write_doubles(g.id(), cn("accuracy_{method}", t.method), {K}, t.acc_r);
+      h5::write_doubles(g.id(), cn("accuracy_{method}_pvalue", t.method), {K}, t.acc_p);
+      h5::write_int64s(g.id(), cn("accuracy_{method}_n", t.method), {K}, t.acc_n);
     }
-    h5::write_doubles(g.id(), "mean_alignment", {K, M}, s.mean_alignment);
-    if (!s.chance_share.empty()) h5::write_doubles(g.id(), "chance_share", {K}, s.chance_share);
+    h5::write_doubles(g.id(), cn("mean_alignment"), {K, M}, s.mean_alignment);
+    if (!s.chance_share.empty()) h5::write_doubles(g.id(), cn("chance_share"), {K}, s.chance_share);
     if (!s.mean.empty()) {
       h5::write_attr(g.id(), "mean_seed", static_cast<std::int64_t>(d.mean_seed));
-      const std::pair<const char*, const std::vector<double>*> means[] = {
-          {"mean", &s.mean},
-          {"mean_ci_low", &s.mean_ci_low},
-          {"mean_ci_high", &s.mean_ci_high},
-          {"calibrated_mean", &s.calibrated_mean},
-          {"calibrated_mean_ci_low", &s.calibrated_mean_ci_low},
-          {"calibrated_mean_ci_high", &s.calibrated_mean_ci_high}};
+      const std::pair<std::string, const std::vector<double>*> means[] = {
+          {cn("mean"), &s.mean},
+          {cn("mean_ci_low"), &s.mean_ci_low},
+          {cn("mean_ci_high"), &s.mean_ci_high},
+          {cn("calibrated_mean"), &s.calibrated_mean},
+          {cn("calibrated_mean_ci_low"), &s.calibrated_mean_ci_low},
+          {cn("calibrated_mean_ci_high"), &s.calibrated_mean_ci_high}};
       for (const auto& [name, v] : means) h5::write_doubles(g.id(), name, {K}, *v);
     }
     for (const auto& q : s.qvalues) {
-      auto ds = h5::open_dataset(f, paths::calibration(s.set, q.config) + "/qvalue");
+      auto ds = h5::open_dataset(f, schema::path("/calibration/{set}/{config}/qvalue",
+                                                 {{"set", s.set}, {"config", q.config}}));
       h5::write_box(ds.id(), h5::native_double(), {0, 0}, {M, M}, q.qvalue.data());
     }
 
@@ -990,13 +1004,20 @@ void write_derived(const std::string& path, const Derived& d) {
     h5::write_attr(p.id(), "n", s.n);
     h5::write_attr(p.id(), "labelled", s.labelled);
     h5::write_attr(p.id(), "label_space", s.label_space);
-    if (s.labels_match.size() == M) h5::write_int64s(p.id(), "labels_match", {M}, s.labels_match);
-    h5::write_doubles(p.id(), "accuracy", {M}, s.accuracy);
-    h5::write_doubles(p.id(), "mean_prob", {M}, s.mean_prob);
-    h5::write_doubles(p.id(), "mean_prob_wrong", {M}, s.mean_prob_wrong);
-    h5::write_doubles(p.id(), "agreement", {M, M}, s.agreement);
-    h5::write_int64s(p.id(), "both_wrong", {M, M}, s.both_wrong);
-    h5::write_doubles(p.id(), "agreement_both_wrong", {M, M}, s.agreement_both_wrong);
+    if (s.labels_match.size() == M)
+      h5::write_int64s(p.id(), schema::child(schema::kPredictionsSet, "labels_match"), {M},
+                       s.labels_match);
+    h5::write_doubles(p.id(), schema::child(schema::kPredictionsSet, "accuracy"), {M}, s.accuracy);
+    h5::write_doubles(p.id(), schema::child(schema::kPredictionsSet, "mean_prob"), {M},
+                      s.mean_prob);
+    h5::write_doubles(p.id(), schema::child(schema::kPredictionsSet, "mean_prob_wrong"), {M},
+                      s.mean_prob_wrong);
+    h5::write_doubles(p.id(), schema::child(schema::kPredictionsSet, "agreement"), {M, M},
+                      s.agreement);
+    h5::write_int64s(p.id(), schema::child(schema::kPredictionsSet, "both_wrong"), {M, M},
+                     s.both_wrong);
+    h5::write_doubles(p.id(), schema::child(schema::kPredictionsSet, "agreement_both_wrong"),
+                      {M, M}, s.agreement_both_wrong);
   }
   if (!d.comparisons.empty()) {
     auto cmp = h5::create_group(f, "/comparison");
@@ -1010,10 +1031,21 @@ void write_derived(const std::string& path, const Derived& d) {
       h5::write_attr(g.id(), "seed", static_cast<std::int64_t>(d.seed));
       h5::write_attr(g.id(), "test", std::string("paired bootstrap over models"));
       for (const auto& t : c.methods) {
-        h5::write_doubles(g.id(), t.method + "_diff", {K, K}, t.diff);
-        h5::write_doubles(g.id(), t.method + "_diff_ci_low", {K, K}, t.ci_low);
-        h5::write_doubles(g.id(), t.method + "_diff_ci_high", {K, K}, t.ci_high);
-        h5::write_doubles(g.id(), t.method + "_diff_pvalue", {K, K}, t.p);
+        h5::write_doubles(
+            g.id(), schema::child(schema::kComparisonPair, "{method}_diff", {{"method", t.method}}),
+            {K, K}, t.diff);
+        h5::write_doubles(
+            g.id(),
+            schema::child(schema::kComparisonPair, "{method}_diff_ci_low", {{"method", t.method}}),
+            {K, K}, t.ci_low);
+        h5::write_doubles(
+            g.id(),
+            schema::child(schema::kComparisonPair, "{method}_diff_ci_high", {{"method", t.method}}),
+            {K, K}, t.ci_high);
+        h5::write_doubles(
+            g.id(),
+            schema::child(schema::kComparisonPair, "{method}_diff_pvalue", {{"method", t.method}}),
+            {K, K}, t.p);
       }
     }
   }

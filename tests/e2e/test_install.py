@@ -127,10 +127,14 @@ source [lindex $argv 0]
 
 
 def check_package(prefix):
-    """P/lib/python3/dist-packages/prh holds every module of python/prh (and no cache)."""
+    """P/lib/python3/dist-packages/prh holds every module of python/prh and the results
+    schema prh.results reads (and no cache); P/share/prh the schema too."""
     src = os.path.join(harness.REPO, "python")
     want = sorted(os.path.relpath(os.path.join(d, f), src) for d, _, fs in os.walk(src)
-                  for f in fs if f.endswith(".py") and "__pycache__" not in d)
+                  for f in fs if (f.endswith(".py") or f == "results_schema.json")
+                  and "__pycache__" not in d)
+    check(os.path.isfile(os.path.join(prefix, "share/prh/results_schema.json")),
+          "installed: share/prh/results_schema.json")
     dest = os.path.join(prefix, PYTHONDIR)
     got = sorted(os.path.relpath(os.path.join(d, f), dest) for d, _, fs in os.walk(dest) for f in fs)
     check(want and got == want, f"installed package P/{PYTHONDIR}: {got}, want {want}")

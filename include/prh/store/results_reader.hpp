@@ -115,7 +115,7 @@ struct ComparisonResult {
 // /sweeps/NAME: a falsification sweep's summary (docs/sweeps.md); arrays
 // row-major, L levels, K = /configurations, M = /models.
 struct SweepResult {
-  std::string name, family, base, parameter, method;
+  std::string name, family, base, parameter, method, description;
   double alpha = 0, breaking_fraction = 0.5, confidence = 0;
   std::vector<double> levels;     // [L]
   std::vector<std::string> sets;  // [L]
@@ -129,9 +129,13 @@ struct SweepResult {
       relative_breaking_level_high, relative_breaking_agreement;  // [K]
   std::vector<std::int64_t> images;                               // [L]
   std::vector<double> r, test_p;                                  // [L*K*K]
-  std::vector<std::int64_t> correlation_test;                     // [K*K]
-  std::vector<double> correlation_breaking_level;                 // [K*K]
-  std::vector<double> accuracy, agreement;                        // [L*M], [L]
+  // the gathered {method}_ci_low, _ci_high, _mantel_p, _null_mean, _null_q95, _null_p
+  std::vector<double> r_ci_low, r_ci_high, mantel_p, null_mean, null_q95, null_p;  // [L*K*K]
+  std::vector<double> calibrated_ci_low, calibrated_ci_high;                       // [L*K]
+  std::vector<std::int64_t> correlation_test;                                      // [K*K]
+  std::vector<double> correlation_breaking_level;                                  // [K*K]
+  std::vector<double> accuracy, agreement;                                         // [L*M], [L]
+  std::vector<double> mean_prob;                                                   // [L*M]
 };
 
 struct ResultsData {
