@@ -892,6 +892,8 @@ void write_sweep(h5::Id parent, const SweepDerived& x, h5::hsize K) {
       {"relative_calibrated_ci_high", &x.relative_ci_high},
       {"chance_share", &x.chance_share}};
   for (const auto& [name, v] : lk) h5::write_doubles(g.id(), name, {L, K}, *v);
+  if (x.chance_level.size() == L * K)
+    h5::write_doubles(g.id(), "chance_level", {L, K}, x.chance_level);
   const std::pair<const char*, const std::vector<double>*> k1[] = {
       {"breaking_level", &x.breaking_level},
       {"breaking_level_low", &x.breaking_level_low},
