@@ -369,8 +369,10 @@ class Results:
         # significant_fraction is a power curve (it grows with the images per level,
         # `images`); relative_calibrated (the mean calibrated score over the first
         # level's) is the effect size, with its own breaking level.
+        # chance_level: the score unrelated representations get at the level's N
+        # (k/(N-1) for mutual_knn, NaN otherwise; None in files before it).
         for name in ("relative_calibrated", "relative_calibrated_ci_low", "relative_calibrated_ci_high",
-                     "chance_share"):
+                     "chance_share", "chance_level"):
             w[name] = _read(g, name, (L, k), np.float64)
         w["images"] = _read(g, "images", (L,), np.int64)
         w["relative_breaking"] = _attr_num(g, "relative_breaking", 0.5)
