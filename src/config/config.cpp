@@ -393,6 +393,7 @@ const Family kFamilies[] = {
     {"blend", "blend", "alpha"},
     {"patch_shuffle", "patch_shuffle", "patch"},
     {"phase_scramble", "phase_scramble", "amount"},
+    {"subsample", "subsample", "count"},
 };
 
 const Family* find_family(const std::string& name) {

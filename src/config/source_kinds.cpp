@@ -129,6 +129,11 @@ std::vector<SourceKind> declare() {
                "the base's Fourier phase moved by amount x a random phase",
                {base("the source to transform"),
                 number("amount", 0.5, 0.0, 1.0, "how far the phase moves"), seed()}});
+  k.push_back(
+      {"subsample",
+       "the first count images of one seeded permutation of the base",
+       {base("the source to subsample"),
+        integer("count", 0, 2, kMaxSetImages, true, "count of the base's images"), seed()}});
   return k;
 }
 

@@ -160,5 +160,12 @@ std::unique_ptr<Source> make_patch_shuffle_source(const nlohmann::json& spec,
                                                   const std::string& what);
 std::unique_ptr<Source> make_phase_scramble_source(const nlohmann::json& spec,
                                                    const std::string& what);
+std::unique_ptr<Source> make_subsample_source(const nlohmann::json& spec, const std::string& what);
+
+// The permutation of a subsample source (subsample.cpp): 0..size-1 shuffled
+// by Fisher-Yates (k from size-1 down to 1, j = rng() % (k + 1)) on a
+// std::mt19937_64 seeded with splitmix64(seed). A `subsample` of count n is
+// its first n entries, so counts of one (base, seed) are nested.
+std::vector<std::int64_t> subsample_permutation(std::int64_t size, std::uint64_t seed);
 
 }  // namespace prh::data::detail

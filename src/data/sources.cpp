@@ -152,6 +152,7 @@ std::unique_ptr<Source> make_source(const nlohmann::json& spec, const std::strin
   if (kind == "hdf5") return detail::make_hdf5_source(spec, what);
   if (kind == "patch_shuffle") return detail::make_patch_shuffle_source(spec, what);
   if (kind == "phase_scramble") return detail::make_phase_scramble_source(spec, what);
+  if (kind == "subsample") return detail::make_subsample_source(spec, what);
   std::string known;
   for (const auto& name : config::source_kind_names()) known += (known.empty() ? "" : ", ") + name;
   throw InputError(fmt::format("{}: unknown source kind '{}' (known: {})", what, kind, known));

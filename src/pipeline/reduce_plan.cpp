@@ -301,8 +301,9 @@ std::string derived_hash(const store::ResultsLayout& L, const config::Sweep& swe
   // "tables": bumped when the derived tables change, so that complete files
   // are derived again (3: /sweeps, set comparisons within sweeps, /groups;
   // 4: group effects, the comparison's percentile p, label spaces; 5: each
-  // set's mean alignment and its interval, /correlation/S/mean*).
-  return config::hash_json({{"tables", 5},
+  // set's mean alignment and its interval, /correlation/S/mean*; 6: the
+  // sweeps' chance_level).
+  return config::hash_json({{"tables", 6},
                             {"labels", labels},
                             {"relative_breaking", breaking},
                             {"identity", L.identity},

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "prh/core/error.hpp"
+#include "prh/metrics/registry.hpp"
 #include "prh/stats/permutation.hpp"
 #include "prh/stats/sweep.hpp"
 
@@ -23,6 +24,7 @@ std::string parameter_of(const std::string& family) {
   if (family == "blend") return "alpha";
   if (family == "patch_shuffle") return "patch size";
   if (family == "phase_scramble") return "phase amount";
+  if (family == "subsample") return "images";
   return "level";
 }
 
@@ -38,6 +40,11 @@ std::string description_of(const config::SweepSpec& s, const config::Sweep& swee
     return fmt::format("{} cut into p x p patches, the patches permuted per image", s.base);
   if (s.family == "phase_scramble")
     return fmt::format("{}'s Fourier phase mixed with a random phase by the amount", s.base);
+  if (s.family == "subsample")
+    return fmt::format(
+        "the first N images of one seeded permutation of {} (levels nested: each level's images "
+        "are the first of the next larger level's)",
+        s.base);
   return s.family + " of " + s.base;
 }
 
@@ -96,6 +103,24 @@ void gather_correlations(store::SweepDerived& x, const store::Derived& d,
     copy(t.null_mean, x.null_mean);
     copy(t.null_q95, x.null_q95);
     copy(t.null_p, x.null_p);
+  }
+}
+
+// Per level and configuration: the score unrelated neighbour sets give at the
+// level's image count N. mutual_knn: two independent uniform k-subsets of the
+// N - 1 other images share k^2/(N-1) on average, a score of k/(N-1). The
+// other metrics have no closed form here (NaN).
+void chance_levels(store::SweepDerived& x, const std::vector<std::string>& configurations) {
+  const std::size_t L = x.images.size(), K = configurations.size();
+  x.chance_level.assign(L * K, kNaN);
+  for (std::size_t k = 0; k < K; ++k) {
+    const auto spec = metrics::parse_metric(configurations[k]);
+    if (spec.kind != metrics::MetricKind::MutualKnn) continue;
+    for (std::size_t l = 0; l < L; ++l) {
+      const std::int64_t n = x.images[l];
+      if (n >= 2 && spec.k <= n - 1)
+        x.chance_level[l * K + k] = static_cast<double>(spec.k) / static_cast<double>(n - 1);
+    }
   }
 }
 
@@ -201,6 +226,7 @@ std::vector<store::SweepDerived> derive_sweeps(
     x.relative_breaking_level_high = std::move(c.relative_breaking_high);
     x.relative_breaking_agreement = std::move(c.relative_breaking_agreement);
     for (auto i : idx) x.images.push_back(d.sets[i].n);
+    chance_levels(x, d.configurations);
     gather_correlations(x, d, idx, K);
     correlation_breaking(x, K);
     gather_predictions(x, d, idx, M);

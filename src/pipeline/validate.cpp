@@ -31,7 +31,24 @@ std::optional<std::int64_t> size_from_spec(const json& spec) {
       spec.at("count").is_number_integer())
     return spec.at("count").get<std::int64_t>();
   if (kind == "blend" && spec.contains("base")) return size_from_spec(spec.at("base"));
+  if (kind == "subsample" && spec.contains("count") && spec.at("count").is_number_integer())
+    return spec.at("count").get<std::int64_t>();
   return std::nullopt;
+}
+
+// A subsample source whose count exceeds its base's image count, where the
+// base's spec tells that count (make_source checks it when it opens the base).
+void check_subsample(const json& spec, const std::string& who, std::vector<std::string>& problems) {
+  if (!spec.is_object() || spec.value("kind", json()) != "subsample" || !spec.contains("base") ||
+      !spec.contains("count") || !spec.at("count").is_number_integer())
+    return;
+  const auto have = size_from_spec(spec.at("base"));
+  const auto n = spec.at("count").get<std::int64_t>();
+  if (have && n > *have)
+    problems.push_back(fmt::format(
+        "{}: subsample of {} images, but its base has only {} images (a subsample level must be "
+        "at most the base's image count)",
+        who, n, *have));
 }
 
 using Configuration = metrics::ListedMetric;
@@ -179,7 +196,10 @@ ValidateReport validate(const config::Sweep& sweep, const ValidateOptions& opt) 
         problems.push_back(fmt::format("{}: cannot open the source: {}", who, e.what()));
       }
     }
-    if (!size) size = size_from_spec(set.source.spec);
+    if (!size) {
+      check_subsample(set.source.spec, who, problems);
+      size = size_from_spec(set.source.spec);
+    }
     r.set_sizes.push_back(size);
     if (size)
       for (const auto& c : configs) check_size(c, who, *size, problems);

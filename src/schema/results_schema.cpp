@@ -226,6 +226,8 @@ std::vector<Entry> make() {
       D("/sweeps/{sweep}/relative_calibrated_ci_low", "float64", "[L, K]", req, "interval"),
       D("/sweeps/{sweep}/relative_calibrated_ci_high", "float64", "[L, K]", req, "interval"),
       D("/sweeps/{sweep}/chance_share", "float64", "[L, K]", req, "gathered chance_share"),
+      D("/sweeps/{sweep}/chance_level", "float64", "[L, K]", opt,
+        "chance level per level: k/(N-1) for mutual_knn, NaN otherwise"),
       D("/sweeps/{sweep}/breaking_level", "float64", "[K]", req, "power curve breaking level"),
       D("/sweeps/{sweep}/breaking_level_low", "float64", "[K]", req, "interval"),
       D("/sweeps/{sweep}/breaking_level_high", "float64", "[K]", req, "interval"),

@@ -900,6 +900,8 @@ void write_sweep(h5::Id parent, const SweepDerived& x, h5::hsize K) {
       {n("relative_calibrated_ci_high"), &x.relative_ci_high},
       {n("chance_share"), &x.chance_share}};
   for (const auto& [name, v] : lk) h5::write_doubles(g.id(), name, {L, K}, *v);
+  if (x.chance_level.size() == L * K)
+    h5::write_doubles(g.id(), n("chance_level"), {L, K}, x.chance_level);
   const std::pair<std::string, const std::vector<double>*> k1[] = {
       {n("breaking_level"), &x.breaking_level},
       {n("breaking_level_low"), &x.breaking_level_low},

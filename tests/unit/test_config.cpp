@@ -339,7 +339,7 @@ TEST(ConfigSweeps, ProblemsNamed) {
   e = error_of(base + "sweeps: [{name: a, base: id, family: jpeg, levels: [0.5]}]\n");
   EXPECT_TRUE(has(e,
                   "sweeps[0].family: 'jpeg' is not allowed (allowed: blend, patch_shuffle, "
-                  "phase_scramble)"))
+                  "phase_scramble, subsample)"))
       << e;
   e = error_of(base + "sweeps: [{name: a, base: id, family: blend, levels: [0.5, 1.5, x]}]\n");
   EXPECT_TRUE(has(e, "sweeps[0].levels[1]: a blend level is a number in [0, 1], got 1.5")) << e;
@@ -483,11 +483,11 @@ TEST(ConfigSourceKinds, EveryKindIsDeclaredAndParsed) {
   for (const auto& k : source_kinds()) names.emplace_back(k.name);
   EXPECT_EQ(names,
             (std::vector<std::string>{"idx", "folder", "list", "hdf5", "noise", "shapes", "patches",
-                                      "blend", "patch_shuffle", "phase_scramble"}));
+                                      "blend", "patch_shuffle", "phase_scramble", "subsample"}));
   for (const auto& k : source_kinds())
-    EXPECT_EQ(k.derived(), std::string(k.name) == "blend" ||
-                               std::string(k.name) == "patch_shuffle" ||
-                               std::string(k.name) == "phase_scramble")
+    EXPECT_EQ(k.derived(),
+              std::string(k.name) == "blend" || std::string(k.name) == "patch_shuffle" ||
+                  std::string(k.name) == "phase_scramble" || std::string(k.name) == "subsample")
         << k.name;
 }
 

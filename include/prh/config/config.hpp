@@ -18,16 +18,18 @@ namespace prh::config {
 // defaults filled in), which is also what the data layer builds it from.
 struct SourceSpec {
   std::string kind;  // idx | folder | list | hdf5 | noise | blend | patch_shuffle | phase_scramble
+                     // | subsample
   nlohmann::json spec;
 };
 
 // Where a generated image set comes from: one level of a `sweeps:` entry.
 struct SweepLevel {
-  std::string sweep;     // the sweep's name
-  std::string family;    // blend | patch_shuffle | phase_scramble
-  std::string base;      // the image set it starts from
-  nlohmann::json level;  // a number (blend, phase_scramble) or an integer (patch_shuffle)
-  int index = 0;         // position in the sweep's levels
+  std::string sweep;   // the sweep's name
+  std::string family;  // blend | patch_shuffle | phase_scramble | subsample
+  std::string base;    // the image set it starts from
+  nlohmann::json
+      level;      // a number (blend, phase_scramble) or an integer (patch_shuffle, subsample)
+  int index = 0;  // position in the sweep's levels
 };
 
 struct ImageSet {

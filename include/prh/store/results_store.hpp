@@ -330,6 +330,10 @@ struct SweepDerived {
       relative_breaking_level_high, relative_breaking_agreement;
   std::vector<std::int64_t> images;  // [L]: images (rows) per level
   std::vector<double> chance_share;  // [L*K]: the level's /correlation/S/chance_share
+  // [L*K]: the score of configuration k expected from unrelated neighbour
+  // sets at the level's image count N: k/(N-1) for mutual_knn; NaN for the
+  // configurations without a closed form here (every other metric).
+  std::vector<double> chance_level;
   // [L*K*K]: the level's correlation table, and the p of the test used.
   std::vector<double> r, r_ci_low, r_ci_high, mantel_p, null_mean, null_q95, null_p, test_p;
   // [K*K]: 1 = the calibration null (one-sided), 0 = not tested (a

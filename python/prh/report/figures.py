@@ -489,9 +489,12 @@ def _sweep_stored_panel(ctx, ax, sw, key, confs, cols, ntext):
         ax.set_title("power curve" + (f" ({ntext})" if ntext else ""), fontsize=9)
 
 
-def _sweep_mean_panel(ax, sw, key, sets, confs, means, cols):
-    """The report's mean (key "raw") or mean calibrated ("cal") alignment per level."""
+def _sweep_mean_panel(ax, sw, key, sets, confs, means, cols, configurations=()):
+    """The report's mean (key "raw") or mean calibrated ("cal") alignment per level;
+    raw: each configuration's chance level at the level's N (`chance_level`, where
+    a closed form is stored: mutual_knn) as a dotted line of its colour."""
     lv = sw["levels"]
+    chance = sw.get("chance_level")
     for n, conf in enumerate(confs):
         y = np.array([means.get((s, conf), {}).get(key, np.nan) for s in sets])
         if not np.isfinite(y).any():
@@ -499,6 +502,10 @@ def _sweep_mean_panel(ax, sw, key, sets, confs, means, cols):
         ci = np.array([means.get((s, conf), {}).get(key + "_ci", (np.nan, np.nan)) for s in sets])
         ax.plot(lv, y, marker=SWEEP_MARKERS[n % 5], color=cols[n], ms=4, lw=1.2, label=short(conf))
         ax.fill_between(lv, ci[:, 0], ci[:, 1], color=cols[n], alpha=0.2, lw=0)
+        if key == "raw" and chance is not None and conf in configurations:
+            c = chance[:, list(configurations).index(conf)]
+            if np.isfinite(c).any():
+                ax.plot(lv, c, color=cols[n], lw=0.9, ls=":")
     ax.set_ylabel("mean calibrated alignment" if key == "cal" else "mean alignment")
     ax.set_title("calibrated" if key == "cal" else "raw scores", fontsize=9)
 
@@ -556,7 +563,7 @@ def draw_sweep(ctx, sw, sets, confs, means, panels, ntext, corr, breaks):
         if key in ("rel", "power"):
             _sweep_stored_panel(ctx, ax, sw, key, confs, cols, ntext)
         elif key in ("raw", "cal"):
-            _sweep_mean_panel(ax, sw, key, sets, confs, means, cols)
+            _sweep_mean_panel(ax, sw, key, sets, confs, means, cols, ctx.r.configurations)
         else:
             _sweep_corr_panel(ctx, ax, sw, corr)
         ax.set_xlabel(sw["parameter"])

@@ -1,0 +1,143 @@
+#!/usr/bin/python3
+"""End-to-end test of the `subsample` sweep family (issue 25, the N axis).
+
+usage: test_subsample_sweep.py PRH MAKE_TEST_MODELS MPIEXEC
+
+- `prh validate` sizes the levels (N each) and refuses a level above the
+  base's image count, naming both numbers (exit 2); `prh embed` refuses one
+  over a base whose count only the files tell (exit 2, both numbers);
+- `prh embed` creates /sets/BASE@subsample=N with N images; the levels are
+  nested (level n's ids are the first n of every larger level's) and every
+  id is the base's behind `subsample(N):`; level n's features are the base's
+  rows at those indices, bit for bit, for both models (batch_size 1: with
+  larger batches a LibTorch forward pass may round an image's features
+  differently by its batch neighbours, ~1e-7 here, so there the rows are
+  checked to 1e-5), and its labels too; the full level is a permutation of
+  the base (not its order);
+- `prh reduce` writes /sweeps/NAME with parameter "images", `images` = the
+  levels and `chance_level` [L, K] = k/(N-1) for mutual_knn@k, NaN for cka;
+  a second run of embed finds everything done.
+"""
+import os
+import sys
+
+import h5py
+import numpy as np
+
+import harness  # noqa: E402
+from harness import check, fashion  # noqa: E402
+
+PRH, MAKE_MODELS, MPIEXEC = sys.argv[1:4]
+prh = harness.Prh(PRH, MPIEXEC, harness.mpi_env())
+mpi = prh.mpi
+
+MODELS = ("dict_model", "tuple_model")
+LEVELS = [8, 30, 16]
+
+
+def config(tmp, name, sweeps, base=None, batch=1):
+    base = base or "{kind: noise, count: 30, height: 28, width: 28, channels: 1, seed: 3}"
+    sets = f"""
+  - name: base
+    source: {base}"""
+    params = {"store": f"{tmp}/{name}.h5", "results": f"{tmp}/{name}.results.h5",
+              "shard_size": 8, "batch_size": batch, "bootstrap": 20,
+              "metrics": "[mutual_knn:k=3, cka, mutual_knn:k=5]"}
+    return harness.write_config(f"{tmp}/{name}.yaml", params, sets,
+                                [(m, f"{tmp}/models/{m}.pt") for m in MODELS],
+                                tail=f"sweeps:{sweeps}\n")
+
+
+SWEEPS = "\n  - {name: n_axis, base: base, family: subsample, levels: [8, 30, 16], seed: 5}\n"
+
+
+def ids(f, s):
+    return [x.decode() if isinstance(x, bytes) else str(x) for x in f[f"sets/{s}/ids"][()]]
+
+
+def main(tmp):
+    harness.make_models(MAKE_MODELS, tmp + "/models")
+    cfg = config(tmp, "sub", SWEEPS)
+
+    r = prh("validate", cfg, env=os.environ)
+    check(r.returncode == 0, f"validate: exit {r.returncode}: {r.stdout}{r.stderr}")
+    check("OK: 4 image sets (30, 8, 30, 16 images)" in r.stdout, f"validate summary: {r.stdout!r}")
+
+    r = mpi(2, "embed", cfg)
+    check(r.returncode == 0, f"embed: exit {r.returncode}: {r.stderr[-3000:]}")
+    with h5py.File(f"{tmp}/sub.h5", "r") as f:
+        names = [f"base@subsample={n}" for n in LEVELS]
+        check(sorted(f["sets"]) == sorted(["base"] + names), f"store sets: {sorted(f['sets'])}")
+        base_ids = ids(f, "base")
+        row_of = {x: i for i, x in enumerate(base_ids)}
+        full = ids(f, "base@subsample=30")
+        perm = [row_of[x.split(":", 1)[1]] for x in full]
+        check(sorted(perm) == list(range(30)), "the full level is a permutation of the base")
+        check(perm != list(range(30)), "the full level is not the base's order")
+        for n, s in zip(LEVELS, names):
+            got = ids(f, s)
+            check(len(got) == n, f"{s}: {len(got)} images")
+            check(all(x.startswith(f"subsample({n}):") for x in got), f"{s}: ids {got[:2]}")
+            rows = [row_of[x.split(":", 1)[1]] for x in got]
+            check(rows == perm[:n], f"{s}: nested, the first {n} of one permutation: {rows}")
+            check(np.array_equal(f[f"sets/{s}/labels"][()], f["sets/base/labels"][()][rows]),
+                  f"{s}: the base's labels")
+            for m in MODELS:
+                a = f[f"sets/{s}/models/{m}/features"][()]
+                b = f[f"sets/base/models/{m}/features"][()][rows]
+                check(a.dtype == b.dtype and np.array_equal(a, b),
+                      f"{s}/{m}: the base's rows bit for bit")
+
+    r = mpi(2, "embed", cfg)
+    check(r.returncode == 0, f"second embed: exit {r.returncode}: {r.stderr[-2000:]}")
+
+    # Batches of 8: the same images, features equal up to float32 rounding.
+    r = mpi(2, "embed", config(tmp, "b8", SWEEPS, batch=8))
+    check(r.returncode == 0, f"embed batch 8: exit {r.returncode}: {r.stderr[-3000:]}")
+    with h5py.File(f"{tmp}/b8.h5", "r") as f:
+        row_of = {x: i for i, x in enumerate(ids(f, "base"))}
+        for s in (f"base@subsample={n}" for n in LEVELS):
+            rows = [row_of[x.split(":", 1)[1]] for x in ids(f, s)]
+            for m in MODELS:
+                a = f[f"sets/{s}/models/{m}/features"][()]
+                b = f[f"sets/base/models/{m}/features"][()][rows]
+                check(np.allclose(a, b, rtol=1e-5, atol=1e-5), f"{s}/{m} (batch 8): the base's rows")
+
+    r = mpi(2, "reduce", cfg)
+    check(r.returncode == 0, f"reduce: exit {r.returncode}: {r.stderr[-3000:]}")
+    with h5py.File(f"{tmp}/sub.results.h5", "r") as f:
+        g = f["sweeps/n_axis"]
+        check(g.attrs["family"] in ("subsample", b"subsample"), f"family {g.attrs['family']}")
+        check(g.attrs["parameter"] in ("images", b"images"), f"parameter {g.attrs['parameter']}")
+        check(list(g["levels"][()]) == LEVELS, f"levels {g['levels'][()]}")
+        check(list(g["images"][()]) == LEVELS, f"images {g['images'][()]}")
+        confs = [c.decode() if isinstance(c, bytes) else c for c in f["configurations"][()]]
+        chance = g["chance_level"][()]
+        check(chance.shape == (len(LEVELS), len(confs)), f"chance_level shape {chance.shape}")
+        for k, c in enumerate(confs):
+            for l, n in enumerate(LEVELS):
+                if c.startswith("mutual_knn@k="):
+                    kk = int(c.split("=")[1])
+                    check(chance[l, k] == kk / (n - 1), f"{c} at N={n}: {chance[l, k]}")
+                else:
+                    check(np.isnan(chance[l, k]), f"{c}: no closed form, NaN: {chance[l, k]}")
+
+    # A level above the base's count: exit 2 naming both numbers.
+    too = "\n  - {name: n_axis, base: base, family: subsample, levels: [8, 31]}\n"
+    r = prh("validate", config(tmp, "too", too))
+    out = r.stdout + r.stderr
+    check(r.returncode == 2, f"validate over the count: exit {r.returncode}: {out}")
+    check("subsample of 31 images, but its base has only 30 images" in out, f"names both: {out}")
+    r = mpi(1, "embed", config(tmp, "toof", too, base=fashion(30)))
+    out = r.stdout + r.stderr
+    check(r.returncode == 2, f"embed over the count: exit {r.returncode}: {out[-2000:]}")
+    check("subsample of 31 images, but its base has only 30 images" in out, f"names both: {out}")
+    r = prh("validate", config(tmp, "one", "\n  - {name: n_axis, base: base, family: subsample, "
+                               "levels: [1]}\n"))
+    out = r.stdout + r.stderr
+    check(r.returncode == 2 and "sweeps[0].levels[0]: a subsample level is a count of the base's "
+          "images, an integer in [2, " in out, f"level 1: exit {r.returncode}: {out}")
+
+
+if __name__ == "__main__":
+    harness.run_test("subsample_sweep", main)
