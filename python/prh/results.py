@@ -57,7 +57,8 @@ def _datasets(parent):
 def _shape(entry, sizes):
     """The entry's shape, its symbols (M, K, L) replaced by `sizes`."""
     inner = entry["shape"].strip("[]")
-    return tuple(sizes[x.strip()] for x in inner.split(",")) if inner else ()
+    return tuple(int(x) if x.strip().isdigit() else sizes[x.strip()]
+                 for x in inner.split(",")) if inner else ()
 
 
 # /correlation/S: each configuration's mean score over the model pairs and its
