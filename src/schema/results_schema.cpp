@@ -392,7 +392,7 @@ nlohmann::ordered_json entries_json(const std::vector<Entry>& entries) {
 
 std::string to_json() {
   nlohmann::ordered_json doc;
-  doc["format"] = "prh-results-1";
+  doc["format"] = kResultsFormat;
   doc["generated_by"] = "prh-schema-json (src/schema/results_schema.cpp); do not edit";
   doc["symbols"] = {{"M", "models (/models)"},
                     {"K", "configurations (/configurations)"},

@@ -36,6 +36,9 @@ struct Entry {
   std::string_view doc;    // one line
 };
 
+// The file's `format` attribute.
+inline constexpr const char* kResultsFormat = "prh-results-1";
+
 // Patterns of the objects that code addresses by path.
 inline constexpr std::string_view kRoot = "/";
 inline constexpr std::string_view kModels = "/models";

@@ -80,8 +80,8 @@ const std::vector<Entry>& prep_entries() {
 std::string store_to_json() {
   nlohmann::ordered_json doc;
   doc["generated_by"] = "prh-schema-json --store (src/schema/store_schema.cpp); do not edit";
-  doc["store"] = {{"format", "prh-store-1"}, {"entries", entries_json(store_entries())}};
-  doc["prep"] = {{"format", "prh-prep-1"}, {"entries", entries_json(prep_entries())}};
+  doc["store"] = {{"format", kStoreFormat}, {"entries", entries_json(store_entries())}};
+  doc["prep"] = {{"format", kPrepFormat}, {"entries", entries_json(prep_entries())}};
   return doc.dump(1) + "\n";
 }
 

@@ -16,6 +16,10 @@
 
 namespace prh::schema {
 
+// The files' `format` attributes.
+inline constexpr const char* kStoreFormat = "prh-store-1";
+inline constexpr const char* kPrepFormat = "prh-prep-1";
+
 // store.h5, in the order of docs/store.md.
 const std::vector<Entry>& store_entries();
 // RESULTS.prep.h5.
