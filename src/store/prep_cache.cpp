@@ -241,21 +241,12 @@ PrepProgress read_prep_progress(const std::string& results, const std::vector<Pr
                                 const metrics::Requirements& req, const nlohmann::json& identity) {
   PrepProgress out;
   const std::string path = prep_cache_path(results);
-  out.exists = std::filesystem::exists(path);
-  h5::quiet();
-  h5::Handle file;
-  if (out.exists) {
-    try {
-      file = h5::open_file_readonly(path);
-      const h5::Id f = file.id();
-      out.matches =
-          h5::has_attr(f, "format") && h5::read_attr_string(f, "format") == kPrepFormat &&
-          h5::has_attr(f, "identity") &&
-          json::parse(h5::read_attr_string(f, "identity")) == prep_identity(units, req, identity);
-    } catch (const std::exception&) {
-      out.matches = false;
-    }
-  }
+  const h5::Handle file = detail::open_if(path, out.exists, [&](h5::Id f) {
+    return h5::has_attr(f, "format") && h5::read_attr_string(f, "format") == kPrepFormat &&
+           h5::has_attr(f, "identity") &&
+           json::parse(h5::read_attr_string(f, "identity")) == prep_identity(units, req, identity);
+  });
+  out.matches = static_cast<bool>(file);
   const auto journal =
       out.matches ? journal_flags(path) : std::map<std::string, std::set<std::uint64_t>>{};
   for (const auto& [p, u] : journal) out.journal_units += static_cast<std::int64_t>(u.size());

@@ -45,6 +45,19 @@ h5::Handle open_or_create_group(h5::Id parent, const std::string& name) {
   return h5::exists(parent, name) ? h5::open_group(parent, name) : h5::create_group(parent, name);
 }
 
+h5::Handle open_if(const std::string& path, bool& exists,
+                   const std::function<bool(h5::Id)>& check) {
+  exists = std::filesystem::exists(path);
+  h5::quiet();
+  if (!exists) return {};
+  try {
+    h5::Handle file = h5::open_file_readonly(path);
+    if (check(file.id())) return file;
+  } catch (const std::exception&) {
+  }  // damaged: not readable
+  return {};
+}
+
 std::vector<std::uint8_t> progress_flags(h5::Id f, const std::string& p, std::size_t n,
                                          const std::map<std::string, std::set<std::uint64_t>>& j) {
   std::vector<std::uint8_t> v;
@@ -271,17 +284,8 @@ ResultsProgress read_results_progress(const std::string& path, const ResultsLayo
   const auto M = static_cast<int>(L.models.size());
   const auto P = static_cast<std::size_t>(L.pairs());
   const auto Pc = static_cast<std::size_t>(CalibrationLayout::pairs(M));
-  out.exists = std::filesystem::exists(path);
-  h5::quiet();
-  h5::Handle file;
-  if (out.exists) {
-    try {
-      file = h5::open_file_readonly(path);
-      out.readable = is_results(file.id());
-    } catch (const std::exception&) {
-      out.readable = false;
-    }
-  }
+  const h5::Handle file = detail::open_if(path, out.exists, is_results);
+  out.readable = static_cast<bool>(file);
   h5::Id f = -1;
   if (out.readable) {
     f = file.id();

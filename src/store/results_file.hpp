@@ -5,6 +5,7 @@
 // preparation cache beside it (prep_cache.cpp).
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -20,6 +21,11 @@ h5::Handle create_file(const std::string& path);
 // Opens an existing file for writing; InputError naming it.
 h5::Handle open_rw(const std::string& path);
 h5::Handle open_or_create_group(h5::Id parent, const std::string& name);
+
+// For prh status: the file opened read-only when it exists, HDF5 opens it and
+// `check(file)` (reading it) says it is the one expected; an invalid handle
+// otherwise, never an error (`exists` says whether there is a file at all).
+h5::Handle open_if(const std::string& path, bool& exists, const std::function<bool(h5::Id)>& check);
 
 // A 1-D uint8 dataset's values, with the units waiting in journals set;
 // `n` zeros when it is absent or has another length.
