@@ -57,16 +57,34 @@ def _datasets(parent):
 def _shape(entry, sizes):
     """The entry's shape, its symbols (M, K, L) replaced by `sizes`."""
     inner = entry["shape"].strip("[]")
-    return tuple(sizes[x.strip()] for x in inner.split(",")) if inner else ()
+    return tuple(int(x) if x.strip().isdigit() else sizes[x.strip()]
+                 for x in inner.split(",")) if inner else ()
 
 
 # /correlation/S: each configuration's mean score over the model pairs and its
 # bootstrap interval over models, raw and calibrated ([K]; docs/results.md).
 MEAN_DATASETS = tuple(name for name in _datasets("/correlation/{set}")
                       if re.fullmatch(r"(calibrated_)?mean(_ci_low|_ci_high)?", name))
+# /correlation/S/{method}*: the keys of Results.correlation(set, method) and their datasets.
+_CORRELATION_KEYS = {"r": "{method}", "p": "{method}_pvalue", "n": "{method}_n",
+                     "ci_low": "{method}_ci_low", "ci_high": "{method}_ci_high",
+                     "accuracy_r": "accuracy_{method}", "accuracy_p": "accuracy_{method}_pvalue",
+                     "accuracy_n": "accuracy_{method}_n", "null_mean": "{method}_null_mean",
+                     "null_q95": "{method}_null_q95", "null_p": "{method}_null_p",
+                     "mantel_p": "{method}_mantel_p"}
 # /sweeps/NAME: the datasets named without the correlation method, in schema order.
 _SWEEP_DATASETS = {name: e for name, e in _datasets("/sweeps/{sweep}").items()
                    if "{" not in name}
+
+
+def _methods_of(obj):
+    """The values of the schema's {method} symbol below the h5py group `obj`: its
+    `methods` (a JSON list: /correlation/S, /comparison/S1/S2) or `method` attribute
+    (/sweeps/NAME); [] when it has neither."""
+    methods = _attr_list(obj, "methods", None)  # lint: the {method} symbol
+    if not methods and "method" in obj.attrs:  # lint: the {method} symbol
+        methods = [_attr_text(obj, "method")]  # lint: the {method} symbol
+    return methods
 
 
 def _instances(f, pattern, values=None):
@@ -92,9 +110,7 @@ def _instances(f, pattern, values=None):
             return
         names = [part]
         if "{method}" in part:
-            methods = _attr_list(obj, "methods", None) or ([_attr_text(obj, "method")]
-                                                           if "method" in obj.attrs else [])
-            names = [part.replace("{method}", x) for x in methods]
+            names = [part.replace("{method}", x) for x in _methods_of(obj)]
         for name in names:
             if name in obj:
                 walk(obj[name], f"{path}/{name}", i + 1, vals)
@@ -108,6 +124,62 @@ def _instances(f, pattern, values=None):
 
 
 _KINDS = {e["path"]: e["kind"] for e in SCHEMA["entries"] if e["kind"] != "attribute"}
+_ENTRIES = {(e["path"], e.get("attribute", "")): e for e in SCHEMA["entries"]}
+# What each schema dtype reads as (the integers of the API are int64, the flags uint8).
+_NUMPY = {"float64": np.float64, "int64": np.int64, "int32": np.int64, "uint8": np.uint8}
+
+
+def _path(pattern, **values):
+    """The path of the schema object `pattern` ("/correlation/{set}"), its {symbols}
+    replaced by `values`; LookupError if the schema does not declare it."""
+    if pattern not in _KINDS:
+        raise LookupError(f"results schema: no object {pattern}")
+    return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], pattern)
+
+
+def _name(parent, name, method=None):
+    """The name of the object `name` (a schema pattern: "{method}_pvalue") inside an object
+    whose pattern is `parent`, its {method} replaced; LookupError if undeclared."""
+    full = parent.rstrip("/") + "/" + name
+    if full not in _KINDS:
+        raise LookupError(f"results schema: no object {full}")
+    return name.replace("{method}", method) if method is not None else name
+
+
+def _get(g, parent, name, sizes, method=None):
+    """Dataset `name` (a schema pattern) of the h5py group `g`, whose pattern is `parent`, as
+    the schema declares it: its shape (symbols from `sizes`) and dtype; None if absent."""
+    e = _ENTRIES[(parent.rstrip("/") + "/" + _name(parent, name), "")]
+    return _read(g, _name(parent, name, method), _shape(e, sizes), _NUMPY[e["dtype"]])
+
+
+class _Attrs:
+    """The attributes of the h5py object `obj`, whose schema pattern is `pattern`, read by
+    the names the schema declares there (LookupError for any other)."""
+
+    def __init__(self, obj, pattern):
+        self.obj, self.pattern = obj, pattern
+
+    def _name(self, name):
+        if (self.pattern, name) not in _ENTRIES:
+            raise LookupError(f"results schema: no attribute {name!r} of {self.pattern}")
+        return name
+
+    def has(self, name):
+        return self._name(name) in self.obj.attrs
+
+    def text(self, name, default=""):
+        return _attr_text(self.obj, self._name(name), default)
+
+    def list(self, name, default=None):
+        return _attr_list(self.obj, self._name(name), default)
+
+    def num(self, name, default=None):
+        return _attr_num(self.obj, self._name(name), default)
+
+    def ints(self, name):
+        """A numeric array attribute as int64, None when absent."""
+        return np.asarray(self.obj.attrs[name], np.int64) if self.has(name) else None
 
 
 def check(f):
@@ -131,9 +203,7 @@ def check(f):
             obj = f[path]
             names = [name]
             if "{method}" in name:
-                methods = _attr_list(obj, "methods", None) or ([_attr_text(obj, "method")]
-                                                               if "method" in obj.attrs else [])
-                names = [name.replace("{method}", x) for x in methods]
+                names = [name.replace("{method}", x) for x in _methods_of(obj)]
             for n in names:
                 if n not in obj:
                     problems.append(f"{path.rstrip('/')}/{n} is missing ({e['kind']}: {e['doc']})")
@@ -259,11 +329,11 @@ class Results:
             # Optional parts (calibration: written by prh reduce when `calibration` is on).
             self._read_calibrations(f)
             self.sweeps = {}
-            if "sweeps" in f:
-                for name in f["sweeps"].keys():
-                    self.sweeps[name] = self._read_sweep(f["sweeps"][name], len(self.configurations),
-                                                         len(self.models))
-            self.groups = self._read_groups(f) if "groups" in f else None
+            if _path("/sweeps") in f:
+                for name in f[_path("/sweeps")].keys():
+                    self.sweeps[name] = self._read_sweep(f[_path("/sweeps/{sweep}", sweep=name)],
+                                                         len(self.configurations), len(self.models))
+            self.groups = self._read_groups(f) if _path("/groups") in f else None
             self._read_model_attrs(f, path)
             # What the file lacks of the schema's required entries (sentences;
             # check() below): [] for every file prh writes.
@@ -273,63 +343,65 @@ class Results:
 
     def _read_root(self, f, path):
         """The root attributes, /models and /configurations."""
-        self.format = _attr_text(f, "format", None)
+        a = _Attrs(f, "/")
+        self.format = a.text("format", None)
         if self.format != FORMAT:
             raise ValueError(f"{path}: not a prh results file (format {self.format!r}, "
                              f"expected {FORMAT!r})")
-        self.prh_version = _attr_text(f, "prh_version")
-        self.config_hash = _attr_text(f, "config_hash")
-        self.config_file = _attr_text(f, "config_file")
-        self.store = _attr_text(f, "store")
-        self.device = _attr_text(f, "device", "cpu")
-        self.config = _json(_attr_text(f, "config"))
-        self.identity = _json(_attr_text(f, "identity"))
-        self.complete = _attr_num(f, "complete", 0) == 1
-        self.models = _texts(f["models"][()])
-        self.configurations = _texts(f["configurations"][()])
-        self.layer_counts = (np.asarray(f["models"].attrs["layer_counts"], dtype=np.int64)
-                             if "layer_counts" in f["models"].attrs else None)
-        self.classes = (np.asarray(f["models"].attrs["classes"], dtype=np.int64)
-                        if "classes" in f["models"].attrs else None)
+        self.prh_version = a.text("prh_version")
+        self.config_hash = a.text("config_hash")
+        self.config_file = a.text("config_file")
+        self.store = a.text("store")
+        self.device = a.text("device", "cpu")
+        self.config = _json(a.text("config"))
+        self.identity = _json(a.text("identity"))
+        self.complete = a.num("complete", 0) == 1
+        models = f[_path("/models")]
+        self.models = _texts(models[()])
+        self.configurations = _texts(f[_path("/configurations")][()])
+        self.layer_counts = _Attrs(models, "/models").ints("layer_counts")
+        self.classes = _Attrs(models, "/models").ints("classes")
 
     def _read_sets(self, f):
         """/alignment, /correlation and /predictions of every image set (config order)."""
         m = len(self.models)
         names = []
-        for top in ("alignment", "correlation", "predictions"):
+        for top in (_path("/alignment"), _path("/correlation"), _path("/predictions")):
             for s in (f[top].keys() if top in f else []):
                 if s not in names:
                     names.append(s)
         self.sets = _ordered(names, _set_order(self.config, self.identity))
         self._set_attrs, self._alignment, self._correlation, self._predictions = {}, {}, {}, {}
         for s in self.sets:
-            if f"alignment/{s}" in f:
-                g = f["alignment"][s]
-                mp = g.attrs.get("models_present")
-                self._set_attrs[s] = {"n": _attr_num(g, "n", 0), "skipped": _attr_num(g, "skipped", 0),
-                                      "models_present": None if mp is None else np.asarray(mp, np.uint8)}
+            if _path("/alignment/{set}", set=s) in f:
+                g = f[_path("/alignment/{set}", set=s)]
+                a = _Attrs(g, "/alignment/{set}")
+                mp = a.ints("models_present")
+                self._set_attrs[s] = {"n": a.num("n", 0), "skipped": a.num("skipped", 0),
+                                      "models_present": None if mp is None else mp.astype(np.uint8)}
                 self._alignment[s] = {}
                 for c in _ordered(list(g.keys()), self.configurations):
                     self._alignment[s][c] = self._read_alignment(g[c], c, m)
-            if f"correlation/{s}" in f:
-                self._correlation[s] = self._read_correlation(f["correlation"][s], m)
-            if f"predictions/{s}" in f:
-                self._predictions[s] = self._read_predictions(f["predictions"][s], m)
+            if _path("/correlation/{set}", set=s) in f:
+                self._correlation[s] = self._read_correlation(f[_path("/correlation/{set}", set=s)], m)
+            if _path("/predictions/{set}", set=s) in f:
+                self._predictions[s] = self._read_predictions(f[_path("/predictions/{set}", set=s)], m)
 
     def _read_comparisons(self, f):
         self._comparison = {}
-        if "comparison" in f:
-            for s1 in _ordered(list(f["comparison"].keys()), self.sets):
-                for s2 in _ordered(list(f["comparison"][s1].keys()), self.sets):
-                    self._comparison[(s1, s2)] = self._read_comparison(f["comparison"][s1][s2], s1)
+        if _path("/comparison") in f:
+            for s1 in _ordered(list(f[_path("/comparison")].keys()), self.sets):
+                for s2 in _ordered(list(f[_path("/comparison/{set_a}", set_a=s1)].keys()), self.sets):
+                    g = f[_path("/comparison/{set_a}/{set_b}", set_a=s1, set_b=s2)]
+                    self._comparison[(s1, s2)] = self._read_comparison(g, s1)
         self.comparisons = list(self._comparison)
 
     def _read_calibrations(self, f):
         m = len(self.models)
         self._calibration = {}
-        if "calibration" in f:
-            for s in _ordered(list(f["calibration"].keys()), self.sets):
-                g = f["calibration"][s]
+        if _path("/calibration") in f:
+            for s in _ordered(list(f[_path("/calibration")].keys()), self.sets):
+                g = f[_path("/calibration/{set}", set=s)]
                 self._calibration[s] = {c: self._read_calibration(g[c], m)
                                         for c in _ordered(list(g.keys()), self.configurations)
                                         if isinstance(g[c], h5py.Group)}
@@ -338,9 +410,10 @@ class Results:
         """/models attributes family, training_data, objective (one entry per model)."""
         m = len(self.models)
         self._model_attrs = {}
+        a = _Attrs(f[_path("/models")], "/models")
         for key in ("family", "training_data", "objective"):
-            if key in f["models"].attrs:
-                v = _attr_list(f["models"], key)
+            if a.has(key):
+                v = a.list(key)
                 if len(v) != m:
                     raise ValueError(f"{path}: /models attribute {key!r} has {len(v)} entries, "
                                      f"expected {m}")
@@ -351,34 +424,42 @@ class Results:
         """/groups (docs/results.md): {"attrs": {...}, "configurations": [...],
         "sets": {set: {"factors": {factor: {name: array [K]}}, "correlations":
         {name: array [K, K]}}}}."""
-        g = f["groups"]
-        attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in g.attrs.items()}
-        configs = _json(attrs.get("configurations", "[]")) or []
-        factors = _json(attrs.get("factors", "[]")) or []
+        g = f[_path("/groups")]
+        # every attribute the schema declares for /groups that the file has
+        attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in g.attrs.items()
+                 if ("/groups", k) in _ENTRIES}
+        a = _Attrs(g, "/groups")
+        configs = _json(a.text("configurations", "[]")) or []
+        factors = _json(a.text("factors", "[]")) or []
         out = {"attrs": attrs, "configurations": list(configs), "factors": list(factors), "sets": {}}
         for s in g.keys():
             d = {"factors": {}, "correlations": {}}
-            for name in g[s].keys():
-                obj = g[s][name]
-                if isinstance(obj, h5py.Group):
-                    d["factors"][name] = {k: obj[k][()] for k in obj.keys()}
-                    if "effect_note" in obj.attrs:  # why an effect is NaN ("" where it is not)
-                        d["factors"][name]["effect_note"] = _json(_attr_text(obj, "effect_note"))
-                else:
+            gs = f[_path("/groups/{set}", set=s)]
+            for name in gs.keys():
+                obj = gs[name]
+                if isinstance(obj, h5py.Group):  # /groups/{set}/{factor}: its declared datasets
+                    d["factors"][name] = {k: obj[k][()] for k in _datasets("/groups/{set}/{factor}")
+                                          if k in obj}
+                    note = _Attrs(obj, "/groups/{set}/{factor}")
+                    if note.has("effect_note"):  # why an effect is NaN ("" where it is not)
+                        d["factors"][name]["effect_note"] = _json(note.text("effect_note"))
+                else:  # /groups/{set}/{method}_across_training_data*
                     d["correlations"][name] = obj[()]
             out["sets"][s] = d
         return out
 
     @staticmethod
     def _read_alignment(g, name, m):
-        a = {"metric": _attr_text(g, "metric", name.split("@")[0]),
-             "params": _json(_attr_text(g, "params", "{}")),
-             "symmetric": bool(_attr_num(g, "symmetric", 1)),
-             "preprocess": _json(_attr_text(g, "preprocess")),
-             "last_layer_only": bool(_attr_num(g, "last_layer_only", 0)),
-             "scores": _read(g, "scores", (m, m), np.float64),
-             "layers": _read(g, "layers", (m, m, 2), np.int64),
-             "done": _read(g, "done", (m * (m + 1) // 2,), np.uint8)}
+        P = "/alignment/{set}/{config}"
+        at, sizes = _Attrs(g, P), {"M": m, "P": m * (m + 1) // 2}  # P: pairs i <= j
+        a = {"metric": at.text("metric", name.split("@")[0]),
+             "params": _json(at.text("params", "{}")),
+             "symmetric": bool(at.num("symmetric", 1)),
+             "preprocess": _json(at.text("preprocess")),
+             "last_layer_only": bool(at.num("last_layer_only", 0)),
+             "scores": _get(g, P, "scores", sizes),
+             "layers": _get(g, P, "layers", sizes),
+             "done": _get(g, P, "done", sizes)}
         if a["scores"] is None or a["layers"] is None:
             raise ValueError(f"{g.file.filename}: {g.name} lacks scores or layers")
         # Mask the pairs not written yet.
@@ -392,42 +473,35 @@ class Results:
         return a
 
     def _read_correlation(self, g, m):
-        configs = _attr_list(g, "configurations", self.configurations)
-        methods = _attr_list(g, "methods") or [n for n in g.keys() if "_" not in n and n != "mean"]
-        k = len(configs)
+        P = "/correlation/{set}"
+        a = _Attrs(g, P)
+        configs = a.list("configurations", self.configurations)
+        methods = a.list("methods") or [n for n in g.keys() if "_" not in n and n != "mean"]
+        sizes = {"K": len(configs), "M": m}
         c = {"configurations": configs, "methods": methods,
-             "pairs": _attr_num(g, "pairs", 0), "bootstrap": _attr_num(g, "bootstrap", 0),
-             "confidence": _attr_num(g, "confidence"), "seed": _attr_num(g, "seed"),
-             "mean_alignment": _read(g, "mean_alignment", (k, m), np.float64),
+             "pairs": a.num("pairs", 0), "bootstrap": a.num("bootstrap", 0),
+             "confidence": a.num("confidence"), "seed": a.num("seed"),
+             "mean_alignment": _get(g, P, "mean_alignment", sizes),
              # [K] share of each configuration's score variance across pairs that chance
              # explains (calibrated configurations; None when calibration is off)
-             "chance_share": _read(g, "chance_share", (k,), np.float64), "by_method": {}}
+             "chance_share": _get(g, P, "chance_share", sizes), "by_method": {}}
         # [K] the mean score over the model pairs and its bootstrap interval over models,
         # raw and calibrated (reduce; None in files written before they were stored)
         for name in MEAN_DATASETS:
-            c[name] = _read(g, name, (k,), np.float64)
-        c["mean_seed"] = _attr_num(g, "mean_seed")
+            c[name] = _get(g, P, name, sizes)
+        c["mean_seed"] = a.num("mean_seed")
         for meth in methods:
-            if meth not in g:
+            if _name(P, "{method}", meth) not in g:
                 continue
-            c["by_method"][meth] = {
-                "r": _read(g, meth, (k, k), np.float64),
-                "p": _read(g, meth + "_pvalue", (k, k), np.float64),
-                "n": _read(g, meth + "_n", (k, k), np.int64),
-                "ci_low": _read(g, meth + "_ci_low", (k, k), np.float64),
-                "ci_high": _read(g, meth + "_ci_high", (k, k), np.float64),
-                "accuracy_r": _read(g, "accuracy_" + meth, (k,), np.float64),
-                "accuracy_p": _read(g, f"accuracy_{meth}_pvalue", (k,), np.float64),
-                "accuracy_n": _read(g, f"accuracy_{meth}_n", (k,), np.int64),
-                # Optional (later stages): the correlation under the null of
-                # pairs that share nothing, and the Mantel permutation p.
-                "null_mean": _read(g, meth + "_null_mean", (k, k), np.float64),
-                "null_q95": _read(g, meth + "_null_q95", (k, k), np.float64),
-                "null_p": _read(g, meth + "_null_p", (k, k), np.float64),
-                "mantel_p": _read(g, meth + "_mantel_p", (k, k), np.float64)}
+            # Optional (later stages): the correlation under the null of pairs that
+            # share nothing (null_*), and the Mantel permutation p.
+            c["by_method"][meth] = {key: _get(g, P, name, sizes, meth)
+                                    for key, name in _CORRELATION_KEYS.items()}
         return c
 
-    CALIBRATION_DATASETS = ("pvalue", "qvalue", "threshold", "calibrated", "null_mean", "null_sd")
+    # /calibration/S/C: the [M, M] datasets (the schema's, but the [P, K] null scores)
+    CALIBRATION_DATASETS = tuple(n for n, e in _datasets("/calibration/{set}/{config}").items()
+                                 if e["shape"] == "[M, M]")
 
     @staticmethod
     def _read_calibration(g, m):
@@ -437,7 +511,7 @@ class Results:
                             else np.asarray(v)))
                        for k, v in g.attrs.items()}}
         for name in Results.CALIBRATION_DATASETS:
-            c[name] = _read(g, name, (m, m), np.float64)
+            c[name] = _get(g, "/calibration/{set}/{config}", name, {"M": m})
         return c
 
     @staticmethod
@@ -445,75 +519,74 @@ class Results:
         """/sweeps/NAME (docs/results.md, docs/sweeps.md): levels [L], the image set of each
         level [L], the curves [L, K], the breaking levels [K] and the gathered correlations
         [L, K, K]; every array but levels and sets is optional (None when absent)."""
-        if "levels" not in g or "sets" not in g:
+        P = "/sweeps/{sweep}"
+        if _name(P, "levels") not in g or _name(P, "sets") not in g:
             raise ValueError(f"{g.file.filename}: {g.name} lacks 'levels' or 'sets'")
-        levels = np.asarray(g["levels"][()], np.float64).reshape(-1)
-        sets = _texts(g["sets"][()])
+        levels = np.asarray(g[_name(P, "levels")][()], np.float64).reshape(-1)
+        sets = _texts(g[_name(P, "sets")][()])
         L = len(levels)
         if len(sets) != L:
             raise ValueError(f"{g.file.filename}: {g.name}: {len(sets)} sets for {L} levels")
-        method = _attr_text(g, "method", "")
+        a = _Attrs(g, P)
+        method = a.text("method", "")
         w = {"levels": levels, "sets": sets,
-             "family": _attr_text(g, "family", ""), "base": _attr_text(g, "base", ""),
-             "parameter": _attr_text(g, "parameter", "level"),
-             "description": _attr_text(g, "description", ""),
-             "alpha": _attr_num(g, "alpha", None), "method": method,
-             "breaking_fraction": _attr_num(g, "breaking_fraction", 0.5),
-             "bootstrap": _attr_num(g, "bootstrap", 0), "confidence": _attr_num(g, "confidence"),
-             "seed": _attr_num(g, "seed"),
-             "relative_breaking": _attr_num(g, "relative_breaking", 0.5)}
+             "family": a.text("family", ""), "base": a.text("base", ""),
+             "parameter": a.text("parameter", "level"),
+             "description": a.text("description", ""),
+             "alpha": a.num("alpha", None), "method": method,
+             "breaking_fraction": a.num("breaking_fraction", 0.5),
+             "bootstrap": a.num("bootstrap", 0), "confidence": a.num("confidence"),
+             "seed": a.num("seed"),
+             "relative_breaking": a.num("relative_breaking", 0.5)}
         # Every dataset the schema declares under /sweeps/NAME (levels and sets
         # above), checked against its shape; None when absent. significant_fraction
         # is a power curve (it grows with the images per level, `images`);
         # relative_calibrated (the mean calibrated score over the first level's) is
         # the effect size, with its own breaking level.
         sizes = {"L": L, "K": k, "M": m}
-        dtypes = {"float64": np.float64, "int64": np.int64}
-        for name, e in _SWEEP_DATASETS.items():
+        for name in _SWEEP_DATASETS:
             if name not in ("levels", "sets"):
-                w[name] = _read(g, name, _shape(e, sizes), dtypes[e["dtype"]])
+                w[name] = _get(g, P, name, sizes)
         # [K, K]: the first level not rejecting, per configuration pair
         w["correlation_breaking_levels"] = w.pop("correlation_breaking_level")
         # the gathered correlations of the sweep's method: r, r_ci_low, ...
-        for name, e in _datasets("/sweeps/{sweep}").items():
+        for name in _datasets(P):
             if name.startswith("{method}"):
-                key = "r" + name[len("{method}"):]
-                w[key] = (_read(g, name.replace("{method}", method), _shape(e, sizes), np.float64)
-                          if method else None)
+                w["r" + name[len("{method}"):]] = _get(g, P, name, sizes, method) if method else None
         return w
 
     @staticmethod
     def _read_predictions(g, m):
-        p = {"labelled": _attr_num(g, "labelled", 0), "n": _attr_num(g, "n", 0),
+        P = "/predictions/{set}"
+        a = _Attrs(g, P)
+        p = {"labelled": a.num("labelled", 0), "n": a.num("n", 0),
              # the set's label space ("" not known; absent in files before issue 23)
-             "label_space": _attr_text(g, "label_space", None)}
-        for name, shape, dt in (("accuracy", (m,), np.float64), ("mean_prob", (m,), np.float64),
-                                ("mean_prob_wrong", (m,), np.float64),
-                                ("agreement", (m, m), np.float64), ("both_wrong", (m, m), np.int64),
-                                ("agreement_both_wrong", (m, m), np.float64),
-                                # 1 / 0 / -1: label spaces match / do not (accuracy NaN) /
-                                # the model's is not known
-                                ("labels_match", (m,), np.int64)):
-            a = _read(g, name, shape, dt)
-            if a is not None:
-                p[name] = a
+             "label_space": a.text("label_space", None)}
+        # every dataset the schema declares (labels_match: 1 / 0 / -1, the label spaces
+        # match / do not (accuracy NaN) / the model's is not known), those present
+        for name in _datasets(P):
+            v = _get(g, P, name, {"M": m})
+            if v is not None:
+                p[name] = v
         return p
 
     def _read_comparison(self, g, s1):
         default = (self._correlation[s1]["configurations"] if s1 in self._correlation
                    else self.configurations)
-        configs = _attr_list(g, "configurations", default)
-        methods = _attr_list(g, "methods") or [n[:-5] for n in g.keys() if n.endswith("_diff")]
-        k = len(configs)
-        c = {"configurations": configs, "methods": methods, "bootstrap": _attr_num(g, "bootstrap", 0),
-             "confidence": _attr_num(g, "confidence"), "seed": _attr_num(g, "seed"), "by_method": {}}
+        P = "/comparison/{set_a}/{set_b}"
+        a = _Attrs(g, P)
+        # (no prh writes a `configurations` attribute here: the first set's correlation's)
+        configs = default
+        methods = a.list("methods") or [n[:-5] for n in g.keys() if n.endswith("_diff")]
+        sizes = {"K": len(configs)}
+        c = {"configurations": configs, "methods": methods, "bootstrap": a.num("bootstrap", 0),
+             "confidence": a.num("confidence"), "seed": a.num("seed"), "by_method": {}}
         for meth in methods:
-            if meth + "_diff" not in g:
+            if _name(P, "{method}_diff", meth) not in g:
                 continue
-            c["by_method"][meth] = {
-                key: _read(g, meth + "_diff" + suffix, (k, k), np.float64)
-                for key, suffix in (("diff", ""), ("ci_low", "_ci_low"), ("ci_high", "_ci_high"),
-                                    ("p", "_pvalue"))}
+            c["by_method"][meth] = {key: _get(g, P, "{method}_diff" + suffix, sizes, meth)
+                                    for key, suffix in (("diff", ""), ("ci_low", "_ci_low"),
+                                                        ("ci_high", "_ci_high"), ("p", "_pvalue"))}
         return c
 
     # --- access ----------------------------------------------------------------
@@ -633,9 +706,9 @@ class Results:
         when the file has none. p, tau and the calibrated score of docs/calibration.md
         recompute exactly from them, except in files of a prh older than the float64
         nulls (dtype float32 there: ties with the observed score may be lost)."""
-        name = "null_scores_reverse" if reverse else "null_scores"
+        pattern = "/calibration/{set}/{config}/null_scores" + ("_reverse" if reverse else "")
         with h5py.File(self.path, "r") as f:
-            d = f.get(f"calibration/{set}/{config}/{name}")
+            d = f.get(_path(pattern, set=set, config=config))
             if not isinstance(d, h5py.Dataset):
                 return None
             return np.asarray(d[()], np.float64)

@@ -10,6 +10,13 @@ only. Needs pandas (Debian: python3-pandas).
 """
 
 
+def _columns(table):
+    """The columns of `prh export`'s table `table`, declared once in
+    src/schema/export_tables.cpp and read from the schema JSON ("tables")."""
+    from prh.results import SCHEMA  # not at import: prh.results imports this module
+    return list(SCHEMA["tables"][table])
+
+
 def _pandas():
     try:
         import pandas
@@ -37,7 +44,8 @@ def _frame(columns, rows, ints=(), bools=()):
         elif c in ints:
             df[c] = df[c].astype("int64") if not df[c].isna().any() else df[c].astype("float64")
         elif c not in ("set", "configuration", "metric", "model", "model_a", "model_b", "method",
-                       "config_a", "config_b", "set_a", "set_b", "sweep"):
+                       "config_a", "config_b", "set_a", "set_b", "sweep", "family", "base",
+                       "parameter"):
             df[c] = df[c].astype("float64")
     return df
 
@@ -55,9 +63,7 @@ def alignment_table(r):
                 for j in range(i, m):
                     rows.append((s, c, metric, r.models[i], r.models[j], i, j, i == j,
                                  S[i, j], S[j, i], L[i, j, 0], L[i, j, 1], L[j, i, 1], L[j, i, 0]))
-    return _frame(["set", "configuration", "metric", "model_a", "model_b", "i", "j", "self",
-                  "score", "score_ba", "layer_a", "layer_b", "layer_a_ba", "layer_b_ba"],
-                  rows, ints=("i", "j", "layer_a", "layer_b", "layer_a_ba", "layer_b_ba"),
+    return _frame(_columns("alignment"), rows, ints=("i", "j", "layer_a", "layer_b", "layer_a_ba", "layer_b_ba"),
                   bools=("self",))
 
 
@@ -79,8 +85,7 @@ def correlation_table(r):
                                  _at(d["ci_high"], (a, b)), _at(d.get("mantel_p"), (a, b)),
                                  _at(d.get("null_mean"), (a, b)), _at(d.get("null_q95"), (a, b)),
                                  _at(d.get("null_p"), (a, b))))
-    return _frame(["set", "method", "config_a", "config_b", "r", "p", "n", "ci_low", "ci_high",
-                  "mantel_p", "null_mean", "null_q95", "null_p"], rows, ints=("n",))
+    return _frame(_columns("correlations"), rows, ints=("n",))
 
 
 def accuracy_correlation_table(r):
@@ -96,7 +101,7 @@ def accuracy_correlation_table(r):
             for k, name in enumerate(d["configurations"]):
                 rows.append((s, meth, name, _at(d["accuracy_r"], k), _at(d["accuracy_p"], k),
                              _at_int(d["accuracy_n"], k)))
-    return _frame(["set", "method", "configuration", "r", "p", "n"], rows, ints=("n",))
+    return _frame(_columns("accuracy_correlation"), rows, ints=("n",))
 
 
 def predictions_table(r):
@@ -109,7 +114,7 @@ def predictions_table(r):
         for i, model in enumerate(r.models):
             rows.append((s, model, _at(p.get("accuracy"), i), _at(p.get("mean_prob"), i),
                          _at(p.get("mean_prob_wrong"), i)))
-    return _frame(["set", "model", "accuracy", "mean_prob", "mean_prob_wrong"], rows)
+    return _frame(_columns("predictions"), rows)
 
 
 def calibration_table(r):
@@ -133,9 +138,7 @@ def calibration_table(r):
                                  *(_at(d.get(k), (i, j)) for k in
                                    ("pvalue", "qvalue", "threshold", "calibrated",
                                     "null_mean", "null_sd"))))
-    return _frame(["set", "configuration", "model_a", "model_b", "i", "j", "permutations",
-                  "alpha", "pvalue", "qvalue", "threshold", "calibrated", "null_mean",
-                  "null_sd"], rows, ints=("i", "j", "permutations"))
+    return _frame(_columns("calibration"), rows, ints=("i", "j", "permutations"))
 
 
 def agreement_table(r):
@@ -151,44 +154,44 @@ def agreement_table(r):
                 rows.append((s, r.models[i], r.models[j], _at(p.get("agreement"), (i, j)),
                              _at_int(p.get("both_wrong"), (i, j)),
                              _at(p.get("agreement_both_wrong"), (i, j))))
-    return _frame(["set", "model_a", "model_b", "agreement", "both_wrong", "agreement_both_wrong"],
-                  rows, ints=("both_wrong",))
+    return _frame(_columns("agreement"), rows, ints=("both_wrong",))
 
 
 def sweep_table(r):
-    """sweep, level, set, images, configuration, mean, mean_ci_low, mean_ci_high,
-    calibrated_mean, relative_calibrated, relative_ci_low, relative_ci_high (the mean
+    """The columns of `prh export`'s sweeps table: sweep, family, base, parameter, level,
+    set, configuration, mean, mean_ci_low, mean_ci_high, calibrated_mean,
+    significant_fraction, significant_ci_low, significant_ci_high (the power curve: share
+    of pairs with q < alpha at `images` images), breaking_level, breaking_level_low,
+    breaking_level_high, breaking_agreement (the power curve's breaking level), images,
+    relative_calibrated, relative_calibrated_ci_low, relative_calibrated_ci_high (the mean
     calibrated score over the first level's: the effect size), relative_breaking_level,
-    relative_breaking_level_low, relative_breaking_level_high, significant_fraction,
-    significant_ci_low, significant_ci_high (the power curve: share of pairs with q < alpha
-    at `images` images), breaking_level, breaking_level_low, breaking_level_high (the power
-    curve's breaking level), chance_share. Breaking levels per configuration, repeated on
-    each level's row; inf: never within the levels; NaN: not calibrated."""
+    relative_breaking_level_low, relative_breaking_level_high, relative_breaking_agreement,
+    chance_share. Breaking levels per configuration, repeated on each level's row; inf:
+    never within the levels; NaN: not calibrated."""
     rows = []
     for name, w in r.sweeps.items():
         for li, (lv, s) in enumerate(zip(w["levels"], w["sets"])):
             n = w.get("images")
             for k, c in enumerate(r.configurations):
-                rows.append((name, float(lv), s, None if n is None else int(n[li]), c,
-                             _at(w["mean"], (li, k)), _at(w["mean_ci_low"], (li, k)),
-                             _at(w["mean_ci_high"], (li, k)), _at(w["calibrated_mean"], (li, k)),
-                             _at(w.get("relative_calibrated"), (li, k)),
-                             _at(w.get("relative_calibrated_ci_low"), (li, k)),
-                             _at(w.get("relative_calibrated_ci_high"), (li, k)),
+                lk = (li, k)
+                rows.append((name, w["family"], w["base"], w["parameter"], float(lv), s, c,
+                             _at(w["mean"], lk), _at(w["mean_ci_low"], lk),
+                             _at(w["mean_ci_high"], lk), _at(w["calibrated_mean"], lk),
+                             _at(w["significant_fraction"], lk),
+                             _at(w["significant_fraction_ci_low"], lk),
+                             _at(w["significant_fraction_ci_high"], lk),
+                             _at(w["breaking_level"], k), _at(w["breaking_level_low"], k),
+                             _at(w["breaking_level_high"], k), _at(w.get("breaking_agreement"), k),
+                             None if n is None else int(n[li]),
+                             _at(w.get("relative_calibrated"), lk),
+                             _at(w.get("relative_calibrated_ci_low"), lk),
+                             _at(w.get("relative_calibrated_ci_high"), lk),
                              _at(w.get("relative_breaking_level"), k),
                              _at(w.get("relative_breaking_level_low"), k),
                              _at(w.get("relative_breaking_level_high"), k),
-                             _at(w["significant_fraction"], (li, k)),
-                             _at(w["significant_fraction_ci_low"], (li, k)),
-                             _at(w["significant_fraction_ci_high"], (li, k)), _at(w["breaking_level"], k),
-                             _at(w["breaking_level_low"], k), _at(w["breaking_level_high"], k),
-                             _at(w.get("chance_share"), (li, k))))
-    return _frame(["sweep", "level", "set", "images", "configuration", "mean", "mean_ci_low",
-                  "mean_ci_high", "calibrated_mean", "relative_calibrated", "relative_ci_low",
-                  "relative_ci_high", "relative_breaking_level", "relative_breaking_level_low",
-                  "relative_breaking_level_high", "significant_fraction", "significant_ci_low",
-                  "significant_ci_high", "breaking_level", "breaking_level_low",
-                  "breaking_level_high", "chance_share"], rows, ints=("images",))
+                             _at(w.get("relative_breaking_agreement"), k),
+                             _at(w.get("chance_share"), lk)))
+    return _frame(_columns("sweeps"), rows, ints=("images",))
 
 
 def _r(r, set, method, a, b):
@@ -214,7 +217,6 @@ def comparison_table(r):
                     rows.append((s1, s2, meth, names[a], names[b], _r(r, s1, meth, names[a], names[b]),
                                  _r(r, s2, meth, names[a], names[b]), _at(d["diff"], (a, b)),
                                  _at(d["ci_low"], (a, b)), _at(d["ci_high"], (a, b)), _at(d["p"], (a, b))))
-    return _frame(["set_a", "set_b", "method", "config_a", "config_b", "r_a", "r_b", "diff",
-                  "ci_low", "ci_high", "p"], rows)
+    return _frame(_columns("comparison"), rows)
 
 

@@ -98,9 +98,8 @@ std::vector<float> get_numbers(const YAML::Node& n, const std::string& path,
   return out;
 }
 
-}  // namespace
-
-Sidecar load_sidecar(const std::string& path) {
+// The file's one YAML document, a mapping of known keys, each given once.
+YAML::Node read_root(const std::string& path) {
   std::error_code ec;
   PRH_CHECK_INPUT(std::filesystem::is_regular_file(path, ec), "sidecar {}: no such file", path);
 
@@ -120,12 +119,12 @@ Sidecar load_sidecar(const std::string& path) {
   PRH_CHECK_INPUT(documents <= 1,
                   "sidecar {}: holds {} YAML documents (separated by '---'); a sidecar is one",
                   path, documents);
-  const YAML::Node& root = loaded;  // const: looking a key up must not insert it
-  PRH_CHECK_INPUT(root.IsMap(), "sidecar {}: must be a mapping of fields (input_size, ...), got {}",
-                  path, describe(root));
+  PRH_CHECK_INPUT(loaded.IsMap(),
+                  "sidecar {}: must be a mapping of fields (input_size, ...), got {}", path,
+                  describe(loaded));
 
   std::set<std::string> seen;
-  for (const auto& kv : root) {
+  for (const auto& kv : loaded) {
     PRH_CHECK_INPUT(kv.first.IsScalar(), "sidecar {}: line {}: a key must be a plain string", path,
                     kv.first.Mark().line + 1);
     const std::string key = kv.first.Scalar();
@@ -135,8 +134,11 @@ Sidecar load_sidecar(const std::string& path) {
                     path, key);
     PRH_CHECK_INPUT(seen.insert(key).second, "sidecar {}: field '{}' is given twice", path, key);
   }
+  return loaded;
+}
 
-  Sidecar s;
+// input_size, resize and crop.
+void read_sizes(const YAML::Node& root, const std::string& path, Sidecar& s) {
   PRH_CHECK_INPUT(root["input_size"], "sidecar {}: missing required field 'input_size'", path);
   s.input_size = get_positive_int(root["input_size"], path, "input_size");
   // Bounded: an image of input_size^2 x channels floats is allocated per row.
@@ -159,7 +161,10 @@ Sidecar load_sidecar(const std::string& path) {
                   "sidecar {}: field 'resize' ({}) must be at least 'crop' ({}): the shorter side "
                   "is resized before the centre crop",
                   path, t.resize, t.crop);
+}
 
+// interpolation and resampler.
+void read_resampling(const YAML::Node& root, const std::string& path, data::Transform& t) {
   t.interpolation = "bicubic";
   if (const YAML::Node n = root["interpolation"]) {
     const std::string v = n.IsScalar() ? n.Scalar() : std::string();
@@ -180,7 +185,10 @@ Sidecar load_sidecar(const std::string& path) {
       throw InputError(data::without_opencv(fmt::format("sidecar {}", path), "resampler 'opencv'"));
     t.resampler = v;
   }
+}
 
+// channels, mean and std (ImageNet's by default, 0.5 for one channel).
+void read_normalisation(const YAML::Node& root, const std::string& path, data::Transform& t) {
   t.channels = 3;
   if (const YAML::Node n = root["channels"]) {
     const int c = get_positive_int(n, path, "channels");
@@ -212,25 +220,42 @@ Sidecar load_sidecar(const std::string& path) {
                       "sidecar {}: field 'std' must be positive (element {} is {})", path, i,
                       t.std[i]);
   }
+}
 
-  if (const YAML::Node n = root["layer_names"]) {
-    PRH_CHECK_INPUT(n.IsSequence(),
-                    "sidecar {}: field 'layer_names' must be a list of strings (got {})", path,
-                    describe(n));
-    for (std::size_t i = 0; i < n.size(); ++i) {
-      const YAML::Node e = n[i];
-      PRH_CHECK_INPUT(e.IsScalar() && !e.Scalar().empty(),
-                      "sidecar {}: field 'layer_names' must be a list of non-empty strings; "
-                      "element {} is {}",
-                      path, i, describe(e));
-      // Layer names become HDF5 names and JSON text (the store, the
-      // results): UTF-8 without NUL, or the store write fails later.
-      PRH_CHECK_INPUT(first_invalid_utf8(e.Scalar()) == std::string::npos,
-                      "sidecar {}: field 'layer_names': element {} ('{}') is not valid UTF-8", path,
-                      i, e.Scalar());
-      s.layer_names.push_back(e.Scalar());
-    }
+// layer_names: non-empty UTF-8 strings.
+std::vector<std::string> read_layer_names(const YAML::Node& root, const std::string& path) {
+  std::vector<std::string> names;
+  const YAML::Node n = root["layer_names"];
+  if (!n) return names;
+  PRH_CHECK_INPUT(n.IsSequence(),
+                  "sidecar {}: field 'layer_names' must be a list of strings (got {})", path,
+                  describe(n));
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const YAML::Node e = n[i];
+    PRH_CHECK_INPUT(e.IsScalar() && !e.Scalar().empty(),
+                    "sidecar {}: field 'layer_names' must be a list of non-empty strings; "
+                    "element {} is {}",
+                    path, i, describe(e));
+    // Layer names become HDF5 names and JSON text (the store, the
+    // results): UTF-8 without NUL, or the store write fails later.
+    PRH_CHECK_INPUT(first_invalid_utf8(e.Scalar()) == std::string::npos,
+                    "sidecar {}: field 'layer_names': element {} ('{}') is not valid UTF-8", path,
+                    i, e.Scalar());
+    names.push_back(e.Scalar());
   }
+  return names;
+}
+
+}  // namespace
+
+Sidecar load_sidecar(const std::string& path) {
+  const YAML::Node loaded = read_root(path);
+  const YAML::Node& root = loaded;  // const: looking a key up must not insert it
+  Sidecar s;
+  read_sizes(root, path, s);
+  read_resampling(root, path, s.transform);
+  read_normalisation(root, path, s.transform);
+  s.layer_names = read_layer_names(root, path);
   return s;
 }
 

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "export_tables.hpp"
 #include "prh/core/error.hpp"
 #include "prh/store/results_groups.hpp"
 #include "prh/store/results_reader.hpp"
@@ -136,10 +137,7 @@ std::string to_json(const Table& t) {
 // --- Tables -------------------------------------------------------------------
 
 Table alignment_table(const ResultsData& r) {
-  Table t{"alignment",
-          {"set", "configuration", "metric", "model_a", "model_b", "i", "j", "self", "score",
-           "score_ba", "layer_a", "layer_b", "layer_a_ba", "layer_b_ba"},
-          {}};
+  Table t{"alignment", schema::columns("alignment"), {}};
   const std::size_t m = r.models.size();
   for (const auto& s : r.sets) {
     for (const auto& a : s.configurations) {
@@ -161,10 +159,7 @@ Table alignment_table(const ResultsData& r) {
 }
 
 Table correlations_table(const ResultsData& r) {
-  Table t{"correlations",
-          {"set", "method", "config_a", "config_b", "r", "p", "n", "ci_low", "ci_high", "mantel_p",
-           "null_mean", "null_q95", "null_p"},
-          {}};
+  Table t{"correlations", schema::columns("correlations"), {}};
   for (const auto& s : r.sets) {
     if (!s.correlation) continue;
     const auto& names = s.correlation->configurations;
@@ -186,10 +181,7 @@ Table correlations_table(const ResultsData& r) {
 // symmetric configurations, both orientations for asymmetric ones (the
 // pairs that the q-values are computed over; docs/results.md).
 Table calibration_table(const ResultsData& r) {
-  Table t{"calibration",
-          {"set", "configuration", "model_a", "model_b", "i", "j", "permutations", "alpha",
-           "pvalue", "qvalue", "threshold", "calibrated", "null_mean", "null_sd"},
-          {}};
+  Table t{"calibration", schema::columns("calibration"), {}};
   const std::size_t m = r.models.size();
   for (const auto& s : r.sets)
     for (const auto& c : s.calibration) {
@@ -210,7 +202,7 @@ Table calibration_table(const ResultsData& r) {
 }
 
 Table accuracy_correlation_table(const ResultsData& r) {
-  Table t{"accuracy_correlation", {"set", "method", "configuration", "r", "p", "n"}, {}};
+  Table t{"accuracy_correlation", schema::columns("accuracy_correlation"), {}};
   for (const auto& s : r.sets) {
     if (!s.correlation) continue;
     const auto& names = s.correlation->configurations;
@@ -225,7 +217,7 @@ Table accuracy_correlation_table(const ResultsData& r) {
 }
 
 Table predictions_table(const ResultsData& r) {
-  Table t{"predictions", {"set", "model", "accuracy", "mean_prob", "mean_prob_wrong"}, {}};
+  Table t{"predictions", schema::columns("predictions"), {}};
   for (const auto& s : r.sets) {
     if (!s.predictions) continue;
     const auto& p = *s.predictions;
@@ -237,9 +229,7 @@ Table predictions_table(const ResultsData& r) {
 }
 
 Table agreement_table(const ResultsData& r) {
-  Table t{"agreement",
-          {"set", "model_a", "model_b", "agreement", "both_wrong", "agreement_both_wrong"},
-          {}};
+  Table t{"agreement", schema::columns("agreement"), {}};
   const std::size_t m = r.models.size();
   for (const auto& s : r.sets) {
     if (!s.predictions) continue;
@@ -272,10 +262,7 @@ double correlation_of(const ResultsData& r, const std::string& set, const std::s
 }
 
 Table comparison_table(const ResultsData& r) {
-  Table t{"comparison",
-          {"set_a", "set_b", "method", "config_a", "config_b", "r_a", "r_b", "diff", "ci_low",
-           "ci_high", "p"},
-          {}};
+  Table t{"comparison", schema::columns("comparison"), {}};
   for (const auto& c : r.comparisons) {
     const auto& names = c.configurations;
     const std::size_t k = names.size();
@@ -296,35 +283,7 @@ Table comparison_table(const ResultsData& r) {
 // One row per (sweep, level, configuration); the breaking level (per
 // configuration) repeats on every level's row.
 Table sweeps_table(const ResultsData& r) {
-  Table t{"sweeps",
-          {"sweep",
-           "family",
-           "base",
-           "parameter",
-           "level",
-           "set",
-           "configuration",
-           "mean",
-           "mean_ci_low",
-           "mean_ci_high",
-           "calibrated_mean",
-           "significant_fraction",
-           "significant_ci_low",
-           "significant_ci_high",
-           "breaking_level",
-           "breaking_level_low",
-           "breaking_level_high",
-           "breaking_agreement",
-           "images",
-           "relative_calibrated",
-           "relative_calibrated_ci_low",
-           "relative_calibrated_ci_high",
-           "relative_breaking_level",
-           "relative_breaking_level_low",
-           "relative_breaking_level_high",
-           "relative_breaking_agreement",
-           "chance_share"},
-          {}};
+  Table t{"sweeps", schema::columns("sweeps"), {}};
   const std::size_t k = r.configurations.size();
   for (const auto& w : r.sweeps)
     for (std::size_t l = 0; l < w.levels.size(); ++l)
@@ -364,9 +323,7 @@ Table sweeps_table(const ResultsData& r) {
 // Per sweep and configuration pair: the first level at which the correlation
 // no longer exceeds its null, and the test that says it.
 Table sweep_correlations_table(const ResultsData& r) {
-  Table t{"sweep_correlations",
-          {"sweep", "method", "config_a", "config_b", "test", "correlation_breaking_level"},
-          {}};
+  Table t{"sweep_correlations", schema::columns("sweep_correlations"), {}};
   const std::size_t k = r.configurations.size();
   for (const auto& w : r.sweeps)
     for (std::size_t a = 0; a < k; ++a)
@@ -383,7 +340,7 @@ Table sweep_correlations_table(const ResultsData& r) {
 
 // The models with their labels (training distribution, family, objective).
 Table models_table(const ResultsData& r, const store::GroupsData& g) {
-  Table t{"models", {"i", "model", "training_data", "family", "objective", "classes"}, {}};
+  Table t{"models", schema::columns("models"), {}};
   auto label = [](const std::vector<std::string>& v, std::size_t i) {
     return i < v.size() && !v[i].empty() ? text(v[i]) : Cell{};
   };
@@ -406,12 +363,7 @@ std::vector<const store::SetGroups*> groups_in_order(const ResultsData& r,
 }
 
 Table groups_table(const ResultsData& r, const store::GroupsData& g) {
-  Table t{
-      "groups",
-      {"set", "factor", "configuration", "within", "within_ci_low", "within_ci_high", "across",
-       "across_ci_low", "across_ci_high", "gap", "gap_ci_low", "gap_ci_high", "n_within",
-       "n_across", "effect", "effect_ci_low", "effect_ci_high", "effect_pvalue", "effect_qvalue"},
-      {}};
+  Table t{"groups", schema::columns("groups"), {}};
   const auto& cf = g.groups.configurations;
   auto at = [](const std::vector<double>& v, std::size_t k) {
     return number(k < v.size() ? v[k] : kNaN);
@@ -429,9 +381,7 @@ Table groups_table(const ResultsData& r, const store::GroupsData& g) {
 }
 
 Table groups_correlations_table(const ResultsData& r, const store::GroupsData& g) {
-  Table t{"groups_correlations",
-          {"set", "correlation", "config_a", "config_b", "r", "p", "n", "ci_low", "ci_high"},
-          {}};
+  Table t{"groups_correlations", schema::columns("groups_correlations"), {}};
   const auto& cf = g.groups.configurations;
   const std::size_t K = cf.size();
   auto at = [](const std::vector<double>& v, std::size_t k) {
@@ -486,6 +436,9 @@ void export_results(const std::string& results_path, const std::string& format,
   std::vector<std::string> written;
   json files = json::array();
   for (const auto& t : tables) {
+    for (const auto& row : t.rows)  // the rows follow the declared columns (export_tables.cpp)
+      PRH_ASSERT(row.size() == t.columns.size(), "export table {}: a row of {} cells, {} columns",
+                 t.name, row.size(), t.columns.size());
     const fs::path path = dir / (t.name + "." + format);
     write_text(path, format == "csv" ? to_csv(t) : to_json(t));
     written.push_back(path.string());

@@ -1,5 +1,7 @@
 #include "results_schema.hpp"
 
+#include "export_tables.hpp"
+
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -8,19 +10,11 @@
 namespace prh::schema {
 namespace {
 
-constexpr bool req = false;
-constexpr bool opt = true;
-
-Entry G(std::string_view p, bool o, std::string_view doc) {
-  return {Kind::group, p, "", "", "", o, doc};
-}
-Entry D(std::string_view p, std::string_view t, std::string_view s, bool o, std::string_view doc) {
-  return {Kind::dataset, p, "", t, s, o, doc};
-}
-Entry A(std::string_view p, std::string_view a, std::string_view t, std::string_view s, bool o,
-        std::string_view doc) {
-  return {Kind::attribute, p, a, t, s, o, doc};
-}
+using declare::A;
+using declare::D;
+using declare::G;
+using declare::opt;
+using declare::req;
 
 std::vector<Entry> make() {
   return {
@@ -326,17 +320,61 @@ std::string path(std::string_view pattern,
   return expand(pattern, values);
 }
 
+namespace {
+
+std::string joined(std::string_view parent, std::string_view name) {
+  std::string full(parent == kRoot ? "" : parent);
+  return full.append("/").append(name);
+}
+
+}  // namespace
+
 std::string child(std::string_view parent, std::string_view name,
                   std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
-  std::string full(parent);
-  full.append("/").append(name);
-  require_known(full);
+  require_known(joined(parent, name));
   return expand(name, values);
 }
 
-std::string to_json() {
+std::string attr(std::string_view object, std::string_view name) {
+  if (!find(object, name))
+    throw std::logic_error("results schema: no attribute '" + std::string(name) + "' of " +
+                           std::string(object));
+  return std::string(name);
+}
+
+const Entry& dataset(std::string_view parent, std::string_view name) {
+  const std::string full = joined(parent, name);
+  const Entry* e = find(full);
+  if (!e || e->kind != Kind::dataset) throw std::logic_error("results schema: no dataset " + full);
+  return *e;
+}
+
+std::vector<std::uint64_t> shape(const Entry& e, const Sizes& sizes) {
+  std::vector<std::uint64_t> out;
+  for (const char c : e.shape) {
+    switch (c) {
+      case 'M':
+        out.push_back(sizes.M);
+        break;
+      case 'K':
+        out.push_back(sizes.K);
+        break;
+      case 'L':
+        out.push_back(sizes.L);
+        break;
+      case 'P':
+        out.push_back(sizes.P);
+        break;
+      default:
+        if (c >= '0' && c <= '9') out.push_back(static_cast<std::uint64_t>(c - '0'));
+    }
+  }
+  return out;
+}
+
+nlohmann::ordered_json entries_json(const std::vector<Entry>& entries) {
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
-  for (const auto& e : entries()) {
+  for (const auto& e : entries) {
     nlohmann::ordered_json j;
     j["kind"] = std::string(kind_name(e.kind));
     j["path"] = std::string(e.path);
@@ -349,14 +387,19 @@ std::string to_json() {
     j["doc"] = std::string(e.doc);
     list.push_back(std::move(j));
   }
+  return list;
+}
+
+std::string to_json() {
   nlohmann::ordered_json doc;
-  doc["format"] = "prh-results-1";
+  doc["format"] = kResultsFormat;
   doc["generated_by"] = "prh-schema-json (src/schema/results_schema.cpp); do not edit";
   doc["symbols"] = {{"M", "models (/models)"},
                     {"K", "configurations (/configurations)"},
                     {"L", "levels of a sweep"},
                     {"P", "model pairs (M(M+1)/2 for alignment done, else M(M-1)/2)"}};
-  doc["entries"] = std::move(list);
+  doc["entries"] = entries_json(entries());
+  doc["tables"] = export_tables_json();  // prh export's tables: {name: [columns]}
   return doc.dump(1) + "\n";
 }
 

@@ -9,11 +9,14 @@
 //
 // No HDF5 here: the table is data, the store does the I/O (src/h5).
 
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace prh::schema {
 
@@ -33,7 +36,11 @@ struct Entry {
   std::string_view doc;    // one line
 };
 
+// The file's `format` attribute.
+inline constexpr const char* kResultsFormat = "prh-results-1";
+
 // Patterns of the objects that code addresses by path.
+inline constexpr std::string_view kRoot = "/";
 inline constexpr std::string_view kModels = "/models";
 inline constexpr std::string_view kConfigurations = "/configurations";
 inline constexpr std::string_view kAlignment = "/alignment";
@@ -52,6 +59,7 @@ inline constexpr std::string_view kCalibration = "/calibration";
 inline constexpr std::string_view kCalibrationSet = "/calibration/{set}";
 inline constexpr std::string_view kCalibrationDone = "/calibration/{set}/done";
 inline constexpr std::string_view kCalibrationConfig = "/calibration/{set}/{config}";
+inline constexpr std::string_view kQvalue = "/calibration/{set}/{config}/qvalue";
 inline constexpr std::string_view kNullScores = "/calibration/{set}/{config}/null_scores";
 inline constexpr std::string_view kNullScoresReverse =
     "/calibration/{set}/{config}/null_scores_reverse";
@@ -80,7 +88,48 @@ std::string path(std::string_view pattern,
 std::string child(std::string_view parent, std::string_view name,
                   std::initializer_list<std::pair<std::string_view, std::string_view>> values = {});
 
+// The name of attribute `name` of the object whose pattern is `object`, for
+// code that writes or reads it: the schema must declare it (a logic error
+// otherwise), so attribute names, like paths, come from the table.
+std::string attr(std::string_view object, std::string_view name);
+
+// The entry of the dataset `parent` + "/" + `name` (patterns; a logic error if
+// the schema does not declare it): what a reader checks a dataset against.
+const Entry& dataset(std::string_view parent, std::string_view name);
+
+// What each shape symbol stands for in one file (or one group of it).
+struct Sizes {
+  std::uint64_t M = 0;  // models
+  std::uint64_t K = 0;  // configurations
+  std::uint64_t L = 0;  // levels of a sweep
+  std::uint64_t P = 0;  // model pairs (the entry's doc says which)
+};
+
+// An entry's shape with its symbols replaced: "[M, M, 2]" -> {M, M, 2}.
+std::vector<std::uint64_t> shape(const Entry& e, const Sizes& sizes);
+
 // The table as JSON (python/prh/results_schema.json; prh-schema-json).
 std::string to_json();
+
+// Any such table's entries as the JSON list of "entries" (the store's too).
+nlohmann::ordered_json entries_json(const std::vector<Entry>& entries);
+
+// Declaring a table (results_schema.cpp, store_schema.cpp): a group, a
+// dataset, an attribute.
+namespace declare {
+inline constexpr bool req = false;
+inline constexpr bool opt = true;
+inline Entry G(std::string_view p, bool o, std::string_view doc) {
+  return {Kind::group, p, "", "", "", o, doc};
+}
+inline Entry D(std::string_view p, std::string_view t, std::string_view s, bool o,
+               std::string_view doc) {
+  return {Kind::dataset, p, "", t, s, o, doc};
+}
+inline Entry A(std::string_view p, std::string_view a, std::string_view t, std::string_view s,
+               bool o, std::string_view doc) {
+  return {Kind::attribute, p, a, t, s, o, doc};
+}
+}  // namespace declare
 
 }  // namespace prh::schema

@@ -6,13 +6,15 @@
 #include <string>
 
 #include "results_schema.hpp"
+#include "store_schema.hpp"
 
 namespace prh::store::paths {
 
-inline constexpr const char* kStoreFormat = "prh-store-1";
+// The format attributes, declared with the layouts (src/schema/).
+inline constexpr const char* kStoreFormat = schema::kStoreFormat;
 inline constexpr const char* kPartFormat = "prh-store-part-1";
-inline constexpr const char* kResultsFormat = "prh-results-1";
-inline constexpr const char* kPrepFormat = "prh-prep-1";
+inline constexpr const char* kResultsFormat = schema::kResultsFormat;
+inline constexpr const char* kPrepFormat = schema::kPrepFormat;
 
 // store.h5
 inline std::string set(const std::string& set) {

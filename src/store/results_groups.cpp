@@ -7,6 +7,7 @@
 #include "h5.hpp"
 #include "json_attr.hpp"
 #include "prh/core/error.hpp"
+#include "results_file.hpp"
 #include "results_schema.hpp"
 
 namespace prh::store {
@@ -30,50 +31,53 @@ void write_groups(const std::string& path, const std::vector<std::string>& train
                   const std::vector<std::string>& family, const std::vector<std::string>& objective,
                   const Groups& g) {
   h5::quiet();
-  h5::Handle file = h5::try_open_file(path, /*write=*/true);
-  PRH_CHECK_INPUT(file, "{}: cannot open for writing: {}", path, h5::error_stack());
+  h5::Handle file = detail::open_rw(path);
   const h5::Id f = file.id();
   {
     // A label attribute only where some model has that label (readers take
     // its absence as "not recorded").
-    auto models = h5::open_dataset(f, "models");
+    auto models = h5::open_dataset(f, schema::path(schema::kModels, {}));
     for (const auto& [name, values] :
          {std::pair{"training_data", &training_data}, std::pair{"family", &family},
           std::pair{"objective", &objective}}) {
       const bool any = std::any_of(values->begin(), values->end(),
                                    [](const std::string& v) { return !v.empty(); });
+      const std::string attr = schema::attr(schema::kModels, name);
       if (any)
-        h5::write_attr(models.id(), name, nlohmann::json(*values).dump());
-      else if (h5::has_attr(models.id(), name))
-        h5::delete_attr(models.id(), name);
+        h5::write_attr(models.id(), attr, nlohmann::json(*values).dump());
+      else if (h5::has_attr(models.id(), attr))
+        h5::delete_attr(models.id(), attr);
     }
   }
-  h5::remove(f, "groups");
+  h5::remove(f, schema::path(schema::kGroups, {}));
   if (g.factors.empty()) return;
   const auto K = static_cast<h5::hsize>(g.configurations.size());
-  auto root = h5::create_group(f, "/groups");
-  h5::write_attr(root.id(), "configurations", nlohmann::json(g.configurations).dump());
-  h5::write_attr(root.id(), "factors", nlohmann::json(g.factors).dump());
-  h5::write_attr(root.id(), "permutations", g.permutations);
-  h5::write_attr(root.id(), "bootstrap", g.bootstrap);
-  h5::write_attr(root.id(), "confidence", g.confidence);
-  h5::write_attr(root.id(), "seed", g.seed);
-  h5::write_attr(root.id(), "score", std::string("(scores[i, j] + scores[j, i]) / 2, i < j"));
-  h5::write_attr(root.id(), "descriptive",
+  auto root = h5::create_group(f, schema::path(schema::kGroups, {}));
+  h5::write_attr(root.id(), schema::attr(schema::kGroups, "configurations"),
+                 nlohmann::json(g.configurations).dump());
+  h5::write_attr(root.id(), schema::attr(schema::kGroups, "factors"),
+                 nlohmann::json(g.factors).dump());
+  h5::write_attr(root.id(), schema::attr(schema::kGroups, "permutations"), g.permutations);
+  h5::write_attr(root.id(), schema::attr(schema::kGroups, "bootstrap"), g.bootstrap);
+  h5::write_attr(root.id(), schema::attr(schema::kGroups, "confidence"), g.confidence);
+  h5::write_attr(root.id(), schema::attr(schema::kGroups, "seed"), g.seed);
+  h5::write_attr(root.id(), schema::attr(schema::kGroups, "score"),
+                 std::string("(scores[i, j] + scores[j, i]) / 2, i < j"));
+  h5::write_attr(root.id(), schema::attr(schema::kGroups, "descriptive"),
                  std::string("within, across, gap and their bootstrap intervals (models "
                              "resampled) are descriptive means, not a test: the gap moves with "
                              "the models' overall alignment"));
-  h5::write_attr(root.id(), "effect_model",
+  h5::write_attr(root.id(), schema::attr(schema::kGroups, "effect_model"),
                  std::string("OLS over the pairs i < j with a finite score: s_ij = a_i + a_j + "
                              "sum_F beta_F [label_F(i) = label_F(j)], all factors jointly"));
-  h5::write_attr(root.id(), "test",
+  h5::write_attr(root.id(), schema::attr(schema::kGroups, "test"),
                  std::string("effect_pvalue: one-sided permutation test of beta_F > 0, F's "
                              "labels permuted over the labelled models and the fit redone: "
                              "(1 + #{beta* >= beta}) / (1 + valid); effect_ci: the hull of the "
                              "beta0 that the same permutation test, inverted, accepts at "
                              "(1 - confidence) / 2 on each side; effect_qvalue: BH over every "
                              "set x factor of one configuration"));
-  h5::write_attr(root.id(), "resampling", std::string("models"));
+  h5::write_attr(root.id(), schema::attr(schema::kGroups, "resampling"), std::string("models"));
   for (const auto& s : g.sets) {
     auto gs = h5::create_group(root.id(), s.set);
     for (const auto& x : s.factors) {
@@ -107,7 +111,8 @@ void write_groups(const std::string& path, const std::vector<std::string>& train
                           x.effect_qvalue);
         h5::write_int64s(gf.id(), schema::child(schema::kGroupsFactor, "effect_permutations"), {K},
                          x.effect_valid);
-        h5::write_attr(gf.id(), "effect_note", nlohmann::json(x.effect_note).dump());
+        h5::write_attr(gf.id(), schema::attr(schema::kGroupsFactor, "effect_note"),
+                       nlohmann::json(x.effect_note).dump());
       }
     }
     for (const auto& c : s.correlations) {
@@ -153,19 +158,23 @@ GroupsData read_groups(const std::string& path) {
   const h5::Id f = file.id();
   GroupsData d;
   {
-    auto models = h5::open_dataset(f, "models");
-    d.training_data = json_strings(models.id(), "training_data");
-    d.family = json_strings(models.id(), "family");
-    d.objective = json_strings(models.id(), "objective");
+    auto models = h5::open_dataset(f, schema::path(schema::kModels, {}));
+    const auto labels = [&](std::string_view name) {
+      return json_strings(models.id(), schema::attr(schema::kModels, name));
+    };
+    d.training_data = labels("training_data");
+    d.family = labels("family");
+    d.objective = labels("objective");
   }
-  if (!h5::exists(f, "groups")) return d;
-  auto root = h5::open_group(f, "/groups");
+  const std::string groups = schema::path(schema::kGroups, {});
+  if (!h5::exists(f, groups)) return d;
+  auto root = h5::open_group(f, groups);
   Groups& g = d.groups;
-  g.configurations = json_strings(root.id(), "configurations");
-  g.factors = json_strings(root.id(), "factors");
-  g.permutations = h5::read_attr_int(root.id(), "permutations");
-  g.bootstrap = h5::read_attr_int(root.id(), "bootstrap");
-  g.seed = h5::read_attr_int(root.id(), "seed");
+  g.configurations = json_strings(root.id(), schema::attr(schema::kGroups, "configurations"));
+  g.factors = json_strings(root.id(), schema::attr(schema::kGroups, "factors"));
+  g.permutations = h5::read_attr_int(root.id(), schema::attr(schema::kGroups, "permutations"));
+  g.bootstrap = h5::read_attr_int(root.id(), schema::attr(schema::kGroups, "bootstrap"));
+  g.seed = h5::read_attr_int(root.id(), schema::attr(schema::kGroups, "seed"));
   const std::vector<std::string> sets = h5::members_by_name(root.id());
   const auto dbl = [](h5::Id p, const std::string& n) {
     return read_all<double>(p, n, h5::native_double());
@@ -199,7 +208,7 @@ GroupsData read_groups(const std::string& path) {
       x.effect_pvalue = dbl(gf.id(), schema::child(schema::kGroupsFactor, "effect_pvalue"));
       x.effect_qvalue = dbl(gf.id(), schema::child(schema::kGroupsFactor, "effect_qvalue"));
       x.effect_valid = i64(gf.id(), schema::child(schema::kGroupsFactor, "effect_permutations"));
-      x.effect_note = json_strings(gf.id(), "effect_note");
+      x.effect_note = json_strings(gf.id(), schema::attr(schema::kGroupsFactor, "effect_note"));
       sg.factors.push_back(std::move(x));
     }
     for (const std::string m : {"spearman", "pearson", "kendall"}) {

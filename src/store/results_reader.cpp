@@ -19,20 +19,34 @@ namespace {
 
 constexpr const char* kFormat = paths::kResultsFormat;
 
-// The path of dataset `name` (a schema pattern: "scores", "{method}_ci_low") of
-// the group g whose pattern is `parent`; a name the schema
-// (src/schema/results_schema.cpp) does not declare there is a logic error.
-std::string in(const std::string& g, std::string_view parent, std::string_view name,
-               std::string_view method = "") {
-  return g + "/" + schema::child(parent, name, {{"method", method}});
-}
-
 // The open file and its path, for messages that name both.
 struct File {
   std::string path;
   h5::Handle handle;
   h5::Id id() const { return handle.id(); }
 };
+
+// An open object of the file with its path and its schema pattern
+// (src/schema/results_schema.cpp): its attributes and datasets are read by the
+// names, dtypes and shapes the schema declares for that pattern (a name it
+// does not declare there is a logic error).
+struct Obj {
+  const File& f;
+  std::string path;
+  std::string_view pattern;
+  h5::Handle handle;  // invalid for the root, which is read through the file
+  h5::Id id() const { return handle ? handle.id() : f.id(); }
+  std::string attr(std::string_view name) const { return schema::attr(pattern, name); }
+  bool has(std::string_view name) const { return h5::has_attr(id(), attr(name)); }
+};
+
+Obj open_obj(const File& f, const std::string& path, std::string_view pattern) {
+  return {f, path, pattern, h5::open_object(f.id(), path)};
+}
+
+Obj root_obj(const File& f) {
+  return {f, "/", schema::kRoot, h5::Handle()};
+}
 
 std::string shape_text(const std::vector<h5::hsize>& dims) {
   std::string s = "[";
@@ -54,109 +68,127 @@ bool has_dataset(const File& f, const std::string& path) {
   return kind == h5::Kind::dataset;
 }
 
-h5::Handle open_object(const File& f, const std::string& path) {
-  return h5::open_object(f.id(), path);
-}
-
 // The names of a group's members: in creation order where the file tracks
 // it, else in name order.
 std::vector<std::string> children(const File& f, const std::string& path) {
-  return h5::members(open_object(f, path).id());
+  return h5::members(h5::open_object(f.id(), path).id());
 }
 
 // --- Attributes ---------------------------------------------------------------
 
 // Every element of a string attribute (any shape), fixed- or variable-length.
-std::vector<std::string> attr_strings(const File& f, h5::Id obj, const std::string& where,
-                                      const std::string& name) {
-  auto attr = h5::open_attr(obj, name);
+std::vector<std::string> attr_strings(const Obj& o, std::string_view name) {
+  const std::string a = o.attr(name);
+  auto attr = h5::open_attr(o.id(), a);
   PRH_CHECK_INPUT(h5::attr_class(attr) == h5::Class::string,
-                  "{}: '{}': attribute '{}' is not a string", f.path, where, name);
+                  "{}: '{}': attribute '{}' is not a string", o.f.path, o.path, a);
   return h5::attr_strings(attr);
 }
 
 // A scalar (one-element) string attribute.
-std::string attr_string(const File& f, h5::Id obj, const std::string& where,
-                        const std::string& name) {
-  auto v = attr_strings(f, obj, where, name);
-  PRH_CHECK_INPUT(v.size() == 1, "{}: '{}': attribute '{}' has {} strings, expected 1", f.path,
-                  where, name, v.size());
+std::string attr_string(const Obj& o, std::string_view name) {
+  auto v = attr_strings(o, name);
+  PRH_CHECK_INPUT(v.size() == 1, "{}: '{}': attribute '{}' has {} strings, expected 1", o.f.path,
+                  o.path, name, v.size());
   return v[0];
 }
 
-std::string attr_string_or(const File& f, h5::Id obj, const std::string& where,
-                           const std::string& name, const std::string& fallback) {
-  return h5::has_attr(obj, name) ? attr_string(f, obj, where, name) : fallback;
+std::string attr_string_or(const Obj& o, std::string_view name, const std::string& fallback) {
+  return o.has(name) ? attr_string(o, name) : fallback;
 }
 
 // A list of strings stored as a JSON array in one string (the contract), or
 // as a string array attribute.
-std::vector<std::string> attr_string_list(const File& f, h5::Id obj, const std::string& where,
-                                          const std::string& name) {
-  auto v = attr_strings(f, obj, where, name);
+std::vector<std::string> attr_string_list(const Obj& o, std::string_view name) {
+  auto v = attr_strings(o, name);
   if (v.size() != 1) return v;
   std::vector<std::string> out;
   try {
     const auto j = json::parse(v[0]);
-    PRH_CHECK_INPUT(j.is_array(), "{}: '{}': attribute '{}' is not a JSON list: {}", f.path, where,
-                    name, v[0]);
+    PRH_CHECK_INPUT(j.is_array(), "{}: '{}': attribute '{}' is not a JSON list: {}", o.f.path,
+                    o.path, name, v[0]);
     for (const auto& e : j) out.push_back(e.get<std::string>());
   } catch (const json::exception& e) {
     throw InputError(fmt::format("{}: '{}': attribute '{}' is not a JSON list of strings: {}",
-                                 f.path, where, name, e.what()));
+                                 o.f.path, o.path, name, e.what()));
   }
   return out;
 }
 
 // Every element of a numeric attribute, converted to `T` (native type `mem`).
 template <class T>
-std::vector<T> attr_numbers(const File& f, h5::Id obj, const std::string& where,
-                            const std::string& name, h5::Id mem) {
-  auto attr = h5::open_attr(obj, name);
+std::vector<T> attr_numbers(const Obj& o, std::string_view name, h5::Id mem) {
+  const std::string a = o.attr(name);
+  auto attr = h5::open_attr(o.id(), a);
   const auto cls = h5::attr_class(attr);
   PRH_CHECK_INPUT(cls == h5::Class::integer || cls == h5::Class::floating,
-                  "{}: '{}': attribute '{}' is not a number", f.path, where, name);
+                  "{}: '{}': attribute '{}' is not a number", o.f.path, o.path, a);
   std::vector<T> out(h5::attr_points(attr));
   h5::read_attr(attr, mem, out.data());
   return out;
 }
 
 template <class T>
-T attr_number(const File& f, h5::Id obj, const std::string& where, const std::string& name,
-              h5::Id mem, T fallback) {
-  if (!h5::has_attr(obj, name)) return fallback;
-  auto v = attr_numbers<T>(f, obj, where, name, mem);
-  PRH_CHECK_INPUT(v.size() == 1, "{}: '{}': attribute '{}' has {} values, expected 1", f.path,
-                  where, name, v.size());
+T attr_number(const Obj& o, std::string_view name, h5::Id mem, T fallback) {
+  if (!o.has(name)) return fallback;
+  auto v = attr_numbers<T>(o, name, mem);
+  PRH_CHECK_INPUT(v.size() == 1, "{}: '{}': attribute '{}' has {} values, expected 1", o.f.path,
+                  o.path, name, v.size());
   return v[0];
 }
 
-std::int64_t attr_int(const File& f, h5::Id obj, const std::string& where, const std::string& name,
-                      std::int64_t fallback = 0) {
-  return attr_number<std::int64_t>(f, obj, where, name, h5::native_int64(), fallback);
+std::int64_t attr_int(const Obj& o, std::string_view name, std::int64_t fallback = 0) {
+  return attr_number<std::int64_t>(o, name, h5::native_int64(), fallback);
 }
 
-double attr_double(const File& f, h5::Id obj, const std::string& where, const std::string& name) {
-  return attr_number<double>(f, obj, where, name, h5::native_double(),
+std::uint64_t attr_uint(const Obj& o, std::string_view name) {
+  return attr_number<std::uint64_t>(o, name, h5::native_uint64(), 0);
+}
+
+double attr_double(const Obj& o, std::string_view name) {
+  return attr_number<double>(o, name, h5::native_double(),
                              std::numeric_limits<double>::quiet_NaN());
 }
 
 // An optional numeric vector attribute of `expect` elements (empty if absent).
 template <class T>
-std::vector<T> attr_vector(const File& f, h5::Id obj, const std::string& where,
-                           const std::string& name, h5::Id mem, std::size_t expect) {
-  if (!h5::has_attr(obj, name)) return {};
-  auto v = attr_numbers<T>(f, obj, where, name, mem);
-  PRH_CHECK_INPUT(v.size() == expect, "{}: '{}': attribute '{}' has {} values, expected {}", f.path,
-                  where, name, v.size(), expect);
+std::vector<T> attr_vector(const Obj& o, std::string_view name, h5::Id mem, std::size_t expect) {
+  if (!o.has(name)) return {};
+  auto v = attr_numbers<T>(o, name, mem);
+  PRH_CHECK_INPUT(v.size() == expect, "{}: '{}': attribute '{}' has {} values, expected {}",
+                  o.f.path, o.path, name, v.size(), expect);
   return v;
 }
 
 // --- Datasets -----------------------------------------------------------------
 
+// The schema's dtype of a dataset read as T, and T's native HDF5 type.
+template <class T>
+struct Stored;
+template <>
+struct Stored<double> {
+  static constexpr std::string_view dtype = "float64";
+  static h5::Id mem() { return h5::native_double(); }
+};
+template <>
+struct Stored<std::int64_t> {
+  static constexpr std::string_view dtype = "int64";
+  static h5::Id mem() { return h5::native_int64(); }
+};
+template <>
+struct Stored<std::int32_t> {
+  static constexpr std::string_view dtype = "int32";
+  static h5::Id mem() { return h5::native_int32(); }
+};
+template <>
+struct Stored<std::uint8_t> {
+  static constexpr std::string_view dtype = "uint8";
+  static h5::Id mem() { return h5::native_uint8(); }
+};
+
 // A numeric dataset of exactly the shape `want`, converted to `T`.
 template <class T>
-std::vector<T> read_numbers(const File& f, const std::string& path, h5::Id mem,
+std::vector<T> read_numbers(const File& f, const std::string& path,
                             const std::vector<h5::hsize>& want) {
   auto ds = h5::open_dataset(f.handle, f.path, path);
   const auto shape = h5::dataset_shape(ds);
@@ -168,27 +200,26 @@ std::vector<T> read_numbers(const File& f, const std::string& path, h5::Id mem,
   std::size_t total = 1;
   for (auto d : shape) total *= d;
   std::vector<T> out(total);
-  h5::read_all(ds, mem, out.data());
+  h5::read_all(ds, Stored<T>::mem(), out.data());
   return out;
 }
 
-// Like read_numbers, empty when the dataset does not exist.
+enum class Need { optional, required };
+
+// Dataset `name` (a schema pattern: "scores", "{method}_ci_low") of the
+// object `g`, of the shape the schema declares with its symbols replaced by
+// `sizes`, read as T (the schema's dtype; a reader that asks for another is a
+// logic error). Optional: empty when the file does not have it.
 template <class T>
-std::vector<T> read_optional(const File& f, const std::string& path, h5::Id mem,
-                             const std::vector<h5::hsize>& want) {
-  if (!has_dataset(f, path)) return {};
-  return read_numbers<T>(f, path, mem, want);
-}
-
-std::vector<double> read_doubles(const File& f, const std::string& path,
-                                 const std::vector<h5::hsize>& want, bool optional = true) {
-  if (optional) return read_optional<double>(f, path, h5::native_double(), want);
-  return read_numbers<double>(f, path, h5::native_double(), want);
-}
-
-std::vector<std::int64_t> read_ints(const File& f, const std::string& path,
-                                    const std::vector<h5::hsize>& want) {
-  return read_optional<std::int64_t>(f, path, h5::native_int64(), want);
+std::vector<T> read(const Obj& g, std::string_view name, const schema::Sizes& sizes,
+                    Need need = Need::optional, std::string_view method = "") {
+  const schema::Entry& e = schema::dataset(g.pattern, name);
+  PRH_ASSERT(e.dtype == Stored<T>::dtype, "results reader: {}/{} is {} in the schema, read as {}",
+             g.pattern, name, e.dtype, Stored<T>::dtype);
+  const std::string path = g.path + "/" + schema::child(g.pattern, name, {{"method", method}});
+  if (need == Need::optional && !has_dataset(g.f, path)) return {};
+  const auto dims = schema::shape(e, sizes);
+  return read_numbers<T>(g.f, path, std::vector<h5::hsize>(dims.begin(), dims.end()));
 }
 
 // A one-dimensional dataset of strings, fixed- or variable-length.
@@ -241,205 +272,218 @@ std::vector<std::string> ordered(std::vector<std::string> names,
 
 // --- Groups -------------------------------------------------------------------
 
+using Sizes = schema::Sizes;
+
 AlignmentResult read_alignment(const File& f, const std::string& set, const std::string& name,
                                std::size_t m) {
-  const std::string g = schema::path(schema::kAlignmentConfig, {{"set", set}, {"config", name}});
-  auto obj = open_object(f, g);
+  const auto g =
+      open_obj(f, schema::path(schema::kAlignmentConfig, {{"set", set}, {"config", name}}),
+               schema::kAlignmentConfig);
   AlignmentResult a;
   a.name = name;
-  a.metric = attr_string_or(f, obj.id(), g, "metric", name.substr(0, name.find('@')));
-  a.params = attr_string_or(f, obj.id(), g, "params", "{}");
-  a.symmetric = attr_int(f, obj.id(), g, "symmetric", 1) != 0;
-  a.preprocess = attr_string_or(f, obj.id(), g, "preprocess", "");
-  a.last_layer_only = attr_int(f, obj.id(), g, "last_layer_only", 0) != 0;
-  a.scores = read_doubles(f, in(g, schema::kAlignmentConfig, "scores"), {m, m}, /*optional=*/false);
-  a.layers = read_numbers<std::int32_t>(f, in(g, schema::kAlignmentConfig, "layers"),
-                                        h5::native_int32(), {m, m, 2});
-  a.done = read_optional<std::uint8_t>(f, in(g, schema::kAlignmentConfig, "done"),
-                                       h5::native_uint8(), {m * (m + 1) / 2});
+  a.metric = attr_string_or(g, "metric", name.substr(0, name.find('@')));
+  a.params = attr_string_or(g, "params", "{}");
+  a.symmetric = attr_int(g, "symmetric", 1) != 0;
+  a.preprocess = attr_string_or(g, "preprocess", "");
+  a.last_layer_only = attr_int(g, "last_layer_only", 0) != 0;
+  const Sizes sz{m, 0, 0, m * (m + 1) / 2};  // P: pairs i <= j
+  a.scores = read<double>(g, "scores", sz, Need::required);
+  a.layers = read<std::int32_t>(g, "layers", sz, Need::required);
+  a.done = read<std::uint8_t>(g, "done", sz);
   return a;
 }
 
 CorrelationResult read_correlation(const File& f, const std::string& set,
                                    const std::vector<std::string>& configurations, std::size_t m) {
-  const std::string g = schema::path(schema::kCorrelationSet, {{"set", set}});
-  auto obj = open_object(f, g);
+  const auto g =
+      open_obj(f, schema::path(schema::kCorrelationSet, {{"set", set}}), schema::kCorrelationSet);
   CorrelationResult c;
-  c.configurations = h5::has_attr(obj.id(), "configurations")
-                         ? attr_string_list(f, obj.id(), g, "configurations")
-                         : configurations;
-  if (h5::has_attr(obj.id(), "methods")) {
-    c.methods = attr_string_list(f, obj.id(), g, "methods");
+  c.configurations =
+      g.has("configurations") ? attr_string_list(g, "configurations") : configurations;
+  if (g.has("methods")) {
+    c.methods = attr_string_list(g, "methods");
   } else {  // the method datasets are the names without '_'
-    for (const auto& n : children(f, g))
+    for (const auto& n : children(f, g.path))
       if (n.find('_') == std::string::npos && n != "mean") c.methods.push_back(n);
   }
-  c.pairs = attr_int(f, obj.id(), g, "pairs");
-  c.bootstrap = attr_int(f, obj.id(), g, "bootstrap");
-  c.confidence = attr_double(f, obj.id(), g, "confidence");
-  c.seed = attr_number<std::uint64_t>(f, obj.id(), g, "seed", h5::native_uint64(), 0);
-  c.resampling = attr_string_or(f, obj.id(), g, "resampling", "");
-  c.vector = attr_string_or(f, obj.id(), g, "vector", "");
-  const h5::hsize k = c.configurations.size();
-  c.mean_alignment = read_doubles(f, in(g, schema::kCorrelationSet, "mean_alignment"), {k, m});
-  c.mean = read_doubles(f, in(g, schema::kCorrelationSet, "mean"), {k});
-  c.mean_ci_low = read_doubles(f, in(g, schema::kCorrelationSet, "mean_ci_low"), {k});
-  c.mean_ci_high = read_doubles(f, in(g, schema::kCorrelationSet, "mean_ci_high"), {k});
-  c.calibrated_mean = read_doubles(f, in(g, schema::kCorrelationSet, "calibrated_mean"), {k});
-  c.calibrated_mean_ci_low =
-      read_doubles(f, in(g, schema::kCorrelationSet, "calibrated_mean_ci_low"), {k});
-  c.calibrated_mean_ci_high =
-      read_doubles(f, in(g, schema::kCorrelationSet, "calibrated_mean_ci_high"), {k});
-  c.mean_seed = attr_number<std::uint64_t>(f, obj.id(), g, "mean_seed", h5::native_uint64(), 0);
+  c.pairs = attr_int(g, "pairs");
+  c.bootstrap = attr_int(g, "bootstrap");
+  c.confidence = attr_double(g, "confidence");
+  c.seed = attr_uint(g, "seed");
+  c.resampling = attr_string_or(g, "resampling", "");
+  c.vector = attr_string_or(g, "vector", "");
+  const Sizes sz{m, c.configurations.size(), 0, 0};
+  c.mean_alignment = read<double>(g, "mean_alignment", sz);
+  c.mean = read<double>(g, "mean", sz);
+  c.mean_ci_low = read<double>(g, "mean_ci_low", sz);
+  c.mean_ci_high = read<double>(g, "mean_ci_high", sz);
+  c.calibrated_mean = read<double>(g, "calibrated_mean", sz);
+  c.calibrated_mean_ci_low = read<double>(g, "calibrated_mean_ci_low", sz);
+  c.calibrated_mean_ci_high = read<double>(g, "calibrated_mean_ci_high", sz);
+  c.mean_seed = attr_uint(g, "mean_seed");
   for (const auto& method : c.methods) {
-    const auto at = [&](std::string_view name) {
-      return in(g, schema::kCorrelationSet, name, method);
+    const auto dbl = [&](std::string_view name, Need need = Need::optional) {
+      return read<double>(g, name, sz, need, method);
     };
-    const std::string base = at("{method}");
-    if (!has_dataset(f, base)) continue;  // not written (yet)
+    const auto i64 = [&](std::string_view name) {
+      return read<std::int64_t>(g, name, sz, Need::optional, method);
+    };
+    if (!has_dataset(f, g.path + "/" + schema::child(g.pattern, "{method}", {{"method", method}})))
+      continue;  // not written (yet)
     CorrelationMethod cm;
     cm.name = method;
-    cm.r = read_doubles(f, base, {k, k}, /*optional=*/false);
-    cm.p = read_doubles(f, at("{method}_pvalue"), {k, k});
-    cm.n = read_ints(f, at("{method}_n"), {k, k});
-    cm.ci_low = read_doubles(f, at("{method}_ci_low"), {k, k});
-    cm.ci_high = read_doubles(f, at("{method}_ci_high"), {k, k});
-    cm.mantel_p = read_doubles(f, at("{method}_mantel_p"), {k, k});
-    cm.null_mean = read_doubles(f, at("{method}_null_mean"), {k, k});
-    cm.null_q95 = read_doubles(f, at("{method}_null_q95"), {k, k});
-    cm.null_p = read_doubles(f, at("{method}_null_p"), {k, k});
-    const std::string acc = at("accuracy_{method}");
-    cm.accuracy_r = read_doubles(f, acc, {k});
-    cm.accuracy_p = read_doubles(f, at("accuracy_{method}_pvalue"), {k});
-    cm.accuracy_n = read_ints(f, at("accuracy_{method}_n"), {k});
+    cm.r = dbl("{method}", Need::required);
+    cm.p = dbl("{method}_pvalue");
+    cm.n = i64("{method}_n");
+    cm.ci_low = dbl("{method}_ci_low");
+    cm.ci_high = dbl("{method}_ci_high");
+    cm.mantel_p = dbl("{method}_mantel_p");
+    cm.null_mean = dbl("{method}_null_mean");
+    cm.null_q95 = dbl("{method}_null_q95");
+    cm.null_p = dbl("{method}_null_p");
+    cm.accuracy_r = dbl("accuracy_{method}");
+    cm.accuracy_p = dbl("accuracy_{method}_pvalue");
+    cm.accuracy_n = i64("accuracy_{method}_n");
     c.by_method.push_back(std::move(cm));
   }
   return c;
 }
 
 PredictionsResult read_predictions(const File& f, const std::string& set, std::size_t m) {
-  const std::string g = schema::path(schema::kPredictionsSet, {{"set", set}});
-  auto obj = open_object(f, g);
+  const auto g =
+      open_obj(f, schema::path(schema::kPredictionsSet, {{"set", set}}), schema::kPredictionsSet);
   PredictionsResult p;
-  p.labelled = attr_int(f, obj.id(), g, "labelled");
-  p.n = attr_int(f, obj.id(), g, "n");
-  p.accuracy = read_doubles(f, in(g, schema::kPredictionsSet, "accuracy"), {m});
-  p.mean_prob = read_doubles(f, in(g, schema::kPredictionsSet, "mean_prob"), {m});
-  p.mean_prob_wrong = read_doubles(f, in(g, schema::kPredictionsSet, "mean_prob_wrong"), {m});
-  p.agreement = read_doubles(f, in(g, schema::kPredictionsSet, "agreement"), {m, m});
-  p.both_wrong = read_ints(f, in(g, schema::kPredictionsSet, "both_wrong"), {m, m});
-  p.agreement_both_wrong =
-      read_doubles(f, in(g, schema::kPredictionsSet, "agreement_both_wrong"), {m, m});
+  p.labelled = attr_int(g, "labelled");
+  p.n = attr_int(g, "n");
+  const Sizes sz{m, 0, 0, 0};
+  p.accuracy = read<double>(g, "accuracy", sz);
+  p.mean_prob = read<double>(g, "mean_prob", sz);
+  p.mean_prob_wrong = read<double>(g, "mean_prob_wrong", sz);
+  p.agreement = read<double>(g, "agreement", sz);
+  p.both_wrong = read<std::int64_t>(g, "both_wrong", sz);
+  p.agreement_both_wrong = read<double>(g, "agreement_both_wrong", sz);
   return p;
 }
 
 ComparisonResult read_comparison(const File& f, const std::string& s1, const std::string& s2,
                                  const std::vector<std::string>& configurations) {
-  const std::string g = schema::path(schema::kComparisonPair, {{"set_a", s1}, {"set_b", s2}});
-  auto obj = open_object(f, g);
+  const auto g = open_obj(f, schema::path(schema::kComparisonPair, {{"set_a", s1}, {"set_b", s2}}),
+                          schema::kComparisonPair);
   ComparisonResult c;
   c.set_a = s1;
   c.set_b = s2;
-  c.configurations = h5::has_attr(obj.id(), "configurations")
-                         ? attr_string_list(f, obj.id(), g, "configurations")
-                         : configurations;
-  if (h5::has_attr(obj.id(), "methods")) {
-    c.methods = attr_string_list(f, obj.id(), g, "methods");
+  // The configurations of the first set's correlation (no prh wrote a
+  // `configurations` attribute here; the schema declares none).
+  c.configurations = configurations;
+  if (g.has("methods")) {
+    c.methods = attr_string_list(g, "methods");
   } else {  // the datasets {method}_diff
     const std::string suffix = "_diff";
-    for (const auto& n : children(f, g))
+    for (const auto& n : children(f, g.path))
       if (n.size() > suffix.size() &&
           n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0)
         c.methods.push_back(n.substr(0, n.size() - suffix.size()));
   }
-  c.bootstrap = attr_int(f, obj.id(), g, "bootstrap");
-  c.confidence = attr_double(f, obj.id(), g, "confidence");
-  c.seed = attr_number<std::uint64_t>(f, obj.id(), g, "seed", h5::native_uint64(), 0);
-  c.test = attr_string_or(f, obj.id(), g, "test", "");
-  const h5::hsize k = c.configurations.size();
+  c.bootstrap = attr_int(g, "bootstrap");
+  c.confidence = attr_double(g, "confidence");
+  c.seed = attr_uint(g, "seed");
+  c.test = attr_string_or(g, "test", "");
+  const Sizes sz{0, c.configurations.size(), 0, 0};
   for (const auto& method : c.methods) {
-    const auto at = [&](std::string_view name) {
-      return in(g, schema::kComparisonPair, name, method);
+    const auto dbl = [&](std::string_view name, Need need = Need::optional) {
+      return read<double>(g, name, sz, need, method);
     };
-    const std::string base = at("{method}_diff");
-    if (!has_dataset(f, base)) continue;
+    if (!has_dataset(
+            f, g.path + "/" + schema::child(g.pattern, "{method}_diff", {{"method", method}})))
+      continue;
     ComparisonMethod cm;
     cm.name = method;
-    cm.diff = read_doubles(f, base, {k, k}, /*optional=*/false);
-    cm.ci_low = read_doubles(f, at("{method}_diff_ci_low"), {k, k});
-    cm.ci_high = read_doubles(f, at("{method}_diff_ci_high"), {k, k});
-    cm.pvalue = read_doubles(f, at("{method}_diff_pvalue"), {k, k});
+    cm.diff = dbl("{method}_diff", Need::required);
+    cm.ci_low = dbl("{method}_diff_ci_low");
+    cm.ci_high = dbl("{method}_diff_ci_high");
+    cm.pvalue = dbl("{method}_diff_pvalue");
     c.by_method.push_back(std::move(cm));
   }
   return c;
 }
 
 SweepResult read_sweep(const File& f, const std::string& name, h5::hsize k, h5::hsize m) {
-  const std::string g = schema::path(schema::kSweep, {{"sweep", name}});
-  auto obj = open_object(f, g);
+  const auto g = open_obj(f, schema::path(schema::kSweep, {{"sweep", name}}), schema::kSweep);
   SweepResult w;
   w.name = name;
-  w.family = attr_string_or(f, obj.id(), g, "family", "");
-  w.base = attr_string_or(f, obj.id(), g, "base", "");
-  w.parameter = attr_string_or(f, obj.id(), g, "parameter", "level");
-  w.method = attr_string_or(f, obj.id(), g, "method", "");
-  w.description = attr_string_or(f, obj.id(), g, "description", "");
-  w.alpha = attr_double(f, obj.id(), g, "alpha");
-  w.confidence = attr_double(f, obj.id(), g, "confidence");
-  w.breaking_fraction = attr_double(f, obj.id(), g, "breaking_fraction");
-  w.sets = read_strings(f, in(g, schema::kSweep, "sets"));
-  const h5::hsize L = w.sets.size();
-  w.levels = read_doubles(f, in(g, schema::kSweep, "levels"), {L}, /*optional=*/false);
-  w.mean = read_doubles(f, in(g, schema::kSweep, "mean"), {L, k}, false);
-  w.mean_ci_low = read_doubles(f, in(g, schema::kSweep, "mean_ci_low"), {L, k});
-  w.mean_ci_high = read_doubles(f, in(g, schema::kSweep, "mean_ci_high"), {L, k});
-  w.calibrated_mean = read_doubles(f, in(g, schema::kSweep, "calibrated_mean"), {L, k});
-  w.calibrated_ci_low = read_doubles(f, in(g, schema::kSweep, "calibrated_mean_ci_low"), {L, k});
-  w.calibrated_ci_high = read_doubles(f, in(g, schema::kSweep, "calibrated_mean_ci_high"), {L, k});
-  w.significant_fraction = read_doubles(f, in(g, schema::kSweep, "significant_fraction"), {L, k});
-  w.significant_ci_low =
-      read_doubles(f, in(g, schema::kSweep, "significant_fraction_ci_low"), {L, k});
-  w.significant_ci_high =
-      read_doubles(f, in(g, schema::kSweep, "significant_fraction_ci_high"), {L, k});
-  w.breaking_level = read_doubles(f, in(g, schema::kSweep, "breaking_level"), {k});
-  w.breaking_level_low = read_doubles(f, in(g, schema::kSweep, "breaking_level_low"), {k});
-  w.breaking_level_high = read_doubles(f, in(g, schema::kSweep, "breaking_level_high"), {k});
-  w.breaking_agreement = read_doubles(f, in(g, schema::kSweep, "breaking_agreement"), {k});
+  w.family = attr_string_or(g, "family", "");
+  w.base = attr_string_or(g, "base", "");
+  w.parameter = attr_string_or(g, "parameter", "level");
+  w.method = attr_string_or(g, "method", "");
+  w.description = attr_string_or(g, "description", "");
+  w.alpha = attr_double(g, "alpha");
+  w.confidence = attr_double(g, "confidence");
+  w.breaking_fraction = attr_double(g, "breaking_fraction");
+  w.sets = read_strings(f, g.path + "/" + schema::child(g.pattern, "sets"));
+  const Sizes sz{m, k, w.sets.size(), 0};
+  const auto dbl = [&](std::string_view n, Need need = Need::optional) {
+    return read<double>(g, n, sz, need, w.method);
+  };
+  w.levels = dbl("levels", Need::required);
+  w.mean = dbl("mean", Need::required);
+  w.mean_ci_low = dbl("mean_ci_low");
+  w.mean_ci_high = dbl("mean_ci_high");
+  w.calibrated_mean = dbl("calibrated_mean");
+  w.calibrated_ci_low = dbl("calibrated_mean_ci_low");
+  w.calibrated_ci_high = dbl("calibrated_mean_ci_high");
+  w.significant_fraction = dbl("significant_fraction");
+  w.significant_ci_low = dbl("significant_fraction_ci_low");
+  w.significant_ci_high = dbl("significant_fraction_ci_high");
+  w.breaking_level = dbl("breaking_level");
+  w.breaking_level_low = dbl("breaking_level_low");
+  w.breaking_level_high = dbl("breaking_level_high");
+  w.breaking_agreement = dbl("breaking_agreement");
   // Effect-size breaking and the chance share (absent in older files).
-  if (h5::has_attr(obj.id(), "relative_breaking"))
-    w.relative_breaking = attr_double(f, obj.id(), g, "relative_breaking");
-  w.relative = read_doubles(f, in(g, schema::kSweep, "relative_calibrated"), {L, k});
-  w.relative_ci_low = read_doubles(f, in(g, schema::kSweep, "relative_calibrated_ci_low"), {L, k});
-  w.relative_ci_high =
-      read_doubles(f, in(g, schema::kSweep, "relative_calibrated_ci_high"), {L, k});
-  w.chance_share = read_doubles(f, in(g, schema::kSweep, "chance_share"), {L, k});
-  w.relative_breaking_level =
-      read_doubles(f, in(g, schema::kSweep, "relative_breaking_level"), {k});
-  w.relative_breaking_level_low =
-      read_doubles(f, in(g, schema::kSweep, "relative_breaking_level_low"), {k});
-  w.relative_breaking_level_high =
-      read_doubles(f, in(g, schema::kSweep, "relative_breaking_level_high"), {k});
-  w.relative_breaking_agreement =
-      read_doubles(f, in(g, schema::kSweep, "relative_breaking_agreement"), {k});
-  w.images = read_ints(f, in(g, schema::kSweep, "images"), {L});
+  if (g.has("relative_breaking")) w.relative_breaking = attr_double(g, "relative_breaking");
+  w.relative = dbl("relative_calibrated");
+  w.relative_ci_low = dbl("relative_calibrated_ci_low");
+  w.relative_ci_high = dbl("relative_calibrated_ci_high");
+  w.chance_share = dbl("chance_share");
+  w.relative_breaking_level = dbl("relative_breaking_level");
+  w.relative_breaking_level_low = dbl("relative_breaking_level_low");
+  w.relative_breaking_level_high = dbl("relative_breaking_level_high");
+  w.relative_breaking_agreement = dbl("relative_breaking_agreement");
+  w.images = read<std::int64_t>(g, "images", sz);
   if (!w.method.empty()) {
-    const auto at = [&](std::string_view n) { return in(g, schema::kSweep, n, w.method); };
-    w.r = read_doubles(f, at("{method}"), {L, k, k});
-    w.r_ci_low = read_doubles(f, at("{method}_ci_low"), {L, k, k});
-    w.r_ci_high = read_doubles(f, at("{method}_ci_high"), {L, k, k});
-    w.mantel_p = read_doubles(f, at("{method}_mantel_p"), {L, k, k});
-    w.null_mean = read_doubles(f, at("{method}_null_mean"), {L, k, k});
-    w.null_q95 = read_doubles(f, at("{method}_null_q95"), {L, k, k});
-    w.null_p = read_doubles(f, at("{method}_null_p"), {L, k, k});
+    w.r = dbl("{method}");
+    w.r_ci_low = dbl("{method}_ci_low");
+    w.r_ci_high = dbl("{method}_ci_high");
+    w.mantel_p = dbl("{method}_mantel_p");
+    w.null_mean = dbl("{method}_null_mean");
+    w.null_q95 = dbl("{method}_null_q95");
+    w.null_p = dbl("{method}_null_p");
   }
-  w.test_p = read_doubles(f, in(g, schema::kSweep, "correlation_p"), {L, k, k});
-  w.correlation_test = read_ints(f, in(g, schema::kSweep, "correlation_test"), {k, k});
-  w.correlation_breaking_level =
-      read_doubles(f, in(g, schema::kSweep, "correlation_breaking_level"), {k, k});
-  w.accuracy = read_doubles(f, in(g, schema::kSweep, "accuracy"), {L, m});
-  w.mean_prob = read_doubles(f, in(g, schema::kSweep, "mean_prob"), {L, m});
-  w.agreement = read_doubles(f, in(g, schema::kSweep, "agreement"), {L});
+  w.test_p = dbl("correlation_p");
+  w.correlation_test = read<std::int64_t>(g, "correlation_test", sz);
+  w.correlation_breaking_level = dbl("correlation_breaking_level");
+  w.accuracy = dbl("accuracy");
+  w.mean_prob = dbl("mean_prob");
+  w.agreement = dbl("agreement");
   return w;
+}
+
+CalibrationResult read_calibration_group(const File& f, const std::string& set,
+                                         const std::string& config, std::size_t m) {
+  const auto g =
+      open_obj(f, schema::path(schema::kCalibrationConfig, {{"set", set}, {"config", config}}),
+               schema::kCalibrationConfig);
+  CalibrationResult cr;
+  cr.name = config;
+  cr.permutations = attr_int(g, "permutations");
+  cr.alpha = attr_double(g, "alpha");
+  const Sizes sz{m, 0, 0, 0};
+  cr.pvalue = read<double>(g, "pvalue", sz);
+  cr.qvalue = read<double>(g, "qvalue", sz);
+  cr.threshold = read<double>(g, "threshold", sz);
+  cr.calibrated = read<double>(g, "calibrated", sz);
+  cr.null_mean = read<double>(g, "null_mean", sz);
+  cr.null_sd = read<double>(g, "null_sd", sz);
+  return cr;
 }
 
 }  // namespace
@@ -473,40 +517,41 @@ const SetResult* ResultsData::find_set(const std::string& name) const {
 ResultsData read_results(const std::string& path) {
   h5::quiet();
   File f{path, h5::open_file_readonly(path)};
-  const h5::Id root = f.id();
   ResultsData r;
   r.path = path;
 
-  PRH_CHECK_INPUT(h5::has_attr(root, "format"),
+  const Obj root = root_obj(f);
+  PRH_CHECK_INPUT(root.has("format"),
                   "{}: not a prh results file (format: no 'format' attribute, expected '{}')", path,
                   kFormat);
-  const auto format = attr_strings(f, root, "/", "format");
+  const auto format = attr_strings(root, "format");
   r.format = format.size() == 1 ? format[0] : "";
   PRH_CHECK_INPUT(r.format == kFormat, "{}: not a prh results file (format '{}', expected '{}')",
                   path, r.format, kFormat);
-  r.prh_version = attr_string_or(f, root, "/", "prh_version", "");
-  r.config_hash = attr_string_or(f, root, "/", "config_hash", "");
-  r.config_file = attr_string_or(f, root, "/", "config_file", "");
-  r.store = attr_string_or(f, root, "/", "store", "");
-  r.config = attr_string_or(f, root, "/", "config", "");
-  r.identity = attr_string_or(f, root, "/", "identity", "");
-  r.complete = attr_int(f, root, "/", "complete", 0) == 1;
+  r.prh_version = attr_string_or(root, "prh_version", "");
+  r.config_hash = attr_string_or(root, "config_hash", "");
+  r.config_file = attr_string_or(root, "config_file", "");
+  r.store = attr_string_or(root, "store", "");
+  r.config = attr_string_or(root, "config", "");
+  r.identity = attr_string_or(root, "identity", "");
+  r.complete = attr_int(root, "complete", 0) == 1;
 
-  r.models = read_strings(f, schema::path(schema::kModels, {}));
+  const std::string models_path = schema::path(schema::kModels, {});
+  r.models = read_strings(f, models_path);
   const std::size_t m = r.models.size();
   {
-    auto obj = open_object(f, "/models");
-    r.layer_counts =
-        attr_vector<std::int64_t>(f, obj.id(), "/models", "layer_counts", h5::native_int64(), m);
-    r.classes = attr_vector<std::int64_t>(f, obj.id(), "/models", "classes", h5::native_int64(), m);
+    const auto models = open_obj(f, models_path, schema::kModels);
+    r.layer_counts = attr_vector<std::int64_t>(models, "layer_counts", h5::native_int64(), m);
+    r.classes = attr_vector<std::int64_t>(models, "classes", h5::native_int64(), m);
   }
   r.configurations = read_strings(f, schema::path(schema::kConfigurations, {}));
 
   // Image sets: every group under /alignment, /correlation or /predictions.
   std::vector<std::string> set_names;
-  for (const char* top : {"/alignment", "/correlation", "/predictions"}) {
-    if (!has_group(f, top)) continue;
-    for (auto& s : children(f, top))
+  for (const auto top : {schema::kAlignment, schema::kCorrelation, schema::kPredictions}) {
+    const std::string tp = schema::path(top, {});
+    if (!has_group(f, tp)) continue;
+    for (auto& s : children(f, tp))
       if (std::find(set_names.begin(), set_names.end(), s) == set_names.end())
         set_names.push_back(s);
   }
@@ -518,52 +563,43 @@ ResultsData read_results(const std::string& path) {
     s.name = name;
     const std::string g = paths::alignment(name);
     if (has_group(f, g)) {
-      auto obj = open_object(f, g);
-      s.n = attr_int(f, obj.id(), g, "n");
-      s.skipped = attr_int(f, obj.id(), g, "skipped");
-      s.models_present =
-          attr_vector<std::uint8_t>(f, obj.id(), g, "models_present", h5::native_uint8(), m);
+      const auto obj = open_obj(f, g, schema::kAlignmentSet);
+      s.n = attr_int(obj, "n");
+      s.skipped = attr_int(obj, "skipped");
+      s.models_present = attr_vector<std::uint8_t>(obj, "models_present", h5::native_uint8(), m);
       for (const auto& c : ordered(children(f, g), r.configurations)) {
         PRH_CHECK_INPUT(has_group(f, g + "/" + c), "{}: '{}/{}' is not a group", path, g, c);
         s.configurations.push_back(read_alignment(f, name, c, m));
       }
     }
-    if (has_group(f, "/correlation/" + name))
+    if (has_group(f, schema::path(schema::kCorrelationSet, {{"set", name}})))
       s.correlation = read_correlation(f, name, r.configurations, m);
-    if (has_group(f, "/predictions/" + name)) s.predictions = read_predictions(f, name, m);
-    if (const std::string cg = "/calibration/" + name; has_group(f, cg))
+    if (has_group(f, schema::path(schema::kPredictionsSet, {{"set", name}})))
+      s.predictions = read_predictions(f, name, m);
+    if (const std::string cg = paths::calibration(name); has_group(f, cg))
       for (const auto& c : ordered(children(f, cg), r.configurations)) {
-        const std::string g = cg + "/" + c;
-        if (c == "done" || !has_group(f, g)) continue;  // the done flags
-        auto obj = open_object(f, g);
-        CalibrationResult cr;
-        cr.name = c;
-        cr.permutations = attr_int(f, obj.id(), g, "permutations");
-        cr.alpha = attr_double(f, obj.id(), g, "alpha");
-        cr.pvalue = read_doubles(f, g + "/pvalue", {m, m});
-        cr.qvalue = read_doubles(f, g + "/qvalue", {m, m});
-        cr.threshold = read_doubles(f, g + "/threshold", {m, m});
-        cr.calibrated = read_doubles(f, g + "/calibrated", {m, m});
-        cr.null_mean = read_doubles(f, g + "/null_mean", {m, m});
-        cr.null_sd = read_doubles(f, g + "/null_sd", {m, m});
-        s.calibration.push_back(std::move(cr));
+        // the set's done flags are a dataset beside the configurations' groups
+        if (c == schema::child(schema::kCalibrationSet, "done") || !has_group(f, cg + "/" + c))
+          continue;
+        s.calibration.push_back(read_calibration_group(f, name, c, m));
       }
     r.sets.push_back(std::move(s));
   }
 
-  if (has_group(f, "/comparison")) {
-    for (const auto& s1 : ordered(children(f, "/comparison"), set_names)) {
-      if (!has_group(f, "/comparison/" + s1)) continue;
+  if (const std::string top = schema::path(schema::kComparison, {}); has_group(f, top)) {
+    for (const auto& s1 : ordered(children(f, top), set_names)) {
+      const std::string first = top + "/" + s1;
+      if (!has_group(f, first)) continue;
       const auto* a = r.find_set(s1);
       const auto& configs = a && a->correlation ? a->correlation->configurations : r.configurations;
-      for (const auto& s2 : ordered(children(f, "/comparison/" + s1), set_names))
-        if (has_group(f, "/comparison/" + s1 + "/" + s2))
+      for (const auto& s2 : ordered(children(f, first), set_names))
+        if (has_group(f, schema::path(schema::kComparisonPair, {{"set_a", s1}, {"set_b", s2}})))
           r.comparisons.push_back(read_comparison(f, s1, s2, configs));
     }
   }
-  if (has_group(f, "/sweeps"))
-    for (const auto& name : children(f, "/sweeps"))
-      if (has_group(f, "/sweeps/" + name))
+  if (const std::string top = schema::path(schema::kSweeps, {}); has_group(f, top))
+    for (const auto& name : children(f, top))
+      if (has_group(f, schema::path(schema::kSweep, {{"sweep", name}})))
         r.sweeps.push_back(read_sweep(f, name, r.configurations.size(), r.models.size()));
   return r;
 }

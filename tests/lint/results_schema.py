@@ -3,6 +3,13 @@
 (src/schema/results_schema.cpp, as JSON: python/prh/results_schema.json) agree.
 
     results_schema.py DOCS_RESULTS_MD SCHEMA_JSON
+    results_schema.py DOCS_STORE_MD STORE_SCHEMA_JSON --key store --section Layout
+    results_schema.py DOCS_STORE_MD STORE_SCHEMA_JSON --key prep --section "The preparation cache"
+
+(the second and third: lint.store_schema, the embedding store's and the
+preparation cache's layouts of src/schema/store_schema.cpp, as
+`prh-schema-json --store` writes them, against the tables of those sections
+of docs/store.md)
 
 - every dataset of the schema is a path of a docs table row whose type column
   names its dtype and shape ("float64 [M, M]");
@@ -21,9 +28,9 @@ import re
 import sys
 
 SYMBOLS = {"{set}": "S", "{config}": "C", "{sweep}": "NAME", "{factor}": "F",
-           "{set_a}": "S1", "{set_b}": "S2"}
-DTYPE_WORDS = {"float64": "float64", "int64": "int64", "int32": "int32", "uint8": "uint8",
-               "string": "strings"}
+           "{set_a}": "S1", "{set_b}": "S2", "{model}": "M", "{unit}": "U"}
+DTYPE_WORDS = {"float64": "float64", "float32": "float32", "int64": "int64", "int32": "int32",
+               "uint8": "uint8", "string": "strings"}
 
 
 def docs_name(path):
@@ -73,11 +80,23 @@ def row_paths(cell):
 
 
 def main():
-    docs_path, schema_path = sys.argv[1], sys.argv[2]
-    schema = json.load(open(schema_path))["entries"]
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("docs")
+    ap.add_argument("schema")
+    ap.add_argument("--key", help="the schema under this key of the JSON (store, prep)")
+    ap.add_argument("--section", help="only the tables under the '## ' heading starting so")
+    args = ap.parse_args()
+    docs_path = args.docs
+    doc = json.load(open(args.schema))
+    schema = (doc[args.key] if args.key else doc)["entries"]
+    docs_name_ = docs_path.replace("\\", "/").rsplit("/", 1)[-1]
     rows = []  # (path candidate groups, attrs object, type cell, whole row)
+    inside = args.section is None
     for line in open(docs_path, encoding="utf-8"):
-        if not line.startswith("| `"):
+        if args.section is not None and line.startswith("## "):
+            inside = line[3:].startswith(args.section)
+        if not inside or not line.startswith("| `"):
             continue
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         # a cell may hold an escaped | (\|): rejoin is not needed for the first two
@@ -88,11 +107,11 @@ def main():
     for name, e in datasets.items():
         found = [r for r in rows if any(name in g for g in r[0])]
         if not found:
-            problems.append(f"schema dataset {e['path']} is not in docs/results.md")
+            problems.append(f"schema dataset {e['path']} is not in docs/{docs_name_}")
             continue
         want_t, want_s = DTYPE_WORDS[e["dtype"]], e["shape"]
         if not any(want_t in r[2] and want_s in r[2] for r in found):
-            problems.append(f"{e['path']}: schema says {e['dtype']} {want_s}, docs/results.md says "
+            problems.append(f"{e['path']}: schema says {e['dtype']} {want_s}, docs/{docs_name_} says "
                             + " / ".join(repr(r[2]) for r in found))
     for e in schema:
         if e["kind"] != "attribute":
@@ -105,20 +124,20 @@ def main():
         tick = f"`{e['attribute']}`"
         if not any(tick in r[3] for r in mine) and not any(tick in r[3] for r in near):
             problems.append(f"schema attribute {e['attribute']!r} of {e['path']} is not in "
-                            f"docs/results.md's row '`{obj}` attrs'")
+                            f"docs/{docs_name_}'s row '`{obj}` attrs'")
     for groups, obj, _, line in rows:
         for g in groups:
             if not any(c in datasets for c in g):
-                problems.append(f"docs/results.md names {g[0]} (row {line[:60].strip()}...), "
+                problems.append(f"docs/{docs_name_} names {g[0]} (row {line[:60].strip()}...), "
                                 "which the schema does not declare")
     for p in problems:
         print(p)
     if problems:
-        print(f"lint.results_schema: {len(problems)} disagreement(s) between docs/results.md and "
-              "src/schema/results_schema.cpp")
+        print(f"lint: {len(problems)} disagreement(s) between docs/{docs_name_} and the schema "
+              f"{args.key or 'results'}")
         return 1
-    print(f"lint.results_schema: {len(datasets)} datasets and "
-          f"{sum(e['kind'] == 'attribute' for e in schema)} attributes agree with docs/results.md")
+    print(f"lint: {len(datasets)} datasets and {sum(e['kind'] == 'attribute' for e in schema)} "
+          f"attributes of the {args.key or 'results'} schema agree with docs/{docs_name_}")
     return 0
 
 

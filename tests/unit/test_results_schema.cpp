@@ -6,8 +6,13 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "export_tables.hpp"
 #include "results_schema.hpp"
+#include "store_schema.hpp"
 
 namespace schema = prh::schema;
 
@@ -27,16 +32,20 @@ TEST(ResultsSchema, UndeclaredPathsAreLogicErrors) {
   EXPECT_THROW(schema::path(schema::kScores, {{"set", "id"}}), std::logic_error);  // no {config}
 }
 
-TEST(ResultsSchema, TableIsWellFormed) {
-  const std::set<std::string> symbols = {"set",    "config", "method", "sweep",
-                                         "factor", "set_a",  "set_b"};
-  const std::regex shape(R"(^(\[([MKLP]|2)(, ([MKLP]|2))*\])?$)");
+namespace {
+
+// Every entry of `table` is well formed: a path of declared symbols, one
+// declaration per object, a doc line, a known dtype and a shape of `shape`,
+// attributes of declared objects, every parent a declared group.
+void well_formed(const std::vector<schema::Entry>& table, const std::set<std::string>& symbols,
+                 const std::regex& shape) {
   const std::regex symbol(R"(\{(\w+)\})");
-  const std::set<std::string> dtypes = {"float64", "int64", "int32", "uint8", "string", "json"};
+  const std::set<std::string> dtypes = {"float64", "float32", "int64", "int32",
+                                        "uint8",   "string",  "json"};
   std::set<std::string> objects, keys;
-  for (const auto& e : schema::entries())
+  for (const auto& e : table)
     if (e.kind != schema::Kind::attribute) objects.emplace(e.path);
-  for (const auto& e : schema::entries()) {
+  for (const auto& e : table) {
     const std::string p(e.path);
     SCOPED_TRACE(p + "@" + std::string(e.attribute));
     EXPECT_EQ(p.front(), '/');
@@ -58,6 +67,64 @@ TEST(ResultsSchema, TableIsWellFormed) {
       const auto parent = p.substr(0, p.rfind('/'));
       EXPECT_TRUE(parent.empty() || objects.count(parent)) << parent;
     }
+  }
+}
+
+}  // namespace
+
+TEST(ResultsSchema, TableIsWellFormed) {
+  well_formed(schema::entries(), {"set", "config", "method", "sweep", "factor", "set_a", "set_b"},
+              std::regex(R"(^(\[([MKLP]|2)(, ([MKLP]|2))*\])?$)"));
+  for (const auto& e : schema::entries()) {
     EXPECT_EQ(schema::find(e.path, e.attribute), &e);
+    EXPECT_NE(e.dtype, "float32") << e.path << ": the results file stores float64";
+  }
+}
+
+TEST(StoreSchema, TablesAreWellFormed) {
+  well_formed(schema::store_entries(), {"set", "model"},
+              std::regex(R"(^(\[(N|L|Dmax|shards)(, (N|L|Dmax))*\])?$)"));
+  well_formed(schema::prep_entries(), {"unit", "dim"},
+              std::regex(R"(^(\[(N|D|k|U|512)(, (D|k|dim))*\])?$)"));
+  const auto j = nlohmann::json::parse(schema::store_to_json());
+  EXPECT_EQ(j["store"]["entries"].size(), schema::store_entries().size());
+  EXPECT_EQ(j["prep"]["entries"].size(), schema::prep_entries().size());
+}
+
+TEST(ResultsSchema, AttributesAreDeclared) {
+  EXPECT_EQ(schema::attr(schema::kRoot, "format"), "format");
+  EXPECT_EQ(schema::attr(schema::kAlignmentConfig, "sigma"), "sigma");
+  EXPECT_EQ(schema::attr(schema::kModels, "layer_counts"), "layer_counts");
+  EXPECT_THROW(schema::attr(schema::kRoot, "correlation_breaking_level"), std::logic_error);
+  EXPECT_THROW(schema::attr(schema::kSweep, "levels"), std::logic_error);  // a dataset
+  EXPECT_THROW(schema::attr("/nowhere", "format"), std::logic_error);
+  EXPECT_EQ(schema::child(schema::kRoot, "models"), "models");
+}
+
+TEST(ResultsSchema, ShapesFromSymbols) {
+  const schema::Sizes sz{5, 3, 4, 15};
+  EXPECT_EQ(schema::shape(schema::dataset(schema::kAlignmentConfig, "layers"), sz),
+            (std::vector<std::uint64_t>{5, 5, 2}));
+  EXPECT_EQ(schema::shape(schema::dataset(schema::kAlignmentConfig, "done"), sz),
+            (std::vector<std::uint64_t>{15}));
+  EXPECT_EQ(schema::shape(schema::dataset(schema::kSweep, "{method}_ci_low"), sz),
+            (std::vector<std::uint64_t>{4, 3, 3}));
+  EXPECT_EQ(schema::dataset(schema::kCorrelationSet, "{method}_n").dtype, "int64");
+  EXPECT_THROW(schema::dataset(schema::kSweep, "correlation_breaking_levels"), std::logic_error);
+  EXPECT_THROW(schema::dataset(schema::kAlignment, "{set}"), std::logic_error);  // a group
+}
+
+TEST(ExportTables, DeclaredOnceAndInTheJson) {
+  EXPECT_EQ(schema::columns("predictions"),
+            (std::vector<std::string>{"set", "model", "accuracy", "mean_prob", "mean_prob_wrong"}));
+  EXPECT_THROW(schema::columns("nope"), std::logic_error);
+  const auto j = nlohmann::json::parse(schema::to_json());
+  ASSERT_TRUE(j.contains("tables"));
+  for (const auto& t : schema::export_tables()) {
+    SCOPED_TRACE(std::string(t.name));
+    ASSERT_TRUE(j["tables"].contains(std::string(t.name)));
+    EXPECT_EQ(j["tables"][std::string(t.name)].size(), t.columns.size());
+    std::set<std::string_view> unique(t.columns.begin(), t.columns.end());
+    EXPECT_EQ(unique.size(), t.columns.size()) << "a column twice";
   }
 }

@@ -1,0 +1,88 @@
+#include "store_schema.hpp"
+
+namespace prh::schema {
+namespace {
+
+using declare::A;
+using declare::D;
+using declare::G;
+using declare::opt;
+using declare::req;
+
+std::vector<Entry> make_store() {
+  return {
+      G("/", req, "the file"),
+      A("/", "format", "string", "", req, "\"prh-store-1\""),
+      A("/", "prh_version", "string", "", req, "the prh that created it"),
+      A("/", "config_file", "string", "", req, "the sweep config's path"),
+      A("/", "embed_params", "json", "", req, "what the features depend on"),
+      A("/", "shard_size", "int64", "", req, "rows per work item"),
+      A("/", "complete", "int64", "", req, "1 once creation finished"),
+      G("/models", req, "the models"),
+      G("/models/{model}", req, "one group per model"),
+      A("/models/{model}", "spec", "json", "", req, "name, path, sidecar, checksum"),
+      A("/models/{model}", "layer_dims", "int64", "[L]", req, "each layer's width"),
+      A("/models/{model}", "layer_names", "json", "", req, "JSON list of L names"),
+      A("/models/{model}", "classes", "int64", "", req, "classifier classes (0: no head)"),
+      A("/models/{model}", "parameters", "int64", "", req, "parameter count"),
+      A("/models/{model}", "sidecar", "json", "", req, "input size, resize, crop, ..."),
+      A("/models/{model}", "training_data", "string", "", opt, "the config's label (\"\": none)"),
+      A("/models/{model}", "family", "string", "", opt, "the config's label (\"\": none)"),
+      A("/models/{model}", "objective", "string", "", opt, "the config's label (\"\": none)"),
+      G("/sets", req, "the image sets"),
+      G("/sets/{set}", req, "one group per image set"),
+      A("/sets/{set}", "spec", "json", "", req, "the set's config entry"),
+      A("/sets/{set}", "n", "int64", "", req, "images"),
+      A("/sets/{set}", "metadata_written", "int64", "", opt, "1 once ids and labels are"),
+      D("/sets/{set}/ids", "string", "[N]", req, "image ids"),
+      D("/sets/{set}/labels", "int64", "[N]", req, "class labels, -1 unknown"),
+      D("/sets/{set}/skipped", "uint8", "[N]", req, "1: unreadable, skipped"),
+      G("/sets/{set}/models", req, "the models' items"),
+      G("/sets/{set}/models/{model}", opt, "one group per model embedding the set"),
+      A("/sets/{set}/models/{model}", "layer_dims", "int64", "[L]", req, "each layer's width"),
+      D("/sets/{set}/models/{model}/features", "float32", "[N, L, Dmax]", req,
+        "features (float16 when the config asks)"),
+      D("/sets/{set}/models/{model}/top1", "int64", "[N]", opt, "predicted class (heads)"),
+      D("/sets/{set}/models/{model}/prob", "float32", "[N]", opt, "its probability (heads)"),
+      D("/sets/{set}/models/{model}/done", "uint8", "[shards]", req, "1: shard written"),
+  };
+}
+
+std::vector<Entry> make_prep() {
+  return {
+      G("/", req, "the file"),
+      A("/", "format", "string", "", req, "\"prh-prep-1\""),
+      A("/", "identity", "json", "", req, "what the cache was made for (written last)"),
+      G("/units", req, "the (set, model, layer) units"),
+      G("/units/{unit}", req, "one group per unit, numbered"),
+      D("/units/{unit}/x", "float32", "[N, D]", req, "preprocessed features"),
+      D("/units/{unit}/nbr_index", "int32", "[N, k]", opt, "neighbour lists (kNN metrics)"),
+      D("/units/{unit}/nbr_sim", "float32", "[N, k]", opt, "their similarities"),
+      D("/units/{unit}/gram", "float64", "[D, D]", opt, "Gram matrix (CKA, SVCCA)"),
+      D("/units/{unit}/svcca_{dim}", "float64", "[D, dim]", opt, "SVCCA basis"),
+      D("/units/{unit}/svcca_problem_{dim}", "uint8", "[512]", opt, "the basis's problem"),
+      D("/done", "uint8", "[U]", req, "1: unit written"),
+  };
+}
+
+}  // namespace
+
+const std::vector<Entry>& store_entries() {
+  static const std::vector<Entry> table = make_store();
+  return table;
+}
+
+const std::vector<Entry>& prep_entries() {
+  static const std::vector<Entry> table = make_prep();
+  return table;
+}
+
+std::string store_to_json() {
+  nlohmann::ordered_json doc;
+  doc["generated_by"] = "prh-schema-json --store (src/schema/store_schema.cpp); do not edit";
+  doc["store"] = {{"format", kStoreFormat}, {"entries", entries_json(store_entries())}};
+  doc["prep"] = {{"format", kPrepFormat}, {"entries", entries_json(prep_entries())}};
+  return doc.dump(1) + "\n";
+}
+
+}  // namespace prh::schema
