@@ -17,6 +17,8 @@ Parts that later stages add are read when present and None / [] when not
     r.sweeps                                # {name: dict} from /sweeps (docs/sweeps.md)
     r.sweep_table()                         # one row per sweep, level, configuration
     r.model_groups()                        # family / training data per model, and where from
+    r.layer_matrices("id", "cka@kernel=linear")  # [M, M, Lmax, Lmax] layer-by-layer, or None
+    r.layer_profile("id")                   # alignment by relative depth: dict, or None
     r.missing()                             # what an incomplete file lacks, as sentences
 
 The tables have the same columns and rows as the files `prh export` writes
@@ -264,6 +266,7 @@ class Results:
                     self.sweeps[name] = self._read_sweep(f["sweeps"][name], len(self.configurations),
                                                          len(self.models))
             self.groups = self._read_groups(f) if "groups" in f else None
+            self._read_layers(f)
             self._read_model_attrs(f, path)
             # What the file lacks of the schema's required entries (sentences;
             # check() below): [] for every file prh writes.
@@ -482,6 +485,31 @@ class Results:
                           if method else None)
         return w
 
+    def _read_layers(self, f):
+        """/layers attributes and /layer_profile (layer_profile on; docs/results.md)."""
+        self._model_layer_counts, self._layer_profile = None, {}
+        g = f.get("layers")
+        if isinstance(g, h5py.Group) and "layer_counts" in g.attrs:
+            self._model_layer_counts = np.asarray(g.attrs["layer_counts"], np.int64)
+        p = f.get("layer_profile")
+        if not isinstance(p, h5py.Group) or "depths" not in p:
+            return
+        depths = np.asarray(p["depths"][()], np.float64).reshape(-1)
+        configs = _attr_list(p, "configurations", None) or list(self.configurations)
+        sizes = {"G": len(depths), "K": len(configs)}
+        attrs = {"configurations": configs, "bootstrap": _attr_num(p, "bootstrap", 0),
+                 "confidence": _attr_num(p, "confidence"), "seed": _attr_num(p, "seed"),
+                 "resampling": _attr_text(p, "resampling", ""),
+                 "depth_rule": _attr_text(p, "depth_rule", ""),
+                 "estimator": _attr_text(p, "estimator", ""),
+                 "reference": _attr_text(p, "reference", "")}
+        dtypes = {"float64": np.float64, "int64": np.int64}
+        for s in _ordered([k for k in p.keys() if isinstance(p[k], h5py.Group)], self.sets):
+            d = {"depths": depths.copy(), **attrs}
+            for name, e in _datasets("/layer_profile/{set}").items():
+                d[name] = _read(p[s], name, _shape(e, sizes), dtypes[e["dtype"]])
+            self._layer_profile[s] = d
+
     @staticmethod
     def _read_predictions(g, m):
         p = {"labelled": _attr_num(g, "labelled", 0), "n": _attr_num(g, "n", 0),
@@ -646,6 +674,43 @@ class Results:
         if not 0 <= i < j < m:
             raise ValueError(f"pair ({i}, {j}) of {m} models: need 0 <= i < j < m")
         return i * (m - 1) - i * (i - 1) // 2 + (j - i - 1)
+
+    def model_layer_counts(self):
+        """Every layer of each model (int64 [M], 0 for a model not in the store), as
+        /layers records it; None when the file has no layer-by-layer scores
+        (layer_profile off). `layer_counts` is the layers the headline scores used."""
+        return None if self._model_layer_counts is None else self._model_layer_counts.copy()
+
+    def layer_matrices(self, set, config):
+        """The layer-by-layer scores of one image set and configuration (docs/results.md,
+        /layers/S/C): float64 [M, M, Lmax, Lmax], entry [i, j, l, m] = the score of layer l
+        of model i (as A) against layer m of model j (as B); NaN for layers a model does
+        not have (padding), absent models and pairs not scored. Read from the file on each
+        call; None when the file has none (layer_profile off)."""
+        with h5py.File(self.path, "r") as f:
+            d = f.get(f"layers/{set}/{config}")
+            if not isinstance(d, h5py.Dataset):
+                return None
+            return np.asarray(d[()], np.float64)
+
+    def layer_profile_sets(self):
+        """The image sets with a relative-depth summary (config order; [] when none)."""
+        return list(self._layer_profile)
+
+    def layer_profile(self, set):
+        """Alignment by relative depth of one image set (docs/results.md, /layer_profile):
+        a dict with depths ([G], the grid (g + 1) / G), configurations ([K] names), mean,
+        mean_ci_low, mean_ci_high ([G, K]: the mean same-depth score over the ordered model
+        pairs i != j and its percentile bootstrap interval over model resamples), pairs
+        ([G, K] int: the finite pairs), relative, relative_ci_low, relative_ci_high ([G, K]:
+        mean over the reference set's mean at the same depth, paired model resamples),
+        reference (that set), bootstrap, confidence, seed, resampling, depth_rule and
+        estimator (sentences); None when the file has none."""
+        d = self._layer_profile.get(set)
+        if d is None:
+            return None
+        return {k: (v.copy() if isinstance(v, np.ndarray) else list(v) if isinstance(v, list)
+                    else v) for k, v in d.items()}
 
     def has_calibration(self):
         """Whether any image set has a calibrated configuration."""
