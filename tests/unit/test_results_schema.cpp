@@ -30,7 +30,8 @@ TEST(ResultsSchema, UndeclaredPathsAreLogicErrors) {
 TEST(ResultsSchema, TableIsWellFormed) {
   const std::set<std::string> symbols = {"set",    "config", "method", "sweep",
                                          "factor", "set_a",  "set_b"};
-  const std::regex shape(R"(^(\[([MKLP]|2)(, ([MKLP]|2))*\])?$)");
+  // Lmax and G: the layer axis (/layers, /layer_profile)
+  const std::regex shape(R"(^(\[(Lmax|G|[MKLP]|2)(, (Lmax|G|[MKLP]|2))*\])?$)");
   const std::regex symbol(R"(\{(\w+)\})");
   const std::set<std::string> dtypes = {"float64", "int64", "int32", "uint8", "string", "json"};
   std::set<std::string> objects, keys;
