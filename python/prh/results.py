@@ -17,6 +17,8 @@ Parts that later stages add are read when present and None / [] when not
     r.sweeps                                # {name: dict} from /sweeps (docs/sweeps.md)
     r.sweep_table()                         # one row per sweep, level, configuration
     r.model_groups()                        # family / training data per model, and where from
+    r.layer_matrices("id", "cka@kernel=linear")  # [M, M, Lmax, Lmax] layer-by-layer, or None
+    r.layer_profile("id")                   # alignment by relative depth: dict, or None
     r.missing()                             # what an incomplete file lacks, as sentences
 
 The tables have the same columns and rows as the files `prh export` writes
@@ -334,6 +336,7 @@ class Results:
                     self.sweeps[name] = self._read_sweep(f[_path("/sweeps/{sweep}", sweep=name)],
                                                          len(self.configurations), len(self.models))
             self.groups = self._read_groups(f) if _path("/groups") in f else None
+            self._read_layers(f)
             self._read_model_attrs(f, path)
             # What the file lacks of the schema's required entries (sentences;
             # check() below): [] for every file prh writes.
@@ -555,6 +558,31 @@ class Results:
                 w["r" + name[len("{method}"):]] = _get(g, P, name, sizes, method) if method else None
         return w
 
+    def _read_layers(self, f):
+        """/layers attributes and /layer_profile (layer_profile on; docs/results.md)."""
+        self._model_layer_counts, self._layer_profile = None, {}
+        g = f.get(_path("/layers"))
+        if isinstance(g, h5py.Group):
+            self._model_layer_counts = _Attrs(g, "/layers").ints("layer_counts")
+        P = "/layer_profile"
+        p = f.get(_path(P))
+        if not isinstance(p, h5py.Group) or _name(P, "depths") not in p:
+            return
+        depths = np.asarray(p[_name(P, "depths")][()], np.float64).reshape(-1)
+        a = _Attrs(p, P)
+        configs = a.list("configurations", None) or list(self.configurations)
+        sizes = {"G": len(depths), "K": len(configs)}
+        attrs = {"configurations": configs, "bootstrap": a.num("bootstrap", 0),
+                 "confidence": a.num("confidence"), "seed": a.num("seed"),
+                 "resampling": a.text("resampling", ""), "depth_rule": a.text("depth_rule", ""),
+                 "estimator": a.text("estimator", ""), "reference": a.text("reference", "")}
+        S = "/layer_profile/{set}"
+        for s in _ordered([k for k in p.keys() if isinstance(p[k], h5py.Group)], self.sets):
+            d = {"depths": depths.copy(), **attrs}
+            for name in _datasets(S):
+                d[name] = _get(p[s], S, name, sizes)
+            self._layer_profile[s] = d
+
     @staticmethod
     def _read_predictions(g, m):
         P = "/predictions/{set}"
@@ -719,6 +747,43 @@ class Results:
         if not 0 <= i < j < m:
             raise ValueError(f"pair ({i}, {j}) of {m} models: need 0 <= i < j < m")
         return i * (m - 1) - i * (i - 1) // 2 + (j - i - 1)
+
+    def model_layer_counts(self):
+        """Every layer of each model (int64 [M], 0 for a model not in the store), as
+        /layers records it; None when the file has no layer-by-layer scores
+        (layer_profile off). `layer_counts` is the layers the headline scores used."""
+        return None if self._model_layer_counts is None else self._model_layer_counts.copy()
+
+    def layer_matrices(self, set, config):
+        """The layer-by-layer scores of one image set and configuration (docs/results.md,
+        /layers/S/C): float64 [M, M, Lmax, Lmax], entry [i, j, l, m] = the score of layer l
+        of model i (as A) against layer m of model j (as B); NaN for layers a model does
+        not have (padding), absent models and pairs not scored. Read from the file on each
+        call; None when the file has none (layer_profile off)."""
+        with h5py.File(self.path, "r") as f:
+            d = f.get(_path("/layers/{set}/{config}", set=set, config=config))
+            if not isinstance(d, h5py.Dataset):
+                return None
+            return np.asarray(d[()], np.float64)
+
+    def layer_profile_sets(self):
+        """The image sets with a relative-depth summary (config order; [] when none)."""
+        return list(self._layer_profile)
+
+    def layer_profile(self, set):
+        """Alignment by relative depth of one image set (docs/results.md, /layer_profile):
+        a dict with depths ([G], the grid (g + 1) / G), configurations ([K] names), mean,
+        mean_ci_low, mean_ci_high ([G, K]: the mean same-depth score over the ordered model
+        pairs i != j and its percentile bootstrap interval over model resamples), pairs
+        ([G, K] int: the finite pairs), relative, relative_ci_low, relative_ci_high ([G, K]:
+        mean over the reference set's mean at the same depth, paired model resamples),
+        reference (that set), bootstrap, confidence, seed, resampling, depth_rule and
+        estimator (sentences); None when the file has none."""
+        d = self._layer_profile.get(set)
+        if d is None:
+            return None
+        return {k: (v.copy() if isinstance(v, np.ndarray) else list(v) if isinstance(v, list)
+                    else v) for k, v in d.items()}
 
     def has_calibration(self):
         """Whether any image set has a calibrated configuration."""

@@ -736,6 +736,8 @@ void parse_embedding(Fields& f, Sweep& s, std::vector<std::string>& problems) {
   s.feature_dtype = f.str("feature_dtype", "float32", false, {"float32", "float16"});
   s.on_bad_image = f.str("on_bad_image", "error", false, {"error", "skip"});
   s.last_layer_only = f.boolean("last_layer_only", false);
+  // Default: on whenever every layer pair is scored anyway (no extra cost).
+  s.layer_profile = f.boolean("layer_profile", !s.last_layer_only);
 }
 
 Preprocess parse_preprocess(const json& node, std::vector<std::string>& problems) {

@@ -113,34 +113,62 @@ std::string nan_reason(const MetricSpec& s, const Representation& a, const Repre
 
 }  // namespace
 
-std::vector<LayerMax> compare_models(const std::vector<Representation>& a,
-                                     const std::vector<Representation>& b,
-                                     const std::vector<MetricSpec>& specs, const NanHandler& on_nan,
-                                     const Backend& backend) {
+std::vector<LayerScores> compare_layers(const std::vector<Representation>& a,
+                                        const std::vector<Representation>& b,
+                                        const std::vector<MetricSpec>& specs,
+                                        const NanHandler& on_nan, const Backend& backend) {
   PRH_CHECK_INPUT(!a.empty() && !b.empty(), "a model has no layers");
   for (const auto& s : specs) validate(s, a[0].n(), a[0].d(), b[0].d());
   for (const auto& s : specs)
     for (const auto& rb : b) validate(s, rb.n(), a[0].d(), rb.d());
-  std::vector<LayerMax> best(specs.size());
-  for (auto& m : best) m.score = -std::numeric_limits<double>::infinity();
+  std::vector<LayerScores> out(specs.size());
+  for (auto& o : out) {
+    o.rows = static_cast<int>(a.size());
+    o.cols = static_cast<int>(b.size());
+    o.v.assign(a.size() * b.size(), std::numeric_limits<double>::quiet_NaN());
+  }
   for (std::size_t l = 0; l < a.size(); ++l) {
     for (std::size_t m = 0; m < b.size(); ++m) {
       const auto scores = score_layer_pair(a[l], b[m], specs, backend);
       for (std::size_t s = 0; s < specs.size(); ++s) {
-        if (std::isnan(scores[s])) {
-          if (on_nan)
-            on_nan(specs[s], static_cast<int>(l), static_cast<int>(m),
-                   nan_reason(specs[s], a[l], b[m]));
-          continue;
-        }
-        if (scores[s] > best[s].score) {
-          best[s] = {scores[s], static_cast<int>(l), static_cast<int>(m)};
-        }
+        if (std::isnan(scores[s]) && on_nan)
+          on_nan(specs[s], static_cast<int>(l), static_cast<int>(m),
+                 nan_reason(specs[s], a[l], b[m]));
+        out[s].v[l * b.size() + m] = scores[s];
       }
     }
   }
-  for (auto& m : best)
-    if (m.layer_a < 0) m.score = std::nan("");
+  return out;
+}
+
+LayerMax layer_max(const LayerScores& s, const std::vector<int>& rows,
+                   const std::vector<int>& cols) {
+  LayerMax best;
+  best.score = -std::numeric_limits<double>::infinity();
+  for (int l : rows) {
+    PRH_ASSERT(l >= 0 && l < s.rows, "layer_max: row {} of {}", l, s.rows);
+    for (int m : cols) {
+      PRH_ASSERT(m >= 0 && m < s.cols, "layer_max: column {} of {}", m, s.cols);
+      const double x = s.at(l, m);
+      if (std::isnan(x)) continue;
+      if (x > best.score) best = {x, l, m};
+    }
+  }
+  if (best.layer_a < 0) best.score = std::nan("");
+  return best;
+}
+
+std::vector<LayerMax> compare_models(const std::vector<Representation>& a,
+                                     const std::vector<Representation>& b,
+                                     const std::vector<MetricSpec>& specs, const NanHandler& on_nan,
+                                     const Backend& backend) {
+  const auto all = compare_layers(a, b, specs, on_nan, backend);
+  std::vector<int> rows(a.size()), cols(b.size());
+  for (std::size_t l = 0; l < rows.size(); ++l) rows[l] = static_cast<int>(l);
+  for (std::size_t m = 0; m < cols.size(); ++m) cols[m] = static_cast<int>(m);
+  std::vector<LayerMax> best;
+  best.reserve(specs.size());
+  for (const auto& s : all) best.push_back(layer_max(s, rows, cols));
   return best;
 }
 

@@ -32,6 +32,7 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
       parallel::decide_on_root(session, [&] { return to_json(inspect_store(sweep, specs, opt)); }));
   auto layout = results_layout(sweep, plan, specs);
   layout.device = sweep.reduce_device;
+  const auto layers = layers_layout(sweep, plan);
   const metrics::Backend& backend = opt.backend ? *opt.backend : metrics::cpu_backend();
   PRH_ASSERT(sweep.reduce_device == "cpu" || opt.backend,
              "reduce_device {} without a backend (prh-models makes it)", sweep.reduce_device);
@@ -62,6 +63,7 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
     // reads the done flags before any rank writes one.
     parallel::decide_on_root(session, [&] {
       store::prepare_results_file(sweep.results, layout);
+      store::prepare_layers(sweep.results, layout, layers);
       store::prepare_calibration(sweep.results, layout, cal);
     });
     auto writer = std::make_unique<store::AlignmentWriter>(sweep.results, layout, session.comm());
@@ -109,7 +111,7 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
       cache = std::make_unique<store::PrepCache>(cache_path, units, req, session.comm());
       session.barrier();
       stats_out.pairs_scored =
-          score_pairs(plan, layout, specs, pu, *cache, *writer, session, backend);
+          score_pairs(plan, layout, specs, pu, *cache, *writer, layers, session, backend);
       if (cwriter)
         stats_out.pairs_calibrated = calibrate_pairs(plan, layout, specs, spec_of, cal, pu, *cache,
                                                      *cwriter, session, backend);
@@ -128,6 +130,12 @@ ReduceStats reduce(const config::Sweep& sweep, const parallel::Session& session,
         seconds_since(t0));
     const auto d = derive(sweep, plan, layout, hash, cal, spec_of);
     analyse_groups(sweep, layout);  // /groups (groups.cpp), before `complete` is set
+    if (layers.enabled) {           // /layer_profile (reduce_layers.cpp), likewise
+      const auto t1 = clock_type::now();
+      store::write_layer_profile(sweep.results,
+                                 layer_profile(sweep, plan, layout, layers, d.mean_seed));
+      spdlog::info("reduce: layer profile in {:.1f} s", seconds_since(t1));
+    }
     store::write_derived(sweep.results, d);
     log_summary(d, layout);
     if (!opt.keep_cache) store::remove_prep_cache(store::prep_cache_path(sweep.results));
@@ -231,7 +239,7 @@ ReduceOutlook reduce_outlook(const config::Sweep& sweep) {
       ++o.sets[s].prepare_left;
       continue;
     }
-    for (int l : pm.layers) {
+    for (int l : pm.scored_layers()) {
       ++o.prepare_needed;
       const auto it = pu.index.find({static_cast<int>(s), static_cast<int>(m), l});
       if (it != pu.index.end() && !prep.done.empty() && prep.done[it->second])

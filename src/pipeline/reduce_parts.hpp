@@ -24,6 +24,7 @@
 #include "prh/config/config.hpp"
 #include "prh/metrics/engine.hpp"
 #include "prh/pipeline/reduce.hpp"
+#include "prh/store/results_layers.hpp"
 #include "prh/store/results_store.hpp"
 
 namespace prh::parallel {
@@ -48,7 +49,15 @@ struct Plan {
     bool in_store = false;
     std::vector<std::int64_t> layer_dims;
     std::int64_t classes = 0;
-    std::vector<int> layers;  // store layers used
+    std::vector<int> layers;  // store layers used for the headline scores
+    // Every store layer when the layer profile is on (layer_profile: the
+    // layer-by-layer matrices of /layers); empty otherwise. Holds `layers`.
+    std::vector<int> profile_layers;
+    // The layers a pair of this model is scored on: profile_layers when the
+    // profile is on, else layers.
+    const std::vector<int>& scored_layers() const {
+      return profile_layers.empty() ? layers : profile_layers;
+    }
   };
   std::vector<Set> sets;
   std::vector<Model> models;
@@ -95,9 +104,22 @@ PrepUnits prep_units(const Plan& plan);
 // layer pairs of D_i D_j + n, times n (the unit plans' cost).
 double pair_cost(const Plan& plan, std::size_t s, int i, int j);
 
-// Model `model`'s prepared layers of set `set`, from the cache.
+// Model `model`'s prepared layers of set `set`, from the cache: its headline
+// layers, or with `scored` its scored_layers().
 std::vector<metrics::Representation> read_model(const Plan& plan, const PrepUnits& pu,
-                                                store::PrepCache& cache, int set, int model);
+                                                store::PrepCache& cache, int set, int model,
+                                                bool scored = false);
+
+// The layer-by-layer layout (/layers) of this plan: every model's store
+// layer count when the sweep's layer_profile is on, else disabled.
+store::LayersLayout layers_layout(const config::Sweep& sweep, const Plan& plan);
+
+// Phase 3b (rank 0, layer profile on): the relative-depth summary of every
+// set from /layers (reduce_layers.cpp); `mean_seed` seeds its model
+// resamples (the seed of /correlation/S/mean*).
+store::LayerProfile layer_profile(const config::Sweep& sweep, const Plan& plan,
+                                  const store::ResultsLayout& L, const store::LayersLayout& ll,
+                                  std::uint64_t mean_seed);
 
 using clock_type = std::chrono::steady_clock;
 double seconds_since(clock_type::time_point t0);
@@ -114,7 +136,8 @@ std::int64_t prepare_units(const config::Sweep& sweep, const Plan& plan, const P
 std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
                          const std::vector<MetricSpec>& specs, const PrepUnits& pu,
                          store::PrepCache& cache, store::AlignmentWriter& writer,
-                         const parallel::Session& session, const metrics::Backend& backend);
+                         const store::LayersLayout& ll, const parallel::Session& session,
+                         const metrics::Backend& backend);
 
 // Phase 2b: the permutation null of every pair i < j (both orientations for
 // asymmetric configurations), for every calibrated configuration.

@@ -32,6 +32,14 @@ json identity_of(const config::Sweep& sweep) {
           {"last_layer_only", sweep.last_layer_only}};
 }
 
+// The identity with the layer profile: the key only when it is on, so that
+// files made without it keep their identity.
+json identity_with_profile(const config::Sweep& sweep) {
+  json j = identity_of(sweep);
+  if (sweep.layer_profile) j["layer_profile"] = true;
+  return j;
+}
+
 // What `prh reduce` adds when job-array parts wait to be merged ("" if none).
 std::string parts_hint(const config::Sweep& sweep) {
   const auto parts = store::list_parts(sweep.store).size();
@@ -66,6 +74,8 @@ Plan::Model inspect_model(const store::StoreReader& st, const config::Sweep& swe
     pm.layers = {L - 1};
   else
     for (int l = 0; l < L; ++l) pm.layers.push_back(l);
+  if (sweep.layer_profile)
+    for (int l = 0; l < L; ++l) pm.profile_layers.push_back(l);
   return pm;
 }
 
@@ -84,7 +94,7 @@ void check_computable(const Plan::Set& ps, const config::Sweep& sweep, const Pla
     }
     for (std::size_t m = 0; m < sweep.models.size(); ++m) {
       if (!ps.present[m]) continue;
-      for (int l : plan.models[m].layers) {
+      for (int l : plan.models[m].scored_layers()) {
         const auto d = plan.models[m].layer_dims[static_cast<std::size_t>(l)];
         try {
           metrics::validate(spec, ps.n, d, d);
@@ -171,7 +181,8 @@ json to_json(const Plan& p) {
                            {"in_store", m.in_store},
                            {"layer_dims", m.layer_dims},
                            {"classes", m.classes},
-                           {"layers", m.layers}});
+                           {"layers", m.layers},
+                           {"profile_layers", m.profile_layers}});
   return j;
 }
 
@@ -184,7 +195,8 @@ Plan plan_from_json(const json& j) {
   for (const auto& m : j.at("models"))
     p.models.push_back({m.at("name"), m.at("in_store"),
                         m.at("layer_dims").get<std::vector<std::int64_t>>(), m.at("classes"),
-                        m.at("layers").get<std::vector<int>>()});
+                        m.at("layers").get<std::vector<int>>(),
+                        m.at("profile_layers").get<std::vector<int>>()});
   return p;
 }
 
@@ -222,6 +234,7 @@ json sweep_json(const config::Sweep& s) {
             {"exact", s.preprocess.exact},
             {"normalize", s.preprocess.normalize}}},
           {"last_layer_only", s.last_layer_only},
+          {"layer_profile", s.layer_profile},
           {"metrics", s.metrics},
           {"correlations", s.correlations},
           {"bootstrap", s.bootstrap},
@@ -269,7 +282,7 @@ store::ResultsLayout results_layout(const config::Sweep& sweep, const Plan& plan
   L.config_file = sweep.file;
   L.config_text = read_text(sweep.file, "config file");
   L.config = sweep_json(sweep);
-  L.identity = identity_of(sweep);
+  L.identity = identity_with_profile(sweep);
   L.config_hash = config::hash_json(L.identity);
   L.store_path = sweep.store;
   for (const auto& m : plan.models) {
@@ -382,7 +395,7 @@ PrepUnits prep_units(const Plan& plan) {
   for (std::size_t s = 0; s < plan.sets.size(); ++s)
     for (std::size_t m = 0; m < plan.models.size(); ++m) {
       if (!plan.sets[s].present[m]) continue;
-      for (int l : plan.models[m].layers) {
+      for (int l : plan.models[m].scored_layers()) {
         pu.index[{static_cast<int>(s), static_cast<int>(m), l}] = pu.units.size();
         pu.units.push_back({static_cast<int>(s), static_cast<int>(m), l, plan.sets[s].n,
                             plan.models[m].layer_dims[static_cast<std::size_t>(l)]});
@@ -395,8 +408,8 @@ double pair_cost(const Plan& plan, std::size_t s, int i, int j) {
   double w = 0;
   const auto& mi = plan.models[static_cast<std::size_t>(i)];
   const auto& mj = plan.models[static_cast<std::size_t>(j)];
-  for (int li : mi.layers)
-    for (int lj : mj.layers)
+  for (int li : mi.scored_layers())
+    for (int lj : mj.scored_layers())
       w += static_cast<double>(mi.layer_dims[static_cast<std::size_t>(li)]) *
                static_cast<double>(mj.layer_dims[static_cast<std::size_t>(lj)]) +
            static_cast<double>(plan.sets[s].n);
@@ -404,15 +417,28 @@ double pair_cost(const Plan& plan, std::size_t s, int i, int j) {
 }
 
 std::vector<metrics::Representation> read_model(const Plan& plan, const PrepUnits& pu,
-                                                store::PrepCache& cache, int set, int model) {
+                                                store::PrepCache& cache, int set, int model,
+                                                bool scored) {
   std::vector<metrics::Representation> reps;
-  for (int l : plan.models[static_cast<std::size_t>(model)].layers) {
+  const auto& pm = plan.models[static_cast<std::size_t>(model)];
+  for (int l : scored ? pm.scored_layers() : pm.layers) {
     const auto u = pu.index.at({set, model, l});
     PRH_ASSERT(cache.done(u), "reduce: unit {} (set {}, model {}, layer {}) was not prepared", u,
                set, model, l);
     reps.push_back(cache.read(u));
   }
   return reps;
+}
+
+store::LayersLayout layers_layout(const config::Sweep& sweep, const Plan& plan) {
+  store::LayersLayout ll;
+  if (!sweep.layer_profile) return ll;
+  ll.enabled = true;
+  for (const auto& m : plan.models) {
+    ll.layer_counts.push_back(static_cast<std::int64_t>(m.layer_dims.size()));
+    ll.max_layers = std::max(ll.max_layers, static_cast<int>(m.layer_dims.size()));
+  }
+  return ll;
 }
 
 double seconds_since(clock_type::time_point t0) {

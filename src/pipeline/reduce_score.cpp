@@ -11,6 +11,7 @@
 #include "prh/parallel/mpi.hpp"
 #include "prh/pipeline/stage.hpp"
 #include "prh/store/embedding_reader.hpp"
+#include "prh/store/results_layers.hpp"
 #include "reduce_parts.hpp"
 
 namespace prh::pipeline::reduce_parts {
@@ -76,7 +77,8 @@ std::int64_t prepare_units(const config::Sweep& sweep, const Plan& plan, const P
 std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
                          const std::vector<MetricSpec>& specs, const PrepUnits& pu,
                          store::PrepCache& cache, store::AlignmentWriter& writer,
-                         const parallel::Session& session, const metrics::Backend& backend) {
+                         const store::LayersLayout& ll, const parallel::Session& session,
+                         const metrics::Backend& backend) {
   struct Todo {
     int set;
     std::int64_t pair;
@@ -113,15 +115,21 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
   // Per-unit terms computed while scoring (cknna's self terms), kept across
   // loads so that each is computed once per rank.
   std::map<std::size_t, std::map<int, double>> memo;
+  // With the layer profile every layer is scored: the headline is the
+  // maximum over the headline layers' block of the layer-by-layer scores
+  // (the same pairs in the same order as compare_models, so the same value).
+  const bool profile = ll.enabled;
+  std::unique_ptr<store::LayerMatrixWriter> lwriter;
+  if (profile) lwriter = std::make_unique<store::LayerMatrixWriter>(writer, L, ll);
   auto load = [&](int set, int model) {
-    auto reps = read_model(plan, pu, cache, set, model);
-    const auto& layers = plan.models[static_cast<std::size_t>(model)].layers;
+    auto reps = read_model(plan, pu, cache, set, model, /*scored=*/true);
+    const auto& layers = plan.models[static_cast<std::size_t>(model)].scored_layers();
     for (std::size_t l = 0; l < reps.size(); ++l)
       reps[l].cknna_self = memo[pu.index.at({set, model, layers[l]})];
     return reps;
   };
   auto remember = [&](int set, int model, const std::vector<metrics::Representation>& reps) {
-    const auto& layers = plan.models[static_cast<std::size_t>(model)].layers;
+    const auto& layers = plan.models[static_cast<std::size_t>(model)].scored_layers();
     for (std::size_t l = 0; l < reps.size(); ++l)
       memo[pu.index.at({set, model, layers[l]})] = reps[l].cknna_self;
   };
@@ -155,29 +163,72 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
       if (++nan_warnings <= 20)
         spdlog::warn("image set '{}', {} on models '{}' (layer {}) and '{}' (layer {}): NaN: {}",
                      L.sets[static_cast<std::size_t>(s)].name, spec.name(), L.models[i],
-                     ml[i].layers[la], L.models[j], ml[j].layers[lb], why);
+                     ml[i].scored_layers()[la], L.models[j], ml[j].scored_layers()[lb], why);
       else if (nan_warnings == 21)
         spdlog::warn("further NaN warnings on this rank are not shown");
     };
+    // l: an index into the model's scored layers; the store layer it is.
     auto store_layer = [&](int model, int l) {
-      return l < 0 ? -1 : ml[static_cast<std::size_t>(model)].layers[static_cast<std::size_t>(l)];
+      return l < 0
+                 ? -1
+                 : ml[static_cast<std::size_t>(model)].scored_layers()[static_cast<std::size_t>(l)];
+    };
+    // The positions of a model's headline layers among its scored layers.
+    auto headline = [&](int model) {
+      const auto& m = ml[static_cast<std::size_t>(model)];
+      std::vector<int> pos;
+      for (int l : m.layers)
+        pos.push_back(
+            static_cast<int>(std::find(m.scored_layers().begin(), m.scored_layers().end(), l) -
+                             m.scored_layers().begin()));
+      return pos;
+    };
+    // The headline maxima of A against B (and the layer matrices when the
+    // profile is on).
+    auto compare = [&](const std::vector<metrics::Representation>& a, int ia,
+                       const std::vector<metrics::Representation>& b, int ib,
+                       const std::vector<MetricSpec>& sp, std::vector<metrics::LayerScores>& all) {
+      if (!profile) return metrics::compare_models(a, b, sp, on_nan, backend);
+      all = metrics::compare_layers(a, b, sp, on_nan, backend);
+      const auto rows = headline(ia), cols = headline(ib);
+      std::vector<metrics::LayerMax> best;
+      for (const auto& x : all) best.push_back(metrics::layer_max(x, rows, cols));
+      return best;
+    };
+    // The layer-by-layer scores of B against A for a symmetric configuration:
+    // the transpose.
+    auto transpose = [](const metrics::LayerScores& x) {
+      metrics::LayerScores t;
+      t.rows = x.cols;
+      t.cols = x.rows;
+      t.v.resize(x.v.size());
+      for (int l = 0; l < x.rows; ++l)
+        for (int m = 0; m < x.cols; ++m)
+          t.v[static_cast<std::size_t>(m) * static_cast<std::size_t>(x.rows) +
+              static_cast<std::size_t>(l)] = x.at(l, m);
+      return t;
     };
     if (!sym.empty()) {
-      const auto best = metrics::compare_models(A, B, sym, on_nan, backend);
+      std::vector<metrics::LayerScores> all;
+      const auto best = compare(A, i, B, j, sym, all);
       for (std::size_t c = 0; c < sym.size(); ++c) {
         const auto& b = best[c];
         writer.write(s, sym_idx[c], i, j, b.score, store_layer(i, b.layer_a),
                      store_layer(j, b.layer_b), b.score, store_layer(j, b.layer_b),
                      store_layer(i, b.layer_a));
+        if (profile) lwriter->write(s, sym_idx[c], i, j, all[c], transpose(all[c]));
       }
     }
     if (!asym.empty()) {
-      const auto ab = metrics::compare_models(A, B, asym, on_nan, backend);
-      const auto ba = metrics::compare_models(B, A, asym, on_nan, backend);
-      for (std::size_t c = 0; c < asym.size(); ++c)
+      std::vector<metrics::LayerScores> all_ab, all_ba;
+      const auto ab = compare(A, i, B, j, asym, all_ab);
+      const auto ba = compare(B, j, A, i, asym, all_ba);
+      for (std::size_t c = 0; c < asym.size(); ++c) {
         writer.write(s, asym_idx[c], i, j, ab[c].score, store_layer(i, ab[c].layer_a),
                      store_layer(j, ab[c].layer_b), ba[c].score, store_layer(j, ba[c].layer_a),
                      store_layer(i, ba[c].layer_b));
+        if (profile) lwriter->write(s, asym_idx[c], i, j, all_ab[c], all_ba[c]);
+      }
     }
     remember(s, i, A);
     if (j != i) remember(s, j, B);

@@ -75,6 +75,10 @@ void AlignmentWriter::mark_done(int set, int config, std::int64_t pair) {
   impl_->file->mark(b.done, static_cast<std::size_t>(pair));
 }
 
+UnitFile& AlignmentWriter::unit_file() {
+  return *impl_->file;
+}
+
 void finish_unit_writes(const std::string& path) {
   replay_journals(path);
 }

@@ -72,7 +72,8 @@ PUBLIC = {
                 "correlation_methods", "predictions", "calibration", "calibrations", "has_calibration",
                 "null_scores", "pair_index", "model_groups", "missing", "comparison", "comparison_methods",
                 "alignment_table", "correlation_table", "accuracy_correlation_table", "predictions_table",
-                "calibration_table", "agreement_table", "sweep_table", "comparison_table"],
+                "calibration_table", "agreement_table", "sweep_table", "comparison_table",
+                "layer_matrices", "model_layer_counts", "layer_profile", "layer_profile_sets"],
     "attributes": ["path", "format", "prh_version", "config_hash", "config_file", "store", "device",
                    "config", "identity", "complete", "models", "layer_counts", "classes",
                    "configurations", "sets", "comparisons", "sweeps", "groups"],
@@ -158,6 +159,23 @@ def write_tiny(path):
         c.attrs["alpha"] = 0.05
         c["qvalue"] = np.full((m, m), 0.01)
         c["calibrated"] = S / 2
+        # the layer axis (layer_profile on): layer counts 1, 2, 2; G = 2 on set b only
+        ly = f.create_group("layers")
+        ly.attrs["layer_counts"] = np.array([1, 2, 2], np.int64)
+        ly.attrs["max_layers"] = np.int64(2)
+        T = np.full((m, m, 2, 2), np.nan)
+        T[:, :, 0, 0] = 0.5
+        f["layers/b/cka@kernel=linear"] = T
+        lp = f.create_group("layer_profile")
+        lp.attrs["configurations"] = json.dumps(CONFIGS)
+        lp.attrs["bootstrap"] = np.int64(10)
+        lp.attrs["confidence"] = 0.9
+        lp.attrs["reference"] = "b"
+        lp["depths"] = np.array([0.5, 1.0])
+        for name in ("mean", "mean_ci_low", "mean_ci_high", "relative", "relative_ci_low",
+                     "relative_ci_high"):
+            lp[f"b/{name}"] = np.arange(4, dtype=float).reshape(2, 2)
+        lp["b/pairs"] = np.full((2, 2), 6, np.int64)
 
 
 def test_reader(path):
@@ -199,6 +217,17 @@ def test_reader(path):
     check(any("1 of 6 model pairs" in x and "cka@kernel=linear" in x for x in missing)
           and any("image set a: no correlations" in x for x in missing), f"missing(): {missing}")
     check(prh.results.Results.pair_index(3, 1, 2) == 2, "pair_index")
+    T = r.layer_matrices("b", "cka@kernel=linear")
+    check(T is not None and T.shape == (3, 3, 2, 2) and T[0, 1, 0, 0] == 0.5 and np.isnan(T[0, 1, 1, 1]),
+          "layer_matrices(): [M, M, Lmax, Lmax] with NaN padding")
+    check(r.layer_matrices("a", "cka@kernel=linear") is None, "layer_matrices() absent: None")
+    check(list(r.model_layer_counts()) == [1, 2, 2], f"model_layer_counts {r.model_layer_counts()}")
+    lp = r.layer_profile("b")
+    check(lp is not None and list(lp["depths"]) == [0.5, 1.0] and lp["mean"].shape == (2, 2)
+          and lp["relative"][1, 1] == 3.0 and lp["pairs"][0, 0] == 6 and lp["reference"] == "b"
+          and lp["configurations"] == CONFIGS and lp["bootstrap"] == 10,
+          f"layer_profile(): {lp}")
+    check(r.layer_profile("a") is None and r.layer_profile_sets() == ["b"], "layer_profile absent: None")
     import prh.summary
     out = io.StringIO()
     prh.summary.summary(r, out)

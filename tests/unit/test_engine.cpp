@@ -201,3 +201,46 @@ TEST(Engine, ThreadCountDoesNotChangeResults) {
     EXPECT_EQ(runs[0][i], runs[2][i]) << specs[i].name();
   }
 }
+
+// compare_layers keeps every layer pair's score; layer_max over all of them is
+// compare_models (the same value and layers, bit for bit), and over the last
+// layers alone it is the score of the last layers (the headline of
+// last_layer_only with the layer profile on).
+TEST(Engine, LayerScoresAndTheirMaximum) {
+  const auto specs =
+      std::vector<MetricSpec>{parse_metric("mutual_knn:k=5"), parse_metric("cknna:k=5"),
+                              parse_metric("cka"), parse_metric("svcca:cca_dim=4")};
+  std::vector<MatrixF> la, lb;
+  for (unsigned l = 0; l < 3; ++l) la.push_back(naive::random_matrix(60, 12 + 4 * l, 10 + l));
+  for (unsigned l = 0; l < 2; ++l) lb.push_back(naive::random_matrix(60, 8 + 8 * l, 20 + l));
+  const auto ra = make_representations(la, PreprocessOptions{}, specs, "A");
+  const auto rb = make_representations(lb, PreprocessOptions{}, specs, "B");
+  const auto all = compare_layers(ra, rb, specs);
+  const auto best = compare_models(ra, rb, specs);
+  ASSERT_EQ(all.size(), specs.size());
+  for (std::size_t s = 0; s < specs.size(); ++s) {
+    ASSERT_EQ(all[s].rows, 3);
+    ASSERT_EQ(all[s].cols, 2);
+    for (int l = 0; l < 3; ++l)
+      for (int m = 0; m < 2; ++m) {
+        const auto one = score_layer_pair(ra[static_cast<std::size_t>(l)],
+                                          rb[static_cast<std::size_t>(m)], {specs[s]});
+        EXPECT_EQ(all[s].at(l, m), one[0]) << specs[s].name() << " " << l << " " << m;
+      }
+    const auto mx = layer_max(all[s], {0, 1, 2}, {0, 1});
+    EXPECT_EQ(mx.score, best[s].score);
+    EXPECT_EQ(mx.layer_a, best[s].layer_a);
+    EXPECT_EQ(mx.layer_b, best[s].layer_b);
+    // The last layers only: compare_models on the last layers alone.
+    const auto last = layer_max(all[s], {2}, {1});
+    const auto alone = compare_models({ra[2]}, {rb[1]}, {specs[s]});
+    EXPECT_EQ(last.score, alone[0].score) << specs[s].name();
+    EXPECT_EQ(last.layer_a, 2);
+    EXPECT_EQ(last.layer_b, 1);
+  }
+  // NaN everywhere: NaN and -1.
+  LayerScores none{1, 1, {std::nan("")}};
+  const auto n = layer_max(none, {0}, {0});
+  EXPECT_TRUE(std::isnan(n.score));
+  EXPECT_EQ(n.layer_a, -1);
+}

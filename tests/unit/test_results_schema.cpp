@@ -74,7 +74,8 @@ void well_formed(const std::vector<schema::Entry>& table, const std::set<std::st
 
 TEST(ResultsSchema, TableIsWellFormed) {
   well_formed(schema::entries(), {"set", "config", "method", "sweep", "factor", "set_a", "set_b"},
-              std::regex(R"(^(\[([MKLP]|2)(, ([MKLP]|2))*\])?$)"));
+              // Lmax and G: the layer axis (/layers, /layer_profile)
+              std::regex(R"(^(\[(Lmax|G|[MKLP]|2)(, (Lmax|G|[MKLP]|2))*\])?$)"));
   for (const auto& e : schema::entries()) {
     EXPECT_EQ(schema::find(e.path, e.attribute), &e);
     EXPECT_NE(e.dtype, "float32") << e.path << ": the results file stores float64";

@@ -98,6 +98,10 @@ struct Sweep {
   std::string on_bad_image = "error";  // error | skip
   Preprocess preprocess;
   bool last_layer_only = false;
+  // Score every layer pair and write /layers and /layer_profile (the
+  // layer-by-layer matrices and the relative-depth summary) without changing
+  // the headline scores (docs/results.md). Default: !last_layer_only.
+  bool layer_profile = true;
   // Metric configurations as written ("mutual_knn:k=10"); parsed by the
   // metrics layer. Empty: all eight metrics at their defaults.
   std::vector<std::string> metrics;

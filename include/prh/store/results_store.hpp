@@ -33,6 +33,8 @@
 
 namespace prh::store {
 
+class UnitFile;  // internal (src/store/unit_file.hpp)
+
 struct ConfigurationInfo {
   std::string name;    // canonical, e.g. "mutual_knn@k=10"
   std::string metric;  // "mutual_knn"
@@ -103,6 +105,9 @@ class AlignmentWriter {
              int li2);
   // The pair's done flag, after its scores (DoneFlags::mark).
   void mark_done(int set, int config, std::int64_t pair);
+  // The file it writes through, for the pair's other data written before
+  // mark_done (LayerMatrixWriter, results_layers.hpp).
+  UnitFile& unit_file();
 
  private:
   struct Impl;

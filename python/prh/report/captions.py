@@ -91,6 +91,29 @@ def means(ctx, sets, e0, has_cal):
     return caption + provenance(ctx, sets, calib_attrs(ctx))
 
 
+def layer_profile(ctx, sets, p0):
+    caption = ("Alignment by relative depth, read from the results file (/layer_profile, computed "
+               "by prh reduce from the layer-by-layer scores /layers). Each model's layer l of L "
+               "sits at depth (l + 1) / L; at each grid point (g + 1) / G (G = the most layers "
+               "of any model) every model takes the layer whose depth interval (l / L, (l + 1) "
+               "/ L] holds it, and a line is the mean over the model pairs (i &ne; j, both "
+               "orders) of the score between the two models' layers at that depth, one line "
+               "per image set. Depth 1 is the models' last layers (the headline scores when "
+               "last_layer_only is on); the first point is every model's first layer. Bands: "
+               f"{p0['confidence']:.0%} percentile bootstrap interval over models "
+               f"({p0['bootstrap']} resamples of the M models with replacement, seed "
+               f"{p0['seed']}; pairs of two copies of one model dropped). Raw scores, not "
+               "calibrated: compare a set's curve with the in-distribution one at the same "
+               "depth. Grey dotted: the chance level k / (N - 1) of mutual_knn. ")
+    if p0.get("relative") is not None:
+        caption += (f"Bottom: each set's mean over the reference set's ({esc(p0.get('reference'))}) "
+                    "at the same depth, the band from the same model resamples (each resample "
+                    "divides its own two means: a paired comparison); a line that stays near 1 at "
+                    "shallow depths and falls at deep ones means early-layer alignment survives "
+                    "the shift better than late-layer alignment. ")
+    return caption + provenance(ctx, sets)
+
+
 def predictions(ctx, sets, labelled):
     return ("Left: each model's top-1 accuracy over the labelled images, only where the model's "
             "label space matches the set's (the same label domain, every label of the set one of "

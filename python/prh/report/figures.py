@@ -319,6 +319,54 @@ def draw_means(ctx, sets, shown, means, has_cal):
     return fig
 
 
+def draw_layer_profile(ctx, sets, confs, profiles):
+    """Alignment by relative depth (stored /layer_profile): one column per
+    configuration, one line per set with its bootstrap band; top: the mean
+    same-depth score (grey dotted: mutual_knn's chance level k / (N - 1) of the
+    first set); bottom, when stored: relative to the reference set's."""
+    has_rel = all(profiles[s].get("relative") is not None for s in sets)
+    nrow, ncol = (2 if has_rel else 1), len(confs)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.5 * ncol + 1.0, 2.8 * nrow), squeeze=False,
+                             layout="constrained", sharex=True)
+    cols = colours(len(sets), 0.05, 0.9)
+    markers = ["o", "s", "^", "D", "v", "P", "X", "*"]
+    for k, conf in enumerate(confs):
+        for row, key in enumerate(["mean", "relative"][:nrow]):
+            ax = axes[row][k]
+            for n_s, s in enumerate(sets):
+                p = profiles[s]
+                c = p["configurations"].index(conf)
+                x, y = p["depths"], p[key][:, c]
+                lo, hi = p[key + "_ci_low"][:, c], p[key + "_ci_high"][:, c]
+                ax.plot(x, y, marker=markers[n_s % len(markers)], ms=3.5, lw=1.3,
+                        color=cols[n_s], label=s)
+                ok = np.isfinite(lo) & np.isfinite(hi)
+                if ok.any():
+                    ax.fill_between(x[ok], lo[ok], hi[ok], color=cols[n_s], alpha=0.15, lw=0)
+            if key == "mean":
+                meta = (ctx.r.metric(sets[0], conf) if conf in ctx.r.configurations_of(sets[0])
+                        else None)
+                if meta and meta["metric"] == "mutual_knn":
+                    try:
+                        kk, nn = float(meta["params"].get("k")), ctx.n_images(sets[0])
+                        if nn and nn > 1:
+                            ax.axhline(kk / (nn - 1), color="#777777", lw=0.9, ls=":")
+                    except (TypeError, ValueError):
+                        pass
+                ax.set_title(short(conf), fontsize=9)
+                ax.set_ylabel("mean same-depth alignment")
+            else:
+                ax.axhline(1.0, color="#777777", lw=0.9, ls=":")
+                ax.set_ylabel(f"relative to {profiles[sets[0]].get('reference') or 'reference'}")
+            if row == nrow - 1:
+                ax.set_xlabel("relative depth (layer l of L at (l + 1) / L)")
+            ax.set_xlim(0, 1.02)
+            ax.grid(color="#e5e5e5", lw=0.6)
+            ax.set_axisbelow(True)
+    axes[0][0].legend(loc="best", frameon=False, fontsize=7)
+    return fig
+
+
 # --- 5. predictions ---------------------------------------------------------------------------
 
 DARK, LIGHT = "#1f3b73", "#b8a04a"

@@ -245,6 +245,39 @@ def means(ctx, page):
     page.section("means", "Mean alignment per image set", body)
 
 
+# --- 4b. alignment by relative depth --------------------------------------------------------
+
+def layer_profile(ctx, page):
+    r = ctx.r
+    sets = [s for s in ctx.sets if r.layer_profile(s) is not None]
+    if not sets:
+        return
+    profiles = {s: r.layer_profile(s) for s in sets}
+    p0 = profiles[sets[0]]
+    confs = [c for c in ctx.main if all(c in profiles[s]["configurations"] for s in sets)]
+    if not confs:
+        confs = list(p0["configurations"])[:3]
+    _save(ctx, figures.draw_layer_profile(ctx, sets, confs, profiles), "layer_profile")
+    rows = []
+    for s in sets:
+        p = profiles[s]
+        for conf in confs:
+            c = p["configurations"].index(conf)
+            for g, depth in enumerate(p["depths"]):
+                names = ["mean", "mean_ci_low", "mean_ci_high"]
+                if p.get("relative") is not None:
+                    names += ["relative", "relative_ci_low", "relative_ci_high"]
+                rows.append([s, conf, fmt(depth, 3)]
+                            + [{"v": p[name][g, c], "h5": f"/layer_profile/{s}/{name}",
+                                "idx": (g, c)} for name in names])
+    body = figure_html("layer_profile", "Alignment by relative depth",
+                       captions.layer_profile(ctx, sets, p0))
+    body += table_html("layer_profile", "Numbers: mean same-depth alignment",
+                       ["set", "configuration", "depth", "mean", "ci_low", "ci_high", "relative",
+                        "relative_ci_low", "relative_ci_high"], rows)
+    page.section("layer_profile", "Alignment by relative depth", body)
+
+
 # --- 5. predictions ---------------------------------------------------------------------------
 
 def predictions(ctx, page):
@@ -517,4 +550,5 @@ def sweeps(ctx, page):
     page.section("sweeps", "Sweeps", body)
 
 
-SECTIONS = (correlations, scatter, alignment, means, predictions, accuracy, groups, sweeps)
+SECTIONS = (correlations, scatter, alignment, means, layer_profile, predictions, accuracy, groups,
+            sweeps)
