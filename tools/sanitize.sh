@@ -62,7 +62,13 @@ else
   # placeholders *_NOT_BUILT and models.exported are left out).
   status=0
   ctest --output-on-failure --parallel "$(nproc)" --timeout 1500 -L unit \
-    -E '_NOT_BUILT$|^models\.exported$|^mpi\.' || status=$?
+    -E '_NOT_BUILT$|^models\.exported$|^mpi\.|^H5Damaged\.' || status=$?
+  # The damaged HDF5 files (H5Damaged: every fuzz reproducer of store and
+  # results) with full allocation stacks through libhdf5, which has no frame
+  # pointers, so that the one libhdf5 leak suppressed in lsan.supp is matched
+  # by its stack (fast_unwind_on_malloc=0: slower, hence only these).
+  ASAN_OPTIONS=$ASAN_OPTIONS:fast_unwind_on_malloc=0 \
+    ctest --output-on-failure --parallel "$(nproc)" --timeout 1500 -R '^H5Damaged\.' || status=$?
   # The MPI tests without LeakSanitizer (ASan and UBSan still on): Open MPI,
   # PMIx and hwloc keep allocations of their own runtime until exit (seen on
   # mpi.stage_engine.2/.3, 2026-12-06: stacks inside libmpi, libopen-pal,
