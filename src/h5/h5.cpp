@@ -60,6 +60,15 @@ void checked(herr_t rc, const char* what, const std::string& name) {
                                name.empty() ? "" : "'" + name + "': ", what, stack));
 }
 
+// The same for damage that prh found itself before asking HDF5 (no HDF5
+// error text to add).
+[[noreturn]] void damaged(Id obj, const std::string& what) {
+  const std::string file = file_name(obj);
+  const std::string name = object_name(obj);
+  throw InputError(fmt::format("{}: {}{} (a damaged file?)", file.empty() ? "HDF5 file" : file,
+                               name.empty() ? "" : "'" + name + "': ", what));
+}
+
 }  // namespace
 
 bool parallel() {
@@ -664,10 +673,7 @@ std::string damaged_attribute_message(Id obj) {
 // `obj`'s header would make libhdf5 read past it (above).
 void check_attribute_messages(Id obj) {
   const std::string why = damaged_attribute_message(obj);
-  if (why.empty()) return;
-  const std::string file = file_name(obj), name = object_name(obj);
-  throw InputError(fmt::format("{}: {}{} (a damaged file?)", file.empty() ? "HDF5 file" : file,
-                               name.empty() ? "" : "'" + name + "': ", why));
+  if (!why.empty()) damaged(obj, why);
 }
 
 }  // namespace
@@ -996,6 +1002,36 @@ Handle open_dataset(const Handle& file, const std::string& file_path, const std:
   return d;
 }
 
+namespace {
+// A contiguous dataset whose extent needs more bytes than its allocated
+// storage holds: a damaged dataspace (libhdf5 1.10 opens it, and a reader
+// sizing its buffer by the extent would ask for exabytes). Chunked and
+// compact datasets, and storage not allocated yet (read as fill values), are
+// not checked.
+void check_extent_fits_storage(const Handle& dataset, const std::vector<hsize>& dims) {
+  Handle dcpl(H5Dget_create_plist(dataset.id()), H5Pclose);
+  if (!dcpl || H5Pget_layout(dcpl.id()) != H5D_CONTIGUOUS) {
+    H5Eclear2(H5E_DEFAULT);
+    return;
+  }
+  H5D_space_status_t status{};
+  if (H5Dget_space_status(dataset.id(), &status) < 0 || status != H5D_SPACE_STATUS_ALLOCATED) {
+    H5Eclear2(H5E_DEFAULT);
+    return;
+  }
+  Handle type(H5Dget_type(dataset.id()), H5Tclose);
+  if (!type) bad_file(dataset.id(), "cannot read its type");
+  const std::uint64_t storage = H5Dget_storage_size(dataset.id());
+  std::uint64_t need = H5Tget_size(type.id());
+  for (const hsize d : dims) {
+    if (d != 0 && need > storage / d)
+      damaged(dataset.id(),
+              fmt::format("its shape needs more bytes than its storage holds ({} bytes)", storage));
+    need *= d;
+  }
+}
+}  // namespace
+
 std::vector<hsize> dataset_shape(const Handle& dataset) {
   Handle space(H5Dget_space(dataset.id()), H5Sclose);
   if (!space) bad_file(dataset.id(), "cannot read its shape");
@@ -1004,6 +1040,7 @@ std::vector<hsize> dataset_shape(const Handle& dataset) {
   std::vector<hsize> dims(static_cast<std::size_t>(rank));
   if (rank > 0 && H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr) < 0)
     bad_file(dataset.id(), "cannot read its shape");
+  check_extent_fits_storage(dataset, dims);
   return dims;
 }
 
