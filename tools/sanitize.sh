@@ -38,6 +38,13 @@ esac
 launcher=()
 if command -v ccache >/dev/null; then
   export CCACHE_BASEDIR="$PWD"
+  # This build has debug line tables (-gline-tables-only), and for those
+  # ccache hashes the working directory too: a clone elsewhere (a clean-clone
+  # CI run, another worktree) never hit the cache (measured 2026-12-06: the
+  # same object compiled in two folders, two misses; with this, a hit). The
+  # cost: an object taken from the cache names the source files by the path
+  # of the checkout that first compiled it, in sanitizer stack traces only.
+  export CCACHE_NOHASHDIR=true
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 fi
 # Configured again when the presets changed (their flags are the build's).
