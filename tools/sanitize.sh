@@ -20,7 +20,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # What runs under the sanitizers (docs/testing.md says why these).
 TARGETS=(prh-unit-tests prh-stats-tests prh-data-tests prh-mpi-tests prh)
-TESTS='^(mpi\.stage_engine\.[0-9]+|e2e\.export)$'
+MPI_TESTS='^mpi\.stage_engine\.[0-9]+$'  # without LeakSanitizer (below)
+TESTS='^e2e\.export$'
 
 build_only=0
 case "${1:-}" in
@@ -37,6 +38,13 @@ esac
 launcher=()
 if command -v ccache >/dev/null; then
   export CCACHE_BASEDIR="$PWD"
+  # This build has debug line tables (-gline-tables-only), and for those
+  # ccache hashes the working directory too: a clone elsewhere (a clean-clone
+  # CI run, another worktree) never hit the cache (measured 2026-12-06: the
+  # same object compiled in two folders, two misses; with this, a hit). The
+  # cost: an object taken from the cache names the source files by the path
+  # of the checkout that first compiled it, in sanitizer stack traces only.
+  export CCACHE_NOHASHDIR=true
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 fi
 # Configured again when the presets changed (their flags are the build's).
@@ -59,9 +67,30 @@ else
   # Label unit: every GoogleTest of the built test programs (the LibTorch
   # ones, prh-accel-tests and prh-models-tests, are not built here: their
   # placeholders *_NOT_BUILT and models.exported are left out).
+  # Left out here (they run in the release build): the four Monte Carlo
+  # simulations that took 30-52 s each under ASan (2026-12-06; together 160 s
+  # of the unit run's 2 x 167 s). They repeat code that the quick tests of
+  # the same suites run under the sanitizers too (Knn.TileSizeDoesNotChange-
+  # Result, Null.FastEqualsSlow*, StatsSweepSimulation.PlantedShared...);
+  # `bash tools/sanitize.sh -R NAME` runs them.
+  slow='^(StatsSweepSimulation\.IndependentModelsBreakAtTheFirstLevel|StatsSweepSimulation\.RelativeCalibratedScoreFindsAPlantedBreak|Null\.UniformPValuesOnIndependentFeatures|Knn\.BlockedEqualsNaiveDense)$'
   status=0
   ctest --output-on-failure --parallel "$(nproc)" --timeout 1500 -L unit \
-    -E '_NOT_BUILT$|^models\.exported$|^mpi\.' || status=$?
+    -E "_NOT_BUILT\$|^models\\.exported\$|^mpi\\.|^H5Damaged\\.|$slow" || status=$?
+  # The damaged HDF5 files (H5Damaged: every fuzz reproducer of store and
+  # results) with full allocation stacks through libhdf5, which has no frame
+  # pointers, so that the one libhdf5 leak suppressed in lsan.supp is matched
+  # by its stack (fast_unwind_on_malloc=0: slower, hence only these).
+  ASAN_OPTIONS=$ASAN_OPTIONS:fast_unwind_on_malloc=0 \
+    ctest --output-on-failure --parallel "$(nproc)" --timeout 1500 -R '^H5Damaged\.' || status=$?
+  # The MPI tests without LeakSanitizer (ASan and UBSan still on): Open MPI,
+  # PMIx and hwloc keep allocations of their own runtime until exit (seen on
+  # mpi.stage_engine.2/.3, 2026-12-06: stacks inside libmpi, libopen-pal,
+  # libpmix and libhwloc, none in prh), and suppressing them by library would
+  # also hide a leak of prh's below an MPI call. prh's code they run (the
+  # stage engine, store, journal) is checked for leaks by the unit tests.
+  ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0 \
+    ctest --output-on-failure --timeout 1500 -R "$MPI_TESTS" || status=$?
   ctest --output-on-failure --timeout 1500 -R "$TESTS" || status=$?
   exit $status
 fi

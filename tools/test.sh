@@ -7,10 +7,11 @@
 # bit).
 # Then the numerical unit tests again under another OpenBLAS kernel
 # (tools/blas-kernels.sh --quick).
-# With PRH_TEST_SANITIZE=1, then the sanitizers and the fuzzers
-# (tools/sanitize.sh --ci, tools/fuzz.sh --ci; opt-in, see below).
-# Arguments go to the first ctest and skip the kernel and serial runs
-# (PRH_TEST_SERIAL=1 runs it anyway; =0 skips it).
+# Then the sanitizers and the fuzzers (tools/sanitize.sh --ci,
+# tools/fuzz.sh --ci; PRH_TEST_SANITIZE=0 skips them, see below).
+# Arguments go to the first ctest and skip the kernel, serial and sanitize
+# runs (PRH_TEST_SERIAL=1 / PRH_TEST_SANITIZE=1 run them anyway; =0 skips
+# them).
 # Exit status: non-zero if any of them failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,14 +31,14 @@ if [ "$serial" = 1 ]; then
     -R '^(e2e|mpi)\.|^UnitFileJournal\.') || status=$?
 fi
 # --- Fuzzing and sanitizers (docs/testing.md, "Fuzzing and sanitizers"):
-# the sanitize preset (build-sanitize/, with the fuzzers): unit, MPI and
-# e2e.export under ASan + UBSan + LSan, then each libFuzzer target for 15 s,
-# two at a time. Opt-in again (PRH_TEST_SANITIZE=1) after the clean-clone run
-# of 2026-12-06: it added about 15 minutes on the shared 2-core machine and
-# failed on findings outside prh's code (libhdf5: a heap-buffer-overflow in
-# H5Aexists on a damaged object header and leaks on its error paths; Open
-# MPI's runtime leaks under LSan in the MPI tests); docs/testing.md.
-sanitize=${PRH_TEST_SANITIZE:-0}
+# the sanitize preset (build-sanitize/, with the fuzzers): unit tests and
+# e2e.export under ASan + UBSan + LSan, the MPI tests under ASan + UBSan
+# (Open MPI's runtime leaks: no LSan there), then config, sidecar, idx, image
+# and npy fuzzed 20 s each, two at a time, and the results and store corpora
+# replayed (libhdf5's own defects on damaged files: fuzzed by the long runs
+# of tools/fuzz.sh, not in CI). On by default, as the serial run
+# (PRH_TEST_SANITIZE=0 skips it, =1 runs it with arguments too).
+sanitize=${PRH_TEST_SANITIZE:-$([ $# -eq 0 ] && echo 1 || echo 0)}
 if [ "$sanitize" = 1 ]; then
   bash tools/sanitize.sh --ci || status=$?
   bash tools/fuzz.sh --ci || status=$?

@@ -60,6 +60,15 @@ void checked(herr_t rc, const char* what, const std::string& name) {
                                name.empty() ? "" : "'" + name + "': ", what, stack));
 }
 
+// The same for damage that prh found itself before asking HDF5 (no HDF5
+// error text to add).
+[[noreturn]] void damaged(Id obj, const std::string& what) {
+  const std::string file = file_name(obj);
+  const std::string name = object_name(obj);
+  throw InputError(fmt::format("{}: {}{} (a damaged file?)", file.empty() ? "HDF5 file" : file,
+                               name.empty() ? "" : "'" + name + "': ", what));
+}
+
 }  // namespace
 
 bool parallel() {
@@ -476,7 +485,201 @@ void remove(Id parent, const std::string& name) {
 
 // --- Attributes ---------------------------------------------------------------------
 
+namespace {
+
+// libhdf5 1.10 decodes an attribute message (looking an attribute up by
+// name decodes every attribute message of the object header: H5Aexists,
+// H5Aopen) trusting the sizes it reads: the name is copied up to its NUL
+// (strdup), the datatype and dataspace are decoded from where the declared
+// sizes put them and the value (points x type size bytes) is copied from
+// after them, whatever the message's own size. A damaged version-1 object
+// header (no checksum; a version-2 header's chunks are checksummed and
+// libhdf5 refuses a damaged one) makes it read past the message, past its
+// buffer (ASan: heap-buffer-overflow in H5O__msg_iterate_real below
+// H5Aexists). Returns what is wrong with the first attribute message of
+// `obj`'s header whose parts do not fit in it, or "": checked only for a file
+// opened read-only (a file open for writing may hold newer headers than its
+// bytes on disk), and only what libhdf5 reads by these sizes (a compound,
+// enum or array type's members are not followed).
+class AttributeMessages {
+ public:
+  explicit AttributeMessages(std::uint64_t sizeof_addr) : addr_(sizeof_addr) {}
+
+  // The message's data (`m`, its bytes); "" when its parts fit.
+  std::string check(const std::string& m) const {
+    if (m.size() < 8) return "shorter than its header";
+    const unsigned version = static_cast<unsigned char>(m[0]);
+    if (version < 1 || version > 3) return "";  // libhdf5 refuses the version itself
+    const unsigned flags = version >= 2 ? static_cast<unsigned char>(m[1]) : 0;
+    const std::uint64_t name_len = le(m, 2, 2), dt_size = le(m, 4, 2), ds_size = le(m, 6, 2);
+    std::uint64_t p = version == 3 ? 9 : 8;
+    const auto advance = [&](std::uint64_t n) { p += version == 1 ? (n + 7) / 8 * 8 : n; };
+    if (name_len == 0 || p + name_len > m.size()) return "its name runs past the message";
+    if (m.find('\0', p) != p + name_len - 1) return "its name's length is wrong";
+    advance(name_len);
+    if (p + dt_size > m.size()) return "its type runs past the message";
+    std::uint64_t type_size = 0;
+    if ((flags & 1) == 0) {
+      const std::string why = type(m.substr(p, dt_size), 0, type_size);
+      if (!why.empty()) return "its type " + why;
+    }
+    advance(dt_size);
+    if (p + ds_size > m.size()) return "its extent runs past the message";
+    std::uint64_t points = 0;
+    if ((flags & 2) == 0) {
+      const std::string why = extent(m.substr(p, ds_size), points);
+      if (!why.empty()) return "its extent " + why;
+    }
+    advance(ds_size);
+    if ((flags & 3) == 0 && type_size != 0 &&
+        points > (m.size() - std::min<std::uint64_t>(p, m.size())) / type_size)
+      return "its value runs past the message";
+    return "";
+  }
+
+ private:
+  std::uint64_t addr_;
+
+  // A datatype message in `t`; its size as stored (a variable-length
+  // element: length, heap address, index) into `size`.
+  std::string type(const std::string& t, int depth, std::uint64_t& size) const {
+    if (t.size() < 8) return "is shorter than its header";
+    const unsigned cls = static_cast<unsigned char>(t[0]) & 0x0f;
+    size = le(t, 4, 4);
+    std::uint64_t props = 0;
+    switch (cls) {
+      case 0:  // fixed-point
+      case 4:  // bitfield
+        props = 4;
+        break;
+      case 1:  // floating-point
+        props = 12;
+        break;
+      case 2:  // time
+        props = 2;
+        break;
+      case 3:  // string
+      case 7:  // reference
+        props = 0;
+        break;
+      case 5:  // opaque: its tag, NUL-padded to 8
+        props = le(t, 1, 1);
+        break;
+      case 9: {  // variable-length: the base type follows
+        if (depth > 8) return "nests too deep";
+        std::uint64_t base = 0;
+        const std::string why = type(t.substr(8), depth + 1, base);
+        if (!why.empty()) return why;
+        size = 4 + addr_ + 4;
+        return "";
+      }
+      default:  // compound, enum, array: members not followed
+        return "";
+    }
+    if (8 + props > t.size()) return "has properties past its end";
+    if (size == 0) return "has size 0";
+    return "";
+  }
+
+  // A dataspace message in `d`; its number of points into `points`.
+  static std::string extent(const std::string& d, std::uint64_t& points) {
+    if (d.size() < 4) return "is shorter than its header";
+    const unsigned version = static_cast<unsigned char>(d[0]);
+    const unsigned rank = static_cast<unsigned char>(d[1]),
+                   flags = static_cast<unsigned char>(d[2]);
+    if (version < 1 || version > 2 || rank > 32) return "";  // libhdf5 refuses these itself
+    const std::uint64_t at = version == 1 ? 8 : 4;
+    const std::uint64_t need = at + std::uint64_t{rank} * 8 * ((flags & 1) ? 2 : 1);
+    if (need > d.size()) return "has dimensions past its end";
+    const unsigned kind = version == 2 ? static_cast<unsigned char>(d[3]) : (rank == 0 ? 0 : 1);
+    points = kind == 2 ? 0 : 1;
+    for (unsigned i = 0; kind == 1 && i < rank; ++i) {
+      const std::uint64_t n = le(d, at + 8 * i, 8);
+      if (n != 0 && points > ~std::uint64_t{0} / n) return "has more points than fit in 64 bits";
+      points *= n;
+    }
+    return "";
+  }
+};
+
+std::string damaged_attribute_message(Id obj) {
+  const hid_t file = H5Iget_file_id(obj);
+  if (file < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return "";
+  }
+  Handle f(file, H5Fclose);
+  unsigned intent = 0;
+  if (H5Fget_intent(file, &intent) < 0 || intent != H5F_ACC_RDONLY) {
+    H5Eclear2(H5E_DEFAULT);
+    return "";
+  }
+  std::size_t sizeof_addr = 8, sizeof_size = 8;
+  {
+    Handle fcpl(H5Fget_create_plist(file), H5Pclose);
+    if (!fcpl || H5Pget_sizes(fcpl.id(), &sizeof_addr, &sizeof_size) < 0) {
+      H5Eclear2(H5E_DEFAULT);
+      return "";
+    }
+  }
+  H5O_info_t info;
+  if (H5Oget_info2(obj, &info, H5O_INFO_BASIC) < 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return "";
+  }
+  const std::string path = file_name(obj);
+  std::error_code ec;
+  const std::uint64_t size = path.empty() ? 0 : std::filesystem::file_size(path, ec);
+  if (ec || info.addr == HADDR_UNDEF || info.addr >= size) return "";
+  std::ifstream in(path, std::ios::binary);
+  const auto read = [&](std::uint64_t at, std::uint64_t n) {
+    std::string bytes;
+    if (at >= size) return bytes;
+    bytes.assign(static_cast<std::size_t>(std::min({n, std::uint64_t{1} << 20, size - at})), '\0');
+    in.clear();
+    in.seekg(static_cast<std::streamoff>(at));
+    if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) bytes.clear();
+    return bytes;
+  };
+  // A version-1 header (see vlen_length_damaged): its first chunk after the
+  // 16-byte prefix, the others named by continuation messages (type 0x10);
+  // each message: type (2), size (2), flags (1), reserved (3), its data.
+  const std::string prefix = read(info.addr, 16);
+  if (prefix.size() != 16 || prefix[0] != 1) return "";
+  const AttributeMessages attrs(sizeof_addr);
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> chunks{{info.addr + 16, le(prefix, 8, 4)}};
+  for (std::size_t c = 0; c < chunks.size() && c < 64; ++c) {
+    const std::string chunk = read(chunks[c].first, chunks[c].second);
+    for (std::size_t p = 0; p + 8 <= chunk.size();) {
+      const std::uint64_t type = le(chunk, p, 2), n = le(chunk, p + 2, 2);
+      const unsigned flags = static_cast<unsigned char>(chunk[p + 4]);
+      if (p + 8 + n > chunk.size()) break;  // libhdf5 refuses such a chunk itself
+      if (type == 0x10 && n >= 16)
+        chunks.emplace_back(le(chunk, p + 8, sizeof_addr),
+                            le(chunk, p + 8 + sizeof_addr, sizeof_size));
+      if (type == 0x0c && (flags & 0x02) == 0) {  // an attribute, not a shared message
+        const std::string why = attrs.check(chunk.substr(p + 8, n));
+        if (!why.empty())
+          return fmt::format("the attribute message at byte {} of its object header: {}",
+                             chunks[c].first + p, why);
+      }
+      p += 8 + n;
+    }
+  }
+  return "";
+}
+
+// InputError naming the file and the object when an attribute message of
+// `obj`'s header would make libhdf5 read past it (above).
+void check_attribute_messages(Id obj) {
+  const std::string why = damaged_attribute_message(obj);
+  if (!why.empty()) damaged(obj, why);
+}
+
+}  // namespace
+
 bool has_attr(Id obj, const std::string& name) {
+  check_attribute_messages(obj);
   const htri_t r = H5Aexists(obj, name.c_str());
   if (r < 0) bad_file(obj, fmt::format("cannot look for attribute '{}'", name));
   return r > 0;
@@ -529,6 +732,7 @@ void write_attr(Id obj, const std::string& name, double value) {
 }
 
 Handle open_attr(Id obj, const std::string& name) {
+  check_attribute_messages(obj);
   Handle a(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);
   if (!a) bad_file(obj, fmt::format("cannot open attribute '{}'", name));
   return a;
@@ -700,6 +904,7 @@ std::string read_attr_string(Id obj, const std::string& name) {
 }
 
 std::int64_t read_attr_int(Id obj, const std::string& name) {
+  check_attribute_messages(obj);
   Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);
   PRH_CHECK_INPUT(attr, "attribute '{}' is missing: {}", name, error_stack());
   PRH_CHECK_INPUT(attr_points(attr) == 1, "attribute '{}' is not one number", name);
@@ -710,6 +915,7 @@ std::int64_t read_attr_int(Id obj, const std::string& name) {
 }
 
 std::vector<std::int64_t> read_attr_ints(Id obj, const std::string& name) {
+  check_attribute_messages(obj);
   Handle attr(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose);
   PRH_CHECK_INPUT(attr, "attribute '{}' is missing", name);
   std::vector<std::int64_t> v(attr_points(attr));
@@ -796,6 +1002,36 @@ Handle open_dataset(const Handle& file, const std::string& file_path, const std:
   return d;
 }
 
+namespace {
+// A contiguous dataset whose extent needs more bytes than its allocated
+// storage holds: a damaged dataspace (libhdf5 1.10 opens it, and a reader
+// sizing its buffer by the extent would ask for exabytes). Chunked and
+// compact datasets, and storage not allocated yet (read as fill values), are
+// not checked.
+void check_extent_fits_storage(const Handle& dataset, const std::vector<hsize>& dims) {
+  Handle dcpl(H5Dget_create_plist(dataset.id()), H5Pclose);
+  if (!dcpl || H5Pget_layout(dcpl.id()) != H5D_CONTIGUOUS) {
+    H5Eclear2(H5E_DEFAULT);
+    return;
+  }
+  H5D_space_status_t status{};
+  if (H5Dget_space_status(dataset.id(), &status) < 0 || status != H5D_SPACE_STATUS_ALLOCATED) {
+    H5Eclear2(H5E_DEFAULT);
+    return;
+  }
+  Handle type(H5Dget_type(dataset.id()), H5Tclose);
+  if (!type) bad_file(dataset.id(), "cannot read its type");
+  const std::uint64_t storage = H5Dget_storage_size(dataset.id());
+  std::uint64_t need = H5Tget_size(type.id());
+  for (const hsize d : dims) {
+    if (d != 0 && need > storage / d)
+      damaged(dataset.id(),
+              fmt::format("its shape needs more bytes than its storage holds ({} bytes)", storage));
+    need *= d;
+  }
+}
+}  // namespace
+
 std::vector<hsize> dataset_shape(const Handle& dataset) {
   Handle space(H5Dget_space(dataset.id()), H5Sclose);
   if (!space) bad_file(dataset.id(), "cannot read its shape");
@@ -804,6 +1040,7 @@ std::vector<hsize> dataset_shape(const Handle& dataset) {
   std::vector<hsize> dims(static_cast<std::size_t>(rank));
   if (rank > 0 && H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr) < 0)
     bad_file(dataset.id(), "cannot read its shape");
+  check_extent_fits_storage(dataset, dims);
   return dims;
 }
 

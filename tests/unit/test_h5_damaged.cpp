@@ -168,6 +168,33 @@ TEST(H5Damaged, StringsReadOneWay) {
   fs::remove(path);
 }
 
+// An attribute message whose declared dataspace size runs past the message
+// (a damaged version-1 object header): libhdf5 1.10 copied the value from
+// past its buffer (ASan: heap-buffer-overflow in H5O__msg_iterate_real below
+// H5Aexists); prh checks the header's attribute messages first.
+TEST(H5Damaged, AttributeMessagePastItsEndIsAnInputError) {
+  const std::string path = temp_path("attr-message");
+  write_small_store(path);
+  std::string bytes = read_bytes(path);
+  // The root's "format" attribute: message header (8 bytes: type 0x000c,
+  // size, flags, reserved), then version 1, reserved, name length, datatype
+  // size, dataspace size (2 bytes each), then the name.
+  const auto name = bytes.find(std::string("format\0", 7));
+  ASSERT_NE(name, std::string::npos);
+  ASSERT_GE(name, 16u);
+  const std::size_t msg = name - 16;
+  ASSERT_EQ(bytes[msg], '\x0c');
+  ASSERT_EQ(bytes[msg + 8], '\x01');
+  bytes[msg + 8 + 6] = '\xa0';  // dataspace size 4000
+  bytes[msg + 8 + 7] = '\x0f';
+  write_bytes(path, bytes);
+  const std::string what = input_error_of([&] { const prh::store::StoreReader st(path); });
+  EXPECT_NE(what.find(path), std::string::npos) << what;
+  EXPECT_NE(what.find("attribute message"), std::string::npos) << what;
+  EXPECT_NE(what.find("extent runs past the message"), std::string::npos) << what;
+  fs::remove(path);
+}
+
 // The fuzz reproducers of damaged stores and results files (tests/fuzz/store,
 // tests/fuzz/results: crash-*), read as the fuzz targets read them (without
 // a sanitizer build): each is an InputError naming the file, and none hangs.
