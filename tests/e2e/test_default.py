@@ -61,6 +61,17 @@ SETS = ["id", "ood", "shapes", "natural", "uniform", "gaussian"] + \
     [f"id@patch_shuffle={p}" for p in (28, 1)]
 
 
+
+def stored(st, s, m, key):
+    """A model's dataset on a set of the store; a view's (docs/store.md,
+    "Views") is its base's rows."""
+    g = st[f"sets/{s}"]
+    if "view_of" in g.attrs:
+        base = g.attrs["view_of"]
+        base = base.decode() if isinstance(base, bytes) else str(base)
+        return stored(st, base, m, key)[g["rows"][()]]
+    return g[f"models/{m}/{key}"][()]
+
 def zoo_args(out):
     args = ["zoo", "train", "--out", out, "--epochs", "1", "--train-limit", "2000",
             "--test-limit", "500"]
@@ -288,8 +299,8 @@ def main(tmp):
             classes = f["models"].attrs["classes"]
             for i, m in enumerate(models):
                 if m in SUPERVISED:
-                    top = st[f"sets/{s}/models/{m}/top1"][()]
-                    prob = st[f"sets/{s}/models/{m}/prob"][()]
+                    top = stored(st, s, m, "top1")
+                    prob = stored(st, s, m, "prob")
                     check(abs(pr["mean_prob"][i] - prob.mean()) < 1e-6, f"{s}/{m}: mean prob")
                     lab = labels[labels >= 0]
                     # Label spaces (docs/results.md): the model's from its training data, the
@@ -311,8 +322,8 @@ def main(tmp):
                     check(np.isnan(pr["mean_prob"][i]) and np.isnan(pr["agreement"][i]).all(),
                           f"{s}/{m}: no head, NaN predictions")
             a, b = models.index("mlp_w256_d2_s0"), models.index("cnn_w16_d2_s0")
-            ta = st[f"sets/{s}/models/{models[a]}/top1"][()]
-            tb = st[f"sets/{s}/models/{models[b]}/top1"][()]
+            ta = stored(st, s, models[a], "top1")
+            tb = stored(st, s, models[b], "top1")
             check(abs(pr["agreement"][a, b] - np.mean(ta == tb)) < 1e-12, f"{s}: agreement")
             if s == "ood":  # classes 5-9: not the fashion04 members' label space, no "wrong"
                 check(pr["both_wrong"][a, b] == 0, f"{s}: no image counted wrong off the label space")
