@@ -389,18 +389,19 @@ void embed_item(const config::Sweep& sweep, const store::StoreLayout& layout,
 // Views (docs/store.md, "Views"): a set whose images are, bit for bit, rows
 // of an earlier embedded set (a subsample level, blend 0, a patch shuffle
 // that moves nothing, blend 1 against its noise set) is read through those
-// rows and never embedded. A model with imported features must have
-// features of both sets or of neither.
+// rows and never embedded. A set that a model gives imported features for
+// is imported, not viewed; a model with imported features stays absent from
+// the sets it gives none for (views included).
 void find_views(const config::Sweep& sweep, store::StoreLayout& layout,
                 const std::vector<std::unique_ptr<data::Source>>& sources) {
   for (std::size_t s = 0; s < layout.sets.size(); ++s) {
     const auto& spec = sweep.image_sets[s].source.spec;
     for (std::size_t t = 0; t < s; ++t) {
       if (layout.sets[t].view()) continue;
-      bool same_models = true;
-      for (const auto& m : sweep.models)
-        same_models = same_models && m.has_set(layout.sets[s].name) == m.has_set(layout.sets[t].name);
-      if (!same_models) continue;
+      // Imported features given for the set itself are imported, not viewed.
+      bool given = false;
+      for (const auto& m : sweep.models) given = given || (m.imported() && m.has_set(layout.sets[s].name));
+      if (given) break;
       auto rows = data::view_rows(spec, sweep.image_sets[t].source.spec, *sources[t],
                                   fmt::format("image_sets[{}] '{}'", s, layout.sets[s].name));
       if (!rows) continue;
