@@ -58,7 +58,8 @@ N = 200
 # sweep machinery end to end, at a third of the cost of every level.
 SETS = ["id", "ood", "shapes", "natural", "uniform", "gaussian"] + \
     [f"id@blend={a}" for a in ("0", "1")] + \
-    [f"id@patch_shuffle={p}" for p in (28, 1)]
+    [f"id@patch_shuffle={p}" for p in (28, 1)] + \
+    [f"id@subsample={n}" for n in (N - N // 4, N)]
 
 
 
@@ -87,6 +88,8 @@ def reduced_config(tmp, zoo):
     text = re.sub(r"count: 1000", f"count: {N}", text)
     text = text.replace("levels: [0, 0.25, 0.5, 0.75, 1.0]", "levels: [0, 1.0]")
     text = text.replace("levels: [28, 14, 7, 4, 2, 1]", "levels: [28, 1]")
+    # The N axis: two nested levels within the N images (k <= N - 1 stays below both).
+    text = text.replace("levels: [125, 250, 500, 1000]", f"levels: [{N - N // 4}, {N}]")
     text = re.sub(r"^store: .*$", f"store: {tmp}/out/store.h5", text, flags=re.M)
     head, _, rest = text.partition("\nmodels:")
     _, _, tail = rest.partition("\n# --- Reduction")
@@ -331,7 +334,7 @@ def main(tmp):
         # The sweeps' summaries (docs/sweeps.md): one group per sweep, its
         # levels' sets in order, curves equal to the levels' mean scores.
         off = ~np.eye(M, dtype=bool)
-        for name in ("towards_noise", "patch_shuffle"):
+        for name in ("towards_noise", "patch_shuffle", "n_axis"):
             check(f"sweeps/{name}" in f, f"/sweeps/{name} written")
             if f"sweeps/{name}" not in f:
                 continue
@@ -339,6 +342,8 @@ def main(tmp):
             lsets = list(g["sets"].asstr()[()])
             check(all(x in sets for x in lsets) and len(lsets) == len(g["levels"]),
                   f"{name}: one image set per level: {lsets}")
+            if name == "n_axis":
+                check(list(g["images"][()]) == [N - N // 4, N], f"n_axis: images {g['images'][()]}")
             for li, x in enumerate(lsets):
                 S = f[f"alignment/{x}/{configs[0]}/scores"][()]
                 check(abs(g["mean"][li, 0] - S[off].mean()) < 1e-12, f"{name}/{x}: mean curve")

@@ -61,6 +61,8 @@ def small_config(default_yaml, models_dir, path):
     text = re.sub(r"limit: 500", f"limit: {N}", text)
     text = text.replace("levels: [0, 0.25, 0.5, 0.75, 1.0]", "levels: [0, 1.0]")
     text = text.replace("levels: [28, 14, 7, 4, 2, 1]", "levels: [28, 1]")
+    # The N axis: two nested levels within the N images (k <= N - 1 stays below both).
+    text = text.replace("levels: [125, 250, 500, 1000]", f"levels: [{N - N // 4}, {N}]")
     head, _, rest = text.partition("\nmodels:")
     _, _, tail = rest.partition("\n# --- Reduction")
     models = "\nmodels:\n" + "".join(
@@ -148,7 +150,7 @@ def check_results(path, cfg):
     with h5py.File(path, "r") as f:
         check(int(f.attrs.get("complete", 0)) == 1, "results.h5 complete = 1")
         sets = sorted(f["alignment"].keys())
-        check(len(sets) == 10, f"10 sets (6 listed, 2 + 2 sweep levels): {sets}")
+        check(len(sets) == 12, f"12 sets (6 listed, 2 + 2 + 2 sweep levels): {sets}")
         models = [m.decode() if isinstance(m, bytes) else str(m) for m in f["models"][()]]
         check(models == list(MODELS), f"models {models}")
         check("groups" in f and "calibration" in f and "correlation" in f,
