@@ -101,8 +101,7 @@ struct Matcher {
                   {"mean", gaussian ? s.value("mean", 0.0) : 0.0},
                   {"std", gaussian ? s.value("std", 0.0) : 0.0}};
     };
-    if (noise_key(spec) != noise_key(base_spec) || !one_shape(spec.at("base")))
-      return std::nullopt;
+    if (noise_key(spec) != noise_key(base_spec) || !one_shape(spec.at("base"))) return std::nullopt;
     const auto src = make_source(spec.at("base"), what);
     const std::int64_t n = src->size();
     if (n > base.size()) return std::nullopt;

@@ -400,7 +400,8 @@ void find_views(const config::Sweep& sweep, store::StoreLayout& layout,
       if (layout.sets[t].view()) continue;
       // Imported features given for the set itself are imported, not viewed.
       bool given = false;
-      for (const auto& m : sweep.models) given = given || (m.imported() && m.has_set(layout.sets[s].name));
+      for (const auto& m : sweep.models)
+        given = given || (m.imported() && m.has_set(layout.sets[s].name));
       if (given) break;
       auto rows = data::view_rows(spec, sweep.image_sets[t].source.spec, *sources[t],
                                   fmt::format("image_sets[{}] '{}'", s, layout.sets[s].name));
@@ -548,9 +549,10 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
   if (session.root())
     for (const auto& s : layout.sets)
       if (s.view())
-        spdlog::info("embed: image set '{}' ({} images) is rows of '{}': read through them, not "
-                     "embedded",
-                     s.name, s.n, s.view_of);
+        spdlog::info(
+            "embed: image set '{}' ({} images) is rows of '{}': read through them, not "
+            "embedded",
+            s.name, s.n, s.view_of);
   const auto all =
       plan_items(sizes, static_cast<int>(sweep.models.size()), sweep.shard_size, present);
   // An array task's items, and the models they need (it probes only those).

@@ -48,7 +48,7 @@ std::vector<EmbedSet> embed_progress(const config::Sweep& sweep,
                                      const std::vector<std::string>& parts) {
   std::map<std::pair<std::string, std::string>, Item> by;
   std::map<std::string, std::int64_t> set_shards;  // shards of a set, from any of its items
-  std::map<std::string, std::string> views;         // known once the store records them
+  std::map<std::string, std::string> views;        // known once the store records them
   if (std::filesystem::exists(sweep.store)) {
     const auto summary = store::read_summary(sweep.store);
     for (const auto& p : summary.items) {
@@ -306,10 +306,10 @@ void print_summary(std::ostream& os, const config::Sweep& sweep, const Status& s
     const auto& e = st.embed[s];
     os << fmt::format(
         "{:<28} {:>7} {:>13} {:>7}  {}\n", e.name, fmt::format("{}/{}", e.models_done, e.models),
-        !e.view_of.empty()    ? std::string("view")
+        !e.view_of.empty()      ? std::string("view")
         : e.unknown == e.models ? std::string("?")
-        : e.unknown > 0       ? fmt::format("{}/{}+?", e.shards_done, e.shards)
-                              : fmt::format("{}/{}", e.shards_done, e.shards),
+        : e.unknown > 0         ? fmt::format("{}/{}+?", e.shards_done, e.shards)
+                                : fmt::format("{}/{}", e.shards_done, e.shards),
         r.sets[s].images < 0 ? std::string("?") : std::to_string(r.sets[s].images), st.states[s]);
   }
   if (st.items == 0)

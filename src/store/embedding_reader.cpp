@@ -74,8 +74,8 @@ std::vector<std::int64_t> StoreReader::view_rows(const std::string& set) const {
   auto rows = read_vector<std::int64_t>(file_->id(), paths::set(set) + "/rows", h5::native_int64());
   const auto n = read_attr_int(h5::open_group(file_->id(), paths::set(base)).id(), "n");
   for (auto r : rows)
-    PRH_CHECK_INPUT(r >= 0 && r < n, "{}: view '{}' names row {} of '{}', which has {} rows",
-                    path_, set, r, base, n);
+    PRH_CHECK_INPUT(r >= 0 && r < n, "{}: view '{}' names row {} of '{}', which has {} rows", path_,
+                    set, r, base, n);
   return rows;
 }
 
@@ -122,8 +122,8 @@ std::vector<std::uint8_t> StoreReader::done(const std::string& set,
                                             const std::string& model) const {
   if (!has_item(set, model)) return {};
   const std::string base = view_of(set);
-  return read_vector<std::uint8_t>(file_->id(), item_path(base.empty() ? set : base, model) + "/done",
-                                   h5::native_uint8());
+  return read_vector<std::uint8_t>(
+      file_->id(), item_path(base.empty() ? set : base, model) + "/done", h5::native_uint8());
 }
 
 metrics::MatrixF StoreReader::read_layer(const std::string& set, const std::string& model,

@@ -179,15 +179,14 @@ void view_problems(h5::Id g, const SetLayout& s, std::vector<std::string>& probl
   auto ds = h5::open_dataset(g, "rows");
   std::vector<std::int64_t> rows(s.rows.size());
   if (h5::dataset_shape(ds) != std::vector<h5::hsize>{static_cast<h5::hsize>(rows.size())}) {
-    problems.push_back(fmt::format("image set '{}': its stored rows of '{}' differ", s.name,
-                                   s.view_of));
+    problems.push_back(
+        fmt::format("image set '{}': its stored rows of '{}' differ", s.name, s.view_of));
     return;
   }
-  if (!rows.empty())
-    h5::read_box(ds.id(), h5::native_int64(), {0}, {rows.size()}, rows.data());
+  if (!rows.empty()) h5::read_box(ds.id(), h5::native_int64(), {0}, {rows.size()}, rows.data());
   if (rows != s.rows)
-    problems.push_back(fmt::format("image set '{}': its stored rows of '{}' differ", s.name,
-                                   s.view_of));
+    problems.push_back(
+        fmt::format("image set '{}': its stored rows of '{}' differ", s.name, s.view_of));
 }
 
 Verdict inspect(const std::string& path, const StoreLayout& layout) {

@@ -71,8 +71,8 @@ std::optional<std::vector<std::int64_t>> checked_view(const prh::config::ImageSe
 }
 
 TEST(DataViews, SubsampleLevelsAreRowsOfTheBase) {
-  const json sw = {{"name", "n"},       {"base", "b"}, {"family", "subsample"},
-                   {"seed", 7},         {"limit", 30}, {"levels", {5, 12, 30}}};
+  const json sw = {{"name", "n"}, {"base", "b"}, {"family", "subsample"},
+                   {"seed", 7},   {"limit", 30}, {"levels", {5, 12, 30}}};
   const auto sets = sets_of({{"b", shapes(40)}}, sw);
   std::vector<std::int64_t> prev;
   for (const char* name : {"b@subsample=5", "b@subsample=12", "b@subsample=30"}) {
@@ -91,8 +91,8 @@ TEST(DataViews, SubsampleLevelsAreRowsOfTheBase) {
 }
 
 TEST(DataViews, BlendEndPoints) {
-  const json sw = {{"name", "t"},  {"base", "b"},  {"family", "blend"},
-                   {"seed", 1},    {"limit", 10},  {"levels", {0, 0.5, 1}}};
+  const json sw = {{"name", "t"}, {"base", "b"}, {"family", "blend"},
+                   {"seed", 1},   {"limit", 10}, {"levels", {0, 0.5, 1}}};
   const auto sets = sets_of({{"b", shapes(20)}, {"u", noise(20, 1)}, {"v", noise(20, 2)}}, sw);
   const auto& b = set_named(sets, "b");
   // Blend 0: the first 10 images of the base.
@@ -118,12 +118,12 @@ TEST(DataViews, BlendOneNeedsTheNoiseSetsShape) {
 }
 
 TEST(DataViews, PatchShuffleThatMovesNothing) {
-  const json sw = {{"name", "p"}, {"base", "b"}, {"family", "patch_shuffle"},
-                   {"levels", {8, 5, 4}}};
+  const json sw = {
+      {"name", "p"}, {"base", "b"}, {"family", "patch_shuffle"}, {"levels", {8, 5, 4}}};
   const auto sets = sets_of({{"b", shapes(12)}}, sw);
   const auto& b = set_named(sets, "b");
-  EXPECT_TRUE(checked_view(set_named(sets, "b@patch_shuffle=8"), b));  // the whole image
-  EXPECT_TRUE(checked_view(set_named(sets, "b@patch_shuffle=5"), b));  // one full patch
+  EXPECT_TRUE(checked_view(set_named(sets, "b@patch_shuffle=8"), b));   // the whole image
+  EXPECT_TRUE(checked_view(set_named(sets, "b@patch_shuffle=5"), b));   // one full patch
   EXPECT_FALSE(checked_view(set_named(sets, "b@patch_shuffle=4"), b));  // four: permuted
 }
 
@@ -139,14 +139,14 @@ TEST(DataViews, PrefixesAndOtherSets) {
   const prh::config::ImageSet other{"o", {"noise", noise(9, 5)}, std::nullopt};
   const prh::config::ImageSet same{"t", {"noise", noise(9, 4)}, std::nullopt};
   EXPECT_TRUE(checked_view(small, big));
-  EXPECT_FALSE(checked_view(big, small));   // more images than the base
-  EXPECT_FALSE(checked_view(other, big));   // another seed
-  EXPECT_TRUE(checked_view(same, big));     // the same spec
-  EXPECT_FALSE(checked_view(set_named(sets_of({{"b", shapes(6)}},
-                                              {{"name", "n"}, {"base", "b"},
-                                               {"family", "subsample"}, {"levels", {3}}}),
-                                      "b@subsample=3"),
-                            big));          // a subsample of another base
+  EXPECT_FALSE(checked_view(big, small));  // more images than the base
+  EXPECT_FALSE(checked_view(other, big));  // another seed
+  EXPECT_TRUE(checked_view(same, big));    // the same spec
+  EXPECT_FALSE(checked_view(
+      set_named(sets_of({{"b", shapes(6)}},
+                        {{"name", "n"}, {"base", "b"}, {"family", "subsample"}, {"levels", {3}}}),
+                "b@subsample=3"),
+      big));  // a subsample of another base
 }
 
 }  // namespace

@@ -143,8 +143,7 @@ TEST(StoreViews, DamagedViewsAreInputErrors) {
   {
     const prh::store::StoreReader st(no_base);
     const auto what = input_error_of([&] { st.set("v"); });
-    EXPECT_NE(what.find("view of 'gone', which is not an embedded set"), std::string::npos)
-        << what;
+    EXPECT_NE(what.find("view of 'gone', which is not an embedded set"), std::string::npos) << what;
   }
   fs::remove(no_base);
 }
