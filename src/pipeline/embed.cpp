@@ -11,6 +11,7 @@
 
 #include "prh/core/error.hpp"
 #include "prh/data/image.hpp"
+#include "prh/data/views.hpp"
 #include "prh/models/model.hpp"
 #include "prh/parallel/decide.hpp"
 #include "prh/parallel/mpi.hpp"
@@ -385,6 +386,36 @@ void embed_item(const config::Sweep& sweep, const store::StoreLayout& layout,
   writer.mark_done(it.set, it.model, it.shard);
 }
 
+// Views (docs/store.md, "Views"): a set whose images are, bit for bit, rows
+// of an earlier embedded set (a subsample level, blend 0, a patch shuffle
+// that moves nothing, blend 1 against its noise set) is read through those
+// rows and never embedded. A set that a model gives imported features for
+// is imported, not viewed; a model with imported features stays absent from
+// the sets it gives none for (views included).
+void find_views(const config::Sweep& sweep, store::StoreLayout& layout,
+                const std::vector<std::unique_ptr<data::Source>>& sources) {
+  for (std::size_t s = 0; s < layout.sets.size(); ++s) {
+    const auto& spec = sweep.image_sets[s].source.spec;
+    for (std::size_t t = 0; t < s; ++t) {
+      if (layout.sets[t].view()) continue;
+      // Imported features given for the set itself are imported, not viewed.
+      bool given = false;
+      for (const auto& m : sweep.models)
+        given = given || (m.imported() && m.has_set(layout.sets[s].name));
+      if (given) break;
+      auto rows = data::view_rows(spec, sweep.image_sets[t].source.spec, *sources[t],
+                                  fmt::format("image_sets[{}] '{}'", s, layout.sets[s].name));
+      if (!rows) continue;
+      PRH_ASSERT(static_cast<std::int64_t>(rows->size()) == layout.sets[s].n,
+                 "view '{}': {} rows of '{}' for {} images", layout.sets[s].name, rows->size(),
+                 layout.sets[t].name, layout.sets[s].n);
+      layout.sets[s].view_of = layout.sets[t].name;
+      layout.sets[s].rows = std::move(*rows);
+      break;
+    }
+  }
+}
+
 // The store's layout of the sweep's image sets (ids, labels, specs), and
 // their sources (`sources`, in config order).
 store::StoreLayout set_layout(const config::Sweep& sweep,
@@ -418,6 +449,7 @@ store::StoreLayout set_layout(const config::Sweep& sweep,
     }
     layout.sets.push_back(std::move(sl));
   }
+  find_views(sweep, layout, sources);
   return layout;
 }
 
@@ -511,8 +543,16 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
   std::vector<std::vector<bool>> present;
   for (const auto& m : sweep.models) {
     present.emplace_back();
-    for (const auto& s : layout.sets) present.back().push_back(m.has_set(s.name));
+    // A view has no work item: its features are rows of its base's.
+    for (const auto& s : layout.sets) present.back().push_back(m.has_set(s.name) && !s.view());
   }
+  if (session.root())
+    for (const auto& s : layout.sets)
+      if (s.view())
+        spdlog::info(
+            "embed: image set '{}' ({} images) is rows of '{}': read through them, not "
+            "embedded",
+            s.name, s.n, s.view_of);
   const auto all =
       plan_items(sizes, static_cast<int>(sweep.models.size()), sweep.shard_size, present);
   // An array task's items, and the models they need (it probes only those).

@@ -140,7 +140,8 @@ Plan::Set inspect_set(const store::StoreReader& st, const config::Sweep& sweep,
     } else if (!opt.partial) {
       missing.push_back(fmt::format("image set '{}', model '{}': {} of {} shards embedded", s.name,
                                     sweep.models[m].name, finished,
-                                    (ss.n + st.shard_size() - 1) / st.shard_size()));
+                                    done.empty() ? (ss.n + st.shard_size() - 1) / st.shard_size()
+                                                 : static_cast<std::int64_t>(done.size())));
     }
   }
   return ps;

@@ -38,6 +38,9 @@ struct EmbedSet {
   // is not (the set is not in the store yet): not begun, or with parts.
   std::int64_t models_done = 0, shards_done = 0, shards = 0, unknown = 0;
   std::int64_t not_begun = 0, parts_unknown = 0;  // of `unknown`
+  // A view (docs/store.md, "Views"): the set whose rows it is. It has no
+  // work items; models_done and not_begun are its base's.
+  std::string view_of;
   std::int64_t left() const { return shards - shards_done; }
 };
 
@@ -45,11 +48,15 @@ std::vector<EmbedSet> embed_progress(const config::Sweep& sweep,
                                      const std::vector<std::string>& parts) {
   std::map<std::pair<std::string, std::string>, Item> by;
   std::map<std::string, std::int64_t> set_shards;  // shards of a set, from any of its items
-  if (std::filesystem::exists(sweep.store))
-    for (const auto& p : store::read_summary(sweep.store).items) {
+  std::map<std::string, std::string> views;        // known once the store records them
+  if (std::filesystem::exists(sweep.store)) {
+    const auto summary = store::read_summary(sweep.store);
+    for (const auto& p : summary.items) {
       by[{p.set, p.model}] = {p.done, p.total, 0};
       set_shards[p.set] = std::max(set_shards[p.set], p.total);
     }
+    views = summary.views;
+  }
   for (const auto& p : parts) {  // SET/MODEL/SHARD.h5
     const std::filesystem::path path(p);
     ++by[{path.parent_path().parent_path().filename().string(),
@@ -60,6 +67,19 @@ std::vector<EmbedSet> embed_progress(const config::Sweep& sweep,
   for (const auto& s : sweep.image_sets) {
     EmbedSet es;
     es.name = s.name;
+    if (views.count(s.name)) {
+      const auto base = std::find_if(out.begin(), out.end(),
+                                     [&](const EmbedSet& b) { return b.name == views[s.name]; });
+      if (base != out.end()) {
+        es.view_of = base->name;
+        es.models = base->models;
+        es.models_done = base->models_done;
+        es.not_begun = base->not_begun;
+        es.items.assign(sweep.models.size(), Item{0, 0, 0, false});
+        out.push_back(std::move(es));
+        continue;
+      }
+    }
     for (const auto& m : sweep.models) {
       if (!m.has_set(s.name)) {
         Item absent;
@@ -115,6 +135,7 @@ Status gather(const config::Sweep& sweep) {
     const auto& e = st.embed[s];
     const auto& r = st.reduce.sets[s];
     const auto M = e.models;
+    const bool view = !e.view_of.empty();
     st.items_done += e.shards_done;
     st.items += e.shards;
     st.unknown += e.unknown;
@@ -123,7 +144,7 @@ Status gather(const config::Sweep& sweep) {
     st.calibrate_done += r.calibrate_done;
     st.calibrate_total += r.calibrate_total;
     // Work items left: known ones, plus at least one per model not begun.
-    const auto embed_left = e.left() + e.not_begun;
+    const auto embed_left = view ? 0 : e.left() + e.not_begun;
     std::vector<std::string> embed_what;
     if (e.left() > 0) embed_what.push_back(plural(e.left(), "work item", "work items") + " left");
     if (e.not_begun > 0)
@@ -137,7 +158,9 @@ Status gather(const config::Sweep& sweep) {
     const auto score_left = r.score_total - r.score_done;
     const auto cal_left = r.calibrate_total - r.calibrate_done;
     std::string state;
-    if (e.not_begun == M)
+    if (view && e.models_done < M)
+      state = fmt::format("rows of '{}': waiting for its embedding", e.view_of);
+    else if (e.not_begun == M)
       state = "not embedded";
     else if (e.models_done < M)
       state = "embedding: " + embed_text;
@@ -152,7 +175,10 @@ Status gather(const config::Sweep& sweep) {
     st.states.push_back(state);
     // What is left of this set, stage by stage.
     std::vector<std::string> what;
-    if (e.not_begun == M) {
+    if (view) {
+      if (e.models_done < M)
+        what.push_back(fmt::format("rows of '{}', not embedded yet", e.view_of));
+    } else if (e.not_begun == M) {
       what.push_back("not embedded");
     } else if (e.models_done < M) {
       std::vector<std::string> models;
@@ -280,9 +306,10 @@ void print_summary(std::ostream& os, const config::Sweep& sweep, const Status& s
     const auto& e = st.embed[s];
     os << fmt::format(
         "{:<28} {:>7} {:>13} {:>7}  {}\n", e.name, fmt::format("{}/{}", e.models_done, e.models),
-        e.unknown == e.models ? std::string("?")
-        : e.unknown > 0       ? fmt::format("{}/{}+?", e.shards_done, e.shards)
-                              : fmt::format("{}/{}", e.shards_done, e.shards),
+        !e.view_of.empty()      ? std::string("view")
+        : e.unknown == e.models ? std::string("?")
+        : e.unknown > 0         ? fmt::format("{}/{}+?", e.shards_done, e.shards)
+                                : fmt::format("{}/{}", e.shards_done, e.shards),
         r.sets[s].images < 0 ? std::string("?") : std::to_string(r.sets[s].images), st.states[s]);
   }
   if (st.items == 0)
@@ -354,6 +381,7 @@ nlohmann::json to_json(const config::Sweep& sweep, const Status& st) {
                                {"shards", num(e.items[m].total)},
                                {"parts", e.items[m].parts}});
     sets.push_back({{"name", e.name},
+                    {"view_of", e.view_of.empty() ? json(nullptr) : json(e.view_of)},
                     {"images", num(x.images)},
                     {"models", e.models},
                     {"models_done", e.models_done},

@@ -41,10 +41,8 @@ std::string description_of(const config::SweepSpec& s, const config::Sweep& swee
   if (s.family == "phase_scramble")
     return fmt::format("{}'s Fourier phase mixed with a random phase by the amount", s.base);
   if (s.family == "subsample")
-    return fmt::format(
-        "the first N images of one seeded permutation of {} (levels nested: each level's images "
-        "are the first of the next larger level's)",
-        s.base);
+    return fmt::format("the first N images of one seeded permutation of {} (nested levels)",
+                       s.base);
   return s.family + " of " + s.base;
 }
 

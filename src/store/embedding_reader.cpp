@@ -56,8 +56,32 @@ bool StoreReader::has_set(const std::string& set) const {
 bool StoreReader::has_model(const std::string& model) const {
   return h5::exists(file_->id(), "/models/" + model);
 }
+std::string StoreReader::view_of(const std::string& set) const {
+  if (!has_set(set)) return {};
+  auto g = h5::open_group(file_->id(), paths::set(set));
+  if (!h5::has_attr(g.id(), "view_of")) return {};
+  const std::string base = h5::read_attr_string(g.id(), "view_of");
+  PRH_CHECK_INPUT(!base.empty() && base != set && has_set(base) &&
+                      !h5::has_attr(h5::open_group(file_->id(), paths::set(base)).id(), "view_of"),
+                  "{}: image set '{}' is a view of '{}', which is not an embedded set of the store",
+                  path_, set, base);
+  return base;
+}
+
+std::vector<std::int64_t> StoreReader::view_rows(const std::string& set) const {
+  const std::string base = view_of(set);
+  if (base.empty()) return {};
+  auto rows = read_vector<std::int64_t>(file_->id(), paths::set(set) + "/rows", h5::native_int64());
+  const auto n = read_attr_int(h5::open_group(file_->id(), paths::set(base)).id(), "n");
+  for (auto r : rows)
+    PRH_CHECK_INPUT(r >= 0 && r < n, "{}: view '{}' names row {} of '{}', which has {} rows", path_,
+                    set, r, base, n);
+  return rows;
+}
+
 bool StoreReader::has_item(const std::string& set, const std::string& model) const {
-  return h5::exists(file_->id(), item_path(set, model) + "/done");
+  const std::string base = view_of(set);
+  return h5::exists(file_->id(), item_path(base.empty() ? set : base, model) + "/done");
 }
 
 StoredSet StoreReader::set(const std::string& name) const {
@@ -68,7 +92,13 @@ StoredSet StoreReader::set(const std::string& name) const {
   s.spec = detail::json_attr(g.id(), "spec");
   s.n = read_attr_int(g.id(), "n");
   s.labels = read_vector<std::int64_t>(g.id(), "labels", h5::native_int64());
-  s.skipped = read_vector<std::uint8_t>(g.id(), "skipped", h5::native_uint8());
+  if (const std::string base = view_of(name); !base.empty()) {
+    // A view's image is bad where its base's is (the same image).
+    const auto b = set(base);
+    for (auto r : view_rows(name)) s.skipped.push_back(b.skipped[static_cast<std::size_t>(r)]);
+  } else {
+    s.skipped = read_vector<std::uint8_t>(g.id(), "skipped", h5::native_uint8());
+  }
   PRH_CHECK_INPUT(static_cast<std::int64_t>(s.labels.size()) == s.n &&
                       static_cast<std::int64_t>(s.skipped.size()) == s.n,
                   "{}: image set '{}' has inconsistent sizes", path_, name);
@@ -91,12 +121,22 @@ StoredModel StoreReader::model(const std::string& name) const {
 std::vector<std::uint8_t> StoreReader::done(const std::string& set,
                                             const std::string& model) const {
   if (!has_item(set, model)) return {};
-  return read_vector<std::uint8_t>(file_->id(), item_path(set, model) + "/done",
-                                   h5::native_uint8());
+  const std::string base = view_of(set);
+  return read_vector<std::uint8_t>(
+      file_->id(), item_path(base.empty() ? set : base, model) + "/done", h5::native_uint8());
 }
 
 metrics::MatrixF StoreReader::read_layer(const std::string& set, const std::string& model,
                                          int layer, std::int64_t dim) const {
+  if (const std::string base = view_of(set); !base.empty()) {
+    // The base's rows, bit for bit.
+    const metrics::MatrixF all = read_layer(base, model, layer, dim);
+    const auto rows = view_rows(set);
+    metrics::MatrixF x(static_cast<metrics::Index>(rows.size()), dim);
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      x.row(static_cast<metrics::Index>(i)) = all.row(static_cast<metrics::Index>(rows[i]));
+    return x;
+  }
   auto ds = h5::open_dataset(file_->id(), item_path(set, model) + "/features");
   const auto shape = h5::dataset_shape(ds);
   PRH_CHECK_INPUT(shape.size() == 3 && layer >= 0 && static_cast<h5::hsize>(layer) < shape[1] &&
@@ -115,6 +155,17 @@ void StoreReader::read_predictions(const std::string& set, const std::string& mo
                                    std::vector<float>& prob) const {
   top1.clear();
   prob.clear();
+  if (const std::string base = view_of(set); !base.empty()) {
+    std::vector<std::int64_t> t;
+    std::vector<float> q;
+    read_predictions(base, model, t, q);
+    if (t.empty()) return;
+    for (auto r : view_rows(set)) {
+      top1.push_back(t[static_cast<std::size_t>(r)]);
+      prob.push_back(q[static_cast<std::size_t>(r)]);
+    }
+    return;
+  }
   const std::string p = item_path(set, model);
   if (!h5::exists(file_->id(), p + "/top1")) return;
   top1 = read_vector<std::int64_t>(file_->id(), p + "/top1", h5::native_int64());

@@ -73,7 +73,13 @@ void create_set(h5::Id file, const SetLayout& s) {
   const auto n = static_cast<h5::hsize>(s.n);
   h5::create_dataset(g.id(), "ids", str.id(), {n}, true);
   h5::create_dataset(g.id(), "labels", h5::std_i64le(), {n}, true);
-  h5::create_dataset(g.id(), "skipped", h5::std_u8le(), {n}, true);
+  if (s.view()) {
+    // Rows of another set: no skipped flags and no models of its own.
+    h5::create_dataset(g.id(), "rows", h5::std_i64le(), {n}, true);
+    h5::write_attr(g.id(), "view_of", s.view_of);
+  } else {
+    h5::create_dataset(g.id(), "skipped", h5::std_u8le(), {n}, true);
+  }
   h5::write_attr(g.id(), "spec", s.spec.dump());
   h5::write_attr(g.id(), "n", s.n);
 }
@@ -106,6 +112,13 @@ void write_set_metadata(h5::Id file, const SetLayout& s) {
     auto labels = h5::open_dataset(g.id(), "labels");
     h5::write_box(labels.id(), h5::native_int64(), {0}, {static_cast<h5::hsize>(s.n)},
                   s.labels.data());
+    if (s.view()) {
+      PRH_ASSERT(static_cast<std::int64_t>(s.rows.size()) == s.n, "view '{}': {} rows for {}",
+                 s.name, s.rows.size(), s.n);
+      auto rows = h5::open_dataset(g.id(), "rows");
+      h5::write_box(rows.id(), h5::native_int64(), {0}, {static_cast<h5::hsize>(s.n)},
+                    s.rows.data());
+    }
   }
   h5::write_attr(g.id(), "metadata_written", std::int64_t{1});
 }
@@ -144,6 +157,38 @@ void sidecar_problems(h5::Id g, const ModelLayout& m, std::vector<std::string>& 
   }
 }
 
+// A set stored as a view must be the same view; a set stored with its own
+// features (embedded, as every set was before views) is not read as one.
+void view_problems(h5::Id g, const SetLayout& s, std::vector<std::string>& problems) {
+  const std::string stored = h5::has_attr(g, "view_of") ? h5::read_attr_string(g, "view_of") : "";
+  if (stored.empty() && s.view()) {
+    problems.push_back(fmt::format(
+        "image set '{}': the store holds its own embedded features (made by a prh before views, "
+        "docs/store.md \"Views\"), but its images are rows of image set '{}', which this prh "
+        "reads instead of embedding them again",
+        s.name, s.view_of));
+    return;
+  }
+  if (stored != s.view_of) {
+    problems.push_back(fmt::format("image set '{}': stored as {}, now {}", s.name,
+                                   stored.empty() ? "embedded" : "rows of '" + stored + "'",
+                                   s.view() ? "rows of '" + s.view_of + "'" : "embedded"));
+    return;
+  }
+  if (!s.view() || !h5::has_attr(g, "metadata_written")) return;
+  auto ds = h5::open_dataset(g, "rows");
+  std::vector<std::int64_t> rows(s.rows.size());
+  if (h5::dataset_shape(ds) != std::vector<h5::hsize>{static_cast<h5::hsize>(rows.size())}) {
+    problems.push_back(
+        fmt::format("image set '{}': its stored rows of '{}' differ", s.name, s.view_of));
+    return;
+  }
+  if (!rows.empty()) h5::read_box(ds.id(), h5::native_int64(), {0}, {rows.size()}, rows.data());
+  if (rows != s.rows)
+    problems.push_back(
+        fmt::format("image set '{}': its stored rows of '{}' differ", s.name, s.view_of));
+}
+
 Verdict inspect(const std::string& path, const StoreLayout& layout) {
   Verdict v;
   auto file = h5::open_file_readonly(path);
@@ -170,6 +215,7 @@ Verdict inspect(const std::string& path, const StoreLayout& layout) {
     std::vector<std::string> d;
     detail::json_diff(detail::json_attr(g.id(), "spec"), s.spec, "", d);
     for (const auto& c : d) v.problems.push_back(fmt::format("image set '{}': {}", s.name, c));
+    view_problems(g.id(), s, v.problems);
     if (!h5::has_attr(g.id(), "metadata_written")) v.unwritten_sets.push_back(s.name);
   }
   for (const auto& m : layout.models) {
@@ -208,12 +254,15 @@ class MpioWriter : public ItemWriter {
     if (!file_)
       throw InternalError(fmt::format("{}: cannot open for writing: {}", path, h5::error_stack()));
     const h5::Id f = file_.id();
-    for (const auto& s : layout.sets) {
-      skipped_.push_back(h5::open_dataset(f, set_path(s.name) + "/skipped"));
+    for (std::size_t si = 0; si < layout.sets.size(); ++si) {
+      const auto& s = layout.sets[si];
+      skipped_.push_back(s.view() ? h5::Handle()
+                                  : h5::open_dataset(f, set_path(s.name) + "/skipped"));
       std::vector<Item> row;
-      for (const auto& m : layout.models) {
+      for (std::size_t mi = 0; mi < layout.models.size(); ++mi) {
+        const auto& m = layout.models[mi];
         Item it;
-        if (!m.in_set(s.name)) {  // imported features without this set: no item
+        if (!layout.has_item(si, mi)) {  // a view, or imported features without this set
           row.push_back(std::move(it));
           continue;
         }
@@ -358,7 +407,7 @@ void create_or_extend_store(const std::string& path, const StoreLayout& layout,
     const bool set_is_new = plan.create || new_sets.count(s.name);
     if (set_is_new) create_set(f, s);
     for (const auto& m : layout.models)
-      if ((set_is_new || new_models.count(m.name)) && m.in_set(s.name))
+      if ((set_is_new || new_models.count(m.name)) && m.in_set(s.name) && !s.view())
         create_item(f, layout, s, m);
   }
   file.reset();  // collective close: all metadata is in the file
@@ -694,6 +743,8 @@ StoreSummary read_summary(const std::string& path) {
     return h5::members_by_name(g.id());
   };
   for (const auto& s : names(f, "/sets")) {
+    auto g = h5::open_group(f, set_path(s));
+    if (h5::has_attr(g.id(), "view_of")) out.views[s] = h5::read_attr_string(g.id(), "view_of");
     for (const auto& m : names(f, "/sets/" + s + "/models")) {
       auto done = h5::open_dataset(f, item_path(s, m) + "/done");
       const auto shape = h5::dataset_shape(done);

@@ -58,8 +58,20 @@ N = 200
 # sweep machinery end to end, at a third of the cost of every level.
 SETS = ["id", "ood", "shapes", "natural", "uniform", "gaussian"] + \
     [f"id@blend={a}" for a in ("0", "1")] + \
-    [f"id@patch_shuffle={p}" for p in (28, 1)]
+    [f"id@patch_shuffle={p}" for p in (28, 1)] + \
+    [f"id@subsample={n}" for n in (N - N // 4, N)]
 
+
+
+def stored(st, s, m, key):
+    """A model's dataset on a set of the store; a view's (docs/store.md,
+    "Views") is its base's rows."""
+    g = st[f"sets/{s}"]
+    if "view_of" in g.attrs:
+        base = g.attrs["view_of"]
+        base = base.decode() if isinstance(base, bytes) else str(base)
+        return stored(st, base, m, key)[g["rows"][()]]
+    return g[f"models/{m}/{key}"][()]
 
 def zoo_args(out):
     args = ["zoo", "train", "--out", out, "--epochs", "1", "--train-limit", "2000",
@@ -76,6 +88,8 @@ def reduced_config(tmp, zoo):
     text = re.sub(r"count: 1000", f"count: {N}", text)
     text = text.replace("levels: [0, 0.25, 0.5, 0.75, 1.0]", "levels: [0, 1.0]")
     text = text.replace("levels: [28, 14, 7, 4, 2, 1]", "levels: [28, 1]")
+    # The N axis: two nested levels within the N images (k <= N - 1 stays below both).
+    text = text.replace("levels: [125, 250, 500, 1000]", f"levels: [{N - N // 4}, {N}]")
     text = re.sub(r"^store: .*$", f"store: {tmp}/out/store.h5", text, flags=re.M)
     head, _, rest = text.partition("\nmodels:")
     _, _, tail = rest.partition("\n# --- Reduction")
@@ -259,7 +273,8 @@ def main(tmp):
         check(sorted(sets) == sorted(SETS), f"image sets, sweep levels included: {sets}")
         M, K = len(models), len(configs)
         for s in sets:
-            check(f[f"alignment/{s}"].attrs["n"] == N, f"{s}: {N} images")
+            n = int(s.split("=")[1]) if s.startswith("id@subsample=") else N
+            check(f[f"alignment/{s}"].attrs["n"] == n, f"{s}: {n} images")
             for c in configs:
                 S = f[f"alignment/{s}/{c}/scores"][()]
                 metric = c.split("@")[0]
@@ -288,8 +303,8 @@ def main(tmp):
             classes = f["models"].attrs["classes"]
             for i, m in enumerate(models):
                 if m in SUPERVISED:
-                    top = st[f"sets/{s}/models/{m}/top1"][()]
-                    prob = st[f"sets/{s}/models/{m}/prob"][()]
+                    top = stored(st, s, m, "top1")
+                    prob = stored(st, s, m, "prob")
                     check(abs(pr["mean_prob"][i] - prob.mean()) < 1e-6, f"{s}/{m}: mean prob")
                     lab = labels[labels >= 0]
                     # Label spaces (docs/results.md): the model's from its training data, the
@@ -311,8 +326,8 @@ def main(tmp):
                     check(np.isnan(pr["mean_prob"][i]) and np.isnan(pr["agreement"][i]).all(),
                           f"{s}/{m}: no head, NaN predictions")
             a, b = models.index("mlp_w256_d2_s0"), models.index("cnn_w16_d2_s0")
-            ta = st[f"sets/{s}/models/{models[a]}/top1"][()]
-            tb = st[f"sets/{s}/models/{models[b]}/top1"][()]
+            ta = stored(st, s, models[a], "top1")
+            tb = stored(st, s, models[b], "top1")
             check(abs(pr["agreement"][a, b] - np.mean(ta == tb)) < 1e-12, f"{s}: agreement")
             if s == "ood":  # classes 5-9: not the fashion04 members' label space, no "wrong"
                 check(pr["both_wrong"][a, b] == 0, f"{s}: no image counted wrong off the label space")
@@ -320,7 +335,7 @@ def main(tmp):
         # The sweeps' summaries (docs/sweeps.md): one group per sweep, its
         # levels' sets in order, curves equal to the levels' mean scores.
         off = ~np.eye(M, dtype=bool)
-        for name in ("towards_noise", "patch_shuffle"):
+        for name in ("towards_noise", "patch_shuffle", "n_axis"):
             check(f"sweeps/{name}" in f, f"/sweeps/{name} written")
             if f"sweeps/{name}" not in f:
                 continue
@@ -328,6 +343,8 @@ def main(tmp):
             lsets = list(g["sets"].asstr()[()])
             check(all(x in sets for x in lsets) and len(lsets) == len(g["levels"]),
                   f"{name}: one image set per level: {lsets}")
+            if name == "n_axis":
+                check(list(g["images"][()]) == [N - N // 4, N], f"n_axis: images {g['images'][()]}")
             for li, x in enumerate(lsets):
                 S = f[f"alignment/{x}/{configs[0]}/scores"][()]
                 check(abs(g["mean"][li, 0] - S[off].mean()) < 1e-12, f"{name}/{x}: mean curve")
@@ -386,7 +403,8 @@ def main(tmp):
     # The first line starts with the store's path, whose length is the user's; the
     # rest is what the brief lays out and must fit 100 columns.
     body = [x.replace(str(results), "results.h5") for x in lines]
-    check(len(lines) <= 60 and max(len(x) for x in body) <= 100,
+    # 60 lines for the tables and two sweeps, 10 more for the N axis (issue 25).
+    check(len(lines) <= 70 and max(len(x) for x in body) <= 100,
           f"--brief fits one screen: {len(lines)} lines, widest {max(len(x) for x in body)} columns")
     print(r.stdout)
     r = mpi(2, "run", cfg)

@@ -61,6 +61,8 @@ def small_config(default_yaml, models_dir, path):
     text = re.sub(r"limit: 500", f"limit: {N}", text)
     text = text.replace("levels: [0, 0.25, 0.5, 0.75, 1.0]", "levels: [0, 1.0]")
     text = text.replace("levels: [28, 14, 7, 4, 2, 1]", "levels: [28, 1]")
+    # The N axis: one level, N itself (the scaled k = N - 1 needs all N images).
+    text = text.replace("levels: [125, 250, 500, 1000]", f"levels: [{N}]")
     head, _, rest = text.partition("\nmodels:")
     _, _, tail = rest.partition("\n# --- Reduction")
     models = "\nmodels:\n" + "".join(
@@ -148,7 +150,7 @@ def check_results(path, cfg):
     with h5py.File(path, "r") as f:
         check(int(f.attrs.get("complete", 0)) == 1, "results.h5 complete = 1")
         sets = sorted(f["alignment"].keys())
-        check(len(sets) == 10, f"10 sets (6 listed, 2 + 2 sweep levels): {sets}")
+        check(len(sets) == 11, f"11 sets (6 listed, 2 + 2 + 1 sweep levels): {sets}")
         models = [m.decode() if isinstance(m, bytes) else str(m) for m in f["models"][()]]
         check(models == list(MODELS), f"models {models}")
         check("groups" in f and "calibration" in f and "correlation" in f,
@@ -161,8 +163,8 @@ def check_results(path, cfg):
                 off = S[~np.eye(len(MODELS), dtype=bool)]
                 check(S.shape == (4, 4) and np.all(np.isfinite(off)),
                       f"alignment {s}/{c}: 4 x 4, finite off the diagonal")
-        check(n_cfg == 10 * len(configs) and len(configs) >= 10,
-              f"{n_cfg} alignment matrices for {len(configs)} configurations x 10 sets")
+        check(n_cfg == 11 * len(configs) and len(configs) >= 10,
+              f"{n_cfg} alignment matrices for {len(configs)} configurations x 11 sets")
 
 
 def main(tmp):

@@ -71,9 +71,12 @@ def rotation(d, rng):
 
 
 def set_features(store, make):
-    """Overwrites every model's features in the store: make(set, model, shape) -> array."""
+    """Overwrites every model's features in the store: make(set, model, shape) -> array.
+    A view (docs/store.md, "Views") has none of its own: it reads its base's rows."""
     with h5py.File(store, "r+") as f:
         for s in f["sets"]:
+            if "view_of" in f[f"sets/{s}"].attrs:
+                continue
             for m in f[f"sets/{s}/models"]:
                 ds = f[f"sets/{s}/models/{m}/features"]
                 ds[...] = make(s, m, ds.shape).astype(np.float32)

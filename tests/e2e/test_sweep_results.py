@@ -105,6 +105,12 @@ def main(tmp):
         return out
 
     tr.set_features(store, make)
+    # Level 0 is a view of the base (docs/store.md, "Views"): the base's rows.
+    with h5py.File(store, "r") as f:
+        g = f[f"sets/{level_set(0)}"]
+        check(g.attrs.get("view_of") in ("base", b"base"), "level 0 is a view of the base")
+        for m in MODELS:
+            feats[(level_set(0), m)] = feats[("base", m)][g["rows"][()]]
 
     res = {}
     for n in (1, 2):

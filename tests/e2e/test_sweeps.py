@@ -6,9 +6,12 @@ usage: test_sweeps.py PRH MAKE_TEST_MODELS MPIEXEC
 - `prh validate` counts the generated sets with their sizes (limit applied);
 - `prh embed` on 2 ranks creates /sets/BASE@FAMILY=LEVEL for every level, each
   with its sweep record (name, family, base, level, index) in the set's spec;
-- the end points, through the models: blend 0, patch_shuffle with the whole
-  image as one patch and phase_scramble 0 give the base's features bit for
-  bit; blend 1 gives those of the noise source with the sweep's seed;
+- the end points: blend 0 and patch_shuffle with the whole image as one
+  patch are views of the base (docs/store.md, "Views": its rows, not
+  embedded), blend 1 a view of the noise source with the sweep's seed; so
+  their features are those bit for bit; phase_scramble 0 is embedded (its
+  Fourier round trip is not guaranteed to give the same bytes) and gives the
+  base's features bit for bit here through the models;
 - 1 rank gives the same store as 2 (every level is deterministic and random
   access); a second run finds everything done;
 - config errors: an unknown base or family, bad levels, exit 2 naming them.
@@ -52,7 +55,17 @@ SIZES = [40, 40, 40, 60, 60, 60, 20, 20]
 
 
 def features(f, s, m="dict_model"):
-    return f[f"sets/{s}/models/{m}/features"][()]
+    """A set's features; a view's are its base's rows (docs/store.md)."""
+    g = f[f"sets/{s}"]
+    if "view_of" in g.attrs:
+        base = g.attrs["view_of"]
+        base = base.decode() if isinstance(base, bytes) else str(base)
+        return features(f, base, m)[g["rows"][()]]
+    return g[f"models/{m}/features"][()]
+
+
+VIEWS = {"id@blend=0": ("id", list(range(40))), "id@patch_shuffle=28": ("id", list(range(60))),
+         "id@blend=1": ("noise3", list(range(40)))}
 
 
 def main(tmp):
@@ -81,7 +94,13 @@ def main(tmp):
                   f"{s}: sweep record {sw}")
             check(spec["source"]["kind"] == family, f"{s}: source kind {spec['source']['kind']}")
             check(g["ids"].shape == (n,), f"{s}: {g['ids'].shape[0]} images, expected {n}")
-            check(np.all(g["models/dict_model/done"][()] == 1), f"{s}: every shard done")
+            if s in VIEWS:
+                base, rows = VIEWS[s]
+                check(g.attrs.get("view_of") in (base, base.encode()) and list(g["rows"][()]) == rows
+                      and "models" not in g, f"{s}: a view of {base}, not embedded: {list(g)}")
+            else:
+                check("view_of" not in g.attrs, f"{s}: not a view")
+                check(np.all(g["models/dict_model/done"][()] == 1), f"{s}: every shard done")
         check(json.loads(f["sets/id@blend=0.5"].attrs["spec"])
               ["sweep"] == {"name": "towards_noise", "family": "blend", "base": "id",
                             "level": 0.5, "index": 1}, "blend 0.5 sweep record")

@@ -262,8 +262,31 @@ def test_not_results(tmp):
         check(bad in str(e) and "not a prh results file" in str(e), f"the error names the file: {e}")
 
 
+def test_sweep_level_order():
+    """The report joins a sweep's points in the order of the levels' values,
+    not the config's (issue 25: a subsample sweep listed as [8, 30, 16])."""
+    import numpy as np
+    from prh.report.figures import sweep_in_level_order
+    K = 2
+    sw = {"levels": np.array([8, 30, 16]), "images": np.array([8, 30, 16]),
+          "chance_level": np.array([[1 / 7, 0.5], [1 / 29, 0.25], [1 / 15, 0.125]]),
+          "breaking_level": np.array([30.0, np.nan]), "parameter": "images"}
+    corr = {"y": np.array([0.1, 0.3, 0.2]), "lo": np.array([0.0, 0.2, 0.1])}
+    out, sets, c = sweep_in_level_order(sw, ["b8", "b30", "b16"], corr)
+    check(list(out["levels"]) == [8, 16, 30] and list(out["images"]) == [8, 16, 30],
+          f"levels sorted: {out['levels']}")
+    check(np.array_equal(out["chance_level"][:, 0], [1 / 7, 1 / 15, 1 / 29]),
+          "per-level arrays move with their level")
+    check(out["breaking_level"].shape == (K,) and out["breaking_level"][0] == 30.0,
+          "per-configuration arrays stay")
+    check(sets == ["b8", "b16", "b30"] and list(c["y"]) == [0.1, 0.2, 0.3],
+          f"sets and correlations reordered: {sets} {c['y']}")
+    check(list(sw["levels"]) == [8, 30, 16], "the stored arrays are not changed")
+
+
 def main():
     test_imports()
+    test_sweep_level_order()
     with tempfile.TemporaryDirectory(prefix="prh-py-package-") as tmp:
         path = os.path.join(tmp, "tiny.h5")
         write_tiny(path)

@@ -46,6 +46,12 @@ class StoreReader {
   std::int64_t shard_size() const { return shard_size_; }
 
   bool has_set(const std::string& set) const;
+  // A view (docs/store.md, "Views"): the set whose rows it is ("" when the
+  // set is embedded itself), and which rows. Every reader below reads a
+  // view's features, predictions, done flags and skipped rows from its base
+  // at those rows, so callers need not know.
+  std::string view_of(const std::string& set) const;
+  std::vector<std::int64_t> view_rows(const std::string& set) const;
   bool has_model(const std::string& model) const;
   bool has_item(const std::string& set, const std::string& model) const;
   StoredSet set(const std::string& name) const;

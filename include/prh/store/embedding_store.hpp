@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +34,12 @@ struct SetLayout {
   std::int64_t n = 0;   // images
   std::vector<std::string> ids;
   std::vector<std::int64_t> labels;
+  // A view (docs/store.md, "Views"): its images are, bit for bit, the images
+  // of set `view_of` at `rows` (data::view_rows), so it is never embedded:
+  // it has no items, and readers take the base's rows. Empty: embedded.
+  std::string view_of;
+  std::vector<std::int64_t> rows;  // [n], rows of view_of
+  bool view() const { return !view_of.empty(); }
 };
 
 // What the store records about a model (known after probing it).
@@ -65,6 +72,11 @@ struct StoreLayout {
   std::vector<ModelLayout> models;
 
   std::int64_t shards(std::int64_t n) const { return (n + shard_size - 1) / shard_size; }
+  // Whether (set, model) is a work item: the set is embedded (not a view)
+  // and the model has features of it.
+  bool has_item(std::size_t set, std::size_t model) const {
+    return !sets[set].view() && models[model].in_set(sets[set].name);
+  }
 };
 
 // Writes one work item's rows, then marks it done. Rows: features
@@ -170,6 +182,7 @@ struct StoreSummary {
   std::string config_file;
   nlohmann::json embed_params;
   std::vector<ItemProgress> items;
+  std::map<std::string, std::string> views;  // view set -> the set it is rows of
 };
 StoreSummary read_summary(const std::string& path);
 

@@ -180,16 +180,22 @@ def _sweep_break_rules(ctx, sw):
                                    "without a null: not tested"))
 
 
-def sweep(ctx, name, sw, sets, has_cal, has_null_q95, ntext, lead, brk):
-    """lead: whether the caption describes the stored effect-size and power panels."""
+def sweep(ctx, name, sw, sets, has_cal, has_null_q95, ntext, lead, brk, cal_panel=False):
+    """lead: whether the caption describes the stored effect-size and power panels;
+    cal_panel: whether a panel of the calibrated means is drawn."""
     (ca, cb), meth = ctx.pair, ctx.method
     return (f"Sweep {esc(name)} ({esc(sw['description'] or sw['parameter'])}): each level is an "
             f"image set of the results file ({esc(', '.join(sets))}). "
             + (_sweep_lead(ctx, sw, ntext) if lead else "Left: ") + "mean alignment "
             f"over the model pairs with {sw.get('bootstrap') or ctx.corr_info(sets[0]).get('bootstrap', 0)}"
             f"-resample bootstrap bands over models (stored by prh reduce; none in files that do "
-            f"not store them); "
-            + ("middle: the same for the calibrated scores; " if has_cal and not lead else "")
+            f"not store them)"
+            + ("; dotted, in a configuration's colour: its chance level at the level's N "
+               "(k/(N-1) for mutual_knn, stored as chance_level)"
+               if sw.get("chance_level") is not None else "")
+            + ("; middle: the same for the calibrated scores; " if cal_panel and not lead else
+               "; fourth: the same for the calibrated scores (alignment beyond chance at each "
+               "N, not relative to the first level); " if cal_panel else "; ")
             + f"right: {meth}({esc(ca)}, {esc(cb)}) with its bootstrap band"
             + (" and the 0.95 quantile of its calibration null (the coefficient over the "
                "pairs' permutation-null scores: what chance alone gives two metrics of the "

@@ -598,10 +598,39 @@ def _sweep_breaks(ctx, axes, sw, panels, confs, cols, breaks):
                     ax.axvline(bl, color=cols[n], lw=1, ls=":")
 
 
+# The per-level datasets of /sweeps/NAME ([L, ...]) that the panels draw.
+SWEEP_LEVEL_KEYS = ("levels", "images", "relative_calibrated", "relative_calibrated_ci_low",
+                    "relative_calibrated_ci_high", "significant_fraction",
+                    "significant_fraction_ci_low", "significant_fraction_ci_high",
+                    "chance_level")
+
+
+def sweep_in_level_order(sw, sets, corr):
+    """The sweep's levels sorted by value (lines join neighbouring levels, whatever
+    the config's order): sw's per-level arrays, the level sets and the correlation
+    arrays reordered alike."""
+    lv = np.asarray(sw["levels"], dtype=float)
+    order = np.argsort(lv, kind="stable")
+    if (order == np.arange(len(order))).all():
+        return sw, sets, corr
+    out = dict(sw)
+    for k in SWEEP_LEVEL_KEYS:
+        v = sw.get(k)
+        if v is not None and np.ndim(v) >= 1 and len(v) == len(order):
+            out[k] = np.asarray(v)[order]
+    sets = [sets[i] for i in order]
+    if corr:
+        corr = {k: (np.asarray(v)[order] if np.ndim(v) >= 1 and len(v) == len(order) else v)
+                for k, v in corr.items()}
+    return out, sets, corr
+
+
 def draw_sweep(ctx, sw, sets, confs, means, panels, ntext, corr, breaks):
     """A sweep against its level: panels "rel", "power" (stored curves), "raw", "cal"
     (the report's means) and "corr" (the cross-metric correlation); breaks: {conf or
-    "corr": level or None}."""
+    "corr": level or None}. Points are joined in the order of their level's value."""
+    descending = len(sw["levels"]) > 1 and sw["levels"][0] > sw["levels"][-1]
+    sw, sets, corr = sweep_in_level_order(sw, sets, corr)
     lv = sw["levels"]
     fig, axes = plt.subplots(1, len(panels), figsize=(3.7 * len(panels) + 1.2, 3.5),
                              squeeze=False, layout="constrained", sharex=True)
@@ -615,7 +644,7 @@ def draw_sweep(ctx, sw, sets, confs, means, panels, ntext, corr, breaks):
         else:
             _sweep_corr_panel(ctx, ax, sw, corr)
         ax.set_xlabel(sw["parameter"])
-        if len(lv) > 1 and lv[0] > lv[-1]:
+        if descending:
             ax.invert_xaxis()  # the sweep's order: from the base towards no structure
         ax.grid(color="#eeeeee", lw=0.6)
         ax.set_axisbelow(True)

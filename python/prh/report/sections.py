@@ -516,7 +516,11 @@ def sweep(ctx, name, sw):
     # The stored effect-size curve (relative calibrated score) and power curve
     # (docs/sweeps.md), when the file has them: the main panels.
     stored = sw.get("relative_calibrated") is not None and sw.get("significant_fraction") is not None
-    panels = (["rel", "power", "raw"] if stored else ["raw"] + (["cal"] if has_cal else [])) + ["corr"]
+    # The N axis (family subsample) also draws the calibrated means themselves:
+    # whether alignment beyond chance falls with N is the question there.
+    n_axis = sw.get("family") == "subsample" and has_cal
+    panels = ((["rel", "power", "raw"] + (["cal"] if n_axis else [])) if stored else
+              ["raw"] + (["cal"] if has_cal else [])) + ["corr"]
     images = sw.get("images")
     ntext = ("" if images is None else
              "N = " + ", ".join(str(int(x)) for x in np.unique(images)) + " images per level")
@@ -532,7 +536,8 @@ def sweep(ctx, name, sw):
     lead = stored
     has_null_q95 = any(meth in r.correlation_methods(s) and r.correlation(s, meth)["null_q95"] is not None
                        for s in sets)
-    caption = captions.sweep(ctx, name, sw, sets, has_cal, has_null_q95, ntext, lead, brk)
+    caption = captions.sweep(ctx, name, sw, sets, has_cal, has_null_q95, ntext, lead, brk,
+                             "cal" in panels)
     body = figure_html("sweep_" + slug(name), f"Sweep {name}: alignment and cross-metric "
                        f"correlation against {sw['parameter']}", caption)
     body += _not_stored_note(means_)
