@@ -602,6 +602,28 @@ class AttributeMessages {
   }
 };
 
+// The raw bytes of a file of `size` bytes, read by the damaged-header checks
+// below before libhdf5 reads them: read(at, n) gives at most n bytes (and at
+// most 1 MiB) from `at`, never past the end, "" when unreadable.
+class RawBytes {
+ public:
+  RawBytes(const std::string& path, std::uint64_t size)
+      : in_(path, std::ios::binary), size_(size) {}
+  std::string operator()(std::uint64_t at, std::uint64_t n) {
+    std::string bytes;
+    if (at >= size_) return bytes;
+    bytes.assign(static_cast<std::size_t>(std::min({n, std::uint64_t{1} << 20, size_ - at})), '\0');
+    in_.clear();
+    in_.seekg(static_cast<std::streamoff>(at));
+    if (!in_.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) bytes.clear();
+    return bytes;
+  }
+
+ private:
+  std::ifstream in_;
+  std::uint64_t size_;
+};
+
 std::string damaged_attribute_message(Id obj) {
   const hid_t file = H5Iget_file_id(obj);
   if (file < 0) {
@@ -631,16 +653,7 @@ std::string damaged_attribute_message(Id obj) {
   std::error_code ec;
   const std::uint64_t size = path.empty() ? 0 : std::filesystem::file_size(path, ec);
   if (ec || info.addr == HADDR_UNDEF || info.addr >= size) return "";
-  std::ifstream in(path, std::ios::binary);
-  const auto read = [&](std::uint64_t at, std::uint64_t n) {
-    std::string bytes;
-    if (at >= size) return bytes;
-    bytes.assign(static_cast<std::size_t>(std::min({n, std::uint64_t{1} << 20, size - at})), '\0');
-    in.clear();
-    in.seekg(static_cast<std::streamoff>(at));
-    if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) bytes.clear();
-    return bytes;
-  };
+  RawBytes read(path, size);
   // A version-1 header (see vlen_length_damaged): its first chunk after the
   // 16-byte prefix, the others named by continuation messages (type 0x10);
   // each message: type (2), size (2), flags (1), reserved (3), its data.
@@ -834,16 +847,7 @@ bool vlen_length_damaged(const Handle& attr) {
   std::error_code ec;
   const std::uint64_t size = path.empty() ? 0 : std::filesystem::file_size(path, ec);
   if (ec || info.addr == HADDR_UNDEF || info.addr >= size) return false;
-  std::ifstream in(path, std::ios::binary);
-  const auto read = [&](std::uint64_t at, std::uint64_t n) {
-    std::string bytes;
-    if (at >= size) return bytes;
-    bytes.assign(static_cast<std::size_t>(std::min({n, std::uint64_t{1} << 20, size - at})), '\0');
-    in.clear();
-    in.seekg(static_cast<std::streamoff>(at));
-    if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) bytes.clear();
-    return bytes;
-  };
+  RawBytes read(path, size);
   // The header's chunks: a version-1 header's messages follow its 16-byte
   // prefix (version, reserved, message count (2), reference count (4), size
   // of its first chunk (4), padding), and its continuation messages (type
