@@ -33,6 +33,7 @@ echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at 
 
 rows=()
 declare -A wall
+declare -A phases
 for r in $RANKS; do
   rm -f "$OUT/store.h5" "$OUT/results.h5"
   for stage in embed reduce; do
@@ -52,13 +53,20 @@ for r in $RANKS; do
     done
     rows+=("$(printf '%-7s %5s %10.1f   %s' "$stage" "$r" "$w" "$rss")")
   done
-  # the log's own stage lines (reduce: prepare, score, calibrate)
-  grep -h "done" "$OUT/time/embed_r$r.log" "$OUT/time/reduce_r$r.log" | sed "s/^/  [$r ranks] /" || true
+  # reduce's phases from its log's time stamps (1 s resolution): prepare,
+  # score, calibrate, then derive (correlations, predictions, writing)
+  phases[$r]=$(awk '
+    function t(s) { split(substr(s, 2, 8), hms, ":"); return hms[1] * 3600 + hms[2] * 60 + hms[3] }
+    /reduce: preparing/ { p = t($1) } /reduce: scoring/ { s = t($1) }
+    /reduce: calibrating/ { c = t($1) } /alignment done/ { al = t($1) } /reduce: done in/ { d = t($1) }
+    END { printf "prepare %d s, score %d s, calibrate %d s, derive %d s", s - p, c - s, al - c, d - al }
+  ' "$OUT/time/reduce_r$r.log")
 done
 
 echo
 printf '%-7s %5s %10s   %s\n' stage ranks "wall (s)" "peak RSS per rank (MiB)"
 for row in "${rows[@]}"; do echo "$row"; done
+for r in $RANKS; do echo "reduce phases, $r ranks (log time stamps): ${phases[$r]}"; done
 set -- $RANKS
 if [ $# -ge 2 ]; then
   a=$1 b=$2
