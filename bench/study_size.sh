@@ -28,7 +28,7 @@ t0=$(date +%s.%N)
 gen=$(echo "$(date +%s.%N) - $t0" | bc)
 cfg=$OUT/study.yaml
 mkdir -p "$OUT/time"
-echo "study_size: $MODELS models, 2 sets of N = $N, D = $D, K = $K; features $(du -sh "$OUT/feats" | cut -f1) (generated/checked in $(printf %.1f "$gen") s)"
+echo "study_size: $MODELS models, 2 sets of N = $N, D = $D, K = $K; features $(awk -v b="$((2 * MODELS * N * D * 4))" 'BEGIN{printf "%.2f GB", b / 1e9}') (generated/checked in $(printf %.1f "$gen") s)"
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start; $(date -u +%FT%TZ)"
 
 rows=()
