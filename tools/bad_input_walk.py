@@ -369,7 +369,7 @@ def leftovers(tmp):
          [(["submit", cfgp, "--dry-run", "--jobs-dir", f"{REPO}/jobs", "--time", "soon"], {})],
          ["--time 'soon'", "not a SLURM time"], E2E)
     # A std::bad_alloc inside `prh reduce`: broad_model's layer of 24304
-    # features needs a 4.7 GB Gram matrix, under a 3 GiB address-space limit.
+    # features needs a 4.7 GB Gram matrix, under a 4 GiB address-space limit.
     m = f"{tmp}/models"
     cfgp = write(f"{tmp}/oom.yaml", f"store: {tmp}/oom/s.h5\nresults: {tmp}/oom/r.h5\n"
                  "shard_size: 4\nbatch_size: 4\nmetrics: [cka]\nimage_sets:\n  - name: u\n"
@@ -377,8 +377,8 @@ def leftovers(tmp):
                  f"seed: 3}}\nmodels:\n  - {{name: b, path: {m}/broad_model.pt, "
                  f"sidecar: {m}/broad_model.yaml}}\n")
     must(["embed", cfgp])
-    case("+ out of memory inside prh reduce (3 GiB limit)",
-         [(["reduce", cfgp], {"limit_as": 3 << 30, "timeout": 300})],
+    case("+ out of memory inside prh reduce (4 GiB limit)",
+         [(["reduce", cfgp], {"limit_as": 4 << 30, "timeout": 300})],
          ["out of memory", "image set 'u'", "model 'b'", "bytes"], E2E)
 
 

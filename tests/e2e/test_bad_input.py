@@ -23,7 +23,7 @@ accepted:
   naming model, set and row);
 - CLI: `compare --threads 100000`, an unknown command, `report --out` on a
   file, `submit --sbatch` with a newline and a `--time` that is no time;
-- memory: a unit of `prh reduce` that cannot allocate (a 3 GiB address-space
+- memory: a unit of `prh reduce` that cannot allocate (a 4 GiB address-space
   limit, a layer of 24304 features) names the set, the model and the bytes.
 """
 import hashlib
@@ -300,7 +300,7 @@ def cli(tmp):
 def reduce_out_of_memory(tmp):
     """A std::bad_alloc inside `prh reduce` (once "internal error: std::bad_alloc"):
     exit 2 naming the set, the model and the bytes. broad_model's one layer has
-    24304 features: its Gram matrix (4.7 GB) cannot be had under a 3 GiB
+    24304 features: its Gram matrix (4.7 GB) cannot be had under a 4 GiB
     address-space limit, whatever the machine's memory."""
     import resource
     models = f"{tmp}/models"
@@ -311,7 +311,7 @@ def reduce_out_of_memory(tmp):
                 f"sidecar: {models}/broad_model.yaml}}\n")
     r = prh("embed", cfg)
     check(r.returncode == 0, f"embed of the broad model: {r.stderr[-600:]}")
-    limit = 3 << 30
+    limit = 4 << 30
 
     def cap():
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
