@@ -39,12 +39,14 @@ launcher=()
 if command -v ccache >/dev/null; then
   export CCACHE_BASEDIR="$PWD"
   # This build has debug line tables (-gline-tables-only), and for those
-  # ccache hashes the working directory too: a clone elsewhere (a clean-clone
-  # CI run, another worktree) never hit the cache (measured 2026-12-06: the
-  # same object compiled in two folders, two misses; with this, a hit). The
-  # cost: an object taken from the cache names the source files by the path
-  # of the checkout that first compiled it, in sanitizer stack traces only.
-  export CCACHE_NOHASHDIR=true
+  # ccache hashes the working directory too: without more, a clone elsewhere
+  # (a clean-clone CI run, another worktree) never hit the cache. The preset
+  # maps the checkout to "." in the debug information
+  # (-fdebug-prefix-map=${sourceDir}=.), and ccache hashes the mapped
+  # directory: the same object in every checkout, a hit from any clone path
+  # (checked 2026-12-06 with ccache 4.7: two folders, one miss then a hit;
+  # without the map two misses), and stack traces name files relative to
+  # the checkout (./src/...), right in every clone.
   launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 fi
 # Configured again when the presets changed (their flags are the build's).

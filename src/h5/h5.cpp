@@ -52,12 +52,16 @@ void checked(herr_t rc, const char* what, const std::string& name) {
 // A file that HDF5 cannot read as it should (damaged, or not what prh
 // expects): InputError naming the file, the object and what failed, with
 // HDF5's own text (taken before the names are looked up).
+// HDF5's error stack, "" when it holds nothing (then only `what` is said).
+std::string error_text();
+
 [[noreturn]] void bad_file(Id obj, const std::string& what) {
-  const std::string stack = error_stack();
+  const std::string stack = error_text();
   const std::string file = file_name(obj);
   const std::string name = object_name(obj);
-  throw InputError(fmt::format("{}: {}{}: {} (a damaged file?)", file.empty() ? "HDF5 file" : file,
-                               name.empty() ? "" : "'" + name + "': ", what, stack));
+  throw InputError(fmt::format("{}: {}{}{} (a damaged file?)", file.empty() ? "HDF5 file" : file,
+                               name.empty() ? "" : "'" + name + "': ", what,
+                               stack.empty() ? "" : ": " + stack));
 }
 
 // The same for damage that prh found itself before asking HDF5 (no HDF5
@@ -96,7 +100,8 @@ void quiet() {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
 }
 
-std::string error_stack() {
+namespace {
+std::string error_text() {
   std::string out;
   H5Ewalk2(
       H5E_DEFAULT, H5E_WALK_DOWNWARD,
@@ -107,6 +112,12 @@ std::string error_stack() {
       },
       &out);
   H5Eclear2(H5E_DEFAULT);
+  return out;
+}
+}  // namespace
+
+std::string error_stack() {
+  const std::string out = error_text();
   return out.empty() ? "unknown HDF5 error" : out;
 }
 
@@ -836,17 +847,18 @@ namespace {
 // header holding `attr` (its first chunk, where HDF5 keeps small
 // attributes) has such an ID whose length exceeds the whole collection it
 // names (no string of a collection is longer than the collection; stale
-// bytes of a deleted attribute never are either).
-bool vlen_length_damaged(const Handle& attr) {
+// bytes of a deleted attribute never are either): then what is wrong, in
+// words; "" when nothing is.
+std::string vlen_length_damaged(const Handle& attr) {
   H5O_info_t info;
   if (H5Oget_info2(attr.id(), &info, H5O_INFO_BASIC | H5O_INFO_HDR) < 0) {
     H5Eclear2(H5E_DEFAULT);
-    return false;
+    return "";
   }
   const std::string path = file_name(attr.id());
   std::error_code ec;
   const std::uint64_t size = path.empty() ? 0 : std::filesystem::file_size(path, ec);
-  if (ec || info.addr == HADDR_UNDEF || info.addr >= size) return false;
+  if (ec || info.addr == HADDR_UNDEF || info.addr >= size) return "";
   RawBytes read(path, size);
   // The header's chunks: a version-1 header's messages follow its 16-byte
   // prefix (version, reserved, message count (2), reference count (4), size
@@ -869,7 +881,11 @@ bool vlen_length_damaged(const Handle& attr) {
       if (len <= 4096 || index == 0 || index > 0xffff || heap < 8 || heap > size - 16) continue;
       const std::string gcol = read(heap, 16);
       if (gcol.size() != 16 || gcol.compare(0, 4, "GCOL") != 0 || gcol[4] != 1) continue;
-      if (len > le(gcol, 8, 8)) return true;
+      if (len > le(gcol, 8, 8))
+        return fmt::format(
+            "a variable-length string's stored length ({} bytes) exceeds the whole global heap "
+            "collection it points to ({} bytes at offset {}): its length or heap ID is damaged",
+            len, le(gcol, 8, 8), heap);
     }
     for (std::size_t p = 0; v1 && p + 8 <= chunk.size();) {
       const std::uint64_t type = le(chunk, p, 2), n = le(chunk, p + 2, 2);
@@ -878,7 +894,7 @@ bool vlen_length_damaged(const Handle& attr) {
       p += 8 + n;
     }
   }
-  return false;
+  return "";
 }
 
 }  // namespace
@@ -887,8 +903,8 @@ std::vector<std::string> attr_strings(const Handle& attr) {
   Handle ftype(H5Aget_type(attr.id()), H5Tclose);
   if (!ftype) bad_attr(attr, "cannot read its type");
   if (H5Tget_class(ftype.id()) != H5T_STRING) bad_attr(attr, "not a string");
-  if (H5Tis_variable_str(ftype.id()) > 0 && vlen_length_damaged(attr))
-    bad_attr(attr, "a variable-length string's stored length exceeds its global heap collection");
+  if (H5Tis_variable_str(ftype.id()) > 0)
+    if (const std::string why = vlen_length_damaged(attr); !why.empty()) bad_attr(attr, why);
   const std::size_t n = attr_points(attr);
   bool ok = true;
   auto out = StringReader::read(ftype.id(), n, [&](hid_t mem, void* buf) {

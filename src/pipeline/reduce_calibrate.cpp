@@ -52,6 +52,10 @@ std::int64_t calibrate_pairs(const Plan& plan, const store::ResultsLayout& L,
   up.cost = weight;
   up.done.assign(todo.size(), 0);
   up.log_every_s = 10;
+  up.describe = [&](std::size_t t) {
+    const auto [i, j] = store::CalibrationLayout::pair_at(M, todo[t].pair);
+    return describe_pair(plan, todo[t].set, i, j, /*scored=*/false);
+  };
   if (session.root() && !todo.empty())
     spdlog::info(
         "reduce: calibrating {} model pairs x {} configurations, {} permutations, on {} "

@@ -104,6 +104,12 @@ PrepUnits prep_units(const Plan& plan);
 // layer pairs of D_i D_j + n, times n (the unit plans' cost).
 double pair_cost(const Plan& plan, std::size_t s, int i, int j);
 
+// A unit or a pair in words with the bytes it holds, for the message of one
+// that runs out of memory (UnitPlan::describe; reduce_memory.cpp). `scored`:
+// the models' scored_layers(), else their headline layers.
+std::string describe_unit(const Plan& plan, const store::PrepUnit& u);
+std::string describe_pair(const Plan& plan, int set, int i, int j, bool scored);
+
 // Model `model`'s prepared layers of set `set`, from the cache: its headline
 // layers, or with `scored` its scored_layers().
 std::vector<metrics::Representation> read_model(const Plan& plan, const PrepUnits& pu,

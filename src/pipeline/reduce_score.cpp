@@ -30,6 +30,7 @@ std::int64_t prepare_units(const config::Sweep& sweep, const Plan& plan, const P
   up.unit = "(set, model, layer) units";
   up.share = Share::kBalanced;
   up.log_every_s = 10;
+  up.describe = [&](std::size_t u) { return describe_unit(plan, units[u]); };
   for (std::size_t u = 0; u < units.size(); ++u) {
     const auto& x = units[u];
     up.cost.push_back(
@@ -105,6 +106,10 @@ std::int64_t score_pairs(const Plan& plan, const store::ResultsLayout& L,
   up.cost = weight;
   up.done.assign(todo.size(), 0);
   up.log_every_s = 10;
+  up.describe = [&](std::size_t t) {
+    const auto [i, j] = L.pair_at(todo[t].pair);
+    return describe_pair(plan, todo[t].set, i, j, /*scored=*/true);
+  };
   if (session.root() && !todo.empty())
     spdlog::info("reduce: scoring {} model pairs x {} configurations on {} ranks", todo.size(), K,
                  session.size());

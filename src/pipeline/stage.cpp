@@ -1,6 +1,7 @@
 #include "prh/pipeline/stage.hpp"
 
 #include <chrono>
+#include <new>
 
 #include <spdlog/spdlog.h>
 
@@ -83,6 +84,12 @@ StageOutcome run_units(const parallel::Session& session, const UnitPlan& given,
     } catch (const Stopped&) {
       stopped = true;  // the unit was abandoned; it stays undone
       break;
+    } catch (const std::bad_alloc&) {
+      if (!plan.describe) throw;
+      throw InputError(fmt::format(
+          "{}: out of memory (an allocation failed) on {}: give each rank more memory (fewer "
+          "ranks per node) or use smaller sets; finished units are saved, a re-run resumes",
+          plan.stage, plan.describe(mine[k])));
     }
     ++here.units;
     here.cost += plan.cost[mine[k]];

@@ -22,7 +22,9 @@ accepted:
   truncated JPEG, `std` so small that every feature is inf (embed refuses
   naming model, set and row);
 - CLI: `compare --threads 100000`, an unknown command, `report --out` on a
-  file, `submit --sbatch` with a newline and a `--time` that is no time.
+  file, `submit --sbatch` with a newline and a `--time` that is no time;
+- memory: a unit of `prh reduce` that cannot allocate (a 4 GiB address-space
+  limit, a layer of 24304 features) names the set, the model and the bytes.
 """
 import hashlib
 import os
@@ -295,12 +297,41 @@ def cli(tmp):
     check(r.returncode == 0, f"submit --time 1-02:00:00 is fine: {r.stderr[-400:]}")
 
 
+def reduce_out_of_memory(tmp):
+    """A std::bad_alloc inside `prh reduce` (once "internal error: std::bad_alloc"):
+    exit 2 naming the set, the model and the bytes. broad_model's one layer has
+    24304 features: its Gram matrix (4.7 GB) cannot be had under a 4 GiB
+    address-space limit, whatever the machine's memory."""
+    import resource
+    models = f"{tmp}/models"
+    cfg = write(f"{tmp}/oom.yaml", f"store: {tmp}/oom/s.h5\nresults: {tmp}/oom/r.h5\n"
+                "shard_size: 4\nbatch_size: 4\nmetrics: [cka]\nimage_sets:\n  - name: u\n"
+                "    source: {kind: noise, count: 12, height: 28, width: 28, channels: 1, seed: 3}\n"
+                f"models:\n  - {{name: b, path: {models}/broad_model.pt, "
+                f"sidecar: {models}/broad_model.yaml}}\n")
+    r = prh("embed", cfg)
+    check(r.returncode == 0, f"embed of the broad model: {r.stderr[-600:]}")
+    limit = 4 << 30
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    r = subprocess.run([PRH, "reduce", cfg], env=ENV, capture_output=True, text=True,
+                       preexec_fn=cap, timeout=300)
+    no_crash(r, "out of memory in prh reduce")
+    for needle in ("prepare: out of memory (an allocation failed)", "image set 'u'", "model 'b'",
+                   "24304 x 24304 Gram matrix", "4725475328 bytes"):
+        check(needle in r.stderr, f"out of memory in reduce: stderr lacks {needle!r}: "
+              f"{r.stderr[-600:]}")
+
+
 def main(tmp):
     harness.make_models(MAKE_MODELS, tmp + "/models")
     data_loss(tmp)
     config_reader(tmp)
     files_and_sizes(tmp)
     cli(tmp)
+    reduce_out_of_memory(tmp)
 
 
 if __name__ == "__main__":

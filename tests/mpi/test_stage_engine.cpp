@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <map>
+#include <new>
 #include <set>
 
 #include "prh/core/error.hpp"
@@ -172,6 +173,25 @@ TEST(RunUnits, StopOnOneRankStopsAllThenResumeDoesTheRest) {
   }
   EXPECT_EQ(out.done, static_cast<std::int64_t>(second.size()));
   EXPECT_GE(out.done, 1);
+}
+
+// Out of memory in a unit (issue 24: `prh reduce` once ended in "internal
+// error: std::bad_alloc"): with `describe` an InputError naming the unit and
+// its bytes on every rank that hit it; without, the bad_alloc itself.
+TEST(RunUnits, OutOfMemoryInAUnitNamesIt) {
+  auto plan = plan_of(12, prh::pipeline::Share::kBalanced);
+  plan.describe = [](std::size_t u) {
+    return "image set 's', unit " + std::to_string(u) + ": 64 GB";
+  };
+  const auto fail = [](std::size_t) { throw std::bad_alloc(); };
+  const auto what = thrown<prh::InputError>([&] { prh::pipeline::run_units(S(), plan, fail); });
+  EXPECT_NE(what.find("unit-test: out of memory (an allocation failed) on image set 's', unit "),
+            std::string::npos)
+      << what;
+  EXPECT_NE(what.find(": 64 GB"), std::string::npos) << what;
+  plan.describe = nullptr;
+  const auto bare = thrown<std::bad_alloc>([&] { prh::pipeline::run_units(S(), plan, fail); });
+  EXPECT_EQ(bare, std::bad_alloc().what());
 }
 
 }  // namespace

@@ -6,7 +6,8 @@
 //
 // writes: dict_model.pt (1 channel 28x28, {"layers": [B, 2, 32], "logits": [B, 5]}),
 // tuple_model.pt (3 channels 16x16, (h1 [B, 24], h2 [B, 12]), no logits),
-// bad_output.pt (returns a rank-1 tensor), and a sidecar .yaml for each.
+// bad_output.pt (returns a rank-1 tensor), broad_model.pt (1 channel 28x28,
+// {"layers": [B, 1, 24304]}), and a sidecar .yaml for each.
 // --wide N also writes wide_0.pt .. wide_{N-1}.pt for the reduction benchmark:
 // 1 channel 28x28, {"layers": [B, 1, 768]} = a random two-layer ReLU network
 // per seed (different weights, the same images: alike, not identical), and
@@ -82,6 +83,19 @@ def forward(self, x):
                   {});
   bad.save(dir + "/bad_output.pt");
   write(dir + "/bad_output.yaml", "input_size: 28\nchannels: 1\nmean: [0.5]\nstd: [0.5]\n");
+  // A model with one very broad layer (24304 = 31 x 784 features, no
+  // weights): its D x D Gram matrix (4.7 GB) cannot be allocated under an
+  // address-space limit of a few GB (e2e.bad_input: out of memory inside
+  // `prh reduce`).
+  auto broad = make("BroadModel", R"JIT(
+def forward(self, x):
+    b = x.size(0)
+    return {"layers": x.reshape([b, 784]).repeat([1, 31]).unsqueeze(1)}
+)JIT",
+                    {});
+  broad.save(dir + "/broad_model.pt");
+  write(dir + "/broad_model.yaml",
+        "input_size: 28\nchannels: 1\nmean: [0.5]\nstd: [0.5]\nlayer_names: [broad]\n");
   // The dict model with a sidecar that disagrees with its input shape.
   dict_model.save(dir + "/wrong_shape.pt");
   write(dir + "/wrong_shape.yaml", "input_size: 32\nchannels: 1\nmean: [0.5]\nstd: [0.5]\n");

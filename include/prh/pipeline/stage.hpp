@@ -36,6 +36,10 @@ struct UnitPlan {
   Share share = Share::kContiguous;
   std::string rate_unit;   // if set, progress shows cost per second in this unit
   double log_every_s = 5;  // seconds between progress lines (rank 0)
+  // If set: names a unit (its set, model or pair) and about how many bytes
+  // it holds; a std::bad_alloc in that unit then becomes an InputError
+  // (exit 2) saying so, instead of an internal error.
+  std::function<std::string(std::size_t unit)> describe;
 };
 
 struct StageOutcome {
@@ -54,7 +58,9 @@ std::vector<std::size_t> my_units(const UnitPlan& plan, int rank, int ranks);
 // 0 logs "STAGE: D/T UNIT (P%), RATE, ETA ..." over all ranks. At the end,
 // collectively: if any rank stopped, every rank throws Stopped naming what
 // was finished (finished units are saved: a re-run resumes); otherwise it
-// returns the accounting (the same on every rank).
+// returns the accounting (the same on every rank). A unit that runs out of
+// memory (std::bad_alloc) is an InputError naming it when the plan has
+// `describe`.
 StageOutcome run_units(const parallel::Session& session, const UnitPlan& plan,
                        const std::function<void(std::size_t unit)>& fn);
 
