@@ -119,6 +119,20 @@ std::string to_json();
 // Any such table's entries as the JSON list of "entries" (the store's too).
 nlohmann::ordered_json entries_json(const std::vector<Entry>& entries);
 
+// The same lookups in another table (the store's, the preparation cache's,
+// a part file's: store_schema.hpp); `table` names it in messages.
+namespace lookup {
+using Values = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+std::string path(const std::vector<Entry>& table, std::string_view what, std::string_view pattern,
+                 Values values);
+std::string child(const std::vector<Entry>& table, std::string_view what, std::string_view parent,
+                  std::string_view name, Values values);
+std::string attr(const std::vector<Entry>& table, std::string_view what, std::string_view object,
+                 std::string_view name);
+const Entry& dataset(const std::vector<Entry>& table, std::string_view what,
+                     std::string_view parent, std::string_view name);
+}  // namespace lookup
+
 // Declaring a table (results_schema.cpp, store_schema.cpp): a group, a
 // dataset, an attribute.
 namespace declare {

@@ -51,6 +51,18 @@ std::vector<Entry> make_store() {
   };
 }
 
+std::vector<Entry> make_part() {
+  return {
+      G("/", req, "one work item of an embed job array"),
+      A("/", "format", "string", "", req, "\"prh-store-part-1\""),
+      A("/", "item", "json", "", req,
+        "fingerprint, shard, row0, rows, layers, dmax, skipped, prh_version"),
+      D("/features", "float32", "[rows, L, Dmax]", req, "features (the store's feature dtype)"),
+      D("/top1", "int64", "[rows]", opt, "predicted class (heads)"),
+      D("/prob", "float32", "[rows]", opt, "its probability (heads)"),
+  };
+}
+
 std::vector<Entry> make_prep() {
   return {
       G("/", req, "the file"),
@@ -75,15 +87,55 @@ const std::vector<Entry>& store_entries() {
   return table;
 }
 
+const std::vector<Entry>& part_entries() {
+  static const std::vector<Entry> table = make_part();
+  return table;
+}
+
 const std::vector<Entry>& prep_entries() {
   static const std::vector<Entry> table = make_prep();
   return table;
+}
+
+namespace {
+constexpr std::string_view kStore = "store", kPart = "part file", kPrep = "preparation cache";
+}  // namespace
+
+std::string store_path(std::string_view pattern, lookup::Values values) {
+  return lookup::path(store_entries(), kStore, pattern, values);
+}
+std::string store_child(std::string_view parent, std::string_view name, lookup::Values values) {
+  return lookup::child(store_entries(), kStore, parent, name, values);
+}
+std::string store_attr(std::string_view object, std::string_view name) {
+  return lookup::attr(store_entries(), kStore, object, name);
+}
+const Entry& store_dataset(std::string_view parent, std::string_view name) {
+  return lookup::dataset(store_entries(), kStore, parent, name);
+}
+
+std::string part_child(std::string_view parent, std::string_view name, lookup::Values values) {
+  return lookup::child(part_entries(), kPart, parent, name, values);
+}
+std::string part_attr(std::string_view object, std::string_view name) {
+  return lookup::attr(part_entries(), kPart, object, name);
+}
+
+std::string prep_path(std::string_view pattern, lookup::Values values) {
+  return lookup::path(prep_entries(), kPrep, pattern, values);
+}
+std::string prep_child(std::string_view parent, std::string_view name, lookup::Values values) {
+  return lookup::child(prep_entries(), kPrep, parent, name, values);
+}
+std::string prep_attr(std::string_view object, std::string_view name) {
+  return lookup::attr(prep_entries(), kPrep, object, name);
 }
 
 std::string store_to_json() {
   nlohmann::ordered_json doc;
   doc["generated_by"] = "prh-schema-json --store (src/schema/store_schema.cpp); do not edit";
   doc["store"] = {{"format", kStoreFormat}, {"entries", entries_json(store_entries())}};
+  doc["part"] = {{"format", kPartFormat}, {"entries", entries_json(part_entries())}};
   doc["prep"] = {{"format", kPrepFormat}, {"entries", entries_json(prep_entries())}};
   return doc.dump(1) + "\n";
 }
