@@ -360,7 +360,7 @@ void require_known(const std::vector<Entry>& table, std::string_view what,
   throw std::logic_error(std::string(what) + " schema: no object " + std::string(pattern));
 }
 
-std::string expand(std::string_view what, std::string_view pattern, lookup::Values values) {
+std::string expand(std::string_view what, std::string_view pattern, Table::Values values) {
   std::string out;
   std::size_t i = 0;
   while (i < pattern.size()) {
@@ -390,61 +390,58 @@ std::string joined(std::string_view parent, std::string_view name) {
   return full.append("/").append(name);
 }
 
-constexpr std::string_view kResults = "results";
-
 }  // namespace
 
-namespace lookup {
-
-std::string path(const std::vector<Entry>& table, std::string_view what, std::string_view pattern,
-                 Values values) {
-  require_known(table, what, pattern);
-  return expand(what, pattern, values);
+std::string Table::path(std::string_view pattern, Values values) const {
+  require_known(entries_, what_, pattern);
+  return expand(what_, pattern, values);
 }
 
-std::string child(const std::vector<Entry>& table, std::string_view what, std::string_view parent,
-                  std::string_view name, Values values) {
-  require_known(table, what, joined(parent, name));
-  return expand(what, name, values);
+std::string Table::child(std::string_view parent, std::string_view name, Values values) const {
+  require_known(entries_, what_, joined(parent, name));
+  return expand(what_, name, values);
 }
 
-std::string attr(const std::vector<Entry>& table, std::string_view what, std::string_view object,
-                 std::string_view name) {
-  if (!find_in(table, object, name))
-    throw std::logic_error(std::string(what) + " schema: no attribute '" + std::string(name) +
+std::string Table::attr(std::string_view object, std::string_view name) const {
+  if (!find_in(entries_, object, name))
+    throw std::logic_error(std::string(what_) + " schema: no attribute '" + std::string(name) +
                            "' of " + std::string(object));
   return std::string(name);
 }
 
-const Entry& dataset(const std::vector<Entry>& table, std::string_view what,
-                     std::string_view parent, std::string_view name) {
+const Entry& Table::dataset(std::string_view parent, std::string_view name) const {
   const std::string full = joined(parent, name);
-  const Entry* e = find_in(table, full, "");
+  const Entry* e = find_in(entries_, full, "");
   if (!e || e->kind != Kind::dataset)
-    throw std::logic_error(std::string(what) + " schema: no dataset " + full);
+    throw std::logic_error(std::string(what_) + " schema: no dataset " + full);
   return *e;
 }
-
-}  // namespace lookup
 
 const Entry* find(std::string_view path, std::string_view attribute) {
   return find_in(entries(), path, attribute);
 }
 
-std::string path(std::string_view pattern, lookup::Values values) {
-  return lookup::path(entries(), kResults, pattern, values);
+namespace {
+const Table& results() {
+  static const Table table("results", entries());
+  return table;
+}
+}  // namespace
+
+std::string path(std::string_view pattern, Table::Values values) {
+  return results().path(pattern, values);
 }
 
-std::string child(std::string_view parent, std::string_view name, lookup::Values values) {
-  return lookup::child(entries(), kResults, parent, name, values);
+std::string child(std::string_view parent, std::string_view name, Table::Values values) {
+  return results().child(parent, name, values);
 }
 
 std::string attr(std::string_view object, std::string_view name) {
-  return lookup::attr(entries(), kResults, object, name);
+  return results().attr(object, name);
 }
 
 const Entry& dataset(std::string_view parent, std::string_view name) {
-  return lookup::dataset(entries(), kResults, parent, name);
+  return results().dataset(parent, name);
 }
 
 std::vector<std::uint64_t> shape(const Entry& e, const Sizes& sizes) {

@@ -97,38 +97,19 @@ const std::vector<Entry>& prep_entries() {
   return table;
 }
 
-namespace {
-constexpr std::string_view kStore = "store", kPart = "part file", kPrep = "preparation cache";
-}  // namespace
-
-std::string store_path(std::string_view pattern, lookup::Values values) {
-  return lookup::path(store_entries(), kStore, pattern, values);
-}
-std::string store_child(std::string_view parent, std::string_view name, lookup::Values values) {
-  return lookup::child(store_entries(), kStore, parent, name, values);
-}
-std::string store_attr(std::string_view object, std::string_view name) {
-  return lookup::attr(store_entries(), kStore, object, name);
-}
-const Entry& store_dataset(std::string_view parent, std::string_view name) {
-  return lookup::dataset(store_entries(), kStore, parent, name);
+const Table& store() {
+  static const Table table("store", store_entries());
+  return table;
 }
 
-std::string part_child(std::string_view parent, std::string_view name, lookup::Values values) {
-  return lookup::child(part_entries(), kPart, parent, name, values);
-}
-std::string part_attr(std::string_view object, std::string_view name) {
-  return lookup::attr(part_entries(), kPart, object, name);
+const Table& part() {
+  static const Table table("part file", part_entries());
+  return table;
 }
 
-std::string prep_path(std::string_view pattern, lookup::Values values) {
-  return lookup::path(prep_entries(), kPrep, pattern, values);
-}
-std::string prep_child(std::string_view parent, std::string_view name, lookup::Values values) {
-  return lookup::child(prep_entries(), kPrep, parent, name, values);
-}
-std::string prep_attr(std::string_view object, std::string_view name) {
-  return lookup::attr(prep_entries(), kPrep, object, name);
+const Table& prep() {
+  static const Table table("preparation cache", prep_entries());
+  return table;
 }
 
 std::string store_to_json() {

@@ -6,8 +6,8 @@
 // attribute with its dtype, shape in symbols (N images, L layers, Dmax the
 // widest layer, shards, D a layer's width, k the neighbours, U units, rows a
 // part's rows) and whether a file may lack it. The store's writers and readers
-// take every name from here (store_path / store_child / store_attr, and the
-// part_ and prep_ ones; lint.schema_names); `prh-schema-json --store` writes
+// take every name from here (schema::store(), part(), prep(): .path, .child,
+// .attr; lint.schema_names); `prh-schema-json --store` writes
 // the tables as JSON; lint.store_schema, lint.part_schema and
 // lint.prep_schema check docs/store.md against them.
 //
@@ -49,19 +49,13 @@ const std::vector<Entry>& part_entries();
 // RESULTS.prep.h5.
 const std::vector<Entry>& prep_entries();
 
-// schema::path, child, attr and dataset (results_schema.hpp) in the store's
-// table: a name the table does not declare is a logic error.
-std::string store_path(std::string_view pattern, lookup::Values values);
-std::string store_child(std::string_view parent, std::string_view name, lookup::Values values = {});
-std::string store_attr(std::string_view object, std::string_view name);
-const Entry& store_dataset(std::string_view parent, std::string_view name);
-// The same in a part file's table.
-std::string part_child(std::string_view parent, std::string_view name, lookup::Values values = {});
-std::string part_attr(std::string_view object, std::string_view name);
-// The same in the preparation cache's table.
-std::string prep_path(std::string_view pattern, lookup::Values values);
-std::string prep_child(std::string_view parent, std::string_view name, lookup::Values values = {});
-std::string prep_attr(std::string_view object, std::string_view name);
+// The lookups of schema::path, child, attr and dataset (results_schema.hpp)
+// in the store's, a part file's and the preparation cache's tables:
+// schema::store().attr(schema::kStoreSet, "view_of"). A name the table does
+// not declare is a logic error.
+const Table& store();
+const Table& part();
+const Table& prep();
 
 // {"store": {format, entries}, "part": ..., "prep": ...} (prh-schema-json --store).
 std::string store_to_json();

@@ -41,17 +41,17 @@ StoreReader::StoreReader(const std::string& path) : path_(path) {
   h5::quiet();
   file_ = std::make_shared<h5::Handle>(h5::open_file_readonly(path));
   const h5::Id f = file_->id();
-  PRH_CHECK_INPUT(detail::string_attr_or(f, schema::store_attr(schema::kStoreRoot, "format"), "") ==
-                      paths::kStoreFormat,
+  PRH_CHECK_INPUT(detail::string_attr_or(f, schema::store().attr(schema::kStoreRoot, "format"),
+                                         "") == paths::kStoreFormat,
                   "{}: not a prh embedding store (no format attribute '{}')", path,
                   paths::kStoreFormat);
-  PRH_CHECK_INPUT(h5::has_attr(f, schema::store_attr(schema::kStoreRoot, "complete")),
+  PRH_CHECK_INPUT(h5::has_attr(f, schema::store().attr(schema::kStoreRoot, "complete")),
                   "{}: the store's creation never finished; run `prh embed` on it first", path);
-  shard_size_ = read_attr_int(f, schema::store_attr(schema::kStoreRoot, "shard_size"));
+  shard_size_ = read_attr_int(f, schema::store().attr(schema::kStoreRoot, "shard_size"));
 }
 
 json StoreReader::embed_params() const {
-  return detail::json_attr(file_->id(), schema::store_attr(schema::kStoreRoot, "embed_params"));
+  return detail::json_attr(file_->id(), schema::store().attr(schema::kStoreRoot, "embed_params"));
 }
 
 bool StoreReader::has_set(const std::string& set) const {
@@ -62,7 +62,7 @@ bool StoreReader::has_model(const std::string& model) const {
 }
 std::string StoreReader::view_of(const std::string& set) const {
   if (!has_set(set)) return {};
-  const std::string view_of = schema::store_attr(schema::kStoreSet, "view_of");
+  const std::string view_of = schema::store().attr(schema::kStoreSet, "view_of");
   auto g = h5::open_group(file_->id(), paths::set(set));
   if (!h5::has_attr(g.id(), view_of)) return {};
   const std::string base = h5::read_attr_string(g.id(), view_of);
@@ -79,7 +79,7 @@ std::vector<std::int64_t> StoreReader::view_rows(const std::string& set) const {
   auto rows =
       read_vector<std::int64_t>(file_->id(), paths::set_dataset(set, "rows"), h5::native_int64());
   const auto n = read_attr_int(h5::open_group(file_->id(), paths::set(base)).id(),
-                               schema::store_attr(schema::kStoreSet, "n"));
+                               schema::store().attr(schema::kStoreSet, "n"));
   for (auto r : rows)
     PRH_CHECK_INPUT(r >= 0 && r < n, "{}: view '{}' names row {} of '{}', which has {} rows", path_,
                     set, r, base, n);
@@ -96,17 +96,17 @@ StoredSet StoreReader::set(const std::string& name) const {
   auto g = h5::open_group(file_->id(), paths::set(name));
   StoredSet s;
   s.name = name;
-  s.spec = detail::json_attr(g.id(), schema::store_attr(schema::kStoreSet, "spec"));
-  s.n = read_attr_int(g.id(), schema::store_attr(schema::kStoreSet, "n"));
-  s.labels = read_vector<std::int64_t>(g.id(), schema::store_child(schema::kStoreSet, "labels"),
+  s.spec = detail::json_attr(g.id(), schema::store().attr(schema::kStoreSet, "spec"));
+  s.n = read_attr_int(g.id(), schema::store().attr(schema::kStoreSet, "n"));
+  s.labels = read_vector<std::int64_t>(g.id(), schema::store().child(schema::kStoreSet, "labels"),
                                        h5::native_int64());
   if (const std::string base = view_of(name); !base.empty()) {
     // A view's image is bad where its base's is (the same image).
     const auto b = set(base);
     for (auto r : view_rows(name)) s.skipped.push_back(b.skipped[static_cast<std::size_t>(r)]);
   } else {
-    s.skipped = read_vector<std::uint8_t>(g.id(), schema::store_child(schema::kStoreSet, "skipped"),
-                                          h5::native_uint8());
+    s.skipped = read_vector<std::uint8_t>(
+        g.id(), schema::store().child(schema::kStoreSet, "skipped"), h5::native_uint8());
   }
   PRH_CHECK_INPUT(static_cast<std::int64_t>(s.labels.size()) == s.n &&
                       static_cast<std::int64_t>(s.skipped.size()) == s.n,
@@ -117,7 +117,7 @@ StoredSet StoreReader::set(const std::string& name) const {
 StoredModel StoreReader::model(const std::string& name) const {
   PRH_CHECK_INPUT(has_model(name), "{}: has no model '{}'", path_, name);
   auto g = h5::open_group(file_->id(), paths::model(name));
-  const auto attr = [](std::string_view a) { return schema::store_attr(schema::kStoreModel, a); };
+  const auto attr = [](std::string_view a) { return schema::store().attr(schema::kStoreModel, a); };
   StoredModel m;
   m.name = name;
   m.spec = detail::json_attr(g.id(), attr("spec"));

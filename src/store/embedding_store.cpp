@@ -44,7 +44,8 @@ h5::Id feature_type(const std::string& dtype, h5::Handle& keep) {
 
 // Whether the open file says it is a prh store (its format attribute).
 bool is_store(h5::Id f) {
-  return detail::string_attr_or(f, schema::store_attr(schema::kStoreRoot, "format"), "") == kFormat;
+  return detail::string_attr_or(f, schema::store().attr(schema::kStoreRoot, "format"), "") ==
+         kFormat;
 }
 
 std::int64_t max_dim(const ModelLayout& m) {
@@ -60,18 +61,18 @@ void create_item(h5::Id file, const StoreLayout& layout, const SetLayout& s, con
   h5::Handle f16;
   const auto n = static_cast<h5::hsize>(s.n);
   h5::create_dataset(
-      g.id(), schema::store_child(schema::kStoreItem, "features"),
+      g.id(), schema::store().child(schema::kStoreItem, "features"),
       feature_type(layout.feature_dtype, f16),
       {n, static_cast<h5::hsize>(m.layer_dims.size()), static_cast<h5::hsize>(max_dim(m))}, false);
   if (m.classes > 0) {
-    h5::create_dataset(g.id(), schema::store_child(schema::kStoreItem, "top1"), h5::std_i64le(),
+    h5::create_dataset(g.id(), schema::store().child(schema::kStoreItem, "top1"), h5::std_i64le(),
                        {n}, true);
-    h5::create_dataset(g.id(), schema::store_child(schema::kStoreItem, "prob"), h5::ieee_f32le(),
+    h5::create_dataset(g.id(), schema::store().child(schema::kStoreItem, "prob"), h5::ieee_f32le(),
                        {n}, true);
   }
-  h5::create_dataset(g.id(), schema::store_child(schema::kStoreItem, "done"), h5::std_u8le(),
+  h5::create_dataset(g.id(), schema::store().child(schema::kStoreItem, "done"), h5::std_u8le(),
                      {static_cast<h5::hsize>(layout.shards(s.n))}, true);
-  h5::write_attr(g.id(), schema::store_attr(schema::kStoreItem, "layer_dims"), m.layer_dims);
+  h5::write_attr(g.id(), schema::store().attr(schema::kStoreItem, "layer_dims"), m.layer_dims);
 }
 
 void create_set(h5::Id file, const SetLayout& s) {
@@ -80,27 +81,27 @@ void create_set(h5::Id file, const SetLayout& s) {
   for (const auto& id : s.ids) width = std::max(width, id.size());
   h5::Handle str = h5::fixed_string_type(width);
   const auto n = static_cast<h5::hsize>(s.n);
-  h5::create_dataset(g.id(), schema::store_child(schema::kStoreSet, "ids"), str.id(), {n}, true);
-  h5::create_dataset(g.id(), schema::store_child(schema::kStoreSet, "labels"), h5::std_i64le(), {n},
-                     true);
+  h5::create_dataset(g.id(), schema::store().child(schema::kStoreSet, "ids"), str.id(), {n}, true);
+  h5::create_dataset(g.id(), schema::store().child(schema::kStoreSet, "labels"), h5::std_i64le(),
+                     {n}, true);
   if (s.view()) {
     // Rows of another set: no skipped flags and no models of its own.
-    h5::create_dataset(g.id(), schema::store_child(schema::kStoreSet, "rows"), h5::std_i64le(), {n},
-                       true);
-    h5::write_attr(g.id(), schema::store_attr(schema::kStoreSet, "view_of"), s.view_of);
+    h5::create_dataset(g.id(), schema::store().child(schema::kStoreSet, "rows"), h5::std_i64le(),
+                       {n}, true);
+    h5::write_attr(g.id(), schema::store().attr(schema::kStoreSet, "view_of"), s.view_of);
   } else {
-    h5::create_dataset(g.id(), schema::store_child(schema::kStoreSet, "skipped"), h5::std_u8le(),
+    h5::create_dataset(g.id(), schema::store().child(schema::kStoreSet, "skipped"), h5::std_u8le(),
                        {n}, true);
   }
-  h5::write_attr(g.id(), schema::store_attr(schema::kStoreSet, "spec"), s.spec.dump());
-  h5::write_attr(g.id(), schema::store_attr(schema::kStoreSet, "n"), s.n);
+  h5::write_attr(g.id(), schema::store().attr(schema::kStoreSet, "spec"), s.spec.dump());
+  h5::write_attr(g.id(), schema::store().attr(schema::kStoreSet, "n"), s.n);
 }
 
 void create_model(h5::Id file, const ModelLayout& m) {
-  auto models = open_or_create_group(file, schema::store_path(schema::kStoreModels, {}));
+  auto models = open_or_create_group(file, schema::store().path(schema::kStoreModels, {}));
   auto g = h5::create_group(models.id(), m.name);
   const auto attr = [](std::string_view name) {
-    return schema::store_attr(schema::kStoreModel, name);
+    return schema::store().attr(schema::kStoreModel, name);
   };
   h5::write_attr(g.id(), attr("spec"), m.spec.dump());
   h5::write_attr(g.id(), attr("layer_dims"), m.layer_dims);
@@ -116,25 +117,25 @@ void create_model(h5::Id file, const ModelLayout& m) {
 // Serial (rank 0): ids and labels of a set, then the flag saying they are there.
 void write_set_metadata(h5::Id file, const SetLayout& s) {
   auto g = h5::open_group(file, set_path(s.name));
-  auto ids = h5::open_dataset(g.id(), schema::store_child(schema::kStoreSet, "ids"));
+  auto ids = h5::open_dataset(g.id(), schema::store().child(schema::kStoreSet, "ids"));
   h5::Handle ftype = h5::dataset_type(ids);
   const std::size_t width = h5::type_size(ftype.id());
   std::string buf(width * s.ids.size(), '\0');
   for (std::size_t i = 0; i < s.ids.size(); ++i) buf.replace(i * width, s.ids[i].size(), s.ids[i]);
   if (s.n > 0) {
     h5::write_box(ids.id(), ftype.id(), {0}, {static_cast<h5::hsize>(s.n)}, buf.data());
-    auto labels = h5::open_dataset(g.id(), schema::store_child(schema::kStoreSet, "labels"));
+    auto labels = h5::open_dataset(g.id(), schema::store().child(schema::kStoreSet, "labels"));
     h5::write_box(labels.id(), h5::native_int64(), {0}, {static_cast<h5::hsize>(s.n)},
                   s.labels.data());
     if (s.view()) {
       PRH_ASSERT(static_cast<std::int64_t>(s.rows.size()) == s.n, "view '{}': {} rows for {}",
                  s.name, s.rows.size(), s.n);
-      auto rows = h5::open_dataset(g.id(), schema::store_child(schema::kStoreSet, "rows"));
+      auto rows = h5::open_dataset(g.id(), schema::store().child(schema::kStoreSet, "rows"));
       h5::write_box(rows.id(), h5::native_int64(), {0}, {static_cast<h5::hsize>(s.n)},
                     s.rows.data());
     }
   }
-  h5::write_attr(g.id(), schema::store_attr(schema::kStoreSet, "metadata_written"),
+  h5::write_attr(g.id(), schema::store().attr(schema::kStoreSet, "metadata_written"),
                  std::int64_t{1});
 }
 
@@ -151,8 +152,8 @@ struct Verdict {
 // recorded when the model was added: the spec holds only the sidecar's path,
 // and a sidecar edited in place would mix two preprocessings in one store.
 void sidecar_problems(h5::Id g, const ModelLayout& m, std::vector<std::string>& problems) {
-  const std::string sidecar = schema::store_attr(schema::kStoreModel, "sidecar");
-  const std::string layer_names = schema::store_attr(schema::kStoreModel, "layer_names");
+  const std::string sidecar = schema::store().attr(schema::kStoreModel, "sidecar");
+  const std::string layer_names = schema::store().attr(schema::kStoreModel, "layer_names");
   if (!h5::has_attr(g, sidecar)) {
     problems.push_back(fmt::format(
         "model '{}': the store does not record its sidecar, so it cannot be checked", m.name));
@@ -178,7 +179,7 @@ void sidecar_problems(h5::Id g, const ModelLayout& m, std::vector<std::string>& 
 // features (embedded, as every set was before views) is not read as one.
 void view_problems(h5::Id g, const SetLayout& s, std::vector<std::string>& problems) {
   const std::string stored =
-      detail::string_attr_or(g, schema::store_attr(schema::kStoreSet, "view_of"), "");
+      detail::string_attr_or(g, schema::store().attr(schema::kStoreSet, "view_of"), "");
   if (stored.empty() && s.view()) {
     problems.push_back(fmt::format(
         "image set '{}': the store holds its own embedded features (made by a prh before views, "
@@ -193,9 +194,9 @@ void view_problems(h5::Id g, const SetLayout& s, std::vector<std::string>& probl
                                    s.view() ? "rows of '" + s.view_of + "'" : "embedded"));
     return;
   }
-  if (!s.view() || !h5::has_attr(g, schema::store_attr(schema::kStoreSet, "metadata_written")))
+  if (!s.view() || !h5::has_attr(g, schema::store().attr(schema::kStoreSet, "metadata_written")))
     return;
-  auto ds = h5::open_dataset(g, schema::store_child(schema::kStoreSet, "rows"));
+  auto ds = h5::open_dataset(g, schema::store().child(schema::kStoreSet, "rows"));
   std::vector<std::int64_t> rows(s.rows.size());
   if (h5::dataset_shape(ds) != std::vector<h5::hsize>{static_cast<h5::hsize>(rows.size())}) {
     problems.push_back(
@@ -217,11 +218,12 @@ Verdict inspect(const std::string& path, const StoreLayout& layout) {
         fmt::format("{} is not a prh store (no format attribute '{}')", path, kFormat));
     return v;
   }
-  if (!h5::has_attr(f, schema::store_attr(schema::kStoreRoot, "complete"))) {
+  if (!h5::has_attr(f, schema::store().attr(schema::kStoreRoot, "complete"))) {
     v.incomplete = true;
     return v;
   }
-  const json stored = detail::json_attr(f, schema::store_attr(schema::kStoreRoot, "embed_params"));
+  const json stored =
+      detail::json_attr(f, schema::store().attr(schema::kStoreRoot, "embed_params"));
   std::vector<std::string> changed;
   detail::json_diff(stored, layout.embed_params, "", changed);
   for (const auto& c : changed) v.problems.push_back("embedding parameter " + c);
@@ -232,11 +234,11 @@ Verdict inspect(const std::string& path, const StoreLayout& layout) {
     }
     auto g = h5::open_group(f, set_path(s.name));
     std::vector<std::string> d;
-    detail::json_diff(detail::json_attr(g.id(), schema::store_attr(schema::kStoreSet, "spec")),
+    detail::json_diff(detail::json_attr(g.id(), schema::store().attr(schema::kStoreSet, "spec")),
                       s.spec, "", d);
     for (const auto& c : d) v.problems.push_back(fmt::format("image set '{}': {}", s.name, c));
     view_problems(g.id(), s, v.problems);
-    if (!h5::has_attr(g.id(), schema::store_attr(schema::kStoreSet, "metadata_written")))
+    if (!h5::has_attr(g.id(), schema::store().attr(schema::kStoreSet, "metadata_written")))
       v.unwritten_sets.push_back(s.name);
   }
   for (const auto& m : layout.models) {
@@ -246,7 +248,7 @@ Verdict inspect(const std::string& path, const StoreLayout& layout) {
     }
     auto g = h5::open_group(f, paths::model(m.name));
     std::vector<std::string> d;
-    detail::json_diff(detail::json_attr(g.id(), schema::store_attr(schema::kStoreModel, "spec")),
+    detail::json_diff(detail::json_attr(g.id(), schema::store().attr(schema::kStoreModel, "spec")),
                       m.spec, "", d);
     for (const auto& c : d) v.problems.push_back(fmt::format("model '{}': {}", m.name, c));
     if (!m.sidecar.is_null()) sidecar_problems(g.id(), m, v.problems);
@@ -414,15 +416,15 @@ void create_or_extend_store(const std::string& path, const StoreLayout& layout,
       throw InputError(fmt::format("{}: cannot create the store: {}", path, h5::error_stack()));
     const h5::Id f = file.id();
     const auto attr = [](std::string_view name) {
-      return schema::store_attr(schema::kStoreRoot, name);
+      return schema::store().attr(schema::kStoreRoot, name);
     };
     h5::write_attr(f, attr("format"), std::string(kFormat));
     h5::write_attr(f, attr("prh_version"), std::string(kVersion));
     h5::write_attr(f, attr("config_file"), layout.config_file);
     h5::write_attr(f, attr("embed_params"), layout.embed_params.dump());
     h5::write_attr(f, attr("shard_size"), static_cast<std::int64_t>(layout.shard_size));
-    h5::create_group(f, schema::store_path(schema::kStoreSets, {}));
-    h5::create_group(f, schema::store_path(schema::kStoreModels, {}));
+    h5::create_group(f, schema::store().path(schema::kStoreSets, {}));
+    h5::create_group(f, schema::store().path(schema::kStoreModels, {}));
   } else {
     file = h5::try_open_file(path, /*write=*/true, fapl.id());
     if (!file)
@@ -456,7 +458,7 @@ void finish_store_metadata(const std::string& path, const StoreLayout& layout,
   const h5::Id f = file.id();
   for (const auto& s : layout.sets)
     if (unwritten.count(s.name)) write_set_metadata(f, s);
-  h5::write_attr(f, schema::store_attr(schema::kStoreRoot, "complete"), std::int64_t{1});
+  h5::write_attr(f, schema::store().attr(schema::kStoreRoot, "complete"), std::int64_t{1});
 }
 
 std::unique_ptr<ItemWriter> open_item_writer(const std::string& path, const StoreLayout& layout,
@@ -488,8 +490,8 @@ constexpr const char* kPartFormat = paths::kPartFormat;
 
 // The part's header (attribute "item"), checked against what the caller expects.
 json read_part_header(h5::Id f, const std::string& path, const json& fingerprint) {
-  const std::string item_attr = schema::part_attr(schema::kPartRoot, "item");
-  PRH_CHECK_INPUT(detail::string_attr_or(f, schema::part_attr(schema::kPartRoot, "format"), "") ==
+  const std::string item_attr = schema::part().attr(schema::kPartRoot, "item");
+  PRH_CHECK_INPUT(detail::string_attr_or(f, schema::part().attr(schema::kPartRoot, "format"), "") ==
                           kPartFormat &&
                       h5::has_attr(f, item_attr),
                   "{}: not a prh part file (no format attribute '{}')", path, kPartFormat);
@@ -548,8 +550,9 @@ void write_part(const std::string& path, const json& fingerprint, const std::str
         h5::Handle file = h5::try_create_file(tmp);
         if (!file) throw InputError(fmt::format("{}: cannot create: {}", tmp, h5::error_stack()));
         const h5::Id f = file.id();
-        h5::write_attr(f, schema::part_attr(schema::kPartRoot, "format"), std::string(kPartFormat));
-        h5::write_attr(f, schema::part_attr(schema::kPartRoot, "item"),
+        h5::write_attr(f, schema::part().attr(schema::kPartRoot, "format"),
+                       std::string(kPartFormat));
+        h5::write_attr(f, schema::part().attr(schema::kPartRoot, "item"),
                        json{{"fingerprint", fingerprint},
                             {"shard", shard},
                             {"row0", p.row0},
@@ -562,14 +565,14 @@ void write_part(const std::string& path, const json& fingerprint, const std::str
         h5::Handle f16;
         const auto n = static_cast<h5::hsize>(p.rows);
         const auto L = static_cast<h5::hsize>(layers), D = static_cast<h5::hsize>(dmax);
-        auto ds = h5::create_dataset(f, schema::part_child(schema::kPartRoot, "features"),
+        auto ds = h5::create_dataset(f, schema::part().child(schema::kPartRoot, "features"),
                                      feature_type(dtype, f16), {n, L, D}, false);
         h5::write_box(ds.id(), h5::native_float(), {0, 0, 0}, {n, L, D}, p.features.data());
         if (!p.top1.empty()) {
-          auto t = h5::create_dataset(f, schema::part_child(schema::kPartRoot, "top1"),
+          auto t = h5::create_dataset(f, schema::part().child(schema::kPartRoot, "top1"),
                                       h5::std_i64le(), {n}, false);
           h5::write_box(t.id(), h5::native_int64(), {0}, {n}, p.top1.data());
-          auto q = h5::create_dataset(f, schema::part_child(schema::kPartRoot, "prob"),
+          auto q = h5::create_dataset(f, schema::part().child(schema::kPartRoot, "prob"),
                                       h5::ieee_f32le(), {n}, false);
           h5::write_box(q.id(), h5::native_float(), {0}, {n}, p.prob.data());
         }
@@ -729,7 +732,7 @@ ItemPart read_part(const std::string& path, const json& fingerprint, std::int64_
                   item.at("dmax").get<std::int64_t>(), shard, row0, row0 + rows, layers, dmax);
   p.skipped = item.at("skipped").get<std::vector<std::int64_t>>();
   const auto n = static_cast<h5::hsize>(rows);
-  auto ds = h5::open_dataset(file, path, schema::part_child(schema::kPartRoot, "features"));
+  auto ds = h5::open_dataset(file, path, schema::part().child(schema::kPartRoot, "features"));
   PRH_CHECK_INPUT(
       h5::dataset_shape(ds) ==
           (std::vector<h5::hsize>{n, static_cast<h5::hsize>(layers), static_cast<h5::hsize>(dmax)}),
@@ -739,8 +742,8 @@ ItemPart read_part(const std::string& path, const json& fingerprint, std::int64_
                {n, static_cast<h5::hsize>(layers), static_cast<h5::hsize>(dmax)},
                p.features.data());
   if (fingerprint.at("model").at("classes").get<std::int64_t>() > 0) {
-    auto t = h5::open_dataset(file, path, schema::part_child(schema::kPartRoot, "top1"));
-    auto q = h5::open_dataset(file, path, schema::part_child(schema::kPartRoot, "prob"));
+    auto t = h5::open_dataset(file, path, schema::part().child(schema::kPartRoot, "top1"));
+    auto q = h5::open_dataset(file, path, schema::part().child(schema::kPartRoot, "prob"));
     p.top1.resize(n);
     p.prob.resize(n);
     h5::read_box(t.id(), h5::native_int64(), {0}, {n}, p.top1.data());
@@ -766,16 +769,17 @@ StoreSummary read_summary(const std::string& path) {
   const h5::Id f = file.id();
   PRH_CHECK_INPUT(is_store(f), "{}: not a prh store", path);
   StoreSummary out;
-  out.config_file = h5::read_attr_string(f, schema::store_attr(schema::kStoreRoot, "config_file"));
-  out.embed_params = detail::json_attr(f, schema::store_attr(schema::kStoreRoot, "embed_params"));
+  out.config_file =
+      h5::read_attr_string(f, schema::store().attr(schema::kStoreRoot, "config_file"));
+  out.embed_params = detail::json_attr(f, schema::store().attr(schema::kStoreRoot, "embed_params"));
   // Iterate sets and their models in name order.
   auto names = [](h5::Id parent, const std::string& group) {
     if (!h5::exists(parent, group)) return std::vector<std::string>{};
     auto g = h5::open_group(parent, group);
     return h5::members_by_name(g.id());
   };
-  const std::string view_of = schema::store_attr(schema::kStoreSet, "view_of");
-  for (const auto& s : names(f, schema::store_path(schema::kStoreSets, {}))) {
+  const std::string view_of = schema::store().attr(schema::kStoreSet, "view_of");
+  for (const auto& s : names(f, schema::store().path(schema::kStoreSets, {}))) {
     auto g = h5::open_group(f, set_path(s));
     if (h5::has_attr(g.id(), view_of)) out.views[s] = h5::read_attr_string(g.id(), view_of);
     for (const auto& m : names(f, paths::set_models(s))) {

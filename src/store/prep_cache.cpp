@@ -37,20 +37,20 @@ json prep_identity(const std::vector<PrepUnit>& units, const metrics::Requiremen
 }
 
 std::string unit_path(std::size_t u) {
-  return schema::prep_path(schema::kPrepUnit, {{"unit", std::to_string(u)}});
+  return schema::prep().path(schema::kPrepUnit, {{"unit", std::to_string(u)}});
 }
 
 // The name of dataset `name` ("x", "svcca_{dim}") of a unit.
 std::string unit_child(std::string_view name, int dim = 0) {
-  return schema::prep_child(schema::kPrepUnit, name, {{"dim", std::to_string(dim)}});
+  return schema::prep().child(schema::kPrepUnit, name, {{"dim", std::to_string(dim)}});
 }
 
 std::string root_attr(std::string_view name) {
-  return schema::prep_attr(schema::kPrepRoot, name);
+  return schema::prep().attr(schema::kPrepRoot, name);
 }
 
 std::string done_path() {
-  return schema::prep_child(schema::kPrepRoot, "done");
+  return schema::prep().child(schema::kPrepRoot, "done");
 }
 
 // Whether the open file is a preparation cache prh made (its format attribute).
@@ -69,7 +69,7 @@ void create_prep(const std::string& path, const std::vector<PrepUnit>& units,
   auto file = create_file(path);
   const h5::Id f = file.id();
   h5::write_attr(f, root_attr("format"), std::string(kPrepFormat));
-  h5::create_group(f, schema::prep_path(schema::kPrepUnits, {}));
+  h5::create_group(f, schema::prep().path(schema::kPrepUnits, {}));
   for (std::size_t u = 0; u < units.size(); ++u) {
     const auto& x = units[u];
     auto g = h5::create_group(f, unit_path(u));

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "h5.hpp"
@@ -37,28 +38,26 @@ inline bool has_dataset(const File& f, const std::string& path) {
   return kind == h5::Kind::dataset;
 }
 
-// The schema's dtype of a dataset read as T, and T's native HDF5 type.
+// The schema's dtype of a dataset read as T (double, int64, int32, uint8),
+// and T's native HDF5 type.
 template <class T>
-struct Stored;
-template <>
-struct Stored<double> {
-  static constexpr std::string_view dtype = "float64";
-  static h5::Id mem() { return h5::native_double(); }
-};
-template <>
-struct Stored<std::int64_t> {
-  static constexpr std::string_view dtype = "int64";
-  static h5::Id mem() { return h5::native_int64(); }
-};
-template <>
-struct Stored<std::int32_t> {
-  static constexpr std::string_view dtype = "int32";
-  static h5::Id mem() { return h5::native_int32(); }
-};
-template <>
-struct Stored<std::uint8_t> {
-  static constexpr std::string_view dtype = "uint8";
-  static h5::Id mem() { return h5::native_uint8(); }
+struct Stored {
+  static constexpr std::string_view dtype = std::is_same_v<T, double>         ? "float64"
+                                            : std::is_same_v<T, std::int64_t> ? "int64"
+                                            : std::is_same_v<T, std::int32_t> ? "int32"
+                                                                              : "uint8";
+  static_assert(std::is_same_v<T, double> || std::is_same_v<T, std::int64_t> ||
+                std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::uint8_t>);
+  static h5::Id mem() {
+    if constexpr (std::is_same_v<T, double>)
+      return h5::native_double();
+    else if constexpr (std::is_same_v<T, std::int64_t>)
+      return h5::native_int64();
+    else if constexpr (std::is_same_v<T, std::int32_t>)
+      return h5::native_int32();
+    else
+      return h5::native_uint8();
+  }
 };
 
 // A numeric dataset of exactly the shape `want`, converted to `T`.

@@ -21,8 +21,8 @@ among them; src/schema aside), the same, and also:
   and no UnitFile or DoneFlags call (.write, .flags, DoneFlags) takes a
   string literal as its name;
 - no literal path ("/models/...") and no literal name appended to a path
-  (p + "done"): names come from schema::store_path / store_child / store_attr,
-  part_child / part_attr, prep_path / prep_child / prep_attr;
+  (p + "done"): names come from schema::store() / part() / prep() .path /
+  .child / .attr;
 - no literal that is a name the store's tables declare ("done", "view_of"),
   except as the name given to those (or to a one-line wrapper of them) or a
   JSON key;
@@ -57,8 +57,8 @@ STORE_LITERAL_NAME = re.compile(
 # A literal path, or a literal name appended to a path ("/" alone, a separator, is not one).
 STORE_LITERAL_PATH = re.compile(r"(?<![\w\"])\"/[\w{][^\"]*\"|\+\s*\"[\w{][\w{}]*\"")
 STORE_CONSTANT = re.compile(r"inline constexpr std::string_view (k(?:Store|Part|Prep)\w+)\s*=\s*\"([^\"]*)\"")
-STORE_CALL = re.compile(r"schema::(store|part|prep)_(attr|child)\(\s*schema::(k\w+)\s*,\s*\"([^\"]*)\"\s*[,)]")
-STORE_PATH_CALL = re.compile(r"schema::(store|prep)_path\(\s*(?:schema::(k\w+)|\"([^\"]*)\")")
+STORE_CALL = re.compile(r"schema::(store|part|prep)\(\)\.(attr|child)\(\s*schema::(k\w+)\s*,\s*\"([^\"]*)\"\s*[,)]")
+STORE_PATH_CALL = re.compile(r"schema::(store|part|prep)\(\)\.path\(\s*(?:schema::(k\w+)|\"([^\"]*)\")")
 # The store's writers and readers (each must include store_schema.hpp).
 STORE_FILES = ("src/store/embedding_store.cpp", "src/store/embedding_reader.cpp",
                "src/store/prep_cache.cpp")
@@ -66,7 +66,7 @@ STORE_FILES = ("src/store/embedding_store.cpp", "src/store/embedding_reader.cpp"
 # schema (directly, or through a file's one-line wrapper that does: attr,
 # root_attr, unit_child, ds, item_dataset, set_dataset) or is a JSON key.
 ANY_LITERAL = re.compile(r"\"([\w{}]+)\"")
-NAME_CONTEXT = re.compile(r"(?:schema::\w+\(\s*schema::k\w+\s*,|\b(?:attr|root_attr|unit_child|ds)\(|"
+NAME_CONTEXT = re.compile(r"(?:schema::\w+\((?:\)\.\w+\()?\s*schema::k\w+\s*,|\b(?:attr|root_attr|unit_child|ds)\(|"
                           r"\b(?:item|set)_dataset\([^;]*,|[{\[]|\.at\(|\.contains\(|\.value\()\s*$")
 PY_LITERAL = re.compile(r"\b(?:f|g|obj|models|gs)\[\s*f?\"|f?\"[\w/{}]+\" (?:not )?in (?:f|g|obj|gs)\b|"
                         r"\.attrs\[\s*f?\"|\b(?:f|g|obj|gs)\.get\(\s*f?\"")
@@ -116,7 +116,7 @@ def store_lint(root, store_schema, problems):
                                 "(take it from the store schema)")
         for m in STORE_LITERAL_PATH.finditer(text):
             before = text[max(0, m.start() - 40):m.start()]
-            if re.search(r"schema::\w+_path\(\s*$", before):
+            if re.search(r"schema::\w+\(\)\.path\(\s*$", before):
                 continue  # a pattern, checked below
             problems.append(f"{rel}:{line(m.start())}: a literal path or name {m.group(0)!r} "
                             "(take it from the store schema)")

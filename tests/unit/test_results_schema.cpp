@@ -96,21 +96,21 @@ TEST(StoreSchema, TablesAreWellFormed) {
 
 // The store's writers and readers take their names from its tables (issue 26).
 TEST(StoreSchema, NamesComeFromTheTables) {
-  EXPECT_EQ(schema::store_path(schema::kStoreItem, {{"set", "id"}, {"model", "m"}}),
+  EXPECT_EQ(schema::store().path(schema::kStoreItem, {{"set", "id"}, {"model", "m"}}),
             "/sets/id/models/m");
-  EXPECT_EQ(schema::store_child(schema::kStoreItem, "done"), "done");
-  EXPECT_EQ(schema::store_attr(schema::kStoreSet, "view_of"), "view_of");
-  EXPECT_EQ(schema::store_dataset(schema::kStoreSet, "rows").dtype, "int64");
-  EXPECT_EQ(schema::part_attr(schema::kPartRoot, "item"), "item");
-  EXPECT_EQ(schema::part_child(schema::kPartRoot, "features"), "features");
-  EXPECT_EQ(schema::prep_path(schema::kPrepUnit, {{"unit", "3"}}), "/units/3");
-  EXPECT_EQ(schema::prep_child(schema::kPrepUnit, "svcca_{dim}", {{"dim", "4"}}), "svcca_4");
-  EXPECT_EQ(schema::prep_child(schema::kPrepRoot, "done"), "done");
-  EXPECT_THROW(schema::store_child(schema::kStoreItem, "top5"), std::logic_error);
-  EXPECT_THROW(schema::store_attr(schema::kStoreSet, "rows"), std::logic_error);  // a dataset
-  EXPECT_THROW(schema::part_child(schema::kPartRoot, "done"), std::logic_error);  // the store's
-  EXPECT_THROW(schema::prep_attr(schema::kPrepRoot, "complete"), std::logic_error);
-  EXPECT_THROW(schema::store_path(schema::kStoreItem, {{"set", "id"}}), std::logic_error);
+  EXPECT_EQ(schema::store().child(schema::kStoreItem, "done"), "done");
+  EXPECT_EQ(schema::store().attr(schema::kStoreSet, "view_of"), "view_of");
+  EXPECT_EQ(schema::store().dataset(schema::kStoreSet, "rows").dtype, "int64");
+  EXPECT_EQ(schema::part().attr(schema::kPartRoot, "item"), "item");
+  EXPECT_EQ(schema::part().child(schema::kPartRoot, "features"), "features");
+  EXPECT_EQ(schema::prep().path(schema::kPrepUnit, {{"unit", "3"}}), "/units/3");
+  EXPECT_EQ(schema::prep().child(schema::kPrepUnit, "svcca_{dim}", {{"dim", "4"}}), "svcca_4");
+  EXPECT_EQ(schema::prep().child(schema::kPrepRoot, "done"), "done");
+  EXPECT_THROW(schema::store().child(schema::kStoreItem, "top5"), std::logic_error);
+  EXPECT_THROW(schema::store().attr(schema::kStoreSet, "rows"), std::logic_error);  // a dataset
+  EXPECT_THROW(schema::part().child(schema::kPartRoot, "done"), std::logic_error);  // the store's
+  EXPECT_THROW(schema::prep().attr(schema::kPrepRoot, "complete"), std::logic_error);
+  EXPECT_THROW(schema::store().path(schema::kStoreItem, {{"set", "id"}}), std::logic_error);
 }
 
 TEST(ResultsSchema, AttributesAreDeclared) {
