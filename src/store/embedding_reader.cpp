@@ -12,10 +12,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string item_path(const std::string& set, const std::string& model) {
-  return paths::item(set, model);
-}
-
 using paths::item_dataset;
 
 std::int64_t read_attr_int(h5::Id obj, const std::string& name) {
