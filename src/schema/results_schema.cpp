@@ -5,7 +5,6 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
-#include <unordered_set>
 
 namespace prh::schema {
 namespace {
@@ -16,9 +15,9 @@ using declare::G;
 using declare::opt;
 using declare::req;
 
-std::vector<Entry> make() {
+// The root's attributes, /models and /configurations.
+std::vector<Entry> root_entries() {
   return {
-      // root
       G("/", req, "the file"),
       A("/", "format", "string", "", req, "\"prh-results-1\""),
       A("/", "prh_version", "string", "", req, "the prh that wrote it"),
@@ -38,7 +37,12 @@ std::vector<Entry> make() {
       A("/models", "family", "json", "", opt, "JSON array of M strings"),
       A("/models", "objective", "json", "", opt, "JSON array of M strings"),
       D("/configurations", "string", "[K]", req, "canonical configuration names"),
-      // alignment
+  };
+}
+
+// /alignment: the scores of every configuration.
+std::vector<Entry> alignment_entries() {
+  return {
       G("/alignment", req, "the alignment scores"),
       G("/alignment/{set}", req, "one group per image set"),
       A("/alignment/{set}", "n", "int64", "", req, "images used"),
@@ -57,7 +61,12 @@ std::vector<Entry> make() {
       D("/alignment/{set}/{config}/scores", "float64", "[M, M]", req, "metric(model i, model j)"),
       D("/alignment/{set}/{config}/layers", "int32", "[M, M, 2]", req, "the argmax layer pair"),
       D("/alignment/{set}/{config}/done", "uint8", "[P]", req, "progress per pair i <= j"),
-      // layers (layer_profile on): the layer-by-layer scores and their summary
+  };
+}
+
+// /layers and /layer_profile (layer_profile on): the layer-by-layer scores and their summary.
+std::vector<Entry> layers_entries() {
+  return {
       G("/layers", opt, "layer-by-layer scores (layer_profile on)"),
       A("/layers", "layer_counts", "int64", "[M]", req, "every layer of each model"),
       A("/layers", "max_layers", "int64", "", req, "Lmax"),
@@ -84,7 +93,12 @@ std::vector<Entry> make() {
         "mean over the reference set's mean at the same depth"),
       D("/layer_profile/{set}/relative_ci_low", "float64", "[G, K]", req, "interval"),
       D("/layer_profile/{set}/relative_ci_high", "float64", "[G, K]", req, "interval"),
-      // correlation
+  };
+}
+
+// /correlation: correlations between configurations.
+std::vector<Entry> correlation_entries() {
+  return {
       G("/correlation", opt, "derived: correlations between configurations"),
       G("/correlation/{set}", opt, "one group per image set"),
       A("/correlation/{set}", "configurations", "json", "", req, "matrix order"),
@@ -119,7 +133,12 @@ std::vector<Entry> make() {
       D("/correlation/{set}/{method}_null_q95", "float64", "[K, K]", opt, "its 0.95 quantile"),
       D("/correlation/{set}/{method}_null_p", "float64", "[K, K]", opt, "agreement beyond chance"),
       D("/correlation/{set}/chance_share", "float64", "[K]", opt, "share of variance from chance"),
-      // predictions
+  };
+}
+
+// /predictions: the classifiers' predictions.
+std::vector<Entry> predictions_entries() {
+  return {
       G("/predictions", opt, "derived: classifier predictions"),
       A("/predictions", "model_label_spaces", "json", "", opt, "JSON [M] label spaces"),
       G("/predictions/{set}", opt, "one group per image set"),
@@ -133,7 +152,12 @@ std::vector<Entry> make() {
       D("/predictions/{set}/agreement", "float64", "[M, M]", req, "same prediction"),
       D("/predictions/{set}/both_wrong", "int64", "[M, M]", req, "both wrong"),
       D("/predictions/{set}/agreement_both_wrong", "float64", "[M, M]", req, "fail together"),
-      // comparison
+  };
+}
+
+// /comparison: paired comparisons of two image sets.
+std::vector<Entry> comparison_entries() {
+  return {
       G("/comparison", opt, "derived: paired comparisons of two image sets"),
       G("/comparison/{set_a}", opt, "the first set"),
       G("/comparison/{set_a}/{set_b}", opt, "one group per pair of sets"),
@@ -147,7 +171,12 @@ std::vector<Entry> make() {
       D("/comparison/{set_a}/{set_b}/{method}_diff_ci_low", "float64", "[K, K]", req, "interval"),
       D("/comparison/{set_a}/{set_b}/{method}_diff_ci_high", "float64", "[K, K]", req, "interval"),
       D("/comparison/{set_a}/{set_b}/{method}_diff_pvalue", "float64", "[K, K]", req, "p"),
-      // calibration
+  };
+}
+
+// /calibration: the permutation calibration.
+std::vector<Entry> calibration_entries() {
+  return {
       G("/calibration", opt, "the permutation calibration (calibration on)"),
       A("/calibration", "permutations", "int64", "", req, "K permutations"),
       A("/calibration", "alpha", "float64", "", req, "level"),
@@ -171,7 +200,12 @@ std::vector<Entry> make() {
       D("/calibration/{set}/{config}/null_scores", "float64", "[P, K]", req, "null scores (i, j)"),
       D("/calibration/{set}/{config}/null_scores_reverse", "float64", "[P, K]", opt,
         "null scores (j, i), asymmetric configurations"),
-      // groups
+  };
+}
+
+// /groups: the group analysis (models labelled).
+std::vector<Entry> groups_entries() {
+  return {
       G("/groups", opt, "group analysis (models labelled)"),
       A("/groups", "configurations", "json", "", req, "the K of /configurations"),
       A("/groups", "factors", "json", "", req, "factors analysed"),
@@ -213,7 +247,12 @@ std::vector<Entry> make() {
         "interval"),
       D("/groups/{set}/{method}_across_training_data_ci_pvalue", "float64", "[K, K]", opt,
         "the interval's p"),
-      // sweeps
+  };
+}
+
+// /sweeps: the falsification sweeps (a declaration table, one line per dataset).
+std::vector<Entry> sweeps_entries() {
+  return {
       G("/sweeps", opt, "falsification sweeps"),
       G("/sweeps/{sweep}", req, "one group per sweep"),
       A("/sweeps/{sweep}", "family", "string", "", req, "the sweep family"),
@@ -274,6 +313,16 @@ std::vector<Entry> make() {
   };
 }
 
+// The table, group by group in the order of docs/results.md.
+std::vector<Entry> make() {
+  std::vector<Entry> table;
+  for (const auto& part : {root_entries(), alignment_entries(), layers_entries(),
+                           correlation_entries(), predictions_entries(), comparison_entries(),
+                           calibration_entries(), groups_entries(), sweeps_entries()})
+    table.insert(table.end(), part.begin(), part.end());
+  return table;
+}
+
 std::string_view kind_name(Kind k) {
   switch (k) {
     case Kind::group:
@@ -293,28 +342,25 @@ const std::vector<Entry>& entries() {
   return table;
 }
 
-const Entry* find(std::string_view path, std::string_view attribute) {
-  for (const auto& e : entries())
+namespace {
+
+const Entry* find_in(const std::vector<Entry>& table, std::string_view path,
+                     std::string_view attribute) {
+  for (const auto& e : table)
     if (e.path == path && e.attribute == attribute &&
         (attribute.empty() ? e.kind != Kind::attribute : e.kind == Kind::attribute))
       return &e;
   return nullptr;
 }
 
-namespace {
-
-void require_known(const std::string& pattern) {
-  static const std::unordered_set<std::string> known = [] {
-    std::unordered_set<std::string> s;
-    for (const auto& e : entries())
-      if (e.kind != Kind::attribute) s.emplace(e.path);
-    return s;
-  }();
-  if (!known.count(pattern)) throw std::logic_error("results schema: no object " + pattern);
+void require_known(const std::vector<Entry>& table, std::string_view what,
+                   std::string_view pattern) {
+  for (const auto& e : table)
+    if (e.kind != Kind::attribute && e.path == pattern) return;
+  throw std::logic_error(std::string(what) + " schema: no object " + std::string(pattern));
 }
 
-std::string expand(std::string_view pattern,
-                   std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
+std::string expand(std::string_view what, std::string_view pattern, Table::Values values) {
   std::string out;
   std::size_t i = 0;
   while (i < pattern.size()) {
@@ -332,22 +378,12 @@ std::string expand(std::string_view pattern,
         break;
       }
     if (!given)
-      throw std::logic_error("results schema: " + std::string(pattern) + " needs {" +
+      throw std::logic_error(std::string(what) + " schema: " + std::string(pattern) + " needs {" +
                              std::string(symbol) + "}");
     i = close + 1;
   }
   return out;
 }
-
-}  // namespace
-
-std::string path(std::string_view pattern,
-                 std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
-  require_known(std::string(pattern));
-  return expand(pattern, values);
-}
-
-namespace {
 
 std::string joined(std::string_view parent, std::string_view name) {
   std::string full(parent == kRoot ? "" : parent);
@@ -356,24 +392,56 @@ std::string joined(std::string_view parent, std::string_view name) {
 
 }  // namespace
 
-std::string child(std::string_view parent, std::string_view name,
-                  std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
-  require_known(joined(parent, name));
-  return expand(name, values);
+std::string Table::path(std::string_view pattern, Values values) const {
+  require_known(entries_, what_, pattern);
+  return expand(what_, pattern, values);
 }
 
-std::string attr(std::string_view object, std::string_view name) {
-  if (!find(object, name))
-    throw std::logic_error("results schema: no attribute '" + std::string(name) + "' of " +
-                           std::string(object));
+std::string Table::child(std::string_view parent, std::string_view name, Values values) const {
+  require_known(entries_, what_, joined(parent, name));
+  return expand(what_, name, values);
+}
+
+std::string Table::attr(std::string_view object, std::string_view name) const {
+  if (!find_in(entries_, object, name))
+    throw std::logic_error(std::string(what_) + " schema: no attribute '" + std::string(name) +
+                           "' of " + std::string(object));
   return std::string(name);
 }
 
-const Entry& dataset(std::string_view parent, std::string_view name) {
+const Entry& Table::dataset(std::string_view parent, std::string_view name) const {
   const std::string full = joined(parent, name);
-  const Entry* e = find(full);
-  if (!e || e->kind != Kind::dataset) throw std::logic_error("results schema: no dataset " + full);
+  const Entry* e = find_in(entries_, full, "");
+  if (!e || e->kind != Kind::dataset)
+    throw std::logic_error(std::string(what_) + " schema: no dataset " + full);
   return *e;
+}
+
+const Entry* find(std::string_view path, std::string_view attribute) {
+  return find_in(entries(), path, attribute);
+}
+
+namespace {
+const Table& results() {
+  static const Table table("results", entries());
+  return table;
+}
+}  // namespace
+
+std::string path(std::string_view pattern, Table::Values values) {
+  return results().path(pattern, values);
+}
+
+std::string child(std::string_view parent, std::string_view name, Table::Values values) {
+  return results().child(parent, name, values);
+}
+
+std::string attr(std::string_view object, std::string_view name) {
+  return results().attr(object, name);
+}
+
+const Entry& dataset(std::string_view parent, std::string_view name) {
+  return results().dataset(parent, name);
 }
 
 std::vector<std::uint64_t> shape(const Entry& e, const Sizes& sizes) {

@@ -119,6 +119,24 @@ std::string to_json();
 // Any such table's entries as the JSON list of "entries" (the store's too).
 nlohmann::ordered_json entries_json(const std::vector<Entry>& entries);
 
+// path, child, attr and dataset (above) in any declared table (the store's,
+// the preparation cache's, a part file's: store_schema.hpp); `what` names it
+// in messages.
+class Table {
+ public:
+  using Values = std::initializer_list<std::pair<std::string_view, std::string_view>>;
+  Table(std::string_view what, const std::vector<Entry>& entries)
+      : what_(what), entries_(entries) {}
+  std::string path(std::string_view pattern, Values values) const;
+  std::string child(std::string_view parent, std::string_view name, Values values = {}) const;
+  std::string attr(std::string_view object, std::string_view name) const;
+  const Entry& dataset(std::string_view parent, std::string_view name) const;
+
+ private:
+  std::string_view what_;
+  const std::vector<Entry>& entries_;
+};
+
 // Declaring a table (results_schema.cpp, store_schema.cpp): a group, a
 // dataset, an attribute.
 namespace declare {

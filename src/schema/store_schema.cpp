@@ -51,6 +51,18 @@ std::vector<Entry> make_store() {
   };
 }
 
+std::vector<Entry> make_part() {
+  return {
+      G("/", req, "one work item of an embed job array"),
+      A("/", "format", "string", "", req, "\"prh-store-part-1\""),
+      A("/", "item", "json", "", req,
+        "fingerprint, shard, row0, rows, layers, dmax, skipped, prh_version"),
+      D("/features", "float32", "[rows, L, Dmax]", req, "features (the store's feature dtype)"),
+      D("/top1", "int64", "[rows]", opt, "predicted class (heads)"),
+      D("/prob", "float32", "[rows]", opt, "its probability (heads)"),
+  };
+}
+
 std::vector<Entry> make_prep() {
   return {
       G("/", req, "the file"),
@@ -75,8 +87,28 @@ const std::vector<Entry>& store_entries() {
   return table;
 }
 
+const std::vector<Entry>& part_entries() {
+  static const std::vector<Entry> table = make_part();
+  return table;
+}
+
 const std::vector<Entry>& prep_entries() {
   static const std::vector<Entry> table = make_prep();
+  return table;
+}
+
+const Table& store() {
+  static const Table table("store", store_entries());
+  return table;
+}
+
+const Table& part() {
+  static const Table table("part file", part_entries());
+  return table;
+}
+
+const Table& prep() {
+  static const Table table("preparation cache", prep_entries());
   return table;
 }
 
@@ -84,6 +116,7 @@ std::string store_to_json() {
   nlohmann::ordered_json doc;
   doc["generated_by"] = "prh-schema-json --store (src/schema/store_schema.cpp); do not edit";
   doc["store"] = {{"format", kStoreFormat}, {"entries", entries_json(store_entries())}};
+  doc["part"] = {{"format", kPartFormat}, {"entries", entries_json(part_entries())}};
   doc["prep"] = {{"format", kPrepFormat}, {"entries", entries_json(prep_entries())}};
   return doc.dump(1) + "\n";
 }

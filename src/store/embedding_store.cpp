@@ -15,6 +15,8 @@
 #include "prh/core/files.hpp"
 #include "prh/core/version.hpp"
 #include "prh/store/done_flags.hpp"
+#include "results_file.hpp"
+#include "store_schema.hpp"
 #include "unit_file.hpp"
 
 namespace prh::store {
@@ -22,6 +24,7 @@ namespace prh::store {
 namespace {
 
 using json = nlohmann::json;
+using detail::open_or_create_group;
 constexpr const char* kFormat = paths::kStoreFormat;
 
 std::string set_path(const std::string& set) {
@@ -39,6 +42,12 @@ h5::Id feature_type(const std::string& dtype, h5::Handle& keep) {
   return h5::ieee_f32le();
 }
 
+// Whether the open file says it is a prh store (its format attribute).
+bool is_store(h5::Id f) {
+  return detail::string_attr_or(f, schema::store().attr(schema::kStoreRoot, "format"), "") ==
+         kFormat;
+}
+
 std::int64_t max_dim(const ModelLayout& m) {
   std::int64_t d = 0;
   for (auto x : m.layer_dims) d = std::max(d, x);
@@ -47,22 +56,23 @@ std::int64_t max_dim(const ModelLayout& m) {
 
 // Collective: creates the groups and datasets of one (set, model) item.
 void create_item(h5::Id file, const StoreLayout& layout, const SetLayout& s, const ModelLayout& m) {
-  auto models = h5::exists(file, set_path(s.name) + "/models")
-                    ? h5::open_group(file, set_path(s.name) + "/models")
-                    : h5::create_group(file, set_path(s.name) + "/models");
+  auto models = open_or_create_group(file, paths::set_models(s.name));
   auto g = h5::create_group(models.id(), m.name);
   h5::Handle f16;
   const auto n = static_cast<h5::hsize>(s.n);
   h5::create_dataset(
-      g.id(), "features", feature_type(layout.feature_dtype, f16),
+      g.id(), schema::store().child(schema::kStoreItem, "features"),
+      feature_type(layout.feature_dtype, f16),
       {n, static_cast<h5::hsize>(m.layer_dims.size()), static_cast<h5::hsize>(max_dim(m))}, false);
   if (m.classes > 0) {
-    h5::create_dataset(g.id(), "top1", h5::std_i64le(), {n}, true);
-    h5::create_dataset(g.id(), "prob", h5::ieee_f32le(), {n}, true);
+    h5::create_dataset(g.id(), schema::store().child(schema::kStoreItem, "top1"), h5::std_i64le(),
+                       {n}, true);
+    h5::create_dataset(g.id(), schema::store().child(schema::kStoreItem, "prob"), h5::ieee_f32le(),
+                       {n}, true);
   }
-  h5::create_dataset(g.id(), "done", h5::std_u8le(), {static_cast<h5::hsize>(layout.shards(s.n))},
-                     true);
-  h5::write_attr(g.id(), "layer_dims", m.layer_dims);
+  h5::create_dataset(g.id(), schema::store().child(schema::kStoreItem, "done"), h5::std_u8le(),
+                     {static_cast<h5::hsize>(layout.shards(s.n))}, true);
+  h5::write_attr(g.id(), schema::store().attr(schema::kStoreItem, "layer_dims"), m.layer_dims);
 }
 
 void create_set(h5::Id file, const SetLayout& s) {
@@ -71,56 +81,62 @@ void create_set(h5::Id file, const SetLayout& s) {
   for (const auto& id : s.ids) width = std::max(width, id.size());
   h5::Handle str = h5::fixed_string_type(width);
   const auto n = static_cast<h5::hsize>(s.n);
-  h5::create_dataset(g.id(), "ids", str.id(), {n}, true);
-  h5::create_dataset(g.id(), "labels", h5::std_i64le(), {n}, true);
+  h5::create_dataset(g.id(), schema::store().child(schema::kStoreSet, "ids"), str.id(), {n}, true);
+  h5::create_dataset(g.id(), schema::store().child(schema::kStoreSet, "labels"), h5::std_i64le(),
+                     {n}, true);
   if (s.view()) {
     // Rows of another set: no skipped flags and no models of its own.
-    h5::create_dataset(g.id(), "rows", h5::std_i64le(), {n}, true);
-    h5::write_attr(g.id(), "view_of", s.view_of);
+    h5::create_dataset(g.id(), schema::store().child(schema::kStoreSet, "rows"), h5::std_i64le(),
+                       {n}, true);
+    h5::write_attr(g.id(), schema::store().attr(schema::kStoreSet, "view_of"), s.view_of);
   } else {
-    h5::create_dataset(g.id(), "skipped", h5::std_u8le(), {n}, true);
+    h5::create_dataset(g.id(), schema::store().child(schema::kStoreSet, "skipped"), h5::std_u8le(),
+                       {n}, true);
   }
-  h5::write_attr(g.id(), "spec", s.spec.dump());
-  h5::write_attr(g.id(), "n", s.n);
+  h5::write_attr(g.id(), schema::store().attr(schema::kStoreSet, "spec"), s.spec.dump());
+  h5::write_attr(g.id(), schema::store().attr(schema::kStoreSet, "n"), s.n);
 }
 
 void create_model(h5::Id file, const ModelLayout& m) {
-  auto models = h5::exists(file, "/models") ? h5::open_group(file, "/models")
-                                            : h5::create_group(file, "/models");
+  auto models = open_or_create_group(file, schema::store().path(schema::kStoreModels, {}));
   auto g = h5::create_group(models.id(), m.name);
-  h5::write_attr(g.id(), "spec", m.spec.dump());
-  h5::write_attr(g.id(), "layer_dims", m.layer_dims);
-  h5::write_attr(g.id(), "layer_names", json(m.layer_names).dump());
-  h5::write_attr(g.id(), "classes", m.classes);
-  h5::write_attr(g.id(), "parameters", m.parameters);
-  h5::write_attr(g.id(), "sidecar", m.sidecar.dump());
-  h5::write_attr(g.id(), "training_data", m.training_data);
-  h5::write_attr(g.id(), "family", m.family);
-  h5::write_attr(g.id(), "objective", m.objective);
+  const auto attr = [](std::string_view name) {
+    return schema::store().attr(schema::kStoreModel, name);
+  };
+  h5::write_attr(g.id(), attr("spec"), m.spec.dump());
+  h5::write_attr(g.id(), attr("layer_dims"), m.layer_dims);
+  h5::write_attr(g.id(), attr("layer_names"), json(m.layer_names).dump());
+  h5::write_attr(g.id(), attr("classes"), m.classes);
+  h5::write_attr(g.id(), attr("parameters"), m.parameters);
+  h5::write_attr(g.id(), attr("sidecar"), m.sidecar.dump());
+  h5::write_attr(g.id(), attr("training_data"), m.training_data);
+  h5::write_attr(g.id(), attr("family"), m.family);
+  h5::write_attr(g.id(), attr("objective"), m.objective);
 }
 
 // Serial (rank 0): ids and labels of a set, then the flag saying they are there.
 void write_set_metadata(h5::Id file, const SetLayout& s) {
   auto g = h5::open_group(file, set_path(s.name));
-  auto ids = h5::open_dataset(g.id(), "ids");
+  auto ids = h5::open_dataset(g.id(), schema::store().child(schema::kStoreSet, "ids"));
   h5::Handle ftype = h5::dataset_type(ids);
   const std::size_t width = h5::type_size(ftype.id());
   std::string buf(width * s.ids.size(), '\0');
   for (std::size_t i = 0; i < s.ids.size(); ++i) buf.replace(i * width, s.ids[i].size(), s.ids[i]);
   if (s.n > 0) {
     h5::write_box(ids.id(), ftype.id(), {0}, {static_cast<h5::hsize>(s.n)}, buf.data());
-    auto labels = h5::open_dataset(g.id(), "labels");
+    auto labels = h5::open_dataset(g.id(), schema::store().child(schema::kStoreSet, "labels"));
     h5::write_box(labels.id(), h5::native_int64(), {0}, {static_cast<h5::hsize>(s.n)},
                   s.labels.data());
     if (s.view()) {
       PRH_ASSERT(static_cast<std::int64_t>(s.rows.size()) == s.n, "view '{}': {} rows for {}",
                  s.name, s.rows.size(), s.n);
-      auto rows = h5::open_dataset(g.id(), "rows");
+      auto rows = h5::open_dataset(g.id(), schema::store().child(schema::kStoreSet, "rows"));
       h5::write_box(rows.id(), h5::native_int64(), {0}, {static_cast<h5::hsize>(s.n)},
                     s.rows.data());
     }
   }
-  h5::write_attr(g.id(), "metadata_written", std::int64_t{1});
+  h5::write_attr(g.id(), schema::store().attr(schema::kStoreSet, "metadata_written"),
+                 std::int64_t{1});
 }
 
 // What an existing store says, compared with the layout: problems (refuse)
@@ -136,12 +152,14 @@ struct Verdict {
 // recorded when the model was added: the spec holds only the sidecar's path,
 // and a sidecar edited in place would mix two preprocessings in one store.
 void sidecar_problems(h5::Id g, const ModelLayout& m, std::vector<std::string>& problems) {
-  if (!h5::has_attr(g, "sidecar")) {
+  const std::string sidecar = schema::store().attr(schema::kStoreModel, "sidecar");
+  const std::string layer_names = schema::store().attr(schema::kStoreModel, "layer_names");
+  if (!h5::has_attr(g, sidecar)) {
     problems.push_back(fmt::format(
         "model '{}': the store does not record its sidecar, so it cannot be checked", m.name));
     return;
   }
-  json stored = detail::json_attr(g, "sidecar");
+  json stored = detail::json_attr(g, sidecar);
   // Stores made before prh had the 'resampler' key were resized by OpenCV,
   // the only resampler then.
   if (stored.is_object() && !stored.contains("resampler")) stored["resampler"] = "opencv";
@@ -149,8 +167,8 @@ void sidecar_problems(h5::Id g, const ModelLayout& m, std::vector<std::string>& 
   detail::json_diff(detail::float_view(stored), detail::float_view(m.sidecar), "", d);
   for (const auto& c : d)
     problems.push_back(fmt::format("model '{}': sidecar changed: {}", m.name, c));
-  if (!m.layer_names.empty() && h5::has_attr(g, "layer_names")) {
-    const json names = detail::json_attr(g, "layer_names");
+  if (!m.layer_names.empty() && h5::has_attr(g, layer_names)) {
+    const json names = detail::json_attr(g, layer_names);
     if (names != json(m.layer_names))
       problems.push_back(fmt::format("model '{}': sidecar changed: layer_names: {} -> {}", m.name,
                                      names.dump(), json(m.layer_names).dump()));
@@ -160,7 +178,8 @@ void sidecar_problems(h5::Id g, const ModelLayout& m, std::vector<std::string>& 
 // A set stored as a view must be the same view; a set stored with its own
 // features (embedded, as every set was before views) is not read as one.
 void view_problems(h5::Id g, const SetLayout& s, std::vector<std::string>& problems) {
-  const std::string stored = h5::has_attr(g, "view_of") ? h5::read_attr_string(g, "view_of") : "";
+  const std::string stored =
+      detail::string_attr_or(g, schema::store().attr(schema::kStoreSet, "view_of"), "");
   if (stored.empty() && s.view()) {
     problems.push_back(fmt::format(
         "image set '{}': the store holds its own embedded features (made by a prh before views, "
@@ -175,8 +194,9 @@ void view_problems(h5::Id g, const SetLayout& s, std::vector<std::string>& probl
                                    s.view() ? "rows of '" + s.view_of + "'" : "embedded"));
     return;
   }
-  if (!s.view() || !h5::has_attr(g, "metadata_written")) return;
-  auto ds = h5::open_dataset(g, "rows");
+  if (!s.view() || !h5::has_attr(g, schema::store().attr(schema::kStoreSet, "metadata_written")))
+    return;
+  auto ds = h5::open_dataset(g, schema::store().child(schema::kStoreSet, "rows"));
   std::vector<std::int64_t> rows(s.rows.size());
   if (h5::dataset_shape(ds) != std::vector<h5::hsize>{static_cast<h5::hsize>(rows.size())}) {
     problems.push_back(
@@ -193,16 +213,17 @@ Verdict inspect(const std::string& path, const StoreLayout& layout) {
   Verdict v;
   auto file = h5::open_file_readonly(path);
   const h5::Id f = file.id();
-  if (!h5::has_attr(f, "format") || h5::read_attr_string(f, "format") != kFormat) {
+  if (!is_store(f)) {
     v.problems.push_back(
         fmt::format("{} is not a prh store (no format attribute '{}')", path, kFormat));
     return v;
   }
-  if (!h5::has_attr(f, "complete")) {
+  if (!h5::has_attr(f, schema::store().attr(schema::kStoreRoot, "complete"))) {
     v.incomplete = true;
     return v;
   }
-  const json stored = detail::json_attr(f, "embed_params");
+  const json stored =
+      detail::json_attr(f, schema::store().attr(schema::kStoreRoot, "embed_params"));
   std::vector<std::string> changed;
   detail::json_diff(stored, layout.embed_params, "", changed);
   for (const auto& c : changed) v.problems.push_back("embedding parameter " + c);
@@ -213,19 +234,22 @@ Verdict inspect(const std::string& path, const StoreLayout& layout) {
     }
     auto g = h5::open_group(f, set_path(s.name));
     std::vector<std::string> d;
-    detail::json_diff(detail::json_attr(g.id(), "spec"), s.spec, "", d);
+    detail::json_diff(detail::json_attr(g.id(), schema::store().attr(schema::kStoreSet, "spec")),
+                      s.spec, "", d);
     for (const auto& c : d) v.problems.push_back(fmt::format("image set '{}': {}", s.name, c));
     view_problems(g.id(), s, v.problems);
-    if (!h5::has_attr(g.id(), "metadata_written")) v.unwritten_sets.push_back(s.name);
+    if (!h5::has_attr(g.id(), schema::store().attr(schema::kStoreSet, "metadata_written")))
+      v.unwritten_sets.push_back(s.name);
   }
   for (const auto& m : layout.models) {
-    if (!h5::exists(f, "/models/" + m.name)) {
+    if (!h5::exists(f, paths::model(m.name))) {
       v.new_models.push_back(m.name);
       continue;
     }
-    auto g = h5::open_group(f, "/models/" + m.name);
+    auto g = h5::open_group(f, paths::model(m.name));
     std::vector<std::string> d;
-    detail::json_diff(detail::json_attr(g.id(), "spec"), m.spec, "", d);
+    detail::json_diff(detail::json_attr(g.id(), schema::store().attr(schema::kStoreModel, "spec")),
+                      m.spec, "", d);
     for (const auto& c : d) v.problems.push_back(fmt::format("model '{}': {}", m.name, c));
     if (!m.sidecar.is_null()) sidecar_problems(g.id(), m, v.problems);
   }
@@ -257,7 +281,7 @@ class MpioWriter : public ItemWriter {
     for (std::size_t si = 0; si < layout.sets.size(); ++si) {
       const auto& s = layout.sets[si];
       skipped_.push_back(s.view() ? h5::Handle()
-                                  : h5::open_dataset(f, set_path(s.name) + "/skipped"));
+                                  : h5::open_dataset(f, paths::set_dataset(s.name, "skipped")));
       std::vector<Item> row;
       for (std::size_t mi = 0; mi < layout.models.size(); ++mi) {
         const auto& m = layout.models[mi];
@@ -267,13 +291,16 @@ class MpioWriter : public ItemWriter {
           continue;
         }
         const std::string p = item_path(s.name, m.name);
-        it.features = h5::open_dataset(f, p + "/features");
+        const auto ds = [&](std::string_view name) {
+          return paths::item_dataset(s.name, m.name, name);
+        };
+        it.features = h5::open_dataset(f, ds("features"));
         it.done = std::make_unique<DoneFlags>(
-            file_, p + "/done",
+            file_, ds("done"),
             kParallelHdf5 ? Durability::kWritesReachFile : Durability::kFlushFile, &dxpl_);
         if (m.classes > 0) {
-          it.top1 = h5::open_dataset(f, p + "/top1");
-          it.prob = h5::open_dataset(f, p + "/prob");
+          it.top1 = h5::open_dataset(f, ds("top1"));
+          it.prob = h5::open_dataset(f, ds("prob"));
         }
         PRH_ASSERT(static_cast<std::int64_t>(it.done->size()) == layout.shards(s.n),
                    "{}: {} done flags for {} shards", p, it.done->size(), layout.shards(s.n));
@@ -388,13 +415,16 @@ void create_or_extend_store(const std::string& path, const StoreLayout& layout,
     if (!file)
       throw InputError(fmt::format("{}: cannot create the store: {}", path, h5::error_stack()));
     const h5::Id f = file.id();
-    h5::write_attr(f, "format", std::string(kFormat));
-    h5::write_attr(f, "prh_version", std::string(kVersion));
-    h5::write_attr(f, "config_file", layout.config_file);
-    h5::write_attr(f, "embed_params", layout.embed_params.dump());
-    h5::write_attr(f, "shard_size", static_cast<std::int64_t>(layout.shard_size));
-    h5::create_group(f, "/sets");
-    h5::create_group(f, "/models");
+    const auto attr = [](std::string_view name) {
+      return schema::store().attr(schema::kStoreRoot, name);
+    };
+    h5::write_attr(f, attr("format"), std::string(kFormat));
+    h5::write_attr(f, attr("prh_version"), std::string(kVersion));
+    h5::write_attr(f, attr("config_file"), layout.config_file);
+    h5::write_attr(f, attr("embed_params"), layout.embed_params.dump());
+    h5::write_attr(f, attr("shard_size"), static_cast<std::int64_t>(layout.shard_size));
+    h5::create_group(f, schema::store().path(schema::kStoreSets, {}));
+    h5::create_group(f, schema::store().path(schema::kStoreModels, {}));
   } else {
     file = h5::try_open_file(path, /*write=*/true, fapl.id());
     if (!file)
@@ -428,7 +458,7 @@ void finish_store_metadata(const std::string& path, const StoreLayout& layout,
   const h5::Id f = file.id();
   for (const auto& s : layout.sets)
     if (unwritten.count(s.name)) write_set_metadata(f, s);
-  h5::write_attr(f, "complete", std::int64_t{1});
+  h5::write_attr(f, schema::store().attr(schema::kStoreRoot, "complete"), std::int64_t{1});
 }
 
 std::unique_ptr<ItemWriter> open_item_writer(const std::string& path, const StoreLayout& layout,
@@ -460,10 +490,12 @@ constexpr const char* kPartFormat = paths::kPartFormat;
 
 // The part's header (attribute "item"), checked against what the caller expects.
 json read_part_header(h5::Id f, const std::string& path, const json& fingerprint) {
-  PRH_CHECK_INPUT(h5::has_attr(f, "format") && h5::read_attr_string(f, "format") == kPartFormat &&
-                      h5::has_attr(f, "item"),
+  const std::string item_attr = schema::part().attr(schema::kPartRoot, "item");
+  PRH_CHECK_INPUT(detail::string_attr_or(f, schema::part().attr(schema::kPartRoot, "format"), "") ==
+                          kPartFormat &&
+                      h5::has_attr(f, item_attr),
                   "{}: not a prh part file (no format attribute '{}')", path, kPartFormat);
-  const json item = detail::json_attr(f, "item");
+  const json item = detail::json_attr(f, item_attr);
   const json& made = item.at("fingerprint");
   // Parts of a prh that did not record the model's sidecar cannot be
   // checked against it: refused, never merged unchecked.
@@ -518,8 +550,9 @@ void write_part(const std::string& path, const json& fingerprint, const std::str
         h5::Handle file = h5::try_create_file(tmp);
         if (!file) throw InputError(fmt::format("{}: cannot create: {}", tmp, h5::error_stack()));
         const h5::Id f = file.id();
-        h5::write_attr(f, "format", std::string(kPartFormat));
-        h5::write_attr(f, "item",
+        h5::write_attr(f, schema::part().attr(schema::kPartRoot, "format"),
+                       std::string(kPartFormat));
+        h5::write_attr(f, schema::part().attr(schema::kPartRoot, "item"),
                        json{{"fingerprint", fingerprint},
                             {"shard", shard},
                             {"row0", p.row0},
@@ -532,12 +565,15 @@ void write_part(const std::string& path, const json& fingerprint, const std::str
         h5::Handle f16;
         const auto n = static_cast<h5::hsize>(p.rows);
         const auto L = static_cast<h5::hsize>(layers), D = static_cast<h5::hsize>(dmax);
-        auto ds = h5::create_dataset(f, "features", feature_type(dtype, f16), {n, L, D}, false);
+        auto ds = h5::create_dataset(f, schema::part().child(schema::kPartRoot, "features"),
+                                     feature_type(dtype, f16), {n, L, D}, false);
         h5::write_box(ds.id(), h5::native_float(), {0, 0, 0}, {n, L, D}, p.features.data());
         if (!p.top1.empty()) {
-          auto t = h5::create_dataset(f, "top1", h5::std_i64le(), {n}, false);
+          auto t = h5::create_dataset(f, schema::part().child(schema::kPartRoot, "top1"),
+                                      h5::std_i64le(), {n}, false);
           h5::write_box(t.id(), h5::native_int64(), {0}, {n}, p.top1.data());
-          auto q = h5::create_dataset(f, "prob", h5::ieee_f32le(), {n}, false);
+          auto q = h5::create_dataset(f, schema::part().child(schema::kPartRoot, "prob"),
+                                      h5::ieee_f32le(), {n}, false);
           h5::write_box(q.id(), h5::native_float(), {0}, {n}, p.prob.data());
         }
       },
@@ -567,7 +603,7 @@ class ArrayTaskWriter : public ItemWriter {
     auto file = h5::open_file_readonly(store);
     for (std::size_t s = 0; s < layout.sets.size(); ++s)
       for (std::size_t m = 0; m < layout.models.size(); ++m) {
-        const auto p = item_path(layout.sets[s].name, layout.models[m].name) + "/done";
+        const auto p = paths::item_dataset(layout.sets[s].name, layout.models[m].name, "done");
         auto& flags = done_[s][m];
         if (!used[m] || flags.empty() || !h5::exists(file.id(), p)) continue;
         auto ds = h5::open_dataset(file.id(), p);
@@ -696,7 +732,7 @@ ItemPart read_part(const std::string& path, const json& fingerprint, std::int64_
                   item.at("dmax").get<std::int64_t>(), shard, row0, row0 + rows, layers, dmax);
   p.skipped = item.at("skipped").get<std::vector<std::int64_t>>();
   const auto n = static_cast<h5::hsize>(rows);
-  auto ds = h5::open_dataset(file, path, "features");
+  auto ds = h5::open_dataset(file, path, schema::part().child(schema::kPartRoot, "features"));
   PRH_CHECK_INPUT(
       h5::dataset_shape(ds) ==
           (std::vector<h5::hsize>{n, static_cast<h5::hsize>(layers), static_cast<h5::hsize>(dmax)}),
@@ -706,8 +742,8 @@ ItemPart read_part(const std::string& path, const json& fingerprint, std::int64_
                {n, static_cast<h5::hsize>(layers), static_cast<h5::hsize>(dmax)},
                p.features.data());
   if (fingerprint.at("model").at("classes").get<std::int64_t>() > 0) {
-    auto t = h5::open_dataset(file, path, "top1");
-    auto q = h5::open_dataset(file, path, "prob");
+    auto t = h5::open_dataset(file, path, schema::part().child(schema::kPartRoot, "top1"));
+    auto q = h5::open_dataset(file, path, schema::part().child(schema::kPartRoot, "prob"));
     p.top1.resize(n);
     p.prob.resize(n);
     h5::read_box(t.id(), h5::native_int64(), {0}, {n}, p.top1.data());
@@ -731,22 +767,23 @@ StoreSummary read_summary(const std::string& path) {
   h5::quiet();
   auto file = h5::open_file_readonly(path);
   const h5::Id f = file.id();
-  PRH_CHECK_INPUT(h5::has_attr(f, "format") && h5::read_attr_string(f, "format") == kFormat,
-                  "{}: not a prh store", path);
+  PRH_CHECK_INPUT(is_store(f), "{}: not a prh store", path);
   StoreSummary out;
-  out.config_file = h5::read_attr_string(f, "config_file");
-  out.embed_params = detail::json_attr(f, "embed_params");
+  out.config_file =
+      h5::read_attr_string(f, schema::store().attr(schema::kStoreRoot, "config_file"));
+  out.embed_params = detail::json_attr(f, schema::store().attr(schema::kStoreRoot, "embed_params"));
   // Iterate sets and their models in name order.
   auto names = [](h5::Id parent, const std::string& group) {
     if (!h5::exists(parent, group)) return std::vector<std::string>{};
     auto g = h5::open_group(parent, group);
     return h5::members_by_name(g.id());
   };
-  for (const auto& s : names(f, "/sets")) {
+  const std::string view_of = schema::store().attr(schema::kStoreSet, "view_of");
+  for (const auto& s : names(f, schema::store().path(schema::kStoreSets, {}))) {
     auto g = h5::open_group(f, set_path(s));
-    if (h5::has_attr(g.id(), "view_of")) out.views[s] = h5::read_attr_string(g.id(), "view_of");
-    for (const auto& m : names(f, "/sets/" + s + "/models")) {
-      auto done = h5::open_dataset(f, item_path(s, m) + "/done");
+    if (h5::has_attr(g.id(), view_of)) out.views[s] = h5::read_attr_string(g.id(), view_of);
+    for (const auto& m : names(f, paths::set_models(s))) {
+      auto done = h5::open_dataset(f, paths::item_dataset(s, m, "done"));
       const auto shape = h5::dataset_shape(done);
       std::vector<std::uint8_t> flags(shape.empty() ? 0 : shape[0]);
       if (!flags.empty())

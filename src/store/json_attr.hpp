@@ -1,8 +1,8 @@
 #pragma once
-// Internal to the store: the JSON documents prh keeps in string attributes
-// (embed_params, a set's or model's spec, layer_names, sidecar, item), read
-// so that a damaged one is an InputError naming the file, the object and the
-// attribute (never nlohmann's parse_error or type_error).
+// Internal to the store: string attributes, and the JSON documents prh keeps
+// in them (embed_params, a set's or model's spec, layer_names, sidecar, item),
+// read so that a damaged one is an InputError naming the file, the object and
+// the attribute (never nlohmann's parse_error or type_error).
 
 #include <string>
 #include <vector>
@@ -20,6 +20,12 @@ namespace prh::store::detail {
   throw InputError(fmt::format("{}: '{}': the attribute '{}' is {} (a damaged file?)",
                                file.empty() ? "HDF5 file" : file, object.empty() ? "/" : object,
                                name, what));
+}
+
+// The string attribute `name` of `obj`, or `fallback` where it has none.
+inline std::string string_attr_or(h5::Id obj, const std::string& name,
+                                  const std::string& fallback) {
+  return h5::has_attr(obj, name) ? h5::read_attr_string(obj, name) : fallback;
 }
 
 // The JSON document in the string attribute `name` of `obj`.

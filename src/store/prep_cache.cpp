@@ -9,10 +9,12 @@
 #include <spdlog/spdlog.h>
 
 #include "h5.hpp"
+#include "json_attr.hpp"
 #include "paths.hpp"
 #include "prh/core/error.hpp"
 #include "prh/core/files.hpp"
 #include "results_file.hpp"
+#include "store_schema.hpp"
 #include "unit_file.hpp"
 
 namespace prh::store {
@@ -35,38 +37,62 @@ json prep_identity(const std::vector<PrepUnit>& units, const metrics::Requiremen
 }
 
 std::string unit_path(std::size_t u) {
-  return "/units/" + std::to_string(u);
+  return schema::prep().path(schema::kPrepUnit, {{"unit", std::to_string(u)}});
+}
+
+// The name of dataset `name` ("x", "svcca_{dim}") of a unit.
+std::string unit_child(std::string_view name, int dim = 0) {
+  return schema::prep().child(schema::kPrepUnit, name, {{"dim", std::to_string(dim)}});
+}
+
+std::string root_attr(std::string_view name) {
+  return schema::prep().attr(schema::kPrepRoot, name);
+}
+
+std::string done_path() {
+  return schema::prep().child(schema::kPrepRoot, "done");
+}
+
+// Whether the open file is a preparation cache prh made (its format attribute).
+bool has_prep_format(h5::Id f) {
+  return detail::string_attr_or(f, root_attr("format"), "") == kPrepFormat;
+}
+
+// Whether the open cache was made for `ident` (its identity attribute).
+bool has_identity(h5::Id f, const json& ident) {
+  const std::string a = root_attr("identity");
+  return h5::has_attr(f, a) && json::parse(h5::read_attr_string(f, a)) == ident;
 }
 
 void create_prep(const std::string& path, const std::vector<PrepUnit>& units,
                  const metrics::Requirements& req, const json& ident) {
   auto file = create_file(path);
   const h5::Id f = file.id();
-  h5::write_attr(f, "format", std::string(kPrepFormat));
-  h5::create_group(f, "/units");
+  h5::write_attr(f, root_attr("format"), std::string(kPrepFormat));
+  h5::create_group(f, schema::prep().path(schema::kPrepUnits, {}));
   for (std::size_t u = 0; u < units.size(); ++u) {
     const auto& x = units[u];
     auto g = h5::create_group(f, unit_path(u));
     const auto n = static_cast<h5::hsize>(x.n), d = static_cast<h5::hsize>(x.dim);
-    h5::create_dataset(g.id(), "x", h5::ieee_f32le(), {n, d}, false);
+    h5::create_dataset(g.id(), unit_child("x"), h5::ieee_f32le(), {n, d}, false);
     if (req.max_k > 0) {
       const auto k = static_cast<h5::hsize>(req.max_k);
-      h5::create_dataset(g.id(), "nbr_index", h5::std_i32le(), {n, k}, false);
-      h5::create_dataset(g.id(), "nbr_sim", h5::ieee_f32le(), {n, k}, false);
+      h5::create_dataset(g.id(), unit_child("nbr_index"), h5::std_i32le(), {n, k}, false);
+      h5::create_dataset(g.id(), unit_child("nbr_sim"), h5::ieee_f32le(), {n, k}, false);
     }
     if (req.moments || !req.svcca_dims.empty())
-      h5::create_dataset(g.id(), "gram", h5::ieee_f64le(), {d, d}, false);
+      h5::create_dataset(g.id(), unit_child("gram"), h5::ieee_f64le(), {d, d}, false);
     for (int dim : req.svcca_dims) {
-      h5::create_dataset(g.id(), "svcca_" + std::to_string(dim), h5::ieee_f64le(),
+      h5::create_dataset(g.id(), unit_child("svcca_{dim}", dim), h5::ieee_f64le(),
                          {d, static_cast<h5::hsize>(dim)}, true);
       // The basis's problem ("" = none), a fixed-size text slot written with the unit.
-      h5::create_dataset(g.id(), "svcca_problem_" + std::to_string(dim), h5::std_u8le(), {512},
+      h5::create_dataset(g.id(), unit_child("svcca_problem_{dim}", dim), h5::std_u8le(), {512},
                          true);
     }
   }
-  h5::create_dataset(f, "done", h5::std_u8le(), {static_cast<h5::hsize>(units.size())}, true);
+  h5::create_dataset(f, done_path(), h5::std_u8le(), {static_cast<h5::hsize>(units.size())}, true);
   // Written last: a cache without it is remade.
-  h5::write_attr(f, "identity", ident.dump());
+  h5::write_attr(f, root_attr("identity"), ident.dump());
 }
 
 }  // namespace
@@ -84,7 +110,7 @@ PrepCache::PrepCache(const std::string& path, const std::vector<PrepUnit>& units
   impl_->units = units;
   impl_->req = req;
   impl_->file = std::make_unique<UnitFile>(path, comm);
-  impl_->done = impl_->file->flags("done");
+  impl_->done = impl_->file->flags(done_path());
   PRH_ASSERT(impl_->file->flag_count(impl_->done) == units.size(), "{}: {} done flags for {} units",
              path, impl_->file->flag_count(impl_->done), units.size());
 }
@@ -102,26 +128,29 @@ void PrepCache::write(std::size_t unit, const metrics::Representation& rep) {
   const auto n = static_cast<h5::hsize>(x.n), d = static_cast<h5::hsize>(x.dim);
   PRH_ASSERT(rep.n() == x.n && rep.d() == x.dim, "prep unit {}: {}x{} vs {}x{}", unit, rep.n(),
              rep.d(), x.n, x.dim);
-  file.write(g + "x", h5::native_float(), {0, 0}, {n, d}, rep.x.data());
+  file.write(g + unit_child("x"), h5::native_float(), {0, 0}, {n, d}, rep.x.data());
   if (impl_->req.max_k > 0) {
     PRH_ASSERT(rep.neighbors && rep.neighbors->k == impl_->req.max_k, "prep unit {}: neighbours",
                unit);
     const auto k = static_cast<h5::hsize>(impl_->req.max_k);
-    file.write(g + "nbr_index", h5::native_int32(), {0, 0}, {n, k}, rep.neighbors->index.data());
-    file.write(g + "nbr_sim", h5::native_float(), {0, 0}, {n, k}, rep.neighbors->sim.data());
+    file.write(g + unit_child("nbr_index"), h5::native_int32(), {0, 0}, {n, k},
+               rep.neighbors->index.data());
+    file.write(g + unit_child("nbr_sim"), h5::native_float(), {0, 0}, {n, k},
+               rep.neighbors->sim.data());
   }
   if (impl_->req.moments || !impl_->req.svcca_dims.empty()) {
     PRH_ASSERT(rep.moments, "prep unit {}: moments", unit);
-    file.write(g + "gram", h5::native_double(), {0, 0}, {d, d}, rep.moments->gram.data());
+    file.write(g + unit_child("gram"), h5::native_double(), {0, 0}, {d, d},
+               rep.moments->gram.data());
   }
   for (int dim : impl_->req.svcca_dims) {
     const auto& b = rep.svcca.at(dim);
     if (b.problem.empty())
-      file.write(g + "svcca_" + std::to_string(dim), h5::native_double(), {0, 0},
+      file.write(g + unit_child("svcca_{dim}", dim), h5::native_double(), {0, 0},
                  {d, static_cast<h5::hsize>(dim)}, b.w.data());
     std::string text = b.problem.empty() ? std::string() : b.problem.substr(0, 511);
     text.resize(512, '\0');
-    file.write(g + "svcca_problem_" + std::to_string(dim), h5::native_uint8(), {0}, {512},
+    file.write(g + unit_child("svcca_problem_{dim}", dim), h5::native_uint8(), {0}, {512},
                text.data());
   }
   file.mark(impl_->done, unit);
@@ -134,7 +163,7 @@ metrics::Representation PrepCache::read(std::size_t unit) const {
   const h5::Id dx = impl_->file->dxpl();
   metrics::Representation rep;
   rep.x.resize(x.n, x.dim);
-  auto xs = h5::open_dataset(g.id(), "x");
+  auto xs = h5::open_dataset(g.id(), unit_child("x"));
   h5::read_box(xs.id(), h5::native_float(), {0, 0}, {n, d}, rep.x.data(), dx);
   if (impl_->req.max_k > 0) {
     metrics::NeighborLists nl;
@@ -143,27 +172,27 @@ metrics::Representation PrepCache::read(std::size_t unit) const {
     const auto k = static_cast<h5::hsize>(impl_->req.max_k);
     nl.index.resize(n * k);
     nl.sim.resize(n * k);
-    auto idx = h5::open_dataset(g.id(), "nbr_index");
+    auto idx = h5::open_dataset(g.id(), unit_child("nbr_index"));
     h5::read_box(idx.id(), h5::native_int32(), {0, 0}, {n, k}, nl.index.data(), dx);
-    auto sim = h5::open_dataset(g.id(), "nbr_sim");
+    auto sim = h5::open_dataset(g.id(), unit_child("nbr_sim"));
     h5::read_box(sim.id(), h5::native_float(), {0, 0}, {n, k}, nl.sim.data(), dx);
     rep.neighbors = std::move(nl);
   }
   if (impl_->req.moments || !impl_->req.svcca_dims.empty()) {
     metrics::MatrixD gram(x.dim, x.dim);
-    auto gs = h5::open_dataset(g.id(), "gram");
+    auto gs = h5::open_dataset(g.id(), unit_child("gram"));
     h5::read_box(gs.id(), h5::native_double(), {0, 0}, {d, d}, gram.data(), dx);
     rep.moments = metrics::make_moments(rep.x, &gram);
   }
   for (int dim : impl_->req.svcca_dims) {
     metrics::SvccaBasis b;
     std::string text(512, '\0');
-    auto p = h5::open_dataset(g.id(), "svcca_problem_" + std::to_string(dim));
+    auto p = h5::open_dataset(g.id(), unit_child("svcca_problem_{dim}", dim));
     h5::read_box(p.id(), h5::native_uint8(), {0}, {512}, text.data(), dx);
     b.problem = text.substr(0, text.find('\0'));
     if (b.problem.empty()) {
       b.w.resize(x.dim, dim);
-      auto w = h5::open_dataset(g.id(), "svcca_" + std::to_string(dim));
+      auto w = h5::open_dataset(g.id(), unit_child("svcca_{dim}", dim));
       h5::read_box(w.id(), h5::native_double(), {0, 0}, {d, static_cast<h5::hsize>(dim)},
                    b.w.data(), dx);
     }
@@ -183,8 +212,7 @@ namespace {
 bool is_prep_cache(const std::string& path) {
   try {
     auto ro = h5::open_file_readonly(path);
-    return h5::has_attr(ro.id(), "format") &&
-           h5::read_attr_string(ro.id(), "format") == kPrepFormat;
+    return has_prep_format(ro.id());
   } catch (const std::exception&) {
     return false;
   }
@@ -219,8 +247,7 @@ void prepare_prep_cache(const std::string& path, const std::vector<PrepUnit>& un
     if (!is_prep_cache(path)) refuse_foreign(path);
     try {
       auto ro = h5::open_file_readonly(path);
-      reuse = h5::has_attr(ro.id(), "identity") &&
-              json::parse(h5::read_attr_string(ro.id(), "identity")) == ident;
+      reuse = has_identity(ro.id(), ident);
     } catch (const std::exception&) {
       reuse = false;  // a cache, damaged: remade
     }
@@ -242,15 +269,14 @@ PrepProgress read_prep_progress(const std::string& results, const std::vector<Pr
   PrepProgress out;
   const std::string path = prep_cache_path(results);
   const h5::Handle file = detail::open_if(path, out.exists, [&](h5::Id f) {
-    return h5::has_attr(f, "format") && h5::read_attr_string(f, "format") == kPrepFormat &&
-           h5::has_attr(f, "identity") &&
-           json::parse(h5::read_attr_string(f, "identity")) == prep_identity(units, req, identity);
+    return has_prep_format(f) && has_identity(f, prep_identity(units, req, identity));
   });
   out.matches = static_cast<bool>(file);
   const auto journal =
       out.matches ? journal_flags(path) : std::map<std::string, std::set<std::uint64_t>>{};
   for (const auto& [p, u] : journal) out.journal_units += static_cast<std::int64_t>(u.size());
-  out.done = detail::progress_flags(out.matches ? file.id() : -1, "done", units.size(), journal);
+  out.done =
+      detail::progress_flags(out.matches ? file.id() : -1, done_path(), units.size(), journal);
   return out;
 }
 

@@ -167,58 +167,58 @@ std::vector<std::string> names_of(const std::vector<ConfigurationInfo>& cs) {
 
 }  // namespace
 
-void prepare_results_file(const std::string& path, const ResultsLayout& L) {
-  h5::quiet();
-  // Units a serial-HDF5 run finished before it was cut off (docs/store.md).
-  replay_journals(path);
-  h5::Handle file;
-  bool fresh = !std::filesystem::exists(path);
-  if (!fresh) {
-    auto ro = h5::open_file_readonly(path);
-    const h5::Id f = ro.id();
-    PRH_CHECK_INPUT(is_results(f),
-                    "{}: exists but is not a prh results file; use another `results` path", path);
-    if (!h5::has_attr(f, root_attr("identity"))) {
-      fresh = true;  // creation was interrupted: start over
-    } else {
-      std::vector<std::string> changed;
-      json stored;
-      try {
-        stored = json::parse(h5::read_attr_string(f, root_attr("identity")));
-      } catch (const json::exception& e) {
-        throw InputError(fmt::format(
-            "{}: its 'identity' attribute is damaged ({}); delete the file to recompute", path,
-            e.what()));
-      }
-      detail::json_diff(stored, L.identity, "", changed);
-      if (!changed.empty()) {
-        std::string msg = fmt::format(
-            "{}: these results were computed from another configuration (store, image sets, "
-            "models, preprocessing or layer mode), so they cannot be resumed or extended. What "
-            "changed:",
-            path);
-        for (const auto& c : changed) msg += "\n  - " + c;
-        msg += "\nUse another `results` path, or delete the file to recompute.";
-        throw InputError(msg);
-      }
-    }
+namespace {
+
+// Whether the existing file at `path` must be made anew (its creation was
+// interrupted); refuses a file that is not prh's results or that another
+// configuration computed.
+bool check_existing(const std::string& path, const ResultsLayout& L) {
+  auto ro = h5::open_file_readonly(path);
+  const h5::Id f = ro.id();
+  PRH_CHECK_INPUT(is_results(f),
+                  "{}: exists but is not a prh results file; use another `results` path", path);
+  if (!h5::has_attr(f, root_attr("identity"))) return true;  // creation was interrupted
+  std::vector<std::string> changed;
+  json stored;
+  try {
+    stored = json::parse(h5::read_attr_string(f, root_attr("identity")));
+  } catch (const json::exception& e) {
+    throw InputError(
+        fmt::format("{}: its 'identity' attribute is damaged ({}); delete the file to recompute",
+                    path, e.what()));
   }
-  if (fresh) {
-    file = create_file(path);
-    const h5::Id f = file.id();
-    h5::write_attr(f, root_attr("format"), std::string(kFormat));
-    h5::write_attr(f, root_attr("prh_version"), std::string(kVersion));
-    h5::write_attr(f, root_attr("identity"), L.identity.dump());
-    const std::string models_path = schema::path(schema::kModels, {});
-    h5::write_strings(f, models_path, L.models);
-    auto models = h5::open_dataset(f, models_path);
-    h5::write_attr(models.id(), schema::attr(schema::kModels, "layer_counts"), L.layer_counts);
-    h5::write_attr(models.id(), schema::attr(schema::kModels, "classes"), L.classes);
-    h5::create_group(f, schema::path(schema::kAlignment, {}));
-  } else {
-    file = open_rw(path);
+  detail::json_diff(stored, L.identity, "", changed);
+  if (!changed.empty()) {
+    std::string msg = fmt::format(
+        "{}: these results were computed from another configuration (store, image sets, "
+        "models, preprocessing or layer mode), so they cannot be resumed or extended. What "
+        "changed:",
+        path);
+    for (const auto& c : changed) msg += "\n  - " + c;
+    msg += "\nUse another `results` path, or delete the file to recompute.";
+    throw InputError(msg);
   }
+  return false;
+}
+
+// A new file: what never changes (format, version, identity, the models).
+h5::Handle create_results(const std::string& path, const ResultsLayout& L) {
+  h5::Handle file = create_file(path);
   const h5::Id f = file.id();
+  h5::write_attr(f, root_attr("format"), std::string(kFormat));
+  h5::write_attr(f, root_attr("prh_version"), std::string(kVersion));
+  h5::write_attr(f, root_attr("identity"), L.identity.dump());
+  const std::string models_path = schema::path(schema::kModels, {});
+  h5::write_strings(f, models_path, L.models);
+  auto models = h5::open_dataset(f, models_path);
+  h5::write_attr(models.id(), schema::attr(schema::kModels, "layer_counts"), L.layer_counts);
+  h5::write_attr(models.id(), schema::attr(schema::kModels, "classes"), L.classes);
+  h5::create_group(f, schema::path(schema::kAlignment, {}));
+  return file;
+}
+
+// What each run (re)writes: the root's run attributes and /configurations.
+void write_run_attrs(h5::Id f, const ResultsLayout& L) {
   h5::write_attr(f, root_attr("complete"), std::int64_t{0});
   h5::write_attr(f, root_attr("config_file"), L.config_file);
   h5::write_attr(f, root_attr("config_text"), L.config_text);
@@ -233,26 +233,42 @@ void prepare_results_file(const std::string& path, const ResultsLayout& L) {
   h5::write_attr(f, root_attr("device"), devices);
   h5::remove(f, schema::path(schema::kConfigurations, {}));
   h5::write_strings(f, schema::path(schema::kConfigurations, {}), names_of(L.configurations));
-  for (const auto& s : L.sets) {
-    auto g = open_or_create_group(f, paths::alignment(s.name));
-    h5::write_attr(g.id(), schema::attr(schema::kAlignmentSet, "n"), s.n);
-    h5::write_attr(g.id(), schema::attr(schema::kAlignmentSet, "skipped"), s.skipped);
-    h5::write_attr(g.id(), schema::attr(schema::kAlignmentSet, "models_present"),
-                   std::vector<std::int64_t>(s.models_present.begin(), s.models_present.end()));
-    for (const auto& c : L.configurations) {
-      const std::string cp = config_path(s.name, c.name);
-      if (h5::exists(f, cp) && stored_symmetric(f, cp) != c.symmetric) {
-        // Written by a prh that stored one orientation of an asymmetric
-        // metric (cknna) in both triangles: recompute it.
-        spdlog::warn(
-            "{}: {} on image set '{}' was computed by an older prh that stored one orientation "
-            "for both model orders; recomputing it",
-            path, c.name, s.name);
-        h5::remove(g.id(), c.name);
-      }
-      if (!h5::exists(f, cp)) write_configuration_group(f, L, s.name, c);
+}
+
+// /alignment/{set}: its attributes and a group per configuration not yet there.
+void write_alignment_set(const std::string& path, h5::Id f, const ResultsLayout& L,
+                         const SetInfo& s) {
+  auto g = open_or_create_group(f, paths::alignment(s.name));
+  h5::write_attr(g.id(), schema::attr(schema::kAlignmentSet, "n"), s.n);
+  h5::write_attr(g.id(), schema::attr(schema::kAlignmentSet, "skipped"), s.skipped);
+  h5::write_attr(g.id(), schema::attr(schema::kAlignmentSet, "models_present"),
+                 std::vector<std::int64_t>(s.models_present.begin(), s.models_present.end()));
+  for (const auto& c : L.configurations) {
+    const std::string cp = config_path(s.name, c.name);
+    if (h5::exists(f, cp) && stored_symmetric(f, cp) != c.symmetric) {
+      // Written by a prh that stored one orientation of an asymmetric
+      // metric (cknna) in both triangles: recompute it.
+      spdlog::warn(
+          "{}: {} on image set '{}' was computed by an older prh that stored one orientation "
+          "for both model orders; recomputing it",
+          path, c.name, s.name);
+      h5::remove(g.id(), c.name);
     }
+    if (!h5::exists(f, cp)) write_configuration_group(f, L, s.name, c);
   }
+}
+
+}  // namespace
+
+void prepare_results_file(const std::string& path, const ResultsLayout& L) {
+  h5::quiet();
+  // Units a serial-HDF5 run finished before it was cut off (docs/store.md).
+  replay_journals(path);
+  const bool fresh = !std::filesystem::exists(path) || check_existing(path, L);
+  h5::Handle file = fresh ? create_results(path, L) : open_rw(path);
+  const h5::Id f = file.id();
+  write_run_attrs(f, L);
+  for (const auto& s : L.sets) write_alignment_set(path, f, L, s);
 }
 
 std::int64_t ResultsLayout::pairs() const {

@@ -2,7 +2,8 @@
 // Internal to the store: what the writers of the results file share
 // (results_file.cpp: the file's setup, progress and serial reads;
 // alignment_writer.cpp; calibration_writer.cpp; derived_writer.cpp) and the
-// preparation cache beside it (prep_cache.cpp).
+// preparation cache beside it (prep_cache.cpp); the embedding store's writer
+// (embedding_store.cpp) shares open_or_create_group.
 
 #include <cstdint>
 #include <functional>

@@ -9,6 +9,7 @@
 #include "h5.hpp"
 #include "paths.hpp"
 #include "prh/core/error.hpp"
+#include "results_read.hpp"
 #include "results_schema.hpp"
 
 namespace prh::store {
@@ -19,12 +20,10 @@ namespace {
 
 constexpr const char* kFormat = paths::kResultsFormat;
 
-// The open file and its path, for messages that name both.
-struct File {
-  std::string path;
-  h5::Handle handle;
-  h5::Id id() const { return handle.id(); }
-};
+using detail::File;
+using detail::has_dataset;
+using detail::Need;
+using detail::shape_text;
 
 // An open object of the file with its path and its schema pattern
 // (src/schema/results_schema.cpp): its attributes and datasets are read by the
@@ -48,24 +47,11 @@ Obj root_obj(const File& f) {
   return {f, "/", schema::kRoot, h5::Handle()};
 }
 
-std::string shape_text(const std::vector<h5::hsize>& dims) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
-  return s + "]";
-}
-
 bool has_group(const File& f, const std::string& path) {
   const auto kind = h5::kind(f.id(), path);
   PRH_CHECK_INPUT(kind == h5::Kind::none || kind == h5::Kind::group, "{}: '{}' is not a group",
                   f.path, path);
   return kind == h5::Kind::group;
-}
-
-bool has_dataset(const File& f, const std::string& path) {
-  const auto kind = h5::kind(f.id(), path);
-  PRH_CHECK_INPUT(kind == h5::Kind::none || kind == h5::Kind::dataset, "{}: '{}' is not a dataset",
-                  f.path, path);
-  return kind == h5::Kind::dataset;
 }
 
 // The names of a group's members: in creation order where the file tracks
@@ -162,64 +148,11 @@ std::vector<T> attr_vector(const Obj& o, std::string_view name, h5::Id mem, std:
 
 // --- Datasets -----------------------------------------------------------------
 
-// The schema's dtype of a dataset read as T, and T's native HDF5 type.
-template <class T>
-struct Stored;
-template <>
-struct Stored<double> {
-  static constexpr std::string_view dtype = "float64";
-  static h5::Id mem() { return h5::native_double(); }
-};
-template <>
-struct Stored<std::int64_t> {
-  static constexpr std::string_view dtype = "int64";
-  static h5::Id mem() { return h5::native_int64(); }
-};
-template <>
-struct Stored<std::int32_t> {
-  static constexpr std::string_view dtype = "int32";
-  static h5::Id mem() { return h5::native_int32(); }
-};
-template <>
-struct Stored<std::uint8_t> {
-  static constexpr std::string_view dtype = "uint8";
-  static h5::Id mem() { return h5::native_uint8(); }
-};
-
-// A numeric dataset of exactly the shape `want`, converted to `T`.
-template <class T>
-std::vector<T> read_numbers(const File& f, const std::string& path,
-                            const std::vector<h5::hsize>& want) {
-  auto ds = h5::open_dataset(f.handle, f.path, path);
-  const auto shape = h5::dataset_shape(ds);
-  PRH_CHECK_INPUT(shape == want, "{}: '{}' has shape {}, expected {}", f.path, path,
-                  shape_text(shape), shape_text(want));
-  const auto cls = h5::dataset_class(ds);
-  PRH_CHECK_INPUT(cls == h5::Class::integer || cls == h5::Class::floating,
-                  "{}: '{}' is {}, expected numbers", f.path, path, h5::dataset_type_name(ds));
-  std::size_t total = 1;
-  for (auto d : shape) total *= d;
-  std::vector<T> out(total);
-  h5::read_all(ds, Stored<T>::mem(), out.data());
-  return out;
-}
-
-enum class Need { optional, required };
-
-// Dataset `name` (a schema pattern: "scores", "{method}_ci_low") of the
-// object `g`, of the shape the schema declares with its symbols replaced by
-// `sizes`, read as T (the schema's dtype; a reader that asks for another is a
-// logic error). Optional: empty when the file does not have it.
+// Dataset `name` of the object `g` as the schema declares it (detail::read_declared).
 template <class T>
 std::vector<T> read(const Obj& g, std::string_view name, const schema::Sizes& sizes,
                     Need need = Need::optional, std::string_view method = "") {
-  const schema::Entry& e = schema::dataset(g.pattern, name);
-  PRH_ASSERT(e.dtype == Stored<T>::dtype, "results reader: {}/{} is {} in the schema, read as {}",
-             g.pattern, name, e.dtype, Stored<T>::dtype);
-  const std::string path = g.path + "/" + schema::child(g.pattern, name, {{"method", method}});
-  if (need == Need::optional && !has_dataset(g.f, path)) return {};
-  const auto dims = schema::shape(e, sizes);
-  return read_numbers<T>(g.f, path, std::vector<h5::hsize>(dims.begin(), dims.end()));
+  return detail::read_declared<T>(g.f, g.path, g.pattern, name, sizes, need, method);
 }
 
 // A one-dimensional dataset of strings, fixed- or variable-length.
@@ -514,20 +447,18 @@ const SetResult* ResultsData::find_set(const std::string& name) const {
   return nullptr;
 }
 
-ResultsData read_results(const std::string& path) {
-  h5::quiet();
-  File f{path, h5::open_file_readonly(path)};
-  ResultsData r;
-  r.path = path;
+namespace {
 
+// The root's attributes, /models and /configurations.
+void read_header(const File& f, ResultsData& r) {
   const Obj root = root_obj(f);
   PRH_CHECK_INPUT(root.has("format"),
-                  "{}: not a prh results file (format: no 'format' attribute, expected '{}')", path,
-                  kFormat);
+                  "{}: not a prh results file (format: no 'format' attribute, expected '{}')",
+                  f.path, kFormat);
   const auto format = attr_strings(root, "format");
   r.format = format.size() == 1 ? format[0] : "";
   PRH_CHECK_INPUT(r.format == kFormat, "{}: not a prh results file (format '{}', expected '{}')",
-                  path, r.format, kFormat);
+                  f.path, r.format, kFormat);
   r.prh_version = attr_string_or(root, "prh_version", "");
   r.config_hash = attr_string_or(root, "config_hash", "");
   r.config_file = attr_string_or(root, "config_file", "");
@@ -545,58 +476,77 @@ ResultsData read_results(const std::string& path) {
     r.classes = attr_vector<std::int64_t>(models, "classes", h5::native_int64(), m);
   }
   r.configurations = read_strings(f, schema::path(schema::kConfigurations, {}));
+}
 
-  // Image sets: every group under /alignment, /correlation or /predictions.
-  std::vector<std::string> set_names;
+// The image sets: every group under /alignment, /correlation or /predictions,
+// in config order.
+std::vector<std::string> set_names(const File& f, const ResultsData& r) {
+  std::vector<std::string> names;
   for (const auto top : {schema::kAlignment, schema::kCorrelation, schema::kPredictions}) {
     const std::string tp = schema::path(top, {});
     if (!has_group(f, tp)) continue;
     for (auto& s : children(f, tp))
-      if (std::find(set_names.begin(), set_names.end(), s) == set_names.end())
-        set_names.push_back(s);
+      if (std::find(names.begin(), names.end(), s) == names.end()) names.push_back(s);
   }
-  const auto set_order = config_set_order(r.config, r.identity);
-  set_names = ordered(set_names, set_order);
+  return ordered(names, config_set_order(r.config, r.identity));
+}
 
-  for (const auto& name : set_names) {
-    SetResult s;
-    s.name = name;
-    const std::string g = paths::alignment(name);
-    if (has_group(f, g)) {
-      const auto obj = open_obj(f, g, schema::kAlignmentSet);
-      s.n = attr_int(obj, "n");
-      s.skipped = attr_int(obj, "skipped");
-      s.models_present = attr_vector<std::uint8_t>(obj, "models_present", h5::native_uint8(), m);
-      for (const auto& c : ordered(children(f, g), r.configurations)) {
-        PRH_CHECK_INPUT(has_group(f, g + "/" + c), "{}: '{}/{}' is not a group", path, g, c);
-        s.configurations.push_back(read_alignment(f, name, c, m));
-      }
-    }
-    if (has_group(f, schema::path(schema::kCorrelationSet, {{"set", name}})))
-      s.correlation = read_correlation(f, name, r.configurations, m);
-    if (has_group(f, schema::path(schema::kPredictionsSet, {{"set", name}})))
-      s.predictions = read_predictions(f, name, m);
-    if (const std::string cg = paths::calibration(name); has_group(f, cg))
-      for (const auto& c : ordered(children(f, cg), r.configurations)) {
-        // the set's done flags are a dataset beside the configurations' groups
-        if (c == schema::child(schema::kCalibrationSet, "done") || !has_group(f, cg + "/" + c))
-          continue;
-        s.calibration.push_back(read_calibration_group(f, name, c, m));
-      }
-    r.sets.push_back(std::move(s));
-  }
-
-  if (const std::string top = schema::path(schema::kComparison, {}); has_group(f, top)) {
-    for (const auto& s1 : ordered(children(f, top), set_names)) {
-      const std::string first = top + "/" + s1;
-      if (!has_group(f, first)) continue;
-      const auto* a = r.find_set(s1);
-      const auto& configs = a && a->correlation ? a->correlation->configurations : r.configurations;
-      for (const auto& s2 : ordered(children(f, first), set_names))
-        if (has_group(f, schema::path(schema::kComparisonPair, {{"set_a", s1}, {"set_b", s2}})))
-          r.comparisons.push_back(read_comparison(f, s1, s2, configs));
+// One image set's alignment, correlation, predictions and calibration.
+SetResult read_set(const File& f, const std::string& name, const ResultsData& r) {
+  const std::size_t m = r.models.size();
+  SetResult s;
+  s.name = name;
+  const std::string g = paths::alignment(name);
+  if (has_group(f, g)) {
+    const auto obj = open_obj(f, g, schema::kAlignmentSet);
+    s.n = attr_int(obj, "n");
+    s.skipped = attr_int(obj, "skipped");
+    s.models_present = attr_vector<std::uint8_t>(obj, "models_present", h5::native_uint8(), m);
+    for (const auto& c : ordered(children(f, g), r.configurations)) {
+      PRH_CHECK_INPUT(has_group(f, g + "/" + c), "{}: '{}/{}' is not a group", f.path, g, c);
+      s.configurations.push_back(read_alignment(f, name, c, m));
     }
   }
+  if (has_group(f, schema::path(schema::kCorrelationSet, {{"set", name}})))
+    s.correlation = read_correlation(f, name, r.configurations, m);
+  if (has_group(f, schema::path(schema::kPredictionsSet, {{"set", name}})))
+    s.predictions = read_predictions(f, name, m);
+  if (const std::string cg = paths::calibration(name); has_group(f, cg))
+    for (const auto& c : ordered(children(f, cg), r.configurations)) {
+      // the set's done flags are a dataset beside the configurations' groups
+      if (c == schema::child(schema::kCalibrationSet, "done") || !has_group(f, cg + "/" + c))
+        continue;
+      s.calibration.push_back(read_calibration_group(f, name, c, m));
+    }
+  return s;
+}
+
+// /comparison: every pair of sets, in config order.
+void read_comparisons(const File& f, const std::vector<std::string>& names, ResultsData& r) {
+  const std::string top = schema::path(schema::kComparison, {});
+  if (!has_group(f, top)) return;
+  for (const auto& s1 : ordered(children(f, top), names)) {
+    const std::string first = top + "/" + s1;
+    if (!has_group(f, first)) continue;
+    const auto* a = r.find_set(s1);
+    const auto& configs = a && a->correlation ? a->correlation->configurations : r.configurations;
+    for (const auto& s2 : ordered(children(f, first), names))
+      if (has_group(f, schema::path(schema::kComparisonPair, {{"set_a", s1}, {"set_b", s2}})))
+        r.comparisons.push_back(read_comparison(f, s1, s2, configs));
+  }
+}
+
+}  // namespace
+
+ResultsData read_results(const std::string& path) {
+  h5::quiet();
+  File f{path, h5::open_file_readonly(path)};
+  ResultsData r;
+  r.path = path;
+  read_header(f, r);
+  const auto names = set_names(f, r);
+  for (const auto& name : names) r.sets.push_back(read_set(f, name, r));
+  read_comparisons(f, names, r);
   if (const std::string top = schema::path(schema::kSweeps, {}); has_group(f, top))
     for (const auto& name : children(f, top))
       if (has_group(f, schema::path(schema::kSweep, {{"sweep", name}})))

@@ -5,9 +5,11 @@
     results_schema.py DOCS_RESULTS_MD SCHEMA_JSON
     results_schema.py DOCS_STORE_MD STORE_SCHEMA_JSON --key store --section Layout
     results_schema.py DOCS_STORE_MD STORE_SCHEMA_JSON --key prep --section "The preparation cache"
+    results_schema.py DOCS_STORE_MD STORE_SCHEMA_JSON --key part --section "Job arrays: part files"
 
-(the second and third: lint.store_schema, the embedding store's and the
-preparation cache's layouts of src/schema/store_schema.cpp, as
+(the second to fourth: lint.store_schema, lint.prep_schema, lint.part_schema:
+the embedding store's, the preparation cache's and the part files' layouts of
+src/schema/store_schema.cpp, as
 `prh-schema-json --store` writes them, against the tables of those sections
 of docs/store.md)
 
@@ -84,7 +86,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("docs")
     ap.add_argument("schema")
-    ap.add_argument("--key", help="the schema under this key of the JSON (store, prep)")
+    ap.add_argument("--key", help="the schema under this key of the JSON (store, prep, part)")
     ap.add_argument("--section", help="only the tables under the '## ' heading starting so")
     args = ap.parse_args()
     docs_path = args.docs

@@ -87,9 +87,30 @@ TEST(StoreSchema, TablesAreWellFormed) {
               std::regex(R"(^(\[(N|L|Dmax|shards)(, (N|L|Dmax))*\])?$)"));
   well_formed(schema::prep_entries(), {"unit", "dim"},
               std::regex(R"(^(\[(N|D|k|U|512)(, (D|k|dim))*\])?$)"));
+  well_formed(schema::part_entries(), {}, std::regex(R"(^(\[rows(, (L|Dmax))*\])?$)"));
   const auto j = nlohmann::json::parse(schema::store_to_json());
   EXPECT_EQ(j["store"]["entries"].size(), schema::store_entries().size());
+  EXPECT_EQ(j["part"]["entries"].size(), schema::part_entries().size());
   EXPECT_EQ(j["prep"]["entries"].size(), schema::prep_entries().size());
+}
+
+// The store's writers and readers take their names from its tables (issue 26).
+TEST(StoreSchema, NamesComeFromTheTables) {
+  EXPECT_EQ(schema::store().path(schema::kStoreItem, {{"set", "id"}, {"model", "m"}}),
+            "/sets/id/models/m");
+  EXPECT_EQ(schema::store().child(schema::kStoreItem, "done"), "done");
+  EXPECT_EQ(schema::store().attr(schema::kStoreSet, "view_of"), "view_of");
+  EXPECT_EQ(schema::store().dataset(schema::kStoreSet, "rows").dtype, "int64");
+  EXPECT_EQ(schema::part().attr(schema::kPartRoot, "item"), "item");
+  EXPECT_EQ(schema::part().child(schema::kPartRoot, "features"), "features");
+  EXPECT_EQ(schema::prep().path(schema::kPrepUnit, {{"unit", "3"}}), "/units/3");
+  EXPECT_EQ(schema::prep().child(schema::kPrepUnit, "svcca_{dim}", {{"dim", "4"}}), "svcca_4");
+  EXPECT_EQ(schema::prep().child(schema::kPrepRoot, "done"), "done");
+  EXPECT_THROW(schema::store().child(schema::kStoreItem, "top5"), std::logic_error);
+  EXPECT_THROW(schema::store().attr(schema::kStoreSet, "rows"), std::logic_error);  // a dataset
+  EXPECT_THROW(schema::part().child(schema::kPartRoot, "done"), std::logic_error);  // the store's
+  EXPECT_THROW(schema::prep().attr(schema::kPrepRoot, "complete"), std::logic_error);
+  EXPECT_THROW(schema::store().path(schema::kStoreItem, {{"set", "id"}}), std::logic_error);
 }
 
 TEST(ResultsSchema, AttributesAreDeclared) {
