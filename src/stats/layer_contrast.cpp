@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <random>
 
 #include "prh/core/error.hpp"
+#include "prh/stats/distributions.hpp"
 
 namespace prh::stats {
 
@@ -52,17 +52,64 @@ void statistics(const DepthContrastInput& in, std::size_t S, std::size_t K,
     for (std::size_t k = 0; k < K; ++k) change[s * K + k] = diff[s * K + k] - diff[r * K + k];
 }
 
-// Interval and p of the finite values of one statistic over the resamples.
-void summarize(std::vector<double> v, const BootstrapOptions& opt, double& low, double& high,
-               double& p) {
-  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return !std::isfinite(x); }), v.end());
-  percentile_interval(v, opt.resamples, opt.confidence, low, high);  // sorts
-  p = std::isnan(low) ? kNaN : percentile_pvalue(v);
+// x with f(x) = target for a decreasing f on [0, inf), by bisection (f(0)
+// >= target > 0).
+template <typename F>
+double invert_decreasing(F f, double target) {
+  double lo = 0, hi = 1;
+  while (f(hi) > target && hi < 1e12) hi *= 2;
+  for (int it = 0; it < 200 && hi - lo > 1e-14 * (1 + hi); ++it) {
+    const double mid = (lo + hi) / 2;
+    (f(mid) > target ? lo : hi) = mid;
+  }
+  return (lo + hi) / 2;
 }
 
+// Which models have a finite off-diagonal entry in any of the matrices.
+std::vector<char> models_present(const std::vector<const std::vector<double>*>& ms, int M) {
+  const auto m = static_cast<std::size_t>(M);
+  std::vector<char> here(m, 0);
+  for (std::size_t i = 0; i < m; ++i)
+    for (const auto* s : ms)
+      for (std::size_t j = 0; j < m && !here[i]; ++j)
+        here[i] = j != i && (std::isfinite((*s)[i * m + j]) || std::isfinite((*s)[j * m + i]));
+  return here;
+}
+
+// Interval and p of one statistic from its leave-one-model-out values
+// `loo[i]` (used where present[i]).
+void summarize(double est, const std::vector<double>& loo, const std::vector<char>& present,
+               double confidence, double& low, double& high, double& p) {
+  low = high = p = kNaN;
+  std::vector<double> v;
+  for (std::size_t i = 0; i < loo.size(); ++i)
+    if (present[i]) v.push_back(loo[i]);
+  const auto n = v.size();
+  if (n < 3 || std::isnan(est)) return;
+  for (double x : v)
+    if (!std::isfinite(x)) return;
+  double mean = 0;
+  for (double x : v) mean += x;
+  mean /= static_cast<double>(n);
+  double ss = 0;
+  for (double x : v) ss += (x - mean) * (x - mean);
+  const double nn = static_cast<double>(n);
+  const double se = std::sqrt((nn - 1) / nn * ss);
+  const double df = nn - 1;
+  if (!(se > 0)) {  // no spread over the models: the estimate is all there is
+    low = high = est;
+    p = est == 0 ? 1.0 : 0.0;
+    return;
+  }
+  const double tq =
+      invert_decreasing([df](double x) { return student_t_sf(x, df); }, (1 - confidence) / 2);
+  low = est - tq * se;
+  high = est + tq * se;
+  p = std::min(1.0, 2 * student_t_sf(std::fabs(est) / se, df));
+}
 }  // namespace
 
-DepthContrast depth_contrast(const DepthContrastInput& in, const BootstrapOptions& opt) {
+DepthContrast depth_contrast(const DepthContrastInput& in, double confidence) {
   PRH_CHECK_INPUT(in.M >= 0, "number of models must not be negative, got {}", in.M);
   PRH_CHECK_INPUT(in.early.size() == in.late.size(), "early: {} sets, late: {}", in.early.size(),
                   in.late.size());
@@ -79,9 +126,7 @@ DepthContrast depth_contrast(const DepthContrastInput& in, const BootstrapOption
       PRH_CHECK_INPUT(in.early[s][k].size() == mm && in.late[s][k].size() == mm,
                       "set {}, configuration {}: a matrix that is not {} x {}", s, k, in.M, in.M);
   }
-  PRH_CHECK_INPUT(opt.resamples >= 0, "resamples must not be negative, got {}", opt.resamples);
-  PRH_CHECK_INPUT(opt.confidence > 0 && opt.confidence < 1, "confidence {} outside (0, 1)",
-                  opt.confidence);
+  PRH_CHECK_INPUT(confidence > 0 && confidence < 1, "confidence {} outside (0, 1)", confidence);
 
   DepthContrast out;
   out.S = static_cast<int>(S);
@@ -90,25 +135,31 @@ DepthContrast depth_contrast(const DepthContrastInput& in, const BootstrapOption
   const std::size_t n = S * K;
   out.diff_low = out.diff_high = out.diff_p = std::vector<double>(n, kNaN);
   out.change_low = out.change_high = out.change_p = out.diff_low;
-  if (opt.resamples == 0 || n == 0) return out;
+  if (n == 0) return out;
 
-  const auto B = static_cast<std::size_t>(opt.resamples);
-  std::vector<std::vector<double>> dstar(n, std::vector<double>(B)), cstar = dstar;
-  std::mt19937_64 rng(opt.seed);
+  // The statistics without model i, for every i.
+  const auto M = static_cast<std::size_t>(in.M);
+  std::vector<std::vector<double>> dloo(n, std::vector<double>(M, kNaN)), cloo = dloo;
   std::vector<double> d, c;
-  for (std::size_t b = 0; b < B; ++b) {
-    const auto drawn = resample_models(rng, in.M);
-    statistics(in, S, K, pair_index(in.M, &drawn), d, c);
+  for (std::size_t i = 0; i < M; ++i) {
+    std::vector<int> rest;
+    for (std::size_t j = 0; j < M; ++j)
+      if (j != i) rest.push_back(static_cast<int>(j));
+    statistics(in, S, K, pair_index(in.M, &rest), d, c);
     for (std::size_t t = 0; t < n; ++t) {
-      dstar[t][b] = d[t];
-      cstar[t][b] = c[t];
+      dloo[t][i] = d[t];
+      cloo[t][i] = c[t];
     }
   }
+  const auto r = static_cast<std::size_t>(in.reference);
   for (std::size_t t = 0; t < n; ++t) {
-    if (!std::isnan(out.diff[t]))
-      summarize(std::move(dstar[t]), opt, out.diff_low[t], out.diff_high[t], out.diff_p[t]);
-    if (!std::isnan(out.change[t]))
-      summarize(std::move(cstar[t]), opt, out.change_low[t], out.change_high[t], out.change_p[t]);
+    const std::size_t s = t / K, k = t % K;
+    summarize(out.diff[t], dloo[t], models_present({&in.early[s][k], &in.late[s][k]}, in.M),
+              confidence, out.diff_low[t], out.diff_high[t], out.diff_p[t]);
+    summarize(
+        out.change[t], cloo[t],
+        models_present({&in.early[s][k], &in.late[s][k], &in.early[r][k], &in.late[r][k]}, in.M),
+        confidence, out.change_low[t], out.change_high[t], out.change_p[t]);
   }
   return out;
 }

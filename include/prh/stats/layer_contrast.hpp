@@ -1,7 +1,7 @@
 #pragma once
 // The early-minus-late contrast of the layer profile (docs/results.md,
 // "/layers and /layer_profile"), with an interval and a p-value from one
-// construction: a bootstrap over MODELS.
+// construction: a jackknife over MODELS.
 //
 // Per image set S and configuration k, from the same-depth matrices of the
 // first grid point (every model's first layer) and the last (every model's
@@ -18,28 +18,36 @@
 // late); it is 0 for the reference itself.
 //
 // Uncertainty. Pairs share models, so the M(M-1) scores are not independent;
-// the unit that was sampled is the model. Each of `resamples` resamples
-// draws M model indices with replacement (resample_models, the generator
-// seeded with `seed`: with the profile's seed the same draws as its `mean`
-// intervals) and keeps the ordered pairs of resample positions whose models
-// differ; the same draws serve every set, both depths and every
-// configuration (a paired comparison). The interval is the percentile
-// interval of the resampled statistics, and p = percentile_pvalue of the same
-// resampled statistics: the two-sided bootstrap p of "the statistic is 0",
-// whose interval at `confidence` excludes 0 exactly when p < 1 - confidence.
-// Both NaN where fewer than half the resamples gave a finite value, and
-// everywhere with resamples == 0.
+// the unit that was sampled is the model. The construction is the
+// delete-one-model jackknife: theta_(i) = the statistic recomputed without
+// model i (its pairs dropped, every set and both depths alike), for each of
+// the n models with a finite score in the statistic's matrices (both sets'
+// for change); se^2 = (n - 1) / n sum_i (theta_(i) - mean theta_(.))^2. The
+// interval is theta +- t_{n-1}(1 - (1 - confidence) / 2) se and p = 2 P(T_{n-1}
+// > |theta| / se): one construction, so the interval excludes 0 exactly when
+// p < 1 - confidence. (se = 0: the interval is [theta, theta], p 1 for theta
+// = 0 and 0 otherwise; the reference's change is 0, [0, 0], p 1.) NaN with
+// fewer than 3 models.
 //
-// What the test holds (tests/unit/test_stats_layer_contrast.cpp simulates
-// it): with models that differ in overall alignment (s_ij = a_i + a_j +
-// noise, the same a at every depth), and with model-specific depth effects
-// whose population mean is 0, the rejection rate at 0.05 stays at or below
-// 0.05; a pair-level bootstrap would not. Pure functions.
+// Why not the percentile bootstrap over models that the profile's `mean`
+// intervals use: a resample drops the pairs of two copies of one model, which
+// weights a model drawn w times by w (M - w) instead of w M and shrinks the
+// spread of model-level effects by about (M - 2) / M; the test then rejected
+// 6% of true nulls at 0.05 with 21 models (tests/unit/
+// test_stats_layer_contrast.cpp). When model effects dominate, theta is a
+// mean of per-model effects and the jackknife is exactly the one-sample t
+// test of them; when pair noise dominates (the degenerate case) it
+// overstates the variance (conservative).
+//
+// What the test holds (the unit test simulates it): with models that differ
+// in overall alignment (s_ij = a_i + a_j + noise, the same a at every depth),
+// with model-specific depth effects of population mean 0, shared by the sets
+// or each set's own, the rejection rate at 0.05 stays at or below 0.05
+// within Monte Carlo error; treating the pairs as independent units does
+// not. Pure functions, deterministic (no resampling seed).
 
 #include <cstdint>
 #include <vector>
-
-#include "prh/stats/bootstrap.hpp"
 
 namespace prh::stats {
 
@@ -53,13 +61,14 @@ struct DepthContrastInput {
 
 struct DepthContrast {
   int S = 0, K = 0;
-  // [S*K] (set-major): the statistic, its percentile interval and its
-  // bootstrap p (one construction).
+  // [S*K] (set-major): the statistic, its interval and its p (one
+  // construction).
   std::vector<double> diff, diff_low, diff_high, diff_p;
   std::vector<double> change, change_low, change_high, change_p;
 };
 
-// Throws InputError for inconsistent shapes or a reference out of range.
-DepthContrast depth_contrast(const DepthContrastInput& in, const BootstrapOptions& opt);
+// Intervals at `confidence` in (0, 1). Throws InputError for inconsistent
+// shapes or a reference out of range.
+DepthContrast depth_contrast(const DepthContrastInput& in, double confidence);
 
 }  // namespace prh::stats
