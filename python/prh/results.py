@@ -575,7 +575,8 @@ class Results:
         attrs = {"configurations": configs, "bootstrap": a.num("bootstrap", 0),
                  "confidence": a.num("confidence"), "seed": a.num("seed"),
                  "resampling": a.text("resampling", ""), "depth_rule": a.text("depth_rule", ""),
-                 "estimator": a.text("estimator", ""), "reference": a.text("reference", "")}
+                 "estimator": a.text("estimator", ""), "reference": a.text("reference", ""),
+                 "contrast": a.text("contrast", "")}
         S = "/layer_profile/{set}"
         for s in _ordered([k for k in p.keys() if isinstance(p[k], h5py.Group)], self.sets):
             d = {"depths": depths.copy(), **attrs}
@@ -777,8 +778,13 @@ class Results:
         pairs i != j and its percentile bootstrap interval over model resamples), pairs
         ([G, K] int: the finite pairs), relative, relative_ci_low, relative_ci_high ([G, K]:
         mean over the reference set's mean at the same depth, paired model resamples),
-        reference (that set), bootstrap, confidence, seed, resampling, depth_rule and
-        estimator (sentences); None when the file has none."""
+        early_late, early_late_ci_low, early_late_ci_high, early_late_p ([K]: the mean at
+        the first grid point minus the mean at the last, its interval and two-sided p from
+        one delete-one-model jackknife), early_late_change,
+        early_late_change_ci_low, early_late_change_ci_high, early_late_change_p ([K]:
+        early_late minus the reference set's; None in files written before the contrast),
+        reference (that set), bootstrap, confidence, seed, resampling, depth_rule,
+        estimator and contrast (sentences); None when the file has none."""
         d = self._layer_profile.get(set)
         if d is None:
             return None
@@ -905,6 +911,11 @@ class Results:
     def comparison_table(self):
         """prh.tables.comparison_table: the comparisons of image sets."""
         return _tables.comparison_table(self)
+
+    def layers_table(self):
+        """prh.tables.layers_table: the layer-by-layer scores /layers (as layers.csv); None
+        without /layers (layer_profile off)."""
+        return _tables.layers_table(self)
 
 
 def load(path):

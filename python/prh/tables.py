@@ -220,3 +220,26 @@ def comparison_table(r):
     return _frame(_columns("comparison"), rows)
 
 
+def layers_table(r):
+    """set, configuration, model_a, model_b, i, j, layer_a, layer_b, score: /layers/S/C[i, j,
+    layer_a, layer_b], one row per set, configuration, ordered model pair (i == j included)
+    and layer pair within the two models' layer counts (no padding rows; a model with no
+    layers has none); None when the file has no /layers (layer_profile off), as `prh export`
+    then writes no layers.csv."""
+    counts = r.model_layer_counts()
+    if counts is None:
+        return None
+    rows = []
+    m = len(r.models)
+    for s in r.sets:
+        for c in r.configurations_of(s):
+            t = r.layer_matrices(s, c)
+            if t is None:
+                continue
+            for i in range(m):
+                for j in range(m):
+                    for la in range(int(counts[i])):
+                        for lb in range(int(counts[j])):
+                            rows.append((s, c, r.models[i], r.models[j], i, j, la, lb,
+                                         float(t[i, j, la, lb])))
+    return _frame(_columns("layers"), rows, ints=("i", "j", "layer_a", "layer_b"))

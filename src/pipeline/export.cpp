@@ -17,6 +17,7 @@
 #include "export_tables.hpp"
 #include "prh/core/error.hpp"
 #include "prh/store/results_groups.hpp"
+#include "prh/store/results_layers.hpp"
 #include "prh/store/results_reader.hpp"
 
 namespace prh::pipeline {
@@ -398,6 +399,39 @@ Table groups_correlations_table(const ResultsData& r, const store::GroupsData& g
   return t;
 }
 
+// /layers (layer_profile on): one row per set, configuration, ordered model
+// pair (i, j), i == j included, and layer pair (layer_a < L_i, layer_b <
+// L_j): /layers/S/C[i, j, layer_a, layer_b]; padding and absent models
+// (no layers) have no rows, a pair not scored an empty score.
+Table layers_table(const std::string& path, const ResultsData& r, const store::LayersLayout& ll) {
+  Table t{"layers", schema::columns("layers"), {}};
+  const std::size_t m = r.models.size();
+  PRH_CHECK_INPUT(ll.layer_counts.size() == m, "{}: /layers has {} layer counts for {} models",
+                  path, ll.layer_counts.size(), m);
+  for (const auto& s : r.sets)
+    for (const auto& a : s.configurations) {
+      int lmax = 0;
+      const auto v = store::read_layer_matrices(path, s.name, a.name, lmax);
+      const auto L = static_cast<std::size_t>(lmax);
+      for (std::size_t i = 0; i < m; ++i)
+        PRH_CHECK_INPUT(ll.layer_counts[i] >= 0 && ll.layer_counts[i] <= lmax,
+                        "{}: /layers/{}/{}: model {} has {} layers, more than {}", path, s.name,
+                        a.name, r.models[i], ll.layer_counts[i], lmax);
+      for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < m; ++j)
+          for (std::int64_t la = 0; la < ll.layer_counts[i]; ++la)
+            for (std::int64_t lb = 0; lb < ll.layer_counts[j]; ++lb) {
+              const auto x = ((i * m + j) * L + static_cast<std::size_t>(la)) * L +
+                             static_cast<std::size_t>(lb);
+              t.rows.push_back({text(s.name), text(a.name), text(r.models[i]), text(r.models[j]),
+                                integer(static_cast<std::int64_t>(i)),
+                                integer(static_cast<std::int64_t>(j)), integer(la), integer(lb),
+                                number(v[x])});
+            }
+    }
+  return t;
+}
+
 }  // namespace
 
 void export_results(const std::string& results_path, const std::string& format,
@@ -433,6 +467,9 @@ void export_results(const std::string& results_path, const std::string& format,
     tables.push_back(groups_table(r, groups));
     tables.push_back(groups_correlations_table(r, groups));
   }
+  // The layer-by-layer scores, only when the file has them (layer_profile on).
+  const auto layers = store::read_layers_layout(results_path);
+  if (layers.enabled) tables.push_back(layers_table(results_path, r, layers));
   std::vector<std::string> written;
   json files = json::array();
   for (const auto& t : tables) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "prh/core/error.hpp"
+#include "prh/stats/layer_contrast.hpp"
 #include "prh/stats/layer_profile.hpp"
 #include "prh/stats/sweep.hpp"
 #include "reduce_parts.hpp"
@@ -93,6 +94,35 @@ store::LayerProfile layer_profile(const config::Sweep& sweep, const Plan& plan,
         o.relative_ci_low[to] = rc.relative_low[from];
         o.relative_ci_high[to] = rc.relative_high[from];
       }
+  }
+  // The early-minus-late contrast per set and its change relative to the
+  // reference (stats/layer_contrast.hpp): the first grid point (every
+  // model's first layer) against the last; interval and p from one
+  // leave-one-model-out jackknife.
+  stats::DepthContrastInput dc;
+  dc.M = M;
+  dc.reference = 0;
+  for (int si = 0; si < S && G > 0; ++si) {
+    dc.early.push_back(same[static_cast<std::size_t>(si)][0]);
+    dc.late.push_back(same[static_cast<std::size_t>(si)][static_cast<std::size_t>(G - 1)]);
+  }
+  const auto ct = stats::depth_contrast(dc, sweep.confidence);
+  for (int si = 0; si < S; ++si) {
+    auto& o = p.sets[static_cast<std::size_t>(si)];
+    const auto take = [&](const std::vector<double>& v) {
+      if (v.empty()) return std::vector<double>(K, std::nan(""));
+      return std::vector<double>(
+          v.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(si) * K),
+          v.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(si + 1) * K));
+    };
+    o.early_late = take(ct.diff);
+    o.early_late_ci_low = take(ct.diff_low);
+    o.early_late_ci_high = take(ct.diff_high);
+    o.early_late_p = take(ct.diff_p);
+    o.early_late_change = take(ct.change);
+    o.early_late_change_ci_low = take(ct.change_low);
+    o.early_late_change_ci_high = take(ct.change_high);
+    o.early_late_change_p = take(ct.change_p);
   }
   return p;
 }

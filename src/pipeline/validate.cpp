@@ -5,10 +5,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <ostream>
 
 #include "prh/core/error.hpp"
 #include "prh/data/image.hpp"
+#include "prh/data/views.hpp"
 #include "prh/metrics/registry.hpp"
 #include "prh/models/model.hpp"
 #include "prh/store/imported_features.hpp"
@@ -169,6 +171,36 @@ void check_output(const std::string& field, const std::string& file,
   }
 }
 
+// Which sets are views, as `prh embed` decides (embed.cpp's find_views;
+// docs/store.md, "Views"): the first earlier set, itself not a view, whose
+// rows data::view_rows proves are the set's images bit for bit; never a set
+// that a model gives imported features for.
+void find_views(const config::Sweep& sweep,
+                const std::vector<std::unique_ptr<data::Source>>& sources, ValidateReport& r) {
+  for (std::size_t s = 0; s < sweep.image_sets.size(); ++s) {
+    if (!sources[s]) continue;
+    bool given = false;
+    for (const auto& m : sweep.models)
+      given = given || (m.imported() && m.has_set(sweep.image_sets[s].name));
+    if (given) continue;
+    for (std::size_t t = 0; t < s; ++t) {
+      if (!r.view_of[t].empty() || !sources[t]) continue;
+      try {
+        auto rows = data::view_rows(
+            sweep.image_sets[s].source.spec, sweep.image_sets[t].source.spec, *sources[t],
+            fmt::format("image_sets[{}] '{}'", s, sweep.image_sets[s].name));
+        if (!rows) continue;
+        r.view_of[s] = sweep.image_sets[t].name;
+        r.view_rows[s] = static_cast<std::int64_t>(rows->size());
+        break;
+      } catch (const std::exception& e) {
+        r.problems.emplace_back(e.what());
+        break;
+      }
+    }
+  }
+}
+
 template <typename T>
 std::string count_of(T n, const char* one, const char* many) {
   return fmt::format("{} {}", n, n == 1 ? one : many);
@@ -183,13 +215,15 @@ ValidateReport validate(const config::Sweep& sweep, const ValidateOptions& opt) 
   r.metric_configurations = configs.size();
 
   // Image sets: their sizes (opening the sources when paths are checked).
+  std::vector<std::unique_ptr<data::Source>> sources(sweep.image_sets.size());
   for (std::size_t i = 0; i < sweep.image_sets.size(); ++i) {
     const auto& set = sweep.image_sets[i];
     const std::string who = fmt::format("image_sets[{}] '{}'", i, set.name);
     std::optional<std::int64_t> size;
     if (opt.check_paths) {
       try {
-        size = data::make_source(set.source.spec, who)->size();
+        sources[i] = data::make_source(set.source.spec, who);
+        size = sources[i]->size();
       } catch (const InputError& e) {
         problems.emplace_back(e.what());
       } catch (const std::exception& e) {
@@ -204,6 +238,10 @@ ValidateReport validate(const config::Sweep& sweep, const ValidateOptions& opt) 
     if (size)
       for (const auto& c : configs) check_size(c, who, *size, problems);
   }
+
+  r.view_of.assign(sweep.image_sets.size(), "");
+  r.view_rows.assign(sweep.image_sets.size(), 0);
+  if (opt.check_paths && problems.empty()) find_views(sweep, sources, r);
 
   if (opt.check_paths) {
     for (std::size_t i = 0; i < sweep.models.size(); ++i)
@@ -244,9 +282,19 @@ std::string summary(const config::Sweep& sweep, const ValidateReport& report) {
     sets += fmt::format(" ({} images)", join(known));
   else if (!known.empty())
     sets += fmt::format(" ({} images; the others' sizes need the paths)", join(named));
-  return fmt::format(
+  std::string out = fmt::format(
       "{}: OK: {}, {}, {}", sweep.file, sets, count_of(sweep.models.size(), "model", "models"),
       count_of(report.metric_configurations, "metric configuration", "metric configurations"));
+  std::vector<std::string> views;
+  for (std::size_t i = 0; i < report.view_of.size() && i < sweep.image_sets.size(); ++i)
+    if (!report.view_of[i].empty())
+      views.push_back(fmt::format("{} ({} rows of {})", sweep.image_sets[i].name,
+                                  report.view_rows[i], report.view_of[i]));
+  if (!views.empty())
+    out += fmt::format(
+        "\n{} (image sets that are rows of another set, read through them, not embedded): {}",
+        count_of(views.size(), "view", "views"), join(views));
+  return out;
 }
 
 int run_validate(const std::string& config_path, const ValidateOptions& opt, std::ostream& out,

@@ -59,6 +59,8 @@ const std::vector<ExportTable>& export_tables() {
         "n_across", "effect", "effect_ci_low", "effect_ci_high", "effect_pvalue", "effect_qvalue"}},
       {"groups_correlations",
        {"set", "correlation", "config_a", "config_b", "r", "p", "n", "ci_low", "ci_high"}},
+      {"layers",
+       {"set", "configuration", "model_a", "model_b", "i", "j", "layer_a", "layer_b", "score"}},
   };
   return tables;
 }

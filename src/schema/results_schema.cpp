@@ -83,6 +83,8 @@ std::vector<Entry> layers_entries() {
       A("/layer_profile", "seed", "int64", "", req, "seed of the resamples"),
       A("/layer_profile", "resampling", "string", "", req, "\"models\""),
       A("/layer_profile", "reference", "string", "", req, "the set relative divides by"),
+      A("/layer_profile", "contrast", "string", "", opt,
+        "sentence: early_late and its change (absent before the contrast)"),
       D("/layer_profile/depths", "float64", "[G]", req, "the depth grid (g + 1) / G"),
       G("/layer_profile/{set}", req, "one group per image set"),
       D("/layer_profile/{set}/mean", "float64", "[G, K]", req, "mean same-depth score"),
@@ -93,6 +95,18 @@ std::vector<Entry> layers_entries() {
         "mean over the reference set's mean at the same depth"),
       D("/layer_profile/{set}/relative_ci_low", "float64", "[G, K]", req, "interval"),
       D("/layer_profile/{set}/relative_ci_high", "float64", "[G, K]", req, "interval"),
+      D("/layer_profile/{set}/early_late", "float64", "[K]", opt,
+        "mean at the first grid point minus mean at the last"),
+      D("/layer_profile/{set}/early_late_ci_low", "float64", "[K]", opt, "interval"),
+      D("/layer_profile/{set}/early_late_ci_high", "float64", "[K]", opt, "interval"),
+      D("/layer_profile/{set}/early_late_p", "float64", "[K]", opt,
+        "jackknife (delete one model) t p of early_late = 0, the interval's construction"),
+      D("/layer_profile/{set}/early_late_change", "float64", "[K]", opt,
+        "early_late minus the reference set's"),
+      D("/layer_profile/{set}/early_late_change_ci_low", "float64", "[K]", opt, "interval"),
+      D("/layer_profile/{set}/early_late_change_ci_high", "float64", "[K]", opt, "interval"),
+      D("/layer_profile/{set}/early_late_change_p", "float64", "[K]", opt,
+        "jackknife (delete one model) t p of early_late_change = 0, the interval's construction"),
   };
 }
 

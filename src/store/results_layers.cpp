@@ -88,6 +88,20 @@ void LayerMatrixWriter::write(int set, int config, int i, int j, const metrics::
                 ji.v.data());
 }
 
+LayersLayout read_layers_layout(const std::string& path) {
+  h5::quiet();
+  auto file = h5::open_file_readonly(path);
+  LayersLayout ll;
+  const std::string root(schema::kLayersRoot);
+  if (!h5::exists(file.id(), root)) return ll;
+  auto g = h5::open_group(file.id(), root);
+  ll.enabled = true;
+  ll.layer_counts = h5::read_attr_ints(g.id(), schema::attr(schema::kLayersRoot, "layer_counts"));
+  ll.max_layers =
+      static_cast<int>(h5::read_attr_int(g.id(), schema::attr(schema::kLayersRoot, "max_layers")));
+  return ll;
+}
+
 std::vector<double> read_layer_matrices(const std::string& path, const std::string& set,
                                         const std::string& config, int& max_layers) {
   h5::quiet();
@@ -128,6 +142,15 @@ void write_layer_profile(const std::string& path, const LayerProfile& p) {
                  static_cast<std::int64_t>(p.seed));
   h5::write_attr(g.id(), schema::attr(schema::kLayerProfile, "resampling"), std::string("models"));
   h5::write_attr(g.id(), schema::attr(schema::kLayerProfile, "reference"), p.reference);
+  h5::write_attr(
+      g.id(), schema::attr(schema::kLayerProfile, "contrast"),
+      std::string("early_late = mean at the first grid point (every model's first layer) minus "
+                  "mean at the last (every model's last layer); early_late_change = early_late "
+                  "minus the reference set's (0 for the reference). Interval and p from one "
+                  "construction, the delete-one-model jackknife (each model's pairs dropped in "
+                  "turn, n = the models with a score): theta +- t_{n-1} se at confidence, p = "
+                  "2 P(T_{n-1} > |theta| / se); the interval excludes 0 exactly when p < 1 - "
+                  "confidence (stats::depth_contrast)"));
   const auto G = static_cast<h5::hsize>(p.depths.size());
   const auto K = static_cast<h5::hsize>(p.configurations.size());
   h5::write_doubles(g.id(), schema::child(schema::kLayerProfile, "depths"), {G}, p.depths);
@@ -143,6 +166,14 @@ void write_layer_profile(const std::string& path, const LayerProfile& p) {
     h5::write_doubles(sg.id(), cn("relative"), {G, K}, s.relative);
     h5::write_doubles(sg.id(), cn("relative_ci_low"), {G, K}, s.relative_ci_low);
     h5::write_doubles(sg.id(), cn("relative_ci_high"), {G, K}, s.relative_ci_high);
+    h5::write_doubles(sg.id(), cn("early_late"), {K}, s.early_late);
+    h5::write_doubles(sg.id(), cn("early_late_ci_low"), {K}, s.early_late_ci_low);
+    h5::write_doubles(sg.id(), cn("early_late_ci_high"), {K}, s.early_late_ci_high);
+    h5::write_doubles(sg.id(), cn("early_late_p"), {K}, s.early_late_p);
+    h5::write_doubles(sg.id(), cn("early_late_change"), {K}, s.early_late_change);
+    h5::write_doubles(sg.id(), cn("early_late_change_ci_low"), {K}, s.early_late_change_ci_low);
+    h5::write_doubles(sg.id(), cn("early_late_change_ci_high"), {K}, s.early_late_change_ci_high);
+    h5::write_doubles(sg.id(), cn("early_late_change_p"), {K}, s.early_late_change_p);
   }
 }
 

@@ -28,6 +28,13 @@ cknna: asymmetric, linear CKA), calibration on the headline. Checked:
   maximum of /layers[i, j] and /layers is the same as with last layers only;
 - the Python reader (prh.results: layer_matrices, layer_profile,
   model_layer_counts) reads them; the report draws the layer-profile figure;
+- /layer_profile's early-minus-late contrast: early_late = mean at the first
+  grid point minus mean at the last, early_late_change = that minus the
+  reference's (0, p 1 for the reference); intervals hold the estimate and
+  exclude 0 exactly when p < 1 - confidence;
+- `prh export` writes layers.csv, /layers in long format without the
+  padding, equal to the file's doubles, and prh.tables.layers_table gives
+  the same rows; no layers.csv without /layers;
 - `layer_profile: 3` is refused naming the key.
 """
 import os
@@ -165,6 +172,27 @@ def check_layers(path, feats):
         check(bool(np.all((p["relative_ci_low"] <= p["relative"] + 1e-12)
                           & (p["relative"] <= p["relative_ci_high"] + 1e-12))),
               f"relative {s}: the interval holds it")
+        # the early-minus-late contrast: the first grid point's mean minus the last's,
+        # minus the reference's; interval and p from the same resamples (docs/results.md)
+        el, ch = p["early_late"], p["early_late_change"]
+        if check(el is not None and ch is not None and el.shape == (len(CONFIGS),),
+                 f"early_late {s}: [K]"):
+            check(np.allclose(el, p["mean"][0] - p["mean"][G - 1], rtol=0, atol=1e-12),
+                  f"early_late {s}: {el} vs mean first - last {p['mean'][0] - p['mean'][G - 1]}")
+            check(np.allclose(ch, el - ref["early_late"], rtol=0, atol=1e-12),
+                  f"early_late_change {s}: {ch} vs early_late - reference's")
+            conf = p["confidence"]
+            for name, v in (("early_late", el), ("early_late_change", ch)):
+                lo, hi, pv = p[name + "_ci_low"], p[name + "_ci_high"], p[name + "_p"]
+                check(bool(np.all((lo <= v + 1e-12) & (v <= hi + 1e-12))),
+                      f"{name} {s}: the interval holds it: {lo} {v} {hi}")
+                check(bool(np.all((pv >= 0) & (pv <= 1))), f"{name} {s}: p in [0, 1]: {pv}")
+                check(np.array_equal((lo > 0) | (hi < 0), pv < 1 - conf),
+                      f"{name} {s}: the interval excludes 0 exactly when p < 1 - confidence: "
+                      f"{lo} {hi} {pv}")
+            if s == "id":
+                check(np.all(ch == 0) and np.all(p["early_late_change_p"] == 1),
+                      f"early_late_change of the reference: 0, p 1: {ch}")
         # depth 1 = the last layers = the headline with last_layer_only
         with h5py.File(path, "r") as h:
             cs = h[f"correlation/{s}"]
@@ -236,7 +264,47 @@ def main(tmp):
     html = open(f"{tmp}/report/index.html", encoding="utf-8").read() if rep.returncode == 0 else ""
     check("Alignment by relative depth" in html, "report: the layer-profile section")
 
-    # 6. a bad value
+    # 6. export: layers.csv, long format, = /layers without the padding, and prh.tables
+    out = f"{tmp}/export"
+    ex = subprocess.run([PRH, "export", f"{tmp}/prof.results.h5", "--format", "csv", "--out", out],
+                        capture_output=True, text=True, env=ENV)
+    check(ex.returncode == 0, f"export: {ex.stderr[-1500:]}")
+    rows = open(f"{out}/layers.csv", encoding="utf-8").read().splitlines() if ex.returncode == 0 else []
+    cols = prh.results.SCHEMA["tables"]["layers"]
+    check(bool(rows) and rows[0].split(",") == cols, f"layers.csv header {rows[:1]} vs {cols}")
+    rp = prh.results.load(f"{tmp}/prof.results.h5")
+    want = []
+    for s in rp.sets:
+        for cn in rp.configurations_of(s):
+            t = rp.layer_matrices(s, cn)
+            for i, a in enumerate(MODELS):
+                for j, b in enumerate(MODELS):
+                    for la in range(LAYERS[a]):
+                        for lb in range(LAYERS[b]):
+                            want.append((s, cn, a, b, i, j, la, lb, t[i, j, la, lb]))
+    got = [x.split(",") for x in rows[1:]]
+    check(len(got) == len(want), f"layers.csv: {len(got)} rows, /layers has {len(want)} (no padding)")
+    ok = len(got) == len(want)
+    for g, w in zip(got, want):
+        same = (g[:4] == list(w[:4]) and [int(x) for x in g[4:8]] == list(w[4:8])
+                and (float(g[8]) == w[8] if g[8] else np.isnan(w[8])))
+        if not same:
+            ok = False
+            check(False, f"layers.csv row {g} vs /layers {w}")
+            break
+    check(ok, "layers.csv equals /layers (exact doubles), in order")
+    df = rp.layers_table()
+    check(df is not None and list(df.columns) == cols and len(df) == len(want)
+          and np.array_equal(df["score"].to_numpy(), np.array([w[8] for w in want]), equal_nan=True)
+          and list(df["layer_b"][:3]) == [w[7] for w in want[:3]],
+          "prh.tables.layers_table: the rows of layers.csv")
+    ex = subprocess.run([PRH, "export", f"{tmp}/base.results.h5", "--format", "csv", "--out",
+                         f"{tmp}/export_base"], capture_output=True, text=True, env=ENV)
+    check(ex.returncode == 0 and not os.path.exists(f"{tmp}/export_base/layers.csv")
+          and prh.results.load(f"{tmp}/base.results.h5").layers_table() is None,
+          "without /layers: no layers.csv, layers_table() None")
+
+    # 7. a bad value
     bad = write_config(tmp, "bad", store, "layer_profile: 3\n")
     prh_run.expect_error(["reduce", bad], ["layer_profile"], "layer_profile: 3")
 

@@ -76,6 +76,9 @@ def main(tmp):
     r = prh("validate", cfg, env=os.environ)
     check(r.returncode == 0, f"validate: exit {r.returncode}: {r.stdout}{r.stderr}")
     check("OK: 4 image sets (30, 8, 30, 16 images)" in r.stdout, f"validate summary: {r.stdout!r}")
+    check("3 views (image sets that are rows of another set, read through them, not embedded): "
+          "base@subsample=8 (8 rows of base), base@subsample=30 (30 rows of base), "
+          "base@subsample=16 (16 rows of base)" in r.stdout, f"validate names the views: {r.stdout!r}")
 
     r = mpi(2, "embed", cfg)
     check(r.returncode == 0, f"embed: exit {r.returncode}: {r.stderr[-3000:]}")

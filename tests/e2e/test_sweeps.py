@@ -76,6 +76,11 @@ def main(tmp):
     check(r.returncode == 0, f"validate: exit {r.returncode}: {r.stdout}{r.stderr}")
     sizes = ", ".join(str(n) for n in [60, 40] + SIZES)
     check(f"OK: 10 image sets ({sizes} images)" in r.stdout, f"validate summary: {r.stdout!r}")
+    # validate names the views as embed will find them: set (n rows of base)
+    want = ", ".join(f"{v} ({len(VIEWS[v][1])} rows of {VIEWS[v][0]})"
+                     for v in GENERATED if v in VIEWS)
+    check(f"{len(VIEWS)} views (image sets that are rows of another set, read through them, "
+          f"not embedded): {want}" in r.stdout, f"validate names the views {want}: {r.stdout!r}")
 
     r = mpi(2, "embed", cfg)
     check(r.returncode == 0, f"embed on 2 ranks: exit {r.returncode}: {r.stderr[-3000:]}")

@@ -73,7 +73,8 @@ PUBLIC = {
                 "null_scores", "pair_index", "model_groups", "missing", "comparison", "comparison_methods",
                 "alignment_table", "correlation_table", "accuracy_correlation_table", "predictions_table",
                 "calibration_table", "agreement_table", "sweep_table", "comparison_table",
-                "layer_matrices", "model_layer_counts", "layer_profile", "layer_profile_sets"],
+                "layer_matrices", "model_layer_counts", "layer_profile", "layer_profile_sets",
+                "layers_table"],
     "attributes": ["path", "format", "prh_version", "config_hash", "config_file", "store", "device",
                    "config", "identity", "complete", "models", "layer_counts", "classes",
                    "configurations", "sets", "comparisons", "sweeps", "groups"],
@@ -176,6 +177,9 @@ def write_tiny(path):
                      "relative_ci_high"):
             lp[f"b/{name}"] = np.arange(4, dtype=float).reshape(2, 2)
         lp["b/pairs"] = np.full((2, 2), 6, np.int64)
+        lp.attrs["contrast"] = "early minus late"
+        for name in ("early_late", "early_late_ci_low", "early_late_ci_high", "early_late_p"):
+            lp[f"b/{name}"] = np.array([0.25, -0.5])
 
 
 def test_reader(path):
@@ -227,6 +231,9 @@ def test_reader(path):
           and lp["relative"][1, 1] == 3.0 and lp["pairs"][0, 0] == 6 and lp["reference"] == "b"
           and lp["configurations"] == CONFIGS and lp["bootstrap"] == 10,
           f"layer_profile(): {lp}")
+    check(lp["early_late"].shape == (2,) and lp["early_late_p"][1] == -0.5
+          and lp["early_late_change"] is None and lp["contrast"] == "early minus late",
+          f"layer_profile(): the early-minus-late contrast [K], None where absent: {lp}")
     check(r.layer_profile("a") is None and r.layer_profile_sets() == ["b"], "layer_profile absent: None")
     import prh.summary
     out = io.StringIO()

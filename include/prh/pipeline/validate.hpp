@@ -8,7 +8,9 @@
 //     (k <= N - 1), and the other metrics' size limits;
 //   - with paths: model files are readable regular files, their sidecars load,
 //     image sources open (which gives their real sizes), and the folders of
-//     `store` and `results` exist or can be created.
+//     `store` and `results` exist or can be created; and which sets are
+//     views (docs/store.md, "Views": rows of an earlier set, never embedded),
+//     found as `prh embed` finds them (data::view_rows).
 
 #include <iosfwd>
 #include <optional>
@@ -32,6 +34,10 @@ struct ValidateReport {
   // Images per set, where known (noise counts; with paths, the opened sources).
   std::vector<std::optional<std::int64_t>> set_sizes;
   std::size_t metric_configurations = 0;  // after defaults are filled in
+  // Per set (with paths): the set whose rows it is ("" : embedded, or not
+  // known without paths), and how many of that set's rows it reads.
+  std::vector<std::string> view_of;
+  std::vector<std::int64_t> view_rows;
 };
 
 // Checks a parsed (schema-valid) sweep.
@@ -39,7 +45,9 @@ ValidateReport validate(const config::Sweep& sweep, const ValidateOptions& opt);
 
 // The one-line summary of a report without problems, e.g. "configs/x.yaml:
 // OK: 3 image sets (1000, 1000, 1000 images), 17 models, 26 metric
-// configurations".
+// configurations"; with views, a second line naming them, e.g. "2 views
+// (image sets that are rows of another set, read through them, not
+// embedded): id@subsample=250 (250 rows of id), id@blend=0 (1000 rows of id)".
 std::string summary(const config::Sweep& sweep, const ValidateReport& report);
 
 // Loads CONFIG and checks it; prints the summary on `out` and returns 0, or

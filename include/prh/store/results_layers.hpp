@@ -51,6 +51,10 @@ class LayerMatrixWriter {
   std::vector<std::vector<std::size_t>> slots_;  // [set][config]
 };
 
+// The /layers attributes of a results file: enabled false (and nothing else
+// set) when the file has no /layers (layer_profile off).
+LayersLayout read_layers_layout(const std::string& path);
+
 // /layers/S/C as [M*M*Lmax*Lmax] row-major, and Lmax.
 std::vector<double> read_layer_matrices(const std::string& path, const std::string& set,
                                         const std::string& config, int& max_layers);
@@ -72,6 +76,12 @@ struct LayerProfile {
     // interval of the same model resamples.
     std::vector<double> relative, relative_ci_low, relative_ci_high;
     std::vector<std::int64_t> pairs;  // [G*K] finite ordered pairs
+    // [K] (stats/layer_contrast.hpp): mean at the first grid point minus
+    // mean at the last, and that minus the reference set's; each with the
+    // percentile interval and the bootstrap p of the same model resamples.
+    std::vector<double> early_late, early_late_ci_low, early_late_ci_high, early_late_p;
+    std::vector<double> early_late_change, early_late_change_ci_low, early_late_change_ci_high,
+        early_late_change_p;
   };
   std::vector<Set> sets;
 };

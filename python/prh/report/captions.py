@@ -111,7 +111,28 @@ def layer_profile(ctx, sets, p0):
                     "divides its own two means: a paired comparison); a line that stays near 1 at "
                     "shallow depths and falls at deep ones means early-layer alignment survives "
                     "the shift better than late-layer alignment. ")
+    if p0.get("early_late_change") is not None:
+        caption += ("Last row: per set, the mean at the first grid point minus the mean at depth 1 "
+                    "(filled circle) and that difference minus the reference set's (open square, "
+                    "with its p), each with its jackknife interval over the models (the table "
+                    "below). ")
     return caption + provenance(ctx, sets)
+
+
+def layer_contrast(p0):
+    return ("Does early-layer alignment survive the shift better than late? early_late = the mean "
+            "at the first grid point (every model's first layer) minus the mean at depth 1 (every "
+            "model's last layer); change = early_late of the set minus that of "
+            f"{esc(p0.get('reference'))} (positive: relative to {esc(p0.get('reference'))}, the "
+            "last layers lose more than the first). Interval "
+            f"({p0['confidence']:.0%}) and two-sided p from one construction over the models, "
+            "the delete-one-model jackknife with Student's t on n - 1 degrees of freedom (n "
+            "models), so the interval excludes 0 exactly when p &lt; "
+            f"{1 - p0['confidence']:.2g}. Pairs share models, so the models are left out, "
+            "never single pairs; in simulation (docs/results.md) the test holds its level when "
+            "models differ in overall alignment and in their own depth effects. Raw scores: a "
+            "metric whose chance level differs between first and last layers (CKA, with the "
+            "layers' widths) moves early_late by that difference too.")
 
 
 def predictions(ctx, sets, labelled):

@@ -325,9 +325,10 @@ def draw_layer_profile(ctx, sets, confs, profiles):
     same-depth score (grey dotted: mutual_knn's chance level k / (N - 1) of the
     first set); bottom, when stored: relative to the reference set's."""
     has_rel = all(profiles[s].get("relative") is not None for s in sets)
+    has_ct = all(profiles[s].get("early_late_change") is not None for s in sets)
     nrow, ncol = (2 if has_rel else 1), len(confs)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.5 * ncol + 1.0, 2.8 * nrow), squeeze=False,
-                             layout="constrained", sharex=True)
+    fig, axes = plt.subplots(nrow + has_ct, ncol, figsize=(3.5 * ncol + 1.0, 2.8 * (nrow + has_ct)),
+                             squeeze=False, layout="constrained")
     cols = colours(len(sets), 0.05, 0.9)
     markers = ["o", "s", "^", "D", "v", "P", "X", "*"]
     for k, conf in enumerate(confs):
@@ -361,6 +362,34 @@ def draw_layer_profile(ctx, sets, confs, profiles):
             if row == nrow - 1:
                 ax.set_xlabel("relative depth (layer l of L at (l + 1) / L)")
             ax.set_xlim(0, 1.02)
+            ax.grid(color="#e5e5e5", lw=0.6)
+            ax.set_axisbelow(True)
+        if has_ct:
+            # the early-minus-late contrast: per set, (first - last) and its
+            # change from the reference, with intervals and p (one construction)
+            ax = axes[nrow][k]
+            for n_s, s in enumerate(sets):
+                p = profiles[s]
+                c = p["configurations"].index(conf)
+                for off, key, mk in ((-0.15, "early_late", "o"), (0.15, "early_late_change", "s")):
+                    v, lo, hi = p[key][c], p[key + "_ci_low"][c], p[key + "_ci_high"][c]
+                    if not np.isfinite(v):
+                        continue
+                    err = ([[v - lo], [hi - v]] if np.isfinite(lo) and np.isfinite(hi) else None)
+                    ax.errorbar([v], [n_s + off], xerr=err, fmt=mk, ms=4,
+                                color=cols[n_s], mfc=cols[n_s] if mk == "o" else "white",
+                                lw=1.1, capsize=2)
+                    pv = p[key + "_p"][c]
+                    if key == "early_late_change" and n_s > 0 and np.isfinite(pv):
+                        ax.annotate(f"p={pv:.3g}", (v, n_s + off), xytext=(3, -3),
+                                    textcoords="offset points", fontsize=6, color="#444444")
+            ax.axvline(0.0, color="#777777", lw=0.9, ls=":")
+            ax.set_yticks(range(len(sets)))
+            ax.set_yticklabels(sets, fontsize=7)
+            ax.invert_yaxis()
+            ax.set_xlabel("first minus last layers (o); its change from "
+                          f"{profiles[sets[0]].get('reference') or 'reference'} (\u25a1)",
+                          fontsize=8)
             ax.grid(color="#e5e5e5", lw=0.6)
             ax.set_axisbelow(True)
     axes[0][0].legend(loc="best", frameon=False, fontsize=7)

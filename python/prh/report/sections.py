@@ -275,6 +275,27 @@ def layer_profile(ctx, page):
     body += table_html("layer_profile", "Numbers: mean same-depth alignment",
                        ["set", "configuration", "depth", "mean", "ci_low", "ci_high", "relative",
                         "relative_ci_low", "relative_ci_high"], rows)
+    # the early-minus-late contrast, with interval and p (one construction)
+    names = ["early_late", "early_late_ci_low", "early_late_ci_high", "early_late_p",
+             "early_late_change", "early_late_change_ci_low", "early_late_change_ci_high",
+             "early_late_change_p"]
+    crows = []
+    for s in sets:
+        p = profiles[s]
+        if any(p.get(n) is None for n in names):
+            continue
+        for conf in confs:
+            c = p["configurations"].index(conf)
+            crows.append([s, conf] + [{"v": p[n][c], "h5": f"/layer_profile/{s}/{n}", "idx": (c,)}
+                                      for n in names])
+    if crows:
+        body += ("<p>" + captions.layer_contrast(p0) + "</p>\n")
+        body += table_html("layer_contrast",
+                           "Numbers: first layers minus last layers, and its change from "
+                           + str(p0.get("reference")),
+                           ["set", "configuration", "early_late", "ci_low", "ci_high", "p",
+                            "change", "change_ci_low", "change_ci_high", "change_p"], crows,
+                           open_=True)
     page.section("layer_profile", "Alignment by relative depth", body)
 
 
