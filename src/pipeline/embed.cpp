@@ -317,16 +317,11 @@ void check_parts(const std::string& store, const store::StoreLayout& layout,
   }
 }
 
-// One work item: its rows through the model in batches aligned to the
-// shard's start (the same batches whatever the ranks), written, then marked
-// done. An unreadable image is skipped (a zero input, flagged) when the
-// config says on_bad_image: skip.
-void embed_item(const config::Sweep& sweep, const store::StoreLayout& layout,
-                const data::Source& src, const WorkItem& it, models::Model& model,
-                store::ItemWriter& writer) {
+// A zeroed buffer for a work item's features [rows, L, dmax]; running out
+// of memory is bad input (shard_size too large).
+std::vector<float> item_buffer(const store::StoreLayout& layout, const WorkItem& it, std::int64_t L,
+                               std::int64_t dmax) {
   const auto& ml = layout.models[static_cast<std::size_t>(it.model)];
-  const auto L = static_cast<std::int64_t>(ml.layer_dims.size());
-  const std::int64_t dmax = *std::max_element(ml.layer_dims.begin(), ml.layer_dims.end());
   std::vector<float> feats;
   try {
     feats.assign(static_cast<std::size_t>(it.rows * L * dmax), 0.0f);
@@ -337,47 +332,79 @@ void embed_item(const config::Sweep& sweep, const store::StoreLayout& layout,
         ml.name, layout.sets[static_cast<std::size_t>(it.set)].name,
         static_cast<std::uint64_t>(it.rows * L * dmax) * sizeof(float), it.rows, L, dmax));
   }
+  return feats;
+}
+
+// The model's input for the item's rows b0 .. b0 + nb - 1 into `batch_in`.
+// An unreadable image is skipped (a zero input, flagged) when the config
+// says on_bad_image: skip.
+void batch_input(const config::Sweep& sweep, const store::StoreLayout& layout,
+                 const data::Source& src, const WorkItem& it, models::Model& model,
+                 store::ItemWriter& writer, std::int64_t b0, std::int64_t nb,
+                 std::vector<float>& batch_in, std::vector<float>& one) {
+  batch_in.clear();
+  for (std::int64_t r = 0; r < nb; ++r) {
+    const std::int64_t row = it.row0 + b0 + r;
+    try {
+      data::Item item = src.get(row);
+      data::apply(model.sidecar().transform, item.image, one);
+    } catch (const InputError& e) {
+      if (sweep.on_bad_image != "skip") throw;
+      spdlog::warn("skipping image {} of set '{}': {}", row,
+                   layout.sets[static_cast<std::size_t>(it.set)].name, e.what());
+      writer.mark_skipped(it.set, row);
+      const auto c = static_cast<std::size_t>(model.sidecar().transform.channels);
+      const auto sz = static_cast<std::size_t>(model.sidecar().input_size);
+      one.assign(c * sz * sz, 0.0f);
+    }
+    batch_in.insert(batch_in.end(), one.begin(), one.end());
+  }
+}
+
+// Copies the batch's nb rows of every layer into the item's features (row
+// b0 + r of [rows, L, dmax]), refusing a non-finite one.
+void copy_batch(const store::StoreLayout& layout, const WorkItem& it, const models::Output& out,
+                std::int64_t b0, std::int64_t nb, std::int64_t dmax, std::vector<float>& feats) {
+  const auto& ml = layout.models[static_cast<std::size_t>(it.model)];
+  const auto L = static_cast<std::int64_t>(ml.layer_dims.size());
+  for (std::int64_t r = 0; r < nb; ++r)
+    for (std::int64_t l = 0; l < L; ++l) {
+      const auto d = ml.layer_dims[static_cast<std::size_t>(l)];
+      const float* src = out.layers[static_cast<std::size_t>(l)].data() + r * d;
+      // A NaN or inf feature would poison every score of the model.
+      for (std::int64_t k = 0; k < d; ++k)
+        PRH_CHECK_INPUT(std::isfinite(src[k]),
+                        "model '{}' gave a non-finite feature ({}) for image {} of set '{}' (layer "
+                        "'{}', element {}); check the model and its sidecar's mean and std. "
+                        "Nothing of this work item was stored",
+                        ml.name, src[k], it.row0 + b0 + r,
+                        layout.sets[static_cast<std::size_t>(it.set)].name,
+                        ml.layer_names.empty() ? std::to_string(l)
+                                               : ml.layer_names[static_cast<std::size_t>(l)],
+                        k);
+      std::copy_n(src, d, feats.data() + ((b0 + r) * L + l) * dmax);
+    }
+}
+
+// One work item: its rows through the model in batches aligned to the
+// shard's start (the same batches whatever the ranks), written, then marked
+// done.
+void embed_item(const config::Sweep& sweep, const store::StoreLayout& layout,
+                const data::Source& src, const WorkItem& it, models::Model& model,
+                store::ItemWriter& writer) {
+  const auto& ml = layout.models[static_cast<std::size_t>(it.model)];
+  const auto L = static_cast<std::int64_t>(ml.layer_dims.size());
+  const std::int64_t dmax = *std::max_element(ml.layer_dims.begin(), ml.layer_dims.end());
+  std::vector<float> feats = item_buffer(layout, it, L, dmax);
   std::vector<float> batch_in, one, prob, item_prob;
   std::vector<std::int64_t> top1, item_top1;
   for (std::int64_t b0 = 0; b0 < it.rows; b0 += sweep.batch_size) {
     const std::int64_t nb = std::min<std::int64_t>(sweep.batch_size, it.rows - b0);
-    batch_in.clear();
-    for (std::int64_t r = 0; r < nb; ++r) {
-      const std::int64_t row = it.row0 + b0 + r;
-      try {
-        data::Item item = src.get(row);
-        data::apply(model.sidecar().transform, item.image, one);
-      } catch (const InputError& e) {
-        if (sweep.on_bad_image != "skip") throw;
-        spdlog::warn("skipping image {} of set '{}': {}", row,
-                     layout.sets[static_cast<std::size_t>(it.set)].name, e.what());
-        writer.mark_skipped(it.set, row);
-        const auto c = static_cast<std::size_t>(model.sidecar().transform.channels);
-        const auto sz = static_cast<std::size_t>(model.sidecar().input_size);
-        one.assign(c * sz * sz, 0.0f);
-      }
-      batch_in.insert(batch_in.end(), one.begin(), one.end());
-    }
+    batch_input(sweep, layout, src, it, model, writer, b0, nb, batch_in, one);
     const auto out = model.forward(batch_in, nb);
     PRH_CHECK_INPUT(out.dims == ml.layer_dims,
                     "model '{}' changed its layer shapes between batches", ml.name);
-    for (std::int64_t r = 0; r < nb; ++r)
-      for (std::int64_t l = 0; l < L; ++l) {
-        const auto d = ml.layer_dims[static_cast<std::size_t>(l)];
-        const float* src = out.layers[static_cast<std::size_t>(l)].data() + r * d;
-        // A NaN or inf feature would poison every score of the model.
-        for (std::int64_t k = 0; k < d; ++k)
-          PRH_CHECK_INPUT(std::isfinite(src[k]),
-                          "model '{}' gave a non-finite feature ({}) for image {} of set '{}' "
-                          "(layer '{}', element {}); check the model and its sidecar's mean and "
-                          "std. Nothing of this work item was stored",
-                          ml.name, src[k], it.row0 + b0 + r,
-                          layout.sets[static_cast<std::size_t>(it.set)].name,
-                          ml.layer_names.empty() ? std::to_string(l)
-                                                 : ml.layer_names[static_cast<std::size_t>(l)],
-                          k);
-        std::copy_n(src, d, feats.data() + ((b0 + r) * L + l) * dmax);
-      }
+    copy_batch(layout, it, out, b0, nb, dmax, feats);
     predictions(out, top1, prob);
     item_top1.insert(item_top1.end(), top1.begin(), top1.end());
     item_prob.insert(item_prob.end(), prob.begin(), prob.end());
@@ -453,6 +480,24 @@ store::StoreLayout set_layout(const config::Sweep& sweep,
   return layout;
 }
 
+// Every rank's probes, by model name; a model that cannot be used is bad
+// input (every problem listed), anything else an internal error.
+json gather_probes(const json& mine, const parallel::Session& session) {
+  json probes = json::object();
+  std::string errors, internal;
+  for (const auto& text : session.all_gather(mine.dump())) {
+    const json part = json::parse(text);
+    for (const auto& [name, p] : part.items()) {
+      if (p.contains("error"))
+        (p["input"].get<bool>() ? errors : internal) += "\n  - " + p["error"].get<std::string>();
+      probes[name] = p;
+    }
+  }
+  if (!internal.empty()) throw InternalError(fmt::format("probing the models failed:{}", internal));
+  PRH_CHECK_INPUT(errors.empty(), "cannot use every model:{}", errors);
+  return probes;
+}
+
 // Probes the models with used[m] set, spread over the ranks; every rank
 // learns every model's layout (unused models: name and spec only). A model
 // the user gave that cannot be used is bad input (every problem listed);
@@ -483,18 +528,7 @@ std::vector<store::ModelLayout> probe_models(const config::Sweep& sweep,
       mine[sweep.models[m].name] = {{"error", utf8_escaped(e.what())}, {"input", false}};
     }
   }
-  json probes = json::object();
-  std::string errors, internal;
-  for (const auto& text : session.all_gather(mine.dump())) {
-    const json part = json::parse(text);
-    for (const auto& [name, p] : part.items()) {
-      if (p.contains("error"))
-        (p["input"].get<bool>() ? errors : internal) += "\n  - " + p["error"].get<std::string>();
-      probes[name] = p;
-    }
-  }
-  if (!internal.empty()) throw InternalError(fmt::format("probing the models failed:{}", internal));
-  PRH_CHECK_INPUT(errors.empty(), "cannot use every model:{}", errors);
+  const json probes = gather_probes(mine, session);
   std::vector<store::ModelLayout> out;
   for (const auto& m : sweep.models) {
     store::ModelLayout ml;
@@ -519,6 +553,187 @@ std::vector<store::ModelLayout> probe_models(const config::Sweep& sweep,
   return out;
 }
 
+// Which sets each model has work items in: a model with imported features
+// only in the sets it has files for, and no model in a view (its features
+// are rows of its base's).
+std::vector<std::vector<bool>> item_sets(const config::Sweep& sweep,
+                                         const store::StoreLayout& layout) {
+  std::vector<std::vector<bool>> present;
+  for (const auto& m : sweep.models) {
+    present.emplace_back();
+    for (const auto& s : layout.sets) present.back().push_back(m.has_set(s.name) && !s.view());
+  }
+  return present;
+}
+
+// Serial HDF5 (docs/store.md, "Serial HDF5"): rank 0 alone creates and
+// writes the store, merging the parts an earlier run left (`merged`: how
+// many); every rank embeds its items into part files, as an array task
+// does, and rank 0 merges them when the stage ends.
+std::unique_ptr<store::ItemWriter> open_serial(const config::Sweep& sweep,
+                                               const store::StoreLayout& layout,
+                                               const std::vector<WorkItem>& slice,
+                                               const std::vector<bool>& used,
+                                               const parallel::Session& session,
+                                               std::int64_t& merged) {
+  merged = parallel::decide_on_root(session, [&] {
+    check_parts(sweep.store, layout, slice);
+    const auto plan = store::inspect_store(sweep.store, layout);
+    store::create_or_extend_store(sweep.store, layout, plan, session.comm());
+    store::finish_store_metadata(sweep.store, layout, plan);
+    // Parts left by an earlier run (cut off, or a job array).
+    return merge_into_store(sweep.store, layout, slice, session.comm());
+  });
+  if (session.root() && merged > 0)
+    spdlog::info("embed: merged {} work items from parts ({}) into the store", merged,
+                 store::parts_dir(sweep.store));
+  auto writer = store::open_for_array_task(sweep.store, layout, used);
+  session.barrier();
+  return writer;
+}
+
+// Parallel HDF5: the store created or extended collectively, the parts of a
+// job array merged into it (`merged`: how many).
+std::unique_ptr<store::ItemWriter> open_parallel(const config::Sweep& sweep,
+                                                 const store::StoreLayout& layout,
+                                                 const std::vector<WorkItem>& slice,
+                                                 const parallel::Session& session,
+                                                 std::int64_t& merged) {
+  // 1. Rank 0 decides: parts made with another configuration are refused
+  //    before the store is created or extended; then the store itself.
+  const auto plan = parallel::decide_on_root(session, [&] {
+    check_parts(sweep.store, layout, slice);
+    return store::inspect_store(sweep.store, layout);
+  });
+  // 2. Collective create or extend; rank 0 writes the sets' metadata.
+  store::create_or_extend_store(sweep.store, layout, plan, session.comm());
+  parallel::decide_on_root(session,
+                           [&] { store::finish_store_metadata(sweep.store, layout, plan); });
+  auto writer = store::open_item_writer(sweep.store, layout, session.comm());
+  session.barrier();  // every rank read the done flags before any rank writes one
+  // The parts of a job array: each rank merges those of its share of items.
+  merged = session.sum(
+      merge_parts(sweep.store, layout, share(slice, session.rank(), session.size()), *writer));
+  if (merged > 0) {
+    // Reopen so that every rank sees every merged flag (the plan below
+    // must be the same on every rank).
+    writer.reset();
+    writer = store::open_item_writer(sweep.store, layout, session.comm());
+    session.barrier();
+    if (session.root())
+      spdlog::info("embed: merged {} work items from the job array's parts ({}) into the store",
+                   merged, store::parts_dir(sweep.store));
+  }
+  if (session.root()) tidy_parts(sweep.store);
+  return writer;
+}
+
+// Every work item of the sweep; views (logged on rank 0) have none.
+std::vector<WorkItem> work_items(const config::Sweep& sweep, const store::StoreLayout& layout,
+                                 const parallel::Session& session) {
+  std::vector<std::int64_t> sizes;
+  for (const auto& s : layout.sets) sizes.push_back(s.n);
+  if (session.root())
+    for (const auto& s : layout.sets)
+      if (s.view())
+        spdlog::info(
+            "embed: image set '{}' ({} images) is rows of '{}': read through them, not "
+            "embedded",
+            s.name, s.n, s.view_of);
+  return plan_items(sizes, static_cast<int>(sweep.models.size()), sweep.shard_size,
+                    item_sets(sweep, layout));
+}
+
+// Rank 0: the work items of this task (or of the sweep) and those to do.
+void log_plan(const config::Sweep& sweep, const EmbedOptions& opt, const UnitPlan& plan,
+              std::size_t slice, std::size_t all, int ranks) {
+  const auto todo = std::count(plan.done.begin(), plan.done.end(), std::uint8_t{0});
+  if (opt.array_task >= 0)
+    spdlog::info(
+        "embed: array task {} of {}: {} of the {} work items, {} to do ({} ranks); parts in {}",
+        opt.array_task, opt.array_size, slice, all, todo, ranks, store::parts_dir(sweep.store));
+  else
+    spdlog::info("embed: {} work items in all, {} to do ({} ranks); store {}", all, todo, ranks,
+                 sweep.store);
+}
+
+// Rank 0: what this run embedded, and where.
+void log_done(const config::Sweep& sweep, const EmbedOptions& opt, const StageOutcome& out) {
+  if (opt.array_task >= 0)
+    spdlog::info(
+        "embed: array task {} of {} done, {} items embedded in {:.1f} s into parts in {}; `prh "
+        "embed {}` (or `prh run`, the reduce job of `prh submit --array`) merges them",
+        opt.array_task, opt.array_size, out.done, out.seconds, store::parts_dir(sweep.store),
+        sweep.file);
+  else
+    spdlog::info("embed: done, {} items embedded in {:.1f} s; store {}", out.done, out.seconds,
+                 sweep.store);
+}
+
+// 3. The plan: one unit per work item of this task (or of the sweep).
+UnitPlan item_plan(const std::vector<WorkItem>& slice, const store::ItemWriter& writer) {
+  UnitPlan plan;
+  plan.stage = "embed";
+  plan.unit = "work items";
+  plan.rate_unit = "images";
+  for (const auto& it : slice) {
+    plan.cost.push_back(static_cast<double>(it.rows));
+    plan.done.push_back(writer.is_done(it.set, it.model, it.shard) ? 1 : 0);
+  }
+  return plan;
+}
+
+// 4. One unit: embed the item's rows with its model (kept loaded across
+//    units), write them, mark the item done.
+class ItemEmbedder {
+ public:
+  ItemEmbedder(const config::Sweep& sweep, const store::StoreLayout& layout,
+               const std::vector<std::unique_ptr<data::Source>>& sources, store::ItemWriter& writer,
+               int local_rank)
+      : sweep_(sweep),
+        layout_(layout),
+        sources_(sources),
+        writer_(writer),
+        local_rank_(local_rank) {}
+
+  void operator()(const WorkItem& it) {
+    const auto& m = sweep_.models[static_cast<std::size_t>(it.model)];
+    if (m.imported()) {
+      import_item(layout_, m, it, torch_cache_, writer_);
+      return;
+    }
+    if (loaded_ != it.model) {
+      model_.reset();
+      model_ = models::load_torchscript(m.name, m.path, m.sidecar, sweep_.device, local_rank_);
+      loaded_ = it.model;
+    }
+    embed_item(sweep_, layout_, *sources_[static_cast<std::size_t>(it.set)], it, *model_, writer_);
+  }
+
+ private:
+  const config::Sweep& sweep_;
+  const store::StoreLayout& layout_;
+  const std::vector<std::unique_ptr<data::Source>>& sources_;
+  store::ItemWriter& writer_;
+  const int local_rank_;
+  int loaded_ = -1;
+  std::unique_ptr<models::Model> model_;
+  TorchCache torch_cache_;
+};
+
+// Serial HDF5: rank 0 merges every rank's parts, once every rank is done.
+void merge_serial(const config::Sweep& sweep, const store::StoreLayout& layout,
+                  const std::vector<WorkItem>& slice, const parallel::Session& session) {
+  session.barrier();  // no rank holds the store open when rank 0 writes it
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto n = parallel::decide_on_root(
+      session, [&] { return merge_into_store(sweep.store, layout, slice, session.comm()); });
+  if (session.root())
+    spdlog::info(
+        "embed: merged the {} work items of this run from parts into the store in {:.1f} s", n,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+}
+
 }  // namespace
 
 std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
@@ -537,24 +752,7 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
   std::vector<std::unique_ptr<data::Source>> sources;
   store::StoreLayout layout = set_layout(sweep, sources);
 
-  std::vector<std::int64_t> sizes;
-  for (const auto& s : layout.sets) sizes.push_back(s.n);
-  // A model with imported features has items only in the sets it has files for.
-  std::vector<std::vector<bool>> present;
-  for (const auto& m : sweep.models) {
-    present.emplace_back();
-    // A view has no work item: its features are rows of its base's.
-    for (const auto& s : layout.sets) present.back().push_back(m.has_set(s.name) && !s.view());
-  }
-  if (session.root())
-    for (const auto& s : layout.sets)
-      if (s.view())
-        spdlog::info(
-            "embed: image set '{}' ({} images) is rows of '{}': read through them, not "
-            "embedded",
-            s.name, s.n, s.view_of);
-  const auto all =
-      plan_items(sizes, static_cast<int>(sweep.models.size()), sweep.shard_size, present);
+  const auto all = work_items(sweep, layout, session);
   // An array task's items, and the models they need (it probes only those).
   const auto slice = task_mode ? share(all, opt.array_task, opt.array_size) : all;
   std::vector<bool> used(sweep.models.size(), !task_mode);
@@ -562,123 +760,25 @@ std::int64_t embed(const config::Sweep& sweep, const parallel::Session& session,
 
   layout.models = probe_models(sweep, layout, used, session);
 
-  std::unique_ptr<store::ItemWriter> writer;
   std::int64_t merged = 0;
-  // Serial HDF5 (docs/store.md, "Serial HDF5"): rank 0 alone creates and
-  // writes the store; every rank embeds its items into part files, as an
-  // array task does, and rank 0 merges them when the stage ends.
   const bool serial = !task_mode && !store::parallel_hdf5();
-  if (task_mode) {
-    writer = store::open_for_array_task(sweep.store, layout, used);
-  } else if (serial) {
-    merged = parallel::decide_on_root(session, [&] {
-      check_parts(sweep.store, layout, slice);
-      const auto plan = store::inspect_store(sweep.store, layout);
-      store::create_or_extend_store(sweep.store, layout, plan, session.comm());
-      store::finish_store_metadata(sweep.store, layout, plan);
-      // Parts left by an earlier run (cut off, or a job array).
-      return merge_into_store(sweep.store, layout, slice, session.comm());
-    });
-    if (session.root() && merged > 0)
-      spdlog::info("embed: merged {} work items from parts ({}) into the store", merged,
-                   store::parts_dir(sweep.store));
-    writer = store::open_for_array_task(sweep.store, layout, used);
-    session.barrier();
-  } else {
-    // 1. Rank 0 decides: parts made with another configuration are refused
-    //    before the store is created or extended; then the store itself.
-    const auto plan = parallel::decide_on_root(session, [&] {
-      check_parts(sweep.store, layout, slice);
-      return store::inspect_store(sweep.store, layout);
-    });
-    // 2. Collective create or extend; rank 0 writes the sets' metadata.
-    store::create_or_extend_store(sweep.store, layout, plan, session.comm());
-    parallel::decide_on_root(session,
-                             [&] { store::finish_store_metadata(sweep.store, layout, plan); });
-    writer = store::open_item_writer(sweep.store, layout, session.comm());
-    session.barrier();  // every rank read the done flags before any rank writes one
-    // The parts of a job array: each rank merges those of its share of items.
-    merged = session.sum(
-        merge_parts(sweep.store, layout, share(slice, session.rank(), session.size()), *writer));
-    if (merged > 0) {
-      // Reopen so that every rank sees every merged flag (the plan below
-      // must be the same on every rank).
-      writer.reset();
-      writer = store::open_item_writer(sweep.store, layout, session.comm());
-      session.barrier();
-      if (session.root())
-        spdlog::info("embed: merged {} work items from the job array's parts ({}) into the store",
-                     merged, store::parts_dir(sweep.store));
-    }
-    if (session.root()) tidy_parts(sweep.store);
-  }
+  std::unique_ptr<store::ItemWriter> writer =
+      task_mode ? store::open_for_array_task(sweep.store, layout, used)
+      : serial  ? open_serial(sweep, layout, slice, used, session, merged)
+                : open_parallel(sweep, layout, slice, session, merged);
 
-  // 3. The plan: one unit per work item of this task (or of the sweep).
-  UnitPlan plan;
-  plan.stage = "embed";
-  plan.unit = "work items";
-  plan.rate_unit = "images";
-  for (const auto& it : slice) {
-    plan.cost.push_back(static_cast<double>(it.rows));
-    plan.done.push_back(writer->is_done(it.set, it.model, it.shard) ? 1 : 0);
-  }
-  const auto todo = std::count(plan.done.begin(), plan.done.end(), std::uint8_t{0});
-  if (session.root() && task_mode)
-    spdlog::info(
-        "embed: array task {} of {}: {} of the {} work items, {} to do ({} ranks); parts in {}",
-        opt.array_task, opt.array_size, slice.size(), all.size(), todo, session.size(),
-        store::parts_dir(sweep.store));
-  else if (session.root())
-    spdlog::info("embed: {} work items in all, {} to do ({} ranks); store {}", all.size(), todo,
-                 session.size(), sweep.store);
+  const UnitPlan plan = item_plan(slice, *writer);
+  if (session.root()) log_plan(sweep, opt, plan, slice.size(), all.size(), session.size());
 
-  // 4. One unit: embed the item's rows with its model (kept loaded across
-  //    units), write them, mark the item done.
-  int loaded = -1;
-  std::unique_ptr<models::Model> model;
-  TorchCache torch_cache;
-  const auto out = run_units(session, plan, [&](std::size_t u) {
-    const auto& it = slice[u];
-    const auto& m = sweep.models[static_cast<std::size_t>(it.model)];
-    if (m.imported()) {
-      import_item(layout, m, it, torch_cache, *writer);
-      return;
-    }
-    if (loaded != it.model) {
-      model.reset();
-      const auto& mcfg = sweep.models[static_cast<std::size_t>(it.model)];
-      model = models::load_torchscript(mcfg.name, mcfg.path, mcfg.sidecar, sweep.device,
-                                       session.local_rank());
-      loaded = it.model;
-    }
-    embed_item(sweep, layout, *sources[static_cast<std::size_t>(it.set)], it, *model, *writer);
-  });
+  ItemEmbedder embed_one(sweep, layout, sources, *writer, session.local_rank());
+  const auto out = run_units(session, plan, [&](std::size_t u) { embed_one(slice[u]); });
 
-  // Serial HDF5: rank 0 merges every rank's parts, once every rank is done.
   if (serial) {
     writer.reset();
-    session.barrier();  // no rank holds the store open when rank 0 writes it
-    const auto t0 = std::chrono::steady_clock::now();
-    const auto n = parallel::decide_on_root(
-        session, [&] { return merge_into_store(sweep.store, layout, slice, session.comm()); });
-    if (session.root())
-      spdlog::info(
-          "embed: merged the {} work items of this run from parts into the store in {:.1f} s", n,
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    merge_serial(sweep, layout, slice, session);
   }
 
-  // 5. The accounting.
-  if (session.root()) {
-    if (task_mode)
-      spdlog::info(
-          "embed: array task {} of {} done, {} items embedded in {:.1f} s into parts in {}; "
-          "`prh embed {}` (or `prh run`, the reduce job of `prh submit --array`) merges them",
-          opt.array_task, opt.array_size, out.done, out.seconds, store::parts_dir(sweep.store),
-          sweep.file);
-    else
-      spdlog::info("embed: done, {} items embedded in {:.1f} s; store {}", out.done, out.seconds,
-                   sweep.store);
-  }
+  if (session.root()) log_done(sweep, opt, out);  // 5. The accounting.
   return out.done + merged;
 }
 

@@ -432,23 +432,10 @@ Table layers_table(const std::string& path, const ResultsData& r, const store::L
   return t;
 }
 
-}  // namespace
-
-void export_results(const std::string& results_path, const std::string& format,
-                    const std::string& out_dir) {
-  PRH_CHECK_INPUT(format == "csv" || format == "json",
-                  "export format must be csv or json, got '{}'", format);
-  const ResultsData r = store::read_results(results_path);
-  if (!r.complete)
-    spdlog::warn("{}: incomplete results file (complete != 1); exporting what it has",
-                 results_path);
-
-  const fs::path dir(out_dir);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  PRH_CHECK_INPUT(!ec && fs::is_directory(dir), "{}: cannot create directory{}", out_dir,
-                  ec ? ": " + ec.message() : std::string());
-
+// The tables of a results file: the six always written, then those of its
+// optional parts (calibration, sweeps, model labels and groups) when it has
+// them.
+std::vector<Table> export_tables(const ResultsData& r, const std::string& results_path) {
   std::vector<Table> tables = {
       alignment_table(r),   correlations_table(r), accuracy_correlation_table(r),
       predictions_table(r), agreement_table(r),    comparison_table(r)};
@@ -470,9 +457,46 @@ void export_results(const std::string& results_path, const std::string& format,
   // The layer-by-layer scores, only when the file has them (layer_profile on).
   const auto layers = store::read_layers_layout(results_path);
   if (layers.enabled) tables.push_back(layers_table(results_path, r, layers));
+  return tables;
+}
+
+// meta.json: what was exported from which file.
+json export_meta(const ResultsData& r, const std::string& results_path, const std::string& format,
+                 const json& files) {
+  json sets = json::array();
+  for (const auto& s : r.sets) sets.push_back(s.name);
+  return {{"results", results_path},
+          {"format", r.format},
+          {"prh_version", r.prh_version},
+          {"config_hash", r.config_hash},
+          {"models", r.models},
+          {"configurations", r.configurations},
+          {"sets", sets},
+          {"complete", r.complete},
+          {"export_format", format},
+          {"tables", files}};
+}
+
+}  // namespace
+
+void export_results(const std::string& results_path, const std::string& format,
+                    const std::string& out_dir) {
+  PRH_CHECK_INPUT(format == "csv" || format == "json",
+                  "export format must be csv or json, got '{}'", format);
+  const ResultsData r = store::read_results(results_path);
+  if (!r.complete)
+    spdlog::warn("{}: incomplete results file (complete != 1); exporting what it has",
+                 results_path);
+
+  const fs::path dir(out_dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  PRH_CHECK_INPUT(!ec && fs::is_directory(dir), "{}: cannot create directory{}", out_dir,
+                  ec ? ": " + ec.message() : std::string());
+
   std::vector<std::string> written;
   json files = json::array();
-  for (const auto& t : tables) {
+  for (const auto& t : export_tables(r, results_path)) {
     for (const auto& row : t.rows)  // the rows follow the declared columns (export_tables.cpp)
       PRH_ASSERT(row.size() == t.columns.size(), "export table {}: a row of {} cells, {} columns",
                  t.name, row.size(), t.columns.size());
@@ -481,21 +505,8 @@ void export_results(const std::string& results_path, const std::string& format,
     written.push_back(path.string());
     files.push_back(path.filename().string());
   }
-
-  json sets = json::array();
-  for (const auto& s : r.sets) sets.push_back(s.name);
-  const json meta = {{"results", results_path},
-                     {"format", r.format},
-                     {"prh_version", r.prh_version},
-                     {"config_hash", r.config_hash},
-                     {"models", r.models},
-                     {"configurations", r.configurations},
-                     {"sets", sets},
-                     {"complete", r.complete},
-                     {"export_format", format},
-                     {"tables", files}};
   const fs::path meta_path = dir / "meta.json";
-  write_text(meta_path, meta.dump(2) + "\n");
+  write_text(meta_path, export_meta(r, results_path, format, files).dump(2) + "\n");
   written.push_back(meta_path.string());
 
   for (const auto& p : written) std::cout << p << '\n';

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -24,6 +25,7 @@
 #include "prh/config/config.hpp"
 #include "prh/metrics/engine.hpp"
 #include "prh/pipeline/reduce.hpp"
+#include "prh/pipeline/stage.hpp"
 #include "prh/store/results_layers.hpp"
 #include "prh/store/results_store.hpp"
 
@@ -115,6 +117,45 @@ std::string describe_pair(const Plan& plan, int set, int i, int j, bool scored);
 std::vector<metrics::Representation> read_model(const Plan& plan, const PrepUnits& pu,
                                                 store::PrepCache& cache, int set, int model,
                                                 bool scored = false);
+
+// The units of a pair stage (score, calibrate): every pair p < `pairs` of
+// every set whose two models (pair_at(p)) are present there and that
+// done(set, p) does not rule out, in plan order (set, then pair), each
+// weighted by pair_cost times `cost_scale`; `plan` names the stage, its
+// units "model pairs", none done (the flags were read here).
+struct PairWork {
+  struct Unit {
+    int set;
+    std::int64_t pair;
+  };
+  std::vector<Unit> units;
+  UnitPlan plan;
+};
+PairWork pair_work(const Plan& plan, std::int64_t pairs,
+                   const std::function<std::pair<int, int>(std::int64_t)>& pair_at,
+                   const std::function<bool(int set, std::int64_t pair)>& done, double cost_scale,
+                   const std::string& stage);
+
+// The prepared layers of the model a rank's pair units last loaded: a rank
+// does its pairs in plan order, so model i of (i, j) stays loaded across
+// the pairs (i, j), (i, j + 1), ...
+class HeldModel {
+ public:
+  // The layers of (set, model): those held, or load(set, model) held now.
+  template <class Load>
+  const std::vector<metrics::Representation>& get(int set, int model, const Load& load) {
+    if (key_ != std::make_pair(set, model)) {
+      reps_.clear();
+      reps_ = load(set, model);
+      key_ = {set, model};
+    }
+    return reps_;
+  }
+
+ private:
+  std::pair<int, int> key_{-1, -1};
+  std::vector<metrics::Representation> reps_;
+};
 
 // The layer-by-layer layout (/layers) of this plan: every model's store
 // layer count when the sweep's layer_profile is on, else disabled.

@@ -417,6 +417,27 @@ double pair_cost(const Plan& plan, std::size_t s, int i, int j) {
   return w * static_cast<double>(plan.sets[s].n);
 }
 
+PairWork pair_work(const Plan& plan, std::int64_t pairs,
+                   const std::function<std::pair<int, int>(std::int64_t)>& pair_at,
+                   const std::function<bool(int set, std::int64_t pair)>& done, double cost_scale,
+                   const std::string& stage) {
+  PairWork w;
+  for (std::size_t s = 0; s < plan.sets.size(); ++s)
+    for (std::int64_t p = 0; p < pairs; ++p) {
+      const auto [i, j] = pair_at(p);
+      if (!plan.sets[s].present[static_cast<std::size_t>(i)] ||
+          !plan.sets[s].present[static_cast<std::size_t>(j)] || done(static_cast<int>(s), p))
+        continue;
+      w.units.push_back({static_cast<int>(s), p});
+      w.plan.cost.push_back(pair_cost(plan, s, i, j) * cost_scale);
+    }
+  w.plan.stage = stage;
+  w.plan.unit = "model pairs";
+  w.plan.done.assign(w.units.size(), 0);
+  w.plan.log_every_s = 10;
+  return w;
+}
+
 std::vector<metrics::Representation> read_model(const Plan& plan, const PrepUnits& pu,
                                                 store::PrepCache& cache, int set, int model,
                                                 bool scored) {

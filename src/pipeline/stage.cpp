@@ -45,21 +45,26 @@ std::string progress_line(const UnitPlan& plan, parallel::Progress p, std::int64
                      plan.unit, pct, speed, eta);
 }
 
-}  // namespace
-
-StageOutcome run_units(const parallel::Session& session, const UnitPlan& given,
-                       const std::function<void(std::size_t unit)>& fn) {
-  // The share must be the same on every rank, so rank 0's view of which
-  // units are done is everyone's: a rank that read a flag after another rank
-  // had already set it (a job-array task's part files are seen as they
-  // appear) would otherwise deal the units differently and leave some to
-  // nobody. A unit that rank 0 saw undone but another rank finished since is
-  // done once more (same bytes), never lost.
+// The plan with rank 0's done flags. The share must be the same on every
+// rank, so rank 0's view of which units are done is everyone's: a rank that
+// read a flag after another rank had already set it (a job-array task's part
+// files are seen as they appear) would otherwise deal the units differently
+// and leave some to nobody. A unit that rank 0 saw undone but another rank
+// finished since is done once more (same bytes), never lost.
+UnitPlan agreed_plan(const parallel::Session& session, const UnitPlan& given) {
   UnitPlan plan = given;
   const std::string seen = session.broadcast(std::string(plan.done.begin(), plan.done.end()));
   PRH_ASSERT(seen.size() == plan.done.size(), "plan {}: {} done flags from rank 0, {} here",
              plan.stage, seen.size(), plan.done.size());
   plan.done.assign(seen.begin(), seen.end());
+  return plan;
+}
+
+}  // namespace
+
+StageOutcome run_units(const parallel::Session& session, const UnitPlan& given,
+                       const std::function<void(std::size_t unit)>& fn) {
+  const UnitPlan plan = agreed_plan(session, given);
   const auto mine = my_units(plan, session.rank(), session.size());
   StageOutcome out;
   out.units = static_cast<std::int64_t>(plan.done.size());

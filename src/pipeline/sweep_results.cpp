@@ -145,6 +145,83 @@ void gather_predictions(store::SweepDerived& x, const store::Derived& d,
   }
 }
 
+// Sweep w's record: its name, family, levels and sets, and the settings its
+// curves are computed with.
+store::SweepDerived sweep_record(const config::Sweep& sweep, std::size_t w,
+                                 const store::CalibrationLayout& cal) {
+  const auto& spec = sweep.sweeps[w];
+  store::SweepDerived x;
+  x.name = spec.name;
+  x.family = spec.family;
+  x.base = spec.base;
+  x.parameter = parameter_of(spec.family);
+  x.description = description_of(spec, sweep);
+  x.alpha = cal.enabled() ? cal.alpha : sweep.calibration.alpha;
+  x.bootstrap = sweep.bootstrap;
+  x.confidence = sweep.confidence;
+  x.seed = stats::stream_seed(sweep.seed, kSweepStream + w);
+  for (const auto& lv : spec.levels) x.levels.push_back(lv.get<double>());
+  x.sets = spec.sets;
+  x.relative_breaking = spec.relative_breaking;
+  return x;
+}
+
+// The curves' input: per level, the score matrices, and the calibrated
+// scores and q-values of the calibrated configurations (x.calibrated set
+// when there are any).
+stats::SweepInput sweep_input(const config::Sweep& sweep, const store::Derived& d,
+                              const std::vector<std::vector<std::vector<double>>>& matrices, int M,
+                              const std::vector<std::size_t>& idx, store::SweepDerived& x) {
+  const std::size_t K = d.configurations.size();
+  stats::SweepInput in;
+  in.levels = x.levels;
+  in.M = M;
+  in.alpha = x.alpha;
+  in.breaking_fraction = x.breaking_fraction;
+  in.relative_fraction = x.relative_breaking;
+  for (std::size_t l = 0; l < idx.size(); ++l) {
+    const auto& sd = d.sets[idx[l]];
+    in.scores.push_back(matrices[idx[l]]);
+    std::vector<std::vector<double>> calm(K), qm(K);
+    for (const auto& q : sd.qvalues) {
+      const auto k = static_cast<std::size_t>(
+          std::find(d.configurations.begin(), d.configurations.end(), q.config) -
+          d.configurations.begin());
+      PRH_ASSERT(k < K, "calibrated configuration {} is not a configuration", q.config);
+      qm[k] = q.qvalue;
+      calm[k] = store::read_calibration(sweep.results, sd.set, q.config, "calibrated");
+      x.calibrated = true;
+    }
+    in.calibrated.push_back(std::move(calm));
+    in.qvalues.push_back(std::move(qm));
+  }
+  return in;
+}
+
+// The curves into the sweep's record.
+void take_curves(stats::SweepCurves&& c, store::SweepDerived& x) {
+  x.mean = std::move(c.mean);
+  x.mean_ci_low = std::move(c.mean_low);
+  x.mean_ci_high = std::move(c.mean_high);
+  x.calibrated_mean = std::move(c.calibrated);
+  x.calibrated_ci_low = std::move(c.calibrated_low);
+  x.calibrated_ci_high = std::move(c.calibrated_high);
+  x.significant = std::move(c.significant);
+  x.significant_ci_low = std::move(c.significant_low);
+  x.significant_ci_high = std::move(c.significant_high);
+  x.breaking_level = std::move(c.breaking);
+  x.breaking_level_low = std::move(c.breaking_low);
+  x.breaking_level_high = std::move(c.breaking_high);
+  x.breaking_agreement = std::move(c.breaking_agreement);
+  x.relative = std::move(c.relative);
+  x.relative_ci_low = std::move(c.relative_low);
+  x.relative_ci_high = std::move(c.relative_high);
+  x.relative_breaking_level = std::move(c.relative_breaking);
+  x.relative_breaking_level_low = std::move(c.relative_breaking_low);
+  x.relative_breaking_level_high = std::move(c.relative_breaking_high);
+  x.relative_breaking_agreement = std::move(c.relative_breaking_agreement);
+}
+
 }  // namespace
 
 std::vector<store::SweepDerived> derive_sweeps(
@@ -156,73 +233,19 @@ std::vector<store::SweepDerived> derive_sweeps(
   const std::size_t K = d.configurations.size();
   std::vector<store::SweepDerived> out;
   for (std::size_t w = 0; w < sweep.sweeps.size(); ++w) {
-    const auto& spec = sweep.sweeps[w];
-    store::SweepDerived x;
-    x.name = spec.name;
-    x.family = spec.family;
-    x.base = spec.base;
-    x.parameter = parameter_of(spec.family);
-    x.description = description_of(spec, sweep);
-    x.alpha = cal.enabled() ? cal.alpha : sweep.calibration.alpha;
-    x.bootstrap = sweep.bootstrap;
-    x.confidence = sweep.confidence;
-    x.seed = stats::stream_seed(sweep.seed, kSweepStream + w);
-    for (const auto& lv : spec.levels) x.levels.push_back(lv.get<double>());
-    x.sets = spec.sets;
-    std::vector<std::size_t> idx;
-    for (const auto& s : spec.sets) {
+    store::SweepDerived x = sweep_record(sweep, w, cal);
+    std::vector<std::size_t> idx;  // the levels' sets in d.sets
+    for (const auto& s : x.sets) {
       const auto it = set_index.find(s);
-      PRH_ASSERT(it != set_index.end(), "sweep {}: image set {} has no tables", spec.name, s);
+      PRH_ASSERT(it != set_index.end(), "sweep {}: image set {} has no tables", x.name, s);
       idx.push_back(it->second);
     }
-    stats::SweepInput in;
-    in.levels = x.levels;
-    in.M = M;
-    in.alpha = x.alpha;
-    in.breaking_fraction = x.breaking_fraction;
-    x.relative_breaking = spec.relative_breaking;
-    in.relative_fraction = x.relative_breaking;
-    for (std::size_t l = 0; l < idx.size(); ++l) {
-      const auto& sd = d.sets[idx[l]];
-      in.scores.push_back(matrices[idx[l]]);
-      std::vector<std::vector<double>> calm(K), qm(K);
-      for (const auto& q : sd.qvalues) {
-        const auto k = static_cast<std::size_t>(
-            std::find(d.configurations.begin(), d.configurations.end(), q.config) -
-            d.configurations.begin());
-        PRH_ASSERT(k < K, "calibrated configuration {} is not a configuration", q.config);
-        qm[k] = q.qvalue;
-        calm[k] = store::read_calibration(sweep.results, sd.set, q.config, "calibrated");
-        x.calibrated = true;
-      }
-      in.calibrated.push_back(std::move(calm));
-      in.qvalues.push_back(std::move(qm));
-    }
+    const auto in = sweep_input(sweep, d, matrices, M, idx, x);
     stats::BootstrapOptions bo;
     bo.resamples = sweep.bootstrap;
     bo.confidence = sweep.confidence;
     bo.seed = x.seed;
-    auto c = stats::sweep_curves(in, bo);
-    x.mean = std::move(c.mean);
-    x.mean_ci_low = std::move(c.mean_low);
-    x.mean_ci_high = std::move(c.mean_high);
-    x.calibrated_mean = std::move(c.calibrated);
-    x.calibrated_ci_low = std::move(c.calibrated_low);
-    x.calibrated_ci_high = std::move(c.calibrated_high);
-    x.significant = std::move(c.significant);
-    x.significant_ci_low = std::move(c.significant_low);
-    x.significant_ci_high = std::move(c.significant_high);
-    x.breaking_level = std::move(c.breaking);
-    x.breaking_level_low = std::move(c.breaking_low);
-    x.breaking_level_high = std::move(c.breaking_high);
-    x.breaking_agreement = std::move(c.breaking_agreement);
-    x.relative = std::move(c.relative);
-    x.relative_ci_low = std::move(c.relative_low);
-    x.relative_ci_high = std::move(c.relative_high);
-    x.relative_breaking_level = std::move(c.relative_breaking);
-    x.relative_breaking_level_low = std::move(c.relative_breaking_low);
-    x.relative_breaking_level_high = std::move(c.relative_breaking_high);
-    x.relative_breaking_agreement = std::move(c.relative_breaking_agreement);
+    take_curves(stats::sweep_curves(in, bo), x);
     for (auto i : idx) x.images.push_back(d.sets[i].n);
     chance_levels(x, d.configurations);
     gather_correlations(x, d, idx, K);

@@ -178,10 +178,9 @@ json report_json(const models::ZooMember& m, const models::TrainReport& r) {
           {"held_out", held_out_json(m, r.held_out)}};
 }
 
-}  // namespace
-
-int train_zoo(const ZooOptions& opt, const parallel::Session& session) {
-  PRH_CHECK_INPUT(!opt.out_dir.empty(), "zoo: --out is required");
+// The members to train: every member of the default zoo, or those named
+// by --only (an unknown name is bad input).
+std::vector<models::ZooMember> selected_members(const ZooOptions& opt) {
   std::vector<models::ZooMember> members;
   std::set<std::string> known;
   for (const auto& m : models::default_zoo()) known.insert(m.name);
@@ -191,13 +190,16 @@ int train_zoo(const ZooOptions& opt, const parallel::Session& session) {
   for (const auto& m : models::default_zoo())
     if (opt.only.empty() || std::find(opt.only.begin(), opt.only.end(), m.name) != opt.only.end())
       members.push_back(m);
-  const std::string dir = opt.out_dir;
+  return members;
+}
+
+// A unit per member; finished ones (their report exists) are done. Cost:
+// measured seconds per epoch times epochs, for balancing the ranks.
+UnitPlan member_plan(const std::vector<models::ZooMember>& members, const ZooOptions& opt) {
   auto done = [&](const models::ZooMember& m) {
-    return std::filesystem::exists(dir + "/" + m.name + ".pt") &&
-           std::filesystem::exists(dir + "/" + m.name + ".json");
+    return std::filesystem::exists(opt.out_dir + "/" + m.name + ".pt") &&
+           std::filesystem::exists(opt.out_dir + "/" + m.name + ".json");
   };
-  // A unit per member; finished ones (their report exists) are done. Cost:
-  // measured seconds per epoch times epochs, for balancing the ranks.
   UnitPlan up;
   up.stage = "zoo";
   up.unit = "members";
@@ -206,6 +208,63 @@ int train_zoo(const ZooOptions& opt, const parallel::Session& session) {
     up.cost.push_back(m.epoch_seconds * (opt.epochs > 0 ? opt.epochs : m.epochs));
     up.done.push_back(done(m) ? 1 : 0);
   }
+  return up;
+}
+
+// One unit: a member trained on its distribution's images, then its report.
+void train_one(const models::ZooMember& m, const ZooData& d, const ZooOptions& opt) {
+  const std::string& dir = opt.out_dir;
+  const auto& train = d.train;
+  spdlog::info("zoo: training {} ({}, {}, width {}, depth {}, seed {}) on {} images of {}", m.name,
+               m.family, m.objective, m.width, m.depth, m.seed, train.n, m.data);
+  models::TrainReport rep;
+  try {
+    rep = models::train_member(m, train, d.test, std::max(distribution(m.data).classes, 1), dir,
+                               opt.epochs, [&](int epoch, double loss) {
+                                 spdlog::info("zoo: {} epoch {} loss {:.4f}", m.name, epoch, loss);
+                                 // Abandon the member (nothing is written for it) on a stop.
+                                 if (parallel::stop_requested())
+                                   throw Stopped("zoo training stopped on a signal");
+                               });
+  } catch (const Stopped&) {
+    spdlog::warn("zoo: {} abandoned on a stop request", m.name);
+    throw;
+  }
+  // The report last: a member counts as trained once its .json exists.
+  write_text_atomically(dir + "/" + m.name + ".json", report_json(m, rep).dump(2) + "\n");
+  const json h = held_out_json(m, rep.held_out);
+  spdlog::info("zoo: {} done in {:.1f} s, held-out {} {:.4f} (floor {:.4f}: {})", m.name,
+               rep.seconds, rep.held_out.metric, rep.held_out.value, h["floor"].get<double>(),
+               h["passes"].get<bool>() ? "passes" : "FAILS");
+}
+
+// Rank 0: one line per member trained (now or earlier), from its report.
+void log_members(const std::vector<models::ZooMember>& members, const std::string& dir) {
+  for (const auto& m : members) {
+    std::ifstream in(dir + "/" + m.name + ".json");
+    if (!in) continue;
+    const auto r = json::parse(in);
+    const json h = r.value("held_out", json::object());
+    spdlog::info("  {:<22} {:<10} {:<12} {:>8} params {:>6.1f} s  held-out {} {} (floor {}) {}",
+                 m.name, m.data, m.objective, r["parameters"].get<std::int64_t>(),
+                 r["seconds"].get<double>(), h.value("metric", "-"),
+                 h.contains("value") && h["value"].is_number()
+                     ? fmt::format("{:.4f}", h["value"].get<double>())
+                     : std::string("-"),
+                 h.contains("floor") && h["floor"].is_number()
+                     ? fmt::format("{:.4f}", h["floor"].get<double>())
+                     : std::string("-"),
+                 h.value("passes", false) ? "passes" : "FAILS");
+  }
+}
+
+}  // namespace
+
+int train_zoo(const ZooOptions& opt, const parallel::Session& session) {
+  PRH_CHECK_INPUT(!opt.out_dir.empty(), "zoo: --out is required");
+  const auto members = selected_members(opt);
+  const std::string dir = opt.out_dir;
+  const UnitPlan up = member_plan(members, opt);
   const auto todo = std::count(up.done.begin(), up.done.end(), std::uint8_t{0});
   if (session.root())
     spdlog::info("zoo: {} members, {} to train into {} ({} ranks)", members.size(), todo, dir,
@@ -221,52 +280,12 @@ int train_zoo(const ZooOptions& opt, const parallel::Session& session) {
                .first;
     return it->second;
   };
-  const auto out = run_units(session, up, [&](std::size_t u) {
-    const auto& m = members[u];
-    const auto& d = data_of(m.data);
-    const auto& train = d.train;
-    spdlog::info("zoo: training {} ({}, {}, width {}, depth {}, seed {}) on {} images of {}",
-                 m.name, m.family, m.objective, m.width, m.depth, m.seed, train.n, m.data);
-    models::TrainReport rep;
-    try {
-      rep =
-          models::train_member(m, train, d.test, std::max(distribution(m.data).classes, 1), dir,
-                               opt.epochs, [&](int epoch, double loss) {
-                                 spdlog::info("zoo: {} epoch {} loss {:.4f}", m.name, epoch, loss);
-                                 // Abandon the member (nothing is written for it) on a stop.
-                                 if (parallel::stop_requested())
-                                   throw Stopped("zoo training stopped on a signal");
-                               });
-    } catch (const Stopped&) {
-      spdlog::warn("zoo: {} abandoned on a stop request", m.name);
-      throw;
-    }
-    // The report last: a member counts as trained once its .json exists.
-    write_text_atomically(dir + "/" + m.name + ".json", report_json(m, rep).dump(2) + "\n");
-    const json h = held_out_json(m, rep.held_out);
-    spdlog::info("zoo: {} done in {:.1f} s, held-out {} {:.4f} (floor {:.4f}: {})", m.name,
-                 rep.seconds, rep.held_out.metric, rep.held_out.value, h["floor"].get<double>(),
-                 h["passes"].get<bool>() ? "passes" : "FAILS");
-  });
+  const auto out = run_units(
+      session, up, [&](std::size_t u) { train_one(members[u], data_of(members[u].data), opt); });
   const auto total = out.done;
   if (session.root()) {
     spdlog::info("zoo: {} trained now, {} in {}", total, members.size(), dir);
-    for (const auto& m : members) {
-      std::ifstream in(dir + "/" + m.name + ".json");
-      if (!in) continue;
-      const auto r = json::parse(in);
-      const json h = r.value("held_out", json::object());
-      spdlog::info("  {:<22} {:<10} {:<12} {:>8} params {:>6.1f} s  held-out {} {} (floor {}) {}",
-                   m.name, m.data, m.objective, r["parameters"].get<std::int64_t>(),
-                   r["seconds"].get<double>(), h.value("metric", "-"),
-                   h.contains("value") && h["value"].is_number()
-                       ? fmt::format("{:.4f}", h["value"].get<double>())
-                       : std::string("-"),
-                   h.contains("floor") && h["floor"].is_number()
-                       ? fmt::format("{:.4f}", h["floor"].get<double>())
-                       : std::string("-"),
-                   h.value("passes", false) ? "passes" : "FAILS");
-    }
+    log_members(members, dir);
   }
   return static_cast<int>(total);
 }
