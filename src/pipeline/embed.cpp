@@ -24,6 +24,7 @@
 #include "prh/store/output_paths.hpp"
 #include "prh/store/results_reader.hpp"
 #include "progress.hpp"
+#include "set_views.hpp"
 
 namespace prh::pipeline {
 
@@ -413,33 +414,21 @@ void embed_item(const config::Sweep& sweep, const store::StoreLayout& layout,
   writer.mark_done(it.set, it.model, it.shard);
 }
 
-// Views (docs/store.md, "Views"): a set whose images are, bit for bit, rows
-// of an earlier embedded set (a subsample level, blend 0, a patch shuffle
-// that moves nothing, blend 1 against its noise set) is read through those
-// rows and never embedded. A set that a model gives imported features for
-// is imported, not viewed; a model with imported features stays absent from
-// the sets it gives none for (views included).
+// Views (docs/store.md, "Views"; set_views.hpp): a set whose images are,
+// bit for bit, rows of an earlier embedded set is read through those rows
+// and never embedded. A model with imported features stays absent from the
+// sets it gives none for (views included).
 void find_views(const config::Sweep& sweep, store::StoreLayout& layout,
                 const std::vector<std::unique_ptr<data::Source>>& sources) {
+  auto views = find_set_views(sweep, sources);
   for (std::size_t s = 0; s < layout.sets.size(); ++s) {
-    const auto& spec = sweep.image_sets[s].source.spec;
-    for (std::size_t t = 0; t < s; ++t) {
-      if (layout.sets[t].view()) continue;
-      // Imported features given for the set itself are imported, not viewed.
-      bool given = false;
-      for (const auto& m : sweep.models)
-        given = given || (m.imported() && m.has_set(layout.sets[s].name));
-      if (given) break;
-      auto rows = data::view_rows(spec, sweep.image_sets[t].source.spec, *sources[t],
-                                  fmt::format("image_sets[{}] '{}'", s, layout.sets[s].name));
-      if (!rows) continue;
-      PRH_ASSERT(static_cast<std::int64_t>(rows->size()) == layout.sets[s].n,
-                 "view '{}': {} rows of '{}' for {} images", layout.sets[s].name, rows->size(),
-                 layout.sets[t].name, layout.sets[s].n);
-      layout.sets[s].view_of = layout.sets[t].name;
-      layout.sets[s].rows = std::move(*rows);
-      break;
-    }
+    if (views[s].base < 0) continue;
+    const auto& base = layout.sets[static_cast<std::size_t>(views[s].base)];
+    PRH_ASSERT(static_cast<std::int64_t>(views[s].rows.size()) == layout.sets[s].n,
+               "view '{}': {} rows of '{}' for {} images", layout.sets[s].name,
+               views[s].rows.size(), base.name, layout.sets[s].n);
+    layout.sets[s].view_of = base.name;
+    layout.sets[s].rows = std::move(views[s].rows);
   }
 }
 

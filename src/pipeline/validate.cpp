@@ -15,6 +15,7 @@
 #include "prh/models/model.hpp"
 #include "prh/store/imported_features.hpp"
 #include "prh/store/output_paths.hpp"
+#include "set_views.hpp"
 
 namespace prh::pipeline {
 
@@ -171,33 +172,18 @@ void check_output(const std::string& field, const std::string& file,
   }
 }
 
-// Which sets are views, as `prh embed` decides (embed.cpp's find_views;
-// docs/store.md, "Views"): the first earlier set, itself not a view, whose
-// rows data::view_rows proves are the set's images bit for bit; never a set
-// that a model gives imported features for.
+// Which sets are views, as `prh embed` decides (set_views.hpp).
 void find_views(const config::Sweep& sweep,
                 const std::vector<std::unique_ptr<data::Source>>& sources, ValidateReport& r) {
-  for (std::size_t s = 0; s < sweep.image_sets.size(); ++s) {
-    if (!sources[s]) continue;
-    bool given = false;
-    for (const auto& m : sweep.models)
-      given = given || (m.imported() && m.has_set(sweep.image_sets[s].name));
-    if (given) continue;
-    for (std::size_t t = 0; t < s; ++t) {
-      if (!r.view_of[t].empty() || !sources[t]) continue;
-      try {
-        auto rows = data::view_rows(
-            sweep.image_sets[s].source.spec, sweep.image_sets[t].source.spec, *sources[t],
-            fmt::format("image_sets[{}] '{}'", s, sweep.image_sets[s].name));
-        if (!rows) continue;
-        r.view_of[s] = sweep.image_sets[t].name;
-        r.view_rows[s] = static_cast<std::int64_t>(rows->size());
-        break;
-      } catch (const std::exception& e) {
-        r.problems.emplace_back(e.what());
-        break;
-      }
+  try {
+    const auto views = find_set_views(sweep, sources);
+    for (std::size_t s = 0; s < views.size(); ++s) {
+      if (views[s].base < 0) continue;
+      r.view_of[s] = sweep.image_sets[static_cast<std::size_t>(views[s].base)].name;
+      r.view_rows[s] = static_cast<std::int64_t>(views[s].rows.size());
     }
+  } catch (const std::exception& e) {
+    r.problems.emplace_back(e.what());
   }
 }
 
