@@ -198,37 +198,15 @@ std::vector<std::int64_t> read_labels(const std::string& path) {
   return labels;
 }
 
-class IdxSource final : public Source {
+class IdxSource final : public ShapedSource {
  public:
   IdxSource(std::string images, int rows, int cols, std::vector<std::uint8_t> pixels,
             std::vector<std::int64_t> index, std::vector<std::int64_t> labels)
-      : images_(std::move(images)),
-        rows_(rows),
-        cols_(cols),
+      : ShapedSource("idx source " + images, static_cast<std::int64_t>(index.size()), rows, cols, 1,
+                     std::move(labels)),
+        images_(std::move(images)),
         pixels_(std::move(pixels)),
-        index_(std::move(index)),
-        labels_(std::move(labels)) {}
-
-  std::int64_t size() const override { return static_cast<std::int64_t>(index_.size()); }
-
-  Item get(std::int64_t i) const override {
-    check(i);
-    Item item;
-    item.image.height = rows_;
-    item.image.width = cols_;
-    item.image.channels = 1;
-    const std::size_t n = static_cast<std::size_t>(rows_) * static_cast<std::size_t>(cols_);
-    const auto* p = pixels_.data() + static_cast<std::size_t>(i) * n;
-    item.image.pixels.assign(p, p + n);
-    item.label = label(i);
-    item.id = id(i);
-    return item;
-  }
-
-  std::int64_t label(std::int64_t i) const override {
-    check(i);
-    return labels_.empty() ? -1 : labels_[static_cast<std::size_t>(i)];
-  }
+        index_(std::move(index)) {}
 
   std::string id(std::int64_t i) const override {
     check(i);
@@ -236,16 +214,15 @@ class IdxSource final : public Source {
   }
 
  private:
-  void check(std::int64_t i) const {
-    PRH_ASSERT(i >= 0 && i < size(), "idx source {}: index {} out of range [0, {})", images_, i,
-               size());
+  void read_pixels(std::int64_t i, std::uint8_t* out) const override {
+    const std::size_t n = static_cast<std::size_t>(height()) * static_cast<std::size_t>(width());
+    const auto* p = pixels_.data() + static_cast<std::size_t>(i) * n;
+    std::copy(p, p + n, out);
   }
 
   std::string images_;
-  int rows_, cols_;
   std::vector<std::uint8_t> pixels_;  // the kept images only, in file order
   std::vector<std::int64_t> index_;   // their indices in the file
-  std::vector<std::int64_t> labels_;  // their labels (empty: no label file)
 };
 
 // An IDX images file's header, checked: n images of rows x cols bytes.
