@@ -218,16 +218,9 @@ class Fields {
 
   std::string str(const std::string& key, const std::string& def, bool required = false,
                   const std::vector<std::string>& allowed = {}) {
-    if (!has(key)) {
-      if (required) problems_.push_back(fmt::format("{}: required (a string)", path(key)));
-      return def;
-    }
-    const json& v = obj_.at(key);
-    if (!v.is_string()) {
-      problems_.push_back(fmt::format("{}: must be a string, got {}", path(key), type_name(v)));
-      return def;
-    }
-    std::string s = v.get<std::string>();
+    const json* v = typed(key, required, "a string", &json::is_string);
+    if (!v) return def;
+    std::string s = v->get<std::string>();
     if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), s) == allowed.end()) {
       std::string list;
       for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
@@ -240,47 +233,22 @@ class Fields {
 
   std::int64_t integer(const std::string& key, std::int64_t def, std::int64_t lo, std::int64_t hi,
                        bool required = false) {
-    if (!has(key)) {
-      if (required) problems_.push_back(fmt::format("{}: required (an integer)", path(key)));
-      return def;
-    }
-    const json& v = obj_.at(key);
-    if (!v.is_number_integer()) {
-      problems_.push_back(fmt::format("{}: must be an integer, got {}", path(key), type_name(v)));
-      return def;
-    }
-    const auto x = v.get<std::int64_t>();
-    if (x < lo || x > hi) {
-      problems_.push_back(fmt::format("{}: must be in [{}, {}], got {}", path(key), lo, hi, x));
-      return def;
-    }
-    return x;
+    const json* v = typed(key, required, "an integer", &json::is_number_integer);
+    if (!v) return def;
+    const auto x = v->get<std::int64_t>();
+    return in_range(key, x, lo, hi) ? x : def;
   }
 
   double number(const std::string& key, double def, double lo, double hi) {
-    if (!has(key)) return def;
-    const json& v = obj_.at(key);
-    if (!v.is_number()) {
-      problems_.push_back(fmt::format("{}: must be a number, got {}", path(key), type_name(v)));
-      return def;
-    }
-    const double x = v.get<double>();
-    if (!(x >= lo && x <= hi)) {
-      problems_.push_back(fmt::format("{}: must be in [{}, {}], got {}", path(key), lo, hi, x));
-      return def;
-    }
-    return x;
+    const json* v = typed(key, false, "a number", &json::is_number);
+    if (!v) return def;
+    const double x = v->get<double>();
+    return in_range(key, x, lo, hi) ? x : def;
   }
 
   bool boolean(const std::string& key, bool def) {
-    if (!has(key)) return def;
-    const json& v = obj_.at(key);
-    if (!v.is_boolean()) {
-      problems_.push_back(
-          fmt::format("{}: must be true or false, got {}", path(key), type_name(v)));
-      return def;
-    }
-    return v.get<bool>();
+    const json* v = typed(key, false, "true or false", &json::is_boolean);
+    return v ? v->get<bool>() : def;
   }
 
   const json* node(const std::string& key) {
@@ -302,6 +270,31 @@ class Fields {
   }
 
  private:
+  // The value at key when it is present and `is` of it holds; else null, with
+  // a problem when it is required but absent ("required (a string)") or of
+  // another type ("must be a string, got ...").
+  const json* typed(const std::string& key, bool required, const char* a,
+                    bool (json::*is)() const noexcept) {
+    if (!has(key)) {
+      if (required) problems_.push_back(fmt::format("{}: required ({})", path(key), a));
+      return nullptr;
+    }
+    const json& v = obj_.at(key);
+    if (!(v.*is)()) {
+      problems_.push_back(fmt::format("{}: must be {}, got {}", path(key), a, type_name(v)));
+      return nullptr;
+    }
+    return &v;
+  }
+
+  // Whether lo <= x <= hi (false for NaN), with a problem if not.
+  template <typename T>
+  bool in_range(const std::string& key, T x, T lo, T hi) {
+    if (x >= lo && x <= hi) return true;
+    problems_.push_back(fmt::format("{}: must be in [{}, {}], got {}", path(key), lo, hi, x));
+    return false;
+  }
+
   const json& obj_;
   std::string where_;
   std::vector<std::string>& problems_;

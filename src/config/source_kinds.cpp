@@ -10,48 +10,37 @@ namespace prh::config {
 
 namespace {
 
-SourceField text(const char* key, std::string def, bool required, const char* doc,
-                 std::vector<std::string> choices = {}) {
-  SourceField f;
-  f.key = key;
-  f.type = FieldType::kString;
-  f.required = required;
-  f.text_default = std::move(def);
-  f.choices = std::move(choices);
-  f.doc = doc;
-  return f;
-}
-
-SourceField integer(const char* key, std::int64_t def, std::int64_t lo, std::int64_t hi,
-                    bool required, const char* doc) {
-  SourceField f;
-  f.key = key;
-  f.type = FieldType::kInteger;
-  f.required = required;
-  f.int_default = def;
-  f.int_min = lo;
-  f.int_max = hi;
-  f.doc = doc;
-  return f;
-}
-
-SourceField number(const char* key, double def, double lo, double hi, const char* doc) {
-  SourceField f;
-  f.key = key;
-  f.type = FieldType::kNumber;
-  f.num_default = def;
-  f.num_min = lo;
-  f.num_max = hi;
-  f.doc = doc;
-  return f;
-}
-
 SourceField typed(const char* key, FieldType type, bool required, const char* doc) {
   SourceField f;
   f.key = key;
   f.type = type;
   f.required = required;
   f.doc = doc;
+  return f;
+}
+
+SourceField text(const char* key, std::string def, bool required, const char* doc,
+                 std::vector<std::string> choices = {}) {
+  SourceField f = typed(key, FieldType::kString, required, doc);
+  f.text_default = std::move(def);
+  f.choices = std::move(choices);
+  return f;
+}
+
+SourceField integer(const char* key, std::int64_t def, std::int64_t lo, std::int64_t hi,
+                    bool required, const char* doc) {
+  SourceField f = typed(key, FieldType::kInteger, required, doc);
+  f.int_default = def;
+  f.int_min = lo;
+  f.int_max = hi;
+  return f;
+}
+
+SourceField number(const char* key, double def, double lo, double hi, const char* doc) {
+  SourceField f = typed(key, FieldType::kNumber, false, doc);
+  f.num_default = def;
+  f.num_min = lo;
+  f.num_max = hi;
   return f;
 }
 

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "prh/core/error.hpp"
+#include "prh/core/splitmix.hpp"
 #include "prh/data/image.hpp"
 
 namespace prh::data::detail {
@@ -35,7 +37,7 @@ void write_image(const std::string& path, const Image& img, int bits = 8, bool a
 
 // --- Noise --------------------------------------------------------------------
 
-std::uint64_t splitmix64(std::uint64_t x);
+using prh::splitmix64;  // core/splitmix.hpp
 // The seed of noise image i: splitmix64(splitmix64(seed) + i).
 std::uint64_t noise_seed(std::uint64_t seed, std::int64_t i);
 
@@ -145,6 +147,57 @@ class DerivedSource : public Source {
  private:
   std::unique_ptr<Source> base_;
   std::string prefix_;
+};
+
+// A source of `count` images of one shape (height x width x channels), each
+// read or made by its index, with their labels in memory (empty: none, -1):
+// the idx, hdf5 and noise sources. Subclasses give the pixels and the ids.
+class ShapedSource : public Source {
+ public:
+  // `name` begins the message of an index out of range ("idx source F").
+  ShapedSource(std::string name, std::int64_t count, int height, int width, int channels,
+               std::vector<std::int64_t> labels)
+      : name_(std::move(name)),
+        count_(count),
+        height_(height),
+        width_(width),
+        channels_(channels),
+        labels_(std::move(labels)) {}
+
+  std::int64_t size() const final { return count_; }
+  Item get(std::int64_t i) const final {
+    check(i);
+    Item item;
+    item.image.height = height_;
+    item.image.width = width_;
+    item.image.channels = channels_;
+    item.image.pixels.resize(static_cast<std::size_t>(height_) * static_cast<std::size_t>(width_) *
+                             static_cast<std::size_t>(channels_));
+    read_pixels(i, item.image.pixels.data());
+    item.label = label(i);
+    item.id = id(i);
+    return item;
+  }
+  std::int64_t label(std::int64_t i) const final {
+    check(i);
+    return labels_.empty() ? -1 : labels_[static_cast<std::size_t>(i)];
+  }
+
+ protected:
+  // Image i's height x width x channels bytes (HWC) into out.
+  virtual void read_pixels(std::int64_t i, std::uint8_t* out) const = 0;
+  void check(std::int64_t i) const {
+    PRH_ASSERT(i >= 0 && i < count_, "{}: index {} out of range [0, {})", name_, i, count_);
+  }
+  int height() const { return height_; }
+  int width() const { return width_; }
+  int channels() const { return channels_; }
+
+ private:
+  std::string name_;
+  std::int64_t count_;
+  int height_, width_, channels_;
+  std::vector<std::int64_t> labels_;  // of the images (empty: no labels)
 };
 
 // --- Sources --------------------------------------------------------------------

@@ -91,20 +91,17 @@ Hid image_access(const Hid& dataset) {
   return h5::dapl_chunk_cache(want);
 }
 
-class Hdf5Source final : public Source {
+class Hdf5Source final : public ShapedSource {
  public:
   // Takes the handles while the caller holds h5_mutex().
   Hdf5Source(std::string file, std::string dataset, Hid h5file, Hid images, std::int64_t count,
              int height, int width, int channels, std::vector<std::int64_t> labels)
-      : file_(std::move(file)),
+      : ShapedSource(fmt::format("hdf5 source {}:{}", file, dataset), count, height, width,
+                     channels, std::move(labels)),
+        file_(std::move(file)),
         dataset_(std::move(dataset)),
         h5file_(std::move(h5file)),
-        images_(std::move(images)),
-        count_(count),
-        height_(height),
-        width_(width),
-        channels_(channels),
-        labels_(std::move(labels)) {}
+        images_(std::move(images)) {}
 
   ~Hdf5Source() override {
     std::lock_guard<std::mutex> lock(h5_mutex());
@@ -115,54 +112,27 @@ class Hdf5Source final : public Source {
   Hdf5Source(const Hdf5Source&) = delete;
   Hdf5Source& operator=(const Hdf5Source&) = delete;
 
-  std::int64_t size() const override { return count_; }
-
-  Item get(std::int64_t i) const override {
-    check(i);
-    Item item;
-    item.image.height = height_;
-    item.image.width = width_;
-    item.image.channels = channels_;
-    item.image.pixels.resize(static_cast<std::size_t>(height_) * static_cast<std::size_t>(width_) *
-                             static_cast<std::size_t>(channels_));
-    {
-      std::lock_guard<std::mutex> lock(h5_mutex());
-      const std::vector<hsize> start = {static_cast<hsize>(i), 0, 0, 0};
-      const std::vector<hsize> count = {1, static_cast<hsize>(height_), static_cast<hsize>(width_),
-                                        static_cast<hsize>(channels_)};
-      try {
-        h5::read_box(images_.id(), h5::native_uint8(), start, count, item.image.pixels.data());
-      } catch (const InputError& e) {
-        throw InputError(
-            fmt::format("{}:{}: cannot read image {}: {}", file_, dataset_, i, e.what()));
-      }
-    }
-    item.label = label(i);
-    item.id = id(i);
-    return item;
-  }
-
-  std::int64_t label(std::int64_t i) const override {
-    check(i);
-    return labels_.empty() ? -1 : labels_[static_cast<std::size_t>(i)];
-  }
-
   std::string id(std::int64_t i) const override {
     check(i);
     return fmt::format("{}:{}#{}", file_, dataset_, i);
   }
 
  private:
-  void check(std::int64_t i) const {
-    PRH_ASSERT(i >= 0 && i < count_, "hdf5 source {}:{}: index {} out of range [0, {})", file_,
-               dataset_, i, count_);
+  void read_pixels(std::int64_t i, std::uint8_t* out) const override {
+    std::lock_guard<std::mutex> lock(h5_mutex());
+    const std::vector<hsize> start = {static_cast<hsize>(i), 0, 0, 0};
+    const std::vector<hsize> count = {1, static_cast<hsize>(height()), static_cast<hsize>(width()),
+                                      static_cast<hsize>(channels())};
+    try {
+      h5::read_box(images_.id(), h5::native_uint8(), start, count, out);
+    } catch (const InputError& e) {
+      throw InputError(
+          fmt::format("{}:{}: cannot read image {}: {}", file_, dataset_, i, e.what()));
+    }
   }
 
   std::string file_, dataset_;
   Hid h5file_, images_;  // guarded by h5_mutex()
-  std::int64_t count_;   // images kept (the first count_ of the dataset)
-  int height_, width_, channels_;
-  std::vector<std::int64_t> labels_;  // of the kept images (empty: no labels)
 };
 
 // The first n labels of `path` in `file`, which must be integers [total].

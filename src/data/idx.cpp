@@ -198,37 +198,15 @@ std::vector<std::int64_t> read_labels(const std::string& path) {
   return labels;
 }
 
-class IdxSource final : public Source {
+class IdxSource final : public ShapedSource {
  public:
   IdxSource(std::string images, int rows, int cols, std::vector<std::uint8_t> pixels,
             std::vector<std::int64_t> index, std::vector<std::int64_t> labels)
-      : images_(std::move(images)),
-        rows_(rows),
-        cols_(cols),
+      : ShapedSource("idx source " + images, static_cast<std::int64_t>(index.size()), rows, cols, 1,
+                     std::move(labels)),
+        images_(std::move(images)),
         pixels_(std::move(pixels)),
-        index_(std::move(index)),
-        labels_(std::move(labels)) {}
-
-  std::int64_t size() const override { return static_cast<std::int64_t>(index_.size()); }
-
-  Item get(std::int64_t i) const override {
-    check(i);
-    Item item;
-    item.image.height = rows_;
-    item.image.width = cols_;
-    item.image.channels = 1;
-    const std::size_t n = static_cast<std::size_t>(rows_) * static_cast<std::size_t>(cols_);
-    const auto* p = pixels_.data() + static_cast<std::size_t>(i) * n;
-    item.image.pixels.assign(p, p + n);
-    item.label = label(i);
-    item.id = id(i);
-    return item;
-  }
-
-  std::int64_t label(std::int64_t i) const override {
-    check(i);
-    return labels_.empty() ? -1 : labels_[static_cast<std::size_t>(i)];
-  }
+        index_(std::move(index)) {}
 
   std::string id(std::int64_t i) const override {
     check(i);
@@ -236,37 +214,23 @@ class IdxSource final : public Source {
   }
 
  private:
-  void check(std::int64_t i) const {
-    PRH_ASSERT(i >= 0 && i < size(), "idx source {}: index {} out of range [0, {})", images_, i,
-               size());
+  void read_pixels(std::int64_t i, std::uint8_t* out) const override {
+    const std::size_t n = static_cast<std::size_t>(height()) * static_cast<std::size_t>(width());
+    const auto* p = pixels_.data() + static_cast<std::size_t>(i) * n;
+    std::copy(p, p + n, out);
   }
 
   std::string images_;
-  int rows_, cols_;
   std::vector<std::uint8_t> pixels_;  // the kept images only, in file order
   std::vector<std::int64_t> index_;   // their indices in the file
-  std::vector<std::int64_t> labels_;  // their labels (empty: no label file)
 };
 
-}  // namespace
+// An IDX images file's header, checked: n images of rows x cols bytes.
+struct ImagesHeader {
+  std::int64_t n = 0, rows = 0, cols = 0;
+};
 
-std::unique_ptr<Source> make_idx_source(const nlohmann::json& spec, const std::string& what) {
-  const Spec sp(spec, "idx", what);
-  const std::string images = sp.str("images");
-  const std::string labels_path = sp.str("labels");
-  const std::vector<std::int64_t> classes = sp.int_list("classes");
-  const std::int64_t offset = sp.integer("offset");
-  const std::int64_t limit = sp.integer("limit");
-  PRH_CHECK_INPUT(classes.empty() || !labels_path.empty(),
-                  "{}: idx source 'classes' needs 'labels' (a label file)", what);
-  check_exists(images, "images", what);
-  std::vector<std::int64_t> all_labels;
-  if (!labels_path.empty()) {
-    check_exists(labels_path, "labels", what);
-    all_labels = read_labels(labels_path);
-  }
-
-  GzFile f(images);
+ImagesHeader read_images_header(GzFile& f, const std::string& images) {
   const IdxHeader h = read_header(f, images);
   PRH_CHECK_INPUT(h.dims.size() == 3,
                   "{}: IDX images must be 3-dimensional [n, rows, cols], got {} dimensions", images,
@@ -287,72 +251,114 @@ std::unique_ptr<Source> make_idx_source(const nlohmann::json& spec, const std::s
                   "{}: truncated, or a wrong header: it declares {} images of {} x {} pixels "
                   "({} bytes), more than the file can hold ({} bytes)",
                   images, n, rows, cols, declared, most);
-  PRH_CHECK_INPUT(labels_path.empty() || static_cast<std::int64_t>(all_labels.size()) == n,
-                  "{}: {} labels, but the images file {} holds {} images", labels_path,
-                  all_labels.size(), images, n);
+  return {n, rows, cols};
+}
 
-  // Select: class filter, then offset, then limit, in file order. Without a
-  // class filter the selection is one run of images, computed, not looped
-  // over: n is only a header's claim until the images are read.
-  const std::set<std::int64_t> keep(classes.begin(), classes.end());
+// The images kept: class filter, then offset, then limit, in file order.
+// Without a class filter the selection is one run of images, first .. first
+// + count - 1, computed, not looped over (n is only a header's claim until
+// the images are read) and `index` is left empty; with one, `index` lists
+// them. `matching`: how many images are of the wanted classes.
+struct Selection {
+  bool filtered = false;
+  std::int64_t first = 0, count = 0, matching = 0;
   std::vector<std::int64_t> index;
-  std::int64_t matching = 0;
-  std::int64_t first = 0, count = 0;  // no class filter: images first .. first + count - 1
-  if (keep.empty()) {
-    matching = n;
-    first = offset;
-    count = n > offset ? n - offset : 0;
-    if (limit > 0) count = std::min(count, limit);
-  } else {
-    for (std::int64_t j = 0; j < n; ++j) {  // n == the labels read
-      if (keep.count(all_labels[static_cast<std::size_t>(j)]) == 0) continue;
-      if (matching++ < offset) continue;
-      if (limit > 0 && static_cast<std::int64_t>(index.size()) >= limit) break;
-      index.push_back(j);
-    }
-    count = static_cast<std::int64_t>(index.size());
-  }
-  PRH_CHECK_INPUT(count > 0,
-                  "{}: no images selected from {} ({} in the file, {} of the wanted classes, "
-                  "offset {}, limit {})",
-                  what, images, n, matching, offset, limit);
+};
 
-  // Read the file up to the last kept image, keeping only the selected ones;
-  // the pixels grow as they are read (a gzip file may hold less than its
-  // header says).
-  const std::uint64_t bytes = static_cast<std::uint64_t>(rows * cols);
+Selection select_images(std::int64_t n, const std::vector<std::int64_t>& all_labels,
+                        const std::vector<std::int64_t>& classes, std::int64_t offset,
+                        std::int64_t limit) {
+  const std::set<std::int64_t> keep(classes.begin(), classes.end());
+  Selection sel;
+  sel.filtered = !keep.empty();
+  if (!sel.filtered) {
+    sel.matching = n;
+    sel.first = offset;
+    sel.count = n > offset ? n - offset : 0;
+    if (limit > 0) sel.count = std::min(sel.count, limit);
+    return sel;
+  }
+  for (std::int64_t j = 0; j < n; ++j) {  // n == the labels read
+    if (keep.count(all_labels[static_cast<std::size_t>(j)]) == 0) continue;
+    if (sel.matching++ < offset) continue;
+    if (limit > 0 && static_cast<std::int64_t>(sel.index.size()) >= limit) break;
+    sel.index.push_back(j);
+  }
+  sel.count = static_cast<std::int64_t>(sel.index.size());
+  return sel;
+}
+
+// Reads the file up to the last selected image, keeping only the selected
+// ones; the pixels grow as they are read (a gzip file may hold less than its
+// header says). Fills sel.index for an unfiltered selection.
+std::vector<std::uint8_t> read_selected(GzFile& f, const std::string& images, const ImagesHeader& h,
+                                        Selection& sel) {
+  const std::uint64_t bytes = static_cast<std::uint64_t>(h.rows * h.cols);
   const auto truncated = [&](std::int64_t j) {
     return InputError(fmt::format(
         "{}: truncated: the header says {} images of {} x {} pixels, the file ends in image {}",
-        images, n, rows, cols, j));
+        images, h.n, h.rows, h.cols, j));
   };
   std::vector<std::uint8_t> pixels;
   pixels.reserve(
-      static_cast<std::size_t>(f.reserve_for(static_cast<std::uint64_t>(count) * bytes)));
-  if (keep.empty()) {
-    const std::uint64_t skipped = f.skip(static_cast<std::uint64_t>(first) * bytes);
-    if (skipped < static_cast<std::uint64_t>(first) * bytes)
+      static_cast<std::size_t>(f.reserve_for(static_cast<std::uint64_t>(sel.count) * bytes)));
+  if (!sel.filtered) {
+    const std::uint64_t skipped = f.skip(static_cast<std::uint64_t>(sel.first) * bytes);
+    if (skipped < static_cast<std::uint64_t>(sel.first) * bytes)
       throw truncated(static_cast<std::int64_t>(skipped / bytes));
-    const std::uint64_t got = f.append(pixels, static_cast<std::uint64_t>(count) * bytes);
-    if (got < static_cast<std::uint64_t>(count) * bytes)
-      throw truncated(first + static_cast<std::int64_t>(got / bytes));
-    index.resize(static_cast<std::size_t>(count));
-    for (std::int64_t k = 0; k < count; ++k) index[static_cast<std::size_t>(k)] = first + k;
-  } else {
-    std::int64_t at = 0;  // the next image of the file
-    for (const std::int64_t j : index) {
-      const std::uint64_t skipped = f.skip(static_cast<std::uint64_t>(j - at) * bytes);
-      if (skipped < static_cast<std::uint64_t>(j - at) * bytes)
-        throw truncated(at + static_cast<std::int64_t>(skipped / bytes));
-      if (f.append(pixels, bytes) < bytes) throw truncated(j);
-      at = j + 1;
-    }
+    const std::uint64_t got = f.append(pixels, static_cast<std::uint64_t>(sel.count) * bytes);
+    if (got < static_cast<std::uint64_t>(sel.count) * bytes)
+      throw truncated(sel.first + static_cast<std::int64_t>(got / bytes));
+    sel.index.resize(static_cast<std::size_t>(sel.count));
+    for (std::int64_t k = 0; k < sel.count; ++k)
+      sel.index[static_cast<std::size_t>(k)] = sel.first + k;
+    return pixels;
   }
+  std::int64_t at = 0;  // the next image of the file
+  for (const std::int64_t j : sel.index) {
+    const std::uint64_t skipped = f.skip(static_cast<std::uint64_t>(j - at) * bytes);
+    if (skipped < static_cast<std::uint64_t>(j - at) * bytes)
+      throw truncated(at + static_cast<std::int64_t>(skipped / bytes));
+    if (f.append(pixels, bytes) < bytes) throw truncated(j);
+    at = j + 1;
+  }
+  return pixels;
+}
+
+}  // namespace
+
+std::unique_ptr<Source> make_idx_source(const nlohmann::json& spec, const std::string& what) {
+  const Spec sp(spec, "idx", what);
+  const std::string images = sp.str("images");
+  const std::string labels_path = sp.str("labels");
+  const std::vector<std::int64_t> classes = sp.int_list("classes");
+  const std::int64_t offset = sp.integer("offset");
+  const std::int64_t limit = sp.integer("limit");
+  PRH_CHECK_INPUT(classes.empty() || !labels_path.empty(),
+                  "{}: idx source 'classes' needs 'labels' (a label file)", what);
+  check_exists(images, "images", what);
+  std::vector<std::int64_t> all_labels;
+  if (!labels_path.empty()) {
+    check_exists(labels_path, "labels", what);
+    all_labels = read_labels(labels_path);
+  }
+
+  GzFile f(images);
+  const ImagesHeader h = read_images_header(f, images);
+  PRH_CHECK_INPUT(labels_path.empty() || static_cast<std::int64_t>(all_labels.size()) == h.n,
+                  "{}: {} labels, but the images file {} holds {} images", labels_path,
+                  all_labels.size(), images, h.n);
+  Selection sel = select_images(h.n, all_labels, classes, offset, limit);
+  PRH_CHECK_INPUT(sel.count > 0,
+                  "{}: no images selected from {} ({} in the file, {} of the wanted classes, "
+                  "offset {}, limit {})",
+                  what, images, h.n, sel.matching, offset, limit);
+  std::vector<std::uint8_t> pixels = read_selected(f, images, h, sel);
   std::vector<std::int64_t> labels;
   if (!all_labels.empty())
-    for (const auto j : index) labels.push_back(all_labels[static_cast<std::size_t>(j)]);
-  return std::make_unique<IdxSource>(images, static_cast<int>(rows), static_cast<int>(cols),
-                                     std::move(pixels), std::move(index), std::move(labels));
+    for (const auto j : sel.index) labels.push_back(all_labels[static_cast<std::size_t>(j)]);
+  return std::make_unique<IdxSource>(images, static_cast<int>(h.rows), static_cast<int>(h.cols),
+                                     std::move(pixels), std::move(sel.index), std::move(labels));
 }
 
 }  // namespace prh::data::detail

@@ -13,13 +13,6 @@
 
 namespace prh::data::detail {
 
-std::uint64_t splitmix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 std::uint64_t noise_seed(std::uint64_t seed, std::int64_t i) {
   return splitmix64(splitmix64(seed) + static_cast<std::uint64_t>(i));
 }
@@ -48,33 +41,21 @@ void noise_bytes(const Noise& noise, std::int64_t i, std::size_t n, std::uint8_t
 
 namespace {
 
-class NoiseSource final : public Source {
+class NoiseSource final : public ShapedSource {
  public:
   NoiseSource(std::int64_t count, int height, int width, int channels, Noise noise)
-      : count_(count), height_(height), width_(width), channels_(channels), noise_(noise) {}
+      : ShapedSource("noise source", count, height, width, channels, {}), noise_(noise) {}
 
-  std::int64_t size() const override { return count_; }
-
-  Item get(std::int64_t i) const override {
-    PRH_ASSERT(i >= 0 && i < count_, "noise source: index {} out of range [0, {})", i, count_);
-    Item item;
-    item.image.height = height_;
-    item.image.width = width_;
-    item.image.channels = channels_;
-    item.image.pixels.resize(static_cast<std::size_t>(height_) * static_cast<std::size_t>(width_) *
-                             static_cast<std::size_t>(channels_));
-    noise_bytes(noise_, i, item.image.pixels.size(), item.image.pixels.data());
-    item.label = -1;
-    item.id = id(i);
-    return item;
-  }
-
-  std::int64_t label(std::int64_t) const override { return -1; }
   std::string id(std::int64_t i) const override { return fmt::format("noise:{}", i); }
 
  private:
-  std::int64_t count_;
-  int height_, width_, channels_;
+  void read_pixels(std::int64_t i, std::uint8_t* out) const override {
+    noise_bytes(noise_, i,
+                static_cast<std::size_t>(height()) * static_cast<std::size_t>(width()) *
+                    static_cast<std::size_t>(channels()),
+                out);
+  }
+
   Noise noise_;
 };
 

@@ -66,8 +66,7 @@ struct Matcher {
       const auto count = spec.at("count").get<std::int64_t>();
       const auto n = static_cast<std::int64_t>(inner->size());
       if (count > n) return std::nullopt;  // make_source refuses it, naming the set
-      const auto perm =
-          detail::subsample_permutation(n, static_cast<std::uint64_t>(spec.value("seed", 0)));
+      const auto perm = detail::subsample_permutation(n, detail::Spec(spec, kind, what).seed());
       std::vector<std::int64_t> rows(static_cast<std::size_t>(count));
       for (std::size_t i = 0; i < rows.size(); ++i)
         rows[i] = (*inner)[static_cast<std::size_t>(perm[i])];
@@ -94,12 +93,14 @@ struct Matcher {
 
   // A blend with alpha 1 is its noise alone: (1 - 1) * p + 1 * n = n, exactly.
   std::optional<std::vector<std::int64_t>> noise_of_blend(const json& spec) const {
-    const auto noise_key = [](const json& s) {
-      const bool gaussian = s.value("distribution", "uniform") == "gaussian";
-      return json{{"gaussian", gaussian},
-                  {"seed", s.value("seed", 0)},
-                  {"mean", gaussian ? s.value("mean", 0.0) : 0.0},
-                  {"std", gaussian ? s.value("std", 0.0) : 0.0}};
+    // The noise as the source reads it (the declared defaults, source_kinds.hpp);
+    // mean and std matter to gaussian noise only.
+    const auto noise_key = [this](const json& s) {
+      const detail::Noise nz = detail::Spec(s, kind_of(s), what).noise();
+      return json{{"gaussian", nz.gaussian},
+                  {"seed", nz.seed},
+                  {"mean", nz.gaussian ? nz.mean : 0.0},
+                  {"std", nz.gaussian ? nz.std : 0.0}};
     };
     if (noise_key(spec) != noise_key(base_spec) || !one_shape(spec.at("base"))) return std::nullopt;
     const auto src = make_source(spec.at("base"), what);

@@ -29,73 +29,91 @@ std::vector<Representation> make_representations(std::vector<MatrixF> layers,
   return reps;
 }
 
+namespace {
+
+// The kNN metrics, on the two sides' neighbour lists.
+double knn_score(const MetricSpec& s, const Representation& a, const Representation& b) {
+  PRH_ASSERT(a.neighbors && b.neighbors, "{}: neighbour lists not prepared", s.name());
+  const NeighborLists& la = *a.neighbors;
+  const NeighborLists& lb = *b.neighbors;
+  switch (s.kind) {
+    case MetricKind::MutualKnn:
+      return mutual_knn(la, lb, s.k);
+    case MetricKind::CycleKnn:
+      return cycle_knn(la, lb, s.k);
+    case MetricKind::LcsKnn:
+      return lcs_knn(la, lb, s.k);
+    case MetricKind::EditDistanceKnn:
+      return edit_distance_knn(la, lb, s.k);
+    case MetricKind::Cknna:
+      return cknna(la, lb, s.k, a.cknna_self_of(s.k), b.cknna_self_of(s.k));
+    default:
+      PRH_ASSERT(false, "{}: not a kNN metric", s.name());
+      return std::nan("");
+  }
+}
+
+// One layer pair's metrics, with what several of them share computed once:
+// the cross product Xc_A^T Xc_B (linear CKA, unbiased CKA, SVCCA) and the
+// RBF HSIC sums (one tile pass per sigma).
+class PairScorer {
+ public:
+  PairScorer(const Representation& a, const Representation& b, const Backend& backend)
+      : a_(a), b_(b), backend_(backend) {}
+
+  double score(const MetricSpec& s) {
+    if (s.uses_knn()) return knn_score(s, a_, b_);
+    if (s.kind == MetricKind::Svcca) return svcca_score(s);
+    return cka_score(s);
+  }
+
+ private:
+  double cka_score(const MetricSpec& s) {
+    HsicSet h;
+    if (s.kernel == Kernel::Linear) {
+      PRH_ASSERT(a_.moments && b_.moments, "{}: moments not prepared", s.name());
+      h = hsic_linear(*a_.moments, *b_.moments, cross());
+    } else {
+      h = rbf(s.sigma);
+    }
+    return s.kind == MetricKind::Cka ? cka_ratio(h.biased_kl, h.biased_kk, h.biased_ll)
+                                     : cka_ratio(h.unbiased_kl, h.unbiased_kk, h.unbiased_ll);
+  }
+
+  double svcca_score(const MetricSpec& s) {
+    const auto ia = a_.svcca.find(s.cca_dim), ib = b_.svcca.find(s.cca_dim);
+    PRH_ASSERT(ia != a_.svcca.end() && ib != b_.svcca.end(), "{}: bases not prepared", s.name());
+    if (!ia->second.problem.empty() || !ib->second.problem.empty()) return std::nan("");
+    return svcca(ia->second, ib->second, cross());
+  }
+
+  const MatrixD& cross() {
+    if (!cross_) cross_ = backend_.cross_product(a_.moments->centred, b_.moments->centred);
+    return *cross_;
+  }
+
+  const HsicSet& rbf(double sigma) {
+    auto it = rbf_.find(sigma);
+    if (it == rbf_.end()) it = rbf_.emplace(sigma, backend_.hsic_rbf(a_.x, b_.x, sigma)).first;
+    return it->second;
+  }
+
+  const Representation& a_;
+  const Representation& b_;
+  const Backend& backend_;
+  std::optional<MatrixD> cross_;   // Xc_A^T Xc_B
+  std::map<double, HsicSet> rbf_;  // by sigma
+};
+
+}  // namespace
+
 std::vector<double> score_layer_pair(const Representation& a, const Representation& b,
                                      const std::vector<MetricSpec>& specs, const Backend& backend) {
   PRH_CHECK_INPUT(a.n() == b.n(), "the two feature sets have different N ({} vs {})", a.n(), b.n());
-  std::optional<MatrixD> cross;   // Xc_A^T Xc_B, shared by linear CKA, unbiased CKA, SVCCA
-  std::map<double, HsicSet> rbf;  // one tile pass per sigma
-  auto get_cross = [&]() -> const MatrixD& {
-    if (!cross) cross = backend.cross_product(a.moments->centred, b.moments->centred);
-    return *cross;
-  };
-  auto get_rbf = [&](double sigma) -> const HsicSet& {
-    auto it = rbf.find(sigma);
-    if (it == rbf.end()) it = rbf.emplace(sigma, backend.hsic_rbf(a.x, b.x, sigma)).first;
-    return it->second;
-  };
+  PairScorer scorer(a, b, backend);
   std::vector<double> out;
   out.reserve(specs.size());
-  for (const auto& s : specs) {
-    if (s.uses_knn())
-      PRH_ASSERT(a.neighbors && b.neighbors, "{}: neighbour lists not prepared", s.name());
-    switch (s.kind) {
-      case MetricKind::MutualKnn:
-        out.push_back(mutual_knn(*a.neighbors, *b.neighbors, s.k));
-        break;
-      case MetricKind::CycleKnn:
-        out.push_back(cycle_knn(*a.neighbors, *b.neighbors, s.k));
-        break;
-      case MetricKind::LcsKnn:
-        out.push_back(lcs_knn(*a.neighbors, *b.neighbors, s.k));
-        break;
-      case MetricKind::EditDistanceKnn:
-        out.push_back(edit_distance_knn(*a.neighbors, *b.neighbors, s.k));
-        break;
-      case MetricKind::Cknna: {
-        auto self = [&s](const Representation& r) {
-          auto it = r.cknna_self.find(s.k);
-          if (it == r.cknna_self.end())
-            it = r.cknna_self.emplace(s.k, cknna_self(*r.neighbors, s.k)).first;
-          return it->second;
-        };
-        out.push_back(cknna(*a.neighbors, *b.neighbors, s.k, self(a), self(b)));
-        break;
-      }
-      case MetricKind::Cka:
-      case MetricKind::UnbiasedCka: {
-        HsicSet h;
-        if (s.kernel == Kernel::Linear) {
-          PRH_ASSERT(a.moments && b.moments, "{}: moments not prepared", s.name());
-          h = hsic_linear(*a.moments, *b.moments, get_cross());
-        } else {
-          h = get_rbf(s.sigma);
-        }
-        out.push_back(s.kind == MetricKind::Cka
-                          ? cka_ratio(h.biased_kl, h.biased_kk, h.biased_ll)
-                          : cka_ratio(h.unbiased_kl, h.unbiased_kk, h.unbiased_ll));
-        break;
-      }
-      case MetricKind::Svcca: {
-        const auto ia = a.svcca.find(s.cca_dim), ib = b.svcca.find(s.cca_dim);
-        PRH_ASSERT(ia != a.svcca.end() && ib != b.svcca.end(), "{}: bases not prepared", s.name());
-        if (!ia->second.problem.empty() || !ib->second.problem.empty())
-          out.push_back(std::nan(""));
-        else
-          out.push_back(svcca(ia->second, ib->second, get_cross()));
-        break;
-      }
-    }
-  }
+  for (const auto& s : specs) out.push_back(scorer.score(s));
   return out;
 }
 

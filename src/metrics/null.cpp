@@ -179,103 +179,109 @@ struct PairNull::LayerPair {
   LayerPair(const Representation& ra, const Representation& rb,
             const std::vector<MetricSpec>& specs, const Backend& be)
       : a(&ra), b(&rb), backend(&be), n(ra.n()) {
-    for (std::size_t s = 0; s < specs.size(); ++s) {
-      const auto& sp = specs[s];
-      switch (sp.kind) {
-        case MetricKind::MutualKnn:
-          mutual.push_back(s);
-          kmc = std::max(kmc, sp.k);
-          break;
-        case MetricKind::Cknna: {
-          auto self = [&sp](const Representation& r) {
-            auto it = r.cknna_self.find(sp.k);
-            if (it == r.cknna_self.end())
-              it = r.cknna_self.emplace(sp.k, cknna_self(*r.neighbors, sp.k)).first;
-            return it->second;
-          };
-          cknna.push_back({s, sp.k, self(ra), self(rb), 0, 0, 0, {}, {}});
-          kmc = std::max(kmc, sp.k);
-          break;
-        }
-        case MetricKind::CycleKnn:
-          cycle.push_back(s);
-          kcyc = std::max(kcyc, sp.k);
-          break;
-        case MetricKind::LcsKnn:
-        case MetricKind::EditDistanceKnn:
-          sequence.push_back(s);
-          break;
-        case MetricKind::Cka:
-        case MetricKind::UnbiasedCka:
-          linear.push_back(s);
-          break;
-        case MetricKind::Svcca:
-          svcca.push_back({s, false, {}, {}, {}});
-          break;
-      }
-      if (sp.uses_knn()) {
-        PRH_ASSERT(ra.neighbors && rb.neighbors, "{}: neighbour lists not prepared", sp.name());
-        PRH_ASSERT(sp.k <= ra.neighbors->k && sp.k <= rb.neighbors->k,
-                   "{}: lists hold {} and {} neighbours, {} needed", sp.name(), ra.neighbors->k,
-                   rb.neighbors->k, sp.k);
-      }
+    for (std::size_t s = 0; s < specs.size(); ++s) add_spec(s, specs[s]);
+    if (kmc > 0) prepare_mutual_cknna();
+    if (kcyc > 0) prepare_cycle();
+    if (!linear.empty()) prepare_linear();
+    for (auto& bs : svcca) prepare_svcca(specs[bs.spec], bs);
+  }
+
+  // Spec s into the list of its kind, with the largest k each needs.
+  void add_spec(std::size_t s, const MetricSpec& sp) {
+    switch (sp.kind) {
+      case MetricKind::MutualKnn:
+        mutual.push_back(s);
+        kmc = std::max(kmc, sp.k);
+        break;
+      case MetricKind::Cknna:
+        cknna.push_back({s, sp.k, a->cknna_self_of(sp.k), b->cknna_self_of(sp.k), 0, 0, 0, {}, {}});
+        kmc = std::max(kmc, sp.k);
+        break;
+      case MetricKind::CycleKnn:
+        cycle.push_back(s);
+        kcyc = std::max(kcyc, sp.k);
+        break;
+      case MetricKind::LcsKnn:
+      case MetricKind::EditDistanceKnn:
+        sequence.push_back(s);
+        break;
+      case MetricKind::Cka:
+      case MetricKind::UnbiasedCka:
+        linear.push_back(s);
+        break;
+      case MetricKind::Svcca:
+        svcca.push_back({s, false, {}, {}, {}});
+        break;
     }
+    if (sp.uses_knn()) {
+      PRH_ASSERT(a->neighbors && b->neighbors, "{}: neighbour lists not prepared", sp.name());
+      PRH_ASSERT(sp.k <= a->neighbors->k && sp.k <= b->neighbors->k,
+                 "{}: lists hold {} and {} neighbours, {} needed", sp.name(), a->neighbors->k,
+                 b->neighbors->k, sp.k);
+    }
+  }
+
+  void prepare_mutual_cknna() {
     const auto un = static_cast<std::size_t>(n);
-    if (kmc > 0) {
-      std::sort(cknna.begin(), cknna.end(),
-                [](const CknnaK& p, const CknnaK& q) { return p.k < q.k; });
-      if (!cknna.empty()) {
-        rev_a = reverse_positions(*ra.neighbors, kmc);
-        rev_b = reverse_positions(*rb.neighbors, kmc);
+    std::sort(cknna.begin(), cknna.end(),
+              [](const CknnaK& p, const CknnaK& q) { return p.k < q.k; });
+    if (!cknna.empty()) {
+      rev_a = reverse_positions(*a->neighbors, kmc);
+      rev_b = reverse_positions(*b->neighbors, kmc);
+    }
+    stamp.assign(un, 0);
+    pos_b.assign(un, 0);
+    hist.assign(static_cast<std::size_t>(kmc), 0);
+    for (auto& c : cknna) {
+      c.col_x.assign(un, 0.0);
+      c.row_y.assign(un, 0.0);
+    }
+  }
+
+  void prepare_cycle() {
+    const auto un = static_cast<std::size_t>(n);
+    const auto k = static_cast<std::size_t>(kcyc);
+    const NeighborLists& la = *a->neighbors;
+    rev_start.assign(un + 1, 0);
+    for (std::size_t j = 0; j < un; ++j)
+      for (std::size_t c = 0; c < k; ++c)
+        ++rev_start[static_cast<std::size_t>(la.row(static_cast<Index>(j))[c]) + 1];
+    for (std::size_t i = 0; i < un; ++i) rev_start[i + 1] += rev_start[i];
+    rev_list.resize(un * k);
+    std::vector<Index> fill(rev_start.begin(), rev_start.end() - 1);
+    for (std::size_t j = 0; j < un; ++j)
+      for (std::size_t c = 0; c < k; ++c) {
+        const auto i = static_cast<std::size_t>(la.row(static_cast<Index>(j))[c]);
+        rev_list[static_cast<std::size_t>(fill[i]++)] = {static_cast<std::int32_t>(j),
+                                                         static_cast<std::int32_t>(c)};
       }
+    if (stamp.empty()) {
       stamp.assign(un, 0);
       pos_b.assign(un, 0);
-      hist.assign(static_cast<std::size_t>(kmc), 0);
-      for (auto& c : cknna) {
-        c.col_x.assign(un, 0.0);
-        c.row_y.assign(un, 0.0);
-      }
     }
-    if (kcyc > 0) {
-      const auto k = static_cast<std::size_t>(kcyc);
-      const NeighborLists& la = *ra.neighbors;
-      rev_start.assign(un + 1, 0);
-      for (std::size_t j = 0; j < un; ++j)
-        for (std::size_t c = 0; c < k; ++c)
-          ++rev_start[static_cast<std::size_t>(la.row(static_cast<Index>(j))[c]) + 1];
-      for (std::size_t i = 0; i < un; ++i) rev_start[i + 1] += rev_start[i];
-      rev_list.resize(un * k);
-      std::vector<Index> fill(rev_start.begin(), rev_start.end() - 1);
-      for (std::size_t j = 0; j < un; ++j)
-        for (std::size_t c = 0; c < k; ++c) {
-          const auto i = static_cast<std::size_t>(la.row(static_cast<Index>(j))[c]);
-          rev_list[static_cast<std::size_t>(fill[i]++)] = {static_cast<std::int32_t>(j),
-                                                           static_cast<std::int32_t>(c)};
-        }
-      if (stamp.empty()) {
-        stamp.assign(un, 0);
-        pos_b.assign(un, 0);
-      }
-    }
-    if (!linear.empty()) {
-      PRH_ASSERT(ra.moments && rb.moments, "cka: moments not prepared");
-      const LinearMoments& m = *rb.moments;
-      pm.centred.resize(m.centred.rows(), m.centred.cols());
-      pm.col_sum = m.col_sum;
-      pm.hsic_b_self = m.hsic_b_self;
-      pm.hsic_u_self = m.hsic_u_self;
-    }
-    for (auto& bs : svcca) {
-      const int dim = specs[bs.spec].cca_dim;
-      const auto ia = ra.svcca.find(dim), ib = rb.svcca.find(dim);
-      PRH_ASSERT(ia != ra.svcca.end() && ib != rb.svcca.end() && ra.moments && rb.moments,
-                 "{}: bases not prepared", specs[bs.spec].name());
-      bs.defined = ia->second.problem.empty() && ib->second.problem.empty();
-      if (!bs.defined) continue;
-      bs.ua = ra.moments->centred.cast<double>() * ia->second.w;
-      bs.ub = rb.moments->centred.cast<double>() * ib->second.w;
-      bs.ub_perm.resize(bs.ub.rows(), bs.ub.cols());
-    }
+  }
+
+  void prepare_linear() {
+    PRH_ASSERT(a->moments && b->moments, "cka: moments not prepared");
+    const LinearMoments& m = *b->moments;
+    pm.centred.resize(m.centred.rows(), m.centred.cols());
+    pm.col_sum = m.col_sum;
+    pm.hsic_b_self = m.hsic_b_self;
+    pm.hsic_u_self = m.hsic_u_self;
+  }
+
+  void prepare_svcca(const MetricSpec& sp, Bases& bs) {
+    const Representation& ra = *a;
+    const Representation& rb = *b;
+    const int dim = sp.cca_dim;
+    const auto ia = ra.svcca.find(dim), ib = rb.svcca.find(dim);
+    PRH_ASSERT(ia != ra.svcca.end() && ib != rb.svcca.end() && ra.moments && rb.moments,
+               "{}: bases not prepared", sp.name());
+    bs.defined = ia->second.problem.empty() && ib->second.problem.empty();
+    if (!bs.defined) return;
+    bs.ua = ra.moments->centred.cast<double>() * ia->second.w;
+    bs.ub = rb.moments->centred.cast<double>() * ib->second.w;
+    bs.ub_perm.resize(bs.ub.rows(), bs.ub.cols());
   }
 
   void score(const Permutation& perm, const Permutation& inv, std::vector<double>& out) {
@@ -299,59 +305,13 @@ struct PairNull::LayerPair {
   // Hits of row i: j in N_A(i) (position ca) with perm(j) in N_B(perm(i))
   // (position cb), i.e. j in N_B'(i). In the mask of every k > max(ca, cb).
   void score_mutual_cknna(const Permutation& perm, std::vector<double>& out) {
-    const NeighborLists& la = *a->neighbors;
-    const NeighborLists& lb = *b->neighbors;
-    const auto k = static_cast<std::size_t>(kmc);
     std::fill(hist.begin(), hist.end(), 0);
     for (auto& c : cknna) {
       c.t1 = c.sum_x = c.sum_y = 0;
       std::fill(c.col_x.begin(), c.col_x.end(), 0.0);
       std::fill(c.row_y.begin(), c.row_y.end(), 0.0);
     }
-    const std::size_t nc = cknna.size();
-    for (Index i = 0; i < n; ++i) {
-      const auto ui = static_cast<std::size_t>(i);
-      const std::int32_t p = perm[ui];
-      const std::int32_t* rb = lb.row(p);
-      const std::int64_t e = ++epoch;
-      for (std::size_t c = 0; c < k; ++c) {
-        const auto x = static_cast<std::size_t>(rb[c]);
-        stamp[x] = e;
-        pos_b[x] = static_cast<std::int32_t>(c);
-      }
-      const std::int32_t* ra = la.row(i);
-      const float* sa = la.row_sim(i);
-      const float* sb = lb.row_sim(p);
-      for (std::size_t ca = 0; ca < k; ++ca) {
-        const auto j = static_cast<std::size_t>(ra[ca]);
-        const auto y = static_cast<std::size_t>(perm[j]);
-        if (stamp[y] != e) continue;
-        const std::int32_t cb = pos_b[y];
-        const std::int32_t m1 = std::max(static_cast<std::int32_t>(ca), cb);
-        ++hist[static_cast<std::size_t>(m1)];
-        if (nc == 0 || cknna.back().k <= m1) continue;
-        const double xv = sa[ca];
-        const double yv = sb[cb];
-        // The reverse entry (j, i): i at position rev_a in N_A(j), perm(i)
-        // at position rev_b in N_B(perm(j)); Y_ji = sim_B(perm(j), rev_b).
-        const std::int32_t ra_pos = rev_a[ui * k + ca];
-        const std::int32_t rb_pos =
-            rev_b[static_cast<std::size_t>(p) * k + static_cast<std::size_t>(cb)];
-        const std::int32_t m2 = std::max(m1, std::max(ra_pos, rb_pos));
-        const double yt =
-            m2 < kmc ? static_cast<double>(lb.row_sim(static_cast<Index>(y))[rb_pos]) : 0.0;
-        std::size_t q = 0;
-        while (cknna[q].k <= m1) ++q;
-        for (; q < nc; ++q) {
-          CknnaK& c = cknna[q];
-          c.sum_x += xv;
-          c.sum_y += yv;
-          c.col_x[j] += xv;
-          c.row_y[ui] += yv;
-          if (m2 < c.k) c.t1 += xv * yt;
-        }
-      }
-    }
+    for (Index i = 0; i < n; ++i) mutual_cknna_row(perm, i);
     for (std::size_t s : mutual) {
       const int kk = specs_k(s);
       std::int64_t common = 0;
@@ -365,6 +325,56 @@ struct PairNull::LayerPair {
       const double kl = (c.t1 + c.sum_x * c.sum_y / ((dn - 1) * (dn - 2)) - 2.0 / (dn - 2) * t3) /
                         (dn * (dn - 3));
       out[c.spec] = cka_ratio(kl, c.self_a, c.self_b);
+    }
+  }
+
+  // Row i's hits into hist and the cknna sums (rows in order: the sums'
+  // order of additions is that of the loop over i).
+  void mutual_cknna_row(const Permutation& perm, Index i) {
+    const NeighborLists& la = *a->neighbors;
+    const NeighborLists& lb = *b->neighbors;
+    const auto k = static_cast<std::size_t>(kmc);
+    const std::size_t nc = cknna.size();
+    const auto ui = static_cast<std::size_t>(i);
+    const std::int32_t p = perm[ui];
+    const std::int32_t* rb = lb.row(p);
+    const std::int64_t e = ++epoch;
+    for (std::size_t c = 0; c < k; ++c) {
+      const auto x = static_cast<std::size_t>(rb[c]);
+      stamp[x] = e;
+      pos_b[x] = static_cast<std::int32_t>(c);
+    }
+    const std::int32_t* ra = la.row(i);
+    const float* sa = la.row_sim(i);
+    const float* sb = lb.row_sim(p);
+    for (std::size_t ca = 0; ca < k; ++ca) {
+      const auto j = static_cast<std::size_t>(ra[ca]);
+      const auto y = static_cast<std::size_t>(perm[j]);
+      if (stamp[y] != e) continue;
+      const std::int32_t cb = pos_b[y];
+      const std::int32_t m1 = std::max(static_cast<std::int32_t>(ca), cb);
+      ++hist[static_cast<std::size_t>(m1)];
+      if (nc == 0 || cknna.back().k <= m1) continue;
+      const double xv = sa[ca];
+      const double yv = sb[cb];
+      // The reverse entry (j, i): i at position rev_a in N_A(j), perm(i)
+      // at position rev_b in N_B(perm(j)); Y_ji = sim_B(perm(j), rev_b).
+      const std::int32_t ra_pos = rev_a[ui * k + ca];
+      const std::int32_t rb_pos =
+          rev_b[static_cast<std::size_t>(p) * k + static_cast<std::size_t>(cb)];
+      const std::int32_t m2 = std::max(m1, std::max(ra_pos, rb_pos));
+      const double yt =
+          m2 < kmc ? static_cast<double>(lb.row_sim(static_cast<Index>(y))[rb_pos]) : 0.0;
+      std::size_t q = 0;
+      while (cknna[q].k <= m1) ++q;
+      for (; q < nc; ++q) {
+        CknnaK& c = cknna[q];
+        c.sum_x += xv;
+        c.sum_y += yv;
+        c.col_x[j] += xv;
+        c.row_y[ui] += yv;
+        if (m2 < c.k) c.t1 += xv * yt;
+      }
     }
   }
 

@@ -4,10 +4,17 @@
 #include <cmath>
 
 #include "prh/core/error.hpp"
+#include "prh/metrics/cknna.hpp"
 #include "prh/metrics/svcca.hpp"
 #include "prh/metrics/tiles.hpp"
 
 namespace prh::metrics {
+
+double Representation::cknna_self_of(int k) const {
+  auto it = cknna_self.find(k);
+  if (it == cknna_self.end()) it = cknna_self.emplace(k, metrics::cknna_self(*neighbors, k)).first;
+  return it->second;
+}
 
 Requirements Requirements::of(const std::vector<MetricSpec>& specs) {
   Requirements r;

@@ -54,16 +54,21 @@ bool plain_scalar(const YAML::Node& n) {
   return n.IsScalar() && n.Tag() != "!";
 }
 
+// A plain scalar read as a T into v; false (v left as it was) if it is not one.
+template <typename T>
+bool plain_value(const YAML::Node& n, T& v) {
+  if (!plain_scalar(n)) return false;
+  try {
+    v = n.as<T>();
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+  return true;
+}
+
 int get_positive_int(const YAML::Node& n, const std::string& path, const std::string& key) {
   int v = 0;
-  bool ok = plain_scalar(n);
-  if (ok) {
-    try {
-      v = n.as<int>();
-    } catch (const YAML::Exception&) {
-      ok = false;
-    }
-  }
+  const bool ok = plain_value(n, v);
   PRH_CHECK_INPUT(ok && v > 0, "sidecar {}: field '{}' must be a positive integer (got {})", path,
                   key, describe(n));
   return v;
@@ -77,14 +82,7 @@ std::vector<float> get_numbers(const YAML::Node& n, const std::string& path,
   for (std::size_t i = 0; i < n.size(); ++i) {
     const YAML::Node e = n[i];
     double v = 0.0;
-    bool ok = plain_scalar(e);
-    if (ok) {
-      try {
-        v = e.as<double>();
-      } catch (const YAML::Exception&) {
-        ok = false;
-      }
-    }
+    const bool ok = plain_value(e, v);
     PRH_CHECK_INPUT(ok && std::isfinite(v),
                     "sidecar {}: field '{}' must be a list of numbers; element {} is {}", path, key,
                     i, describe(e));

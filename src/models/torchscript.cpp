@@ -188,58 +188,77 @@ class TorchScriptModel final : public Model {
     } else if (sequence(out, items)) {
       layers = layer_list(items, out.isTuple() ? "tuple" : "list", batch);
     } else if (out.isGenericDict()) {
-      c10::IValue layers_v, logits_v;
-      bool has_layers = false, has_logits = false;
-      for (const auto& kv : out.toGenericDict()) {
-        if (!kv.key().isString()) continue;
-        const std::string& k = kv.key().toStringRef();
-        if (k == "layers") {
-          layers_v = kv.value();
-          has_layers = true;
-        } else if (k == "logits") {
-          logits_v = kv.value();
-          has_logits = true;
-        }
-      }
-      PRH_CHECK_INPUT(has_layers,
-                      "{}: model output is a dict without the key \"layers\"; expected {}", name_,
-                      kContract);
-      if (layers_v.isTensor()) {
-        const at::Tensor& t = layers_v.toTensor();
-        PRH_CHECK_INPUT(t.dim() == 3 && t.size(0) == batch && t.size(1) > 0 && t.size(2) > 0,
-                        "{}: model output \"layers\" must be a [B, L, D] tensor with B = {} (the "
-                        "batch) or a list of [B, D] tensors, got {}",
-                        name_, batch, describe(layers_v));
-        PRH_CHECK_INPUT(t.is_floating_point(),
-                        "{}: model output \"layers\" must be a floating-point tensor, got {}",
-                        name_, describe(layers_v));
-        for (std::int64_t l = 0; l < t.size(1); ++l) layers.push_back(t.select(1, l));
-      } else if (sequence(layers_v, items)) {
-        layers = layer_list(items, "\"layers\"", batch);
-      } else {
-        PRH_CHECK_INPUT(false,
-                        "{}: model output \"layers\" must be a [B, L, D] tensor or a list of "
-                        "[B, D] tensors, got {}",
-                        name_, describe(layers_v));
-      }
-      // TorchScript dicts have one value type: a Dict[str, List[Tensor]]
-      // carries the logits as a one-element list.
-      if (has_logits && !logits_v.isNone()) {
-        if (sequence(logits_v, items)) {
-          PRH_CHECK_INPUT(items.size() == 1,
-                          "{}: model output \"logits\" must be a [B, C] tensor (or a list holding "
-                          "one), got a list of {}",
-                          name_, items.size());
-          logits = layer_2d(items[0], "\"logits\"", batch, "[B, C]");
-        } else {
-          logits = layer_2d(logits_v, "\"logits\"", batch, "[B, C]");
-        }
-      }
+      parse_dict(out, batch, layers, logits);
     } else {
       PRH_CHECK_INPUT(false, "{}: model output: expected {}; got {}", name_, kContract,
                       describe(out));
     }
+    return to_output(layers, logits, batch);
+  }
 
+  // A dict output: "layers" (required) and "logits" (optional).
+  void parse_dict(const c10::IValue& out, std::int64_t batch, std::vector<at::Tensor>& layers,
+                  at::Tensor& logits) const {
+    c10::IValue layers_v, logits_v;
+    bool has_layers = false, has_logits = false;
+    for (const auto& kv : out.toGenericDict()) {
+      if (!kv.key().isString()) continue;
+      const std::string& k = kv.key().toStringRef();
+      if (k == "layers") {
+        layers_v = kv.value();
+        has_layers = true;
+      } else if (k == "logits") {
+        logits_v = kv.value();
+        has_logits = true;
+      }
+    }
+    PRH_CHECK_INPUT(has_layers,
+                    "{}: model output is a dict without the key \"layers\"; expected {}", name_,
+                    kContract);
+    layers = dict_layers(layers_v, batch);
+    if (has_logits && !logits_v.isNone()) logits = dict_logits(logits_v, batch);
+  }
+
+  // A dict's "layers": a [B, L, D] tensor or a list of [B, D] tensors.
+  std::vector<at::Tensor> dict_layers(const c10::IValue& layers_v, std::int64_t batch) const {
+    std::vector<at::Tensor> layers;
+    std::vector<c10::IValue> items;
+    if (layers_v.isTensor()) {
+      const at::Tensor& t = layers_v.toTensor();
+      PRH_CHECK_INPUT(t.dim() == 3 && t.size(0) == batch && t.size(1) > 0 && t.size(2) > 0,
+                      "{}: model output \"layers\" must be a [B, L, D] tensor with B = {} (the "
+                      "batch) or a list of [B, D] tensors, got {}",
+                      name_, batch, describe(layers_v));
+      PRH_CHECK_INPUT(t.is_floating_point(),
+                      "{}: model output \"layers\" must be a floating-point tensor, got {}", name_,
+                      describe(layers_v));
+      for (std::int64_t l = 0; l < t.size(1); ++l) layers.push_back(t.select(1, l));
+    } else if (sequence(layers_v, items)) {
+      layers = layer_list(items, "\"layers\"", batch);
+    } else {
+      PRH_CHECK_INPUT(false,
+                      "{}: model output \"layers\" must be a [B, L, D] tensor or a list of "
+                      "[B, D] tensors, got {}",
+                      name_, describe(layers_v));
+    }
+    return layers;
+  }
+
+  // A dict's "logits". TorchScript dicts have one value type: a
+  // Dict[str, List[Tensor]] carries the logits as a one-element list.
+  at::Tensor dict_logits(const c10::IValue& logits_v, std::int64_t batch) const {
+    std::vector<c10::IValue> items;
+    if (!sequence(logits_v, items)) return layer_2d(logits_v, "\"logits\"", batch, "[B, C]");
+    PRH_CHECK_INPUT(items.size() == 1,
+                    "{}: model output \"logits\" must be a [B, C] tensor (or a list holding "
+                    "one), got a list of {}",
+                    name_, items.size());
+    return layer_2d(items[0], "\"logits\"", batch, "[B, C]");
+  }
+
+  // The layers (checked against the sidecar's names) and logits as host floats.
+  Output to_output(const std::vector<at::Tensor>& layers, const at::Tensor& logits,
+                   std::int64_t batch) const {
     const auto& names = sidecar_.layer_names;
     PRH_CHECK_INPUT(names.empty() || names.size() == layers.size(),
                     "{}: the model returns {} layers but its sidecar names {} (layer_names)", name_,
@@ -287,169 +306,225 @@ torch::Device pick_device(const std::string& name, const std::string& device, in
 }
 
 // LibTorch 1.13's unpickler lacks SETITEM ('s'), which Python's pickle
-// writes for a dict of one item (torch.save({"feats": t})). This rewrites
-// each SETITEM as MARK key value SETITEMS, which it reads: it walks the
-// opcodes (protocols 2 to 4, what torch.save writes), tracking where each
+// writes for a dict of one item (torch.save({"feats": t})). PickleWalk
+// rewrites each SETITEM as MARK key value SETITEMS, which it reads: it walks
+// the opcodes (protocols 2 to 4, what torch.save writes), tracking where each
 // stack entry began, and inserts the MARK there. Anything it does not know
 // leaves the pickle as it was (LibTorch then names the problem).
-std::string setitem_as_setitems(const std::string& p) {
-  std::vector<std::size_t> stack;  // start offset of each entry (a MARK too)
-  std::vector<bool> is_mark;
-  std::vector<std::size_t> marks_at, setitems;
-  auto pop = [&](std::size_t n) -> std::size_t {
-    if (stack.size() < n || n == 0) throw std::out_of_range("stack");
-    const std::size_t start = stack[stack.size() - n];
-    stack.resize(stack.size() - n);
-    is_mark.resize(is_mark.size() - n);
-    return start;
-  };
-  auto push = [&](std::size_t start, bool mark = false) {
-    stack.push_back(start);
-    is_mark.push_back(mark);
-  };
-  auto to_mark = [&]() -> std::size_t {  // pops through the top MARK; its offset
-    while (!is_mark.empty() && !is_mark.back()) pop(1);
-    if (is_mark.empty()) throw std::out_of_range("mark");
-    return pop(1);
-  };
-  auto u32 = [&](std::size_t at) -> std::size_t {
-    if (at + 4 > p.size()) throw std::out_of_range("arg");
-    std::uint32_t v = 0;
-    for (int k = 3; k >= 0; --k) v = (v << 8) | static_cast<unsigned char>(p[at + k]);
-    return v;
-  };
-  auto u8 = [&](std::size_t at) -> std::size_t {
-    if (at >= p.size()) throw std::out_of_range("arg");
-    return static_cast<unsigned char>(p[at]);
-  };
-  try {
-    for (std::size_t i = 0; i < p.size();) {
-      const std::size_t at = i;
-      const auto op = static_cast<unsigned char>(p[i++]);
-      switch (op) {
-        case 0x80:
-          i += 1;
-          break;  // PROTO
-        case 0x95:
-          i += 8;
-          break;  // FRAME
-        case 'q':
-        case 0x94:
-          i += op == 'q' ? 1 : 0;
-          break;  // BINPUT, MEMOIZE
-        case 'r':
-          i += 4;
-          break;  // LONG_BINPUT
-        case 'h':
-        case 'K':
-          i += 1;
-          push(at);
-          break;  // BINGET, BININT1
-        case 'j':
-        case 'J':
-          i += 4;
-          push(at);
-          break;  // LONG_BINGET, BININT
-        case 'M':
-          i += 2;
-          push(at);
-          break;  // BININT2
-        case 'G':
-          i += 8;
-          push(at);
-          break;  // BINFLOAT
-        case 'X':
-        case 'T':
-        case 'B':
-        case 0x8b:  // 4-byte length
-          i += 4 + u32(i);
-          push(at);
-          break;
-        case 'U':
-        case 'C':
-        case 0x8a:
-        case 0x8c:  // 1-byte length
-          i += 1 + u8(i);
-          push(at);
-          break;
-        case 'c':  // GLOBAL: two lines
-          for (int line = 0; line < 2; ++line) {
-            const auto nl = p.find('\n', i);
-            if (nl == std::string::npos) throw std::out_of_range("global");
-            i = nl + 1;
-          }
-          push(at);
-          break;
-        case 'N':
-        case 0x88:
-        case 0x89:
-        case '}':
-        case ']':
-        case ')':
-        case '2':
-          push(at);
-          break;
-        case '(':
-          push(at, true);
-          break;  // MARK
-        case 0x85:
-        case 'Q':
-          push(pop(1));
-          break;  // TUPLE1, BINPERSID
-        case 0x86:
-        case 'R':
-        case 'b':
-        case 0x81:
-          push(pop(2));
-          break;
-        case 0x87:
-          push(pop(3));
-          break;  // TUPLE3
-        case 't':
-        case 'l':
-        case 'd':
-          push(to_mark());
-          break;  // TUPLE, LIST, DICT
-        case 'e':
-        case 'u':
-        case '1':
-          to_mark();
-          break;  // APPENDS, SETITEMS, POP_MARK
-        case 'a':
-        case '0':
-          pop(1);
-          break;     // APPEND, POP
-        case 's': {  // SETITEM
-          if (stack.size() < 3 || is_mark[stack.size() - 2] || is_mark.back())
-            throw std::out_of_range("setitem");
-          marks_at.push_back(stack[stack.size() - 2]);
-          setitems.push_back(at);
-          pop(2);
-          break;
-        }
-        case '.':
-          i = p.size();
-          break;  // STOP
-        default:
-          return p;
+class PickleWalk {
+ public:
+  explicit PickleWalk(const std::string& p) : p_(p) {}
+
+  // Walks every opcode; false at one it does not know. Throws
+  // std::out_of_range where the stack or an argument does not add up.
+  bool run() {
+    while (i_ < p_.size())
+      if (!step()) return false;
+    return true;
+  }
+
+  // The pickle with its SETITEMs rewritten (the pickle itself if it has none).
+  std::string rewritten() {
+    if (setitems_.empty()) return p_;
+    std::string out;
+    out.reserve(p_.size() + marks_at_.size());
+    std::sort(marks_at_.begin(), marks_at_.end());
+    std::size_t m = 0;
+    for (std::size_t i = 0; i < p_.size(); ++i) {
+      while (m < marks_at_.size() && marks_at_[m] == i) {
+        out += '(';
+        ++m;
       }
+      out += std::binary_search(setitems_.begin(), setitems_.end(), i) ? 'u' : p_[i];
     }
+    return out;
+  }
+
+ private:
+  // One opcode and its argument; false if it is unknown.
+  bool step() {
+    const std::size_t at = i_;
+    const auto op = static_cast<unsigned char>(p_[i_++]);
+    if (const int n = skipped_bytes(op); n >= 0) {
+      i_ += static_cast<std::size_t>(n);
+      return true;
+    }
+    if (op == '.') {  // STOP
+      i_ = p_.size();
+      return true;
+    }
+    return constant(op, at) || builds(op, at);
+  }
+
+  // The argument's size of an opcode that leaves the stack alone (PROTO,
+  // FRAME, BINPUT, MEMOIZE, LONG_BINPUT); -1 for any other.
+  static int skipped_bytes(unsigned char op) {
+    switch (op) {
+      case 0x80:  // PROTO
+      case 'q':   // BINPUT
+        return 1;
+      case 0x95:  // FRAME
+        return 8;
+      case 0x94:  // MEMOIZE
+        return 0;
+      case 'r':  // LONG_BINPUT
+        return 4;
+      default:
+        return -1;
+    }
+  }
+
+  // An opcode that pushes one value read from its argument (or none); false
+  // for any other.
+  bool constant(unsigned char op, std::size_t at) {
+    switch (op) {
+      case 'h':  // BINGET
+      case 'K':  // BININT1
+        i_ += 1;
+        break;
+      case 'j':  // LONG_BINGET
+      case 'J':  // BININT
+        i_ += 4;
+        break;
+      case 'M':  // BININT2
+        i_ += 2;
+        break;
+      case 'G':  // BINFLOAT
+        i_ += 8;
+        break;
+      case 'X':
+      case 'T':
+      case 'B':
+      case 0x8b:  // 4-byte length
+        i_ += 4 + u32(i_);
+        break;
+      case 'U':
+      case 'C':
+      case 0x8a:
+      case 0x8c:  // 1-byte length
+        i_ += 1 + u8(i_);
+        break;
+      case 'c':  // GLOBAL: two lines
+        skip_line();
+        skip_line();
+        break;
+      case 'N':
+      case 0x88:
+      case 0x89:
+      case '}':
+      case ']':
+      case ')':
+      case '2':
+        break;
+      default:
+        return false;
+    }
+    push(at);
+    return true;
+  }
+
+  // An opcode that builds from the stack's top entries; false for any other.
+  bool builds(unsigned char op, std::size_t at) {
+    switch (op) {
+      case '(':  // MARK
+        push(at, true);
+        break;
+      case 0x85:  // TUPLE1
+      case 'Q':   // BINPERSID
+        push(pop(1));
+        break;
+      case 0x86:
+      case 'R':
+      case 'b':
+      case 0x81:
+        push(pop(2));
+        break;
+      case 0x87:  // TUPLE3
+        push(pop(3));
+        break;
+      case 't':  // TUPLE
+      case 'l':  // LIST
+      case 'd':  // DICT
+        push(to_mark());
+        break;
+      case 'e':  // APPENDS
+      case 'u':  // SETITEMS
+      case '1':  // POP_MARK
+        to_mark();
+        break;
+      case 'a':  // APPEND
+      case '0':  // POP
+        pop(1);
+        break;
+      case 's':  // SETITEM
+        setitem(at);
+        break;
+      default:
+        return false;
+    }
+    return true;
+  }
+
+  void setitem(std::size_t at) {
+    if (stack_.size() < 3 || is_mark_[stack_.size() - 2] || is_mark_.back())
+      throw std::out_of_range("setitem");
+    marks_at_.push_back(stack_[stack_.size() - 2]);
+    setitems_.push_back(at);
+    pop(2);
+  }
+
+  std::size_t pop(std::size_t n) {
+    if (stack_.size() < n || n == 0) throw std::out_of_range("stack");
+    const std::size_t start = stack_[stack_.size() - n];
+    stack_.resize(stack_.size() - n);
+    is_mark_.resize(is_mark_.size() - n);
+    return start;
+  }
+
+  void push(std::size_t start, bool mark = false) {
+    stack_.push_back(start);
+    is_mark_.push_back(mark);
+  }
+
+  std::size_t to_mark() {  // pops through the top MARK; its offset
+    while (!is_mark_.empty() && !is_mark_.back()) pop(1);
+    if (is_mark_.empty()) throw std::out_of_range("mark");
+    return pop(1);
+  }
+
+  void skip_line() {
+    const auto nl = p_.find('\n', i_);
+    if (nl == std::string::npos) throw std::out_of_range("global");
+    i_ = nl + 1;
+  }
+
+  std::size_t u32(std::size_t at) const {
+    if (at + 4 > p_.size()) throw std::out_of_range("arg");
+    std::uint32_t v = 0;
+    for (int k = 3; k >= 0; --k) v = (v << 8) | static_cast<unsigned char>(p_[at + k]);
+    return v;
+  }
+
+  std::size_t u8(std::size_t at) const {
+    if (at >= p_.size()) throw std::out_of_range("arg");
+    return static_cast<unsigned char>(p_[at]);
+  }
+
+  const std::string& p_;
+  std::size_t i_ = 0;
+  std::vector<std::size_t> stack_;  // start offset of each entry (a MARK too)
+  std::vector<bool> is_mark_;
+  std::vector<std::size_t> marks_at_, setitems_;
+};
+
+std::string setitem_as_setitems(const std::string& p) {
+  PickleWalk walk(p);
+  try {
+    if (!walk.run()) return p;
   } catch (const std::out_of_range&) {
     return p;
   }
-  if (setitems.empty()) return p;
-  std::string out;
-  out.reserve(p.size() + marks_at.size());
-  std::sort(marks_at.begin(), marks_at.end());
-  std::size_t m = 0;
-  for (std::size_t i = 0; i < p.size(); ++i) {
-    while (m < marks_at.size() && marks_at[m] == i) {
-      out += '(';
-      ++m;
-    }
-    out += std::binary_search(setitems.begin(), setitems.end(), i) ? 'u' : p[i];
-  }
-  return out;
+  return walk.rewritten();
 }
 
 // torch.save's zip file read as torch::jit::pickle_load does (data.pkl, the

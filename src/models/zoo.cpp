@@ -320,77 +320,165 @@ Tensor last_layer(torch::jit::Module& module, const Tensor& x) {
   return layers.get(layers.size() - 1);
 }
 
+constexpr std::int64_t kEvalChunk = 500;  // test images a forward pass in evaluate
+
+// The autoencoder's held-out quality: the reconstruction MSE, beside that of
+// every test image predicted by the training images' mean image.
+HeldOut evaluate_autoencoder(torch::jit::Module& module, const ImageData& train,
+                             const ImageData& test, const Tensor& xt) {
+  HeldOut h;
+  h.images = test.n;
+  const Tensor mean = (to_tensor(train) * 0.5 + 0.5).reshape({train.n, 784}).mean(0);
+  double err = 0, base = 0;
+  for (std::int64_t s = 0; s < test.n; s += kEvalChunk) {
+    const auto e = std::min(test.n, s + kEvalChunk);
+    const Tensor x = xt.narrow(0, s, e - s);
+    const Tensor target = x.reshape({e - s, 784}) * 0.5 + 0.5;
+    err += (module.get_method("reconstruct")({x}).toTensor() - target).pow(2).sum().item<double>();
+    base += (target - mean).pow(2).sum().item<double>();
+  }
+  h.metric = "reconstruction_mse";
+  h.value = err / (static_cast<double>(test.n) * 784);
+  h.baseline = base / (static_cast<double>(test.n) * 784);
+  return h;
+}
+
+// The supervised member's predicted class of each test image (its logits).
+void predict_by_logits(torch::jit::Module& module, const Tensor& xt, std::int64_t n,
+                       std::vector<std::int64_t>& pred) {
+  for (std::int64_t s = 0; s < n; s += kEvalChunk) {
+    const auto e = std::min(n, s + kEvalChunk);
+    const Tensor p =
+        module.get_method("logits")({xt.narrow(0, s, e - s)}).toTensor().argmax(1).contiguous();
+    std::copy(p.data_ptr<std::int64_t>(), p.data_ptr<std::int64_t>() + (e - s), pred.begin() + s);
+  }
+}
+
+// Nearest class centroid of the last layer, centroids from (at most) the
+// first 5000 training images, one per class of `classes`.
+void predict_by_centroid(torch::jit::Module& module, const ZooMember& m, const ImageData& train,
+                         const Tensor& xt, std::int64_t n, const std::vector<std::int64_t>& classes,
+                         std::vector<std::int64_t>& pred) {
+  const std::int64_t nt = std::min<std::int64_t>(train.n, 5000);
+  const Tensor xtr = to_tensor(train).narrow(0, 0, nt);
+  std::vector<Tensor> feats;
+  for (std::int64_t s = 0; s < nt; s += kEvalChunk)
+    feats.push_back(last_layer(module, xtr.narrow(0, s, std::min(nt, s + kEvalChunk) - s)));
+  const Tensor f = torch::cat(feats);
+  std::vector<Tensor> cents;
+  for (const auto c : classes) {
+    std::vector<std::int64_t> idx;
+    for (std::int64_t i = 0; i < nt; ++i)
+      if (train.labels[static_cast<std::size_t>(i)] == c) idx.push_back(i);
+    PRH_CHECK_INPUT(!idx.empty(), "zoo member '{}': no training image of class {}", m.name, c);
+    cents.push_back(f.index_select(0, torch::tensor(idx, torch::kInt64)).mean(0, /*keepdim=*/true));
+  }
+  const Tensor cent = torch::cat(cents);
+  for (std::int64_t s = 0; s < n; s += kEvalChunk) {
+    const auto e = std::min(n, s + kEvalChunk);
+    const Tensor d = torch::cdist(last_layer(module, xt.narrow(0, s, e - s)), cent);
+    const Tensor p = d.argmin(1).contiguous();
+    for (std::int64_t i = 0; i < e - s; ++i)
+      pred[static_cast<std::size_t>(s + i)] =
+          classes[static_cast<std::size_t>(p.data_ptr<std::int64_t>()[i])];
+  }
+}
+
 // Held-out quality on `test` (models/zoo.hpp, HeldOut), in chunks of 500.
 HeldOut evaluate(torch::jit::Module& module, const ZooMember& m, const ImageData& train,
                  const ImageData& test) {
   torch::NoGradGuard no_grad;
-  const std::int64_t chunk = 500;
+  const Tensor xt = to_tensor(test);
+  if (m.objective == "autoencoder") return evaluate_autoencoder(module, train, test, xt);
   HeldOut h;
   h.images = test.n;
-  const Tensor xt = to_tensor(test);
   std::set<std::int64_t> seen(test.labels.begin(), test.labels.end());
-  if (m.objective == "autoencoder") {
-    // Baseline: every test image predicted by the training images' mean image.
-    const Tensor mean = (to_tensor(train) * 0.5 + 0.5).reshape({train.n, 784}).mean(0);
-    double err = 0, base = 0;
-    for (std::int64_t s = 0; s < test.n; s += chunk) {
-      const auto e = std::min(test.n, s + chunk);
-      const Tensor x = xt.narrow(0, s, e - s);
-      const Tensor target = x.reshape({e - s, 784}) * 0.5 + 0.5;
-      err +=
-          (module.get_method("reconstruct")({x}).toTensor() - target).pow(2).sum().item<double>();
-      base += (target - mean).pow(2).sum().item<double>();
-    }
-    h.metric = "reconstruction_mse";
-    h.value = err / (static_cast<double>(test.n) * 784);
-    h.baseline = base / (static_cast<double>(test.n) * 784);
-    return h;
-  }
   h.baseline = seen.empty() ? std::nan("") : 1.0 / static_cast<double>(seen.size());
   std::vector<std::int64_t> pred(static_cast<std::size_t>(test.n));
   if (m.objective == "supervised") {
     h.metric = "accuracy";
-    for (std::int64_t s = 0; s < test.n; s += chunk) {
-      const auto e = std::min(test.n, s + chunk);
-      const Tensor p =
-          module.get_method("logits")({xt.narrow(0, s, e - s)}).toTensor().argmax(1).contiguous();
-      std::copy(p.data_ptr<std::int64_t>(), p.data_ptr<std::int64_t>() + (e - s), pred.begin() + s);
-    }
+    predict_by_logits(module, xt, test.n, pred);
   } else {
-    // Nearest class centroid of the last layer, centroids from (at most) the
-    // first 5000 training images.
     h.metric = "centroid_accuracy";
-    const std::int64_t nt = std::min<std::int64_t>(train.n, 5000);
-    const Tensor xtr = to_tensor(train).narrow(0, 0, nt);
-    std::vector<Tensor> feats;
-    for (std::int64_t s = 0; s < nt; s += chunk)
-      feats.push_back(last_layer(module, xtr.narrow(0, s, std::min(nt, s + chunk) - s)));
-    const Tensor f = torch::cat(feats);
-    const std::vector<std::int64_t> classes(seen.begin(), seen.end());
-    std::vector<Tensor> cents;
-    for (const auto c : classes) {
-      std::vector<std::int64_t> idx;
-      for (std::int64_t i = 0; i < nt; ++i)
-        if (train.labels[static_cast<std::size_t>(i)] == c) idx.push_back(i);
-      PRH_CHECK_INPUT(!idx.empty(), "zoo member '{}': no training image of class {}", m.name, c);
-      cents.push_back(
-          f.index_select(0, torch::tensor(idx, torch::kInt64)).mean(0, /*keepdim=*/true));
-    }
-    const Tensor cent = torch::cat(cents);
-    for (std::int64_t s = 0; s < test.n; s += chunk) {
-      const auto e = std::min(test.n, s + chunk);
-      const Tensor d = torch::cdist(last_layer(module, xt.narrow(0, s, e - s)), cent);
-      const Tensor p = d.argmin(1).contiguous();
-      for (std::int64_t i = 0; i < e - s; ++i)
-        pred[static_cast<std::size_t>(s + i)] =
-            classes[static_cast<std::size_t>(p.data_ptr<std::int64_t>()[i])];
-    }
+    predict_by_centroid(module, m, train, xt, test.n,
+                        std::vector<std::int64_t>(seen.begin(), seen.end()), pred);
   }
   std::int64_t correct = 0;
   for (std::int64_t i = 0; i < test.n; ++i)
     correct += pred[static_cast<std::size_t>(i)] == test.labels[static_cast<std::size_t>(i)];
   h.value = static_cast<double>(correct) / static_cast<double>(test.n);
   return h;
+}
+
+// The module's parameters, made trainable; count: how many numbers they hold.
+std::vector<Tensor> trainable_parameters(torch::jit::Module& module, std::int64_t& count) {
+  std::vector<Tensor> params;
+  count = 0;
+  for (const auto& p : module.parameters()) {
+    p.set_requires_grad(true);
+    params.push_back(p);
+    count += p.numel();
+  }
+  return params;
+}
+
+// The objective's loss on one batch x (labels y); contrastive draws its two
+// views from rng.
+Tensor batch_loss(torch::jit::Module& module, const ZooMember& m, const Tensor& x, const Tensor& y,
+                  std::mt19937_64& rng) {
+  if (m.objective == "supervised") {
+    auto logits = module.get_method("logits")({x}).toTensor();
+    return torch::nn::functional::cross_entropy(logits, y);
+  }
+  if (m.objective == "autoencoder") {
+    auto r = module.get_method("reconstruct")({x}).toTensor();
+    return torch::mse_loss(r, (x.reshape({x.size(0), 784}) * 0.5 + 0.5));
+  }
+  auto z1 = module.get_method("project")({augment(x, rng)}).toTensor();
+  auto z2 = module.get_method("project")({augment(x, rng)}).toTensor();
+  return nt_xent(z1, z2, 0.5);
+}
+
+// One epoch over the training images in `order` (shuffled first, in place),
+// batches of 128; the mean batch loss.
+double train_epoch(torch::jit::Module& module, const ZooMember& m, torch::optim::Adam& opt,
+                   const Tensor& x_all, const Tensor& y_all, std::vector<std::int64_t>& order,
+                   std::mt19937_64& rng) {
+  const std::int64_t batch = 128;
+  const auto n = static_cast<std::int64_t>(order.size());
+  // Fisher-Yates with our own generator: the same order on every platform.
+  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+  double sum = 0;
+  std::int64_t batches = 0;
+  for (std::int64_t s = 0; s < n; s += batch) {
+    const auto e = std::min(n, s + batch);
+    auto idx = torch::from_blob(order.data() + s, {e - s}, torch::kInt64).clone();
+    auto x = x_all.index_select(0, idx);
+    const Tensor y = m.objective == "supervised" ? y_all.index_select(0, idx) : Tensor();
+    Tensor loss = batch_loss(module, m, x, y, rng);
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    sum += loss.item<double>();
+    ++batches;
+  }
+  return sum / static_cast<double>(std::max<std::int64_t>(batches, 1));
+}
+
+// Atomic: the .pt appears complete or not at all; the sidecar first.
+void save_member(torch::jit::Module& module, const ZooMember& m,
+                 const std::vector<std::string>& layer_names, const std::string& out_dir) {
+  std::filesystem::create_directories(out_dir);
+  const std::string base = out_dir + "/" + m.name;
+  std::string names;
+  for (const auto& n : layer_names) names += (names.empty() ? "" : ", ") + n;
+  write_text_atomically(
+      base + ".yaml",
+      "# prh zoo member " + m.name + " (" + m.family + ", " + m.objective +
+          ")\ninput_size: 28\nresize: 28\ncrop: 28\ninterpolation: bilinear\nchannels: "
+          "1\nmean: [0.5]\nstd: [0.5]\nlayer_names: [" +
+          names + "]\n");
+  write_atomically(base + ".pt", [&](const std::string& tmp) { module.save(tmp); });
 }
 
 }  // namespace
@@ -403,53 +491,21 @@ TrainReport train_member(const ZooMember& m, const ImageData& train, const Image
   torch::manual_seed(m.seed);
   std::vector<std::string> layer_names;
   auto module = build(m, classes, layer_names);
-  std::vector<Tensor> params;
   std::int64_t count = 0;
-  for (const auto& p : module.parameters()) {
-    p.set_requires_grad(true);
-    params.push_back(p);
-    count += p.numel();
-  }
+  std::vector<Tensor> params = trainable_parameters(module, count);
   torch::optim::Adam opt(params, torch::optim::AdamOptions(m.lr));
   const Tensor x_all = to_tensor(train);
   const Tensor y_all =
       torch::from_blob(const_cast<std::int64_t*>(train.labels.data()), {train.n}, torch::kInt64)
           .clone();
   const int epochs = epochs_override > 0 ? epochs_override : m.epochs;
-  const std::int64_t batch = 128;
   std::mt19937_64 rng(m.seed * 7919 + 17);
   std::vector<std::int64_t> order(static_cast<std::size_t>(train.n));
   for (std::int64_t i = 0; i < train.n; ++i) order[static_cast<std::size_t>(i)] = i;
   module.train();
   double last_loss = 0;
   for (int epoch = 0; epoch < epochs; ++epoch) {
-    // Fisher-Yates with our own generator: the same order on every platform.
-    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
-    double sum = 0;
-    std::int64_t batches = 0;
-    for (std::int64_t s = 0; s < train.n; s += batch) {
-      const auto e = std::min(train.n, s + batch);
-      auto idx = torch::from_blob(order.data() + s, {e - s}, torch::kInt64).clone();
-      auto x = x_all.index_select(0, idx);
-      Tensor loss;
-      if (m.objective == "supervised") {
-        auto logits = module.get_method("logits")({x}).toTensor();
-        loss = torch::nn::functional::cross_entropy(logits, y_all.index_select(0, idx));
-      } else if (m.objective == "autoencoder") {
-        auto r = module.get_method("reconstruct")({x}).toTensor();
-        loss = torch::mse_loss(r, (x.reshape({e - s, 784}) * 0.5 + 0.5));
-      } else {
-        auto z1 = module.get_method("project")({augment(x, rng)}).toTensor();
-        auto z2 = module.get_method("project")({augment(x, rng)}).toTensor();
-        loss = nt_xent(z1, z2, 0.5);
-      }
-      opt.zero_grad();
-      loss.backward();
-      opt.step();
-      sum += loss.item<double>();
-      ++batches;
-    }
-    last_loss = sum / static_cast<double>(std::max<std::int64_t>(batches, 1));
+    last_loss = train_epoch(module, m, opt, x_all, y_all, order, rng);
     if (progress) progress(epoch + 1, last_loss);
   }
   module.eval();
@@ -465,18 +521,7 @@ TrainReport train_member(const ZooMember& m, const ImageData& train, const Image
     rep.held_out = evaluate(module, m, train, test);
     if (m.objective == "supervised") rep.test_accuracy = rep.held_out.value;
   }
-  // Atomic: the .pt appears complete or not at all; the sidecar first.
-  std::filesystem::create_directories(out_dir);
-  const std::string base = out_dir + "/" + m.name;
-  std::string names;
-  for (const auto& n : layer_names) names += (names.empty() ? "" : ", ") + n;
-  write_text_atomically(
-      base + ".yaml",
-      "# prh zoo member " + m.name + " (" + m.family + ", " + m.objective +
-          ")\ninput_size: 28\nresize: 28\ncrop: 28\ninterpolation: bilinear\nchannels: "
-          "1\nmean: [0.5]\nstd: [0.5]\nlayer_names: [" +
-          names + "]\n");
-  write_atomically(base + ".pt", [&](const std::string& tmp) { module.save(tmp); });
+  save_member(module, m, layer_names, out_dir);
   rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return rep;
 }

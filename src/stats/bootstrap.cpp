@@ -278,11 +278,7 @@ CorrelationMatrix correlation_matrix(const std::vector<std::vector<double>>& mat
   const std::size_t K = checked_configurations(matrices, M, "configuration");
   CorrelationMatrix out;
   out.K = static_cast<int>(K);
-  out.r.assign(K * K, kNaN);
-  out.p.assign(K * K, kNaN);
-  out.ci_low.assign(K * K, kNaN);
-  out.ci_high.assign(K * K, kNaN);
-  out.ci_p.assign(K * K, kNaN);
+  for (auto* v : {&out.r, &out.p, &out.ci_low, &out.ci_high, &out.ci_p}) v->assign(K * K, kNaN);
   out.n.assign(K * K, 0);
 
   std::vector<std::vector<double>> vectors(K);
@@ -343,10 +339,7 @@ CorrelationDifference compare_correlations(const std::vector<std::vector<double>
 
   CorrelationDifference out;
   out.K = static_cast<int>(K);
-  out.diff.assign(K * K, kNaN);
-  out.ci_low.assign(K * K, kNaN);
-  out.ci_high.assign(K * K, kNaN);
-  out.p.assign(K * K, kNaN);
+  for (auto* v : {&out.diff, &out.ci_low, &out.ci_high, &out.p}) v->assign(K * K, kNaN);
   for (std::size_t e = 0; e < K * K; ++e) out.diff[e] = c1.r[e] - c2.r[e];  // NaN stays NaN
   if (opt.resamples == 0 || K == 0) return out;
 

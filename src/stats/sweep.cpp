@@ -103,6 +103,118 @@ void check_input(const SweepInput& in) {
                       k);
 }
 
+// The statistics of one set of pairs: [L*K] each, and the breaking levels [K].
+struct PairStats {
+  std::vector<double> mean, cal, sig, brk, rel, rbrk;
+};
+
+// The breaking levels of s (from its significant fractions and calibrated
+// means), and the relative means they need.
+void breaking_levels(const SweepInput& in, std::size_t L, std::size_t K, PairStats& s) {
+  for (std::size_t k = 0; k < K; ++k) {
+    std::vector<char> broken(L), known(L);
+    for (std::size_t l = 0; l < L; ++l) {
+      const double f = s.sig[l * K + k];
+      known[l] = std::isfinite(f);
+      broken[l] = known[l] && f < in.breaking_fraction;
+    }
+    s.brk[k] = first_breaking_level(in.levels, broken, known);
+    // Effect size: the mean calibrated score relative to the first level's.
+    const double base = L ? s.cal[k] : kNaN;
+    if (!(std::isfinite(base) && base > 0)) continue;
+    for (std::size_t l = 0; l < L; ++l) {
+      const double r = s.cal[l * K + k] / base;
+      s.rel[l * K + k] = r;
+      known[l] = std::isfinite(r);
+      broken[l] = known[l] && r < in.relative_fraction;
+    }
+    s.rbrk[k] = first_breaking_level(in.levels, broken, known);
+  }
+}
+
+PairStats pair_stats(const SweepInput& in, std::size_t L, std::size_t K,
+                     const std::vector<std::size_t>& idx) {
+  PairStats s;
+  s.mean.assign(L * K, kNaN);
+  s.cal.assign(L * K, kNaN);
+  s.sig.assign(L * K, kNaN);
+  s.rel.assign(L * K, kNaN);
+  s.brk.assign(K, kNaN);
+  s.rbrk.assign(K, kNaN);
+  for (std::size_t l = 0; l < L; ++l)
+    for (std::size_t k = 0; k < K; ++k) {
+      s.mean[l * K + k] = mean_at(in.scores[l][k], idx);
+      if (has(in.calibrated, l, k)) s.cal[l * K + k] = mean_at(in.calibrated[l][k], idx);
+      if (has(in.qvalues, l, k)) s.sig[l * K + k] = fraction_at(in.qvalues[l][k], idx, in.alpha);
+    }
+  breaking_levels(in, L, K, s);
+  return s;
+}
+
+// Every resample's statistics, per entry, in resample order.
+struct Resampled {
+  std::vector<std::vector<double>> mean, cal, sig, rel, brk, rbrk;
+
+  Resampled(std::size_t LK, std::size_t K) : mean(LK), cal(LK), sig(LK), rel(LK), brk(K), rbrk(K) {}
+
+  void add(const PairStats& r) {
+    for (std::size_t x = 0; x < mean.size(); ++x) {
+      mean[x].push_back(r.mean[x]);
+      cal[x].push_back(r.cal[x]);
+      sig[x].push_back(r.sig[x]);
+      rel[x].push_back(r.rel[x]);
+    }
+    for (std::size_t k = 0; k < brk.size(); ++k) {
+      brk[k].push_back(r.brk[k]);
+      rbrk[k].push_back(r.rbrk[k]);
+    }
+  }
+};
+
+// The percentile intervals of the [L*K] curves (of those known on all pairs).
+void curve_intervals(const PairStats& all, const Resampled& rs, const BootstrapOptions& opt,
+                     SweepCurves& out) {
+  for (std::size_t x = 0; x < all.mean.size(); ++x) {
+    interval(rs.mean[x], opt.resamples, opt.confidence, out.mean_low[x], out.mean_high[x]);
+    if (std::isfinite(all.cal[x]))
+      interval(rs.cal[x], opt.resamples, opt.confidence, out.calibrated_low[x],
+               out.calibrated_high[x]);
+    if (std::isfinite(all.sig[x]))
+      interval(rs.sig[x], opt.resamples, opt.confidence, out.significant_low[x],
+               out.significant_high[x]);
+    if (std::isfinite(all.rel[x]))
+      interval(rs.rel[x], opt.resamples, opt.confidence, out.relative_low[x], out.relative_high[x]);
+  }
+}
+
+// A breaking level's interval and agreement over the resamples s, for each
+// configuration whose level on all pairs (`full`) is known.
+void level_interval(const std::vector<double>& full, const std::vector<std::vector<double>>& s,
+                    const BootstrapOptions& opt, std::vector<double>& low,
+                    std::vector<double>& high, std::vector<double>& agreement) {
+  for (std::size_t k = 0; k < full.size(); ++k) {
+    if (std::isnan(full[k])) continue;
+    discrete_interval(s[k], opt.resamples, opt.confidence, low[k], high[k]);
+    std::size_t same = 0;
+    for (double b : s[k]) same += b == full[k];
+    agreement[k] = static_cast<double>(same) / static_cast<double>(opt.resamples);
+  }
+}
+
+// Every output array of L levels and K configurations, NaN.
+void init_curves(std::size_t L, std::size_t K, SweepCurves& out) {
+  out.L = static_cast<int>(L);
+  out.K = static_cast<int>(K);
+  for (auto* v : {&out.mean, &out.mean_low, &out.mean_high, &out.calibrated, &out.calibrated_low,
+                  &out.calibrated_high, &out.significant, &out.significant_low,
+                  &out.significant_high, &out.relative, &out.relative_low, &out.relative_high})
+    v->assign(L * K, kNaN);
+  for (auto* v : {&out.breaking, &out.breaking_low, &out.breaking_high, &out.breaking_agreement,
+                  &out.relative_breaking, &out.relative_breaking_low, &out.relative_breaking_high,
+                  &out.relative_breaking_agreement})
+    v->assign(K, kNaN);
+}
+
 }  // namespace
 
 double mean_offdiagonal(const std::vector<double>& s, int M) {
@@ -152,58 +264,9 @@ SweepCurves sweep_curves(const SweepInput& in, const BootstrapOptions& opt) {
   const std::size_t K = L ? in.scores[0].size() : 0;
   const int M = in.M;
   SweepCurves out;
-  out.L = static_cast<int>(L);
-  out.K = static_cast<int>(K);
-  for (auto* v : {&out.mean, &out.mean_low, &out.mean_high, &out.calibrated, &out.calibrated_low,
-                  &out.calibrated_high, &out.significant, &out.significant_low,
-                  &out.significant_high, &out.relative, &out.relative_low, &out.relative_high})
-    v->assign(L * K, kNaN);
-  for (auto* v : {&out.breaking, &out.breaking_low, &out.breaking_high, &out.breaking_agreement,
-                  &out.relative_breaking, &out.relative_breaking_low, &out.relative_breaking_high,
-                  &out.relative_breaking_agreement})
-    v->assign(K, kNaN);
+  init_curves(L, K, out);
 
-  // The statistics of one set of pairs: [L*K] each, and the breaking levels.
-  struct Stats {
-    std::vector<double> mean, cal, sig, brk, rel, rbrk;
-  };
-  auto compute = [&](const std::vector<std::size_t>& idx) {
-    Stats s;
-    s.mean.assign(L * K, kNaN);
-    s.cal.assign(L * K, kNaN);
-    s.sig.assign(L * K, kNaN);
-    s.rel.assign(L * K, kNaN);
-    s.brk.assign(K, kNaN);
-    s.rbrk.assign(K, kNaN);
-    for (std::size_t l = 0; l < L; ++l)
-      for (std::size_t k = 0; k < K; ++k) {
-        s.mean[l * K + k] = mean_at(in.scores[l][k], idx);
-        if (has(in.calibrated, l, k)) s.cal[l * K + k] = mean_at(in.calibrated[l][k], idx);
-        if (has(in.qvalues, l, k)) s.sig[l * K + k] = fraction_at(in.qvalues[l][k], idx, in.alpha);
-      }
-    for (std::size_t k = 0; k < K; ++k) {
-      std::vector<char> broken(L), known(L);
-      for (std::size_t l = 0; l < L; ++l) {
-        const double f = s.sig[l * K + k];
-        known[l] = std::isfinite(f);
-        broken[l] = known[l] && f < in.breaking_fraction;
-      }
-      s.brk[k] = first_breaking_level(in.levels, broken, known);
-      // Effect size: the mean calibrated score relative to the first level's.
-      const double base = L ? s.cal[k] : kNaN;
-      if (!(std::isfinite(base) && base > 0)) continue;
-      for (std::size_t l = 0; l < L; ++l) {
-        const double r = s.cal[l * K + k] / base;
-        s.rel[l * K + k] = r;
-        known[l] = std::isfinite(r);
-        broken[l] = known[l] && r < in.relative_fraction;
-      }
-      s.rbrk[k] = first_breaking_level(in.levels, broken, known);
-    }
-    return s;
-  };
-
-  const Stats all = compute(ordered_pairs(M));
+  const PairStats all = pair_stats(in, L, K, ordered_pairs(M));
   out.mean = all.mean;
   out.calibrated = all.cal;
   out.significant = all.sig;
@@ -213,45 +276,12 @@ SweepCurves sweep_curves(const SweepInput& in, const BootstrapOptions& opt) {
   if (opt.resamples == 0 || M == 0) return out;
 
   std::mt19937_64 rng(opt.seed);
-  std::vector<std::vector<double>> mean_s(L * K), cal_s(L * K), sig_s(L * K), rel_s(L * K),
-      brk_s(K), rbrk_s(K);
-  for (int it = 0; it < opt.resamples; ++it) {
-    const Stats r = compute(ordered_pairs(M, resample_models(rng, M)));
-    for (std::size_t x = 0; x < L * K; ++x) {
-      mean_s[x].push_back(r.mean[x]);
-      cal_s[x].push_back(r.cal[x]);
-      sig_s[x].push_back(r.sig[x]);
-      rel_s[x].push_back(r.rel[x]);
-    }
-    for (std::size_t k = 0; k < K; ++k) {
-      brk_s[k].push_back(r.brk[k]);
-      rbrk_s[k].push_back(r.rbrk[k]);
-    }
-  }
-  for (std::size_t x = 0; x < L * K; ++x) {
-    interval(mean_s[x], opt.resamples, opt.confidence, out.mean_low[x], out.mean_high[x]);
-    if (std::isfinite(all.cal[x]))
-      interval(cal_s[x], opt.resamples, opt.confidence, out.calibrated_low[x],
-               out.calibrated_high[x]);
-    if (std::isfinite(all.sig[x]))
-      interval(sig_s[x], opt.resamples, opt.confidence, out.significant_low[x],
-               out.significant_high[x]);
-    if (std::isfinite(all.rel[x]))
-      interval(rel_s[x], opt.resamples, opt.confidence, out.relative_low[x], out.relative_high[x]);
-  }
-  auto level_interval = [&](const std::vector<double>& full, std::vector<std::vector<double>>& s,
-                            std::vector<double>& low, std::vector<double>& high,
-                            std::vector<double>& agreement) {
-    for (std::size_t k = 0; k < K; ++k) {
-      if (std::isnan(full[k])) continue;
-      discrete_interval(s[k], opt.resamples, opt.confidence, low[k], high[k]);
-      std::size_t same = 0;
-      for (double b : s[k]) same += b == full[k];
-      agreement[k] = static_cast<double>(same) / static_cast<double>(opt.resamples);
-    }
-  };
-  level_interval(all.brk, brk_s, out.breaking_low, out.breaking_high, out.breaking_agreement);
-  level_interval(all.rbrk, rbrk_s, out.relative_breaking_low, out.relative_breaking_high,
+  Resampled rs(L * K, K);
+  for (int it = 0; it < opt.resamples; ++it)
+    rs.add(pair_stats(in, L, K, ordered_pairs(M, resample_models(rng, M))));
+  curve_intervals(all, rs, opt, out);
+  level_interval(all.brk, rs.brk, opt, out.breaking_low, out.breaking_high, out.breaking_agreement);
+  level_interval(all.rbrk, rs.rbrk, opt, out.relative_breaking_low, out.relative_breaking_high,
                  out.relative_breaking_agreement);
   return out;
 }

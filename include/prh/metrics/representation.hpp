@@ -55,6 +55,8 @@ struct Representation {
 
   Index n() const { return x.rows(); }
   Index d() const { return x.cols(); }
+  // cknna_self(*neighbors, k), memoised in cknna_self.
+  double cknna_self_of(int k) const;
 };
 
 // The moments of x; `gram` (Xc^T Xc, from an earlier make_moments on the same

@@ -13,11 +13,13 @@
 #include <random>
 #include <vector>
 
+#include "prh/core/splitmix.hpp"
+
 namespace prh::stats {
 
 // splitmix64 of x: a fixed bijection of 64-bit integers that spreads nearby
-// seeds apart (Steele, Lea, Flood 2014).
-std::uint64_t splitmix64(std::uint64_t x);
+// seeds apart (Steele, Lea, Flood 2014); one definition, core/splitmix.hpp.
+using prh::splitmix64;
 
 // The seed of stream `stream` of the run seeded `seed`:
 // splitmix64(seed ^ splitmix64(stream + 1)). Streams are independent
