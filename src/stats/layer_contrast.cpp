@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "pair_mean.hpp"
 #include "prh/core/error.hpp"
 #include "prh/stats/distributions.hpp"
 
@@ -30,13 +31,7 @@ std::vector<std::size_t> pair_index(int M, const std::vector<int>* drawn) {
   return idx;
 }
 
-double mean_at(const std::vector<double>& s, const std::vector<std::size_t>& idx) {
-  double sum = 0;
-  std::size_t n = 0;
-  for (auto x : idx)
-    if (std::isfinite(s[x])) sum += s[x], ++n;
-  return n ? sum / static_cast<double>(n) : kNaN;
-}
+using detail::mean_at;
 
 // diff [S*K] and change [S*K] over the pairs `idx`.
 void statistics(const DepthContrastInput& in, std::size_t S, std::size_t K,

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <random>
 
+#include "pair_mean.hpp"
 #include "prh/core/error.hpp"
 
 namespace prh::stats {
@@ -32,13 +33,7 @@ std::vector<std::size_t> ordered_pairs(int M, const std::vector<int>& drawn) {
   return idx;
 }
 
-double mean_at(const std::vector<double>& s, const std::vector<std::size_t>& idx) {
-  double sum = 0;
-  std::size_t n = 0;
-  for (auto x : idx)
-    if (std::isfinite(s[x])) sum += s[x], ++n;
-  return n ? sum / static_cast<double>(n) : kNaN;
-}
+using detail::mean_at;
 
 double fraction_at(const std::vector<double>& q, const std::vector<std::size_t>& idx,
                    double alpha) {
