@@ -22,6 +22,7 @@
 #include "prh/metrics/engine.hpp"
 #include "prh/metrics/null.hpp"
 #include "prh/metrics/registry.hpp"
+#include "prh/metrics/tiles.hpp"
 #include "prh/stats/permutation.hpp"
 
 namespace {
@@ -121,6 +122,53 @@ void pairnull(benchmark::State& state, const std::string& group) {
   }
 }
 
+// The linear-kernel null's two paths (null.hpp, linear_null_by_gram): per
+// permutation, B's centred rows permuted then the cross product Xc_A^T P Xc_B
+// (what the calibrate stage did before the Gram path), against the trace of
+// K P L P^T over the row Gram matrices (built once, not timed). Arguments:
+// N, D_A, D_B (the Gram path's cost does not depend on the D's).
+MatrixF gaussian(std::uint64_t seed, Index n, Index d) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> g;
+  MatrixF x(n, d);
+  for (Index i = 0; i < n; ++i)
+    for (Index j = 0; j < d; ++j) x(i, j) = g(rng);
+  return x;
+}
+
+void linear_cross(benchmark::State& state) {
+  const Index n = state.range(0);
+  const MatrixF a = gaussian(1, n, state.range(1)), b = gaussian(2, n, state.range(2));
+  MatrixF pb(b.rows(), b.cols());
+  std::uint64_t t = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const Permutation perm = prh::stats::seeded_permutation(1, t++, n);
+    state.ResumeTiming();
+    for (Index i = 0; i < n; ++i) pb.row(i) = b.row(perm[static_cast<std::size_t>(i)]);
+    benchmark::DoNotOptimize(cpu_backend().cross_product(a, pb).squaredNorm());
+  }
+}
+
+void linear_gram(benchmark::State& state) {
+  const Index n = state.range(0);
+  const MatrixF k = row_gram(gaussian(1, n, state.range(1)));
+  const MatrixF l = row_gram(gaussian(2, n, state.range(2)));
+  std::uint64_t t = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const Permutation perm = prh::stats::seeded_permutation(1, t++, n);
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(permuted_gram_trace(k, l, perm.data()));
+  }
+}
+
+// What the Gram path pays once per layer: X X^T of one side.
+void linear_gram_build(benchmark::State& state) {
+  const MatrixF x = gaussian(1, state.range(0), state.range(1));
+  for (auto _ : state) benchmark::DoNotOptimize(row_gram(x));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -132,6 +180,20 @@ int main(int argc, char** argv) {
       pairnull(s, g);
     })->Unit(benchmark::kMicrosecond);
   }
+  const std::vector<std::vector<std::int64_t>> shapes{
+      {500, 32, 64},    {500, 128, 128},  {1000, 32, 64},   {1000, 64, 128}, {1000, 128, 128},
+      {1000, 256, 256}, {1000, 512, 256}, {2000, 128, 128}, {2000, 256, 256}};
+  for (const char* name : {"linear/cross", "linear/gram"}) {
+    auto* b = benchmark::RegisterBenchmark(name, name[7] == 'c' ? linear_cross : linear_gram);
+    b->ArgNames({"N", "DA", "DB"})->Unit(benchmark::kMicrosecond);
+    for (const auto& s : shapes) b->Args(s);
+  }
+  benchmark::RegisterBenchmark("linear/gram_build", linear_gram_build)
+      ->ArgNames({"N", "D"})
+      ->Args({1000, 128})
+      ->Args({1000, 512})
+      ->Args({2000, 256})
+      ->Unit(benchmark::kMillisecond);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   return 0;

@@ -16,8 +16,11 @@ double cka_ratio(double hsic_kl, double hsic_kk, double hsic_ll) {
 }
 
 HsicSet hsic_linear(const LinearMoments& a, const LinearMoments& b, const MatrixD& cross) {
+  return hsic_linear(a, b, cross.squaredNorm());
+}
+
+HsicSet hsic_linear(const LinearMoments& a, const LinearMoments& b, double c2) {
   HsicSet h;
-  const double c2 = cross.squaredNorm();
   h.biased_kl = c2;  // trace(K H L H) = ||Xc_A^T Xc_B||_F^2
   h.biased_kk = a.hsic_b_self;
   h.biased_ll = b.hsic_b_self;

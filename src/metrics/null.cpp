@@ -84,6 +84,11 @@ Representation permute(const Representation& b, const Permutation& perm) {
   return out;
 }
 
+bool linear_null_by_gram(Index n, Index da, Index db) {
+  return n <= kGramNullMaxRows && static_cast<double>(da) * static_cast<double>(db) >
+                                      kGramNullCrossover * static_cast<double>(n);
+}
+
 void check_calibratable(const std::vector<MetricSpec>& specs) {
   for (const auto& s : specs)
     PRH_CHECK_INPUT(!((s.kind == MetricKind::Cka || s.kind == MetricKind::UnbiasedCka) &&
@@ -164,9 +169,13 @@ struct PairNull::LayerPair {
   std::vector<std::int32_t> row_scratch, lcs_scratch;
   std::vector<int> edit_scratch;
 
-  // cka, unbiased_cka (linear kernel): B's moments with permuted rows.
+  // cka, unbiased_cka (linear kernel): B's moments with permuted rows; on
+  // the Gram path (linear_null_by_gram) the two row Gram matrices instead of
+  // B's permuted centred rows.
   std::vector<std::size_t> linear;
   LinearMoments pm;
+  const MatrixF* gram_a = nullptr;
+  const MatrixF* gram_b = nullptr;
 
   // svcca: U = Xc w of each side, per cca_dim.
   struct Bases {
@@ -177,12 +186,12 @@ struct PairNull::LayerPair {
   std::vector<Bases> svcca;
 
   LayerPair(const Representation& ra, const Representation& rb,
-            const std::vector<MetricSpec>& specs, const Backend& be)
+            const std::vector<MetricSpec>& specs, const Backend& be, LinearNullPath path)
       : a(&ra), b(&rb), backend(&be), n(ra.n()) {
     for (std::size_t s = 0; s < specs.size(); ++s) add_spec(s, specs[s]);
     if (kmc > 0) prepare_mutual_cknna();
     if (kcyc > 0) prepare_cycle();
-    if (!linear.empty()) prepare_linear();
+    if (!linear.empty()) prepare_linear(path);
     for (auto& bs : svcca) prepare_svcca(specs[bs.spec], bs);
   }
 
@@ -261,10 +270,18 @@ struct PairNull::LayerPair {
     }
   }
 
-  void prepare_linear() {
+  void prepare_linear(LinearNullPath path) {
     PRH_ASSERT(a->moments && b->moments, "cka: moments not prepared");
     const LinearMoments& m = *b->moments;
-    pm.centred.resize(m.centred.rows(), m.centred.cols());
+    const bool by_gram = path == LinearNullPath::kGram ||
+                         (path == LinearNullPath::kAuto && backend == &cpu_backend() &&
+                          linear_null_by_gram(n, a->moments->centred.cols(), m.centred.cols()));
+    if (by_gram) {
+      gram_a = &a->centred_gram();
+      gram_b = &b->centred_gram();
+    } else {
+      pm.centred.resize(m.centred.rows(), m.centred.cols());
+    }
     pm.col_sum = m.col_sum;
     pm.hsic_b_self = m.hsic_b_self;
     pm.hsic_u_self = m.hsic_u_self;
@@ -433,12 +450,15 @@ struct PairNull::LayerPair {
     pm.row_dot.resize(n);
     for (Index i = 0; i < n; ++i) {
       const Index src = perm[static_cast<std::size_t>(i)];
-      pm.centred.row(i) = m.centred.row(src);
+      if (!gram_a) pm.centred.row(i) = m.centred.row(src);
       pm.sq_norms(i) = m.sq_norms(src);
       pm.row_dot(i) = m.row_dot(src);
     }
-    const MatrixD cross = backend->cross_product(a->moments->centred, pm.centred);
-    const HsicSet h = hsic_linear(*a->moments, pm, cross);
+    // ||Xc_A^T P Xc_B||_F^2 = trace(K P L P^T), K = Xc_A Xc_A^T, L = Xc_B Xc_B^T.
+    const HsicSet h =
+        gram_a ? hsic_linear(*a->moments, pm, permuted_gram_trace(*gram_a, *gram_b, perm.data()))
+               : hsic_linear(*a->moments, pm,
+                             backend->cross_product(a->moments->centred, pm.centred).squaredNorm());
     for (std::size_t s : linear)
       out[s] = kinds[s] == MetricKind::Cka ? cka_ratio(h.biased_kl, h.biased_kk, h.biased_ll)
                                            : cka_ratio(h.unbiased_kl, h.unbiased_kk, h.unbiased_ll);
@@ -451,7 +471,8 @@ struct PairNull::LayerPair {
 };
 
 PairNull::PairNull(const std::vector<Representation>& a, const std::vector<Representation>& b,
-                   std::vector<MetricSpec> specs, const Backend& backend)
+                   std::vector<MetricSpec> specs, const Backend& backend,
+                   LinearNullPath linear_path)
     : specs_(std::move(specs)) {
   check_calibratable(specs_);
   PRH_CHECK_INPUT(!a.empty() && !b.empty(), "a model has no layers");
@@ -464,7 +485,7 @@ PairNull::PairNull(const std::vector<Representation>& a, const std::vector<Repre
       }
   for (const auto& ra : a)
     for (const auto& rb : b) {
-      pairs_.push_back(std::make_unique<LayerPair>(ra, rb, specs_, backend));
+      pairs_.push_back(std::make_unique<LayerPair>(ra, rb, specs_, backend, linear_path));
       for (const auto& s : specs_) {
         pairs_.back()->ks.push_back(s.k);
         pairs_.back()->kinds.push_back(s.kind);

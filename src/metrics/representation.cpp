@@ -16,6 +16,13 @@ double Representation::cknna_self_of(int k) const {
   return it->second;
 }
 
+const MatrixF& Representation::centred_gram() const {
+  PRH_ASSERT(moments, "centred_gram: moments not prepared");
+  if (!centred_rows_gram)
+    centred_rows_gram = std::make_shared<const MatrixF>(row_gram(moments->centred));
+  return *centred_rows_gram;
+}
+
 Requirements Requirements::of(const std::vector<MetricSpec>& specs) {
   Requirements r;
   for (const auto& s : specs) {

@@ -14,6 +14,7 @@
 #include "float_bounds.hpp"
 #include "prh/core/error.hpp"
 #include "prh/metrics/null.hpp"
+#include "prh/metrics/tiles.hpp"
 #include "prh/stats/calibration.hpp"
 #include "prh/stats/cross_metric.hpp"
 #include "prh/stats/mantel.hpp"
@@ -236,6 +237,26 @@ TEST(Null, RelabelledListsMatchRecomputedListsWithinRounding) {
   }
 }
 
+// |c2_gram - c2_cross| for the same centred rows xc and P yc: the cross
+// product's entries are float sums over chunks of at most 256 rows (then
+// double): |dC| <= E = gamma(256) u32 (|Xc|^T |P Yc|), so c2 moves by at most
+// 2 sum |C| E + sum E^2; the Gram path's c2 by (2 u32 + 3 gamma(N^2) u64)
+// sum |K| |L'| (PermutedGramTraceIsTheCrossProductNorm).
+double linear_paths_c2_bound(const MatrixF& xc, const MatrixF& pyc) {
+  const Eigen::MatrixXd a = xc.cast<double>(), b = pyc.cast<double>();
+  const Eigen::MatrixXd c = a.transpose() * b;
+  const Eigen::MatrixXd e = prh::testing::gamma_n(256, prh::testing::kUnitRoundoff32) *
+                            (a.cwiseAbs().transpose() * b.cwiseAbs());
+  const double cross = 2 * c.cwiseAbs().cwiseProduct(e).sum() + e.squaredNorm();
+  const Eigen::MatrixXd ka = a.cwiseAbs() * a.cwiseAbs().transpose();
+  const Eigen::MatrixXd lb = b.cwiseAbs() * b.cwiseAbs().transpose();
+  const double n2 = static_cast<double>(xc.rows()) * static_cast<double>(xc.rows());
+  const double gram = (2 * prh::testing::kUnitRoundoff32 +
+                       3 * prh::testing::gamma_n(n2 + 8, prh::testing::kUnitRoundoff64)) *
+                      ka.cwiseProduct(lb).sum();
+  return cross + gram;
+}
+
 TEST(Null, FastEqualsSlowOnExactArithmetic) {
   // The fast null's claim, tested where it must hold to the bit on any CPU:
   // on exact features (exact_features) the score of the relabelled
@@ -255,7 +276,10 @@ TEST(Null, FastEqualsSlowOnExactArithmetic) {
     const auto& x = orient == 0 ? a : b;
     const auto& y = orient == 0 ? b : a;
     const auto& raw_y = orient == 0 ? raw_b : raw_a;
-    PairNull pair_null(x, y, specs);
+    // Both linear-kernel paths (cross product, Gram trace) are exact here:
+    // integer Gram entries below 2^24, products and sums below 2^53.
+    const LinearNullPath path = orient == 0 ? LinearNullPath::kCross : LinearNullPath::kGram;
+    PairNull pair_null(x, y, specs, cpu_backend(), path);
     for (std::uint64_t t = 0; t < 6; ++t) {
       const Permutation perm = prh::stats::seeded_permutation(4, t, n);
       std::vector<MatrixF> raw_py;
@@ -281,8 +305,76 @@ TEST(Null, FastEqualsSlowOnExactArithmetic) {
       for (std::size_t s = 0; s < specs.size(); ++s)
         EXPECT_NEAR(fast_max[s], slow_max[s].score, exact_tolerance(specs[s]))
             << specs[s].name() << " layer max, orientation " << orient << ", perm " << t;
+      // The other path on the same pair gives the very same linear scores.
+      PairNull other(
+          x, y, specs, cpu_backend(),
+          path == LinearNullPath::kGram ? LinearNullPath::kCross : LinearNullPath::kGram);
+      const auto other_max = other.layer_max(perm);
+      for (std::size_t s = 0; s < specs.size(); ++s)
+        if (specs[s].kind == MetricKind::Cka || specs[s].kind == MetricKind::UnbiasedCka) {
+          EXPECT_EQ(other_max[s], fast_max[s]) << specs[s].name() << " other linear path";
+        }
     }
   }
+}
+
+// The Gram path's c2 = trace(K P L P^T) against ||Xc^T P Yc||_F^2 computed
+// in long double from the same centred floats: K and L are exact double sums
+// rounded once to float (|dK_ij| <= u32 |K_ij| + gamma(D) u64 (|Xc||Xc|^T)_ij),
+// products are exact in double and the N^2 double additions add
+// gamma(N^2) u64 sum |K||L'|: in all at most (2 u32 + 3 gamma) sum_ij
+// |K_ij| |L'_ij| with |.| of the exact Grams (bounded here by |Xc||Xc|^T).
+TEST(Null, PermutedGramTraceIsTheCrossProductNorm) {
+  std::mt19937_64 rng(11);
+  for (const Index n : {Index(1), Index(2), Index(9), Index(97)}) {
+    const MatrixF x = gaussian(rng, n, 7), y = gaussian(rng, n, 5);
+    auto centred = [](const MatrixF& m) {
+      const Eigen::RowVectorXf mean = m.colwise().mean();
+      return MatrixF(m.rowwise() - mean);
+    };
+    const MatrixF xc = centred(x), yc = centred(y);
+    const MatrixF k = row_gram(xc), l = row_gram(yc);
+    for (std::uint64_t t = 0; t < 4; ++t) {
+      const Permutation perm = prh::stats::seeded_permutation(5, t, n);
+      const MatrixF pyc = permute_rows(yc, perm);
+      long double exact = 0, scale = 0;
+      for (Index a = 0; a < xc.cols(); ++a)
+        for (Index b = 0; b < yc.cols(); ++b) {
+          long double c = 0;
+          for (Index i = 0; i < n; ++i) c += static_cast<long double>(xc(i, a)) * pyc(i, b);
+          exact += c * c;
+        }
+      for (Index i = 0; i < n; ++i)
+        for (Index j = 0; j < n; ++j) {
+          long double ka = 0, lb = 0;
+          for (Index a = 0; a < xc.cols(); ++a) ka += std::fabs(xc(i, a) * xc(j, a));
+          for (Index b = 0; b < yc.cols(); ++b) lb += std::fabs(pyc(i, b) * pyc(j, b));
+          scale += ka * lb;
+        }
+      const double got = permuted_gram_trace(k, l, perm.data());
+      const double gam =
+          prh::testing::gamma_n(static_cast<double>(n * n + 8), prh::testing::kUnitRoundoff64);
+      const double bound =
+          (2 * prh::testing::kUnitRoundoff32 + 3 * gam) * static_cast<double>(scale) + 1e-300;
+      EXPECT_LE(std::fabs(got - static_cast<double>(exact)), bound)
+          << "N = " << n << ", permutation " << t;
+    }
+  }
+  // Both sides' rows must match.
+  const MatrixF k = MatrixF::Zero(3, 3), l = MatrixF::Zero(4, 4);
+  const Permutation perm{0, 1, 2};
+  EXPECT_THROW(permuted_gram_trace(k, l, perm.data()), prh::InternalError);
+}
+
+TEST(Null, LinearNullPathRule) {
+  // The Gram path where the cross product costs more (D_A D_B > 10 N) and
+  // the two N x N matrices stay small (N <= 1024).
+  EXPECT_TRUE(linear_null_by_gram(1000, 128, 128));
+  EXPECT_TRUE(linear_null_by_gram(500, 128, 64));
+  EXPECT_FALSE(linear_null_by_gram(1000, 64, 128));
+  EXPECT_FALSE(linear_null_by_gram(1000, 32, 64));
+  EXPECT_TRUE(linear_null_by_gram(1024, 512, 512));
+  EXPECT_FALSE(linear_null_by_gram(1025, 512, 512));
 }
 
 TEST(Null, FastEqualsSlowPerLayerPairAndLayerMax) {
@@ -303,18 +395,21 @@ TEST(Null, FastEqualsSlowPerLayerPairAndLayerMax) {
   const auto specs = specs_of(kAll);
   const auto a = make_representations(raw_a, PreprocessOptions{}, specs, "A");
   const auto b = make_representations(raw_b, PreprocessOptions{}, specs, "B");
-  std::vector<double> worst(specs.size(), 0.0), worst_pair(specs.size(), 0.0);
+  std::vector<double> worst(specs.size(), 0.0), worst_pair(specs.size(), 0.0),
+      worst_gram(specs.size(), 0.0);
   for (int orient = 0; orient < 2; ++orient) {
     const auto& x = orient == 0 ? a : b;
     const auto& y = orient == 0 ? b : a;
     const auto& raw_y = orient == 0 ? raw_b : raw_a;
-    PairNull pair_null(x, y, specs);
+    PairNull pair_null(x, y, specs, cpu_backend(), LinearNullPath::kCross);
+    PairNull gram_null(x, y, specs, cpu_backend(), LinearNullPath::kGram);
     for (std::uint64_t t = 0; t < 6; ++t) {
       const Permutation perm = prh::stats::seeded_permutation(4, t, n);
       std::vector<MatrixF> raw_py;
       for (const auto& r : raw_y) raw_py.push_back(permute_rows(r, perm));
       const auto slow_y = make_representations(raw_py, PreprocessOptions{}, specs, "Y'");
       const auto fast_pairs = pair_null.layer_pairs(perm);
+      const auto gram_pairs = gram_null.layer_pairs(perm);
       ASSERT_EQ(fast_pairs.size(), x.size() * y.size());
       for (std::size_t l = 0; l < x.size(); ++l)
         for (std::size_t m = 0; m < y.size(); ++m) {
@@ -328,6 +423,24 @@ TEST(Null, FastEqualsSlowPerLayerPairAndLayerMax) {
           const auto relabelled = score_layer_pair(x[l], py, specs);
           const auto slow = score_layer_pair(x[l], slow_y[m], specs);
           const auto& fast = fast_pairs[l * y.size() + m];
+          const auto& gram = gram_pairs[l * y.size() + m];
+          // The Gram path: the other scores are the cross path's, bit for
+          // bit; the linear ones within the two paths' rounding of c2.
+          const LinearMoments& mx = *x[l].moments;
+          const LinearMoments& my = *y[m].moments;
+          const double dc2 =
+              linear_paths_c2_bound(mx.centred, permute_rows(my.centred, perm)) * 1.01;
+          const double dn = static_cast<double>(n);
+          for (std::size_t s = 0; s < specs.size(); ++s) {
+            const auto& sp = specs[s];
+            double tol = 0;
+            if (sp.kind == MetricKind::Cka)
+              tol = dc2 / std::sqrt(mx.hsic_b_self * my.hsic_b_self);
+            else if (sp.kind == MetricKind::UnbiasedCka)
+              tol = dc2 / (dn * (dn - 3)) / std::sqrt(mx.hsic_u_self * my.hsic_u_self);
+            EXPECT_NEAR(gram[s], fast[s], tol) << sp.name() << " Gram path, " << where;
+            worst_gram[s] = std::max(worst_gram[s], std::fabs(gram[s] - fast[s]));
+          }
           for (std::size_t s = 0; s < specs.size(); ++s) {
             const auto& sp = specs[s];
             EXPECT_NEAR(fast[s], relabelled[s], same_inputs_tolerance(sp))
@@ -352,8 +465,9 @@ TEST(Null, FastEqualsSlowPerLayerPairAndLayerMax) {
   }
   for (std::size_t s = 0; s < specs.size(); ++s)
     std::printf(
-        "[ Null ] %-24s largest |relabelled - recomputed| = %.3g, |PairNull - relabelled| = %.3g\n",
-        specs[s].name().c_str(), worst[s], worst_pair[s]);
+        "[ Null ] %-24s largest |relabelled - recomputed| = %.3g, |PairNull - relabelled| = %.3g, "
+        "|Gram path - cross path| = %.3g\n",
+        specs[s].name().c_str(), worst[s], worst_pair[s], worst_gram[s]);
 }
 
 TEST(Null, PairNullOfTheIdentityIsTheObservedScore) {

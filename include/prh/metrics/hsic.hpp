@@ -20,6 +20,8 @@ double cka_ratio(double hsic_kl, double hsic_kk, double hsic_ll);
 
 // Linear kernel, given the cross product C = Xc_A^T Xc_B of the centred features.
 HsicSet hsic_linear(const LinearMoments& a, const LinearMoments& b, const MatrixD& cross);
+// The same from c2 = ||C||_F^2 (what the permutation null's Gram path gives).
+HsicSet hsic_linear(const LinearMoments& a, const LinearMoments& b, double c2);
 
 // RBF kernel K_ij = exp(-|a_i - a_j|^2 / (2 sigma^2)) on the preprocessed features.
 HsicSet hsic_rbf(const MatrixF& a, const MatrixF& b, double sigma, Index tile = 0);

@@ -51,7 +51,12 @@ Representation permute(const Representation& b, const Permutation& perm);
 //       search;
 //   cycle_knn   O(N k) (A's reverse lists kept); lcs_knn,
 //       edit_distance_knn   O(N k) relabelling plus the sequence comparison;
-//   cka, unbiased_cka (linear)  the cross product Xc_A^T P Xc_B, O(N D_A D_B);
+//   cka, unbiased_cka (linear)  ||Xc_A^T P Xc_B||_F^2, which is all the
+//       estimators need beyond B's relabelled row terms: either the cross
+//       product, O(N D_A D_B), or (the Gram path, linear_null_by_gram) the
+//       trace of K P L P^T with the row Gram matrices K = Xc_A Xc_A^T and
+//       L = Xc_B Xc_B^T computed once per layer (memoised in the
+//       Representation, 8 N^2 bytes each), O(N^2) per permutation;
 //   svcca       U_A^T P U_B with the cached bases U = Xc w, O(N cca_dim^2).
 //
 // Scores equal those of score_layer_pair on permute(b, perm) (the kNN
@@ -59,10 +64,29 @@ Representation permute(const Representation& b, const Permutation& perm);
 // references to a, b and backend (which computes the linear kernels' cross
 // products): they must outlive it. Not thread-safe (scratch buffers are
 // reused across calls).
+// The Gram path pays when D_A D_B > kGramNullCrossover * N: per permutation
+// the cross product costs N D_A D_B BLAS multiply-adds (about 35 G/s on one
+// core of the AMD EPYC measured), the trace N^2 / 2 gathered ones (about
+// 0.47 ns each while K and L stay in cache). Measured with prh-bench-null
+// (linear/cross against linear/gram): equal cost near D_A D_B = 8 N at
+// N = 500 and 1000; at N = 2000 the two 16 MB matrices fall out of cache and
+// the trace costs 1.4 ns per entry, so the path is taken up to
+// kGramNullMaxRows rows only, and only on the CPU backend (a GPU's cross
+// product stays). Both paths give the same score up to the rounding of the
+// sums (docs/calibration.md). A function of the shapes alone: deterministic.
+inline constexpr double kGramNullCrossover = 10.0;
+inline constexpr Index kGramNullMaxRows = 1024;
+bool linear_null_by_gram(Index n, Index da, Index db);
+
+// Which path PairNull takes for the linear kernels: kAuto (the rule above;
+// what the calibrate stage uses), or one forced (tests, benchmarks).
+enum class LinearNullPath { kAuto, kCross, kGram };
+
 class PairNull {
  public:
   PairNull(const std::vector<Representation>& a, const std::vector<Representation>& b,
-           std::vector<MetricSpec> specs, const Backend& backend = cpu_backend());
+           std::vector<MetricSpec> specs, const Backend& backend = cpu_backend(),
+           LinearNullPath linear_path = LinearNullPath::kAuto);
   ~PairNull();
   PairNull(const PairNull&) = delete;
   PairNull& operator=(const PairNull&) = delete;

@@ -6,6 +6,7 @@
 // metric configuration that uses them.
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,11 +53,16 @@ struct Representation {
   // Memo of cknna_self(neighbors, k) by k, filled as pairs are scored (a
   // cache of a pure function of this representation, hence mutable).
   mutable std::map<int, double> cknna_self;
+  // Memo of Xc Xc^T [N, N] (row_gram of moments->centred), filled by the
+  // linear-kernel permutation null when it takes the Gram path (null.hpp).
+  mutable std::shared_ptr<const MatrixF> centred_rows_gram;
 
   Index n() const { return x.rows(); }
   Index d() const { return x.cols(); }
   // cknna_self(*neighbors, k), memoised in cknna_self.
   double cknna_self_of(int k) const;
+  // Xc Xc^T, memoised in centred_rows_gram (needs moments).
+  const MatrixF& centred_gram() const;
 };
 
 // The moments of x; `gram` (Xc^T Xc, from an earlier make_moments on the same

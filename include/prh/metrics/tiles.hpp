@@ -10,6 +10,7 @@
 // (see prh/core/threads.hpp). Consumers run concurrently and must be safe.
 
 #include <algorithm>
+#include <cstdint>
 #include <vector>
 
 #include "prh/metrics/matrix.hpp"
@@ -79,5 +80,16 @@ MatrixD cross_product(const MatrixF& x, const MatrixF& y);
 
 // X^T X, likewise (only the upper triangle is computed, then mirrored).
 MatrixD self_product(const MatrixF& x);
+
+// X X^T [N, N]: the floats widened (so every product is exact), summed in
+// double by one dsyrk, mirrored, then rounded once to float (half the memory
+// and memory traffic of the permutation null's Gram path). O(N^2 D) time.
+MatrixF row_gram(const MatrixF& x);
+
+// sum_ij K_ij L_{perm(i) perm(j)} = trace(K P L P^T) for symmetric K, L
+// [N, N]: products (exact) and sums in double, the diagonal plus twice the
+// upper triangle, in row order with eight partial sums per row (a fixed
+// order of additions). O(N^2), no BLAS; L's entries are gathered.
+double permuted_gram_trace(const MatrixF& k, const MatrixF& l, const std::int32_t* perm);
 
 }  // namespace prh::metrics
