@@ -13,6 +13,7 @@
 
 #include "float_bounds.hpp"
 #include "prh/core/error.hpp"
+#include "prh/core/threads.hpp"
 #include "prh/metrics/null.hpp"
 #include "prh/metrics/tiles.hpp"
 #include "prh/stats/calibration.hpp"
@@ -359,6 +360,20 @@ TEST(Null, PermutedGramTraceIsTheCrossProductNorm) {
       EXPECT_LE(std::fabs(got - static_cast<double>(exact)), bound)
           << "N = " << n << ", permutation " << t;
     }
+  }
+  // The same number for any thread count (several blocks of 64 rows).
+  {
+    const MatrixF x = gaussian(rng, 300, 6), y = gaussian(rng, 300, 4);
+    const MatrixF k = row_gram(x), l = row_gram(y);
+    const Permutation perm = prh::stats::seeded_permutation(6, 0, 300);
+    std::vector<double> runs;
+    for (int threads : {1, 2, 3}) {
+      prh::configure_threads(threads);
+      runs.push_back(permuted_gram_trace(k, l, perm.data()));
+    }
+    prh::configure_threads(0);
+    EXPECT_EQ(runs[0], runs[1]);
+    EXPECT_EQ(runs[0], runs[2]);
   }
   // Both sides' rows must match.
   const MatrixF k = MatrixF::Zero(3, 3), l = MatrixF::Zero(4, 4);

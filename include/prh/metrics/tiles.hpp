@@ -88,8 +88,9 @@ MatrixF row_gram(const MatrixF& x);
 
 // sum_ij K_ij L_{perm(i) perm(j)} = trace(K P L P^T) for symmetric K, L
 // [N, N]: products (exact) and sums in double, the diagonal plus twice the
-// upper triangle, in row order with eight partial sums per row (a fixed
-// order of additions). O(N^2), no BLAS; L's entries are gathered.
+// upper triangle, rows in fixed blocks of 64 over the OpenMP threads, added
+// in block order (a fixed order of additions: the same number for any
+// thread count). O(N^2), no BLAS; L's entries are gathered.
 double permuted_gram_trace(const MatrixF& k, const MatrixF& l, const std::int32_t* perm);
 
 }  // namespace prh::metrics
