@@ -56,7 +56,7 @@ Representation permute(const Representation& b, const Permutation& perm);
 //       product, O(N D_A D_B), or (the Gram path, linear_null_by_gram) the
 //       trace of K P L P^T with the row Gram matrices K = Xc_A Xc_A^T and
 //       L = Xc_B Xc_B^T computed once per layer (memoised in the
-//       Representation, 8 N^2 bytes each), O(N^2) per permutation;
+//       Representation, float32: 4 N^2 bytes each), O(N^2) per permutation;
 //   svcca       U_A^T P U_B with the cached bases U = Xc w, O(N cca_dim^2).
 //
 // Scores equal those of score_layer_pair on permute(b, perm) (the kNN
