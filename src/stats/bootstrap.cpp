@@ -6,12 +6,11 @@
 #include <numeric>
 
 #include "prh/core/error.hpp"
+#include "prh/stats/nan.hpp"
 
 namespace prh::stats {
 
 namespace {
-
-const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 void check_matrix(const std::vector<double>& s, int M, const char* what, std::size_t k) {
   PRH_CHECK_INPUT(M >= 0, "number of models must not be negative, got {}", M);

@@ -7,12 +7,11 @@
 
 #include "prh/core/error.hpp"
 #include "prh/stats/bootstrap.hpp"
+#include "prh/stats/nan.hpp"
 
 namespace prh::stats {
 
 namespace {
-
-const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 std::vector<double> finite_sorted(const std::vector<double>& v) {
   std::vector<double> out;

@@ -5,13 +5,13 @@
 #include <limits>
 
 #include "prh/core/error.hpp"
+#include "prh/stats/nan.hpp"
 #include "prh/stats/permutation.hpp"
 
 namespace prh::stats {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 // A pivot below this fraction of its column's own sum of squares is collinear.
 constexpr double kCollinear = 1e-10;

@@ -6,13 +6,12 @@
 #include <random>
 
 #include "prh/core/error.hpp"
+#include "prh/stats/nan.hpp"
 #include "prh/stats/permutation.hpp"
 
 namespace prh::stats {
 
 namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 void check_shape(const std::vector<double>& s, int M, const std::vector<int>& labels) {
   PRH_CHECK_INPUT(M >= 0 && s.size() == static_cast<std::size_t>(M) * static_cast<std::size_t>(M),

@@ -7,12 +7,11 @@
 #include "pair_mean.hpp"
 #include "prh/core/error.hpp"
 #include "prh/stats/distributions.hpp"
+#include "prh/stats/nan.hpp"
 
 namespace prh::stats {
 
 namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // Ordered pairs u != v as u * M + v: every one (drawn empty) or those of the
 // resample positions a != b whose drawn models differ.

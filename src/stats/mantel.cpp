@@ -6,13 +6,12 @@
 
 #include "prh/core/error.hpp"
 #include "prh/stats/bootstrap.hpp"
+#include "prh/stats/nan.hpp"
 #include "prh/stats/permutation.hpp"
 
 namespace prh::stats {
 
 namespace {
-
-const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 void check(const std::vector<double>& s, int M, int permutations) {
   PRH_CHECK_INPUT(M >= 0, "number of models must not be negative, got {}", M);

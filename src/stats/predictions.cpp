@@ -5,14 +5,11 @@
 #include <limits>
 
 #include "prh/core/error.hpp"
+#include "prh/stats/nan.hpp"
 
 namespace prh::stats {
 
-namespace {
-
-const double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-}  // namespace
+namespace {}  // namespace
 
 std::string label_space_text(const LabelSpace& s) {
   if (s.domain.empty()) return "";

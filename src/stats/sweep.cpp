@@ -6,12 +6,12 @@
 
 #include "pair_mean.hpp"
 #include "prh/core/error.hpp"
+#include "prh/stats/nan.hpp"
 
 namespace prh::stats {
 
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // Ordered pairs (u, v), u != v, as u * M + v: every one, or those of the

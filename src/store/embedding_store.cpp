@@ -25,7 +25,6 @@ namespace {
 
 using json = nlohmann::json;
 using detail::open_or_create_group;
-constexpr const char* kFormat = paths::kStoreFormat;
 
 std::string set_path(const std::string& set) {
   return paths::set(set);
@@ -45,7 +44,7 @@ h5::Id feature_type(const std::string& dtype, h5::Handle& keep) {
 // Whether the open file says it is a prh store (its format attribute).
 bool is_store(h5::Id f) {
   return detail::string_attr_or(f, schema::store().attr(schema::kStoreRoot, "format"), "") ==
-         kFormat;
+         paths::kStoreFormat;
 }
 
 std::int64_t max_dim(const ModelLayout& m) {
@@ -215,7 +214,7 @@ Verdict inspect(const std::string& path, const StoreLayout& layout) {
   const h5::Id f = file.id();
   if (!is_store(f)) {
     v.problems.push_back(
-        fmt::format("{} is not a prh store (no format attribute '{}')", path, kFormat));
+        fmt::format("{} is not a prh store (no format attribute '{}')", path, paths::kStoreFormat));
     return v;
   }
   if (!h5::has_attr(f, schema::store().attr(schema::kStoreRoot, "complete"))) {
@@ -418,7 +417,7 @@ void create_or_extend_store(const std::string& path, const StoreLayout& layout,
     const auto attr = [](std::string_view name) {
       return schema::store().attr(schema::kStoreRoot, name);
     };
-    h5::write_attr(f, attr("format"), std::string(kFormat));
+    h5::write_attr(f, attr("format"), std::string(paths::kStoreFormat));
     h5::write_attr(f, attr("prh_version"), std::string(kVersion));
     h5::write_attr(f, attr("config_file"), layout.config_file);
     h5::write_attr(f, attr("embed_params"), layout.embed_params.dump());

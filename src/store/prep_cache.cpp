@@ -45,7 +45,7 @@ std::string unit_child(std::string_view name, int dim = 0) {
   return schema::prep().child(schema::kPrepUnit, name, {{"dim", std::to_string(dim)}});
 }
 
-std::string root_attr(std::string_view name) {
+std::string prep_root_attr(std::string_view name) {
   return schema::prep().attr(schema::kPrepRoot, name);
 }
 
@@ -55,12 +55,12 @@ std::string done_path() {
 
 // Whether the open file is a preparation cache prh made (its format attribute).
 bool has_prep_format(h5::Id f) {
-  return detail::string_attr_or(f, root_attr("format"), "") == kPrepFormat;
+  return detail::string_attr_or(f, prep_root_attr("format"), "") == kPrepFormat;
 }
 
 // Whether the open cache was made for `ident` (its identity attribute).
 bool has_identity(h5::Id f, const json& ident) {
-  const std::string a = root_attr("identity");
+  const std::string a = prep_root_attr("identity");
   return h5::has_attr(f, a) && json::parse(h5::read_attr_string(f, a)) == ident;
 }
 
@@ -68,7 +68,7 @@ void create_prep(const std::string& path, const std::vector<PrepUnit>& units,
                  const metrics::Requirements& req, const json& ident) {
   auto file = create_file(path);
   const h5::Id f = file.id();
-  h5::write_attr(f, root_attr("format"), std::string(kPrepFormat));
+  h5::write_attr(f, prep_root_attr("format"), std::string(kPrepFormat));
   h5::create_group(f, schema::prep().path(schema::kPrepUnits, {}));
   for (std::size_t u = 0; u < units.size(); ++u) {
     const auto& x = units[u];
@@ -92,7 +92,7 @@ void create_prep(const std::string& path, const std::vector<PrepUnit>& units,
   }
   h5::create_dataset(f, done_path(), h5::std_u8le(), {static_cast<h5::hsize>(units.size())}, true);
   // Written last: a cache without it is remade.
-  h5::write_attr(f, root_attr("identity"), ident.dump());
+  h5::write_attr(f, prep_root_attr("identity"), ident.dump());
 }
 
 }  // namespace

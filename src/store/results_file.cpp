@@ -84,7 +84,6 @@ using detail::create_file;
 using detail::open_or_create_group;
 using detail::open_rw;
 using detail::progress_flags;
-constexpr const char* kFormat = paths::kResultsFormat;
 
 // The name of a root attribute, from the schema.
 std::string root_attr(std::string_view name) {
@@ -99,7 +98,7 @@ std::string root_string_or(h5::Id f, std::string_view name, const std::string& f
 
 // Whether the open file says it is a prh results file (its format attribute).
 bool is_results(h5::Id f) {
-  return root_string_or(f, "format", "") == kFormat;
+  return root_string_or(f, "format", "") == paths::kResultsFormat;
 }
 
 // Whether the root attribute `complete` is 1.
@@ -205,7 +204,7 @@ bool check_existing(const std::string& path, const ResultsLayout& L) {
 h5::Handle create_results(const std::string& path, const ResultsLayout& L) {
   h5::Handle file = create_file(path);
   const h5::Id f = file.id();
-  h5::write_attr(f, root_attr("format"), std::string(kFormat));
+  h5::write_attr(f, root_attr("format"), std::string(paths::kResultsFormat));
   h5::write_attr(f, root_attr("prh_version"), std::string(kVersion));
   h5::write_attr(f, root_attr("identity"), L.identity.dump());
   const std::string models_path = schema::path(schema::kModels, {});

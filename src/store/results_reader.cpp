@@ -18,8 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kFormat = paths::kResultsFormat;
-
 using detail::File;
 using detail::has_dataset;
 using detail::Need;
@@ -454,11 +452,12 @@ void read_header(const File& f, ResultsData& r) {
   const Obj root = root_obj(f);
   PRH_CHECK_INPUT(root.has("format"),
                   "{}: not a prh results file (format: no 'format' attribute, expected '{}')",
-                  f.path, kFormat);
+                  f.path, paths::kResultsFormat);
   const auto format = attr_strings(root, "format");
   r.format = format.size() == 1 ? format[0] : "";
-  PRH_CHECK_INPUT(r.format == kFormat, "{}: not a prh results file (format '{}', expected '{}')",
-                  f.path, r.format, kFormat);
+  PRH_CHECK_INPUT(r.format == paths::kResultsFormat,
+                  "{}: not a prh results file (format '{}', expected '{}')", f.path, r.format,
+                  paths::kResultsFormat);
   r.prh_version = attr_string_or(root, "prh_version", "");
   r.config_hash = attr_string_or(root, "config_hash", "");
   r.config_file = attr_string_or(root, "config_file", "");

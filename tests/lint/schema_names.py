@@ -64,9 +64,9 @@ STORE_FILES = ("src/store/embedding_store.cpp", "src/store/embedding_reader.cpp"
                "src/store/prep_cache.cpp")
 # Any literal; one that is a declared name is a finding unless it goes to the
 # schema (directly, or through a file's one-line wrapper that does: attr,
-# root_attr, unit_child, ds, item_dataset, set_dataset) or is a JSON key.
+# root_attr, prep_root_attr, unit_child, ds, item_dataset, set_dataset) or is a JSON key.
 ANY_LITERAL = re.compile(r"\"([\w{}]+)\"")
-NAME_CONTEXT = re.compile(r"(?:schema::\w+\((?:\)\.\w+\()?\s*schema::k\w+\s*,|\b(?:attr|root_attr|unit_child|ds)\(|"
+NAME_CONTEXT = re.compile(r"(?:schema::\w+\((?:\)\.\w+\()?\s*schema::k\w+\s*,|\b(?:attr|root_attr|prep_root_attr|unit_child|ds)\(|"
                           r"\b(?:item|set)_dataset\([^;]*,|[{\[]|\.at\(|\.contains\(|\.value\()\s*$")
 PY_LITERAL = re.compile(r"\b(?:f|g|obj|models|gs)\[\s*f?\"|f?\"[\w/{}]+\" (?:not )?in (?:f|g|obj|gs)\b|"
                         r"\.attrs\[\s*f?\"|\b(?:f|g|obj|gs)\.get\(\s*f?\"")
