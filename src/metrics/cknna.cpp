@@ -20,67 +20,56 @@ struct MaskedPair {
   std::vector<double> x, y;
 };
 
-// Mask = top-k(a) ∩ top-k(b) (b == nullptr: top-k(a) alone, L = K), each row
-// in increasing column order. A row's entries are found through stamped
-// scratch arrays over the N columns (no per-row sort of the two top-k lists)
-// and ordered either by sorting the h entries found or by one scan over the
-// N columns, whichever costs less (h log h against N). Neighbour lists hold
-// distinct columns, so the order, and every number after it, does not depend
-// on the choice.
-MaskedPair build(const NeighborLists& a, const NeighborLists* b, int k) {
-  struct Hit {
-    std::int32_t col;
-    float x, y;
-  };
+// The mask top-k(a) alone (L = K): a's rows as they are.
+MaskedPair build_self(const ColumnOrderedLists& a) {
+  MaskedPair m;
+  m.n = a.n;
+  m.start.resize(static_cast<std::size_t>(a.n) + 1);
+  for (Index i = 0; i <= a.n; ++i) m.start[static_cast<std::size_t>(i)] = i * a.k;
+  m.col = a.col;
+  m.x.assign(a.sim.begin(), a.sim.end());
+  m.y = m.x;
+  return m;
+}
+
+// Mask = top-k(a) ∩ top-k(b), each row in increasing column order: b's row
+// is stamped into scratch arrays over the N columns, then a's row, already in
+// column order, is scanned into a row buffer, every entry written and the
+// stamped ones kept by advancing the cursor (no branch on the data), and the
+// kept ones appended. The mask, and every number after it, is the one a sort
+// of the intersection gives.
+MaskedPair build(const ColumnOrderedLists& a, const NeighborLists& b, int k) {
   const auto n = static_cast<std::size_t>(a.n);
+  const auto uk = static_cast<std::size_t>(k);
   MaskedPair m;
   m.n = a.n;
   m.start.reserve(n + 1);
   m.start.push_back(0);
-  std::vector<Index> in_a(n, -1), in_hit(n, -1);
-  std::vector<float> sim_a(n), hit_x(n), hit_y(n);
-  std::vector<Hit> hits;
-  hits.reserve(static_cast<std::size_t>(k));
+  std::vector<Index> in_b(n, -1);
+  std::vector<float> sim_b(n, 0.0f);
+  std::vector<std::int32_t> row_col(uk);
+  std::vector<double> row_x(uk), row_y(uk);
   for (Index i = 0; i < a.n; ++i) {
-    const std::int32_t* ca = a.row(i);
-    const float* va = a.row_sim(i);
-    hits.clear();
-    if (!b) {
-      for (int c = 0; c < k; ++c) hits.push_back({ca[c], va[c], va[c]});
-    } else {
-      for (int c = 0; c < k; ++c) {
-        in_a[static_cast<std::size_t>(ca[c])] = i;
-        sim_a[static_cast<std::size_t>(ca[c])] = va[c];
-      }
-      const std::int32_t* cb = b->row(i);
-      const float* vb = b->row_sim(i);
-      for (int c = 0; c < k; ++c) {
-        const auto j = static_cast<std::size_t>(cb[c]);
-        if (in_a[j] == i) hits.push_back({cb[c], sim_a[j], vb[c]});
-      }
+    const std::int32_t* cb = b.row(i);
+    const float* vb = b.row_sim(i);
+    for (int c = 0; c < k; ++c) {
+      in_b[static_cast<std::size_t>(cb[c])] = i;
+      sim_b[static_cast<std::size_t>(cb[c])] = vb[c];
     }
-    const double h = static_cast<double>(hits.size());
-    if (h * std::log2(h + 1.0) <= static_cast<double>(n)) {
-      std::sort(hits.begin(), hits.end(), [](const Hit& p, const Hit& q) { return p.col < q.col; });
-      for (const auto& e : hits) {
-        m.col.push_back(e.col);
-        m.x.push_back(e.x);
-        m.y.push_back(e.y);
-      }
-    } else {
-      for (const auto& e : hits) {
-        const auto j = static_cast<std::size_t>(e.col);
-        in_hit[j] = i;
-        hit_x[j] = e.x;
-        hit_y[j] = e.y;
-      }
-      for (std::size_t j = 0; j < n; ++j)
-        if (in_hit[j] == i) {
-          m.col.push_back(static_cast<std::int32_t>(j));
-          m.x.push_back(hit_x[j]);
-          m.y.push_back(hit_y[j]);
-        }
+    const std::int32_t* ca = a.col.data() + i * a.k;
+    const float* va = a.sim.data() + i * a.k;
+    std::size_t h = 0;
+    for (std::size_t c = 0; c < uk; ++c) {
+      const auto j = static_cast<std::size_t>(ca[c]);
+      row_col[h] = ca[c];
+      row_x[h] = va[c];
+      row_y[h] = sim_b[j];
+      h += in_b[j] == i ? 1 : 0;
     }
+    const auto h_end = static_cast<std::ptrdiff_t>(h);
+    m.col.insert(m.col.end(), row_col.begin(), row_col.begin() + h_end);
+    m.x.insert(m.x.end(), row_x.begin(), row_x.begin() + h_end);
+    m.y.insert(m.y.end(), row_y.begin(), row_y.begin() + h_end);
     m.start.push_back(static_cast<Index>(m.col.size()));
   }
   return m;
@@ -141,17 +130,50 @@ void check(const NeighborLists& a, int k) {
 
 }  // namespace
 
-double cknna_self(const NeighborLists& a, int k) {
+ColumnOrderedLists column_ordered(const NeighborLists& a, int k) {
   check(a, k);
-  return hsic_unbiased_sparse(build(a, nullptr, k));
+  ColumnOrderedLists out;
+  out.n = a.n;
+  out.k = k;
+  const auto cap = static_cast<std::size_t>(a.n) * static_cast<std::size_t>(k);
+  out.col.resize(cap);
+  out.sim.resize(cap);
+  std::vector<std::pair<std::int32_t, float>> row(static_cast<std::size_t>(k));
+  for (Index i = 0; i < a.n; ++i) {
+    for (int c = 0; c < k; ++c) row[static_cast<std::size_t>(c)] = {a.row(i)[c], a.row_sim(i)[c]};
+    // columns are distinct within a row: the order is unique
+    std::sort(row.begin(), row.end(),
+              [](const auto& p, const auto& q) { return p.first < q.first; });
+    for (int c = 0; c < k; ++c) {
+      out.col[static_cast<std::size_t>(i * k + c)] = row[static_cast<std::size_t>(c)].first;
+      out.sim[static_cast<std::size_t>(i * k + c)] = row[static_cast<std::size_t>(c)].second;
+    }
+  }
+  return out;
+}
+
+double cknna_self(const ColumnOrderedLists& a) {
+  return hsic_unbiased_sparse(build_self(a));
+}
+
+double cknna_self(const NeighborLists& a, int k) {
+  return cknna_self(column_ordered(a, k));
+}
+
+double cknna(const ColumnOrderedLists& a, const NeighborLists& b, int k, double self_a,
+             double self_b) {
+  PRH_ASSERT(a.k == k, "cknna: column-ordered lists of k = {}, {} needed", a.k, k);
+  check(b, k);
+  PRH_CHECK_INPUT(a.n == b.n, "cknna: the two feature sets have different N ({} vs {})", a.n, b.n);
+  const double kl = hsic_unbiased_sparse(build(a, b, k));
+  return cka_ratio(kl, self_a, self_b);
 }
 
 double cknna(const NeighborLists& a, const NeighborLists& b, int k, double self_a, double self_b) {
   check(a, k);
   check(b, k);
   PRH_CHECK_INPUT(a.n == b.n, "cknna: the two feature sets have different N ({} vs {})", a.n, b.n);
-  const double kl = hsic_unbiased_sparse(build(a, &b, k));
-  return cka_ratio(kl, self_a, self_b);
+  return cknna(column_ordered(a, k), b, k, self_a, self_b);
 }
 
 double cknna(const NeighborLists& a, const NeighborLists& b, int k) {

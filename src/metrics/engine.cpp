@@ -46,7 +46,7 @@ double knn_score(const MetricSpec& s, const Representation& a, const Representat
     case MetricKind::EditDistanceKnn:
       return edit_distance_knn(la, lb, s.k);
     case MetricKind::Cknna:
-      return cknna(la, lb, s.k, a.cknna_self_of(s.k), b.cknna_self_of(s.k));
+      return cknna(a.by_column(s.k), lb, s.k, a.cknna_self_of(s.k), b.cknna_self_of(s.k));
     default:
       PRH_ASSERT(false, "{}: not a kNN metric", s.name());
       return std::nan("");

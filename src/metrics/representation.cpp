@@ -12,8 +12,15 @@ namespace prh::metrics {
 
 double Representation::cknna_self_of(int k) const {
   auto it = cknna_self.find(k);
-  if (it == cknna_self.end()) it = cknna_self.emplace(k, metrics::cknna_self(*neighbors, k)).first;
+  if (it == cknna_self.end()) it = cknna_self.emplace(k, metrics::cknna_self(by_column(k))).first;
   return it->second;
+}
+
+const ColumnOrderedLists& Representation::by_column(int k) const {
+  PRH_ASSERT(neighbors, "by_column: neighbour lists not prepared");
+  auto& memo = neighbors_by_column[k];
+  if (!memo) memo = std::make_shared<const ColumnOrderedLists>(column_ordered(*neighbors, k));
+  return *memo;
 }
 
 const MatrixF& Representation::centred_gram() const {

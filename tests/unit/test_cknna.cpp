@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include "helpers.hpp"
@@ -59,4 +62,51 @@ TEST(Cknna, NeedsKAtLeastTwoAndNAtLeastFour) {
   const auto tiny = lists({{1, 2}, {0, 2}, {0, 1}});
   EXPECT_THROW(cknna(tiny, tiny, 2), prh::InputError);
   EXPECT_THROW(parse_metric("cknna:k=1"), prh::InputError);
+}
+
+// The pair scorer takes A's lists in column order (column_ordered, memoised
+// per representation): each row holds the first k neighbours, ascending by
+// column, each with its similarity.
+TEST(Cknna, ColumnOrderedRowsAreTheTopKByColumn) {
+  const MatrixF x = naive::random_matrix(60, 5, 11);
+  const auto l = knn(x, 12);
+  for (int k : {2, 7, 12}) {
+    const auto c = column_ordered(l, k);
+    ASSERT_EQ(c.n, l.n);
+    ASSERT_EQ(c.k, k);
+    for (Index i = 0; i < l.n; ++i) {
+      std::vector<std::pair<std::int32_t, float>> want;
+      for (int j = 0; j < k; ++j) want.push_back({l.row(i)[j], l.row_sim(i)[j]});
+      std::sort(want.begin(), want.end());
+      for (int j = 0; j < k; ++j) {
+        EXPECT_EQ(c.col[static_cast<std::size_t>(i * k + j)],
+                  want[static_cast<std::size_t>(j)].first);
+        EXPECT_EQ(c.sim[static_cast<std::size_t>(i * k + j)],
+                  want[static_cast<std::size_t>(j)].second);
+      }
+    }
+  }
+}
+
+// The mask rows are put in column order whatever order the lists hold their
+// first k neighbours in: reversing each row's top-k (a list of the same
+// neighbours) leaves every score equal to the last bit, which is what lets
+// the scorer build the mask from column-ordered lists without a sort.
+TEST(Cknna, ScoreDoesNotDependOnTheOrderWithinTopK) {
+  const auto [xa, xb] = naive::related_pair(90, 8, 6, 3);
+  const auto a = knn(xa, 30), b = knn(xb, 30);
+  for (int k : {2, 9, 30}) {
+    auto reversed = [k](NeighborLists l) {
+      for (Index i = 0; i < l.n; ++i) {
+        std::reverse(l.index.begin() + i * l.k, l.index.begin() + i * l.k + k);
+        std::reverse(l.sim.begin() + i * l.k, l.sim.begin() + i * l.k + k);
+      }
+      return l;
+    };
+    const double want = cknna(a, b, k);
+    EXPECT_EQ(cknna(reversed(a), b, k), want) << "k = " << k;
+    EXPECT_EQ(cknna(a, reversed(b), k), want) << "k = " << k;
+    EXPECT_EQ(cknna(column_ordered(a, k), b, k, cknna_self(a, k), cknna_self(b, k)), want);
+    EXPECT_EQ(cknna_self(reversed(a), k), cknna_self(a, k));
+  }
 }

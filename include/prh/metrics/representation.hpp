@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "prh/metrics/backend.hpp"
+#include "prh/metrics/cknna.hpp"
 #include "prh/metrics/knn.hpp"
 #include "prh/metrics/matrix.hpp"
 #include "prh/metrics/registry.hpp"
@@ -53,6 +54,10 @@ struct Representation {
   // Memo of cknna_self(neighbors, k) by k, filled as pairs are scored (a
   // cache of a pure function of this representation, hence mutable).
   mutable std::map<int, double> cknna_self;
+  // Memo of column_ordered(*neighbors, k) by k (cknna.hpp): made when a pair
+  // with this representation on its first side is scored, reused by the
+  // held model's every pair.
+  mutable std::map<int, std::shared_ptr<const ColumnOrderedLists>> neighbors_by_column;
   // Memo of Xc Xc^T [N, N] (row_gram of moments->centred), filled by the
   // linear-kernel permutation null when it takes the Gram path (null.hpp).
   mutable std::shared_ptr<const MatrixF> centred_rows_gram;
@@ -61,6 +66,8 @@ struct Representation {
   Index d() const { return x.cols(); }
   // cknna_self(*neighbors, k), memoised in cknna_self.
   double cknna_self_of(int k) const;
+  // column_ordered(*neighbors, k), memoised in neighbors_by_column.
+  const ColumnOrderedLists& by_column(int k) const;
   // Xc Xc^T, memoised in centred_rows_gram (needs moments).
   const MatrixF& centred_gram() const;
 };
