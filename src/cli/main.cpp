@@ -11,6 +11,7 @@
 #include "command.hpp"
 #include "prh/core/error.hpp"
 #include "prh/core/log.hpp"
+#include "prh/core/memory.hpp"
 #include "prh/core/version.hpp"
 #include "prh/parallel/signals.hpp"
 #include "prh/store/hdf5_library.hpp"
@@ -35,6 +36,7 @@ std::string unknown_command(const CLI::App& app, int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  prh::keep_freed_memory();  // before any allocation worth keeping
 #ifdef PRH_LEAN
   // LibTorch and OpenCV live in prh-models.
   if (prh::cli::is_model_command(argc, argv)) prh::cli::exec_models(argv);
