@@ -16,6 +16,10 @@
 //                   it: A held (prepared once, its memos kept from pair to
 //                   pair), B freshly read (its lists and cknna self terms
 //                   only); the score alone is timed. N in {1000, 4096}.
+//   column_ordered/N/K  prh::metrics::column_ordered(lists, K): a model's top-K
+//                   lists in column order (CKNNA's mask; made for every
+//                   representation read and every calibrated pair), from
+//                   lists of 100 neighbours. N in {1000, 4096}, K in {10, 100}.
 // Times are wall-clock (manual timing around the measured region only: input
 // generation and copies are excluded). Counters:
 //   GFLOP/s    flops actually done per second (sgemm: 2 N^2 D; knn: 2 ni nj D
@@ -40,7 +44,9 @@
 #include <utility>
 #include <vector>
 
+#include "prh/core/memory.hpp"
 #include "prh/core/threads.hpp"
+#include "prh/metrics/cknna.hpp"
 #include "prh/metrics/engine.hpp"
 #include "prh/metrics/knn.hpp"
 #include "prh/metrics/matrix.hpp"
@@ -289,6 +295,22 @@ void BM_held_pair_knn(benchmark::State& state, Index n) {
   });
 }
 
+// --- 6. CKNNA's column-ordered lists --------------------------------------------------
+
+void BM_column_ordered(benchmark::State& state, Index n, int k) {
+  guarded(state, [&] {
+    const auto lists = prh::metrics::knn(preprocessed(n).first, 100);
+    std::size_t check = 0;
+    for (auto _ : state) {
+      const auto t0 = Clock::now();
+      const auto c = prh::metrics::column_ordered(lists, k);
+      state.SetIterationTime(seconds_since(t0));
+      check = static_cast<std::size_t>(c.col[c.col.size() / 2]);
+    }
+    state.counters["mid_col"] = static_cast<double>(check);
+  });
+}
+
 void register_all() {
   auto common = [](benchmark::internal::Benchmark* b, Index n) {
     b->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(iterations_for(n));
@@ -312,11 +334,20 @@ void register_all() {
         ->UseManualTime()
         ->Unit(benchmark::kMillisecond)
         ->Iterations(n <= 1000 ? 200 : 20);
+  for (Index n : {Index{1000}, Index{4096}})
+    for (int k : {10, 100})
+      benchmark::RegisterBenchmark(
+          ("column_ordered/" + std::to_string(n) + "/" + std::to_string(k)).c_str(),
+          BM_column_ordered, n, k)
+          ->UseManualTime()
+          ->Unit(benchmark::kMicrosecond)
+          ->Iterations(200);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  prh::keep_freed_memory();  // as prh's main does (core/memory.hpp)
   // As the prh executable does: OpenMP over tiles, BLAS single-threaded inside.
   const int threads = prh::configure_threads(0);
   benchmark::AddCustomContext("prh_threads", std::to_string(threads));

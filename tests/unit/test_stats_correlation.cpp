@@ -14,6 +14,28 @@ TEST(Correlation, AverageRanksForTies) {
   EXPECT_EQ(ranks({3, 1, 3, 3}), (std::vector<double>{3, 1, 3, 3}));
 }
 
+// Against the definition, counted: rank = #(smaller) + (#(equal) + 1) / 2,
+// on values with many ties (few distinct values, signed zeros among them).
+TEST(Correlation, RanksEqualTheirDefinitionWithManyTies) {
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 300; ++trial) {
+    const std::size_t n = 1 + rng() % 60;
+    const int distinct = 1 + static_cast<int>(rng() % 8);
+    std::vector<double> x(n);
+    for (auto& v : x) {
+      const int level = static_cast<int>(rng() % static_cast<unsigned>(distinct));
+      v = level == 0 ? (rng() % 2 ? 0.0 : -0.0) : 0.25 * level - 1.0;
+    }
+    const auto r = ranks(x);
+    ASSERT_EQ(r.size(), n);
+    for (std::size_t i = 0; i < n; ++i) {
+      double less = 0, equal = 0;
+      for (double y : x) less += y < x[i], equal += y == x[i];
+      ASSERT_EQ(r[i], less + (equal + 1) / 2) << "trial " << trial << " i " << i;
+    }
+  }
+}
+
 TEST(Correlation, SpearmanByHand) {
   // d = (-1, 1, -1, 1, 0): rho = 1 - 6 * 4 / (5 * 24) = 0.8
   EXPECT_NEAR(spearman_r({1, 2, 3, 4, 5}, {2, 1, 4, 3, 5}), 0.8, 1e-15);
