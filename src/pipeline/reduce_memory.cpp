@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "prh/metrics/null.hpp"
 #include "reduce_parts.hpp"
 
 namespace prh::pipeline::reduce_parts {
@@ -42,12 +43,14 @@ std::string describe_pair(const Plan& plan, int s, int i, int j, bool scored) {
   const std::uint64_t bi = feature_bytes(plan, s, i, li), bj = feature_bytes(plan, s, j, lj);
   return fmt::format(
       "image set '{}' ({} images), models '{}' and '{}' ({} and {} layers held at once: {} bytes "
-      "of float32 features, {} + {}, plus their neighbour lists and moments{})",
+      "of float32 features, {} + {}, plus their neighbour lists (and CKNNA's column-ordered "
+      "copies of them) and moments{})",
       plan.sets[static_cast<std::size_t>(s)].name, plan.sets[static_cast<std::size_t>(s)].n,
       mi.name, mj.name, li.size(), lj.size(), i == j ? bi : bi + bj, bi, i == j ? 0 : bj,
-      scored ? ""
-             : ", and for a linear CKA null on at most 1024 images a float32 N x N Gram matrix "
-               "per layer");
+      scored ? std::string()
+             : fmt::format(", and for a linear CKA null on at most {} images a float32 N x N "
+                           "Gram matrix per layer",
+                           metrics::kGramNullMaxRows));
 }
 
 }  // namespace prh::pipeline::reduce_parts
