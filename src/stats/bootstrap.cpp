@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <numeric>
+#include <utility>
 
 #include "prh/core/error.hpp"
 #include "prh/stats/nan.hpp"
@@ -52,7 +54,9 @@ std::vector<std::size_t> resampled_pair_index(int M, const std::vector<int>& dra
 class ResampleCorrelator {
  public:
   ResampleCorrelator(const std::vector<std::vector<double>>& matrices, Method m)
-      : matrices_(matrices), m_(m), K_(matrices.size()), prep_(matrices.size()) {}
+      : matrices_(matrices), m_(m), K_(matrices.size()), prep_(matrices.size()) {
+    if (m_ == Method::Spearman) rank_classes();
+  }
 
   // r[a*K+b] for a <= b (the lower triangle is left as is).
   void compute(const std::vector<std::size_t>& idx, std::vector<double>& r) {
@@ -72,6 +76,11 @@ class ResampleCorrelator {
         p.finite[t] = std::isfinite(v) ? 1 : 0;
         if (p.finite[t]) p.values.push_back(v);
       }
+      if (m_ == Method::Spearman) {
+        p.classes.clear();
+        for (std::size_t t = 0; t < n; ++t)
+          if (p.finite[t]) p.classes.push_back(class_[k][idx[t]]);
+      }
       p.all_finite = p.values.size() == n;
       p.ready = false;
       const std::size_t nf = p.values.size();
@@ -89,7 +98,10 @@ class ResampleCorrelator {
           }
       } else {
         auto& c = p.centred;
-        c = m_ == Method::Spearman ? ranks(p.values) : p.values;
+        if (m_ == Method::Spearman)
+          ranks_by_class(k, p.classes, c);
+        else
+          c = p.values;
         const double mean = std::accumulate(c.begin(), c.end(), 0.0) / static_cast<double>(nf);
         p.ss = 0;
         for (auto& x : c) {
@@ -104,10 +116,59 @@ class ResampleCorrelator {
   }
 
  private:
+  // Spearman: every finite entry of each matrix gets the index of its value
+  // among the matrix's distinct finite values in increasing order (equal
+  // values, -0 and +0 included, one class); non-finite entries -1. A
+  // resample's ranks then come from counting its entries per class.
+  void rank_classes() {
+    class_.resize(K_);
+    classes_n_.assign(K_, 0);
+    for (std::size_t k = 0; k < K_; ++k) {
+      const auto& x = matrices_[k];
+      std::vector<std::pair<double, std::size_t>> v;
+      for (std::size_t e = 0; e < x.size(); ++e)
+        if (std::isfinite(x[e])) v.emplace_back(x[e], e);
+      std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      class_[k].assign(x.size(), -1);
+      std::int32_t c = -1;
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i == 0 || !(v[i].first == v[i - 1].first)) ++c;
+        class_[k][v[i].second] = c;
+      }
+      classes_n_[k] = static_cast<std::size_t>(c + 1);
+    }
+  }
+
+  // What ranks() gives the resample's finite values (in `classes` order):
+  // a value's tie block in sorted order is [i, j], i the count of smaller
+  // values, j = i + (count of equal values) - 1, and its rank
+  // (i + j) / 2 + 1: the same integers, so the same doubles, in O(n + classes)
+  // instead of a sort per resample.
+  void ranks_by_class(std::size_t k, const std::vector<std::int32_t>& classes,
+                      std::vector<double>& out) {
+    auto& count = count_;
+    count.assign(classes_n_[k], 0);
+    for (auto c : classes) ++count[static_cast<std::size_t>(c)];
+    std::size_t below = 0;
+    for (auto& c : count) {
+      const std::size_t here = c;
+      c = below;  // now: the number of smaller values
+      below += here;
+    }
+    out.resize(classes.size());
+    for (std::size_t t = 0; t < classes.size(); ++t) {
+      const auto c = static_cast<std::size_t>(classes[t]);
+      const std::size_t next = c + 1 < count.size() ? count[c + 1] : below;
+      const std::size_t i = count[c], j = next - 1;
+      out[t] = (static_cast<double>(i) + static_cast<double>(j)) / 2.0 + 1.0;
+    }
+  }
+
   struct Prepared {
-    std::vector<double> raw;     // the resampled pair vector
-    std::vector<char> finite;    // raw[t] is finite
-    std::vector<double> values;  // the finite entries, in order
+    std::vector<double> raw;            // the resampled pair vector
+    std::vector<char> finite;           // raw[t] is finite
+    std::vector<double> values;         // the finite entries, in order
+    std::vector<std::int32_t> classes;  // Spearman: their rank classes (class_)
     bool all_finite = false;
     bool ready = false;             // centred/ss or sign/ties hold values' statistics
     std::vector<double> centred;    // Pearson: values, Spearman: their ranks; minus the mean
@@ -143,6 +204,9 @@ class ResampleCorrelator {
   Method m_;
   std::size_t K_;
   std::vector<Prepared> prep_;
+  std::vector<std::vector<std::int32_t>> class_;  // Spearman: per matrix entry
+  std::vector<std::size_t> classes_n_;
+  std::vector<std::size_t> count_;  // scratch of ranks_by_class
 };
 
 std::size_t checked_configurations(const std::vector<std::vector<double>>& matrices, int M,
